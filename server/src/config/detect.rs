@@ -1,0 +1,182 @@
+//! Detects the project's Django version from its lock and requirements files, for version
+//! gates (RULES.md §0.6). Exact pins (lock files) win over ranges; for a range the *lowest*
+//! allowed version is taken, so a fix never uses an API the oldest supported Django lacks.
+//!
+//! Search: from a folder upwards, the first folder holding any of `uv.lock`, `poetry.lock`,
+//! `pdm.lock`, `Pipfile.lock`, `requirements*.txt`, `pyproject.toml` is the project root;
+//! only that folder is read.
+
+use crate::dialects::Version;
+use std::path::{Path, PathBuf};
+
+const LOCKS: &[&str] = &["uv.lock", "poetry.lock", "pdm.lock"];
+
+/// The detected Django version and the file it came from.
+pub fn django_version(start: &Path) -> Option<(Version, PathBuf)> {
+    for dir in start.ancestors() {
+        let mut any = false;
+        for lock in LOCKS {
+            let p = dir.join(lock);
+            if let Ok(text) = std::fs::read_to_string(&p) {
+                any = true;
+                if let Some(v) = from_toml_lock(&text) {
+                    return Some((v, p));
+                }
+            }
+        }
+        let p = dir.join("Pipfile.lock");
+        if let Ok(text) = std::fs::read_to_string(&p) {
+            any = true;
+            if let Some(v) = from_pipfile_lock(&text) {
+                return Some((v, p));
+            }
+        }
+        if let Ok(entries) = std::fs::read_dir(dir) {
+            let mut reqs: Vec<PathBuf> = entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| {
+                    p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("requirements") && n.ends_with(".txt"))
+                })
+                .collect();
+            reqs.sort();
+            let mut best: Option<(Version, PathBuf)> = None;
+            for p in reqs {
+                any = true;
+                if let Ok(text) = std::fs::read_to_string(&p) {
+                    for line in text.lines() {
+                        if let Some(v) = from_requirement(line) {
+                            if best.as_ref().is_none_or(|(b, _)| v < *b) {
+                                best = Some((v, p.clone()));
+                            }
+                        }
+                    }
+                }
+            }
+            if best.is_some() {
+                return best;
+            }
+        }
+        let p = dir.join("pyproject.toml");
+        if let Ok(text) = std::fs::read_to_string(&p) {
+            any = true;
+            if let Some(v) = from_pyproject(&text) {
+                return Some((v, p));
+            }
+        }
+        if any || dir.join(".git").exists() {
+            return None;
+        }
+    }
+    None
+}
+
+fn is_django(name: &str) -> bool {
+    name.trim().eq_ignore_ascii_case("django")
+}
+
+fn from_toml_lock(text: &str) -> Option<Version> {
+    let doc: toml::Table = toml::from_str(text).ok()?;
+    let pkgs = doc.get("package")?.as_array()?;
+    pkgs.iter().find_map(|p| {
+        let name = p.get("name")?.as_str()?;
+        if is_django(name) { Version::parse(p.get("version")?.as_str()?) } else { None }
+    })
+}
+
+fn from_pipfile_lock(text: &str) -> Option<Version> {
+    let doc: serde_json::Value = serde_json::from_str(text).ok()?;
+    for section in ["default", "develop"] {
+        if let Some(obj) = doc.get(section).and_then(|s| s.as_object()) {
+            for (k, v) in obj {
+                if is_django(k) {
+                    if let Some(ver) = v.get("version").and_then(|v| v.as_str()) {
+                        return lower_bound(ver);
+                    }
+                }
+            }
+        }
+    }
+    None
+}
+
+/// A PEP 508 requirement line: `django==4.2.7`, `Django>=4.2,<5`, `django[argon2]~=5.0`.
+pub fn from_requirement(line: &str) -> Option<Version> {
+    let line = line.split('#').next()?.trim();
+    let line = line.split(';').next()?.trim();
+    let end = line.find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')).unwrap_or(line.len());
+    if !is_django(&line[..end]) {
+        return None;
+    }
+    let mut rest = &line[end..];
+    if rest.starts_with('[') {
+        rest = &rest[rest.find(']')? + 1..];
+    }
+    lower_bound(rest.trim().trim_start_matches('(').trim_end_matches(')'))
+}
+
+/// The lowest version a specifier set allows: `==4.2.7`, `>=4.2,<5`, `~=5.0`, `^4.2`, `4.2.*`.
+pub fn lower_bound(spec: &str) -> Option<Version> {
+    let mut best: Option<Version> = None;
+    for part in spec.split(',') {
+        let p = part.trim();
+        let v = if let Some(r) = p.strip_prefix("===").or_else(|| p.strip_prefix("==")) {
+            Version::parse(r.trim_end_matches(".*"))
+        } else if let Some(r) = p.strip_prefix(">=").or_else(|| p.strip_prefix("~=")) {
+            Version::parse(r)
+        } else if let Some(r) = p.strip_prefix('>') {
+            Version::parse(r)
+        } else if let Some(r) = p.strip_prefix('^').or_else(|| p.strip_prefix('~')) {
+            Version::parse(r)
+        } else if p.starts_with(|c: char| c.is_ascii_digit()) {
+            Version::parse(p.trim_end_matches(".*"))
+        } else {
+            None
+        };
+        if let Some(v) = v {
+            best = Some(best.map_or(v, |b| b.max(v)));
+        }
+    }
+    best
+}
+
+fn from_pyproject(text: &str) -> Option<Version> {
+    let doc: toml::Table = toml::from_str(text).ok()?;
+    if let Some(deps) = doc.get("project").and_then(|p| p.get("dependencies")).and_then(|d| d.as_array()) {
+        if let Some(v) = deps.iter().filter_map(|d| d.as_str()).find_map(from_requirement) {
+            return Some(v);
+        }
+    }
+    let poetry = doc.get("tool").and_then(|t| t.get("poetry")).and_then(|p| p.get("dependencies"))?.as_table()?;
+    poetry.iter().find_map(|(k, v)| {
+        if !is_django(k) {
+            return None;
+        }
+        let spec = v.as_str().or_else(|| v.get("version").and_then(|x| x.as_str()))?;
+        lower_bound(spec)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requirement_lines() {
+        assert_eq!(from_requirement("django==4.2.7"), Some(Version(4, 2, 7)));
+        assert_eq!(from_requirement("Django>=4.1,<5.0  # web"), Some(Version(4, 1, 0)));
+        assert_eq!(from_requirement("django[argon2]~=5.0"), Some(Version(5, 0, 0)));
+        assert_eq!(from_requirement("django-environ==0.11"), None);
+        assert_eq!(from_requirement("django<5"), None);
+        assert_eq!(lower_bound("^4.2"), Some(Version(4, 2, 0)));
+    }
+
+    #[test]
+    fn locks() {
+        let uv = "version = 1\n[[package]]\nname = \"asgiref\"\nversion = \"3.8.1\"\n[[package]]\nname = \"django\"\nversion = \"5.0.4\"\n";
+        assert_eq!(from_toml_lock(uv), Some(Version(5, 0, 4)));
+        let pip = r#"{"default": {"django": {"version": "==4.2.11"}}}"#;
+        assert_eq!(from_pipfile_lock(pip), Some(Version(4, 2, 11)));
+        let pp = "[project]\ndependencies = [\"Django>=5.1\"]\n";
+        assert_eq!(from_pyproject(pp), Some(Version(5, 1, 0)));
+    }
+}

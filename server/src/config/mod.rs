@@ -1,0 +1,284 @@
+//! Configuration: `[tool.awaitguard]` in the nearest `pyproject.toml` that has one, or an
+//! `awaitguard.toml` / `.awaitguard.toml` (which win in the same folder), overridden by the
+//! CLI's flags or the editor's settings ([`Overrides`]).
+//!
+//! Invariants:
+//! - A bad config is an error value naming the file (and the line, from the TOML parser),
+//!   never a panic. The server falls back to defaults and says so; the CLI exits 2.
+//! - Unknown keys are errors (a typo must not silently turn a rule off).
+//! - Resolution is pure: [`Settings::resolve`] takes the parsed pieces, reads nothing.
+
+pub mod detect;
+
+use crate::dialects::{django, Version};
+use crate::rules::{Severity, RULES};
+use serde::Deserialize;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// The `[tool.awaitguard]` table (or the whole `awaitguard.toml`).
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct FileConfig {
+    pub select: Option<Vec<String>>,
+    pub extend_select: Option<Vec<String>>,
+    pub ignore: Option<Vec<String>>,
+    pub severity: Option<BTreeMap<String, String>>,
+    pub django_version: Option<String>,
+}
+
+/// Settings from outside the file: CLI flags or editor settings. `None` = not set.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Overrides {
+    pub select: Option<Vec<String>>,
+    pub ignore: Option<Vec<String>>,
+    pub severity: Option<BTreeMap<String, String>>,
+    pub django_version: Option<String>,
+}
+
+/// The resolved settings one file is analysed with.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Settings {
+    enabled: HashSet<&'static str>,
+    pub severity: HashMap<&'static str, Severity>,
+    pub django_version: Version,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            enabled: RULES.iter().map(|r| r.meta().code).collect(),
+            severity: HashMap::new(),
+            django_version: django::NEWEST,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConfigError {
+    pub path: Option<PathBuf>,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.path {
+            Some(p) => write!(f, "{}: {}", p.display(), self.message),
+            None => write!(f, "{}", self.message),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+fn err(path: Option<&Path>, message: impl Into<String>) -> ConfigError {
+    ConfigError { path: path.map(Path::to_path_buf), message: message.into() }
+}
+
+/// Codes matched by a selector: a code (`AG101`), a prefix (`AG1`, `AG`), `ALL`, or a name.
+pub fn select(selector: &str) -> Option<Vec<&'static str>> {
+    let s = selector.trim();
+    let all = s.eq_ignore_ascii_case("ALL");
+    let codes: Vec<&'static str> = RULES
+        .iter()
+        .map(|r| r.meta())
+        .filter(|m| {
+            all || m.name == s
+                || (s.len() >= 2 && m.code.len() >= s.len() && m.code[..s.len()].eq_ignore_ascii_case(s))
+        })
+        .map(|m| m.code)
+        .collect();
+    // A well-formed code of a rule not implemented yet selects nothing but is not an error.
+    if codes.is_empty() && !is_code_shaped(s) {
+        None
+    } else {
+        Some(codes)
+    }
+}
+
+fn is_code_shaped(s: &str) -> bool {
+    s.len() >= 2 && s[..2].eq_ignore_ascii_case("AG") && s[2..].chars().all(|c| c.is_ascii_digit()) && s.len() <= 5
+}
+
+impl Settings {
+    pub fn is_enabled(&self, code: &str) -> bool {
+        self.enabled.contains(code)
+    }
+
+    /// Resolves settings: file config, then overrides, then the detected Django version
+    /// when none is configured.
+    pub fn resolve(
+        file: Option<(&Path, &FileConfig)>,
+        over: &Overrides,
+        detected_django: Option<Version>,
+    ) -> Result<Settings, ConfigError> {
+        let mut s = Settings::default();
+        let fpath = file.map(|(p, _)| p);
+        let sel = |list: &[String], path: Option<&Path>, key: &str| -> Result<Vec<&'static str>, ConfigError> {
+            let mut out = vec![];
+            for item in list {
+                match select(item) {
+                    Some(codes) => out.extend(codes),
+                    None => return Err(err(path, format!("`{key}`: unknown rule selector `{item}`"))),
+                }
+            }
+            Ok(out)
+        };
+        let mut django_version = None;
+        if let Some((path, fc)) = file {
+            if let Some(list) = &fc.select {
+                s.enabled = sel(list, Some(path), "select")?.into_iter().collect();
+            }
+            if let Some(list) = &fc.extend_select {
+                s.enabled.extend(sel(list, Some(path), "extend-select")?);
+            }
+            if let Some(list) = &fc.ignore {
+                for c in sel(list, Some(path), "ignore")? {
+                    s.enabled.remove(c);
+                }
+            }
+            if let Some(map) = &fc.severity {
+                apply_severity(&mut s, map, Some(path), "severity")?;
+            }
+            if let Some(v) = &fc.django_version {
+                django_version = Some(parse_version(v, Some(path), "django-version")?);
+            }
+        }
+        if let Some(list) = &over.select {
+            s.enabled = sel(list, None, "select")?.into_iter().collect();
+        }
+        if let Some(list) = &over.ignore {
+            for c in sel(list, None, "ignore")? {
+                s.enabled.remove(c);
+            }
+        }
+        if let Some(map) = &over.severity {
+            apply_severity(&mut s, map, None, "severity")?;
+        }
+        if let Some(v) = over.django_version.as_deref().filter(|v| !v.trim().is_empty()) {
+            django_version = Some(parse_version(v, None, "django version")?);
+        }
+        let _ = fpath;
+        s.django_version = django_version.or(detected_django).unwrap_or(django::NEWEST);
+        Ok(s)
+    }
+}
+
+fn apply_severity(
+    s: &mut Settings,
+    map: &BTreeMap<String, String>,
+    path: Option<&Path>,
+    key: &str,
+) -> Result<(), ConfigError> {
+    for (sel, sev) in map {
+        let codes = select(sel).ok_or_else(|| err(path, format!("`{key}`: unknown rule selector `{sel}`")))?;
+        let sev = Severity::parse(&sev.to_ascii_lowercase()).ok_or_else(|| {
+            err(path, format!("`{key}.{sel}`: `{sev}` is not a severity (error, warning, info, hint)"))
+        })?;
+        for c in codes {
+            s.severity.insert(c, sev);
+        }
+    }
+    Ok(())
+}
+
+fn parse_version(v: &str, path: Option<&Path>, key: &str) -> Result<Version, ConfigError> {
+    Version::parse(v).ok_or_else(|| err(path, format!("`{key}`: `{v}` is not a version (e.g. \"4.2\" or \"5.1.3\")")))
+}
+
+/// Finds the config file that applies to files in `dir`: walking up, the first folder with an
+/// `awaitguard.toml`, `.awaitguard.toml`, or a `pyproject.toml` that has `[tool.awaitguard]`.
+pub fn discover(dir: &Path) -> Result<Option<(PathBuf, FileConfig)>, ConfigError> {
+    for d in dir.ancestors() {
+        for name in ["awaitguard.toml", ".awaitguard.toml"] {
+            let p = d.join(name);
+            if p.is_file() {
+                return load(&p).map(Some);
+            }
+        }
+        let p = d.join("pyproject.toml");
+        if p.is_file() {
+            let text = read(&p)?;
+            let doc: toml::Table = toml::from_str(&text).map_err(|e| err(Some(&p), toml_msg(&e)))?;
+            if let Some(tool) = doc.get("tool").and_then(|t| t.get("awaitguard")) {
+                // Re-parse the table alone to get precise errors for unknown keys.
+                let cfg = parse_pyproject_section(&text).map_err(|m| err(Some(&p), m))?;
+                let _ = tool;
+                return Ok(Some((p, cfg)));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// Loads an explicit config file (`--config PATH`): an `awaitguard.toml`, or a
+/// `pyproject.toml` (its `[tool.awaitguard]` table).
+pub fn load(path: &Path) -> Result<(PathBuf, FileConfig), ConfigError> {
+    let text = read(path)?;
+    let cfg = if path.file_name().is_some_and(|n| n == "pyproject.toml") {
+        parse_pyproject_section(&text).map_err(|m| err(Some(path), m))?
+    } else {
+        toml::from_str::<FileConfig>(&text).map_err(|e| err(Some(path), toml_msg(&e)))?
+    };
+    Ok((path.to_path_buf(), cfg))
+}
+
+#[derive(Deserialize)]
+struct Pyproject {
+    tool: Option<Tool>,
+}
+#[derive(Deserialize)]
+struct Tool {
+    awaitguard: Option<FileConfig>,
+}
+
+fn parse_pyproject_section(text: &str) -> Result<FileConfig, String> {
+    let p: Pyproject = toml::from_str(text).map_err(|e| toml_msg(&e))?;
+    Ok(p.tool.and_then(|t| t.awaitguard).unwrap_or_default())
+}
+
+fn read(p: &Path) -> Result<String, ConfigError> {
+    std::fs::read_to_string(p).map_err(|e| err(Some(p), format!("cannot read: {e}")))
+}
+
+fn toml_msg(e: &toml::de::Error) -> String {
+    // toml's Display already names line and column; keep it on one line.
+    e.to_string().lines().filter(|l| !l.trim().is_empty()).collect::<Vec<_>>().join(" ").replace("  ", " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn selectors() {
+        assert_eq!(select("AG101"), Some(vec!["AG101"]));
+        assert_eq!(select("sync-orm-call"), Some(vec!["AG101"]));
+        assert!(select("AG").unwrap().contains(&"AG101"));
+        assert_eq!(select("AG999"), Some(vec![]));
+        assert_eq!(select("E501"), None);
+    }
+
+    #[test]
+    fn resolve_order() {
+        let fc = FileConfig { ignore: Some(vec!["AG101".into()]), django_version: Some("4.0".into()), ..Default::default() };
+        let s = Settings::resolve(Some((Path::new("x.toml"), &fc)), &Overrides::default(), Some(Version(5, 0, 0))).unwrap();
+        assert!(!s.is_enabled("AG101"));
+        assert_eq!(s.django_version, Version(4, 0, 0));
+        let over = Overrides { select: Some(vec!["AG101".into()]), ..Default::default() };
+        let s = Settings::resolve(Some((Path::new("x.toml"), &fc)), &over, None).unwrap();
+        assert!(s.is_enabled("AG101"));
+        let bad = FileConfig { select: Some(vec!["nope".into()]), ..Default::default() };
+        let e = Settings::resolve(Some((Path::new("p.toml"), &bad)), &Overrides::default(), None).unwrap_err();
+        assert!(e.to_string().contains("p.toml") && e.to_string().contains("nope"), "{e}");
+    }
+
+    #[test]
+    fn unknown_key_names_line() {
+        let e = toml::from_str::<FileConfig>("select = [\"AG101\"]\nbogus = 1\n").unwrap_err();
+        let m = toml_msg(&e);
+        assert!(m.contains("bogus") && m.contains("line 2"), "{m}");
+    }
+}

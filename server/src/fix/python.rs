@@ -1,0 +1,79 @@
+//! Python rewrite helpers shared by the rules: inserting `await` with the parentheses
+//! precedence needs (Q3), the `sync_to_async` fallback (Q9), and adding an import.
+
+use super::Edit;
+use crate::semantic::PyModel;
+use tree_sitter::Node;
+
+/// True when `expr` is followed by a trailer (`.attr`, `[i]`, `(…)`), so `await expr` must be
+/// parenthesised to keep its meaning (Q3).
+pub fn needs_parens(expr: Node) -> bool {
+    let Some(parent) = expr.parent() else { return false };
+    let field_is = |name: &str| parent.child_by_field_name(name).is_some_and(|c| c.id() == expr.id());
+    match parent.kind() {
+        "attribute" => field_is("object"),
+        "subscript" => field_is("value"),
+        "call" => field_is("function"),
+        _ => false,
+    }
+}
+
+/// True when `expr` is already the operand of `await`.
+pub fn is_awaited(expr: Node) -> bool {
+    expr.parent().is_some_and(|p| p.kind() == "await")
+}
+
+/// Edits that turn `expr` into `await expr` (or `(await expr)` before a trailer).
+pub fn await_edits(expr: Node) -> Vec<Edit> {
+    if is_awaited(expr) {
+        return vec![];
+    }
+    if needs_parens(expr) {
+        vec![Edit::insert(expr.start_byte(), "(await "), Edit::insert(expr.end_byte(), ")")]
+    } else {
+        vec![Edit::insert(expr.start_byte(), "await ")]
+    }
+}
+
+/// An edit adding `from <module> import <name>` when `name` is not imported yet.
+pub fn ensure_import(model: &PyModel, module: &str, name: &str) -> Option<Edit> {
+    let full = format!("{module}.{name}");
+    if model.imports.get(name).is_some_and(|p| *p == full) {
+        return None;
+    }
+    let at = model.import_insert;
+    let src = model.src;
+    let nl = line_ending(src);
+    let mut text = format!("from {module} import {name}{nl}");
+    if at == src.len() && !src.is_empty() && !src.ends_with('\n') && !src.ends_with('\r') {
+        text = format!("{nl}{text}");
+    }
+    Some(Edit::insert(at, text))
+}
+
+/// The file's dominant line ending.
+pub fn line_ending(src: &str) -> &'static str {
+    if src.contains("\r\n") { "\r\n" } else { "\n" }
+}
+
+/// `await sync_to_async(<callee>)(<args>)` for a call whose function is `callee`: the fallback
+/// when no async twin exists in the detected version (Q9). Returns the edits (the import
+/// included).
+pub fn sync_to_async_call(model: &PyModel, call: Node) -> Option<Vec<Edit>> {
+    let func = call.child_by_field_name("function")?;
+    let mut edits = vec![];
+    let awaited = is_awaited(call);
+    let parens = needs_parens(call);
+    let prefix = match (awaited, parens) {
+        (true, _) => "sync_to_async(",
+        (false, true) => "(await sync_to_async(",
+        (false, false) => "await sync_to_async(",
+    };
+    edits.push(Edit::insert(func.start_byte(), prefix));
+    edits.push(Edit::insert(func.end_byte(), ")"));
+    if parens && !awaited {
+        edits.push(Edit::insert(call.end_byte(), ")"));
+    }
+    edits.extend(ensure_import(model, "asgiref.sync", "sync_to_async"));
+    Some(edits)
+}

@@ -1,0 +1,20 @@
+//! awaitguard: finds sync database work on an event loop and transactions that do not guard
+//! what they seem to, in Python (Django first) and Rust; fixes them.
+//!
+//! Data flows one way (see `DESIGN.md` in the shared folder):
+//! text change → [`text::Document`] (edit, incremental reparse) → [`semantic`] model →
+//! [`rules`] (queries select, rule code decides, [`dialects`] data) → findings →
+//! [`lsp`] (positions in the negotiated encoding) | [`cli`] (rendering).
+//!
+//! Only `lsp` knows LSP types; only `cli` prints.
+
+pub mod cli;
+pub mod config;
+pub mod dialects;
+pub mod fix;
+pub mod lsp;
+pub mod rules;
+pub mod semantic;
+pub mod syntax;
+pub mod text;
+pub mod workspace;

@@ -1,0 +1,166 @@
+//! Editor settings: from `initializationOptions`, `workspace/configuration` (section
+//! `awaitguard`) and `workspace/didChangeConfiguration`; config-file changes from
+//! `workspace/didChangeWatchedFiles`. Any change re-analyses open documents.
+//!
+//! Accepted shapes: `{settings: {...}}`, `{awaitguard: {...}}` or the settings object itself,
+//! with keys `enable`, `select`, `ignore`, `severity`, `djangoVersion`. A value of the wrong
+//! type is reported and ignored; it never stops the server.
+
+use super::{diagnostics, EditorSettings, State};
+use crate::config::{Overrides, Settings};
+use crate::workspace::SettingsCache;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use tower_lsp_server::ls_types::*;
+
+/// The settings object inside what a client sent, if there is one.
+fn section(v: &Value) -> Option<&Value> {
+    let obj = v.as_object()?;
+    if let Some(inner) = obj.get("settings").filter(|x| x.is_object()) {
+        return section(inner).or(Some(inner));
+    }
+    if let Some(inner) = obj.get("awaitguard").filter(|x| x.is_object()) {
+        return Some(inner);
+    }
+    const KEYS: &[&str] = &["enable", "select", "ignore", "severity", "djangoVersion", "django-version", "fixAll", "path", "trace"];
+    obj.keys().any(|k| KEYS.contains(&k.as_str())).then_some(v)
+}
+
+fn string_list(v: &Value, key: &str, problems: &mut Vec<String>) -> Option<Vec<String>> {
+    match v.get(key)? {
+        Value::Null => None,
+        Value::String(s) => Some(s.split(',').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect()),
+        Value::Array(a) if a.iter().all(Value::is_string) => {
+            Some(a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+        }
+        other => {
+            problems.push(format!("`{key}` must be a list of rule codes, got {other}"));
+            None
+        }
+    }
+}
+
+/// Parses an editor settings value; returns the settings and the problems found.
+pub fn parse(v: &Value) -> (EditorSettings, Vec<String>) {
+    let mut problems = vec![];
+    let mut out = EditorSettings::default();
+    let Some(v) = section(v) else { return (out, problems) };
+    match v.get("enable") {
+        None | Some(Value::Null) => {}
+        Some(Value::Bool(b)) => out.enable = *b,
+        Some(other) => problems.push(format!("`enable` must be true or false, got {other}")),
+    }
+    let select = string_list(v, "select", &mut problems).filter(|l| !l.is_empty());
+    let ignore = string_list(v, "ignore", &mut problems);
+    let severity = match v.get("severity") {
+        None | Some(Value::Null) => None,
+        Some(Value::Object(m)) => {
+            let mut map = BTreeMap::new();
+            for (k, x) in m {
+                match x.as_str() {
+                    Some(s) => {
+                        map.insert(k.clone(), s.to_string());
+                    }
+                    None => problems.push(format!("`severity.{k}` must be a string, got {x}")),
+                }
+            }
+            Some(map)
+        }
+        Some(other) => {
+            problems.push(format!("`severity` must be an object, got {other}"));
+            None
+        }
+    };
+    let django_version = match v.get("djangoVersion").or_else(|| v.get("django-version")) {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if s.trim().is_empty() => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(other) => {
+            problems.push(format!("`djangoVersion` must be a string, got {other}"));
+            None
+        }
+    };
+    out.overrides = Overrides { select, ignore, severity, django_version };
+    // Validate selectors and values now, so a bad one is reported and dropped, not fatal.
+    if let Err(e) = Settings::resolve(None, &out.overrides, None) {
+        problems.push(e.message);
+        out.overrides = Overrides::default();
+    }
+    (out, problems)
+}
+
+/// Applies a settings value. Returns true when something changed.
+pub fn apply_settings_value(s: &Arc<State>, v: &Value) -> bool {
+    if section(v).is_none() {
+        return false;
+    }
+    let (new, problems) = parse(v);
+    if !problems.is_empty() {
+        let msg = format!("awaitguard: invalid settings: {}", problems.join("; "));
+        s.show(MessageType::ERROR, msg.clone());
+        s.log(MessageType::ERROR, msg);
+    }
+    let mut cur = s.editor.write().unwrap_or_else(|e| e.into_inner());
+    if cur.enable == new.enable && cur.overrides == new.overrides {
+        return false;
+    }
+    *s.settings.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(SettingsCache::new(new.overrides.clone(), None, false));
+    *cur = new;
+    s.generation.fetch_add(1, Ordering::SeqCst);
+    true
+}
+
+/// Asks the client for the `awaitguard` section (spawned: never awaited on the hot path).
+pub fn spawn_fetch(s: &Arc<State>) {
+    let s = s.clone();
+    tokio::spawn(async move {
+        let item = ConfigurationItem { scope_uri: None, section: Some("awaitguard".into()) };
+        if let Ok(values) = s.client.configuration(vec![item]).await {
+            if let Some(v) = values.into_iter().next().filter(Value::is_object) {
+                let wrapped = serde_json::json!({ "awaitguard": v });
+                if apply_settings_value(&s, &wrapped) {
+                    diagnostics::refresh_all(&s);
+                }
+            }
+        }
+    });
+}
+
+pub async fn did_change_configuration(s: &Arc<State>, p: DidChangeConfigurationParams) {
+    if section(&p.settings).is_some() {
+        if apply_settings_value(s, &p.settings) {
+            diagnostics::refresh_all(s);
+        }
+    } else if s.facts().configuration {
+        spawn_fetch(s);
+    }
+}
+
+pub async fn did_change_watched_files(s: &Arc<State>, _: DidChangeWatchedFilesParams) {
+    s.settings.read().unwrap_or_else(|e| e.into_inner()).clear();
+    s.shown_errors.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    s.generation.fetch_add(1, Ordering::SeqCst);
+    diagnostics::refresh_all(s);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn shapes_and_bad_values() {
+        let (e, p) = parse(&json!({"settings": {"ignore": ["AG101"], "djangoVersion": "4.2"}}));
+        assert!(p.is_empty());
+        assert_eq!(e.overrides.ignore, Some(vec!["AG101".into()]));
+        let (e, p) = parse(&json!({"awaitguard": {"enable": false}}));
+        assert!(p.is_empty() && !e.enable);
+        let (_, p) = parse(&json!({"enable": "yes", "select": 3}));
+        assert_eq!(p.len(), 2);
+        let (e, p) = parse(&json!({"select": ["NOPE"]}));
+        assert_eq!(p.len(), 1);
+        assert_eq!(e.overrides, Overrides::default());
+    }
+}

@@ -1,0 +1,104 @@
+//! Conversions between the analysis (bytes) and LSP (positions in the negotiated encoding).
+
+use super::DocState;
+use crate::fix::{Applicability, Edit};
+use crate::rules::{Finding, Severity};
+use crate::text::{Document, Encoding, Pos};
+use serde::{Deserialize, Serialize};
+use tower_lsp_server::ls_types::*;
+
+pub fn encoding_kind(e: Encoding) -> PositionEncodingKind {
+    match e {
+        Encoding::Utf8 => PositionEncodingKind::UTF8,
+        Encoding::Utf16 => PositionEncodingKind::UTF16,
+        Encoding::Utf32 => PositionEncodingKind::UTF32,
+    }
+}
+
+/// Picks utf-16 when offered (or nothing is said), else utf-8, else utf-32.
+pub fn negotiate(offered: Option<&[PositionEncodingKind]>) -> Encoding {
+    let Some(list) = offered.filter(|l| !l.is_empty()) else { return Encoding::Utf16 };
+    if list.contains(&PositionEncodingKind::UTF16) {
+        Encoding::Utf16
+    } else if list.contains(&PositionEncodingKind::UTF8) {
+        Encoding::Utf8
+    } else if list.contains(&PositionEncodingKind::UTF32) {
+        Encoding::Utf32
+    } else {
+        Encoding::Utf16
+    }
+}
+
+pub fn pos_in(p: Position) -> Pos {
+    Pos { line: p.line, col: p.character }
+}
+
+pub fn position(doc: &Document, offset: usize, enc: Encoding) -> Position {
+    let p = doc.index.position(&doc.text, offset, enc);
+    Position { line: p.line, character: p.col }
+}
+
+pub fn range(doc: &Document, r: &std::ops::Range<usize>, enc: Encoding) -> Range {
+    Range { start: position(doc, r.start, enc), end: position(doc, r.end, enc) }
+}
+
+pub fn offset(doc: &Document, p: Position, enc: Encoding) -> usize {
+    doc.index.offset(&doc.text, pos_in(p), enc)
+}
+
+pub fn text_edit(doc: &Document, e: &Edit, enc: Encoding) -> TextEdit {
+    TextEdit { range: range(doc, &e.range, enc), new_text: e.text.clone() }
+}
+
+fn severity(s: Severity) -> DiagnosticSeverity {
+    match s {
+        Severity::Error => DiagnosticSeverity::ERROR,
+        Severity::Warning => DiagnosticSeverity::WARNING,
+        Severity::Info => DiagnosticSeverity::INFORMATION,
+        Severity::Hint => DiagnosticSeverity::HINT,
+    }
+}
+
+/// The fixes of a diagnostic, carried in `Diagnostic.data` so code actions need no analysis.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct DiagData {
+    pub version: i32,
+    pub fixes: Vec<DataFix>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct DataFix {
+    pub title: String,
+    pub applicability: Applicability,
+    pub edits: Vec<TextEdit>,
+}
+
+pub fn diagnostic(doc: &Document, f: &Finding, enc: Encoding) -> Diagnostic {
+    let data = DiagData {
+        version: doc.version,
+        fixes: f
+            .fixes
+            .iter()
+            .map(|x| DataFix {
+                title: x.title.clone(),
+                applicability: x.applicability,
+                edits: x.edits.iter().map(|e| text_edit(doc, e, enc)).collect(),
+            })
+            .collect(),
+    };
+    Diagnostic {
+        range: range(doc, &f.range, enc),
+        severity: Some(severity(f.severity)),
+        code: Some(NumberOrString::String(f.code.to_string())),
+        code_description: None,
+        source: Some("awaitguard".into()),
+        message: f.message.clone(),
+        related_information: None,
+        tags: None,
+        data: serde_json::to_value(data).ok(),
+    }
+}
+
+pub fn diagnostics(state: &DocState, findings: &[Finding], enc: Encoding) -> Vec<Diagnostic> {
+    findings.iter().map(|f| diagnostic(&state.doc, f, enc)).collect()
+}

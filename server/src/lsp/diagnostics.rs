@@ -1,0 +1,152 @@
+//! Analysis of open documents, cached per (settings generation, version); push
+//! (`publishDiagnostics`) and pull (`textDocument/diagnostic`).
+
+use super::{convert, State};
+use crate::config::Settings;
+use crate::rules::{analyze, Analysis};
+use std::sync::Arc;
+use tower_lsp_server::jsonrpc::Result;
+use tower_lsp_server::ls_types::*;
+
+/// Settings for a document; a config error is shown once and the defaults (with the editor's
+/// overrides) are used.
+pub fn settings_for(s: &Arc<State>, uri: &Uri) -> Arc<Settings> {
+    let cache = s.settings.read().unwrap_or_else(|e| e.into_inner()).clone();
+    let path = match uri.to_file_path() {
+        Some(p) => p.into_owned(),
+        None => s.facts().roots.first().cloned().unwrap_or_else(|| std::env::current_dir().unwrap_or_default()).join("untitled"),
+    };
+    match cache.for_file(&path) {
+        Ok(settings) => settings,
+        Err(e) => {
+            let msg = format!("awaitguard: {e} (using default settings)");
+            if s.shown_errors.lock().unwrap_or_else(|e| e.into_inner()).insert(msg.clone()) {
+                s.show(MessageType::ERROR, msg.clone());
+                s.log(MessageType::ERROR, msg);
+            }
+            Arc::new(Settings::resolve(None, cache.overrides(), None).unwrap_or_default())
+        }
+    }
+}
+
+/// The analysis of the document's current version (cached). `None`: the document is not open.
+pub async fn current(s: &Arc<State>, uri: &Uri) -> Option<(i32, Arc<Analysis>)> {
+    let generation = s.generation();
+    let (text, lang, tree, index, version) = {
+        let st = s.docs.get(uri)?;
+        if let Some((g, v, a)) = &st.analysis {
+            if *g == generation && *v == st.doc.version {
+                return Some((*v, a.clone()));
+            }
+        }
+        let d = &st.doc;
+        (d.text.clone(), d.lang, d.tree.clone(), d.index.clone(), d.version)
+    };
+    let analysis = if s.editor.read().unwrap_or_else(|e| e.into_inner()).enable {
+        let settings = settings_for(s, uri);
+        let res = tokio::task::spawn_blocking(move || analyze(&text, lang, &tree, &index, &settings)).await;
+        match res {
+            Ok(a) => a,
+            Err(e) => {
+                s.log(MessageType::ERROR, format!("awaitguard: analysis of {} failed: {e}", uri.as_str()));
+                Analysis::default()
+            }
+        }
+    } else {
+        Analysis::default()
+    };
+    for e in &analysis.errors {
+        s.log(MessageType::ERROR, format!("awaitguard: {}: {e}", uri.as_str()));
+    }
+    let analysis = Arc::new(analysis);
+    if let Some(mut st) = s.docs.get_mut(uri) {
+        if st.doc.version == version {
+            st.analysis = Some((generation, version, analysis.clone()));
+        }
+    }
+    Some((version, analysis))
+}
+
+/// Push mode: analyse and publish, if the version is still current when done.
+pub async fn publish(s: &Arc<State>, uri: Uri) {
+    if s.facts().pull {
+        return;
+    }
+    let Some((version, analysis)) = current(s, &uri).await else { return };
+    let enc = s.facts().encoding;
+    let _order = s.publish_lock.lock().await;
+    let diags = {
+        let Some(st) = s.docs.get(&uri) else { return };
+        if st.doc.version != version {
+            return; // a newer version is (or will be) published instead
+        }
+        convert::diagnostics(&st, &analysis.findings, enc)
+    };
+    s.client.publish_diagnostics(uri, diags, Some(version)).await;
+}
+
+/// Re-analyse everything open after a settings change.
+pub fn refresh_all(s: &Arc<State>) {
+    let facts = s.facts();
+    if facts.pull {
+        if facts.refresh {
+            let client = s.client.clone();
+            tokio::spawn(async move {
+                let _ = client.workspace_diagnostic_refresh().await;
+            });
+        }
+        return;
+    }
+    let uris: Vec<Uri> = s.docs.iter().map(|e| e.key().clone()).collect();
+    for uri in uris {
+        let s = s.clone();
+        tokio::spawn(async move { publish(&s, uri).await });
+    }
+}
+
+/// Pull mode: `textDocument/diagnostic`.
+pub async fn pull(s: &Arc<State>, params: DocumentDiagnosticParams) -> Result<DocumentDiagnosticReportResult> {
+    let uri = params.text_document.uri;
+    let enc = s.facts().encoding;
+    let report = match current(s, &uri).await {
+        None => FullDocumentDiagnosticReport { result_id: None, items: vec![] },
+        Some((version, analysis)) => {
+            let result_id = format!("{}:{}", s.generation(), version);
+            if params.previous_result_id.as_deref() == Some(result_id.as_str()) {
+                return Ok(DocumentDiagnosticReportResult::Report(DocumentDiagnosticReport::Unchanged(
+                    RelatedUnchangedDocumentDiagnosticReport {
+                        related_documents: None,
+                        unchanged_document_diagnostic_report: UnchangedDocumentDiagnosticReport { result_id },
+                    },
+                )));
+            }
+            let items = match s.docs.get(&uri) {
+                Some(st) if st.doc.version == version => convert::diagnostics(&st, &analysis.findings, enc),
+                // Changed while we analysed: analyse the newest text instead.
+                _ => return Box::pin(pull_again(s, uri, enc)).await,
+            };
+            FullDocumentDiagnosticReport { result_id: Some(result_id), items }
+        }
+    };
+    Ok(DocumentDiagnosticReportResult::Report(DocumentDiagnosticReport::Full(RelatedFullDocumentDiagnosticReport {
+        related_documents: None,
+        full_document_diagnostic_report: report,
+    })))
+}
+
+async fn pull_again(s: &Arc<State>, uri: Uri, enc: crate::text::Encoding) -> Result<DocumentDiagnosticReportResult> {
+    // Bounded: take whatever is current after one more analysis.
+    let (items, result_id) = match current(s, &uri).await {
+        Some((version, analysis)) => match s.docs.get(&uri) {
+            Some(st) if st.doc.version == version => {
+                (convert::diagnostics(&st, &analysis.findings, enc), Some(format!("{}:{}", s.generation(), version)))
+            }
+            _ => (vec![], None),
+        },
+        None => (vec![], None),
+    };
+    Ok(DocumentDiagnosticReportResult::Report(DocumentDiagnosticReport::Full(RelatedFullDocumentDiagnosticReport {
+        related_documents: None,
+        full_document_diagnostic_report: FullDocumentDiagnosticReport { result_id, items },
+    })))
+}

@@ -1,0 +1,224 @@
+//! The language server (tower-lsp-server): the only module that knows LSP types.
+//! One file per handler; this file holds the shared state and the trait wiring.
+//!
+//! Invariants:
+//! - **Edits are applied in wire order.** tower-lsp-server polls handlers concurrently
+//!   (`buffer_unordered`), but each handler runs synchronously until its first `.await`, and
+//!   handlers are first polled in arrival order. `did_open`/`did_change`/`did_close` therefore
+//!   apply the change and reparse *before* any `.await`, under the `DashMap` shard lock (a
+//!   sync lock, never held across `.await`).
+//! - **Only the current version is published.** Analysis runs on the blocking pool after the
+//!   edit; its result is cached and published only if the document's version is still the
+//!   one analysed, and under `publish_lock`, so publications never go out of order.
+//! - **Pull or push, never both**: pull (`textDocument/diagnostic`) when the client
+//!   advertises it, push (`publishDiagnostics` with the version) otherwise.
+//! - **No server→client request is awaited on the hot path**: configuration fetches,
+//!   registrations, refreshes and `showMessage` are spawned.
+//! - **Nothing kills the server**: analysis panics are caught and logged
+//!   (`window/logMessage`); bad settings fall back to defaults with a message.
+
+mod code_action;
+mod configuration;
+mod convert;
+mod diagnostics;
+mod execute_command;
+mod hover;
+mod initialize;
+mod text_sync;
+
+use crate::config::Overrides;
+use crate::rules::Analysis;
+use crate::text::{Document, Encoding};
+use crate::workspace::SettingsCache;
+use dashmap::DashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use tower_lsp_server::jsonrpc::Result;
+use tower_lsp_server::ls_types::*;
+use tower_lsp_server::{Client, LanguageServer, LspService, Server};
+
+/// The code action kind of "fix all".
+pub const FIX_ALL_KIND: CodeActionKind = CodeActionKind::new("source.fixAll.awaitguard");
+/// The command that applies every safe fix in a document (`arguments: [uri]`).
+pub const FIX_ALL_COMMAND: &str = "awaitguard.applyFixAll";
+
+/// One open document and its latest analysis.
+pub(crate) struct DocState {
+    pub doc: Document,
+    /// (settings generation, version, analysis) of the newest analysis done.
+    pub analysis: Option<(u64, i32, Arc<Analysis>)>,
+}
+
+/// What the client told us in `initialize`.
+#[derive(Clone, Debug)]
+pub(crate) struct ClientFacts {
+    pub encoding: Encoding,
+    pub pull: bool,
+    pub configuration: bool,
+    pub refresh: bool,
+    pub document_changes: bool,
+    pub watch_registration: bool,
+    pub config_registration: bool,
+    pub roots: Vec<PathBuf>,
+}
+
+impl Default for ClientFacts {
+    fn default() -> Self {
+        ClientFacts {
+            encoding: Encoding::Utf16,
+            pull: false,
+            configuration: false,
+            refresh: false,
+            document_changes: false,
+            watch_registration: false,
+            config_registration: false,
+            roots: vec![],
+        }
+    }
+}
+
+/// Editor settings beyond the rule overrides.
+#[derive(Clone, Debug)]
+pub(crate) struct EditorSettings {
+    pub enable: bool,
+    pub overrides: Overrides,
+}
+
+impl Default for EditorSettings {
+    fn default() -> Self {
+        EditorSettings { enable: true, overrides: Overrides::default() }
+    }
+}
+
+/// Shared server state; handlers get `&Arc<State>` so they can spawn follow-up work.
+pub struct State {
+    pub(crate) client: Client,
+    pub(crate) docs: DashMap<Uri, DocState>,
+    pub(crate) facts: RwLock<ClientFacts>,
+    pub(crate) editor: RwLock<EditorSettings>,
+    pub(crate) settings: RwLock<Arc<SettingsCache>>,
+    /// Bumped whenever settings change: part of every pull `resultId`.
+    pub(crate) generation: AtomicU64,
+    pub(crate) publish_lock: tokio::sync::Mutex<()>,
+    /// Config errors already shown, so one bad file is not announced on every keystroke.
+    pub(crate) shown_errors: std::sync::Mutex<std::collections::HashSet<String>>,
+    pub(crate) shutdown: Arc<AtomicBool>,
+}
+
+impl State {
+    fn new(client: Client, shutdown: Arc<AtomicBool>) -> Self {
+        State {
+            client,
+            docs: DashMap::new(),
+            facts: RwLock::new(ClientFacts::default()),
+            editor: RwLock::new(EditorSettings::default()),
+            settings: RwLock::new(Arc::new(SettingsCache::new(Overrides::default(), None, false))),
+            generation: AtomicU64::new(0),
+            publish_lock: tokio::sync::Mutex::new(()),
+            shown_errors: Default::default(),
+            shutdown,
+        }
+    }
+
+    pub(crate) fn facts(&self) -> ClientFacts {
+        self.facts.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
+    }
+
+    /// Sends a log line to the client without blocking the caller.
+    pub(crate) fn log(&self, typ: MessageType, msg: String) {
+        let client = self.client.clone();
+        tokio::spawn(async move { client.log_message(typ, msg).await });
+    }
+
+    /// Shows a message to the user without blocking the caller.
+    pub(crate) fn show(&self, typ: MessageType, msg: String) {
+        let client = self.client.clone();
+        tokio::spawn(async move { client.show_message(typ, msg).await });
+    }
+}
+
+/// The tower-lsp-server service: a thin shell over [`State`].
+pub struct Backend {
+    s: Arc<State>,
+}
+
+impl LanguageServer for Backend {
+    async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
+        initialize::initialize(&self.s, params)
+    }
+
+    async fn initialized(&self, _: InitializedParams) {
+        initialize::initialized(&self.s);
+    }
+
+    async fn shutdown(&self) -> Result<()> {
+        self.s.shutdown.store(true, Ordering::SeqCst);
+        Ok(())
+    }
+
+    async fn did_open(&self, params: DidOpenTextDocumentParams) {
+        text_sync::did_open(&self.s, params).await;
+    }
+
+    async fn did_change(&self, params: DidChangeTextDocumentParams) {
+        text_sync::did_change(&self.s, params).await;
+    }
+
+    async fn did_close(&self, params: DidCloseTextDocumentParams) {
+        text_sync::did_close(&self.s, params).await;
+    }
+
+    async fn did_save(&self, params: DidSaveTextDocumentParams) {
+        text_sync::did_save(&self.s, params).await;
+    }
+
+    async fn diagnostic(&self, params: DocumentDiagnosticParams) -> Result<DocumentDiagnosticReportResult> {
+        diagnostics::pull(&self.s, params).await
+    }
+
+    async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
+        code_action::code_action(&self.s, params).await
+    }
+
+    async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
+        hover::hover(&self.s, params).await
+    }
+
+    async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
+        configuration::did_change_configuration(&self.s, params).await;
+    }
+
+    async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
+        configuration::did_change_watched_files(&self.s, params).await;
+    }
+
+    async fn execute_command(&self, params: ExecuteCommandParams) -> Result<Option<LSPAny>> {
+        execute_command::execute_command(&self.s, params).await
+    }
+}
+
+/// Runs the server on stdin/stdout until `exit` or end of input; exits the process with 0
+/// after a `shutdown`, 1 otherwise (LSP §exit).
+pub fn serve_stdio() {
+    let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            std::process::exit(2);
+        }
+    };
+    let shutdown = Arc::new(AtomicBool::new(false));
+    let flag = shutdown.clone();
+    rt.block_on(async move {
+        let (service, socket) = LspService::new(move |client| Backend { s: Arc::new(State::new(client, flag)) });
+        Server::new(tokio::io::stdin(), tokio::io::stdout(), socket).serve(service).await;
+    });
+    // tokio's stdin reader may sit in a blocking read: do not wait for the runtime to drain.
+    let code = if shutdown.load(Ordering::SeqCst) { 0 } else { 1 };
+    std::process::exit(code);
+}

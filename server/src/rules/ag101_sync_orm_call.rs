@@ -1,0 +1,156 @@
+//! AG101 sync-orm-call: a Django manager/queryset method that runs a query, called without
+//! `await` in async context (RULES.md §AG101).
+//!
+//! Fires only when the receiver resolves to a manager or a lazy queryset chain
+//! ([`crate::semantic::receivers`]); `dict.get`, `cache.get`, `request.GET.get` never resolve.
+//! Lazy builders (`filter`, `all` …) and `iterator()` are not terminals (AG102's business).
+
+use super::{short, Ctx, Finding, FixAvailability, Rule, RuleMeta, Severity};
+use crate::dialects::django;
+use crate::fix::{python as pyfix, Applicability, Edit, Fix};
+use crate::semantic::receivers::Receiver;
+use crate::semantic::{Context, ScopeKind};
+use crate::syntax::{Lang, QueryId};
+
+pub struct SyncOrmCall;
+
+static META: RuleMeta = RuleMeta {
+    code: "AG101",
+    name: "sync-orm-call",
+    lang: Lang::Python,
+    severity: Severity::Error,
+    fix: FixAvailability::Sometimes,
+    summary: "Synchronous ORM query in async code",
+    doc: r#"## AG101 sync-orm-call
+
+**What it catches.** A Django manager or queryset method that runs a query (`get`, `create`,
+`count`, `exists`, `first`, `update`, `delete`, `aggregate`, `bulk_create` …) called without
+`await` inside an `async def`, or inside a sync helper nested in one.
+
+**Why it is wrong.** Every Django code path that touches a database connection is guarded by
+`@async_unsafe`: called on a thread that runs an event loop it raises
+`SynchronousOnlyOperation: You cannot call this from an async context - use a thread or
+sync_to_async.` Tests that run views synchronously never see it; production does.
+
+**Example.**
+```python
+async def book_detail(request, pk):
+    book = Book.objects.get(pk=pk)                                   # AG101
+    n = Book.objects.filter(author_id=book.author_id).count()        # AG101
+```
+
+**Fix.** Use the async twin Django provides since 4.1 (`aget`, `acount`, `acreate`, …):
+```python
+async def book_detail(request, pk):
+    book = await Book.objects.aget(pk=pk)
+    n = await Book.objects.filter(author_id=book.author_id).acount()
+```
+- A trailer after the call gets parentheses: `(await Book.objects.aget(pk=1)).title`.
+- `Book.objects.delete()` becomes `await Book.objects.all().adelete()` (managers have no
+  `delete`/`adelete`).
+- Below Django 4.1 the fix is `await sync_to_async(Book.objects.get)(pk=1)`.
+- No fix where `await` is illegal or changes meaning: in a lambda, a nested sync `def`, a
+  class body, or a generator expression. Move the query into the async function, or run the
+  helper with `await sync_to_async(helper)()`.
+
+**Stays silent on** awaited `a*` calls, lazy querysets (`Book.objects.filter(…)` that is
+never evaluated), code inside `sync_to_async(...)`/`asyncio.to_thread(...)` and the
+functions handed to them, sync functions, and look-alikes on other receivers (`dict.get`,
+`cache.get`, `request.GET.get`).
+
+**Suppress** with `# awaitguard: ignore[AG101]` or `# noqa: AG101` on the line.
+"#,
+};
+
+impl Rule for SyncOrmCall {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &Ctx, out: &mut Vec<Finding>) {
+        let Some(py) = cx.py else { return };
+        cx.for_each_match(QueryId::PyMethodCalls, |caps| {
+            let (Some(call), Some(method), Some(receiver)) = (caps.get("call"), caps.get("method"), caps.get("receiver"))
+            else {
+                return;
+            };
+            let Some(twin) = django::queryset_terminal(py.node_text(method)) else { return };
+            let ctx = py.context_at(call.start_byte());
+            if !ctx.is_async() || py.in_offload_args(call.start_byte()) {
+                return;
+            }
+            let recv_kind = py.receiver(receiver);
+            if !recv_kind.is_orm() {
+                return;
+            }
+            let add_all = twin.queryset_only && recv_kind == Receiver::Manager;
+            let recv = short(py.node_text(receiver), 32);
+            let recv_fixed = if add_all { format!("{recv}.all()") } else { recv.clone() };
+            let version = cx.settings.django_version;
+            let has_twin = version >= twin.since;
+            let mut message = format!(
+                "`{recv}.{}()` runs a query synchronously in async code; Django raises SynchronousOnlyOperation. ",
+                twin.sync
+            );
+            let mut fixes = vec![];
+            if ctx.await_ok() {
+                let mut edits = vec![];
+                if add_all {
+                    edits.push(Edit::insert(receiver.end_byte(), ".all()"));
+                }
+                let title;
+                if has_twin {
+                    message.push_str(&format!("Use `await {recv_fixed}.{}()`", twin.async_name));
+                    edits.extend(pyfix::await_edits(call));
+                    edits.push(Edit::replace(method.byte_range(), twin.async_name));
+                    title = format!("Replace with `await {recv_fixed}.{}(…)`", twin.async_name);
+                } else {
+                    message.push_str(&format!(
+                        "Use `await sync_to_async({recv_fixed}.{})(…)` (`{}` needs Django {}; configured {version})",
+                        twin.sync,
+                        twin.async_name,
+                        fmt_since(twin.since)
+                    ));
+                    edits.extend(pyfix::sync_to_async_call(py, call).unwrap_or_default());
+                    title = format!("Wrap in `await sync_to_async({recv_fixed}.{})(…)`", twin.sync);
+                }
+                fixes.push(Fix { title, applicability: Applicability::Safe, edits });
+            } else {
+                message.push_str(&format!("Use `await {recv_fixed}.{}()` in the async function", twin.async_name));
+                message.push_str(no_fix_reason(ctx));
+            }
+            out.push(Finding {
+                code: META.code,
+                name: META.name,
+                range: call.byte_range(),
+                severity: META.severity,
+                message,
+                fixes,
+            });
+        });
+    }
+}
+
+fn fmt_since(v: crate::dialects::Version) -> String {
+    if v.2 == 0 { format!("{}.{}", v.0, v.1) } else { v.to_string() }
+}
+
+/// Why no fix is offered in an async context where `await` cannot go.
+pub fn no_fix_reason(ctx: Context) -> &'static str {
+    match ctx {
+        Context::Async { blocker: Some(ScopeKind::Lambda), .. } => {
+            " (no automatic fix: this lambda runs on the event loop, and `await` is not allowed in a lambda)"
+        }
+        Context::Async { blocker: Some(ScopeKind::Function), .. } => {
+            " (no automatic fix: this sync function is nested in an async one and runs on the event loop; \
+             move the query out or call the helper through `sync_to_async`)"
+        }
+        Context::Async { blocker: Some(ScopeKind::Class), .. } => {
+            " (no automatic fix: `await` is not allowed in a class body)"
+        }
+        Context::Async { blocker: Some(ScopeKind::GenExp), .. } => {
+            " (no automatic fix: `await` in a generator expression makes an async generator; use a list comprehension)"
+        }
+        _ => "",
+    }
+}

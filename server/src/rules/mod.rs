@@ -1,0 +1,230 @@
+//! Rules: one file per rule (metadata + check + fix), the registry, and the analysis entry
+//! point shared by the server and the CLI.
+//!
+//! Invariants:
+//! - A finding is a pure function of (file text, settings): [`analyze`] reads nothing else.
+//! - Rules see bytes and trees, never LSP types or a terminal.
+//! - A panicking rule costs only its own findings for that file: [`analyze`] catches it and
+//!   reports it in [`Analysis::errors`].
+//! - Candidates come from the queries in `queries/` ([`crate::syntax::QueryId`]); rule code
+//!   decides.
+
+mod ag101_sync_orm_call;
+pub mod suppression;
+
+use crate::config::Settings;
+use crate::fix::Fix;
+use crate::semantic::PyModel;
+use crate::syntax::{query, Lang, QueryId};
+use crate::text::LineIndex;
+use serde::Serialize;
+use std::ops::Range;
+use streaming_iterator::StreamingIterator;
+use tree_sitter::{Node, QueryCursor, Tree};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Hint,
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn parse(s: &str) -> Option<Severity> {
+        match s {
+            "error" => Some(Severity::Error),
+            "warning" | "warn" => Some(Severity::Warning),
+            "info" | "information" => Some(Severity::Info),
+            "hint" => Some(Severity::Hint),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+            Severity::Hint => "hint",
+        }
+    }
+}
+
+/// What kind of fix a rule can offer at best.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FixAvailability {
+    None,
+    Sometimes,
+    Always,
+}
+
+/// A rule's metadata: the single source for docs, hover, `awaitguard rule`, SARIF.
+#[derive(Debug)]
+pub struct RuleMeta {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub lang: Lang,
+    pub severity: Severity,
+    pub fix: FixAvailability,
+    /// One line.
+    pub summary: &'static str,
+    /// Markdown: what it catches, why it is wrong, example, fix.
+    pub doc: &'static str,
+}
+
+pub trait Rule: Sync {
+    fn meta(&self) -> &'static RuleMeta;
+    fn check(&self, cx: &Ctx, out: &mut Vec<Finding>);
+}
+
+/// Every rule, in code order.
+pub static RULES: &[&dyn Rule] = &[&ag101_sync_orm_call::SyncOrmCall];
+
+pub fn by_code(code: &str) -> Option<&'static dyn Rule> {
+    RULES.iter().copied().find(|r| r.meta().code.eq_ignore_ascii_case(code) || r.meta().name == code)
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub range: Range<usize>,
+    pub severity: Severity,
+    pub message: String,
+    pub fixes: Vec<Fix>,
+}
+
+/// What one rule needs to look at a file.
+pub struct Ctx<'a, 't> {
+    pub src: &'t str,
+    pub tree: &'t Tree,
+    pub index: &'a LineIndex,
+    pub settings: &'a Settings,
+    pub py: Option<&'a PyModel<'t>>,
+}
+
+impl<'a, 't> Ctx<'a, 't> {
+    /// Runs a query over the whole tree and calls `f` with each match's captures by name.
+    pub fn for_each_match(&self, id: QueryId, mut f: impl FnMut(&Captures<'t>)) {
+        let q = query(id);
+        let mut cursor = QueryCursor::new();
+        let mut matches = cursor.matches(q, self.tree.root_node(), self.src.as_bytes());
+        let names = q.capture_names();
+        while let Some(m) = matches.next() {
+            let caps = Captures { list: m.captures().iter().map(|c| (names[c.index as usize], c.node)).collect() };
+            f(&caps);
+        }
+    }
+}
+
+/// The captures of one query match.
+pub struct Captures<'t> {
+    list: Vec<(&'static str, Node<'t>)>,
+}
+
+impl<'t> Captures<'t> {
+    pub fn get(&self, name: &str) -> Option<Node<'t>> {
+        self.list.iter().find(|(n, _)| *n == name).map(|(_, node)| *node)
+    }
+}
+
+/// The result of analysing one file.
+#[derive(Debug, Default)]
+pub struct Analysis {
+    pub findings: Vec<Finding>,
+    /// Internal errors (a rule that panicked), one line each.
+    pub errors: Vec<String>,
+}
+
+/// Analyses one file. Pure: same inputs, same findings.
+pub fn analyze(src: &str, lang: Lang, tree: &Tree, index: &LineIndex, settings: &Settings) -> Analysis {
+    let mut out = Analysis::default();
+    let rules: Vec<&dyn Rule> =
+        RULES.iter().copied().filter(|r| r.meta().lang == lang && settings.is_enabled(r.meta().code)).collect();
+    if rules.is_empty() {
+        return out;
+    }
+    let py = match lang {
+        Lang::Python => {
+            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| PyModel::build(src, tree, index))) {
+                Ok(m) => Some(m),
+                Err(p) => {
+                    out.errors.push(format!("semantic model panicked: {}", panic_message(&p)));
+                    return out;
+                }
+            }
+        }
+        Lang::Rust => None,
+    };
+    let cx = Ctx { src, tree, index, settings, py: py.as_ref() };
+    for rule in rules {
+        let mut found = Vec::new();
+        let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| rule.check(&cx, &mut found)));
+        match res {
+            Ok(()) => out.findings.extend(found),
+            Err(p) => out.errors.push(format!("rule {} panicked: {}", rule.meta().code, panic_message(&p))),
+        }
+    }
+    let comments = py.as_ref().map(|m| &m.comments);
+    out.findings.retain(|f| !suppression::is_suppressed(src, index, comments, f));
+    for f in &mut out.findings {
+        if let Some(sev) = settings.severity.get(f.code) {
+            f.severity = *sev;
+        }
+    }
+    out.findings.sort_by(|a, b| (a.range.start, a.range.end, a.code).cmp(&(b.range.start, b.range.end, b.code)));
+    out.findings.dedup();
+    out
+}
+
+fn panic_message(p: &Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = p.downcast_ref::<&str>() {
+        s.to_string()
+    } else if let Some(s) = p.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "unknown panic".into()
+    }
+}
+
+/// A short, single-line rendering of source text for messages (`Book.objects`), or `…`.
+pub fn short(text: &str, max: usize) -> String {
+    let t = text.trim();
+    if t.contains('\n') || t.chars().count() > max {
+        "…".into()
+    } else {
+        t.to_string()
+    }
+}
+
+/// Applies fixes repeatedly (re-parsing and re-analysing each round, at most 16 rounds) until
+/// no applicable fix is left. Only safe fixes unless `unsafe_too`. Returns the new text, or
+/// `None` when nothing changed. A round whose result would not parse stops the loop and keeps
+/// the last text that did (fixes never produce invalid code).
+pub fn fix_all(src: &str, lang: Lang, settings: &Settings, unsafe_too: bool) -> Option<String> {
+    let mut text = src.to_string();
+    let started_clean = !crate::syntax::has_syntax_error(&crate::syntax::parse(lang, src, None));
+    for _ in 0..16 {
+        let tree = crate::syntax::parse(lang, &text, None);
+        let index = LineIndex::new(&text);
+        let analysis = analyze(&text, lang, &tree, &index, settings);
+        let fixes = analysis.findings.iter().filter_map(|f| {
+            f.fixes.iter().find(|x| unsafe_too || x.applicability == crate::fix::Applicability::Safe)
+        });
+        let edits = crate::fix::non_conflicting(fixes);
+        if edits.is_empty() {
+            break;
+        }
+        let Some(next) = crate::fix::apply(&text, &edits) else { break };
+        if started_clean && crate::syntax::has_syntax_error(&crate::syntax::parse(lang, &next, None)) {
+            break;
+        }
+        if next == text {
+            break;
+        }
+        text = next;
+    }
+    (text != src).then_some(text)
+}

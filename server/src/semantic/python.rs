@@ -1,0 +1,629 @@
+//! The Python model: scopes, imports, bindings, offloads, comments. See the module docs of
+//! [`crate::semantic`] for what each means.
+
+use crate::text::LineIndex;
+use std::collections::{HashMap, HashSet};
+use std::ops::Range;
+use tree_sitter::{Node, Tree, TreeCursor};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScopeKind {
+    Module,
+    Function,
+    Lambda,
+    Class,
+    GenExp,
+}
+
+#[derive(Clone, Debug)]
+pub struct Scope {
+    pub kind: ScopeKind,
+    /// The body (or the whole generator expression).
+    pub range: Range<usize>,
+    /// Part of `range` evaluated in the parent scope (a generator's first iterable).
+    pub hole: Option<Range<usize>>,
+    pub parent: Option<usize>,
+    pub name: Option<String>,
+    pub is_async: bool,
+    pub offloaded: bool,
+    /// Byte offset of the `def`/`class` statement (for insertions before it).
+    pub def_start: usize,
+}
+
+impl Scope {
+    fn contains(&self, b: usize) -> bool {
+        self.range.contains(&b) && !self.hole.as_ref().is_some_and(|h| h.contains(&b))
+    }
+}
+
+/// Where a piece of code runs, and whether `await` may be written there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Context {
+    /// Module level, sync functions, offloaded scopes.
+    Sync,
+    /// On the event loop. `blocker` is the scope that makes `await` illegal (or changes its
+    /// meaning, for a generator expression) between the code and its async function.
+    Async { func: usize, blocker: Option<ScopeKind> },
+}
+
+impl Context {
+    pub fn is_async(self) -> bool {
+        matches!(self, Context::Async { .. })
+    }
+    /// `await`, `async for` and async comprehensions are legal and keep their meaning here.
+    pub fn await_ok(self) -> bool {
+        matches!(self, Context::Async { blocker: None, .. })
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Binding<'t> {
+    /// The binding is in effect from this byte on.
+    pub pos: usize,
+    /// The bound value for `name = value` / `name := value`; `None` for other bindings
+    /// (parameters, loop targets, imports, `with … as`, tuple targets …).
+    pub value: Option<Node<'t>>,
+}
+
+pub struct PyModel<'t> {
+    pub src: &'t str,
+    pub tree: &'t Tree,
+    pub scopes: Vec<Scope>,
+    /// local name → dotted path it was imported as.
+    pub imports: HashMap<String, String>,
+    pub imports_django: bool,
+    /// Another ORM/ODM whose models also have `.objects` (mongoengine, dorm).
+    pub imports_other_odm: bool,
+    /// `from <…models…> import *` seen.
+    pub star_from_models: bool,
+    bindings: HashMap<(usize, String), Vec<Binding<'t>>>,
+    /// Classes defined in this file, with their base-class expressions' texts.
+    pub classes: HashMap<String, Vec<String>>,
+    /// Class attribute names assigned a manager (`objects = BookManager()`).
+    pub manager_attrs: HashSet<String>,
+    offloaded_names: HashSet<String>,
+    offloaded_lambdas: HashSet<usize>,
+    /// Argument lists of offloader calls: code there is handed to a thread (or is AG304's).
+    pub offload_args: Vec<Range<usize>>,
+    /// Comments by line, for suppressions.
+    pub comments: HashMap<usize, Vec<Range<usize>>>,
+    /// Where a new top-level import goes (start of a line).
+    pub import_insert: usize,
+}
+
+/// Callee names that run their callable argument in a worker thread.
+const OFFLOADERS: &[&str] =
+    &["sync_to_async", "database_sync_to_async", "to_thread", "run_in_executor", "run_sync"];
+
+impl<'t> PyModel<'t> {
+    pub fn build(src: &'t str, tree: &'t Tree, index: &LineIndex) -> Self {
+        let mut m = PyModel {
+            src,
+            tree,
+            scopes: vec![Scope {
+                kind: ScopeKind::Module,
+                range: 0..src.len() + 1,
+                hole: None,
+                parent: None,
+                name: None,
+                is_async: false,
+                offloaded: false,
+                def_start: 0,
+            }],
+            imports: HashMap::new(),
+            imports_django: false,
+            imports_other_odm: false,
+            star_from_models: false,
+            bindings: HashMap::new(),
+            classes: HashMap::new(),
+            manager_attrs: HashSet::new(),
+            offloaded_names: HashSet::new(),
+            offloaded_lambdas: HashSet::new(),
+            offload_args: Vec::new(),
+            comments: HashMap::new(),
+            import_insert: 0,
+        };
+        let mut decorated_offload: HashSet<usize> = HashSet::new();
+        let mut cursor = tree.walk();
+        // (scope index, end byte) of the scopes we are inside, innermost last.
+        let mut stack: Vec<(usize, usize)> = vec![(0, usize::MAX)];
+        let mut binding_scope: Vec<usize> = vec![0];
+        loop {
+            let node = cursor.node();
+            while stack.last().is_some_and(|(_, end)| node.start_byte() >= *end && *end != usize::MAX) {
+                let (idx, _) = stack.pop().unwrap();
+                if binding_scope.last() == Some(&idx) {
+                    binding_scope.pop();
+                }
+            }
+            m.enter(&mut cursor, node, &mut stack, &mut binding_scope, &mut decorated_offload, index);
+            if cursor.goto_first_child() {
+                continue;
+            }
+            loop {
+                if cursor.goto_next_sibling() {
+                    break;
+                }
+                if !cursor.goto_parent() {
+                    m.finish(&decorated_offload);
+                    return m;
+                }
+            }
+        }
+    }
+
+    fn finish(&mut self, decorated_offload: &HashSet<usize>) {
+        for (i, s) in self.scopes.iter_mut().enumerate() {
+            s.offloaded = match s.kind {
+                ScopeKind::Function => {
+                    decorated_offload.contains(&i)
+                        || s.name.as_ref().is_some_and(|n| self.offloaded_names.contains(n))
+                }
+                ScopeKind::Lambda => self.offloaded_lambdas.contains(&s.def_start),
+                _ => false,
+            };
+        }
+    }
+
+    fn text(&self, n: Node) -> &'t str {
+        &self.src[n.byte_range()]
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn enter(
+        &mut self,
+        cursor: &mut TreeCursor<'t>,
+        node: Node<'t>,
+        stack: &mut Vec<(usize, usize)>,
+        binding_scope: &mut Vec<usize>,
+        decorated_offload: &mut HashSet<usize>,
+        index: &LineIndex,
+    ) {
+        let cur_scope = stack.last().map(|s| s.0).unwrap_or(0);
+        let bscope = *binding_scope.last().unwrap_or(&0);
+        let field = cursor.field_name();
+        match node.kind() {
+            "comment" => {
+                let line = index.line_of(node.start_byte());
+                self.comments.entry(line).or_default().push(node.byte_range());
+            }
+            "block" if field == Some("body") => {
+                let Some(owner) = node.parent() else { return };
+                let kind = match owner.kind() {
+                    "function_definition" => ScopeKind::Function,
+                    "class_definition" => ScopeKind::Class,
+                    _ => return,
+                };
+                let name = owner.child_by_field_name("name").map(|n| self.text(n).to_string());
+                let is_async = kind == ScopeKind::Function
+                    && owner.child(0).is_some_and(|c| c.kind() == "async");
+                let def_node = match owner.parent() {
+                    Some(p) if p.kind() == "decorated_definition" => p,
+                    _ => owner,
+                };
+                let idx = self.push_scope(kind, node.byte_range(), None, cur_scope, name.clone(), is_async, def_node.start_byte());
+                if def_node.kind() == "decorated_definition" {
+                    let mut c = def_node.walk();
+                    for dec in def_node.named_children(&mut c).filter(|n| n.kind() == "decorator") {
+                        let t = self.text(dec);
+                        let callee = t.trim_start_matches('@').split('(').next().unwrap_or("").trim();
+                        let last = last_name(callee);
+                        if last == "sync_to_async" || last == "database_sync_to_async" {
+                            decorated_offload.insert(idx);
+                        }
+                    }
+                }
+                if kind == ScopeKind::Class {
+                    if let Some(n) = &name {
+                        let bases = owner
+                            .child_by_field_name("superclasses")
+                            .map(|s| {
+                                let mut c = s.walk();
+                                s.named_children(&mut c)
+                                    .filter(|a| a.kind() != "keyword_argument")
+                                    .map(|a| self.text(a).to_string())
+                                    .collect()
+                            })
+                            .unwrap_or_default();
+                        self.classes.insert(n.clone(), bases);
+                        self.bind(bscope, n, owner.start_byte(), None);
+                    }
+                } else if let Some(n) = &name {
+                    self.bind(bscope, n, owner.start_byte(), None);
+                    if let Some(params) = owner.child_by_field_name("parameters") {
+                        self.bind_params(idx, params);
+                    }
+                }
+                stack.push((idx, node.end_byte()));
+                binding_scope.push(idx);
+            }
+            "lambda" => {
+                if let Some(body) = node.child_by_field_name("body") {
+                    let idx = self.push_scope(ScopeKind::Lambda, body.byte_range(), None, cur_scope, None, false, node.start_byte());
+                    if let Some(params) = node.child_by_field_name("parameters") {
+                        self.bind_params(idx, params);
+                    }
+                    stack.push((idx, node.end_byte()));
+                }
+            }
+            "generator_expression" => {
+                let mut c = node.walk();
+                let hole = node
+                    .named_children(&mut c)
+                    .find(|n| n.kind() == "for_in_clause")
+                    .and_then(|f| f.child_by_field_name("right"))
+                    .map(|r| r.byte_range());
+                let idx = self.push_scope(ScopeKind::GenExp, node.byte_range(), hole, cur_scope, None, false, node.start_byte());
+                stack.push((idx, node.end_byte()));
+            }
+            "import_statement" | "import_from_statement" | "future_import_statement" => {
+                self.import(node);
+                if cur_scope == 0 {
+                    let line = index.line_of(node.end_byte());
+                    self.import_insert = if line + 1 < index.line_count() {
+                        index.line_range(self.src, line + 1).start
+                    } else {
+                        self.src.len()
+                    };
+                }
+            }
+            "expression_statement" if cur_scope == 0 && self.import_insert == 0 => {
+                // A module docstring: new imports go after it.
+                if node.start_byte() == first_statement_start(self.tree)
+                    && node.named_child(0).is_some_and(|c| c.kind() == "string")
+                {
+                    let line = index.line_of(node.end_byte());
+                    self.import_insert = if line + 1 < index.line_count() {
+                        index.line_range(self.src, line + 1).start
+                    } else {
+                        self.src.len()
+                    };
+                }
+            }
+            "assignment" => {
+                if let (Some(left), Some(right)) =
+                    (node.child_by_field_name("left"), node.child_by_field_name("right"))
+                {
+                    if left.kind() == "identifier" {
+                        let name = self.text(left).to_string();
+                        if right.kind() != "assignment" {
+                            self.bind(bscope, &name, node.end_byte(), Some(right));
+                        } else {
+                            self.bind(bscope, &name, node.end_byte(), None);
+                        }
+                        // Class attribute holding a manager.
+                        if self.scopes[cur_scope].kind == ScopeKind::Class && is_manager_ctor(self.text(right)) {
+                            self.manager_attrs.insert(name);
+                        }
+                    } else {
+                        self.bind_targets(bscope, left, node.end_byte());
+                    }
+                } else if let Some(left) = node.child_by_field_name("left") {
+                    self.bind_targets(bscope, left, node.end_byte());
+                }
+            }
+            "augmented_assignment" => {
+                if let Some(left) = node.child_by_field_name("left") {
+                    self.bind_targets(bscope, left, node.end_byte());
+                }
+            }
+            "named_expression" => {
+                if let (Some(n), Some(v)) = (node.child_by_field_name("name"), node.child_by_field_name("value")) {
+                    let name = self.text(n).to_string();
+                    self.bind(bscope, &name, node.end_byte(), Some(v));
+                }
+            }
+            "for_statement" | "for_in_clause" => {
+                if let Some(left) = node.child_by_field_name("left") {
+                    let pos = node.child_by_field_name("right").map(|r| r.end_byte()).unwrap_or(left.end_byte());
+                    self.bind_targets(bscope, left, pos);
+                }
+            }
+            "as_pattern" | "with_item" => {
+                if let Some(alias) = node.child_by_field_name("alias") {
+                    self.bind_targets(bscope, alias, alias.end_byte());
+                }
+            }
+            "except_clause" => {
+                let mut c = node.walk();
+                if let Some(id) = node.named_children(&mut c).filter(|n| n.kind() == "identifier").last() {
+                    self.bind_targets(bscope, id, id.end_byte());
+                }
+            }
+            "call" => self.note_offload(node),
+            _ => {}
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn push_scope(
+        &mut self,
+        kind: ScopeKind,
+        range: Range<usize>,
+        hole: Option<Range<usize>>,
+        parent: usize,
+        name: Option<String>,
+        is_async: bool,
+        def_start: usize,
+    ) -> usize {
+        self.scopes.push(Scope { kind, range, hole, parent: Some(parent), name, is_async, offloaded: false, def_start });
+        self.scopes.len() - 1
+    }
+
+    fn bind(&mut self, scope: usize, name: &str, pos: usize, value: Option<Node<'t>>) {
+        self.bindings.entry((scope, name.to_string())).or_default().push(Binding { pos, value });
+    }
+
+    fn bind_params(&mut self, scope: usize, params: Node<'t>) {
+        let mut c = params.walk();
+        for p in params.named_children(&mut c) {
+            let id = match p.kind() {
+                "identifier" => Some(p),
+                _ => p
+                    .child_by_field_name("name")
+                    .or_else(|| {
+                        let mut c2 = p.walk();
+                        let first = p.named_children(&mut c2).find(|n| n.kind() == "identifier");
+                        first
+                    }),
+            };
+            if let Some(id) = id.filter(|i| i.kind() == "identifier") {
+                let name = self.text(id).to_string();
+                self.bind(scope, &name, 0, None);
+            }
+        }
+    }
+
+    /// Binds every identifier in a target pattern with no known value.
+    fn bind_targets(&mut self, scope: usize, target: Node<'t>, pos: usize) {
+        let mut todo = vec![target];
+        while let Some(n) = todo.pop() {
+            match n.kind() {
+                "identifier" => {
+                    let name = self.text(n).to_string();
+                    self.bind(scope, &name, pos, None);
+                }
+                "attribute" | "subscript" => {}
+                _ => {
+                    let mut c = n.walk();
+                    todo.extend(n.named_children(&mut c));
+                }
+            }
+        }
+    }
+
+    fn import(&mut self, node: Node<'t>) {
+        let mut c = node.walk();
+        match node.kind() {
+            "import_statement" => {
+                for child in node.named_children(&mut c) {
+                    let (path, local) = match child.kind() {
+                        "dotted_name" => {
+                            let p = self.text(child).to_string();
+                            let first = p.split('.').next().unwrap_or("").to_string();
+                            (p, first)
+                        }
+                        "aliased_import" => {
+                            let p = child.child_by_field_name("name").map(|n| self.text(n)).unwrap_or("");
+                            let a = child.child_by_field_name("alias").map(|n| self.text(n)).unwrap_or("");
+                            (p.to_string(), a.to_string())
+                        }
+                        _ => continue,
+                    };
+                    self.note_module(&path);
+                    let full = if child.kind() == "dotted_name" { local.clone() } else { path };
+                    self.imports.insert(local, full);
+                }
+            }
+            "import_from_statement" => {
+                let module = node.child_by_field_name("module_name").map(|n| self.text(n).to_string()).unwrap_or_default();
+                self.note_module(&module);
+                let from_models = module.trim_start_matches('.').split('.').any(|p| p == "models") || module == ".";
+                for child in node.named_children(&mut c) {
+                    if child.start_byte() == node.child_by_field_name("module_name").map(|n| n.start_byte()).unwrap_or(usize::MAX) {
+                        continue;
+                    }
+                    let (name, local) = match child.kind() {
+                        "dotted_name" => (self.text(child).to_string(), self.text(child).to_string()),
+                        "aliased_import" => {
+                            let p = child.child_by_field_name("name").map(|n| self.text(n)).unwrap_or("");
+                            let a = child.child_by_field_name("alias").map(|n| self.text(n)).unwrap_or("");
+                            (p.to_string(), a.to_string())
+                        }
+                        "wildcard_import" => {
+                            if from_models {
+                                self.star_from_models = true;
+                            }
+                            continue;
+                        }
+                        _ => continue,
+                    };
+                    let full = if module.ends_with('.') { format!("{module}{name}") } else { format!("{module}.{name}") };
+                    self.imports.insert(local, full);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn note_module(&mut self, module: &str) {
+        let top = module.split('.').next().unwrap_or("");
+        if top == "django" {
+            self.imports_django = true;
+        }
+        if matches!(top, "mongoengine" | "dorm" | "djanorm") {
+            self.imports_other_odm = true;
+        }
+    }
+
+    fn note_offload(&mut self, call: Node<'t>) {
+        let Some(func) = call.child_by_field_name("function") else { return };
+        let Some(args) = call.child_by_field_name("arguments") else { return };
+        let callee = last_name(self.text(func));
+        let recv = match func.kind() {
+            "attribute" => func.child_by_field_name("object").map(|o| self.text(o).to_ascii_lowercase()),
+            _ => None,
+        };
+        let mut c = args.walk();
+        let positional: Vec<Node> = args.named_children(&mut c).filter(|a| a.kind() != "keyword_argument" && a.kind() != "comment").collect();
+        let target = if OFFLOADERS.contains(&callee) {
+            if callee == "run_in_executor" { positional.get(1).copied() } else { positional.first().copied() }
+        } else if callee == "submit" && recv.as_deref().is_some_and(|r| r.contains("executor") || r.contains("pool")) {
+            positional.first().copied()
+        } else if callee == "Thread" {
+            let mut c = args.walk();
+            let t = args
+                .named_children(&mut c)
+                .filter(|a| a.kind() == "keyword_argument")
+                .find(|a| a.child_by_field_name("name").is_some_and(|n| self.text(n) == "target"))
+                .and_then(|a| a.child_by_field_name("value"));
+            t
+        } else {
+            return;
+        };
+        self.offload_args.push(args.byte_range());
+        let mut target = target;
+        // functools.partial(f, …) hands `f` over.
+        while let Some(t) = target {
+            if t.kind() == "call"
+                && t.child_by_field_name("function").is_some_and(|f| last_name(self.text(f)) == "partial")
+            {
+                target = t.child_by_field_name("arguments").and_then(|a| a.named_child(0));
+                continue;
+            }
+            break;
+        }
+        match target {
+            Some(t) if t.kind() == "lambda" => {
+                self.offloaded_lambdas.insert(t.start_byte());
+            }
+            Some(t) if matches!(t.kind(), "identifier" | "attribute") => {
+                self.offloaded_names.insert(last_name(self.text(t)).to_string());
+            }
+            _ => {}
+        }
+    }
+
+    /// The innermost scope whose body holds byte `b`.
+    pub fn scope_at(&self, b: usize) -> usize {
+        let i = self.scopes.partition_point(|s| s.range.start <= b);
+        let mut cur = i.saturating_sub(1);
+        loop {
+            if self.scopes[cur].contains(b) {
+                return cur;
+            }
+            match self.scopes[cur].parent {
+                Some(p) => cur = p,
+                None => return 0,
+            }
+        }
+    }
+
+    /// Where the code at byte `b` runs (RULES.md §0.4).
+    pub fn context_at(&self, b: usize) -> Context {
+        let mut cur = self.scope_at(b);
+        let mut blocker: Option<ScopeKind> = None;
+        loop {
+            let s = &self.scopes[cur];
+            match s.kind {
+                ScopeKind::Module => return Context::Sync,
+                ScopeKind::Function if s.is_async => return Context::Async { func: cur, blocker },
+                ScopeKind::Function | ScopeKind::Lambda => {
+                    if s.offloaded {
+                        return Context::Sync;
+                    }
+                    blocker = Some(s.kind);
+                }
+                ScopeKind::Class => {
+                    blocker.get_or_insert(ScopeKind::Class);
+                }
+                ScopeKind::GenExp => {
+                    blocker.get_or_insert(ScopeKind::GenExp);
+                }
+            }
+            match s.parent {
+                Some(p) => cur = p,
+                None => return Context::Sync,
+            }
+        }
+    }
+
+    /// True when byte `b` lies in the argument list of an offloader call
+    /// (`sync_to_async(…)`, `asyncio.to_thread(…)`, …).
+    pub fn in_offload_args(&self, b: usize) -> bool {
+        self.offload_args.iter().any(|r| r.contains(&b))
+    }
+
+    /// The binding of `name` in effect at byte `at`, searching outwards from the scope there.
+    /// `None`: the name is not bound in this file (a builtin, or from a star import).
+    pub fn binding(&self, name: &str, at: usize) -> Option<&Binding<'t>> {
+        let mut scope = self.scope_at(at);
+        let mut own = true;
+        loop {
+            if let Some(list) = self.bindings.get(&(scope, name.to_string())) {
+                // In the use's own scope: the last binding before the use. In an enclosing
+                // scope (a closure read): the last binding before the use as well.
+                if let Some(b) = list.iter().rev().find(|b| b.pos <= at) {
+                    return Some(b);
+                }
+                if own {
+                    // Bound only later in this scope: unknown at this point.
+                    return list.last();
+                }
+            }
+            own = false;
+            match self.scopes[scope].parent {
+                Some(p) => {
+                    scope = p;
+                    // Class scopes are not visible from the functions inside them.
+                    while self.scopes[scope].kind == ScopeKind::Class {
+                        match self.scopes[scope].parent {
+                            Some(pp) => scope = pp,
+                            None => break,
+                        }
+                    }
+                }
+                None => return None,
+            }
+        }
+    }
+
+    /// The text of a node.
+    pub fn node_text(&self, n: Node) -> &'t str {
+        &self.src[n.byte_range()]
+    }
+
+    /// The name a local name was imported as (`tx` → `django.db.transaction`).
+    pub fn import_of(&self, name: &str) -> Option<&str> {
+        self.imports.get(name).map(String::as_str)
+    }
+
+    /// True when `sync_to_async` is usable by that name in this file.
+    pub fn has_sync_to_async(&self) -> bool {
+        self.imports.get("sync_to_async").is_some_and(|p| p.ends_with("sync_to_async"))
+    }
+}
+
+fn first_statement_start(tree: &Tree) -> usize {
+    let root = tree.root_node();
+    let mut c = root.walk();
+    let first = root.named_children(&mut c).find(|n| n.kind() != "comment").map(|n| n.start_byte()).unwrap_or(0);
+    first
+}
+
+/// The last dotted component of a callee text (`asyncio.to_thread` → `to_thread`).
+pub fn last_name(text: &str) -> &str {
+    text.rsplit('.').next().unwrap_or(text).trim()
+}
+
+/// `BookManager()`, `models.Manager()`, `BookQuerySet.as_manager()`,
+/// `Manager.from_queryset(QS)()`.
+fn is_manager_ctor(value: &str) -> bool {
+    let v = value.trim();
+    if !v.ends_with(')') {
+        return false;
+    }
+    let callee = v.split('(').next().unwrap_or("");
+    let last = last_name(callee);
+    last.ends_with("Manager") || last == "as_manager" || v.contains(".from_queryset(")
+}

@@ -1,0 +1,124 @@
+//! Languages, parsers and the compiled tree-sitter queries from `queries/`.
+//!
+//! Invariants:
+//! - Queries are compiled once per process (`OnceLock`) from the `.scm` files embedded with
+//!   `include_str!`; a query that fails to compile is a bug caught by `queries_compile` below.
+//! - Parsing never fails for a text we hold: tree-sitter always yields a tree (with ERROR
+//!   nodes for bad input). Parsers are per-thread and reused.
+
+use std::cell::RefCell;
+use std::sync::OnceLock;
+use tree_sitter::{Language, Parser, Query, Tree};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Lang {
+    Python,
+    Rust,
+}
+
+impl Lang {
+    pub fn from_path(path: &std::path::Path) -> Option<Lang> {
+        match path.extension()?.to_str()? {
+            "py" | "pyi" => Some(Lang::Python),
+            "rs" => Some(Lang::Rust),
+            _ => None,
+        }
+    }
+
+    pub fn from_language_id(id: &str) -> Option<Lang> {
+        match id {
+            "python" => Some(Lang::Python),
+            "rust" => Some(Lang::Rust),
+            _ => None,
+        }
+    }
+
+    pub fn ts_language(self) -> Language {
+        match self {
+            Lang::Python => tree_sitter_python::LANGUAGE.into(),
+            Lang::Rust => tree_sitter_rust::LANGUAGE.into(),
+        }
+    }
+}
+
+thread_local! {
+    static PARSERS: RefCell<[Option<Parser>; 2]> = const { RefCell::new([None, None]) };
+}
+
+/// Parses `text`, reusing `old` (already `edit`ed) when given.
+pub fn parse(lang: Lang, text: &str, old: Option<&Tree>) -> Tree {
+    PARSERS.with(|cell| {
+        let mut parsers = cell.borrow_mut();
+        let slot = &mut parsers[lang as usize];
+        let parser = slot.get_or_insert_with(|| {
+            let mut p = Parser::new();
+            p.set_language(&lang.ts_language()).expect("grammar ABI matches tree-sitter");
+            p
+        });
+        match parser.parse(text, old) {
+            Some(tree) => tree,
+            None => {
+                // Only happens after a cancellation flag or timeout, which we never set; reset
+                // and parse from scratch rather than fail.
+                parser.reset();
+                parser.parse(text, None).expect("parse without old tree")
+            }
+        }
+    })
+}
+
+/// True when the tree holds an ERROR or MISSING node.
+pub fn has_syntax_error(tree: &Tree) -> bool {
+    tree.root_node().has_error()
+}
+
+macro_rules! queries {
+    ($($name:ident => $lang:ident, $file:literal;)*) => {
+        /// Every query shipped in `queries/`, by name.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        #[allow(non_camel_case_types)]
+        pub enum QueryId { $($name,)* }
+
+        impl QueryId {
+            pub const ALL: &'static [QueryId] = &[$(QueryId::$name,)*];
+
+            pub fn lang(self) -> Lang {
+                match self { $(QueryId::$name => Lang::$lang,)* }
+            }
+
+            pub fn file(self) -> &'static str {
+                match self { $(QueryId::$name => $file,)* }
+            }
+
+            fn source(self) -> &'static str {
+                match self { $(QueryId::$name => include_str!(concat!("../../../queries/", $file)),)* }
+            }
+        }
+    };
+}
+
+queries! {
+    PyMethodCalls => Python, "python/method_calls.scm";
+}
+
+/// The compiled query.
+pub fn query(id: QueryId) -> &'static Query {
+    static CELLS: [OnceLock<Query>; QueryId::ALL.len()] = [const { OnceLock::new() }; QueryId::ALL.len()];
+    CELLS[id as usize].get_or_init(|| {
+        Query::new(&id.lang().ts_language(), id.source())
+            .unwrap_or_else(|e| panic!("query {} does not compile: {e}", id.file()))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queries_compile() {
+        for id in QueryId::ALL {
+            let q = query(*id);
+            assert!(q.pattern_count() > 0, "{} has no pattern", id.file());
+        }
+    }
+}
