@@ -189,42 +189,34 @@ fn panic_message(p: &Box<dyn std::any::Any + Send>) -> String {
     }
 }
 
-/// A short, single-line rendering of source text for messages (`Book.objects`), or `…`.
+/// A short, single-line rendering of source text for messages: as is when it fits, else with
+/// call arguments collapsed (`Book.objects.filter(…)`), else `…`.
 pub fn short(text: &str, max: usize) -> String {
     let t = text.trim();
-    if t.contains('\n') || t.chars().count() > max {
-        "…".into()
-    } else {
-        t.to_string()
+    let fits = |s: &str| !s.contains('\n') && s.chars().count() <= max;
+    if fits(t) {
+        return t.to_string();
     }
-}
-
-/// Applies fixes repeatedly (re-parsing and re-analysing each round, at most 16 rounds) until
-/// no applicable fix is left. Only safe fixes unless `unsafe_too`. Returns the new text, or
-/// `None` when nothing changed. A round whose result would not parse stops the loop and keeps
-/// the last text that did (fixes never produce invalid code).
-pub fn fix_all(src: &str, lang: Lang, settings: &Settings, unsafe_too: bool) -> Option<String> {
-    let mut text = src.to_string();
-    let started_clean = !crate::syntax::has_syntax_error(&crate::syntax::parse(lang, src, None));
-    for _ in 0..16 {
-        let tree = crate::syntax::parse(lang, &text, None);
-        let index = LineIndex::new(&text);
-        let analysis = analyze(&text, lang, &tree, &index, settings);
-        let fixes = analysis.findings.iter().filter_map(|f| {
-            f.fixes.iter().find(|x| unsafe_too || x.applicability == crate::fix::Applicability::Safe)
-        });
-        let edits = crate::fix::non_conflicting(fixes);
-        if edits.is_empty() {
-            break;
+    let mut out = String::new();
+    let mut depth = 0usize;
+    for c in t.chars() {
+        match c {
+            '(' | '[' | '{' => {
+                if depth == 0 {
+                    out.push(c);
+                    out.push('…');
+                }
+                depth += 1;
+            }
+            ')' | ']' | '}' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    out.push(c);
+                }
+            }
+            _ if depth == 0 && !c.is_whitespace() => out.push(c),
+            _ => {}
         }
-        let Some(next) = crate::fix::apply(&text, &edits) else { break };
-        if started_clean && crate::syntax::has_syntax_error(&crate::syntax::parse(lang, &next, None)) {
-            break;
-        }
-        if next == text {
-            break;
-        }
-        text = next;
     }
-    (text != src).then_some(text)
+    if fits(&out) { out } else { "…".into() }
 }

@@ -1,0 +1,47 @@
+//! Shared test helpers: fixture analysis and a real-binary LSP client.
+#![allow(dead_code)]
+
+pub mod lsp;
+
+use awaitguard::config::{Overrides, Settings};
+use awaitguard::rules::{analyze, Finding};
+use awaitguard::syntax::{self, Lang};
+use awaitguard::text::LineIndex;
+use std::path::{Path, PathBuf};
+
+pub fn fixture_path(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(rel)
+}
+
+/// Settings for a fixture: only the rule named by the file's stem (`AG101_x.py` → AG101),
+/// plus `# awaitguard-test: key=value` header lines (`django-version=4.0`).
+pub fn fixture_settings(path: &Path, text: &str) -> Settings {
+    let stem = path.file_stem().unwrap().to_str().unwrap();
+    let code = stem.split(['_', '.']).next().unwrap().to_string();
+    let mut over = Overrides { select: Some(vec![code]), ..Default::default() };
+    for line in text.lines().take(5) {
+        let l = line.trim_start_matches(['#', '/', ' ']);
+        if let Some(rest) = l.strip_prefix("awaitguard-test:") {
+            for kv in rest.split_whitespace() {
+                match kv.split_once('=') {
+                    Some(("django-version", v)) => over.django_version = Some(v.to_string()),
+                    Some(("select", v)) => over.select = Some(v.split(',').map(str::to_string).collect()),
+                    _ => panic!("unknown fixture header `{kv}`"),
+                }
+            }
+        }
+    }
+    Settings::resolve(None, &over, None).expect("fixture settings")
+}
+
+pub fn lang_of(path: &Path) -> Lang {
+    Lang::from_path(path).expect("fixture language")
+}
+
+pub fn analyze_text(text: &str, lang: Lang, settings: &Settings) -> Vec<Finding> {
+    let tree = syntax::parse(lang, text, None);
+    let index = LineIndex::new(text);
+    let a = analyze(text, lang, &tree, &index, settings);
+    assert!(a.errors.is_empty(), "internal errors: {:?}", a.errors);
+    a.findings
+}

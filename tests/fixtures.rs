@@ -1,0 +1,98 @@
+//! Rule fixtures as data. Each file under `tests/fixtures/<lang>/` is analysed with only the
+//! rule its name starts with. Lines ending in `expect: CODE` (in a comment) must hold exactly
+//! the findings that start there; every other line must be silent. The findings, each fix
+//! applied alone, and the text after "fix all" are snapshots. Every fixed text must parse
+//! without an ERROR node, and a second "fix all" must find nothing more to fix.
+
+mod common;
+
+use awaitguard::fix::{self, Applicability};
+use awaitguard::rules::fix_all;
+use awaitguard::syntax;
+use awaitguard::text::LineIndex;
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+fn expected(text: &str) -> BTreeMap<usize, Vec<String>> {
+    let mut out = BTreeMap::new();
+    for (i, line) in text.lines().enumerate() {
+        if let Some(pos) = line.find("expect: ") {
+            let codes: Vec<String> =
+                line[pos + 8..].split([',', ' ']).map(str::trim).filter(|c| c.starts_with("AG")).map(str::to_string).collect();
+            out.insert(i + 1, codes);
+        }
+    }
+    out
+}
+
+fn run_fixture(rel: &str) {
+    let path = common::fixture_path(rel);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let lang = common::lang_of(&path);
+    let settings = common::fixture_settings(&path, &text);
+    assert!(!syntax::has_syntax_error(&syntax::parse(lang, &text, None)), "{rel}: the fixture itself must parse");
+    let findings = common::analyze_text(&text, lang, &settings);
+    let index = LineIndex::new(&text);
+
+    // 1. Exactly the expected lines.
+    let mut got: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+    for f in &findings {
+        got.entry(index.line_of(f.range.start) + 1).or_default().push(f.code.to_string());
+    }
+    let want = expected(&text);
+    let missing: Vec<_> = want.iter().filter(|(l, c)| got.get(l) != Some(c)).collect();
+    let extra: Vec<_> = got.iter().filter(|(l, _)| !want.contains_key(l)).collect();
+    assert!(missing.is_empty() && extra.is_empty(), "{rel}: missing/wrong {missing:?}; unexpected {extra:?}");
+
+    // 2. Snapshot of findings and each fix applied alone; each must re-parse cleanly.
+    let mut snap = String::new();
+    for f in &findings {
+        let p = index.position(&text, f.range.start, awaitguard::text::Encoding::Utf32);
+        writeln!(snap, "{}:{} {} [{}] {}", p.line + 1, p.col + 1, f.code, f.severity.as_str(), f.message).unwrap();
+        for x in &f.fixes {
+            let fixed = fix::apply(&text, &x.edits).unwrap_or_else(|| panic!("{rel}: overlapping edits in {x:?}"));
+            assert!(
+                !syntax::has_syntax_error(&syntax::parse(lang, &fixed, None)),
+                "{rel}:{}: fix `{}` does not parse:\n{}",
+                p.line + 1,
+                x.title,
+                fixed
+            );
+            let line = index.line_of(f.range.start);
+            let fixed_index = LineIndex::new(&fixed);
+            let new_line = &fixed[fixed_index.line_range(&fixed, line.min(fixed_index.line_count() - 1))];
+            let app = match x.applicability {
+                Applicability::Safe => "safe",
+                Applicability::Unsafe => "unsafe",
+            };
+            writeln!(snap, "    fix ({app}) {}\n      -> {}", x.title, new_line.trim()).unwrap();
+        }
+    }
+
+    // 3. Fix all (safe): parses, and is idempotent.
+    let fixed = fix_all(&text, lang, &settings, false).unwrap_or_else(|| text.clone());
+    assert!(!syntax::has_syntax_error(&syntax::parse(lang, &fixed, None)), "{rel}: fix-all result does not parse");
+    let again = common::analyze_text(&fixed, lang, &settings);
+    assert!(
+        again.iter().all(|f| f.fixes.iter().all(|x| x.applicability != Applicability::Safe)),
+        "{rel}: fix-all left safe fixes behind: {again:?}"
+    );
+    assert!(fix_all(&fixed, lang, &settings, false).is_none(), "{rel}: second fix-all changed the text");
+
+    let name = rel.replace(['/', '.'], "_");
+    insta::assert_snapshot!(format!("{name}__findings"), snap);
+    insta::assert_snapshot!(format!("{name}__fixed"), fixed);
+}
+
+macro_rules! fixtures {
+    ($($name:ident => $path:literal,)*) => {
+        $(#[test] fn $name() { run_fixture($path); })*
+    };
+}
+
+fixtures! {
+    ag101 => "python/AG101.py",
+    ag101_django40 => "python/AG101_django40.py",
+    ag101_no_imports => "python/AG101_no_imports.py",
+    ag101_mongoengine => "python/AG101_mongoengine.py",
+}
