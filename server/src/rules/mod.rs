@@ -220,3 +220,33 @@ pub fn short(text: &str, max: usize) -> String {
     }
     if fits(&out) { out } else { "…".into() }
 }
+
+/// Applies fixes repeatedly (re-parsing and re-analysing each round, at most 16 rounds) until
+/// no applicable fix is left. Only safe fixes unless `unsafe_too`. Returns the new text, or
+/// `None` when nothing changed. A round whose result would not parse stops the loop and keeps
+/// the last text that did (fixes never produce invalid code).
+pub fn fix_all(src: &str, lang: Lang, settings: &Settings, unsafe_too: bool) -> Option<String> {
+    let mut text = src.to_string();
+    let started_clean = !crate::syntax::has_syntax_error(&crate::syntax::parse(lang, src, None));
+    for _ in 0..16 {
+        let tree = crate::syntax::parse(lang, &text, None);
+        let index = LineIndex::new(&text);
+        let analysis = analyze(&text, lang, &tree, &index, settings);
+        let fixes = analysis.findings.iter().filter_map(|f| {
+            f.fixes.iter().find(|x| unsafe_too || x.applicability == crate::fix::Applicability::Safe)
+        });
+        let edits = crate::fix::non_conflicting(fixes);
+        if edits.is_empty() {
+            break;
+        }
+        let Some(next) = crate::fix::apply(&text, &edits) else { break };
+        if started_clean && crate::syntax::has_syntax_error(&crate::syntax::parse(lang, &next, None)) {
+            break;
+        }
+        if next == text {
+            break;
+        }
+        text = next;
+    }
+    (text != src).then_some(text)
+}
