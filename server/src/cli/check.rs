@@ -18,10 +18,10 @@ pub struct CheckArgs {
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
     /// Only these rules (codes, prefixes such as `AG1`, names, or `ALL`); comma-separated.
-    #[arg(long, value_delimiter = ',', num_args = 1..)]
+    #[arg(long, value_delimiter = ',')]
     pub select: Vec<String>,
     /// Skip these rules; comma-separated.
-    #[arg(long, value_delimiter = ',', num_args = 1..)]
+    #[arg(long, value_delimiter = ',')]
     pub ignore: Vec<String>,
     /// Django version for version gates (default: config, then lock/requirements files, then newest).
     #[arg(long)]

@@ -161,7 +161,12 @@ pub fn analyze(src: &str, lang: Lang, tree: &Tree, index: &LineIndex, settings: 
     let cx = Ctx { src, tree, index, settings, py: py.as_ref() };
     for rule in rules {
         let mut found = Vec::new();
-        let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| rule.check(&cx, &mut found)));
+        let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            if test_panic_rule() == Some(rule.meta().code) {
+                panic!("test panic requested by AWAITGUARD_TEST_PANIC");
+            }
+            rule.check(&cx, &mut found)
+        }));
         match res {
             Ok(()) => out.findings.extend(found),
             Err(p) => out.errors.push(format!("rule {} panicked: {}", rule.meta().code, panic_message(&p))),
@@ -177,6 +182,13 @@ pub fn analyze(src: &str, lang: Lang, tree: &Tree, index: &LineIndex, settings: 
     out.findings.sort_by(|a, b| (a.range.start, a.range.end, a.code).cmp(&(b.range.start, b.range.end, b.code)));
     out.findings.dedup();
     out
+}
+
+/// `AWAITGUARD_TEST_PANIC=AG101` makes that rule panic: how tests prove a panicking rule
+/// costs only its own findings. Read once per process.
+fn test_panic_rule() -> Option<&'static str> {
+    static CODE: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    CODE.get_or_init(|| std::env::var("AWAITGUARD_TEST_PANIC").ok()).as_deref()
 }
 
 fn panic_message(p: &Box<dyn std::any::Any + Send>) -> String {

@@ -3,6 +3,12 @@
 //! Invariant: after any sequence of [`Document::apply_changes`] the tree equals a fresh parse
 //! of the final text (property-tested in `tests/incremental.rs`). Each change is applied to the
 //! text *and* to the old tree (`Tree::edit`) in order; one reparse follows the whole batch.
+//!
+//! tree-sitter's error recovery is not history-free: on text with a syntax error an
+//! incremental reparse can recover differently from a fresh parse (the property test found a
+//! `def` read as a `lambda`). So when the incremental tree holds an error, the document is
+//! reparsed from scratch: error-free trees are reused, and the findings in the editor always
+//! equal the CLI's for the same text.
 
 use super::{Encoding, LineIndex, Pos};
 use crate::syntax::{self, Lang};
@@ -52,7 +58,12 @@ impl Document {
         }
         self.version = version;
         let old = if full_replace { None } else { Some(&self.tree) };
-        self.tree = syntax::parse(self.lang, &self.text, old);
+        let tree = syntax::parse(self.lang, &self.text, old);
+        self.tree = if old.is_some() && tree.root_node().has_error() {
+            syntax::parse(self.lang, &self.text, None)
+        } else {
+            tree
+        };
     }
 
     /// Replaces a byte range (on char boundaries) and records the edit in the tree.
