@@ -342,3 +342,45 @@ fn exits_when_the_client_disappears() {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+#[test]
+fn pull_client_is_asked_to_refresh_after_a_settings_change() {
+    let mut c = Client::spawn();
+    c.initialize(pull_caps(), Value::Null);
+    c.open(URI, "python", 1, SRC);
+    let r = c.request("textDocument/diagnostic", json!({"textDocument": {"uri": URI}}));
+    assert_eq!(r["items"].as_array().unwrap().len(), 1);
+    c.notify("workspace/didChangeConfiguration", json!({"settings": {"awaitguard": {"ignore": ["AG101"]}}}));
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !c.server_requests.lock().unwrap().iter().any(|r| r["method"] == "workspace/diagnostic/refresh") {
+        assert!(std::time::Instant::now() < deadline, "no workspace/diagnostic/refresh");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let r = c.request("textDocument/diagnostic", json!({"textDocument": {"uri": URI}, "previousResultId": r["resultId"]}));
+    assert_eq!(r["kind"], "full");
+    assert!(r["items"].as_array().unwrap().is_empty());
+    assert_eq!(c.shutdown_and_exit(), 0);
+}
+
+#[test]
+fn apply_fix_all_command_sends_a_workspace_edit() {
+    let mut c = Client::spawn();
+    c.initialize(push_caps(&["utf-16"]), Value::Null);
+    c.open(URI, "python", 1, MANY);
+    c.wait_for("textDocument/publishDiagnostics", |p| p["version"] == 1);
+    let r = c.request("workspace/executeCommand", json!({"command": "awaitguard.applyFixAll", "arguments": [URI]}));
+    assert!(r.is_null());
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let edit = loop {
+        if let Some(req) = c.server_requests.lock().unwrap().iter().find(|r| r["method"] == "workspace/applyEdit") {
+            break req["params"]["edit"].clone();
+        }
+        assert!(std::time::Instant::now() < deadline, "no workspace/applyEdit");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let fixed = apply_edits(MANY, &edits_of(&edit), "utf-16");
+    assert_eq!(fixed, fix_all(MANY, Lang::Python, &Settings::default(), false).unwrap());
+    let id = c.request_async("workspace/executeCommand", json!({"command": "awaitguard.nope", "arguments": []}));
+    assert!(c.response(id)["error"]["code"].is_number());
+    assert_eq!(c.shutdown_and_exit(), 0);
+}
