@@ -198,7 +198,7 @@ fn settings_from_workspace_configuration() {
         p["diagnostics"].as_array().unwrap().first().is_some_and(|d| d["severity"] == 3)
     });
     assert_eq!(p["params"]["version"], 1);
-    assert!(c.server_requests.lock().unwrap().iter().any(|r| r["method"] == "workspace/configuration"));
+    c.wait_server_request("workspace/configuration");
     // didChangeConfiguration with no payload: the server asks again.
     *c.configuration.lock().unwrap() = json!({"enable": false});
     c.notify("workspace/didChangeConfiguration", json!({"settings": null}));
@@ -351,11 +351,7 @@ fn pull_client_is_asked_to_refresh_after_a_settings_change() {
     let r = c.request("textDocument/diagnostic", json!({"textDocument": {"uri": URI}}));
     assert_eq!(r["items"].as_array().unwrap().len(), 1);
     c.notify("workspace/didChangeConfiguration", json!({"settings": {"awaitguard": {"ignore": ["AG101"]}}}));
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while !c.server_requests.lock().unwrap().iter().any(|r| r["method"] == "workspace/diagnostic/refresh") {
-        assert!(std::time::Instant::now() < deadline, "no workspace/diagnostic/refresh");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    c.wait_server_request("workspace/diagnostic/refresh");
     let r = c.request("textDocument/diagnostic", json!({"textDocument": {"uri": URI}, "previousResultId": r["resultId"]}));
     assert_eq!(r["kind"], "full");
     assert!(r["items"].as_array().unwrap().is_empty());
@@ -370,14 +366,7 @@ fn apply_fix_all_command_sends_a_workspace_edit() {
     c.wait_for("textDocument/publishDiagnostics", |p| p["version"] == 1);
     let r = c.request("workspace/executeCommand", json!({"command": "awaitguard.applyFixAll", "arguments": [URI]}));
     assert!(r.is_null());
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    let edit = loop {
-        if let Some(req) = c.server_requests.lock().unwrap().iter().find(|r| r["method"] == "workspace/applyEdit") {
-            break req["params"]["edit"].clone();
-        }
-        assert!(std::time::Instant::now() < deadline, "no workspace/applyEdit");
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let edit = c.wait_server_request("workspace/applyEdit")["params"]["edit"].clone();
     let fixed = apply_edits(MANY, &edits_of(&edit), "utf-16");
     assert_eq!(fixed, fix_all(MANY, Lang::Python, &Settings::default(), false).unwrap());
     let id = c.request_async("workspace/executeCommand", json!({"command": "awaitguard.nope", "arguments": []}));

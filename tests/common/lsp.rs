@@ -159,6 +159,18 @@ impl Client {
         }
     }
 
+    /// Waits until the server has sent a request with this method; returns it.
+    pub fn wait_server_request(&self, method: &str) -> Value {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            if let Some(r) = self.server_requests.lock().unwrap().iter().find(|r| r["method"] == method) {
+                return r.clone();
+            }
+            assert!(Instant::now() < deadline, "the server sent no {method} request");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Collects every message that arrives within `d`.
     pub fn drain_for(&mut self, d: Duration) {
         let deadline = Instant::now() + d;
