@@ -627,3 +627,99 @@ fn is_manager_ctor(value: &str) -> bool {
     let last = last_name(callee);
     last.ends_with("Manager") || last == "as_manager" || v.contains(".from_queryset(")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syntax::{parse, Lang};
+
+    fn with_model(src: &str, f: impl FnOnce(&PyModel)) {
+        let tree = parse(Lang::Python, src, None);
+        let index = LineIndex::new(src);
+        let m = PyModel::build(src, &tree, &index);
+        f(&m);
+    }
+
+    fn ctx(m: &PyModel, src: &str, needle: &str) -> Context {
+        m.context_at(src.find(needle).unwrap_or_else(|| panic!("{needle} not in source")))
+    }
+
+    #[test]
+    fn imports_and_aliases() {
+        let src = "import django.db.models\nimport asyncio as aio\nfrom django.db import transaction as tx\nfrom .models import Book\nfrom ..x.models import *\n";
+        with_model(src, |m| {
+            assert_eq!(m.import_of("tx"), Some("django.db.transaction"));
+            assert_eq!(m.import_of("aio"), Some("asyncio"));
+            assert_eq!(m.import_of("django"), Some("django"));
+            assert_eq!(m.import_of("Book"), Some(".models.Book"));
+            assert!(m.imports_django && m.star_from_models && !m.imports_other_odm);
+            assert_eq!(m.import_insert, src.len());
+        });
+    }
+
+    #[test]
+    fn contexts() {
+        let src = "\
+def sync_fn():
+    A = 1
+
+async def view():
+    B = 1
+    def helper(d=DEFAULT):
+        C = 1
+    f = lambda: LAM
+    g = sum(GEN for x in ITER)
+    class K:
+        BODY = 1
+    @decorator(DEC)
+    def offloaded():
+        OFF = 1
+    await sync_to_async(offloaded)()
+    await sync_to_async(lambda: OFFLAM)()
+    await asyncio.to_thread(functools.partial(part_fn, 1))
+    def part_fn(x):
+        PART = 1
+    t = threading.Thread(target=worker)
+    def worker():
+        THR = 1
+
+MOD = 1
+";
+        with_model(src, |m| {
+            assert_eq!(ctx(m, src, "A = 1"), Context::Sync);
+            assert_eq!(ctx(m, src, "MOD = 1"), Context::Sync);
+            assert!(ctx(m, src, "B = 1").await_ok());
+            assert!(ctx(m, src, "DEFAULT").await_ok(), "defaults run in the enclosing scope (Q7)");
+            assert!(ctx(m, src, "DEC").await_ok(), "decorators run in the enclosing scope (Q7)");
+            assert!(matches!(ctx(m, src, "C = 1"), Context::Async { blocker: Some(ScopeKind::Function), .. }));
+            assert!(matches!(ctx(m, src, "LAM"), Context::Async { blocker: Some(ScopeKind::Lambda), .. }));
+            assert!(matches!(ctx(m, src, "GEN"), Context::Async { blocker: Some(ScopeKind::GenExp), .. }));
+            assert!(ctx(m, src, "ITER").await_ok(), "a generator's first iterable runs in the enclosing scope");
+            assert!(matches!(ctx(m, src, "BODY"), Context::Async { blocker: Some(ScopeKind::Class), .. }));
+            assert_eq!(ctx(m, src, "OFF = 1"), Context::Sync);
+            assert_eq!(ctx(m, src, "OFFLAM"), Context::Sync);
+            assert_eq!(ctx(m, src, "PART = 1"), Context::Sync);
+            assert_eq!(ctx(m, src, "THR = 1"), Context::Sync);
+        });
+    }
+
+    #[test]
+    fn bindings_follow_text_order_and_scopes() {
+        let src = "qs = 1\nasync def f(p):\n    a = USE1\n    qs = Book.objects.all()\n    b = qs\n    for qs in []:\n        c = qs\n";
+        with_model(src, |m| {
+            let at = |n: &str| src.find(n).unwrap();
+            let v = m.binding("qs", at("b = qs") + 4).unwrap().value.unwrap();
+            assert_eq!(m.node_text(v), "Book.objects.all()");
+            assert!(m.binding("qs", at("c = qs") + 4).unwrap().value.is_none(), "loop target rebinds");
+            assert!(m.binding("p", at("USE1")).unwrap().value.is_none(), "parameter");
+            assert!(m.binding("nothing", at("USE1")).is_none());
+        });
+    }
+
+    #[test]
+    fn deep_nesting_does_not_overflow() {
+        let depth = 10_000;
+        let src = format!("async def f():\n    x = {}1{}\n", "(".repeat(depth), ")".repeat(depth));
+        with_model(&src, |m| assert!(m.context_at(src.find('1').unwrap()).is_async()));
+    }
+}
