@@ -95,4 +95,6 @@ fixtures! {
     ag101_django40 => "python/AG101_django40.py",
     ag101_no_imports => "python/AG101_no_imports.py",
     ag101_mongoengine => "python/AG101_mongoengine.py",
+    ag202 => "python/AG202.py",
+    ag202_dorm => "python/AG202_dorm.py",
 }
