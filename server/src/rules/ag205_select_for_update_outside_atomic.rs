@@ -93,8 +93,8 @@ impl Rule for SelectForUpdateOutsideAtomic {
                         return;
                     }
                     let mut m = format!(
-                        "`{}` locks rows in async code, where no transaction can be open (Django has no async \
-                         `atomic`): PostgreSQL, MySQL and Oracle raise TransactionManagementError, SQLite takes no \
+                        "`{}` evaluates a `select_for_update()` queryset in async code, where no transaction can be \
+                         open (Django has no async `atomic`): PostgreSQL, MySQL and Oracle raise TransactionManagementError, SQLite takes no \
                          lock. Run the locking query and the work under the lock in a sync `@transaction.atomic` \
                          function through `await sync_to_async(fn)(…)`",
                         short(py.node_text(node), 48)
@@ -123,7 +123,8 @@ impl Rule for SelectForUpdateOutsideAtomic {
                         return;
                     }
                     let m = format!(
-                        "`{}` is evaluated outside any `transaction.atomic` block: PostgreSQL, MySQL and Oracle raise \
+                        "`{}` evaluates a `select_for_update()` queryset outside any `transaction.atomic` block: \
+                         PostgreSQL, MySQL and Oracle raise \
                          TransactionManagementError, SQLite takes no lock (and `TestCase` hides this, since every \
                          test runs in a transaction). Wrap the query and the work under the lock in \
                          `with transaction.atomic():`",

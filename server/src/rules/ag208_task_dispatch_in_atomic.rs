@@ -12,7 +12,7 @@
 use super::{short, Ctx, Finding, FixAvailability, Rule, RuleMeta, Severity};
 use crate::fix::{python as pyfix, Applicability, Edit, Fix};
 use crate::semantic::transactions::AtomicApi;
-use crate::semantic::PyModel;
+use crate::semantic::{PyModel, ScopeKind};
 use crate::syntax::{Lang, QueryId};
 
 pub struct TaskDispatchInAtomic;
@@ -75,13 +75,21 @@ impl Rule for TaskDispatchInAtomic {
                 return;
             };
             let m = py.node_text(method);
-            let from_tasks_module = || {
-                let root = py.node_text(receiver).split('.').next().unwrap_or("");
-                py.import_of(root).is_some_and(|p| p.split('.').any(|c| c == "tasks"))
+            // The task is a name imported (from a `tasks` module, or in a Celery file) or a
+            // module-level function of a Celery file; never a parameter or a local.
+            let root = py.node_text(receiver).split('.').next().unwrap_or("").trim();
+            let is_task = || match py.import_of(root) {
+                Some(p) => celery || p.split('.').any(|c| c == "tasks"),
+                None => {
+                    celery
+                        && py.scopes.iter().any(|s| {
+                            s.kind == ScopeKind::Function && s.parent == Some(0) && s.name.as_deref() == Some(root)
+                        })
+                }
             };
             let is_dispatch = match m {
-                "delay" | "apply_async" => celery || from_tasks_module(),
-                "send_task" => celery,
+                "delay" | "apply_async" => is_task(),
+                "send_task" => celery && (py.import_of(root).is_some() || root.ends_with("app")),
                 "enqueue" => django_tasks,
                 _ => false,
             };

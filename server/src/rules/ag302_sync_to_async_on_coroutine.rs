@@ -93,7 +93,7 @@ impl Rule for SyncToAsyncOnCoroutine {
             let src = py.src;
             let start = src[..dec.start_byte()].rfind('\n').map(|i| i + 1).unwrap_or(0);
             let end = src[expr.end_byte()..].find('\n').map(|i| expr.end_byte() + i + 1).unwrap_or(src.len());
-            if !src[start..dec.start_byte()].trim().is_empty() || !src[expr.end_byte()..end].trim().is_empty() {
+            if !src[start..dec.start_byte()].trim().is_empty() || !(src[expr.end_byte()..end].trim().is_empty() || src[expr.end_byte()..end].trim().starts_with('#')) {
                 return;
             }
             out.push(Finding {

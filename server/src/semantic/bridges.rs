@@ -59,9 +59,13 @@ impl<'t> PyModel<'t> {
                 let attr = self.node_text(attr);
                 let obj_text = self.node_text(obj);
                 let last = obj_text.rsplit('.').next().unwrap_or(obj_text);
-                if CHANNEL_LAYER_ASYNC.contains(&attr)
-                    && (last == "channel_layer" || obj_text.replace(' ', "").ends_with("get_channel_layer()"))
-                {
+                let layer_value = |t: &str| t.replace(' ', "").ends_with("get_channel_layer()");
+                let bound_to_layer = obj.kind() == "identifier"
+                    && self
+                        .binding(obj_text, obj.start_byte())
+                        .and_then(|b| b.value)
+                        .is_some_and(|v| layer_value(self.node_text(v)));
+                if CHANNEL_LAYER_ASYNC.contains(&attr) && (last == "channel_layer" || layer_value(obj_text) || bound_to_layer) {
                     return Callable::AsyncDef(None);
                 }
                 if obj_text != "self" && obj_text != "cls" {
