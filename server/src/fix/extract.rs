@@ -165,7 +165,7 @@ impl Roles {
             return Role::Skip;
         }
         let parent_reads = id.parent().is_some_and(|p| matches!(p.kind(), "attribute" | "subscript" | "call" | "argument_list"));
-        match self.targets.iter().filter(|(t, _)| inside(t)).last() {
+        match self.targets.iter().rev().find(|(t, _)| inside(t)) {
             Some((_, also_read)) if !parent_reads => {
                 if *also_read {
                     Role::ReadWrite
@@ -402,6 +402,12 @@ pub fn x1(py: &PyModel, ex: Extraction) -> Result<Fix, &'static str> {
                 "string" if n.start_position().row != n.end_position().row => {
                     err = Some("the block holds a multi-line string")
                 }
+                "identifier" if matches!(py.node_text(n), "super" | "__class__") => {
+                    err = Some("the block uses `super()`/`__class__`, which need the class")
+                }
+                "identifier" if py.node_text(n).starts_with("__") && !py.node_text(n).ends_with("__") => {
+                    err = Some("the block uses a name-mangled `__attribute`, which needs the class")
+                }
                 "identifier" => {
                     let name = py.node_text(n).to_string();
                     match roles.role(n) {
@@ -454,6 +460,7 @@ pub fn x1(py: &PyModel, ex: Extraction) -> Result<Fix, &'static str> {
         found
     };
     let mut fn_yields = false;
+    let mut fn_scoping = false;
     let mut outer = Roles::default();
     if let Some(body) = func_node.child_by_field_name("body") {
         walk(body, |n| {
@@ -463,6 +470,7 @@ pub fn x1(py: &PyModel, ex: Extraction) -> Result<Fix, &'static str> {
             outer.visit(n);
             match n.kind() {
                 "yield" => fn_yields = true,
+                "global_statement" | "nonlocal_statement" => fn_scoping = true,
                 "identifier" => {
                     let role = outer.role(n);
                     let name = py.node_text(n);
@@ -473,18 +481,19 @@ pub fn x1(py: &PyModel, ex: Extraction) -> Result<Fix, &'static str> {
                         after.insert(name.to_string());
                     }
                 }
-                "dotted_name" | "aliased_import" => {
-                    // `import x` / `from m import y as z` before the block bind names.
-                    if n.end_byte() <= region.start {
-                        let t = py.node_text(n);
-                        let local = t.rsplit(" as ").next().unwrap_or(t);
-                        bound_before.insert(local.split('.').next().unwrap_or(local).trim().to_string());
-                    }
+                // `import x` / `from m import y as z` before the block bind names.
+                "dotted_name" | "aliased_import" if n.end_byte() <= region.start => {
+                    let t = py.node_text(n);
+                    let local = t.rsplit(" as ").next().unwrap_or(t);
+                    bound_before.insert(local.split('.').next().unwrap_or(local).trim().to_string());
                 }
                 _ => {}
             }
             true
         });
+    }
+    if fn_scoping {
+        return Err("the function declares `global`/`nonlocal` names");
     }
     if has_return && fn_yields {
         return Err("the function is a generator");
@@ -748,6 +757,7 @@ mod tests {
         let settings =
             Settings::resolve(None, &Overrides { select: Some(vec![code.to_string()]), ..Default::default() }, None).unwrap();
         let tree = parse(Lang::Python, src, None);
+        assert!(!has_syntax_error(&tree), "the test source must parse:\n{src}");
         let index = LineIndex::new(src);
         let a = analyze(src, Lang::Python, &tree, &index, &settings);
         assert!(a.errors.is_empty(), "{:?}", a.errors);
@@ -862,10 +872,26 @@ mod tests {
             "        for x in xs:\n            break\n        return 1\n",
             "        if c:\n            y = await Order.objects.acount()\n",
             "        def inner():\n            pass\n",
+            "        await super().asave()\n",
+            "        await self.__obj.asave()\n",
         ] {
             let src = format!("{HEAD}async def f(c, xs, client):\n    with transaction.atomic():\n{body}    return y\n");
             assert!(x1_results("AG202", &src).is_empty(), "fix offered for:\n{body}");
         }
+    }
+
+    #[test]
+    fn x1_refuses_global_and_keeps_loop_state() {
+        let src = format!("{HEAD}async def f():\n    global n\n    with transaction.atomic():\n        n = await Order.objects.acount()\n");
+        assert!(x1_results("AG202", &src).is_empty());
+
+        // In a loop, a name the block assigns and the next iteration reads is returned.
+        let block = "                last = await Order.objects.aget(pk=pk)\n                seen.append(last.pk)\n";
+        let src = format!("{HEAD}class Sync:\n    async def run(self, ids):\n        seen, last = [], None\n        for pk in ids:\n            if last:\n                log(last)\n            with transaction.atomic():\n{block}        return seen\n");
+        let fixed = x1_results("AG202", &src);
+        assert_eq!(fixed.len(), 1);
+        check(&fixed[0], "_run_atomic", block, "pk, seen, last", &["last"], "            ");
+        assert!(fixed[0].find("def _run_atomic").unwrap() < fixed[0].find("class Sync").unwrap(), "not at module level");
     }
 
     #[test]
