@@ -557,7 +557,17 @@ pub fn x1(py: &PyModel, ex: Extraction) -> Result<Fix, &'static str> {
     let new_fn = format!("@{}{nl}def {name}({}):{nl}{body}{nl}{nl}", ex.decorator, args.join(", "));
 
     // 4. The call that replaces the block.
+    // In a Channels consumer, `database_sync_to_async` (it closes stale connections).
+    let in_consumer = scope.parent.is_some_and(|p| {
+        let c = &py.scopes[p];
+        c.kind == ScopeKind::Class
+            && c.name.as_ref().and_then(|n| py.classes.get(n)).is_some_and(|bases| bases.iter().any(|b| b.ends_with("Consumer")))
+    }) && py.imports.values().any(|p| p.starts_with("channels."));
+    let db_s2a = py.import_of("database_sync_to_async");
     let (s2a, s2a_import) = match py.import_of("sync_to_async") {
+        _ if in_consumer && matches!(db_s2a, None | Some("channels.db.database_sync_to_async")) => {
+            ("database_sync_to_async", ensure_import(py, "channels.db", "database_sync_to_async"))
+        }
         Some("asgiref.sync.sync_to_async") => ("sync_to_async", None),
         Some(_) => return Err("`sync_to_async` names something else in this file"),
         None if py.import_of("database_sync_to_async") == Some("channels.db.database_sync_to_async") => {

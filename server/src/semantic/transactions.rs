@@ -78,9 +78,20 @@ impl<'t> PyModel<'t> {
         })
     }
 
+    /// The dotted path of the expression `n` through the imports, unless its first name is
+    /// rebound where `n` is (a parameter, an assignment, a `def` of the same name).
+    pub fn resolve_node(&self, n: Node) -> Option<String> {
+        let text = self.node_text(n);
+        let first = text.split('.').next().unwrap_or("").trim();
+        if self.binding(first, n.start_byte()).is_some() {
+            return None;
+        }
+        self.resolve_dotted(text)
+    }
+
     /// True when the callee expression resolves (through the imports) to one of `paths`.
     pub fn resolves_to(&self, callee: Node, paths: &[&str]) -> bool {
-        self.resolve_dotted(self.node_text(callee)).is_some_and(|p| paths.contains(&p.as_str()))
+        self.resolve_node(callee).is_some_and(|p| paths.contains(&p.as_str()))
     }
 
     /// An atomic expression: `atomic`, `atomic(…)`, `transaction.atomic(…)`, dorm's
@@ -91,7 +102,7 @@ impl<'t> PyModel<'t> {
             "identifier" | "attribute" => (expr, None),
             _ => return None,
         };
-        let api = match self.resolve_dotted(self.node_text(callee))?.as_str() {
+        let api = match self.resolve_node(callee)?.as_str() {
             "django.db.transaction.atomic" => AtomicApi::Django,
             "dorm.transaction.atomic" => AtomicApi::Dorm,
             "dorm.transaction.aatomic" => AtomicApi::DormAsync,
