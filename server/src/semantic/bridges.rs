@@ -30,17 +30,20 @@ pub enum Callable<'t> {
 }
 
 impl<'t> PyModel<'t> {
-    /// The `function_definition`s of this file named `name` (methods included).
-    fn defs_named(&self, name: &str) -> Vec<(Node<'t>, bool)> {
+    /// The `function_definition`s of this file named `name`: methods when `methods`, else
+    /// functions (not defined directly in a class body).
+    fn defs_named(&self, name: &str, methods: bool) -> Vec<(Node<'t>, bool)> {
         self.scopes
             .iter()
             .filter(|s| s.kind == ScopeKind::Function && s.name.as_deref() == Some(name))
+            .filter(|s| s.parent.is_some_and(|p| self.scopes[p].kind == ScopeKind::Class) == methods)
             .filter_map(|s| function_of_body(self.tree.root_node(), &s.range).map(|d| (d, s.is_async)))
             .collect()
     }
 
     /// What the callable expression `f` is.
     pub fn callable(&self, f: Node<'t>) -> Callable<'t> {
+        let methods = f.kind() == "attribute";
         let name = match f.kind() {
             "identifier" => {
                 // A name bound by an assignment is not (only) a def.
@@ -75,7 +78,7 @@ impl<'t> PyModel<'t> {
             }
             _ => return Callable::Unknown,
         };
-        let defs = self.defs_named(name);
+        let defs = self.defs_named(name, methods);
         if defs.is_empty() {
             return Callable::Unknown;
         }
