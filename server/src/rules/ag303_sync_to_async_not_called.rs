@@ -59,8 +59,8 @@ impl Rule for SyncToAsyncNotCalled {
             if !py.resolves_to(func, SYNC_TO_ASYNC) {
                 return;
             }
-            let f = py.sole_positional(args);
-            let f_text = f.map(|f| py.node_text(f)).unwrap_or("f");
+            let Some(f) = py.sole_positional(args) else { return };
+            let f_text = py.node_text(f);
             let mut message = format!(
                 "`await {}({f_text})` awaits the wrapper without calling it: TypeError (SyncToAsync can't be used in \
                  'await' expression); call it: `await {}({f_text})()`",
@@ -68,9 +68,10 @@ impl Rule for SyncToAsyncNotCalled {
                 py.node_text(func)
             );
             let mut fixes = vec![];
-            match f {
-                Some(f) if py.is_eager_orm_call(f) => fixes.extend(eager_fix(py, op, f)),
-                Some(f) => match py.callable(f) {
+            if py.is_eager_orm_call(f) {
+                fixes.extend(eager_fix(py, op, f));
+            } else {
+                match py.callable(f) {
                     Callable::SyncDef(def) if required_params(py, def) > 0 => {
                         message.push_str(&format!(" (no automatic fix: `{f_text}` takes arguments)"));
                     }
@@ -79,8 +80,7 @@ impl Rule for SyncToAsyncNotCalled {
                         applicability: Applicability::Safe,
                         edits: vec![Edit::insert(op.end_byte(), "()")],
                     }),
-                },
-                None => {}
+                }
             }
             out.push(Finding {
                 code: META.code,

@@ -128,7 +128,7 @@ pub fn required_params(py: &PyModel, def: Node) -> usize {
     for (i, p) in params.named_children(&mut c).enumerate() {
         let required = match p.kind() {
             "identifier" => !(i == 0 && matches!(py.node_text(p), "self" | "cls")),
-            "typed_parameter" => true,
+            "typed_parameter" => p.named_child(0).is_some_and(|c| c.kind() == "identifier") && !(i == 0 && p.named_child(0).is_some_and(|c| matches!(py.node_text(c), "self" | "cls"))),
             _ => false,
         };
         if required {
