@@ -7,6 +7,7 @@
 //!   not touch, and repeats on the re-analysed text until nothing is left (bounded), so nested
 //!   findings (`X.objects.get(pk=Y.objects.count())`) are all fixed.
 
+pub mod extract;
 pub mod python;
 
 use serde::{Deserialize, Serialize};

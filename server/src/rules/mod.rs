@@ -10,6 +10,15 @@
 //!   decides.
 
 mod ag101_sync_orm_call;
+mod ag201_async_with_sync_atomic;
+mod ag202_atomic_in_async;
+mod ag203_atomic_decorator_on_coroutine;
+mod ag205_select_for_update_outside_atomic;
+mod ag208_task_dispatch_in_atomic;
+mod ag301_async_to_sync_in_loop;
+mod ag302_sync_to_async_on_coroutine;
+mod ag303_sync_to_async_not_called;
+mod ag304_sync_to_async_eager_argument;
 pub mod suppression;
 
 use crate::config::Settings;
@@ -80,7 +89,18 @@ pub trait Rule: Sync {
 }
 
 /// Every rule, in code order.
-pub static RULES: &[&dyn Rule] = &[&ag101_sync_orm_call::SyncOrmCall];
+pub static RULES: &[&dyn Rule] = &[
+    &ag101_sync_orm_call::SyncOrmCall,
+    &ag201_async_with_sync_atomic::AsyncWithSyncAtomic,
+    &ag202_atomic_in_async::AtomicInAsync,
+    &ag203_atomic_decorator_on_coroutine::AtomicDecoratorOnCoroutine,
+    &ag205_select_for_update_outside_atomic::SelectForUpdateOutsideAtomic,
+    &ag208_task_dispatch_in_atomic::TaskDispatchInAtomic,
+    &ag301_async_to_sync_in_loop::AsyncToSyncInLoop,
+    &ag302_sync_to_async_on_coroutine::SyncToAsyncOnCoroutine,
+    &ag303_sync_to_async_not_called::SyncToAsyncNotCalled,
+    &ag304_sync_to_async_eager_argument::SyncToAsyncEagerArgument,
+];
 
 pub fn by_code(code: &str) -> Option<&'static dyn Rule> {
     RULES.iter().copied().find(|r| r.meta().code.eq_ignore_ascii_case(code) || r.meta().name == code)

@@ -19,5 +19,7 @@
 
 pub mod python;
 pub mod receivers;
+pub mod transactions;
+pub mod bridges;
 
 pub use python::{Context, PyModel, Scope, ScopeKind};

@@ -99,6 +99,11 @@ macro_rules! queries {
 
 queries! {
     PyMethodCalls => Python, "python/method_calls.scm";
+    PyWithStatements => Python, "python/with_statements.scm";
+    PyDecoratedFunctions => Python, "python/decorated_functions.scm";
+    PyCalls => Python, "python/calls.scm";
+    PyAwaits => Python, "python/awaits.scm";
+    PyForStatements => Python, "python/for_statements.scm";
 }
 
 /// The compiled query.

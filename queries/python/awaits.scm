@@ -1,0 +1,2 @@
+; `await <operand>`: candidates for AG303.
+(await (_) @operand) @await

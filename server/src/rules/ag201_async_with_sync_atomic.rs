@@ -1,0 +1,147 @@
+//! AG201 async-with-sync-atomic: `async with` on a sync-only transaction manager: Django's
+//! `transaction.atomic(…)` or dorm's `atomic(…)` (RULES.md §AG201, §3.3, §3.6b).
+//!
+//! The callee is resolved through the imports ([`crate::semantic::transactions`]); dorm's
+//! real `async with aatomic()` is silent. Django: X1 (unsafe) when it is correct, else no fix.
+//! dorm: `atomic` → `aatomic` (safe). The reverse forms for Tortoise, SQLAlchemy and Piccolo
+//! are not implemented yet.
+
+use super::{short, Ctx, Finding, FixAvailability, Rule, RuleMeta, Severity};
+use crate::fix::extract;
+use crate::fix::{python as pyfix, Applicability, Edit, Fix};
+use crate::semantic::transactions::{has_async_token, with_items, AtomicApi};
+use crate::semantic::PyModel;
+use crate::syntax::{Lang, QueryId};
+use tree_sitter::Node;
+
+pub struct AsyncWithSyncAtomic;
+
+static META: RuleMeta = RuleMeta {
+    code: "AG201",
+    name: "async-with-sync-atomic",
+    lang: Lang::Python,
+    severity: Severity::Error,
+    fix: FixAvailability::Sometimes,
+    summary: "`async with` on a transaction manager that is sync only",
+    doc: r#"## AG201 async-with-sync-atomic
+
+**What it catches.** `async with transaction.atomic(…):` (or `async with atomic(…):`) with
+Django's `django.db.transaction.atomic`, or dorm's sync `atomic`.
+
+**Why it is wrong.** `Atomic` is a sync context manager: it has no `__aenter__`. Entering the
+block raises
+`TypeError: 'Atomic' object does not support the asynchronous context manager protocol`
+(dorm: `'_AtomicContextManager' object does not support …`). No Django version has an async
+transaction (no `aatomic`, no async savepoints).
+
+**Example.**
+```python
+async def create_order(data):
+    async with transaction.atomic():          # AG201: TypeError
+        order = await Order.objects.acreate(**data)
+        await Line.objects.abulk_create(lines_for(order))
+```
+
+**Fix (Django, unsafe: review).** Move the block into a sync function decorated with
+`@transaction.atomic`, with the sync ORM calls, and await it through `sync_to_async`:
+```python
+@transaction.atomic
+def _create_order_atomic(data):
+    order = Order.objects.create(**data)
+    Line.objects.bulk_create(lines_for(order))
+
+
+async def create_order(data):
+    await sync_to_async(_create_order_atomic)(data)
+```
+The block's free variables become parameters and the names it assigns that are used later
+become return values. No fix is offered when the block awaits anything other than an ORM
+call or a `sync_to_async` wrapper (other async I/O cannot move into sync code), or when
+`return`, `break`, `continue` or `yield` would leave it.
+
+**Fix (dorm, safe).** `async with transaction.aatomic(…):`, keeping `using` and `durable`.
+
+**Stays silent on** dorm's `async with aatomic()`, `with transaction.atomic()` in sync or
+offloaded code, and context managers that do not resolve to an `atomic` import.
+"#,
+};
+
+impl Rule for AsyncWithSyncAtomic {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &Ctx, out: &mut Vec<Finding>) {
+        let Some(py) = cx.py else { return };
+        cx.for_each_match(QueryId::PyWithStatements, |caps| {
+            let Some(with) = caps.get("with") else { return };
+            if !has_async_token(with) {
+                return;
+            }
+            for item in with_items(with) {
+                let Some(u) = py.atomic_use(item.value) else { continue };
+                let callee = short(py.node_text(u.callee), 40);
+                let (message, fixes) = match u.api {
+                    AtomicApi::DormAsync => continue,
+                    AtomicApi::Django => {
+                        let mut message = format!(
+                            "`async with {callee}()` raises TypeError: Django's `Atomic` is a sync context manager \
+                             (no `__aenter__`) and Django has no async transaction. Run the block in a sync \
+                             `@{callee}` function through `await sync_to_async(fn)(…)`"
+                        );
+                        let fixes = match extract::x1_for_with(py, with, u.callee, u.args) {
+                            Ok(f) => vec![f],
+                            Err(why) => {
+                                message.push_str(&format!(" (no automatic fix: {why})"));
+                                vec![]
+                            }
+                        };
+                        (message, fixes)
+                    }
+                    AtomicApi::Dorm => {
+                        let message = format!(
+                            "`async with {callee}()` raises TypeError: dorm's `atomic` is a sync context manager; \
+                             use `async with aatomic()`"
+                        );
+                        (message, dorm_fix(py, u.callee).into_iter().collect())
+                    }
+                };
+                out.push(Finding {
+                    code: META.code,
+                    name: META.name,
+                    range: item.value.byte_range(),
+                    severity: META.severity,
+                    message,
+                    fixes,
+                });
+            }
+        });
+    }
+}
+
+/// dorm: `atomic` → `aatomic` (same module), adding the import for a bare name.
+pub(crate) fn dorm_rename(py: &PyModel, callee: Node) -> Option<Vec<Edit>> {
+    match callee.kind() {
+        "attribute" => {
+            let attr = callee.child_by_field_name("attribute")?;
+            Some(vec![Edit::replace(attr.byte_range(), "aatomic")])
+        }
+        "identifier" => {
+            let mut edits = vec![Edit::replace(callee.byte_range(), "aatomic")];
+            if py.import_of("aatomic").is_some_and(|p| p != "dorm.transaction.aatomic") {
+                return None;
+            }
+            edits.extend(pyfix::ensure_import(py, "dorm.transaction", "aatomic"));
+            Some(edits)
+        }
+        _ => None,
+    }
+}
+
+fn dorm_fix(py: &PyModel, callee: Node) -> Option<Fix> {
+    Some(Fix {
+        title: "Use dorm's `aatomic`".into(),
+        applicability: Applicability::Safe,
+        edits: dorm_rename(py, callee)?,
+    })
+}

@@ -1,0 +1,116 @@
+//! AG203 atomic-decorator-on-coroutine: `@transaction.atomic` / `@atomic(…)` on an
+//! `async def` (RULES.md §AG203, §3.3).
+//!
+//! Django: the decorator is removed and X1 moves the body into a sync `@atomic` function
+//! (unsafe) where correct. dorm: `@atomic` → `@aatomic` (safe). `@non_atomic_requests` and
+//! dorm's `@aatomic` are silent.
+
+use super::ag201_async_with_sync_atomic::dorm_rename;
+use super::{short, Ctx, Finding, FixAvailability, Rule, RuleMeta, Severity};
+use crate::fix::{extract, Applicability, Fix};
+use crate::semantic::transactions::{has_async_token, AtomicApi};
+use crate::syntax::{Lang, QueryId};
+
+pub struct AtomicDecoratorOnCoroutine;
+
+static META: RuleMeta = RuleMeta {
+    code: "AG203",
+    name: "atomic-decorator-on-coroutine",
+    lang: Lang::Python,
+    severity: Severity::Error,
+    fix: FixAvailability::Sometimes,
+    summary: "`@transaction.atomic` on an `async def` guards only the creation of the coroutine",
+    doc: r#"## AG203 atomic-decorator-on-coroutine
+
+**What it catches.** `@transaction.atomic`, `@transaction.atomic(…)` or `@atomic` (Django or
+dorm) on an `async def`.
+
+**Why it is wrong.** `Atomic` is a `ContextDecorator`: it returns a *sync* wrapper that enters
+and leaves the transaction around the call that *creates* the coroutine, never around its
+body.
+- Called on an event loop, the wrapper raises `SynchronousOnlyOperation`.
+- With `DJANGO_ALLOW_ASYNC_UNSAFE` set, the body runs with no transaction at all.
+- Used as a view, Django sees a sync callable and fails with "The view … didn't return an
+  HttpResponse object. It returned an unawaited coroutine instead."
+- dorm's `atomic` likewise builds a sync wrapper: the body is unprotected.
+
+**Example.**
+```python
+@transaction.atomic                      # AG203
+async def place_order(user_id):
+    await Order.objects.acreate(user_id=user_id)
+```
+
+**Fix (Django, unsafe: review).** Remove the decorator and move the body into a sync
+`@transaction.atomic` function awaited through `sync_to_async`:
+```python
+@transaction.atomic
+def _place_order_atomic(user_id):
+    Order.objects.create(user_id=user_id)
+
+
+async def place_order(user_id):
+    await sync_to_async(_place_order_atomic)(user_id)
+```
+No fix when the body awaits anything other than an ORM call or a `sync_to_async` wrapper.
+
+**Fix (dorm, safe).** `@atomic` → `@aatomic`.
+
+**Stays silent on** `@transaction.atomic` on a sync `def` (awaited through `sync_to_async`:
+the correct pattern), `@transaction.non_atomic_requests` on an async view (it only sets an
+attribute), and dorm's `@aatomic`.
+"#,
+};
+
+impl Rule for AtomicDecoratorOnCoroutine {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &Ctx, out: &mut Vec<Finding>) {
+        let Some(py) = cx.py else { return };
+        cx.for_each_match(QueryId::PyDecoratedFunctions, |caps| {
+            let (Some(dec), Some(def)) = (caps.get("decorator"), caps.get("def")) else { return };
+            if !has_async_token(def) {
+                return;
+            }
+            let Some(expr) = dec.named_child(0) else { return };
+            let Some(u) = py.atomic_use(expr) else { return };
+            let callee = short(py.node_text(u.callee), 40);
+            let mut fixes = vec![];
+            let message = match u.api {
+                AtomicApi::DormAsync => return,
+                AtomicApi::Django => {
+                    let mut m = format!(
+                        "`@{callee}` on an `async def` wraps only the creation of the coroutine, not its body: on an \
+                         event loop it raises SynchronousOnlyOperation, and with DJANGO_ALLOW_ASYNC_UNSAFE the body \
+                         runs with no transaction. Move the body into a sync `@{callee}` function and \
+                         `await sync_to_async(fn)(…)`"
+                    );
+                    match extract::x1_for_body(py, def, dec, u.callee, u.args) {
+                        Ok(f) => fixes.push(f),
+                        Err(why) => m.push_str(&format!(" (no automatic fix: {why})")),
+                    }
+                    m
+                }
+                AtomicApi::Dorm => {
+                    if let Some(edits) = dorm_rename(py, u.callee) {
+                        fixes.push(Fix { title: "Use dorm's `@aatomic`".into(), applicability: Applicability::Safe, edits });
+                    }
+                    format!(
+                        "`@{callee}` on an `async def` builds a sync wrapper: the coroutine's body is not in the \
+                         transaction. Use dorm's `@aatomic`"
+                    )
+                }
+            };
+            out.push(Finding {
+                code: META.code,
+                name: META.name,
+                range: dec.byte_range(),
+                severity: META.severity,
+                message,
+                fixes,
+            });
+        });
+    }
+}

@@ -1,0 +1,117 @@
+//! AG302 sync-to-async-on-coroutine: `sync_to_async(g)` where `g` is an `async def` of this
+//! file, or `@sync_to_async` on an `async def` (RULES.md §AG302, §3.5).
+//!
+//! Silent unless the callable resolves (precision first). The fix drops the wrapper (safe):
+//! `sync_to_async(g)(…)` → `g(…)` (both return an awaitable), and deletes the decorator line.
+
+use super::{Ctx, Finding, FixAvailability, Rule, RuleMeta, Severity};
+use crate::fix::{Applicability, Edit, Fix};
+use crate::semantic::bridges::{Callable, SYNC_TO_ASYNC};
+use crate::semantic::transactions::has_async_token;
+use crate::syntax::{Lang, QueryId};
+
+pub struct SyncToAsyncOnCoroutine;
+
+static META: RuleMeta = RuleMeta {
+    code: "AG302",
+    name: "sync-to-async-on-coroutine",
+    lang: Lang::Python,
+    severity: Severity::Error,
+    fix: FixAvailability::Always,
+    summary: "`sync_to_async` applied to a coroutine function",
+    doc: r#"## AG302 sync-to-async-on-coroutine
+
+**What it catches.** `sync_to_async(g)` or `database_sync_to_async(g)` where `g` is an
+`async def` of this file; `@sync_to_async` on an `async def`.
+
+**Why it is wrong.** asgiref refuses it when the wrapper is built:
+`TypeError: sync_to_async can only be applied to sync functions.`
+
+**Example.**
+```python
+async def fetch_rates():
+    return {}
+
+async def view(request):
+    rates = await sync_to_async(fetch_rates)()     # AG302
+```
+
+**Fix (safe).** Await the coroutine function directly: `rates = await fetch_rates()`; remove
+the decorator.
+
+**Stays silent on** `sync_to_async` of sync functions, bound methods, lambdas and partials,
+and on callables that cannot be resolved in this file.
+"#,
+};
+
+impl Rule for SyncToAsyncOnCoroutine {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &Ctx, out: &mut Vec<Finding>) {
+        let Some(py) = cx.py else { return };
+        cx.for_each_match(QueryId::PyCalls, |caps| {
+            let (Some(call), Some(func), Some(args)) = (caps.get("call"), caps.get("function"), caps.get("args")) else {
+                return;
+            };
+            if !py.resolves_to(func, SYNC_TO_ASYNC) {
+                return;
+            }
+            let Some(g) = py.sole_positional(args) else { return };
+            if !matches!(py.callable(g), Callable::AsyncDef(Some(_))) {
+                return;
+            }
+            let g_text = py.node_text(g);
+            out.push(Finding {
+                code: META.code,
+                name: META.name,
+                range: call.byte_range(),
+                severity: META.severity,
+                message: format!(
+                    "`{}({g_text})` raises TypeError: `{g_text}` is an `async def` and sync_to_async can only be \
+                     applied to sync functions; call it directly (`await {g_text}(…)`)",
+                    py.node_text(func)
+                ),
+                fixes: vec![Fix {
+                    title: format!("Use `{g_text}` directly"),
+                    applicability: Applicability::Safe,
+                    edits: vec![Edit::replace(call.byte_range(), g_text)],
+                }],
+            });
+        });
+        cx.for_each_match(QueryId::PyDecoratedFunctions, |caps| {
+            let (Some(dec), Some(def)) = (caps.get("decorator"), caps.get("def")) else { return };
+            if !has_async_token(def) {
+                return;
+            }
+            let Some(expr) = dec.named_child(0) else { return };
+            let callee = if expr.kind() == "call" { expr.child_by_field_name("function") } else { Some(expr) };
+            if !callee.is_some_and(|c| py.resolves_to(c, SYNC_TO_ASYNC)) {
+                return;
+            }
+            let src = py.src;
+            let start = src[..dec.start_byte()].rfind('\n').map(|i| i + 1).unwrap_or(0);
+            let end = src[expr.end_byte()..].find('\n').map(|i| expr.end_byte() + i + 1).unwrap_or(src.len());
+            if !src[start..dec.start_byte()].trim().is_empty() || !(src[expr.end_byte()..end].trim().is_empty() || src[expr.end_byte()..end].trim().starts_with('#')) {
+                return;
+            }
+            out.push(Finding {
+                code: META.code,
+                name: META.name,
+                range: dec.byte_range(),
+                severity: META.severity,
+                message: format!(
+                    "`@{}` on an `async def` raises TypeError when the module loads: sync_to_async can only be \
+                     applied to sync functions; remove the decorator",
+                    py.node_text(expr)
+                ),
+                fixes: vec![Fix {
+                    title: "Remove the decorator".into(),
+                    applicability: Applicability::Safe,
+                    edits: vec![Edit::replace(start..end, "")],
+                }],
+            });
+        });
+    }
+}

@@ -1,0 +1,255 @@
+//! Transaction context for the AG2xx rules: which expressions are an `atomic` of Django or
+//! dorm (resolved through the imports, never by the bare name), and whether a byte lies inside
+//! an atomic block or an `@atomic` function (RULES.md §3.3, §3.6b).
+//!
+//! Invariants:
+//! - A name is an `atomic` only when its import says so: `transaction.atomic` with
+//!   `from django.db import transaction`, `atomic` with `from django.db.transaction import
+//!   atomic`, `tx.atomic` with `… import transaction as tx`. A file that defines its own
+//!   `atomic` is silent.
+//! - "Inside" is lexical and stops at scope boundaries: code in a `lambda` or a nested `def`
+//!   written inside `with transaction.atomic():` does not run in the transaction when it is
+//!   called later (the `transaction.on_commit(lambda: task.delay(x))` idiom).
+//! - The region list is built with a `TreeCursor` walk (no recursion).
+
+use super::python::PyModel;
+use std::ops::Range;
+use tree_sitter::Node;
+
+/// Which transaction API an expression resolves to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AtomicApi {
+    /// `django.db.transaction.atomic`: sync only, no async form in any Django version.
+    Django,
+    /// `dorm.transaction.atomic`: sync connection only.
+    Dorm,
+    /// `dorm.transaction.aatomic`: the async form (`async with`, decorator on `async def`).
+    DormAsync,
+}
+
+/// One use of an atomic: `transaction.atomic`, `transaction.atomic(using="x")` …
+#[derive(Clone, Copy, Debug)]
+pub struct AtomicUse<'t> {
+    pub api: AtomicApi,
+    /// The callee (`transaction.atomic`, `atomic`, `tx.atomic`).
+    pub callee: Node<'t>,
+    /// The argument list when it is called (`(using="x")`).
+    pub args: Option<Node<'t>>,
+}
+
+/// A stretch of code that runs inside a sync atomic block.
+#[derive(Clone, Debug)]
+pub struct AtomicRegion {
+    /// The `with` body, or the decorated function's body.
+    pub body: Range<usize>,
+    /// The scope that runs that code (see [`PyModel::scope_at`]).
+    pub scope: usize,
+    pub api: AtomicApi,
+    /// `@atomic` on a function (else a `with` block).
+    pub decorator: bool,
+    /// The text of the callee (`transaction.atomic`, `atomic`, `tx.atomic`).
+    pub callee: String,
+}
+
+/// One `with` item: the context-manager expression and whether it has an `as` target.
+#[derive(Clone, Copy, Debug)]
+pub struct WithItem<'t> {
+    pub value: Node<'t>,
+    pub has_alias: bool,
+}
+
+impl<'t> PyModel<'t> {
+    /// The dotted path a dotted expression text refers to through the imports
+    /// (`tx.atomic` → `django.db.transaction.atomic`); `None` when its first name is not
+    /// imported or the text is not a plain dotted name.
+    pub fn resolve_dotted(&self, text: &str) -> Option<String> {
+        let t: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+        if t.is_empty() || !t.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '.') {
+            return None;
+        }
+        let (first, rest) = match t.split_once('.') {
+            Some((a, b)) => (a, Some(b)),
+            None => (t.as_str(), None),
+        };
+        let base = self.import_of(first)?;
+        Some(match rest {
+            Some(r) => format!("{base}.{r}"),
+            None => base.to_string(),
+        })
+    }
+
+    /// The dotted path of the expression `n` through the imports, unless its first name is
+    /// rebound where `n` is (a parameter, an assignment, a `def` of the same name).
+    pub fn resolve_node(&self, n: Node) -> Option<String> {
+        let text = self.node_text(n);
+        let first = text.split('.').next().unwrap_or("").trim();
+        if self.binding(first, n.start_byte()).is_some() {
+            return None;
+        }
+        self.resolve_dotted(text)
+    }
+
+    /// True when the callee expression resolves (through the imports) to one of `paths`.
+    pub fn resolves_to(&self, callee: Node, paths: &[&str]) -> bool {
+        self.resolve_node(callee).is_some_and(|p| paths.contains(&p.as_str()))
+    }
+
+    /// An atomic expression: `atomic`, `atomic(…)`, `transaction.atomic(…)`, dorm's
+    /// `aatomic(…)`. `expr` is a call or a bare name/attribute (decorators).
+    pub fn atomic_use(&self, expr: Node<'t>) -> Option<AtomicUse<'t>> {
+        let (callee, args) = match expr.kind() {
+            "call" => (expr.child_by_field_name("function")?, expr.child_by_field_name("arguments")),
+            "identifier" | "attribute" => (expr, None),
+            _ => return None,
+        };
+        let api = match self.resolve_node(callee)?.as_str() {
+            "django.db.transaction.atomic" => AtomicApi::Django,
+            "dorm.transaction.atomic" => AtomicApi::Dorm,
+            "dorm.transaction.aatomic" => AtomicApi::DormAsync,
+            _ => return None,
+        };
+        Some(AtomicUse { api, callee, args })
+    }
+
+    /// Every sync atomic region of the file (Django and dorm `with atomic()` blocks and
+    /// `@atomic` functions), in source order.
+    pub fn atomic_regions(&self) -> Vec<AtomicRegion> {
+        let mut out = Vec::new();
+        let mut cursor = self.tree.walk();
+        loop {
+            let node = cursor.node();
+            match node.kind() {
+                "with_statement" if node.child(0).is_some_and(|c| c.kind() != "async") => {
+                    if let Some(body) = node.child_by_field_name("body") {
+                        for item in with_items(node) {
+                            if let Some(u) = self.atomic_use(item.value).filter(|u| u.api != AtomicApi::DormAsync) {
+                                out.push(AtomicRegion {
+                                    body: body.byte_range(),
+                                    scope: self.scope_at(body.start_byte()),
+                                    api: u.api,
+                                    decorator: false,
+                                    callee: self.node_text(u.callee).to_string(),
+                                });
+                                break;
+                            }
+                        }
+                    }
+                }
+                "decorated_definition" => {
+                    if let Some(def) = node.child_by_field_name("definition").filter(|d| d.kind() == "function_definition") {
+                        let sync_def = def.child(0).is_some_and(|c| c.kind() != "async");
+                        if let (true, Some(body)) = (sync_def, def.child_by_field_name("body")) {
+                            let mut c = node.walk();
+                            let decs: Vec<Node> = node.named_children(&mut c).filter(|d| d.kind() == "decorator").collect();
+                            for dec in decs {
+                                let Some(expr) = dec.named_child(0) else { continue };
+                                if let Some(u) = self.atomic_use(expr).filter(|u| u.api != AtomicApi::DormAsync) {
+                                    out.push(AtomicRegion {
+                                        body: body.byte_range(),
+                                        scope: self.scope_at(body.start_byte()),
+                                        api: u.api,
+                                        decorator: true,
+                                        callee: self.node_text(u.callee).to_string(),
+                                    });
+                                    break;
+                                }
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+            if cursor.goto_first_child() {
+                continue;
+            }
+            loop {
+                if cursor.goto_next_sibling() {
+                    break;
+                }
+                if !cursor.goto_parent() {
+                    return out;
+                }
+            }
+        }
+    }
+
+    /// The innermost atomic region that byte `b` runs in: `b` lies in its body and in the
+    /// same scope (not in a lambda or nested `def` written there).
+    pub fn atomic_at<'r>(&self, regions: &'r [AtomicRegion], b: usize) -> Option<&'r AtomicRegion> {
+        let scope = self.scope_at(b);
+        regions.iter().filter(|r| r.body.contains(&b) && r.scope == scope).min_by_key(|r| r.body.len())
+    }
+}
+
+/// The items of a `with` statement, in order.
+pub fn with_items(with: Node) -> Vec<WithItem> {
+    let mut out = Vec::new();
+    let mut c = with.walk();
+    let Some(clause) = with.named_children(&mut c).find(|n| n.kind() == "with_clause") else { return out };
+    let mut c2 = clause.walk();
+    for item in clause.named_children(&mut c2).filter(|n| n.kind() == "with_item") {
+        let Some(value) = item.child_by_field_name("value") else { continue };
+        if value.kind() == "as_pattern" {
+            if let Some(inner) = value.named_child(0) {
+                out.push(WithItem { value: inner, has_alias: true });
+            }
+        } else {
+            out.push(WithItem { value, has_alias: false });
+        }
+    }
+    out
+}
+
+/// True when a `with_statement`, `for_statement` or `for_in_clause` starts with `async`.
+pub fn has_async_token(n: Node) -> bool {
+    n.child(0).is_some_and(|c| c.kind() == "async")
+}
+
+/// The function_definition whose body is the scope range `body` (found from the root, no
+/// parent chain walk).
+pub fn function_of_body<'t>(root: Node<'t>, body: &Range<usize>) -> Option<Node<'t>> {
+    let block = root.descendant_for_byte_range(body.start, body.end)?;
+    let mut n = block;
+    // The smallest node spanning the body can be the block itself or (for a one-statement
+    // body) its only statement; climb at most a few levels to the definition.
+    for _ in 0..4 {
+        if n.kind() == "function_definition" {
+            return Some(n);
+        }
+        n = n.parent()?;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::semantic::PyModel;
+    use crate::syntax::{parse, Lang};
+    use crate::text::LineIndex;
+
+    fn model_regions(src: &str) -> Vec<(String, bool)> {
+        let tree = parse(Lang::Python, src, None);
+        let idx = LineIndex::new(src);
+        let py = PyModel::build(src, &tree, &idx);
+        py.atomic_regions().iter().map(|r| (r.callee.clone(), r.decorator)).collect()
+    }
+
+    #[test]
+    fn regions_resolve_through_imports() {
+        let src = "from django.db import transaction as tx\nfrom django.db.transaction import atomic\n\
+                   def a():\n    with tx.atomic():\n        pass\n\n@atomic\ndef b():\n    pass\n\n\
+                   def c():\n    with transaction.atomic():\n        pass\n";
+        assert_eq!(model_regions(src), vec![("tx.atomic".to_string(), false), ("atomic".to_string(), true)]);
+    }
+
+    #[test]
+    fn lambda_in_atomic_is_outside() {
+        let src = "from django.db import transaction\ndef a():\n    with transaction.atomic():\n        x = 1\n        transaction.on_commit(lambda: go(x))\n";
+        let tree = parse(Lang::Python, src, None);
+        let idx = LineIndex::new(src);
+        let py = PyModel::build(src, &tree, &idx);
+        let regions = py.atomic_regions();
+        assert!(py.atomic_at(&regions, src.find("x = 1").unwrap()).is_some());
+        assert!(py.atomic_at(&regions, src.find("go(x)").unwrap()).is_none());
+    }
+}
