@@ -209,6 +209,7 @@ pub fn run(args: CheckArgs) -> i32 {
 
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
+    let clean = errors.is_empty() && !config_error;
     let human = matches!(args.format, OutputFormat::Text | OutputFormat::Concise);
     let res = if args.diff {
         let mut r = Ok(());
@@ -242,10 +243,10 @@ pub fn run(args: CheckArgs) -> i32 {
             }
         } else {
             match args.format {
-                OutputFormat::Text => render::text(&mut out, &reports, render::use_color()),
-                OutputFormat::Concise => render::concise(&mut out, &reports, render::use_color()),
+                OutputFormat::Text => render::text(&mut out, &reports, render::use_color(), clean),
+                OutputFormat::Concise => render::concise(&mut out, &reports, render::use_color(), clean),
                 OutputFormat::Json => render::json(&mut out, &reports),
-                OutputFormat::Sarif => render::sarif(&mut out, &reports, errors.is_empty() && !config_error),
+                OutputFormat::Sarif => render::sarif(&mut out, &reports, clean),
                 OutputFormat::Github => render::github(&mut out, &reports),
             }
         }

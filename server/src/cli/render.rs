@@ -28,7 +28,8 @@ fn line_col(index: &LineIndex, text: &str, offset: usize) -> (usize, usize) {
     (p.line as usize + 1, p.col as usize + 1)
 }
 
-pub fn text(out: &mut impl Write, reports: &[FileReport], color: bool) -> io::Result<()> {
+/// `clean` is false when the run had errors: then no "All checks passed!".
+pub fn text(out: &mut impl Write, reports: &[FileReport], color: bool, clean: bool) -> io::Result<()> {
     let paint = Paint(color);
     let mut total = 0;
     let mut fixable = 0;
@@ -62,7 +63,9 @@ pub fn text(out: &mut impl Write, reports: &[FileReport], color: bool) -> io::Re
         }
     }
     if total == 0 {
-        writeln!(out, "All checks passed!")?;
+        if clean {
+            writeln!(out, "All checks passed!")?;
+        }
     } else {
         let noun = if total == 1 { "problem" } else { "problems" };
         writeln!(out, "Found {total} {noun} ({fixable} with a safe fix).")?;
@@ -77,7 +80,7 @@ pub fn text(out: &mut impl Write, reports: &[FileReport], color: bool) -> io::Re
 }
 
 /// One line per finding: `path:line:col: CODE [*] message`, then the summary line.
-pub fn concise(out: &mut impl Write, reports: &[FileReport], color: bool) -> io::Result<()> {
+pub fn concise(out: &mut impl Write, reports: &[FileReport], color: bool, clean: bool) -> io::Result<()> {
     let paint = Paint(color);
     let mut total = 0;
     for r in reports {
@@ -96,6 +99,7 @@ pub fn concise(out: &mut impl Write, reports: &[FileReport], color: bool) -> io:
         }
     }
     match total {
+        0 if !clean => Ok(()),
         0 => writeln!(out, "All checks passed!"),
         1 => writeln!(out, "Found 1 problem."),
         n => writeln!(out, "Found {n} problems."),

@@ -264,10 +264,10 @@ pub fn discover(dir: &Path) -> Result<Option<(PathBuf, FileConfig)>, ConfigError
         let p = d.join("pyproject.toml");
         if p.is_file() {
             let text = read(&p)?;
-            let doc: toml::Table = toml::from_str(&text).map_err(|e| err(Some(&p), toml_msg(&e)))?;
+            let doc: toml::Table = toml::from_str(&text).map_err(|e| toml_err(&p, &text, &e))?;
             if doc.get("tool").and_then(|t| t.get("awaitguard")).is_some() {
                 // Re-parse the table alone to get precise errors for unknown keys.
-                let mut cfg = parse_pyproject_section(&text).map_err(|m| err(Some(&p), m))?;
+                let mut cfg = parse_pyproject_section(&text).map_err(|e| toml_err(&p, &text, &e))?;
                 cfg.lines = lines::key_lines(&text, true);
                 return Ok(Some((p, cfg)));
             }
@@ -282,9 +282,9 @@ pub fn load(path: &Path) -> Result<(PathBuf, FileConfig), ConfigError> {
     let text = read(path)?;
     let pyproject = path.file_name().is_some_and(|n| n == "pyproject.toml");
     let mut cfg = if pyproject {
-        parse_pyproject_section(&text).map_err(|m| err(Some(path), m))?
+        parse_pyproject_section(&text).map_err(|e| toml_err(path, &text, &e))?
     } else {
-        toml::from_str::<FileConfig>(&text).map_err(|e| err(Some(path), toml_msg(&e)))?
+        toml::from_str::<FileConfig>(&text).map_err(|e| toml_err(path, &text, &e))?
     };
     cfg.lines = lines::key_lines(&text, pyproject);
     Ok((path.to_path_buf(), cfg))
@@ -299,8 +299,8 @@ struct Tool {
     awaitguard: Option<FileConfig>,
 }
 
-fn parse_pyproject_section(text: &str) -> Result<FileConfig, String> {
-    let p: Pyproject = toml::from_str(text).map_err(|e| toml_msg(&e))?;
+fn parse_pyproject_section(text: &str) -> Result<FileConfig, toml::de::Error> {
+    let p: Pyproject = toml::from_str(text)?;
     Ok(p.tool.and_then(|t| t.awaitguard).unwrap_or_default())
 }
 
@@ -308,9 +308,24 @@ fn read(p: &Path) -> Result<String, ConfigError> {
     std::fs::read_to_string(p).map_err(|e| err(Some(p), format!("cannot read: {e}")))
 }
 
-fn toml_msg(e: &toml::de::Error) -> String {
-    // toml's Display already names line and column; keep it on one line.
-    e.to_string().lines().filter(|l| !l.trim().is_empty()).collect::<Vec<_>>().join(" ").replace("  ", " ")
+/// A TOML error as `path:line: message` (`path:line: column C: message` for syntax errors).
+fn toml_err(path: &Path, text: &str, e: &toml::de::Error) -> ConfigError {
+    let Some(span) = e.span() else {
+        return err(Some(path), e.message().to_string());
+    };
+    let start = span.start.min(text.len());
+    let line = text.as_bytes()[..start].iter().filter(|&&b| b == b'\n').count() + 1;
+    let col = text[..crate::text::floor_char_boundary(text, start)].rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    let mut message = e.message().trim().replace('\n', " ");
+    // Name the key whose value is wrong (`exclude = "x"`: "invalid type …" names no key).
+    let line_text = text[..crate::text::floor_char_boundary(text, start)].rsplit('\n').next().unwrap_or("");
+    if let Some((key, _)) = line_text.split_once('=') {
+        let key = key.trim().trim_matches(['"', '\'']);
+        if !key.is_empty() && !message.contains(&format!("`{key}`")) {
+            message = format!("`{key}`: {message}");
+        }
+    }
+    ConfigError { path: Some(path.to_path_buf()), line: Some(line), message: format!("column {col}: {message}") }
 }
 
 #[cfg(test)]
@@ -342,8 +357,9 @@ mod tests {
 
     #[test]
     fn unknown_key_names_line() {
-        let e = toml::from_str::<FileConfig>("select = [\"AG101\"]\nbogus = 1\n").unwrap_err();
-        let m = toml_msg(&e);
-        assert!(m.contains("bogus") && m.contains("line 2"), "{m}");
+        let text = "select = [\"AG101\"]\nbogus = 1\n";
+        let e = toml::from_str::<FileConfig>(text).unwrap_err();
+        let m = toml_err(Path::new("a.toml"), text, &e).to_string();
+        assert!(m.starts_with("a.toml:2: column 1: unknown field `bogus`"), "{m}");
     }
 }
