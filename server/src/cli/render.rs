@@ -377,3 +377,20 @@ pub fn sarif(out: &mut impl Write, reports: &[FileReport], ok: bool) -> io::Resu
     serde_json::to_writer_pretty(&mut *out, &log)?;
     writeln!(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn github_escaping() {
+        assert_eq!(gh_escape("50% done\r\nnext", false), "50%25 done%0D%0Anext");
+        assert_eq!(gh_escape("a:b,c", true), "a%3Ab%2Cc");
+        assert_eq!(gh_escape("a:b,c", false), "a:b,c");
+    }
+
+    #[test]
+    fn uris_are_percent_encoded() {
+        assert_eq!(uri_path(std::path::Path::new("a b/ü#.py")), "a%20b/%C3%BC%23.py");
+    }
+}
