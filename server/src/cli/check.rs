@@ -1,22 +1,45 @@
-//! `awaitguard check [PATHS]`.
+//! `awaitguard check [PATHS]`: analyse, render, and optionally fix.
+//!
+//! Exit status: 0 nothing to report; 1 findings remain (or, with `--diff`, a file would
+//! change), unless `--exit-zero`; 2 usage, config or IO error, a file that could not be
+//! written, or a fix refused because its result would not parse. Errors are reported on
+//! stderr by path and the run goes on.
 
-use super::{paths_or_cwd, render, split_list, Format};
+use super::fix::{self as fixer, Source};
+use super::{paths_or_cwd, render, split_list};
 use crate::config::{self, Overrides};
 use crate::rules::{analyze, Finding};
 use crate::syntax::{self, Lang};
 use crate::text::LineIndex;
 use crate::workspace::{self, SettingsCache};
-use clap::Args;
-use std::io::Write;
+use clap::{Args, ValueEnum};
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Output formats of `check`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Default)]
+pub enum OutputFormat {
+    /// `path:line:col: CODE message`, the source line with a caret span, a summary per rule.
+    #[default]
+    Text,
+    /// One line per finding and a summary line.
+    Concise,
+    /// A JSON array of findings with ranges and fixes.
+    Json,
+    /// SARIF 2.1.0 (GitHub code scanning and other SARIF viewers).
+    Sarif,
+    /// GitHub Actions workflow annotations (`::error file=…`).
+    Github,
+}
 
 #[derive(Args, Debug, Default)]
 pub struct CheckArgs {
     /// Files or folders to check (default: `.`). Folders are walked honouring .gitignore.
     pub paths: Vec<PathBuf>,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
     /// Only these rules (codes, prefixes such as `AG1`, names, or `ALL`); comma-separated.
     #[arg(long, value_delimiter = ',')]
     pub select: Vec<String>,
@@ -32,6 +55,21 @@ pub struct CheckArgs {
     /// Ignore all config files.
     #[arg(long)]
     pub isolated: bool,
+    /// Apply safe fixes in place, then report what is left.
+    #[arg(long)]
+    pub fix: bool,
+    /// With --fix or --diff: apply unsafe fixes too (they change behaviour: review them).
+    #[arg(long)]
+    pub unsafe_fixes: bool,
+    /// Print the changes --fix would make as a unified diff; write nothing.
+    #[arg(long, conflicts_with = "fix")]
+    pub diff: bool,
+    /// Print the number of findings per rule instead of the findings.
+    #[arg(long)]
+    pub statistics: bool,
+    /// Exit 0 even when findings remain (errors still exit 2).
+    #[arg(long)]
+    pub exit_zero: bool,
 }
 
 /// One checked file.
@@ -40,6 +78,27 @@ pub struct FileReport {
     pub text: String,
     pub index: LineIndex,
     pub findings: Vec<Finding>,
+}
+
+/// Below this many files no progress bar is drawn.
+const PROGRESS_MIN_FILES: usize = 20;
+
+fn progress(n: usize) -> indicatif::ProgressBar {
+    if n < PROGRESS_MIN_FILES || !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::with_draw_target(Some(n as u64), indicatif::ProgressDrawTarget::stderr());
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} checking {pos}/{len} {wide_bar} {elapsed}") {
+        bar.set_style(style);
+    }
+    bar
+}
+
+fn analyze_text(text: &str, lang: Lang, settings: &config::Settings) -> (LineIndex, crate::rules::Analysis) {
+    let tree = syntax::parse(lang, text, None);
+    let index = LineIndex::new(text);
+    let analysis = analyze(text, lang, &tree, &index, settings);
+    (index, analysis)
 }
 
 pub fn run(args: CheckArgs) -> i32 {
@@ -64,51 +123,133 @@ pub fn run(args: CheckArgs) -> i32 {
         eprintln!("error: {e}");
         return 2;
     }
-    let cache = SettingsCache::new(overrides, explicit, args.isolated);
-    let (files, walk_errors) = workspace::discover(&paths_or_cwd(&args.paths));
-    let mut io_errors: Vec<String> = walk_errors.iter().map(|e| format!("{}: {}", e.path.display(), e.message)).collect();
+    // An explicit config's own errors (bad globs, unknown rules) are usage errors too.
+    if let Some((p, c)) = &explicit {
+        if let Err(e) = config::Settings::resolve(Some((p, c)), &overrides, None)
+            .and_then(|_| config::paths::PathRules::new(p, c).map(|_| ()))
+        {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    }
+    let cache = Arc::new(SettingsCache::new(overrides, explicit, args.isolated));
+    let exclude: workspace::Exclude = {
+        let cache = cache.clone();
+        Arc::new(move |p: &std::path::Path| cache.is_excluded(p))
+    };
+    let (files, walk_errors) = workspace::discover_filtered(&paths_or_cwd(&args.paths), Some(exclude));
+    let mut errors: Vec<String> = walk_errors.iter().map(|e| format!("{}: {}", e.path.display(), e.message)).collect();
     let mut reports = vec![];
     let mut config_error = false;
+    let mut diffs = vec![];
+    let (mut fixed_findings, mut fixed_files) = (0usize, 0usize);
+    let fixing = args.fix || args.diff;
+    let bar = progress(files.len());
     for path in files {
+        bar.inc(1);
         let settings = match cache.for_file(&path) {
             Ok(s) => s,
             Err(e) => {
                 if !config_error {
-                    eprintln!("error: {e}");
+                    bar.suspend(|| eprintln!("error: {e}"));
                 }
                 config_error = true;
                 continue;
             }
         };
-        let bytes = match std::fs::read(&path) {
-            Ok(b) => b,
+        let source = match std::fs::read(&path) {
+            Ok(b) => match Source::decode(b) {
+                Ok(s) => s,
+                Err(at) => {
+                    errors.push(format!("{}: not valid UTF-8 (byte {at}), skipped", path.display()));
+                    continue;
+                }
+            },
             Err(e) => {
-                io_errors.push(format!("{}: cannot read: {e}", path.display()));
+                errors.push(format!("{}: cannot read: {e}", path.display()));
                 continue;
             }
         };
-        let text = match String::from_utf8(bytes) {
-            Ok(t) => t,
-            Err(e) => {
-                io_errors.push(format!("{}: not valid UTF-8 (byte {}), skipped", path.display(), e.utf8_error().valid_up_to()));
-                continue;
-            }
-        };
-        let text = text.strip_prefix('\u{feff}').map(str::to_string).unwrap_or(text);
         let lang = Lang::from_path(&path).expect("discovered files have a language");
-        let tree = syntax::parse(lang, &text, None);
-        let index = LineIndex::new(&text);
-        let analysis = analyze(&text, lang, &tree, &index, &settings);
-        for e in analysis.errors {
-            io_errors.push(format!("{}: internal error: {e}", path.display()));
+        let (mut index, mut analysis) = analyze_text(&source.text, lang, &settings);
+        let mut text = source.text.clone();
+        if fixing && analysis.findings.iter().any(|f| !f.fixes.is_empty()) {
+            match fixer::fixed_text(&source.text, lang, &settings, args.unsafe_fixes) {
+                Err(e) => errors.push(format!("{}: {e}", path.display())),
+                Ok(None) => {}
+                Ok(Some(new)) => {
+                    let before = analysis.findings.len();
+                    let (new_index, new_analysis) = analyze_text(&new, lang, &settings);
+                    let count = before.saturating_sub(new_analysis.findings.len()).max(1);
+                    if args.diff {
+                        diffs.push(fixer::unified_diff(&path, &source.text, &new));
+                        fixed_findings += count;
+                        fixed_files += 1;
+                    } else {
+                        match fixer::write_atomic(&path, &source.bytes, &source.encode(&new)) {
+                            Ok(()) => {
+                                fixed_findings += count;
+                                fixed_files += 1;
+                                text = new;
+                                index = new_index;
+                                analysis = new_analysis;
+                            }
+                            Err(e) => errors.push(format!("{}: {e}", path.display())),
+                        }
+                    }
+                }
+            }
+        }
+        for e in &analysis.errors {
+            errors.push(format!("{}: internal error: {e}", path.display()));
         }
         reports.push(FileReport { path, text, index, findings: analysis.findings });
     }
+    bar.finish_and_clear();
+
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    let res = match args.format {
-        Format::Text => render::text(&mut out, &reports, render::use_color()),
-        Format::Json => render::json(&mut out, &reports),
+    let clean = errors.is_empty() && !config_error;
+    let human = matches!(args.format, OutputFormat::Text | OutputFormat::Concise);
+    let res = if args.diff {
+        let mut r = Ok(());
+        for d in &diffs {
+            r = r.and_then(|_| out.write_all(d.as_bytes()));
+        }
+        let noun = if fixed_findings == 1 { "problem" } else { "problems" };
+        if fixed_files > 0 {
+            eprintln!("Would fix {fixed_findings} {noun} in {fixed_files} file{}.", if fixed_files == 1 { "" } else { "s" });
+        } else {
+            eprintln!("No fixes available.");
+        }
+        r
+    } else {
+        if args.fix && fixed_files > 0 {
+            let msg = format!(
+                "Fixed {fixed_findings} problem{} in {fixed_files} file{}.",
+                if fixed_findings == 1 { "" } else { "s" },
+                if fixed_files == 1 { "" } else { "s" }
+            );
+            if human {
+                let _ = writeln!(out, "{msg}");
+            } else {
+                eprintln!("{msg}");
+            }
+        }
+        if args.statistics {
+            match args.format {
+                OutputFormat::Json => render::statistics_json(&mut out, &reports),
+                _ => render::statistics_text(&mut out, &reports),
+            }
+        } else {
+            match args.format {
+                OutputFormat::Text => render::text(&mut out, &reports, render::use_color(), clean),
+                OutputFormat::Concise => render::concise(&mut out, &reports, render::use_color(), clean),
+                OutputFormat::Json => render::json(&mut out, &reports),
+                OutputFormat::Sarif => render::sarif(&mut out, &reports, clean),
+                OutputFormat::Github => render::github(&mut out, &reports),
+            }
+        }
     };
     let _ = out.flush();
     if let Err(e) = res {
@@ -117,14 +258,16 @@ pub fn run(args: CheckArgs) -> i32 {
             return 2;
         }
     }
-    for e in &io_errors {
+    for e in &errors {
         eprintln!("error: {e}");
     }
-    if config_error || !io_errors.is_empty() {
+    if config_error || !errors.is_empty() {
         2
-    } else if reports.iter().any(|r| !r.findings.is_empty()) {
-        1
-    } else {
+    } else if args.exit_zero {
         0
+    } else if args.diff {
+        i32::from(fixed_files > 0)
+    } else {
+        i32::from(reports.iter().any(|r| !r.findings.is_empty()))
     }
 }

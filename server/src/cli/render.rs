@@ -1,7 +1,12 @@
-//! Output formats for `check`: text (with the source line and a caret span) and JSON.
+//! Output formats for `check`: text (with the source line and a caret span, and a summary per
+//! rule), concise, JSON, SARIF 2.1.0, GitHub workflow annotations; and `--statistics`.
+//!
+//! Columns are 1-based and count Unicode scalar values (characters); SARIF says so with
+//! `columnKind: unicodeCodePoints`.
 
 use super::check::FileReport;
 use crate::fix::Applicability;
+use crate::rules::Severity;
 use crate::text::{Encoding, LineIndex};
 use serde::Serialize;
 use std::io::{self, IsTerminal, Write};
@@ -23,7 +28,8 @@ fn line_col(index: &LineIndex, text: &str, offset: usize) -> (usize, usize) {
     (p.line as usize + 1, p.col as usize + 1)
 }
 
-pub fn text(out: &mut impl Write, reports: &[FileReport], color: bool) -> io::Result<()> {
+/// `clean` is false when the run had errors: then no "All checks passed!".
+pub fn text(out: &mut impl Write, reports: &[FileReport], color: bool, clean: bool) -> io::Result<()> {
     let paint = Paint(color);
     let mut total = 0;
     let mut fixable = 0;
@@ -57,10 +63,123 @@ pub fn text(out: &mut impl Write, reports: &[FileReport], color: bool) -> io::Re
         }
     }
     if total == 0 {
-        writeln!(out, "All checks passed!")?;
+        if clean {
+            writeln!(out, "All checks passed!")?;
+        }
     } else {
         let noun = if total == 1 { "problem" } else { "problems" };
         writeln!(out, "Found {total} {noun} ({fixable} with a safe fix).")?;
+        for s in stats(reports) {
+            writeln!(out, "{:>5}  {}  {}", s.count, paint.wrap("1;31", s.code), s.name)?;
+        }
+        if fixable > 0 {
+            writeln!(out, "[*] {fixable} fixable with `awaitguard check --fix`.")?;
+        }
+    }
+    Ok(())
+}
+
+/// One line per finding: `path:line:col: CODE [*] message`, then the summary line.
+pub fn concise(out: &mut impl Write, reports: &[FileReport], color: bool, clean: bool) -> io::Result<()> {
+    let paint = Paint(color);
+    let mut total = 0;
+    for r in reports {
+        for f in &r.findings {
+            total += 1;
+            let safe = f.fixes.iter().any(|x| x.applicability == Applicability::Safe);
+            let (line, col) = line_col(&r.index, &r.text, f.range.start);
+            writeln!(
+                out,
+                "{}:{line}:{col}: {} {}{}",
+                paint.wrap("1", &r.path.display().to_string()),
+                paint.wrap("1;31", f.code),
+                if safe { "[*] " } else { "" },
+                f.message
+            )?;
+        }
+    }
+    match total {
+        0 if !clean => Ok(()),
+        0 => writeln!(out, "All checks passed!"),
+        1 => writeln!(out, "Found 1 problem."),
+        n => writeln!(out, "Found {n} problems."),
+    }
+}
+
+/// Findings per rule, most frequent first.
+#[derive(Serialize)]
+pub struct RuleStat {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub count: usize,
+    /// How many of them have a safe fix.
+    pub fixable: usize,
+}
+
+pub fn stats(reports: &[FileReport]) -> Vec<RuleStat> {
+    let mut by: std::collections::BTreeMap<&'static str, RuleStat> = Default::default();
+    for f in reports.iter().flat_map(|r| &r.findings) {
+        let s = by.entry(f.code).or_insert(RuleStat { code: f.code, name: f.name, count: 0, fixable: 0 });
+        s.count += 1;
+        if f.fixes.iter().any(|x| x.applicability == Applicability::Safe) {
+            s.fixable += 1;
+        }
+    }
+    let mut v: Vec<RuleStat> = by.into_values().collect();
+    v.sort_by(|a, b| b.count.cmp(&a.count).then(a.code.cmp(b.code)));
+    v
+}
+
+pub fn statistics_text(out: &mut impl Write, reports: &[FileReport]) -> io::Result<()> {
+    for s in stats(reports) {
+        let fix = if s.fixable > 0 { format!("[*] {} fixable", s.fixable) } else { String::new() };
+        writeln!(out, "{:>5}  {:<6} {:<32} {fix}", s.count, s.code, s.name)?;
+    }
+    Ok(())
+}
+
+pub fn statistics_json(out: &mut impl Write, reports: &[FileReport]) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &stats(reports))?;
+    writeln!(out)
+}
+
+/// Escapes GitHub workflow-command data (`%`, CR, LF); properties also escape `:` and `,`.
+fn gh_escape(s: &str, property: bool) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '%' => o.push_str("%25"),
+            '\r' => o.push_str("%0D"),
+            '\n' => o.push_str("%0A"),
+            ':' if property => o.push_str("%3A"),
+            ',' if property => o.push_str("%2C"),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+/// GitHub Actions annotations: `::error file=…,line=…,col=…,endLine=…,endColumn=…,title=…::msg`.
+pub fn github(out: &mut impl Write, reports: &[FileReport]) -> io::Result<()> {
+    for r in reports {
+        let path = r.path.display().to_string();
+        let path = path.strip_prefix("./").unwrap_or(&path);
+        for f in &r.findings {
+            let level = match f.severity {
+                Severity::Error => "error",
+                Severity::Warning => "warning",
+                Severity::Info | Severity::Hint => "notice",
+            };
+            let (line, col) = line_col(&r.index, &r.text, f.range.start);
+            let (end_line, end_col) = line_col(&r.index, &r.text, f.range.end);
+            writeln!(
+                out,
+                "::{level} file={},line={line},col={col},endLine={end_line},endColumn={end_col},title={}::{}",
+                gh_escape(path, true),
+                gh_escape(&format!("{} ({})", f.code, f.name), true),
+                gh_escape(&format!("{} {}", f.code, f.message), false),
+            )?;
+        }
     }
     Ok(())
 }
@@ -135,4 +254,143 @@ pub fn json(out: &mut impl Write, reports: &[FileReport]) -> io::Result<()> {
     }
     serde_json::to_writer_pretty(&mut *out, &all)?;
     writeln!(out)
+}
+
+/// SARIF `level` of a severity.
+fn sarif_level(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info | Severity::Hint => "note",
+    }
+}
+
+/// Percent-encodes a path for a URI (RFC 3986 unreserved characters and `/` stay).
+fn uri_path(p: &std::path::Path) -> String {
+    let s = p.to_string_lossy().replace('\\', "/");
+    let mut o = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            o.push(b as char);
+        } else {
+            o.push_str(&format!("%{b:02X}"));
+        }
+    }
+    o
+}
+
+/// The SARIF artifact location of a path: relative to `%SRCROOT%` (the current folder) when
+/// below it, else an absolute `file://` URI.
+fn artifact(path: &std::path::Path, root: &std::path::Path) -> serde_json::Value {
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    match abs.strip_prefix(root) {
+        Ok(rel) => serde_json::json!({ "uri": uri_path(rel), "uriBaseId": "%SRCROOT%" }),
+        Err(_) => serde_json::json!({ "uri": format!("file://{}", uri_path(&abs)) }),
+    }
+}
+
+fn sarif_region(r: &FileReport, range: &std::ops::Range<usize>) -> serde_json::Value {
+    let (sl, sc) = line_col(&r.index, &r.text, range.start);
+    let (el, ec) = line_col(&r.index, &r.text, range.end);
+    serde_json::json!({ "startLine": sl, "startColumn": sc, "endLine": el, "endColumn": ec })
+}
+
+/// A SARIF 2.1.0 log: one run, every rule's metadata (id, name, descriptions, help text in
+/// plain text and markdown, default level), one result per finding with its location and
+/// fixes. `ok` is false when the run had errors (`invocations[0].executionSuccessful`).
+pub fn sarif(out: &mut impl Write, reports: &[FileReport], ok: bool) -> io::Result<()> {
+    use serde_json::json;
+    let root = std::env::current_dir().unwrap_or_default();
+    let rules: Vec<_> = crate::rules::RULES
+        .iter()
+        .map(|r| {
+            let m = r.meta();
+            json!({
+                "id": m.code,
+                "name": m.name,
+                "shortDescription": { "text": m.summary },
+                "fullDescription": { "text": m.summary },
+                "help": { "text": m.doc, "markdown": m.doc },
+                "defaultConfiguration": { "level": sarif_level(m.severity) },
+                "properties": { "tags": ["awaitguard", format!("{:?}", m.lang).to_lowercase()] },
+            })
+        })
+        .collect();
+    let index_of = |code: &str| crate::rules::RULES.iter().position(|r| r.meta().code == code);
+    let mut results = vec![];
+    for r in reports {
+        let loc = artifact(&r.path, &root);
+        for f in &r.findings {
+            let mut res = json!({
+                "ruleId": f.code,
+                "level": sarif_level(f.severity),
+                "message": { "text": f.message },
+                "locations": [{ "physicalLocation": { "artifactLocation": loc, "region": sarif_region(r, &f.range) } }],
+            });
+            if let Some(i) = index_of(f.code) {
+                res["ruleIndex"] = json!(i);
+            }
+            if !f.fixes.is_empty() {
+                res["fixes"] = f
+                    .fixes
+                    .iter()
+                    .map(|x| {
+                        json!({
+                            "description": { "text": format!("{} ({})", x.title, match x.applicability {
+                                Applicability::Safe => "safe",
+                                Applicability::Unsafe => "unsafe",
+                            }) },
+                            "artifactChanges": [{
+                                "artifactLocation": loc,
+                                "replacements": x.edits.iter().map(|e| json!({
+                                    "deletedRegion": sarif_region(r, &e.range),
+                                    "insertedContent": { "text": e.text },
+                                })).collect::<Vec<_>>(),
+                            }],
+                        })
+                    })
+                    .collect();
+            }
+            results.push(res);
+        }
+    }
+    let mut root_uri = uri_path(&root);
+    if !root_uri.ends_with('/') {
+        root_uri.push('/');
+    }
+    let log = json!({
+        "$schema": "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": { "driver": {
+                "name": "awaitguard",
+                "version": env!("CARGO_PKG_VERSION"),
+                "semanticVersion": env!("CARGO_PKG_VERSION"),
+                "rules": rules,
+            } },
+            "originalUriBaseIds": { "%SRCROOT%": { "uri": format!("file://{root_uri}") } },
+            "invocations": [{ "executionSuccessful": ok }],
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }],
+    });
+    serde_json::to_writer_pretty(&mut *out, &log)?;
+    writeln!(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn github_escaping() {
+        assert_eq!(gh_escape("50% done\r\nnext", false), "50%25 done%0D%0Anext");
+        assert_eq!(gh_escape("a:b,c", true), "a%3Ab%2Cc");
+        assert_eq!(gh_escape("a:b,c", false), "a:b,c");
+    }
+
+    #[test]
+    fn uris_are_percent_encoded() {
+        assert_eq!(uri_path(std::path::Path::new("a b/ü#.py")), "a%20b/%C3%BC%23.py");
+    }
 }

@@ -9,6 +9,8 @@
 //! - Resolution is pure: [`Settings::resolve`] takes the parsed pieces, reads nothing.
 
 pub mod detect;
+mod lines;
+pub mod paths;
 
 use crate::dialects::{django, Version};
 use crate::rules::{Severity, RULES};
@@ -26,7 +28,28 @@ pub struct FileConfig {
     pub ignore: Option<Vec<String>>,
     pub severity: Option<BTreeMap<String, String>>,
     pub django_version: Option<String>,
+    /// Globs (relative to the config file's folder) → selectors not reported in those files.
+    pub per_file_ignores: Option<BTreeMap<String, Vec<String>>>,
+    /// Globs of files and folders never checked (even when named on the command line).
+    pub exclude: Option<Vec<String>>,
+    /// Globs of files that run with `DJANGO_ALLOW_ASYNC_UNSAFE` set (see [`SOO_RULES`]).
+    pub allow_async_unsafe: Option<Vec<String>>,
+    /// 1-based line of each key's value in the config file (`select`, `severity.AG101`,
+    /// `per-file-ignores.tests/*`), for error messages. Filled by [`load`] / [`discover`].
+    #[serde(skip)]
+    pub lines: BTreeMap<String, usize>,
 }
+
+/// Rules whose *error* severity comes from Django raising `SynchronousOnlyOperation`. In a
+/// file matched by `allow-async-unsafe` (which runs with `DJANGO_ALLOW_ASYNC_UNSAFE` set) the
+/// call does not raise, but it still runs blocking database I/O on the event loop: these
+/// findings are capped at *warning*. The transaction rules (AG201–AG207) are not capped: with
+/// the variable set, `atomic()` in async code silently stops protecting the awaited writes,
+/// which is worse than the exception. AG307 (the escape itself) is not reported there.
+pub const SOO_RULES: &[&str] = &["AG101", "AG102", "AG103", "AG104", "AG105", "AG106", "AG107", "AG108", "AG304"];
+
+/// The rule that reports setting `DJANGO_ALLOW_ASYNC_UNSAFE`.
+pub const ESCAPE_RULE: &str = "AG307";
 
 /// Settings from outside the file: CLI flags or editor settings. `None` = not set.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
@@ -44,6 +67,8 @@ pub struct Settings {
     enabled: HashSet<&'static str>,
     pub severity: HashMap<&'static str, Severity>,
     pub django_version: Version,
+    /// The file runs with `DJANGO_ALLOW_ASYNC_UNSAFE` set (`allow-async-unsafe` globs).
+    pub allow_async_unsafe: bool,
 }
 
 impl Default for Settings {
@@ -52,6 +77,7 @@ impl Default for Settings {
             enabled: RULES.iter().map(|r| r.meta().code).collect(),
             severity: HashMap::new(),
             django_version: django::NEWEST,
+            allow_async_unsafe: false,
         }
     }
 }
@@ -59,14 +85,18 @@ impl Default for Settings {
 #[derive(Clone, Debug, PartialEq)]
 pub struct ConfigError {
     pub path: Option<PathBuf>,
+    /// 1-based line of the offending key, when known (TOML syntax errors carry theirs in the
+    /// message).
+    pub line: Option<usize>,
     pub message: String,
 }
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.path {
-            Some(p) => write!(f, "{}: {}", p.display(), self.message),
-            None => write!(f, "{}", self.message),
+        match (&self.path, self.line) {
+            (Some(p), Some(l)) => write!(f, "{}:{l}: {}", p.display(), self.message),
+            (Some(p), None) => write!(f, "{}: {}", p.display(), self.message),
+            (None, _) => write!(f, "{}", self.message),
         }
     }
 }
@@ -74,7 +104,16 @@ impl fmt::Display for ConfigError {
 impl std::error::Error for ConfigError {}
 
 fn err(path: Option<&Path>, message: impl Into<String>) -> ConfigError {
-    ConfigError { path: path.map(Path::to_path_buf), message: message.into() }
+    ConfigError { path: path.map(Path::to_path_buf), line: None, message: message.into() }
+}
+
+/// An error about `key` of the config file `fc` read from `path` (the line comes from
+/// `fc.lines`; `key` may be `table.key`, falling back to the table's line).
+pub(crate) fn key_err(path: Option<&Path>, fc: Option<&FileConfig>, key: &str, message: impl Into<String>) -> ConfigError {
+    let line = fc.and_then(|fc| {
+        fc.lines.get(key).or_else(|| key.split_once('.').and_then(|(t, _)| fc.lines.get(t))).copied()
+    });
+    ConfigError { path: path.map(Path::to_path_buf), line: path.and(line), message: message.into() }
 }
 
 /// Codes matched by a selector: a code (`AG101`), a prefix (`AG1`, `AG`), `ALL`, or a name.
@@ -107,6 +146,23 @@ impl Settings {
         self.enabled.contains(code)
     }
 
+    /// Turns a rule off for this file (`per-file-ignores`).
+    pub fn disable(&mut self, code: &str) {
+        self.enabled.remove(code);
+    }
+
+    /// The severity a finding of `code` is reported with, given the rule's own severity for
+    /// it: the configured `severity` wins; then `allow-async-unsafe` caps [`SOO_RULES`] at
+    /// warning.
+    pub fn effective_severity(&self, code: &str, rule_severity: Severity) -> Severity {
+        let sev = self.severity.get(code).copied().unwrap_or(rule_severity);
+        if self.allow_async_unsafe && SOO_RULES.contains(&code) {
+            sev.min(Severity::Warning)
+        } else {
+            sev
+        }
+    }
+
     /// Resolves settings: file config, then overrides, then the detected Django version
     /// when none is configured.
     pub fn resolve(
@@ -115,67 +171,73 @@ impl Settings {
         detected_django: Option<Version>,
     ) -> Result<Settings, ConfigError> {
         let mut s = Settings::default();
-        let fpath = file.map(|(p, _)| p);
-        let sel = |list: &[String], path: Option<&Path>, key: &str| -> Result<Vec<&'static str>, ConfigError> {
-            let mut out = vec![];
-            for item in list {
-                match select(item) {
-                    Some(codes) => out.extend(codes),
-                    None => return Err(err(path, format!("`{key}`: unknown rule selector `{item}`"))),
-                }
-            }
-            Ok(out)
+        let sel = |list: &[String], path: Option<&Path>, fc: Option<&FileConfig>, key: &str| {
+            select_all(list).map_err(|item| key_err(path, fc, key, format!("`{key}`: unknown rule selector `{item}`")))
         };
         let mut django_version = None;
         if let Some((path, fc)) = file {
+            let (p, c) = (Some(path), Some(fc));
             if let Some(list) = &fc.select {
-                s.enabled = sel(list, Some(path), "select")?.into_iter().collect();
+                s.enabled = sel(list, p, c, "select")?.into_iter().collect();
             }
             if let Some(list) = &fc.extend_select {
-                s.enabled.extend(sel(list, Some(path), "extend-select")?);
+                s.enabled.extend(sel(list, p, c, "extend-select")?);
             }
             if let Some(list) = &fc.ignore {
-                for c in sel(list, Some(path), "ignore")? {
+                for c in sel(list, p, c, "ignore")? {
                     s.enabled.remove(c);
                 }
             }
             if let Some(map) = &fc.severity {
-                apply_severity(&mut s, map, Some(path), "severity")?;
+                apply_severity(&mut s, map, p, c, "severity")?;
             }
             if let Some(v) = &fc.django_version {
-                django_version = Some(parse_version(v, Some(path), "django-version")?);
+                django_version = Some(parse_version(v, p, c, "django-version")?);
             }
         }
         if let Some(list) = &over.select {
-            s.enabled = sel(list, None, "select")?.into_iter().collect();
+            s.enabled = sel(list, None, None, "select")?.into_iter().collect();
         }
         if let Some(list) = &over.ignore {
-            for c in sel(list, None, "ignore")? {
+            for c in sel(list, None, None, "ignore")? {
                 s.enabled.remove(c);
             }
         }
         if let Some(map) = &over.severity {
-            apply_severity(&mut s, map, None, "severity")?;
+            apply_severity(&mut s, map, None, None, "severity")?;
         }
         if let Some(v) = over.django_version.as_deref().filter(|v| !v.trim().is_empty()) {
-            django_version = Some(parse_version(v, None, "django version")?);
+            django_version = Some(parse_version(v, None, None, "django version")?);
         }
-        let _ = fpath;
         s.django_version = django_version.or(detected_django).unwrap_or(django::NEWEST);
         Ok(s)
     }
+}
+
+/// Codes selected by a list of selectors; `Err(item)` names the first unknown one.
+pub fn select_all(list: &[String]) -> Result<Vec<&'static str>, String> {
+    let mut out = vec![];
+    for item in list {
+        match select(item) {
+            Some(codes) => out.extend(codes),
+            None => return Err(item.clone()),
+        }
+    }
+    Ok(out)
 }
 
 fn apply_severity(
     s: &mut Settings,
     map: &BTreeMap<String, String>,
     path: Option<&Path>,
+    fc: Option<&FileConfig>,
     key: &str,
 ) -> Result<(), ConfigError> {
     for (sel, sev) in map {
-        let codes = select(sel).ok_or_else(|| err(path, format!("`{key}`: unknown rule selector `{sel}`")))?;
+        let k = format!("{key}.{sel}");
+        let codes = select(sel).ok_or_else(|| key_err(path, fc, &k, format!("`{key}`: unknown rule selector `{sel}`")))?;
         let sev = Severity::parse(&sev.to_ascii_lowercase()).ok_or_else(|| {
-            err(path, format!("`{key}.{sel}`: `{sev}` is not a severity (error, warning, info, hint)"))
+            key_err(path, fc, &k, format!("`{k}`: `{sev}` is not a severity (error, warning, info, hint)"))
         })?;
         for c in codes {
             s.severity.insert(c, sev);
@@ -184,8 +246,9 @@ fn apply_severity(
     Ok(())
 }
 
-fn parse_version(v: &str, path: Option<&Path>, key: &str) -> Result<Version, ConfigError> {
-    Version::parse(v).ok_or_else(|| err(path, format!("`{key}`: `{v}` is not a version (e.g. \"4.2\" or \"5.1.3\")")))
+fn parse_version(v: &str, path: Option<&Path>, fc: Option<&FileConfig>, key: &str) -> Result<Version, ConfigError> {
+    Version::parse(v)
+        .ok_or_else(|| key_err(path, fc, key, format!("`{key}`: `{v}` is not a version (e.g. \"4.2\" or \"5.1.3\")")))
 }
 
 /// Finds the config file that applies to files in `dir`: walking up, the first folder with an
@@ -201,11 +264,11 @@ pub fn discover(dir: &Path) -> Result<Option<(PathBuf, FileConfig)>, ConfigError
         let p = d.join("pyproject.toml");
         if p.is_file() {
             let text = read(&p)?;
-            let doc: toml::Table = toml::from_str(&text).map_err(|e| err(Some(&p), toml_msg(&e)))?;
-            if let Some(tool) = doc.get("tool").and_then(|t| t.get("awaitguard")) {
+            let doc: toml::Table = toml::from_str(&text).map_err(|e| toml_err(&p, &text, &e))?;
+            if doc.get("tool").and_then(|t| t.get("awaitguard")).is_some() {
                 // Re-parse the table alone to get precise errors for unknown keys.
-                let cfg = parse_pyproject_section(&text).map_err(|m| err(Some(&p), m))?;
-                let _ = tool;
+                let mut cfg = parse_pyproject_section(&text).map_err(|e| toml_err(&p, &text, &e))?;
+                cfg.lines = lines::key_lines(&text, true);
                 return Ok(Some((p, cfg)));
             }
         }
@@ -217,11 +280,13 @@ pub fn discover(dir: &Path) -> Result<Option<(PathBuf, FileConfig)>, ConfigError
 /// `pyproject.toml` (its `[tool.awaitguard]` table).
 pub fn load(path: &Path) -> Result<(PathBuf, FileConfig), ConfigError> {
     let text = read(path)?;
-    let cfg = if path.file_name().is_some_and(|n| n == "pyproject.toml") {
-        parse_pyproject_section(&text).map_err(|m| err(Some(path), m))?
+    let pyproject = path.file_name().is_some_and(|n| n == "pyproject.toml");
+    let mut cfg = if pyproject {
+        parse_pyproject_section(&text).map_err(|e| toml_err(path, &text, &e))?
     } else {
-        toml::from_str::<FileConfig>(&text).map_err(|e| err(Some(path), toml_msg(&e)))?
+        toml::from_str::<FileConfig>(&text).map_err(|e| toml_err(path, &text, &e))?
     };
+    cfg.lines = lines::key_lines(&text, pyproject);
     Ok((path.to_path_buf(), cfg))
 }
 
@@ -234,8 +299,8 @@ struct Tool {
     awaitguard: Option<FileConfig>,
 }
 
-fn parse_pyproject_section(text: &str) -> Result<FileConfig, String> {
-    let p: Pyproject = toml::from_str(text).map_err(|e| toml_msg(&e))?;
+fn parse_pyproject_section(text: &str) -> Result<FileConfig, toml::de::Error> {
+    let p: Pyproject = toml::from_str(text)?;
     Ok(p.tool.and_then(|t| t.awaitguard).unwrap_or_default())
 }
 
@@ -243,9 +308,24 @@ fn read(p: &Path) -> Result<String, ConfigError> {
     std::fs::read_to_string(p).map_err(|e| err(Some(p), format!("cannot read: {e}")))
 }
 
-fn toml_msg(e: &toml::de::Error) -> String {
-    // toml's Display already names line and column; keep it on one line.
-    e.to_string().lines().filter(|l| !l.trim().is_empty()).collect::<Vec<_>>().join(" ").replace("  ", " ")
+/// A TOML error as `path:line: message` (`path:line: column C: message` for syntax errors).
+fn toml_err(path: &Path, text: &str, e: &toml::de::Error) -> ConfigError {
+    let Some(span) = e.span() else {
+        return err(Some(path), e.message().to_string());
+    };
+    let start = span.start.min(text.len());
+    let line = text.as_bytes()[..start].iter().filter(|&&b| b == b'\n').count() + 1;
+    let col = text[..crate::text::floor_char_boundary(text, start)].rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    let mut message = e.message().trim().replace('\n', " ");
+    // Name the key whose value is wrong (`exclude = "x"`: "invalid type …" names no key).
+    let line_text = text[..crate::text::floor_char_boundary(text, start)].rsplit('\n').next().unwrap_or("");
+    if let Some((key, _)) = line_text.split_once('=') {
+        let key = key.trim().trim_matches(['"', '\'']);
+        if !key.is_empty() && !message.contains(&format!("`{key}`")) {
+            message = format!("`{key}`: {message}");
+        }
+    }
+    ConfigError { path: Some(path.to_path_buf()), line: Some(line), message: format!("column {col}: {message}") }
 }
 
 #[cfg(test)]
@@ -277,8 +357,9 @@ mod tests {
 
     #[test]
     fn unknown_key_names_line() {
-        let e = toml::from_str::<FileConfig>("select = [\"AG101\"]\nbogus = 1\n").unwrap_err();
-        let m = toml_msg(&e);
-        assert!(m.contains("bogus") && m.contains("line 2"), "{m}");
+        let text = "select = [\"AG101\"]\nbogus = 1\n";
+        let e = toml::from_str::<FileConfig>(text).unwrap_err();
+        let m = toml_err(Path::new("a.toml"), text, &e).to_string();
+        assert!(m.starts_with("a.toml:2: column 1: unknown field `bogus`"), "{m}");
     }
 }

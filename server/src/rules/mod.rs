@@ -195,9 +195,7 @@ pub fn analyze(src: &str, lang: Lang, tree: &Tree, index: &LineIndex, settings: 
     let comments = py.as_ref().map(|m| &m.comments);
     out.findings.retain(|f| !suppression::is_suppressed(src, index, comments, f));
     for f in &mut out.findings {
-        if let Some(sev) = settings.severity.get(f.code) {
-            f.severity = *sev;
-        }
+        f.severity = settings.effective_severity(f.code, f.severity);
     }
     out.findings.sort_by(|a, b| (a.range.start, a.range.end, a.code).cmp(&(b.range.start, b.range.end, b.code)));
     out.findings.dedup();

@@ -1,23 +1,39 @@
 //! Workspace: which files to analyse (walk with `ignore`, honouring `.gitignore`), and which
 //! settings apply to each (config discovery per folder, cached).
 //!
-//! Invariant: settings for a file depend only on the config files above it and the
-//! overrides; the cache is keyed by folder and can be cleared when config files change.
+//! Invariant: settings for a file depend only on the config files above it, its path relative
+//! to that config (per-file globs) and the overrides; the cache is keyed by (absolute) folder
+//! and can be cleared when config files change.
 
+use crate::config::paths::PathRules;
 use crate::config::{self, ConfigError, FileConfig, Overrides, Settings};
 use crate::syntax::Lang;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-/// Resolves and caches [`Settings`] per folder.
+/// What applies to the files of one folder: its settings and its config's path rules.
+#[derive(Debug)]
+struct Folder {
+    settings: Arc<Settings>,
+    paths: Option<Arc<PathRules>>,
+}
+
+/// Resolves and caches [`Settings`] per folder; applies `per-file-ignores` and
+/// `allow-async-unsafe` per file, and answers `exclude`.
 pub struct SettingsCache {
     overrides: Overrides,
     /// `--config PATH`: used for every file instead of discovery.
     explicit: Option<(PathBuf, FileConfig)>,
     /// `--isolated`: ignore config files.
     isolated: bool,
-    cache: Mutex<HashMap<PathBuf, Result<Arc<Settings>, ConfigError>>>,
+    cache: Mutex<HashMap<PathBuf, Result<Arc<Folder>, ConfigError>>>,
+}
+
+/// `path` made absolute (not canonical: symlinks stay), so that config discovery walks above
+/// the current folder and globs see the path relative to the config file.
+fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 impl SettingsCache {
@@ -29,9 +45,8 @@ impl SettingsCache {
         &self.overrides
     }
 
-    /// Settings for a file at `path` (which need not exist: an unsaved buffer's path).
-    pub fn for_file(&self, path: &Path) -> Result<Arc<Settings>, ConfigError> {
-        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    fn folder(&self, abs: &Path) -> Result<Arc<Folder>, ConfigError> {
+        let dir = abs.parent().map(Path::to_path_buf).unwrap_or_default();
         if let Some(hit) = self.cache.lock().unwrap_or_else(|e| e.into_inner()).get(&dir) {
             return hit.clone();
         }
@@ -40,7 +55,27 @@ impl SettingsCache {
         res
     }
 
-    fn resolve(&self, dir: &Path) -> Result<Settings, ConfigError> {
+    /// Settings for a file at `path` (which need not exist: an unsaved buffer's path).
+    pub fn for_file(&self, path: &Path) -> Result<Arc<Settings>, ConfigError> {
+        let abs = absolute(path);
+        let folder = self.folder(&abs)?;
+        match folder.paths.as_ref().and_then(|p| p.for_file(&folder.settings, &abs)) {
+            Some(s) => Ok(Arc::new(s)),
+            None => Ok(folder.settings.clone()),
+        }
+    }
+
+    /// Whether the file or folder at `path` is excluded by the `exclude` globs of the config
+    /// that applies to it. A config error answers `false` (it is reported by [`Self::for_file`]).
+    pub fn is_excluded(&self, path: &Path) -> bool {
+        let abs = absolute(path);
+        match self.folder(&abs) {
+            Ok(f) => f.paths.as_ref().is_some_and(|p| p.is_excluded(&abs)),
+            Err(_) => false,
+        }
+    }
+
+    fn resolve(&self, dir: &Path) -> Result<Folder, ConfigError> {
         let found = if self.isolated {
             None
         } else if let Some(e) = &self.explicit {
@@ -49,7 +84,12 @@ impl SettingsCache {
             config::discover(dir)?
         };
         let detected = if self.isolated { None } else { config::detect::django_version(dir).map(|(v, _)| v) };
-        Settings::resolve(found.as_ref().map(|(p, c)| (p.as_path(), c)), &self.overrides, detected)
+        let settings = Settings::resolve(found.as_ref().map(|(p, c)| (p.as_path(), c)), &self.overrides, detected)?;
+        let paths = match &found {
+            Some((p, c)) => Some(PathRules::new(p, c)?).filter(|r| !r.is_empty()).map(Arc::new),
+            None => None,
+        };
+        Ok(Folder { settings: Arc::new(settings), paths })
     }
 
     pub fn clear(&self) {
@@ -68,8 +108,18 @@ pub struct WalkError {
 /// included (when their language is known); folders are walked honouring `.gitignore`,
 /// `.ignore` and hidden-file rules, in a stable (sorted) order.
 pub fn discover(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<WalkError>) {
+    discover_filtered(paths, None)
+}
+
+/// A predicate on paths (files and folders) to leave out of a walk.
+pub type Exclude = Arc<dyn Fn(&Path) -> bool + Send + Sync>;
+
+/// [`discover`], leaving out every file or folder for which `exclude` answers true (named
+/// files included, so that `exclude` holds for pre-commit, which names files).
+pub fn discover_filtered(paths: &[PathBuf], exclude: Option<Exclude>) -> (Vec<PathBuf>, Vec<WalkError>) {
     let mut files = vec![];
     let mut errors = vec![];
+    let excluded = |p: &Path| exclude.as_ref().is_some_and(|f| f(p));
     for p in paths {
         match std::fs::metadata(p) {
             Err(e) => {
@@ -78,18 +128,20 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<WalkError>) {
                 continue;
             }
             Ok(m) if m.is_file() => {
-                if Lang::from_path(p).is_some() {
+                if Lang::from_path(p).is_some() && !excluded(p) {
                     files.push(p.clone());
                 }
                 continue;
             }
             Ok(_) => {}
         }
-        let walker = ignore::WalkBuilder::new(p)
-            .require_git(false)
-            .sort_by_file_name(|a, b| a.cmp(b))
-            .build();
-        for entry in walker {
+        let mut builder = ignore::WalkBuilder::new(p);
+        builder.require_git(false).sort_by_file_name(|a, b| a.cmp(b));
+        if let Some(f) = exclude.clone() {
+            // The roots the user named are walked even when a glob matches them.
+            builder.filter_entry(move |e| e.depth() == 0 || !f(e.path()));
+        }
+        for entry in builder.build() {
             match entry {
                 Ok(e) => {
                     let path = e.path();
