@@ -96,7 +96,7 @@ fn config_file_is_used_and_bad_config_is_a_clear_error() {
     std::fs::write(d.path().join("awaitguard.toml"), "select = [\"AG101\"\n").unwrap();
     let o = run(&["check", "."], d.path());
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("awaitguard.toml") && stderr(&o).contains("line"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("awaitguard.toml:1:"), "the error names file and line: {}", stderr(&o));
 
     std::fs::write(d.path().join("awaitguard.toml"), "django-version = \"4.0\"\n").unwrap();
     let o = run(&["check", "--format", "json", "."], d.path());

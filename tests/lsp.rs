@@ -220,7 +220,7 @@ fn bad_settings_and_bad_config_are_reported_not_fatal() {
     c.open(&uri, "python", 1, SRC);
     let m = c.wait_for("window/showMessage", |p| p["message"].as_str().unwrap().contains("pyproject.toml"));
     let msg = m["params"]["message"].as_str().unwrap();
-    assert!(msg.contains("bogus-key") && msg.contains("line 3"), "{msg}");
+    assert!(msg.contains("bogus-key") && msg.contains("pyproject.toml:3:"), "{msg}");
     // Defaults still apply: the finding is published.
     let p = c.wait_for("textDocument/publishDiagnostics", |p| p["uri"] == uri.as_str());
     assert_eq!(diags(&p["params"]).len(), 1);
@@ -372,4 +372,23 @@ fn apply_fix_all_command_sends_a_workspace_edit() {
     let id = c.request_async("workspace/executeCommand", json!({"command": "awaitguard.nope", "arguments": []}));
     assert!(c.response(id)["error"]["code"].is_number());
     assert_eq!(c.shutdown_and_exit(), 0);
+}
+
+/// A `workspace/configuration` answer that arrives after a newer `didChangeConfiguration`
+/// must not undo it (found by the Neovim suite).
+#[test]
+fn a_late_configuration_answer_does_not_undo_a_newer_push() {
+    for _ in 0..10 {
+        let mut c = Client::spawn();
+        *c.configuration.lock().unwrap() = json!({"ignore": ["AG101"]});
+        *c.after_configuration.lock().unwrap() = Some(json!({"jsonrpc": "2.0", "method": "workspace/didChangeConfiguration",
+            "params": {"settings": {"awaitguard": {"ignore": null}}}}));
+        c.initialize(pull_caps(), Value::Null);
+        c.open(URI, "python", 1, SRC);
+        c.wait_server_request("workspace/configuration");
+        std::thread::sleep(Duration::from_millis(100));
+        let r = c.request("textDocument/diagnostic", json!({"textDocument": {"uri": URI}}));
+        assert_eq!(r["items"].as_array().unwrap().len(), 1, "the newer pushed settings must win: {r}");
+        assert_eq!(c.shutdown_and_exit(), 0);
+    }
 }

@@ -24,6 +24,9 @@ pub struct Client {
     pub configuration: Arc<Mutex<Value>>,
     /// Server→client requests seen, by method.
     pub server_requests: Arc<Mutex<Vec<Value>>>,
+    /// A message written right after the next `workspace/configuration` answer, back to back
+    /// (to reproduce races between the answer and a later notification).
+    pub after_configuration: Arc<Mutex<Option<Value>>>,
 }
 
 fn write_msg(w: &mut impl Write, v: &Value) -> std::io::Result<()> {
@@ -50,7 +53,8 @@ impl Client {
         let (tx, rx) = channel();
         let configuration = Arc::new(Mutex::new(Value::Null));
         let server_requests = Arc::new(Mutex::new(vec![]));
-        let (cfg, reqs, w) = (configuration.clone(), server_requests.clone(), stdin.clone());
+        let after_configuration: Arc<Mutex<Option<Value>>> = Arc::new(Mutex::new(None));
+        let (cfg, reqs, w, after) = (configuration.clone(), server_requests.clone(), stdin.clone(), after_configuration.clone());
         std::thread::spawn(move || {
             let mut r = BufReader::new(stdout);
             loop {
@@ -83,7 +87,13 @@ impl Client {
                         }
                         _ => Value::Null,
                     };
-                    let _ = write_msg(&mut *w.lock().unwrap(), &json!({"jsonrpc": "2.0", "id": msg["id"], "result": result}));
+                    let mut w = w.lock().unwrap();
+                    let _ = write_msg(&mut *w, &json!({"jsonrpc": "2.0", "id": msg["id"], "result": result}));
+                    if msg["method"] == "workspace/configuration" {
+                        if let Some(next) = after.lock().unwrap().take() {
+                            let _ = write_msg(&mut *w, &next);
+                        }
+                    }
                     continue;
                 }
                 if tx.send(msg).is_err() {
@@ -91,7 +101,7 @@ impl Client {
                 }
             }
         });
-        Client { child, stdin, rx, next_id: 0, queue: VecDeque::new(), configuration, server_requests }
+        Client { child, stdin, rx, next_id: 0, queue: VecDeque::new(), configuration, server_requests, after_configuration }
     }
 
     pub fn send(&mut self, v: Value) {

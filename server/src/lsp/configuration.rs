@@ -91,18 +91,37 @@ pub fn parse(v: &Value) -> (EditorSettings, Vec<String>) {
     (out, problems)
 }
 
-/// Applies a settings value. Returns true when something changed.
-pub fn apply_settings_value(s: &Arc<State>, v: &Value) -> bool {
+/// Where a settings value came from.
+#[derive(Clone, Copy, Debug)]
+pub enum Source {
+    InitializationOptions,
+    /// A `didChangeConfiguration` payload.
+    Push,
+    /// The answer to a `workspace/configuration` request sent when `pushed_settings` was this.
+    Fetch(u64),
+}
+
+/// Applies a settings value. Returns true when something changed. A fetched value is dropped
+/// when a push was applied after its request was sent; the check and the apply happen under
+/// the same lock, so a push on another thread cannot slip in between.
+pub fn apply_settings_value(s: &Arc<State>, v: &Value, source: Source) -> bool {
     if section(v).is_none() {
         return false;
     }
     let (new, problems) = parse(v);
+    let mut cur = s.editor.write().unwrap_or_else(|e| e.into_inner());
+    match source {
+        Source::Fetch(seen) if s.pushed_settings.load(Ordering::SeqCst) != seen => return false,
+        Source::Push => {
+            s.pushed_settings.fetch_add(1, Ordering::SeqCst);
+        }
+        _ => {}
+    }
     if !problems.is_empty() {
         let msg = format!("awaitguard: invalid settings: {}", problems.join("; "));
         s.show(MessageType::ERROR, msg.clone());
         s.log(MessageType::ERROR, msg);
     }
-    let mut cur = s.editor.write().unwrap_or_else(|e| e.into_inner());
     if cur.enable == new.enable && cur.overrides == new.overrides {
         return false;
     }
@@ -113,14 +132,17 @@ pub fn apply_settings_value(s: &Arc<State>, v: &Value) -> bool {
 }
 
 /// Asks the client for the `awaitguard` section (spawned: never awaited on the hot path).
+/// The answer is dropped if a `didChangeConfiguration` payload was applied meanwhile: it is
+/// newer than what the client answered.
 pub fn spawn_fetch(s: &Arc<State>) {
     let s = s.clone();
+    let seen = s.pushed_settings.load(Ordering::SeqCst);
     tokio::spawn(async move {
         let item = ConfigurationItem { scope_uri: None, section: Some("awaitguard".into()) };
         if let Ok(values) = s.client.configuration(vec![item]).await {
             if let Some(v) = values.into_iter().next().filter(Value::is_object) {
                 let wrapped = serde_json::json!({ "awaitguard": v });
-                if apply_settings_value(&s, &wrapped) {
+                if apply_settings_value(&s, &wrapped, Source::Fetch(seen)) {
                     diagnostics::refresh_all(&s);
                 }
             }
@@ -130,7 +152,7 @@ pub fn spawn_fetch(s: &Arc<State>) {
 
 pub async fn did_change_configuration(s: &Arc<State>, p: DidChangeConfigurationParams) {
     if section(&p.settings).is_some() {
-        if apply_settings_value(s, &p.settings) {
+        if apply_settings_value(s, &p.settings, Source::Push) {
             diagnostics::refresh_all(s);
         }
     } else if s.facts().configuration {

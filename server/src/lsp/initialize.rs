@@ -44,7 +44,7 @@ pub fn initialize(b: &Arc<State>, params: InitializeParams) -> Result<Initialize
     };
     *b.facts.write().unwrap_or_else(|e| e.into_inner()) = facts;
     if let Some(opts) = params.initialization_options {
-        configuration::apply_settings_value(b, &opts);
+        configuration::apply_settings_value(b, &opts, configuration::Source::InitializationOptions);
     }
     Ok(InitializeResult {
         capabilities: ServerCapabilities {

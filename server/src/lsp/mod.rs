@@ -100,6 +100,9 @@ pub struct State {
     pub(crate) settings: RwLock<Arc<SettingsCache>>,
     /// Bumped whenever settings change: part of every pull `resultId`.
     pub(crate) generation: AtomicU64,
+    /// Bumped whenever a `didChangeConfiguration` payload is applied: a
+    /// `workspace/configuration` answer to a request sent before that is stale and dropped.
+    pub(crate) pushed_settings: AtomicU64,
     pub(crate) publish_lock: tokio::sync::Mutex<()>,
     /// Config errors already shown, so one bad file is not announced on every keystroke.
     pub(crate) shown_errors: std::sync::Mutex<std::collections::HashSet<String>>,
@@ -115,6 +118,7 @@ impl State {
             editor: RwLock::new(EditorSettings::default()),
             settings: RwLock::new(Arc::new(SettingsCache::new(Overrides::default(), None, false))),
             generation: AtomicU64::new(0),
+            pushed_settings: AtomicU64::new(0),
             publish_lock: tokio::sync::Mutex::new(()),
             shown_errors: Default::default(),
             shutdown,
