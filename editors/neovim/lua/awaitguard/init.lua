@@ -95,6 +95,15 @@ function M.on_diagnostic_refresh(_, _, ctx)
   return vim.NIL
 end
 
+--- When each client last answered `workspace/configuration` (vim.uv.now() ms).
+M._configuration_answered = {}
+
+--- Handler for `workspace/configuration`: Neovim's answer, remembering when it was sent.
+function M.on_configuration(err, params, ctx, config)
+  M._configuration_answered[ctx.client_id] = vim.uv.now()
+  return vim.lsp.handlers['workspace/configuration'](err, params, ctx, config)
+end
+
 local function handles_refresh(client)
   return vim.tbl_get(client.capabilities or {}, 'workspace', 'diagnostics', 'refreshSupport') == true
     and (client.handlers or {})['workspace/diagnostic/refresh'] ~= nil
@@ -110,6 +119,18 @@ function M.apply_settings(settings)
     end
     client.settings.awaitguard = vim.deepcopy(settings)
     client:notify('workspace/didChangeConfiguration', { settings = client.settings })
+    -- Workaround (server 0.1.0): the server may apply an answer to its own
+    -- workspace/configuration request AFTER a didChangeConfiguration that followed the answer
+    -- on the wire, so a change made just after an answer can be undone by the older values.
+    -- Say it again once that answer has surely been applied.
+    local answered = M._configuration_answered[client.id]
+    if answered and vim.uv.now() - answered < 2000 then
+      vim.defer_fn(function()
+        if not client:is_stopped() then
+          client:notify('workspace/didChangeConfiguration', { settings = client.settings })
+        end
+      end, 300)
+    end
     if not handles_refresh(client) then
       -- The server applies the notification before it reads the next message.
       M.refresh_diagnostics(client)
@@ -265,8 +286,33 @@ function M.create_commands()
   end, { desc = 'awaitguard: restart the language server' })
 end
 
-local function create_autocmds()
+--- File names whose saving changes the server's settings (see the server's file watcher).
+M.config_files = { 'pyproject.toml', 'awaitguard.toml', '.awaitguard.toml', '*.lock', 'requirements*.txt' }
+
+--- Tells the servers that a config file changed (`workspace/didChangeWatchedFiles`): Neovim
+--- does not watch files for servers on Linux/BSD, so a saved config file is announced here.
+---@param path string
+function M.notify_config_changed(path)
+  local change = { changes = { { uri = vim.uri_from_fname(path), type = 2 } } }
+  for _, client in ipairs(M.clients()) do
+    client:notify('workspace/didChangeWatchedFiles', change)
+    if not handles_refresh(client) then
+      M.refresh_diagnostics(client)
+    end
+  end
+end
+
+--- Autocommands: fix-all on save (when enabled) and config-file reloads (idempotent).
+function M.create_autocmds()
   local group = vim.api.nvim_create_augroup('awaitguard', { clear = true })
+  vim.api.nvim_create_autocmd('BufWritePost', {
+    group = group,
+    pattern = M.config_files,
+    desc = 'awaitguard: reload settings from a saved config file',
+    callback = function(args)
+      M.notify_config_changed(vim.api.nvim_buf_get_name(args.buf))
+    end,
+  })
   vim.api.nvim_create_autocmd('BufWritePre', {
     group = group,
     desc = 'awaitguard: fix all on save',
@@ -314,7 +360,7 @@ function M.setup(opts)
   end
   store_settings(settings, extra)
   M.create_commands()
-  create_autocmds()
+  M.create_autocmds()
   if o.autostart ~= false then
     vim.lsp.enable(M.name)
   end
