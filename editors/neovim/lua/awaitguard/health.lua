@@ -43,7 +43,8 @@ end
 local function check_settings(h, label, s)
   local problems = require('awaitguard.settings').validate(s)
   if #problems == 0 then
-    h.ok(label .. ': ' .. vim.inspect(s, { newline = ' ', indent = '' }))
+    local shown = require('awaitguard.settings').compact(s)
+    h.ok(label .. ': ' .. vim.inspect(shown, { newline = ' ', indent = '' }))
   else
     h.error(label .. ': ' .. table.concat(problems, '; '))
   end

@@ -97,6 +97,9 @@ local function strip(s)
   return out
 end
 
+--- The keys that are set (for display).
+M.compact = strip
+
 --- Merges settings: later arguments win, unset values never override set ones.
 ---@param ... table?
 ---@return table wire form

@@ -10,13 +10,17 @@ local cmd = vim.lsp.config.awaitguard.cmd
 --    workspace/configuration).
 local asked = { n = 0 }
 local buf = H.open(views, 'python')
-vim.lsp.start({
+local bare_id = vim.lsp.start({
   name = 'awaitguard-bare',
   cmd = cmd,
   root_dir = H.dir .. '/proj',
   init_options = { settings = { ignore = { 'AG101' } } },
+  on_exit = function(code)
+    H.exited = code
+  end,
   handlers = { ['workspace/configuration'] = H.counting_configuration_handler(asked) },
 }, { bufnr = buf })
+H.truthy(bare_id, 'the bare client started (cmd ' .. vim.inspect(cmd) .. ')')
 local bare = H.client(buf, 'awaitguard-bare')
 H.eq({}, bare.settings, 'bare client settings')
 H.wait(5000, function()
