@@ -1,0 +1,41 @@
+-- awaitguard language server: the Neovim >= 0.11 config (`:h lsp-config`).
+--
+-- Put editors/neovim on the runtimepath, then `vim.lsp.enable('awaitguard')`.
+-- Override anything with `vim.lsp.config('awaitguard', {...})` or `require('awaitguard').setup{...}`.
+--
+-- Settings may be given as `settings = { awaitguard = {...} }` (answered to the server's
+-- `workspace/configuration` and sent with `workspace/didChangeConfiguration`) or as
+-- `init_options = { settings = {...} }`; `before_init` merges the two so the server sees
+-- the same values on every channel (init_options wins where both set a key).
+
+---@type vim.lsp.Config
+return {
+  cmd = { 'awaitguard', 'lsp' },
+  filetypes = { 'python', 'rust' },
+  root_markers = { 'pyproject.toml', 'setup.cfg', 'manage.py', 'Cargo.toml', '.git' },
+  settings = {
+    awaitguard = {
+      enable = true, -- false: no diagnostics, no fixes
+      -- select = { 'AG1' },             -- only these rules (codes, prefixes, names, 'ALL')
+      -- ignore = { 'AG101' },           -- skip these rules
+      -- severity = { AG101 = 'warning' }, -- 'error' | 'warning' | 'info' | 'hint'
+      -- djangoVersion = '4.2',          -- default: config file, lock/requirements, newest
+    },
+  },
+  -- Pull diagnostics (Neovim's default with this server) need `workspace/diagnostic/refresh`
+  -- so a settings change shows without an edit; Neovim itself does not handle it yet.
+  capabilities = {
+    workspace = { diagnostics = { refreshSupport = true } },
+  },
+  handlers = {
+    ['workspace/diagnostic/refresh'] = function(err, result, ctx)
+      return require('awaitguard').on_diagnostic_refresh(err, result, ctx)
+    end,
+    ['workspace/configuration'] = function(err, params, ctx, config)
+      return require('awaitguard').on_configuration(err, params, ctx, config)
+    end,
+  },
+  before_init = function(params, config)
+    require('awaitguard.settings').before_init(params, config)
+  end,
+}

@@ -1,0 +1,15 @@
+-- Saving pyproject.toml ([tool.awaitguard]) in Neovim reloads the server's settings: Neovim
+-- does not watch files for servers on Linux, so the plugin announces the change.
+local H = require('helpers')
+local views = H.django_project()
+H.configure()
+vim.lsp.enable('awaitguard')
+local buf = H.open(views, 'python')
+local client = H.client(buf)
+H.wait_diags(buf, 2, 'before the config change')
+vim.cmd.split(vim.fn.fnameescape(H.dir .. '/proj/pyproject.toml'))
+vim.api.nvim_buf_set_lines(0, -1, -1, false, { '', '[tool.awaitguard]', 'ignore = ["AG101"]' })
+vim.cmd('silent write')
+vim.cmd.wincmd('p')
+H.wait_diags(buf, 0, 'after ignoring AG101 in pyproject.toml')
+H.eq({}, H.server_diags(client, buf), 'server agrees')
