@@ -95,4 +95,7 @@ fixtures! {
     ag101_django40 => "python/AG101_django40.py",
     ag101_no_imports => "python/AG101_no_imports.py",
     ag101_mongoengine => "python/AG101_mongoengine.py",
+    ag101_related => "python/AG101_related.py",
+    ag101_related_django41 => "python/AG101_related_django41.py",
+    ag101_dorm => "python/AG101_dorm.py",
 }
