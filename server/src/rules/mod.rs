@@ -10,6 +10,8 @@
 //!   decides.
 
 mod ag101_sync_orm_call;
+mod ag102_sync_queryset_evaluation;
+mod orm_fix;
 pub mod suppression;
 
 use crate::config::Settings;
@@ -80,7 +82,10 @@ pub trait Rule: Sync {
 }
 
 /// Every rule, in code order.
-pub static RULES: &[&dyn Rule] = &[&ag101_sync_orm_call::SyncOrmCall];
+pub static RULES: &[&dyn Rule] = &[
+    &ag101_sync_orm_call::SyncOrmCall,
+    &ag102_sync_queryset_evaluation::SyncQuerysetEvaluation,
+];
 
 pub fn by_code(code: &str) -> Option<&'static dyn Rule> {
     RULES.iter().copied().find(|r| r.meta().code.eq_ignore_ascii_case(code) || r.meta().name == code)

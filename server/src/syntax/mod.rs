@@ -99,6 +99,7 @@ macro_rules! queries {
 
 queries! {
     PyMethodCalls => Python, "python/method_calls.scm";
+    PyEvaluations => Python, "python/evaluations.scm";
 }
 
 /// The compiled query.
