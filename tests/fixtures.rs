@@ -102,4 +102,12 @@ fixtures! {
     ag102_django40 => "python/AG102_django40.py",
     ag102_django42 => "python/AG102_django42.py",
     ag102_dorm => "python/AG102_dorm.py",
+    ag103 => "python/AG103.py",
+    ag103_django41 => "python/AG103_django41.py",
+    ag103_dorm => "python/AG103_dorm.py",
+    ag109 => "python/AG109.py",
+    ag109_django41 => "python/AG109_django41.py",
+    ag109_dorm => "python/AG109_dorm.py",
+    ag110 => "python/AG110.py",
+    ag110_dorm => "python/AG110_dorm.py",
 }

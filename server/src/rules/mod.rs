@@ -11,6 +11,9 @@
 
 mod ag101_sync_orm_call;
 mod ag102_sync_queryset_evaluation;
+mod ag103_sync_instance_method;
+mod ag109_nonexistent_async_method;
+mod ag110_await_on_queryset;
 mod orm_fix;
 pub mod suppression;
 
@@ -85,6 +88,9 @@ pub trait Rule: Sync {
 pub static RULES: &[&dyn Rule] = &[
     &ag101_sync_orm_call::SyncOrmCall,
     &ag102_sync_queryset_evaluation::SyncQuerysetEvaluation,
+    &ag103_sync_instance_method::SyncInstanceMethod,
+    &ag109_nonexistent_async_method::NonexistentAsyncMethod,
+    &ag110_await_on_queryset::AwaitOnQueryset,
 ];
 
 pub fn by_code(code: &str) -> Option<&'static dyn Rule> {
