@@ -100,6 +100,7 @@ macro_rules! queries {
 queries! {
     PyMethodCalls => Python, "python/method_calls.scm";
     PyEvaluations => Python, "python/evaluations.scm";
+    PyUserAttribute => Python, "python/user_attribute.scm";
 }
 
 /// The compiled query.
