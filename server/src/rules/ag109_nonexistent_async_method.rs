@@ -10,6 +10,7 @@ use super::{short, Ctx, Finding, FixAvailability, Rule, RuleMeta, Severity};
 use crate::dialects::{django, django_api, dorm, Version};
 use crate::fix::{python as pyfix, Applicability, Edit, Fix};
 use crate::semantic::instances::{Dialect, Value};
+use crate::semantic::ScopeKind;
 use crate::syntax::{Lang, QueryId};
 
 pub struct NonexistentAsyncMethod;
@@ -63,6 +64,15 @@ impl Rule for NonexistentAsyncMethod {
             };
             let m = py.node_text(method);
             if !m.starts_with('a') || m.len() < 3 {
+                return;
+            }
+            // A class in this file (a custom manager or queryset) defines the name: it exists.
+            let defined_here = py.scopes.iter().any(|s| {
+                s.kind == ScopeKind::Function
+                    && s.name.as_deref() == Some(m)
+                    && s.parent.is_some_and(|p| py.scopes[p].kind == ScopeKind::Class)
+            });
+            if defined_here {
                 return;
             }
             let recv = short(py.node_text(receiver), 32);
