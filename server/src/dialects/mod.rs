@@ -2,6 +2,8 @@
 //! Rules read these tables; nothing here looks at trees.
 
 pub mod django;
+pub mod django_api;
+pub mod dorm;
 
 use std::fmt;
 

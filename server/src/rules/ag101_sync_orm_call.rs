@@ -8,7 +8,10 @@
 use super::{short, Ctx, Finding, FixAvailability, Rule, RuleMeta, Severity};
 use crate::dialects::django;
 use crate::fix::{python as pyfix, Applicability, Edit, Fix};
-use crate::semantic::receivers::Receiver;
+use crate::dialects::{django_api, dorm, Version};
+use crate::semantic::instances::{Dialect, Value};
+use crate::semantic::PyModel;
+use tree_sitter::Node;
 use crate::semantic::{Context, ScopeKind};
 use crate::syntax::{Lang, QueryId};
 
@@ -53,6 +56,15 @@ async def book_detail(request, pk):
   class body, or a generator expression. Move the query into the async function, or run the
   helper with `await sync_to_async(helper)()`.
 
+**Related managers** (`book.tags`, `author.book_set`, a `related_name`): `book.tags.add(t)`
+becomes `await book.tags.aadd(t)` (Django 4.2; `acreate`/`aget_or_create`/`aupdate_or_create`
+need 4.1.4, before which the fix is the `sync_to_async` fallback).
+
+**dorm** (`import dorm`): the same calls block the event loop silently (dorm's guard is
+opt-in), reported as warnings with dorm's twins (`aget_or_none`, `aupsert`, …). dorm's
+many-to-many manager has no `acount` (`await book.tags.all().acount()`), and its reverse-FK
+manager has no `acreate` (no automatic fix: create through the child's manager).
+
 **Stays silent on** awaited `a*` calls, lazy querysets (`Book.objects.filter(…)` that is
 never evaluated), code inside `sync_to_async(...)`/`asyncio.to_thread(...)` and the
 functions handed to them, sync functions, and look-alikes on other receivers (`dict.get`,
@@ -74,26 +86,39 @@ impl Rule for SyncOrmCall {
             else {
                 return;
             };
-            let Some(twin) = django::queryset_terminal(py.node_text(method)) else { return };
             let ctx = py.context_at(call.start_byte());
             if !ctx.is_async() || py.in_offload_args(call.start_byte()) {
                 return;
             }
-            let recv_kind = py.receiver(receiver);
-            if !recv_kind.is_orm() {
-                return;
-            }
-            let add_all = twin.queryset_only && recv_kind == Receiver::Manager;
+            let dialect = py.dialect();
+            let Some(twin) = plan(py, receiver, py.node_text(method), dialect) else { return };
+            let add_all = twin.queryset_only;
             let recv = short(py.node_text(receiver), 32);
             let recv_fixed = if add_all { format!("{recv}.all()") } else { recv.clone() };
             let version = cx.settings.django_version;
-            let has_twin = version >= twin.since;
-            let mut message = format!(
-                "`{recv}.{}()` runs a query synchronously in async code; Django raises SynchronousOnlyOperation. ",
-                twin.sync
-            );
+            let has_twin = match dialect {
+                Dialect::Django => version >= twin.since,
+                Dialect::Dorm => twin.since != NO_TWIN,
+            };
+            let mut message = match dialect {
+                Dialect::Django => format!(
+                    "`{recv}.{}()` runs a query synchronously in async code; Django raises SynchronousOnlyOperation. ",
+                    twin.sync
+                ),
+                Dialect::Dorm => format!(
+                    "`{recv}.{}()` runs a query synchronously in async code; dorm blocks the event loop. ",
+                    twin.sync
+                ),
+            };
             let mut fixes = vec![];
-            if ctx.await_ok() {
+            if dialect == Dialect::Dorm && !has_twin {
+                message.push_str(&format!(
+                    "dorm's reverse-FK manager has no `a{}`: use `await <Child>.objects.a{}(<fk>={}, …)`",
+                    twin.sync,
+                    twin.sync,
+                    receiver.child_by_field_name("object").map(|o| short(py.node_text(o), 24)).unwrap_or_default()
+                ));
+            } else if ctx.await_ok() {
                 let mut edits = vec![];
                 if add_all {
                     edits.push(Edit::insert(receiver.end_byte(), ".all()"));
@@ -105,12 +130,14 @@ impl Rule for SyncOrmCall {
                     edits.push(Edit::replace(method.byte_range(), twin.async_name));
                     title = format!("Replace with `await {recv_fixed}.{}(…)`", twin.async_name);
                 } else {
-                    message.push_str(&format!(
-                        "Use `await sync_to_async({recv_fixed}.{})(…)` (`{}` needs Django {}; configured {version})",
-                        twin.sync,
-                        twin.async_name,
-                        fmt_since(twin.since)
-                    ));
+                    {
+                        message.push_str(&format!(
+                            "Use `await sync_to_async({recv_fixed}.{})(…)` (`{}` needs Django {}; configured {version})",
+                            twin.sync,
+                            twin.async_name,
+                            fmt_since(twin.since)
+                        ));
+                    }
                     edits.extend(pyfix::sync_to_async_call(py, call).unwrap_or_default());
                     title = format!("Wrap in `await sync_to_async({recv_fixed}.{})(…)`", twin.sync);
                 }
@@ -123,11 +150,57 @@ impl Rule for SyncOrmCall {
                 code: META.code,
                 name: META.name,
                 range: call.byte_range(),
-                severity: META.severity,
+                severity: if dialect == Dialect::Dorm { Severity::Warning } else { META.severity },
                 message,
                 fixes,
             });
         });
+    }
+}
+
+/// `since` of a dorm method that has no async twin on this receiver (fallback only).
+const NO_TWIN: Version = Version(u16::MAX, 0, 0);
+
+/// Names `dorm` gives its async twins.
+fn dorm_twin(sync: &str) -> Option<django::Twin> {
+    let (sync, async_name) = dorm::async_name(sync)?;
+    Some(django::Twin { sync, async_name, since: Version(0, 0, 0), queryset_only: false })
+}
+
+/// What to do with `<receiver>.<method>(…)`: the twin to use (`queryset_only` = insert
+/// `.all()` first), or `None` when this is not a query-running ORM call.
+fn plan(py: &PyModel, receiver: Node, method: &str, dialect: Dialect) -> Option<django::Twin> {
+    let mut value = py.value(receiver);
+    if value == Value::Unknown && matches!(method, "add" | "set") && py.is_instance_attr(receiver) {
+        // `obj.<attr>.add(x)` / `.set([…])` on a model instance: only related managers have these.
+        value = Value::RelatedManager;
+    }
+    match (dialect, value) {
+        (Dialect::Django, Value::Manager | Value::QuerySet) => {
+            let t = *django::queryset_terminal(method)?;
+            Some(django::Twin { queryset_only: t.queryset_only && value == Value::Manager, ..t })
+        }
+        (Dialect::Django, Value::RelatedManager) => django_api::related_terminal(method),
+        (Dialect::Dorm, Value::Manager | Value::QuerySet) => {
+            let ok = dorm::queryset_terminal(method)
+                || (value == Value::Manager && dorm::MANAGER_TERMINALS.contains(&method));
+            if ok { dorm_twin(method) } else { None }
+        }
+        (Dialect::Dorm, Value::RelatedManager) => {
+            let m2m = py.is_m2m_attr(receiver);
+            if method == "count" {
+                // dorm's M2M manager has no `acount`; `all()` is lazy and its QuerySet has one.
+                Some(django::Twin { queryset_only: true, ..dorm_twin(method)? })
+            } else if method == "create" && !m2m {
+                // The reverse-FK manager has no `acreate`.
+                Some(django::Twin { since: NO_TWIN, ..dorm_twin(method)? })
+            } else if (m2m && dorm::M2M_METHODS.contains(&method)) || dorm::REVERSE_FK_METHODS.contains(&method) {
+                dorm_twin(method)
+            } else {
+                None
+            }
+        }
+        _ => None,
     }
 }
 

@@ -10,6 +10,13 @@
 //!   decides.
 
 mod ag101_sync_orm_call;
+mod ag102_sync_queryset_evaluation;
+mod ag103_sync_instance_method;
+mod ag105_request_user_in_async;
+mod ag107_sync_framework_helper;
+mod ag109_nonexistent_async_method;
+mod ag110_await_on_queryset;
+mod orm_fix;
 mod ag201_async_with_sync_atomic;
 mod ag202_atomic_in_async;
 mod ag203_atomic_decorator_on_coroutine;
@@ -91,6 +98,12 @@ pub trait Rule: Sync {
 /// Every rule, in code order.
 pub static RULES: &[&dyn Rule] = &[
     &ag101_sync_orm_call::SyncOrmCall,
+    &ag102_sync_queryset_evaluation::SyncQuerysetEvaluation,
+    &ag103_sync_instance_method::SyncInstanceMethod,
+    &ag105_request_user_in_async::RequestUserInAsync,
+    &ag107_sync_framework_helper::SyncFrameworkHelper,
+    &ag109_nonexistent_async_method::NonexistentAsyncMethod,
+    &ag110_await_on_queryset::AwaitOnQueryset,
     &ag201_async_with_sync_atomic::AsyncWithSyncAtomic,
     &ag202_atomic_in_async::AtomicInAsync,
     &ag203_atomic_decorator_on_coroutine::AtomicDecoratorOnCoroutine,

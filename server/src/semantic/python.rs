@@ -89,6 +89,23 @@ pub struct PyModel<'t> {
     pub comments: HashMap<usize, Vec<Range<usize>>>,
     /// Where a new top-level import goes (start of a line).
     pub import_insert: usize,
+    /// `for` loops and comprehension clauses by the byte their targets' binding starts at
+    /// (the end of the iterable): what a loop variable iterates over.
+    pub loop_iters: HashMap<usize, LoopIter<'t>>,
+    /// Class attributes declared as many-to-many (or generic) relations: related managers on
+    /// instances (`tags = models.ManyToManyField(Tag)`).
+    pub m2m_attrs: HashSet<String>,
+    /// `related_name="…"` of foreign keys and many-to-many fields declared in this file: related
+    /// managers on the other side's instances.
+    pub related_names: HashSet<String>,
+}
+
+/// A `for` statement or `for … in` clause: its target, iterable, and whether it is `async for`.
+#[derive(Clone, Copy, Debug)]
+pub struct LoopIter<'t> {
+    pub target: Node<'t>,
+    pub iter: Node<'t>,
+    pub is_async: bool,
 }
 
 /// Callee names that run their callable argument in a worker thread.
@@ -122,6 +139,9 @@ impl<'t> PyModel<'t> {
             offload_args: Vec::new(),
             comments: HashMap::new(),
             import_insert: 0,
+            loop_iters: HashMap::new(),
+            m2m_attrs: HashSet::new(),
+            related_names: HashSet::new(),
         };
         let mut decorated_offload: HashSet<usize> = HashSet::new();
         let mut cursor = tree.walk();
@@ -294,6 +314,8 @@ impl<'t> PyModel<'t> {
                         // Class attribute holding a manager.
                         if self.scopes[cur_scope].kind == ScopeKind::Class && is_manager_ctor(self.text(right)) {
                             self.manager_attrs.insert(name);
+                        } else if self.scopes[cur_scope].kind == ScopeKind::Class && right.kind() == "call" {
+                            self.note_relation_field(&name, right);
                         }
                     } else {
                         self.bind_targets(bscope, left, node.end_byte());
@@ -317,6 +339,10 @@ impl<'t> PyModel<'t> {
                 if let Some(left) = node.child_by_field_name("left") {
                     let pos = node.child_by_field_name("right").map(|r| r.end_byte()).unwrap_or(left.end_byte());
                     self.bind_targets(bscope, left, pos);
+                    if let Some(iter) = node.child_by_field_name("right") {
+                        let is_async = node.child(0).is_some_and(|c| c.kind() == "async");
+                        self.loop_iters.insert(pos, LoopIter { target: left, iter, is_async });
+                    }
                 }
             }
             "as_pattern" | "with_item" => {
@@ -453,6 +479,31 @@ impl<'t> PyModel<'t> {
         }
         if matches!(top, "mongoengine" | "dorm" | "djanorm") {
             self.imports_other_odm = true;
+        }
+    }
+
+    /// `tags = models.ManyToManyField(…, related_name="books")` in a class body.
+    fn note_relation_field(&mut self, name: &str, call: Node<'t>) {
+        let Some(func) = call.child_by_field_name("function") else { return };
+        let ctor = last_name(self.text(func));
+        let many = matches!(ctor, "ManyToManyField" | "GenericRelation");
+        if !many && ctor != "ForeignKey" {
+            return;
+        }
+        if many {
+            self.m2m_attrs.insert(name.to_string());
+        }
+        let Some(args) = call.child_by_field_name("arguments") else { return };
+        let mut c = args.walk();
+        for kw in args.named_children(&mut c).filter(|a| a.kind() == "keyword_argument") {
+            let key = kw.child_by_field_name("name").map(|n| self.text(n));
+            let value = kw.child_by_field_name("value").filter(|v| v.kind() == "string");
+            if let (Some("related_name"), Some(v)) = (key, value) {
+                let t = self.text(v).trim_matches(|c| c == '"' || c == '\'');
+                if !t.is_empty() && !t.contains('+') && !t.contains('%') {
+                    self.related_names.insert(t.to_string());
+                }
+            }
         }
     }
 

@@ -98,7 +98,7 @@ impl<'t> PyModel<'t> {
     }
 
     /// True when `n` names a Django model class.
-    fn is_model(&self, n: Node<'t>, depth: u32) -> bool {
+    pub(crate) fn is_model(&self, n: Node<'t>, depth: u32) -> bool {
         if depth > MAX_DEPTH {
             return false;
         }
@@ -117,14 +117,14 @@ impl<'t> PyModel<'t> {
                 if let Some(bases) = self.classes.get(name) {
                     return self.is_model_class(name, bases, depth + 1);
                 }
-                if self.imports_other_odm {
+                if self.foreign_odm() {
                     return false;
                 }
                 if let Some(path) = self.import_of(name) {
                     let from_models = path.trim_start_matches('.').split('.').any(|p| p == "models");
-                    return from_models || (self.imports_django && starts_upper(name));
+                    return from_models || (self.orm_imported() && starts_upper(name));
                 }
-                (self.imports_django || self.star_from_models) && starts_upper(name)
+                (self.orm_imported() || self.star_from_models) && starts_upper(name)
             }
             // self.model (generic views, managers)
             "attribute" => {
@@ -147,8 +147,8 @@ impl<'t> PyModel<'t> {
         }
     }
 
-    fn is_model_class(&self, name: &str, bases: &[String], depth: u32) -> bool {
-        if depth > MAX_DEPTH || self.imports_other_odm {
+    pub(crate) fn is_model_class(&self, name: &str, bases: &[String], depth: u32) -> bool {
+        if depth > MAX_DEPTH || self.foreign_odm() {
             return false;
         }
         bases.iter().any(|b| {
@@ -156,7 +156,7 @@ impl<'t> PyModel<'t> {
             if last == name {
                 return false;
             }
-            if last == "Model" || last.ends_with("Model") && (self.imports_django || self.star_from_models) {
+            if last == "Model" || last.ends_with("Model") && (self.orm_imported() || self.star_from_models) {
                 return true;
             }
             match self.classes.get(last) {

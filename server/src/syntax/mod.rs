@@ -99,6 +99,8 @@ macro_rules! queries {
 
 queries! {
     PyMethodCalls => Python, "python/method_calls.scm";
+    PyEvaluations => Python, "python/evaluations.scm";
+    PyUserAttribute => Python, "python/user_attribute.scm";
     PyWithStatements => Python, "python/with_statements.scm";
     PyDecoratedFunctions => Python, "python/decorated_functions.scm";
     PyCalls => Python, "python/calls.scm";

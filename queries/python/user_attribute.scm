@@ -1,0 +1,5 @@
+; `<obj>.user` reads: the candidates for AG105 (request.user in async code).
+((attribute
+  object: (_) @object
+  attribute: (identifier) @attr) @attribute
+ (#eq? @attr "user"))

@@ -1,0 +1,129 @@
+//! AG103 sync-instance-method: `obj.save()` / `delete()` / `refresh_from_db()` (and the
+//! always-querying `get_next_by_*` / `get_previous_by_*`) on a model instance in async code
+//! (RULES.md §AG103, §3.1b).
+//!
+//! Fires only when the receiver resolves to a model instance
+//! ([`crate::semantic::instances`]): `super().save()`, forms, files and unknown objects never do.
+
+use super::ag101_sync_orm_call::no_fix_reason;
+use super::orm_fix::{fallback, rename_await};
+use super::{short, Ctx, Finding, FixAvailability, Rule, RuleMeta, Severity};
+use crate::dialects::{django_api, dorm};
+use crate::fix::Applicability;
+use crate::semantic::instances::{Dialect, Value};
+use crate::syntax::{Lang, QueryId};
+
+pub struct SyncInstanceMethod;
+
+static META: RuleMeta = RuleMeta {
+    code: "AG103",
+    name: "sync-instance-method",
+    lang: Lang::Python,
+    severity: Severity::Error,
+    fix: FixAvailability::Sometimes,
+    summary: "Synchronous model-instance query (save/delete/refresh_from_db) in async code",
+    doc: r#"## AG103 sync-instance-method
+
+**What it catches.** `obj.save()`, `obj.delete()`, `obj.refresh_from_db()`,
+`obj.get_next_by_<field>()` or `obj.get_previous_by_<field>()` on a model instance inside an
+`async def`. An instance is recognised from the file: `await Book.objects.aget(…)`,
+`Book(…)`, a loop variable over a queryset, `get_object_or_404(…)`, `self` in a model method.
+
+**Why it is wrong.** Each runs a query on the event-loop thread: Django raises
+`SynchronousOnlyOperation`; dorm blocks the loop.
+
+**Example.**
+```python
+async def publish(pk):
+    book = await Book.objects.aget(pk=pk)
+    book.published = True
+    book.save(update_fields=["published"])          # AG103
+```
+
+**Fix.** `await book.asave(update_fields=["published"])` (Django 4.2; arguments kept). Below
+4.2: `await sync_to_async(book.save)(update_fields=["published"])`. `get_next_by_*` has no
+async twin: `await sync_to_async(book.get_next_by_pub_date)()`. No fix in a lambda, a nested
+sync `def`, a class body or a generator expression.
+
+**Stays silent on** `await obj.asave()`, `super().save()` in a sync `save` override, offloaded
+code, sync functions, and receivers not known to be model instances.
+
+**Suppress** with `# awaitguard: ignore[AG103]` or `# noqa: AG103` on the line.
+"#,
+};
+
+impl Rule for SyncInstanceMethod {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &Ctx, out: &mut Vec<Finding>) {
+        let Some(py) = cx.py else { return };
+        let dialect = py.dialect();
+        cx.for_each_match(QueryId::PyMethodCalls, |caps| {
+            let (Some(call), Some(method), Some(receiver)) = (caps.get("call"), caps.get("method"), caps.get("receiver"))
+            else {
+                return;
+            };
+            let m = py.node_text(method);
+            // (async twin, first version) — None: no twin, `sync_to_async` only.
+            let twin = match dialect {
+                Dialect::Django => match django_api::instance_method(m) {
+                    Some(t) => Some((t.async_name, t.since <= cx.settings.django_version, t.since)),
+                    None if m.starts_with("get_next_by_") || m.starts_with("get_previous_by_") => None,
+                    None => return,
+                },
+                Dialect::Dorm => match dorm::INSTANCE_METHODS.contains(&m).then(|| dorm::async_name(m)).flatten() {
+                    Some((_, a)) => Some((a, true, crate::dialects::Version(0, 0, 0))),
+                    None => return,
+                },
+            };
+            let ctx = py.context_at(call.start_byte());
+            if !ctx.is_async() || py.in_offload_args(call.start_byte()) || py.value(receiver) != Value::Instance {
+                return;
+            }
+            let recv = short(py.node_text(receiver), 32);
+            let consequence = match dialect {
+                Dialect::Django => "Django raises SynchronousOnlyOperation",
+                Dialect::Dorm => "dorm blocks the event loop",
+            };
+            let mut message = format!("`{recv}.{m}()` runs a query synchronously in async code; {consequence}. ");
+            let mut fixes = vec![];
+            match twin {
+                Some((async_name, true, _)) => {
+                    message.push_str(&format!("Use `await {recv}.{async_name}()`"));
+                    if ctx.await_ok() {
+                        let title = format!("Replace with `await {recv}.{async_name}(…)`");
+                        fixes.push(rename_await(call, method, async_name, title, Applicability::Safe));
+                    }
+                }
+                Some((async_name, false, since)) => {
+                    message.push_str(&format!(
+                        "Use `await sync_to_async({recv}.{m})(…)` (`{async_name}` needs Django {}.{}; configured {})",
+                        since.0, since.1, cx.settings.django_version
+                    ));
+                    if ctx.await_ok() {
+                        fixes.push(fallback(py, call, format!("Wrap in `await sync_to_async({recv}.{m})(…)`")));
+                    }
+                }
+                None => {
+                    message.push_str(&format!("It has no async twin: use `await sync_to_async({recv}.{m})(…)`"));
+                    if ctx.await_ok() {
+                        fixes.push(fallback(py, call, format!("Wrap in `await sync_to_async({recv}.{m})(…)`")));
+                    }
+                }
+            }
+            if !ctx.await_ok() {
+                message.push_str(no_fix_reason(ctx));
+            }
+            out.push(Finding {
+                code: META.code,
+                name: META.name,
+                range: call.byte_range(),
+                severity: if dialect == Dialect::Dorm { Severity::Warning } else { META.severity },
+                message,
+                fixes,
+            });
+        });
+    }
+}

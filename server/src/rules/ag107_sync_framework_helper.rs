@@ -1,0 +1,328 @@
+//! AG107 sync-framework-helper: a Django helper that queries (or blocks) and has an async
+//! twin, called in async code (RULES.md §AG107, §3.1d): shortcuts, auth functions, password
+//! checks, user-manager and permission methods, `prefetch_related_objects`, signals, cache,
+//! pagination.
+//!
+//! Names must resolve to the Django API through the file's imports (a project's own
+//! `authenticate` or `cache` stays silent); user methods need a receiver known to be a user.
+
+use super::ag101_sync_orm_call::no_fix_reason;
+use super::{short, Ctx, Finding, FixAvailability, Rule, RuleMeta, Severity};
+use crate::dialects::django::Twin;
+use crate::dialects::django_api::{self as api, Helper};
+use crate::dialects::Version;
+use crate::fix::{python as pyfix, Applicability, Edit, Fix};
+use crate::semantic::instances::{strip_parens, Value};
+use crate::semantic::PyModel;
+use crate::syntax::{Lang, QueryId};
+use tree_sitter::Node;
+
+pub struct SyncFrameworkHelper;
+
+static META: RuleMeta = RuleMeta {
+    code: "AG107",
+    name: "sync-framework-helper",
+    lang: Lang::Python,
+    severity: Severity::Error,
+    fix: FixAvailability::Sometimes,
+    summary: "Synchronous Django helper (auth, shortcuts, cache, signals …) in async code",
+    doc: r#"## AG107 sync-framework-helper
+
+**What it catches.** In async code, a Django helper that queries or blocks and has an async
+twin:
+
+| sync | async | Django |
+|---|---|---|
+| `get_object_or_404`, `get_list_or_404` | `aget_object_or_404`, `aget_list_or_404` | 5.0 |
+| `authenticate`, `login`, `logout`, `get_user`, `update_session_auth_hash` | `a…` | 5.0 |
+| `check_password` (hashers, and on a user) | `acheck_password` | 5.0 |
+| `prefetch_related_objects` | `aprefetch_related_objects` | 5.0 |
+| `signal.send`, `send_robust` | `asend`, `asend_robust` | 5.0 |
+| `user.has_perm` / `has_perms` / `has_module_perms` / `get_*_permissions` | `a…` | 5.2 |
+| `User.objects.create_user` / `create_superuser` / `get_by_natural_key` | `a…` | 5.2 |
+| `cache.get` / `set` / `delete` … | `aget` / `aset` / `adelete` … | 4.0 |
+| `Paginator(qs, n).page(p)` | `await AsyncPaginator(qs, n).apage(p)` (**unsafe**: the page is an `AsyncPage`) | 6.0 |
+
+**Why it is wrong.** These helpers query the database: `SynchronousOnlyOperation`. The cache
+raises with the database backend and blocks the loop with the others (reported as a warning).
+
+**Fix.** Rename, `await` (parenthesised before a trailer) and import the twin
+(`from django.contrib.auth import aauthenticate`); a module-qualified call keeps its qualifier.
+Below the twin's version: `await sync_to_async(authenticate)(…)`.
+
+**Stays silent on** names not imported from Django, `a*` calls, offloaded code, sync code.
+
+**Suppress** with `# awaitguard: ignore[AG107]` or `# noqa: AG107` on the line.
+"#,
+};
+
+/// What a call is, and how to rewrite it.
+struct Plan<'t> {
+    /// The callee text for messages (`authenticate`, `request.user.has_perm`).
+    what: String,
+    async_name: &'static str,
+    since: Version,
+    /// The node to rename (the identifier or the attribute's name).
+    name_node: Node<'t>,
+    /// `from <module> import <async_name>` needed (bare imported names).
+    import: Option<&'static str>,
+    severity: Severity,
+    applicability: Applicability,
+    /// Extra edits (Paginator → AsyncPaginator); `None` = no fix at all.
+    extra: Option<Vec<Edit>>,
+}
+
+impl Rule for SyncFrameworkHelper {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &Ctx, out: &mut Vec<Finding>) {
+        let Some(py) = cx.py else { return };
+        if !py.imports_django {
+            return;
+        }
+        let version = cx.settings.django_version;
+        cx.for_each_match(QueryId::PyEvaluations, |caps| {
+            let (Some(call), Some(func)) = (caps.get("builtin"), caps.get("fn")) else { return };
+            let ctx = py.context_at(call.start_byte());
+            if !ctx.is_async() || py.in_offload_args(call.start_byte()) {
+                return;
+            }
+            let Some(plan) = plan(py, func, version) else { return };
+            let what = &plan.what;
+            let mut message = format!("`{what}()` runs synchronously in async code");
+            message.push_str(if plan.severity == Severity::Error {
+                " and queries the database: Django raises SynchronousOnlyOperation. "
+            } else {
+                ": the cache backend blocks the event loop (the database cache raises SynchronousOnlyOperation). "
+            });
+            let mut fixes = vec![];
+            let has_twin = version >= plan.since;
+            if has_twin {
+                message.push_str(&format!("Use `await …{}()`", plan.async_name));
+            } else {
+                message.push_str(&format!(
+                    "Use `await sync_to_async({what})(…)` (`{}` needs Django {}.{}; configured {version})",
+                    plan.async_name, plan.since.0, plan.since.1
+                ));
+            }
+            if ctx.await_ok() {
+                if !has_twin {
+                    if let Some(edits) = pyfix::sync_to_async_call(py, call) {
+                        fixes.push(Fix {
+                            title: format!("Wrap in `await sync_to_async({what})(…)`"),
+                            applicability: Applicability::Safe,
+                            edits,
+                        });
+                    }
+                } else if let Some(extra) = plan.extra {
+                    let mut edits = pyfix::await_edits(call);
+                    edits.push(Edit::replace(plan.name_node.byte_range(), plan.async_name));
+                    edits.extend(extra);
+                    if let Some(module) = plan.import {
+                        edits.extend(pyfix::ensure_import(py, module, plan.async_name));
+                    }
+                    fixes.push(Fix {
+                        title: format!("Replace with `await …{}(…)`", plan.async_name),
+                        applicability: plan.applicability,
+                        edits,
+                    });
+                } else {
+                    message.push_str(" (no automatic fix: later uses of the result must change too)");
+                }
+            } else {
+                message.push_str(no_fix_reason(ctx));
+            }
+            out.push(Finding { code: META.code, name: META.name, range: call.byte_range(), severity: plan.severity, message, fixes });
+        });
+    }
+}
+
+fn helper_plan<'t>(h: &Helper, what: String, name_node: Node<'t>, bare: bool, version: Version) -> Plan<'t> {
+    let module = if h.sync == "prefetch_related_objects" && version < api::V5_0_5 {
+        "django.db.models.query"
+    } else {
+        h.modules[0]
+    };
+    Plan {
+        what,
+        async_name: h.async_name,
+        since: h.since,
+        name_node,
+        import: bare.then_some(module),
+        severity: Severity::Error,
+        applicability: Applicability::Safe,
+        extra: Some(vec![]),
+    }
+}
+
+fn twin_plan<'t>(t: &Twin, what: String, name_node: Node<'t>, severity: Severity) -> Plan<'t> {
+    Plan {
+        what,
+        async_name: t.async_name,
+        since: t.since,
+        name_node,
+        import: None,
+        severity,
+        applicability: Applicability::Safe,
+        extra: Some(vec![]),
+    }
+}
+
+fn plan<'t>(py: &PyModel<'t>, func: Node<'t>, version: Version) -> Option<Plan<'t>> {
+    match func.kind() {
+        "identifier" => {
+            let name = py.node_text(func);
+            if py.binding(name, func.start_byte()).is_some() {
+                return None;
+            }
+            let path = py.import_of(name)?;
+            let h = api::FUNCTIONS.iter().find(|h| h.modules.iter().any(|m| path == format!("{m}.{}", h.sync)))?;
+            Some(helper_plan(h, name.to_string(), func, true, version))
+        }
+        "attribute" => {
+            let obj = func.child_by_field_name("object")?;
+            let attr = func.child_by_field_name("attribute")?;
+            let m = py.node_text(attr);
+            let what = format!("{}.{m}", short(py.node_text(obj), 32));
+            // auth.authenticate(…), hashers.check_password(…)
+            if obj.kind() == "identifier" && py.binding(py.node_text(obj), obj.start_byte()).is_none() {
+                if let Some(path) = py.import_of(py.node_text(obj)) {
+                    if let Some(h) = api::FUNCTIONS.iter().find(|h| h.sync == m && h.modules.contains(&path)) {
+                        return Some(helper_plan(h, what, attr, false, version));
+                    }
+                }
+            }
+            if let Some(t) = api::USER_METHODS.iter().find(|t| t.sync == m) {
+                return is_user(py, obj).then(|| twin_plan(t, what, attr, Severity::Error));
+            }
+            if let Some(t) = api::USER_MANAGER_METHODS.iter().find(|t| t.sync == m) {
+                return (py.value(obj) == Value::Manager).then(|| twin_plan(t, what, attr, Severity::Error));
+            }
+            if let Some(t) = api::SIGNAL_METHODS.iter().find(|t| t.sync == m) {
+                return is_signal(py, obj).then(|| twin_plan(t, what, attr, Severity::Error));
+            }
+            if api::CACHE_METHODS.contains(&m) && is_cache(py, obj) {
+                let async_name = cache_async(m);
+                let t = Twin { sync: "", async_name, since: api::CACHE_SINCE, queryset_only: false };
+                return Some(twin_plan(&t, what, attr, Severity::Warning));
+            }
+            if m == "page" {
+                return paginator_plan(py, obj, attr, what);
+            }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn cache_async(m: &str) -> &'static str {
+    const NAMES: &[(&str, &str)] = &[
+        ("get", "aget"), ("set", "aset"), ("add", "aadd"), ("get_or_set", "aget_or_set"), ("get_many", "aget_many"),
+        ("set_many", "aset_many"), ("delete", "adelete"), ("delete_many", "adelete_many"), ("clear", "aclear"),
+        ("touch", "atouch"), ("incr", "aincr"), ("decr", "adecr"), ("has_key", "ahas_key"),
+        ("incr_version", "aincr_version"), ("decr_version", "adecr_version"), ("close", "aclose"),
+    ];
+    NAMES.iter().find(|(s, _)| *s == m).map(|(_, a)| *a).unwrap_or("aget")
+}
+
+/// `cache` imported from `django.core.cache`, or `caches[alias]`.
+fn is_cache(py: &PyModel, obj: Node) -> bool {
+    let obj = strip_parens(obj);
+    match obj.kind() {
+        "identifier" => {
+            py.binding(py.node_text(obj), obj.start_byte()).is_none()
+                && py.import_of(py.node_text(obj)) == Some("django.core.cache.cache")
+        }
+        "subscript" => obj.child_by_field_name("value").is_some_and(|v| {
+            v.kind() == "identifier"
+                && py.binding(py.node_text(v), v.start_byte()).is_none()
+                && py.import_of(py.node_text(v)) == Some("django.core.cache.caches")
+        }),
+        _ => false,
+    }
+}
+
+/// A Django signal: imported from a `django….signals` module, or bound to `Signal()`.
+fn is_signal(py: &PyModel, obj: Node) -> bool {
+    match obj.kind() {
+        "identifier" => {
+            let name = py.node_text(obj);
+            match py.binding(name, obj.start_byte()) {
+                Some(b) => b.value.is_some_and(|v| {
+                    v.kind() == "call"
+                        && v.child_by_field_name("function").is_some_and(|f| {
+                            let callee = py.node_text(f);
+                            callee == "Signal" && py.import_of("Signal") == Some("django.dispatch.Signal")
+                                || callee == "django.dispatch.Signal"
+                        })
+                }),
+                None => py.import_of(name).is_some_and(|p| p.starts_with("django.") && p.contains(".signals.")),
+            }
+        }
+        "attribute" => obj.child_by_field_name("object").is_some_and(|o| {
+            o.kind() == "identifier"
+                && py.import_of(py.node_text(o)).is_some_and(|p| p.starts_with("django.") && p.ends_with("signals"))
+        }),
+        _ => false,
+    }
+}
+
+/// `request.user`, `self.request.user`, or a name bound to `await request.auser()`,
+/// `request.user`, `authenticate(…)` / `await aauthenticate(…)`.
+fn is_user(py: &PyModel, obj: Node) -> bool {
+    let t = py.node_text(obj);
+    if t == "request.user" || t == "self.request.user" {
+        return true;
+    }
+    if obj.kind() != "identifier" {
+        return false;
+    }
+    let Some(v) = py.binding(t, obj.start_byte()).and_then(|b| b.value) else { return false };
+    let vt = py.node_text(v);
+    let vt = vt.trim_start_matches("await ").trim();
+    vt == "request.user"
+        || vt == "self.request.user"
+        || vt == "request.auser()"
+        || vt == "self.request.auser()"
+        || (vt.starts_with("authenticate(") && py.import_of("authenticate") == Some("django.contrib.auth.authenticate"))
+        || (vt.starts_with("aauthenticate(") && py.import_of("aauthenticate") == Some("django.contrib.auth.aauthenticate"))
+}
+
+/// `Paginator(qs, n).page(p)` (fixable, unsafe) or `paginator.page(p)` with
+/// `paginator = Paginator(…)` (reported, no fix).
+fn paginator_plan<'t>(py: &PyModel<'t>, obj: Node<'t>, attr: Node<'t>, what: String) -> Option<Plan<'t>> {
+    let is_ctor = |n: Node<'t>| -> Option<Node<'t>> {
+        if n.kind() != "call" {
+            return None;
+        }
+        let f = n.child_by_field_name("function")?;
+        (f.kind() == "identifier"
+            && py.node_text(f) == "Paginator"
+            && py.import_of("Paginator") == Some("django.core.paginator.Paginator"))
+        .then_some(f)
+    };
+    let base = Plan {
+        what,
+        async_name: "apage",
+        since: api::V6_0,
+        name_node: attr,
+        import: None,
+        severity: Severity::Error,
+        applicability: Applicability::Unsafe,
+        extra: None,
+    };
+    if let Some(ctor) = is_ctor(strip_parens(obj)) {
+        let mut extra = vec![Edit::replace(ctor.byte_range(), "AsyncPaginator")];
+        extra.extend(pyfix::ensure_import(py, "django.core.paginator", "AsyncPaginator"));
+        return Some(Plan { extra: Some(extra), ..base });
+    }
+    if obj.kind() == "identifier" {
+        let v = py.binding(py.node_text(obj), obj.start_byte())?.value?;
+        if is_ctor(v).is_some() {
+            return Some(base);
+        }
+    }
+    None
+}

@@ -1,0 +1,216 @@
+//! AG109 nonexistent-async-method: an `a*` ORM name that does not exist in the dialect or in
+//! the configured Django version (RULES.md §AG109): `afilter`, `aall`, `aexclude`, `avalues`,
+//! `aannotate`, `aload`, `transaction.aatomic`, `Model.objects.adelete`, and `aadd` on 4.1 …
+//!
+//! Fires only on receivers resolved as managers, querysets, related managers or instances
+//! (a project's own class with an `afilter` stays silent).
+
+use super::orm_fix::async_list;
+use super::{short, Ctx, Finding, FixAvailability, Rule, RuleMeta, Severity};
+use crate::dialects::{django, django_api, dorm, Version};
+use crate::fix::{python as pyfix, Applicability, Edit, Fix};
+use crate::semantic::instances::{Dialect, Value};
+use crate::semantic::ScopeKind;
+use crate::syntax::{Lang, QueryId};
+
+pub struct NonexistentAsyncMethod;
+
+static META: RuleMeta = RuleMeta {
+    code: "AG109",
+    name: "nonexistent-async-method",
+    lang: Lang::Python,
+    severity: Severity::Error,
+    fix: FixAvailability::Sometimes,
+    summary: "Async ORM method that does not exist (AttributeError)",
+    doc: r#"## AG109 nonexistent-async-method
+
+**What it catches.** A call to an async ORM name that does not exist: `afilter`, `aexclude`,
+`aall`, `aannotate`, `avalues` (lazy builders have no async form: they run no query),
+`Model.objects.adelete()` (`delete` is QuerySet-only), `obj.rel.aload()`,
+`transaction.aatomic()` (Django has no async transactions), and any `a*` name used below the
+Django version that introduced it (related `aadd` before 4.2, `asave` before 4.2,
+related `acreate` before 4.1.4, everything before 4.1).
+
+**Why it is wrong.** `AttributeError` at runtime. These names come from tutorials; the Django
+docs say "we have `aget()` but not `afilter()`".
+
+**Fix.**
+- `await Book.objects.afilter(…)` → `[b async for b in Book.objects.filter(…)]`; not awaited
+  (or in `async for`): drop the `a`.
+- `await Draft.objects.adelete()` → `await Draft.objects.all().adelete()`.
+- Below the twin's version: `await sync_to_async(book.tags.add)(…)`.
+- `aload()`, `transaction.aatomic()`: no automatic fix (use `select_related`, or a sync
+  `@transaction.atomic` function called through `sync_to_async`).
+- dorm: `afilter` / `aall` / `aexclude` lose the `a` (dorm's `avalues()`, `alist()`,
+  `aget_or_none()` and Manager `adelete()` exist and stay silent).
+
+**Suppress** with `# awaitguard: ignore[AG109]` or `# noqa: AG109` on the line.
+"#,
+};
+
+impl Rule for NonexistentAsyncMethod {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &Ctx, out: &mut Vec<Finding>) {
+        let Some(py) = cx.py else { return };
+        let dialect = py.dialect();
+        let version = cx.settings.django_version;
+        cx.for_each_match(QueryId::PyMethodCalls, |caps| {
+            let (Some(call), Some(method), Some(receiver)) = (caps.get("call"), caps.get("method"), caps.get("receiver"))
+            else {
+                return;
+            };
+            let m = py.node_text(method);
+            if !m.starts_with('a') || m.len() < 3 {
+                return;
+            }
+            // A class in this file (a custom manager or queryset) defines the name: it exists.
+            let defined_here = py.scopes.iter().any(|s| {
+                s.kind == ScopeKind::Function
+                    && s.name.as_deref() == Some(m)
+                    && s.parent.is_some_and(|p| py.scopes[p].kind == ScopeKind::Class)
+            });
+            if defined_here {
+                return;
+            }
+            let recv = short(py.node_text(receiver), 32);
+            let awaited = pyfix::is_awaited(call);
+            let ctx = py.context_at(call.start_byte());
+            let mut push = |message: String, fixes: Vec<Fix>| {
+                out.push(Finding {
+                    code: META.code,
+                    name: META.name,
+                    range: call.byte_range(),
+                    severity: META.severity,
+                    message,
+                    fixes,
+                })
+            };
+            // transaction.aatomic(…)
+            if m == "aatomic" && dialect == Dialect::Django {
+                let is_tx = receiver.kind() == "identifier"
+                    && py.import_of(py.node_text(receiver)).is_some_and(|p| p == "django.db.transaction");
+                let is_tx = is_tx || py.node_text(receiver) == "django.db.transaction";
+                if is_tx {
+                    push(
+                        format!("`{recv}.aatomic()` does not exist: Django has no async transactions (AttributeError). Put the transactional work in a sync `@transaction.atomic` function and call it with `await sync_to_async(fn)(…)` (see AG201/AG202)"),
+                        vec![],
+                    );
+                }
+                return;
+            }
+            let value = py.value(receiver);
+            if m == "aload" && dialect == Dialect::Django {
+                if value == Value::Instance || py.is_instance_attr(receiver) {
+                    push(
+                        format!("`{recv}.aload()` does not exist in Django (AttributeError). Load the relation with `select_related(…)` on the query, or `await <Model>.objects.aget(pk=…_id)`"),
+                        vec![],
+                    );
+                }
+                return;
+            }
+            let invented = match dialect {
+                Dialect::Django => django_api::NONEXISTENT_BUILDERS.contains(&m),
+                Dialect::Dorm => dorm::NONEXISTENT.contains(&m),
+            };
+            if invented {
+                if !value.is_orm() {
+                    return;
+                }
+                let sync = &m[1..];
+                let mut fixes = vec![];
+                if dialect == Dialect::Django && awaited && ctx.await_ok() {
+                    let aw = call.parent().expect("awaited call has a parent");
+                    let src = py.src;
+                    let renamed = format!("{}{sync}{}", &src[call.start_byte()..method.start_byte()], &src[method.end_byte()..call.end_byte()]);
+                    fixes.push(Fix {
+                        title: format!("Use `[x async for x in ….{sync}(…)]`"),
+                        applicability: Applicability::Safe,
+                        edits: vec![Edit::replace(aw.byte_range(), async_list(&renamed))],
+                    });
+                } else if !(dialect == Dialect::Django && awaited) {
+                    fixes.push(Fix {
+                        title: format!("Rename to `{sync}`"),
+                        applicability: Applicability::Safe,
+                        edits: vec![Edit::replace(method.byte_range(), sync)],
+                    });
+                }
+                let how = if dialect == Dialect::Django && awaited {
+                    format!("use `[x async for x in {recv}.{sync}(…)]`")
+                } else {
+                    format!("`{sync}()` is lazy: drop the `a`")
+                };
+                push(format!("`{recv}.{m}()` does not exist (AttributeError): {how}"), fixes);
+                return;
+            }
+            if dialect != Dialect::Django {
+                return;
+            }
+            // Model.objects.adelete(): delete is QuerySet-only.
+            if m == "adelete" && value == Value::Manager && version >= django::ASYNC_ORM {
+                push(
+                    format!("`{recv}.adelete()` does not exist: `delete` is QuerySet-only (AttributeError). Use `await {recv}.all().adelete()`"),
+                    vec![Fix {
+                        title: format!("Use `{recv}.all().adelete()`"),
+                        applicability: Applicability::Safe,
+                        edits: vec![Edit::insert(receiver.end_byte(), ".all()")],
+                    }],
+                );
+                return;
+            }
+            // An `a*` name below the version that introduced it.
+            let Some(twin) = django_api::async_twin_of(m) else { return };
+            let since = match value {
+                Value::Manager | Value::QuerySet => {
+                    if django_api::INSTANCE_METHODS.iter().any(|t| t.async_name == m)
+                        && django::queryset_terminal(twin.sync).is_none()
+                    {
+                        return;
+                    }
+                    twin.since
+                }
+                Value::RelatedManager => match django_api::related_terminal(twin.sync) {
+                    Some(t) => t.since,
+                    None => return,
+                },
+                Value::Instance => match django_api::instance_method(twin.sync) {
+                    Some(t) => t.since,
+                    None => return,
+                },
+                Value::Unknown => return,
+            };
+            if version >= since {
+                return;
+            }
+            let sync = twin.sync;
+            let mut fixes = vec![];
+            // `async for x in qs.aiterator()` cannot be wrapped; awaited calls can.
+            if sync != "iterator" && ctx.await_ok() {
+                if let Some(mut edits) = pyfix::sync_to_async_call(py, call) {
+                    edits.push(Edit::replace(method.byte_range(), sync));
+                    if value == Value::Manager && twin.queryset_only {
+                        edits.push(Edit::insert(receiver.end_byte(), ".all()"));
+                    }
+                    fixes.push(Fix {
+                        title: format!("Use `await sync_to_async({recv}.{sync})(…)`"),
+                        applicability: Applicability::Safe,
+                        edits,
+                    });
+                }
+            }
+            push(
+                format!(
+                    "`{recv}.{m}()` does not exist in Django {version} (added in {}): use `await sync_to_async({recv}.{sync})(…)`",
+                    fmt(since)
+                ),
+                fixes,
+            );
+        });
+    }
+}
+
+fn fmt(v: Version) -> String {
+    if v.2 == 0 { format!("{}.{}", v.0, v.1) } else { v.to_string() }
+}
