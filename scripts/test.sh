@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 echo "== cargo test"
 cargo test --locked --all-targets 2>&1
 
+echo "== wheel: build with maturin, install into a fresh venv, run it"
+bash tests/dist/wheel_test.sh
+
 for suite in editors/*/test/run.sh; do
   [ -f "$suite" ] || continue
   echo "== $suite"
