@@ -95,4 +95,12 @@ fixtures! {
     ag101_django40 => "python/AG101_django40.py",
     ag101_no_imports => "python/AG101_no_imports.py",
     ag101_mongoengine => "python/AG101_mongoengine.py",
+    ag501 => "rust/AG501.rs",
+    ag501_diesel_async => "rust/AG501_diesel_async.rs",
+    ag501_rusqlite_postgres => "rust/AG501_rusqlite_postgres.rs",
+    ag502 => "rust/AG502.rs",
+    ag503 => "rust/AG503.rs",
+    ag510 => "rust/AG510.rs",
+    ag510_sync_crates => "rust/AG510_sync_crates.rs",
+    ag511 => "rust/AG511.rs",
 }

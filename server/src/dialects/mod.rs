@@ -2,6 +2,7 @@
 //! Rules read these tables; nothing here looks at trees.
 
 pub mod django;
+pub mod rust_crates;
 
 use std::fmt;
 

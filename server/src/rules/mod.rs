@@ -10,11 +10,17 @@
 //!   decides.
 
 mod ag101_sync_orm_call;
+mod ag501_blocking_db_call_in_async;
+mod ag502_nested_block_on;
+mod ag503_block_in_place_current_thread;
+mod ag510_transaction_not_committed;
+mod ag511_query_bypasses_transaction;
+mod rust_util;
 pub mod suppression;
 
 use crate::config::Settings;
 use crate::fix::Fix;
-use crate::semantic::PyModel;
+use crate::semantic::{PyModel, RustModel};
 use crate::syntax::{query, Lang, QueryId};
 use crate::text::LineIndex;
 use serde::Serialize;
@@ -80,7 +86,14 @@ pub trait Rule: Sync {
 }
 
 /// Every rule, in code order.
-pub static RULES: &[&dyn Rule] = &[&ag101_sync_orm_call::SyncOrmCall];
+pub static RULES: &[&dyn Rule] = &[
+    &ag101_sync_orm_call::SyncOrmCall,
+    &ag501_blocking_db_call_in_async::BlockingDbCallInAsync,
+    &ag502_nested_block_on::NestedBlockOn,
+    &ag503_block_in_place_current_thread::BlockInPlaceCurrentThread,
+    &ag510_transaction_not_committed::TransactionNotCommitted,
+    &ag511_query_bypasses_transaction::QueryBypassesTransaction,
+];
 
 pub fn by_code(code: &str) -> Option<&'static dyn Rule> {
     RULES.iter().copied().find(|r| r.meta().code.eq_ignore_ascii_case(code) || r.meta().name == code)
@@ -103,6 +116,7 @@ pub struct Ctx<'a, 't> {
     pub index: &'a LineIndex,
     pub settings: &'a Settings,
     pub py: Option<&'a PyModel<'t>>,
+    pub rs: Option<&'a RustModel<'t>>,
 }
 
 impl<'a, 't> Ctx<'a, 't> {
@@ -158,7 +172,19 @@ pub fn analyze(src: &str, lang: Lang, tree: &Tree, index: &LineIndex, settings: 
         }
         Lang::Rust => None,
     };
-    let cx = Ctx { src, tree, index, settings, py: py.as_ref() };
+    let rs = match lang {
+        Lang::Rust => {
+            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| RustModel::build(src, tree, index))) {
+                Ok(m) => Some(m),
+                Err(p) => {
+                    out.errors.push(format!("semantic model panicked: {}", panic_message(&p)));
+                    return out;
+                }
+            }
+        }
+        Lang::Python => None,
+    };
+    let cx = Ctx { src, tree, index, settings, py: py.as_ref(), rs: rs.as_ref() };
     for rule in rules {
         let mut found = Vec::new();
         let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| rule.check(&cx, &mut found)));
@@ -167,7 +193,7 @@ pub fn analyze(src: &str, lang: Lang, tree: &Tree, index: &LineIndex, settings: 
             Err(p) => out.errors.push(format!("rule {} panicked: {}", rule.meta().code, panic_message(&p))),
         }
     }
-    let comments = py.as_ref().map(|m| &m.comments);
+    let comments = py.as_ref().map(|m| &m.comments).or(rs.as_ref().map(|m| &m.comments));
     out.findings.retain(|f| !suppression::is_suppressed(src, index, comments, f));
     for f in &mut out.findings {
         if let Some(sev) = settings.severity.get(f.code) {

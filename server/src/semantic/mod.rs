@@ -19,5 +19,7 @@
 
 pub mod python;
 pub mod receivers;
+pub mod rust;
 
 pub use python::{Context, PyModel, Scope, ScopeKind};
+pub use rust::RustModel;

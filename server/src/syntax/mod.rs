@@ -99,6 +99,9 @@ macro_rules! queries {
 
 queries! {
     PyMethodCalls => Python, "python/method_calls.scm";
+    RsMethodCalls => Rust, "rust/method_calls.scm";
+    RsPathCalls => Rust, "rust/path_calls.scm";
+    RsLets => Rust, "rust/let_declarations.scm";
 }
 
 /// The compiled query.

@@ -1,0 +1,117 @@
+//! Small helpers shared by the Rust rules (AG5xx): call shapes, `.await` detection, and the
+//! ownership checks behind the `spawn_blocking` rewrite.
+
+use crate::semantic::rust::RustModel;
+use tree_sitter::Node;
+
+/// True when the call's value is awaited right away: `call.await`.
+pub fn is_awaited(call: Node) -> bool {
+    call.parent().is_some_and(|p| p.kind() == "await_expression")
+}
+
+/// The named arguments of an `arguments` node, comments excluded.
+pub fn args_of(args: Node) -> Vec<Node> {
+    let mut c = args.walk();
+    let v = args
+        .named_children(&mut c)
+        .filter(|a| !matches!(a.kind(), "line_comment" | "block_comment" | "attribute_item"))
+        .collect();
+    v
+}
+
+/// True when `name` occurs as a word in `text` (identifier boundaries).
+pub fn mentions(text: &str, name: &str) -> bool {
+    let is_ident = |c: char| c.is_alphanumeric() || c == '_';
+    let mut from = 0;
+    while let Some(i) = text[from..].find(name) {
+        let s = from + i;
+        let e = s + name.len();
+        let before = text[..s].chars().next_back();
+        let after = text[e..].chars().next();
+        if !before.is_some_and(is_ident) && !after.is_some_and(is_ident) {
+            return true;
+        }
+        from = e;
+    }
+    false
+}
+
+/// Why `node` cannot be moved into a `move ||` closure, or `None` when every local it reads
+/// is owned, not used after `node` in `scope_end`, and not re-entered by a loop.
+pub fn move_blocker(rs: &RustModel, node: Node, scope_end: usize) -> Option<&'static str> {
+    let src = rs.src;
+    let mut stack = vec![node];
+    while let Some(n) = stack.pop() {
+        match n.kind() {
+            "try_expression" | "return_expression" | "await_expression" | "break_expression" | "continue_expression"
+            | "yield_expression" => return Some("it uses `?`, `return` or `.await`"),
+            "self" => return Some("it reads `self`"),
+            "macro_invocation" if rs.node_text(n).contains('?') => return Some("it uses `?`"),
+            "identifier" => {
+                if n.parent().is_some_and(|p| matches!(p.kind(), "scoped_identifier" | "scoped_type_identifier")) {
+                    continue;
+                }
+                let name = rs.node_text(n);
+                if name == "self" {
+                    return Some("it reads `self`");
+                }
+                let Some(b) = rs.binding(name, n.start_byte()) else { continue };
+                if b.closure_of.is_some() {
+                    return Some("it reads a closure parameter");
+                }
+                if let Some(t) = b.ty {
+                    if t.kind() == "reference_type" || rs.node_text(t).contains('\'') {
+                        return Some("it reads a borrowed value");
+                    }
+                } else if b.is_param {
+                    return Some("it reads a value of unknown type");
+                }
+                if !b.is_param {
+                    match b.value {
+                        None => return Some("it reads a value of unknown type"),
+                        Some(v) => {
+                            let vt = rs.node_text(v);
+                            if v.kind() == "reference_expression"
+                                || vt.ends_with(".as_str()")
+                                || vt.ends_with(".as_ref()")
+                                || vt.ends_with(".as_slice()")
+                                || vt.ends_with(".as_deref()")
+                                || vt.starts_with("&")
+                            {
+                                return Some("it reads a borrowed value");
+                            }
+                        }
+                    }
+                }
+                if scope_end > node.end_byte() && mentions(&src[node.end_byte()..scope_end], name) {
+                    return Some("a value it would move is used afterwards");
+                }
+                // A loop between the binding and the call would move the value twice.
+                let mut p = n.parent();
+                while let Some(x) = p {
+                    if x.start_byte() < b.pos {
+                        break;
+                    }
+                    if matches!(x.kind(), "for_expression" | "while_expression" | "loop_expression") {
+                        return Some("it runs in a loop");
+                    }
+                    p = x.parent();
+                }
+            }
+            "token_tree" => {
+                // Macro arguments: identifiers inside are plain tokens; check them by name.
+                let mut c = n.walk();
+                for t in n.named_children(&mut c) {
+                    stack.push(t);
+                }
+            }
+            _ => {
+                let mut c = n.walk();
+                for ch in n.named_children(&mut c) {
+                    stack.push(ch);
+                }
+            }
+        }
+    }
+    None
+}
