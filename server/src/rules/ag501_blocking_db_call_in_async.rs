@@ -13,7 +13,8 @@ use super::{short, Ctx, Finding, FixAvailability, Rule, RuleMeta, Severity};
 use crate::dialects::rust_crates::{self as rc, Crate, TxOrStmt};
 use crate::fix::{Applicability, Edit, Fix};
 use crate::semantic::rust::{Kind, RContext, RustModel};
-use crate::syntax::{Lang, QueryId};
+use crate::semantic::rust::method_parts;
+use crate::syntax::Lang;
 use tree_sitter::Node;
 
 pub struct BlockingDbCallInAsync;
@@ -83,13 +84,10 @@ impl Rule for BlockingDbCallInAsync {
         let Some(rs) = cx.rs else { return };
         let mut found: Vec<(Node, Crate, String)> = Vec::new();
         let diesel_sync = rs.diesel_sync_dsl();
-        cx.for_each_match(QueryId::RsMethodCalls, |caps| {
-            let (Some(call), Some(method), Some(receiver), Some(args)) =
-                (caps.get("call"), caps.get("method"), caps.get("receiver"), caps.get("args"))
-            else {
-                return;
-            };
-            if is_awaited(call) || !rs.context_at(call.start_byte()).is_async() {
+        rs.method_calls.iter().for_each(|&call| {
+            let Some(args) = call.child_by_field_name("arguments") else { return };
+            let Some((receiver, method)) = method_parts(call) else { return };
+            if !rs.context_at(call.start_byte()).is_async() || is_awaited(call) {
                 return;
             }
             let m = rs.node_text(method);
@@ -120,9 +118,8 @@ impl Rule for BlockingDbCallInAsync {
                 found.push((call, krate, what));
             }
         });
-        cx.for_each_match(QueryId::RsPathCalls, |caps| {
-            let (Some(call), Some(path)) = (caps.get("call"), caps.get("path")) else { return };
-            if is_awaited(call) || !rs.context_at(call.start_byte()).is_async() {
+        rs.path_calls.iter().for_each(|&(call, path)| {
+            if !rs.context_at(call.start_byte()).is_async() || is_awaited(call) {
                 return;
             }
             let p = rs.node_text(path);

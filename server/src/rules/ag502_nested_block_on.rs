@@ -9,7 +9,8 @@ use super::rust_util::{args_of, is_awaited};
 use super::{short, Ctx, Finding, FixAvailability, Rule, RuleMeta, Severity};
 use crate::fix::{Applicability, Edit, Fix};
 use crate::semantic::rust::Kind;
-use crate::syntax::{Lang, QueryId};
+use crate::semantic::rust::method_parts;
+use crate::syntax::Lang;
 use tree_sitter::Node;
 
 pub struct NestedBlockOn;
@@ -58,12 +59,9 @@ impl Rule for NestedBlockOn {
     fn check(&self, cx: &Ctx, out: &mut Vec<Finding>) {
         let Some(rs) = cx.rs else { return };
         let mut hits: Vec<(Node, Node, String)> = Vec::new();
-        cx.for_each_match(QueryId::RsMethodCalls, |caps| {
-            let (Some(call), Some(method), Some(receiver), Some(args)) =
-                (caps.get("call"), caps.get("method"), caps.get("receiver"), caps.get("args"))
-            else {
-                return;
-            };
+        rs.method_calls.iter().for_each(|&call| {
+            let Some(args) = call.child_by_field_name("arguments") else { return };
+            let Some((receiver, method)) = method_parts(call) else { return };
             if rs.node_text(method) != "block_on" || is_awaited(call) {
                 return;
             }
@@ -73,8 +71,8 @@ impl Rule for NestedBlockOn {
             }
             hits.push((call, args[0], format!("{}.block_on(…)", short(rs.node_text(receiver), 32))));
         });
-        cx.for_each_match(QueryId::RsPathCalls, |caps| {
-            let (Some(call), Some(path), Some(args)) = (caps.get("call"), caps.get("path"), caps.get("args")) else { return };
+        rs.path_calls.iter().for_each(|&(call, path)| {
+            let Some(args) = call.child_by_field_name("arguments") else { return };
             let p = rs.node_text(path);
             let last = p.rsplit("::").next().unwrap_or(p);
             if last != "block_on" {

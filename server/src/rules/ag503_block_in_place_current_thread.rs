@@ -6,7 +6,7 @@ use super::rust_util::is_awaited;
 use super::{Ctx, Finding, FixAvailability, Rule, RuleMeta, Severity};
 use crate::fix::{Applicability, Edit, Fix};
 use crate::semantic::rust::RustModel;
-use crate::syntax::{Lang, QueryId};
+use crate::syntax::Lang;
 use tree_sitter::Node;
 
 pub struct BlockInPlaceCurrentThread;
@@ -69,8 +69,7 @@ impl Rule for BlockInPlaceCurrentThread {
 
     fn check(&self, cx: &Ctx, out: &mut Vec<Finding>) {
         let Some(rs) = cx.rs else { return };
-        cx.for_each_match(QueryId::RsPathCalls, |caps| {
-            let (Some(call), Some(path)) = (caps.get("call"), caps.get("path")) else { return };
+        rs.path_calls.iter().for_each(|&(call, path)| {
             let p = rs.node_text(path);
             let ok = match p.rsplit_once("::") {
                 Some((pre, "block_in_place")) => {

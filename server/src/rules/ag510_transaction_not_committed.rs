@@ -13,7 +13,7 @@ use super::rust_util::args_of;
 use super::{Ctx, Finding, FixAvailability, Rule, RuleMeta, Severity};
 use crate::fix::{Applicability, Edit, Fix};
 use crate::semantic::rust::{method_parts, Kind, RustModel};
-use crate::syntax::{Lang, QueryId};
+use crate::syntax::Lang;
 use tree_sitter::Node;
 
 pub struct TransactionNotCommitted;
@@ -89,7 +89,6 @@ pub enum TxFlavor {
 
 /// Recognises `let name = <begin>;`.
 pub fn tx_let<'t>(rs: &RustModel<'t>, let_node: Node<'t>, name: Node<'t>, value: Node<'t>) -> Option<TxLet<'t>> {
-    let block = let_node.parent().filter(|b| b.kind() == "block")?;
     let (mut awaited, mut had_try, mut had_unwrap) = (false, false, false);
     let mut e = value;
     let call = loop {
@@ -115,6 +114,10 @@ pub fn tx_let<'t>(rs: &RustModel<'t>, let_node: Node<'t>, name: Node<'t>, value:
             _ => return None,
         }
     };
+    // Without `?` / `.unwrap()` the binding holds a `Result`, not the transaction.
+    if !had_try && !had_unwrap {
+        return None;
+    }
     let (recv, m) = method_parts(call)?;
     let nargs = args_of(call.child_by_field_name("arguments")?).len();
     let m = rs.node_text(m);
@@ -142,6 +145,7 @@ pub fn tx_let<'t>(rs: &RustModel<'t>, let_node: Node<'t>, name: Node<'t>, value:
         }
         _ => return None,
     };
+    let block = let_node.parent().filter(|b| b.kind() == "block")?;
     Some(TxLet {
         name: rs.node_text(name),
         let_node,
@@ -235,10 +239,7 @@ impl Rule for TransactionNotCommitted {
 
     fn check(&self, cx: &Ctx, out: &mut Vec<Finding>) {
         let Some(rs) = cx.rs else { return };
-        cx.for_each_match(QueryId::RsLets, |caps| {
-            let (Some(let_node), Some(name), Some(value)) = (caps.get("let"), caps.get("name"), caps.get("value")) else {
-                return;
-            };
+        rs.lets.iter().for_each(|&(let_node, name, value)| {
             let Some(tx) = tx_let(rs, let_node, name, value) else { return };
             if is_test_fn(rs, let_node.start_byte()) {
                 return;

@@ -12,7 +12,7 @@ use super::{Ctx, Finding, FixAvailability, Rule, RuleMeta, Severity};
 use crate::dialects::rust_crates as rc;
 use crate::fix::{Applicability, Edit, Fix};
 use crate::semantic::rust::{method_parts, Kind, RustModel};
-use crate::syntax::{Lang, QueryId};
+use crate::syntax::Lang;
 use tree_sitter::Node;
 
 pub struct QueryBypassesTransaction;
@@ -61,10 +61,7 @@ impl Rule for QueryBypassesTransaction {
     fn check(&self, cx: &Ctx, out: &mut Vec<Finding>) {
         let Some(rs) = cx.rs else { return };
         let mut txs = Vec::new();
-        cx.for_each_match(QueryId::RsLets, |caps| {
-            let (Some(let_node), Some(name), Some(value)) = (caps.get("let"), caps.get("name"), caps.get("value")) else {
-                return;
-            };
+        rs.lets.iter().for_each(|&(let_node, name, value)| {
             let Some(tx) = tx_let(rs, let_node, name, value) else { return };
             if !matches!(tx.flavor, TxFlavor::Sqlx | TxFlavor::SeaOrm) {
                 return;
@@ -75,10 +72,9 @@ impl Rule for QueryBypassesTransaction {
         if txs.is_empty() {
             return;
         }
-        cx.for_each_match(QueryId::RsMethodCalls, |caps| {
-            let (Some(call), Some(method), Some(args)) = (caps.get("call"), caps.get("method"), caps.get("args")) else {
-                return;
-            };
+        rs.method_calls.iter().for_each(|&call| {
+            let Some(args) = call.child_by_field_name("arguments") else { return };
+            let Some((_, method)) = method_parts(call) else { return };
             let args = args_of(args);
             if args.len() != 1 {
                 return;

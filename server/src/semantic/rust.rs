@@ -133,6 +133,12 @@ pub struct RustModel<'t> {
     /// Comments by line, for suppressions.
     pub comments: HashMap<usize, Vec<Range<usize>>>,
     offload_names: HashSet<String>,
+    /// Method calls (`call_expression` nodes with a `field_expression` / turbofish callee).
+    pub method_calls: Vec<Node<'t>>,
+    /// Path calls: (call, callee path or name).
+    pub path_calls: Vec<(Node<'t>, Node<'t>)>,
+    /// `let name = value;`: (let, name, value).
+    pub lets: Vec<(Node<'t>, Node<'t>, Node<'t>)>,
 }
 
 /// Methods that hand a sync closure argument to another thread.
@@ -160,20 +166,39 @@ impl<'t> RustModel<'t> {
             fields: HashMap::new(),
             comments: HashMap::new(),
             offload_names: HashSet::new(),
+            method_calls: Vec::new(),
+            path_calls: Vec::new(),
+            lets: Vec::new(),
         };
+        m.match_candidates();
         let mut let_closures: Vec<(String, usize)> = Vec::new();
         let mut cursor = tree.walk();
         let mut stack: Vec<(usize, usize)> = vec![(0, usize::MAX)];
+        // The ancestors of the cursor's node, and per level the attributes seen since the last
+        // item (no `Node::parent` / `prev_sibling`, whose cost grows with the tree).
+        let mut ancestors: Vec<Node<'t>> = Vec::new();
+        let mut pending_attrs: Vec<Vec<Node<'t>>> = vec![Vec::new()];
         loop {
             let node = cursor.node();
             while stack.len() > 1 && stack.last().is_some_and(|(_, end)| node.start_byte() >= *end) {
                 stack.pop();
             }
             let cur = stack.last().map(|s| s.0).unwrap_or(0);
-            if let Some(idx) = m.enter(node, cur, index, &mut let_closures) {
+            let level = pending_attrs.last_mut().expect("one level per depth");
+            let attrs = match node.kind() {
+                "attribute_item" => {
+                    level.push(node);
+                    Vec::new()
+                }
+                "line_comment" | "block_comment" => Vec::new(),
+                _ => std::mem::take(level),
+            };
+            if let Some(idx) = m.enter(node, cur, &ancestors, attrs, index, &mut let_closures) {
                 stack.push((idx, m.scopes[idx].range.end));
             }
             if cursor.goto_first_child() {
+                ancestors.push(node);
+                pending_attrs.push(Vec::new());
                 continue;
             }
             loop {
@@ -187,6 +212,33 @@ impl<'t> RustModel<'t> {
                         }
                     }
                     return m;
+                }
+                ancestors.pop();
+                pending_attrs.pop();
+            }
+        }
+    }
+
+    /// Runs `queries/rust/candidates.scm` once; rules read the lists instead of re-querying.
+    fn match_candidates(&mut self) {
+        use streaming_iterator::StreamingIterator;
+        let q = crate::syntax::query(crate::syntax::QueryId::RsCandidates);
+        let names = q.capture_names();
+        let mut cursor = tree_sitter::QueryCursor::new();
+        let mut matches = cursor.matches(q, self.tree.root_node(), self.src.as_bytes());
+        while let Some(mt) = matches.next() {
+            let cap = |name: &str| mt.captures().iter().find(|c| names[c.index as usize] == name).map(|c| c.node);
+            match mt.pattern_index {
+                0 => self.method_calls.extend(cap("call")),
+                1 => {
+                    if let (Some(c), Some(p)) = (cap("call"), cap("path")) {
+                        self.path_calls.push((c, p));
+                    }
+                }
+                _ => {
+                    if let (Some(l), Some(n), Some(v)) = (cap("let"), cap("name"), cap("value")) {
+                        self.lets.push((l, n, v));
+                    }
                 }
             }
         }
@@ -206,7 +258,17 @@ impl<'t> RustModel<'t> {
         self.scopes.len() - 1
     }
 
-    fn enter(&mut self, node: Node<'t>, cur: usize, index: &LineIndex, let_closures: &mut Vec<(String, usize)>) -> Option<usize> {
+    fn enter(
+        &mut self,
+        node: Node<'t>,
+        cur: usize,
+        ancestors: &[Node<'t>],
+        fn_attrs: Vec<Node<'t>>,
+        index: &LineIndex,
+        let_closures: &mut Vec<(String, usize)>,
+    ) -> Option<usize> {
+        let parent = ancestors.last().copied();
+        let grandparent = ancestors.len().checked_sub(2).map(|i| ancestors[i]);
         match node.kind() {
             "line_comment" | "block_comment" => {
                 let line = index.line_of(node.start_byte());
@@ -219,16 +281,7 @@ impl<'t> RustModel<'t> {
                     .named_children(&mut node.walk())
                     .find(|c| c.kind() == "function_modifiers")
                     .is_some_and(|mods| self.text(mods).split_whitespace().any(|w| w == "async"));
-                let mut attrs = Vec::new();
-                let mut prev = node.prev_sibling();
-                while let Some(p) = prev {
-                    match p.kind() {
-                        "attribute_item" => attrs.push(p),
-                        "line_comment" | "block_comment" => {}
-                        _ => break,
-                    }
-                    prev = p.prev_sibling();
-                }
+                let attrs = fn_attrs;
                 let idx = self.push(RScope {
                     kind: RScopeKind::Fn,
                     range: body.byte_range(),
@@ -250,7 +303,9 @@ impl<'t> RustModel<'t> {
             }
             "closure_expression" => {
                 let is_async = node.child(0).is_some_and(|c| c.kind() == "async");
-                let offloaded = !is_async && self.closure_offloaded(node);
+                let offloaded = !is_async
+                    && parent.is_some_and(|p| p.kind() == "arguments")
+                    && grandparent.is_some_and(|g| g.kind() == "call_expression" && self.is_offloader_call(g));
                 let idx = self.push(RScope {
                     kind: RScopeKind::Closure,
                     range: node.byte_range(),
@@ -272,7 +327,7 @@ impl<'t> RustModel<'t> {
                     }
                 }
                 // `let work = move || …;` handed to an offloader later by name.
-                if let Some(parent) = node.parent() {
+                if let Some(parent) = parent {
                     if parent.kind() == "let_declaration" {
                         if let Some(pat) = parent.child_by_field_name("pattern").filter(|p| p.kind() == "identifier") {
                             let_closures.push((self.text(pat).to_string(), idx));
@@ -473,12 +528,6 @@ impl<'t> RustModel<'t> {
         if let Some(first) = path.trim_start_matches("::").split("::").next() {
             self.path_roots.insert(first.to_string());
         }
-    }
-
-    fn closure_offloaded(&self, closure: Node<'t>) -> bool {
-        let Some(args) = closure.parent().filter(|p| p.kind() == "arguments") else { return false };
-        let Some(call) = args.parent().filter(|p| p.kind() == "call_expression") else { return false };
-        self.is_offloader_call(call)
     }
 
     /// `spawn_blocking(…)`, `block_in_place(…)`, `web::block(…)`, `conn.interact(…)`,

@@ -99,9 +99,7 @@ macro_rules! queries {
 
 queries! {
     PyMethodCalls => Python, "python/method_calls.scm";
-    RsMethodCalls => Rust, "rust/method_calls.scm";
-    RsPathCalls => Rust, "rust/path_calls.scm";
-    RsLets => Rust, "rust/let_declarations.scm";
+    RsCandidates => Rust, "rust/candidates.scm";
 }
 
 /// The compiled query.
