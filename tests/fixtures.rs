@@ -98,9 +98,11 @@ fixtures! {
     ag501 => "rust/AG501.rs",
     ag501_diesel_async => "rust/AG501_diesel_async.rs",
     ag501_rusqlite_postgres => "rust/AG501_rusqlite_postgres.rs",
+    ag501_r2d2_sqlite => "rust/AG501_r2d2_sqlite.rs",
     ag502 => "rust/AG502.rs",
     ag503 => "rust/AG503.rs",
     ag510 => "rust/AG510.rs",
     ag510_sync_crates => "rust/AG510_sync_crates.rs",
+    ag510_axum_service => "rust/AG510_axum_service.rs",
     ag511 => "rust/AG511.rs",
 }

@@ -119,7 +119,15 @@ pub const TRANSPARENT_METHODS: &[&str] = &[
     "into_inner",
     "read",
     "write",
+    "map_err",
+    "context",
+    "with_context",
+    "wrap_err",
+    "wrap_err_with",
 ];
+
+/// Error adapters between a call and its `?` (`begin().await.map_err(internal)?`).
+pub const ERROR_ADAPTERS: &[&str] = &["map_err", "context", "with_context", "wrap_err", "wrap_err_with"];
 
 /// sqlx executor calls: `query(…).<m>(executor)`.
 pub const SQLX_EXEC_METHODS: &[&str] =

@@ -44,7 +44,7 @@ async fn load(client: &tokio_postgres::Client) -> Vec<tokio_postgres::Row> {
 **Fix (safe).** Await the future: `client.query("SELECT 1", &[]).await.unwrap()`. Offered
 only where `.await` is legal (not inside a sync closure).
 
-**Stays silent on** `block_on` in sync code (`fn main`), and inside closures given to
+**Stays silent on** `#[should_panic]` tests, `block_on` in sync code (`fn main`), and inside closures given to
 `spawn_blocking`, `block_in_place` or `std::thread::spawn` (the usual correct bridge).
 
 **Suppress** with `// awaitguard: ignore[AG502]` on the line.
@@ -96,7 +96,7 @@ impl Rule for NestedBlockOn {
         });
         for (call, fut, what) in hits {
             let ctx = rs.context_at(call.start_byte());
-            if !ctx.is_async() {
+            if !ctx.is_async() || rs.fn_has_attr(call.start_byte(), "should_panic") {
                 continue;
             }
             let mut message = format!(

@@ -45,7 +45,7 @@ async fn migrates() {
 - Elsewhere: `tokio::task::spawn_blocking(f).await.unwrap()` (unsafe: the closure must be
   `'static`).
 
-**Stays silent on** `#[tokio::main]` and `flavor = "multi_thread"` (multi-thread runtimes),
+**Stays silent on** `#[should_panic]` tests (they assert the panic), `#[tokio::main]` and `flavor = "multi_thread"` (multi-thread runtimes),
 and functions with no runtime attribute (their runtime is unknown).
 
 **Suppress** with `// awaitguard: ignore[AG503]` on the line.
@@ -80,7 +80,8 @@ impl Rule for BlockInPlaceCurrentThread {
                 }
                 _ => false,
             };
-            if !ok || rs.in_offloaded(call.start_byte()) {
+            // A `#[should_panic]` test asserts this very panic.
+            if !ok || rs.in_offloaded(call.start_byte()) || rs.fn_has_attr(call.start_byte(), "should_panic") {
                 return;
             }
             let Some(fs) = rs.fn_scope_at(call.start_byte()) else { return };

@@ -73,6 +73,9 @@ pub struct TxLet<'t> {
     /// Opened with `?` (else `.unwrap()` / `.expect(…)` or neither).
     pub had_try: bool,
     pub had_unwrap: bool,
+    /// The error adapter between the call and its `?` (`.map_err(internal)`), to repeat on
+    /// the inserted commit.
+    pub err_adapter: Option<&'t str>,
     pub flavor: TxFlavor,
     /// The block the binding lives in.
     pub block: Node<'t>,
@@ -90,6 +93,7 @@ pub enum TxFlavor {
 /// Recognises `let name = <begin>;`.
 pub fn tx_let<'t>(rs: &RustModel<'t>, let_node: Node<'t>, name: Node<'t>, value: Node<'t>) -> Option<TxLet<'t>> {
     let (mut awaited, mut had_try, mut had_unwrap) = (false, false, false);
+    let mut err_adapter = None;
     let mut e = value;
     let call = loop {
         match e.kind() {
@@ -106,6 +110,10 @@ pub fn tx_let<'t>(rs: &RustModel<'t>, let_node: Node<'t>, name: Node<'t>, value:
                 match rs.node_text(m) {
                     "unwrap" | "expect" => {
                         had_unwrap = true;
+                        e = recv;
+                    }
+                    m if crate::dialects::rust_crates::ERROR_ADAPTERS.contains(&m) && had_try && err_adapter.is_none() => {
+                        err_adapter = Some(&rs.src[recv.end_byte()..e.end_byte()]);
                         e = recv;
                     }
                     _ => break e,
@@ -154,6 +162,7 @@ pub fn tx_let<'t>(rs: &RustModel<'t>, let_node: Node<'t>, name: Node<'t>, value:
         awaited,
         had_try,
         had_unwrap,
+        err_adapter,
         flavor,
         block,
     })
@@ -162,7 +171,8 @@ pub fn tx_let<'t>(rs: &RustModel<'t>, let_node: Node<'t>, name: Node<'t>, value:
 /// How the rest of the block uses the transaction.
 #[derive(Debug, Default)]
 pub struct TxUses {
-    /// Byte where the transaction ends (commit, rollback, move); `None`: live to the end.
+    /// Byte where the transaction ends on every path (an unconditional commit, rollback or
+    /// move); `None`: live to the end of the block.
     pub end: Option<usize>,
     pub committed_or_moved: bool,
 }
@@ -171,22 +181,30 @@ pub struct TxUses {
 pub fn tx_uses(rs: &RustModel, tx: &TxLet) -> TxUses {
     let from = tx.let_node.end_byte();
     let mut uses = TxUses::default();
-    let mut stack = vec![tx.block];
+    // (node, under a branch / loop / closure): only an unconditional end closes the live range.
+    let mut stack = vec![(tx.block, false)];
     let mut first_end: Option<usize> = None;
-    while let Some(n) = stack.pop() {
+    while let Some((n, cond)) = stack.pop() {
         if n.end_byte() <= from {
             continue;
         }
         if n.kind() == "identifier" && n.start_byte() >= from && rs.node_text(n) == tx.name {
             if ends_tx(rs, n) {
                 uses.committed_or_moved = true;
-                first_end = Some(first_end.map_or(n.start_byte(), |f: usize| f.min(n.start_byte())));
+                if !cond {
+                    first_end = Some(first_end.map_or(n.start_byte(), |f: usize| f.min(n.start_byte())));
+                }
             }
             continue;
         }
+        let branchy = matches!(
+            n.kind(),
+            "if_expression" | "match_expression" | "while_expression" | "loop_expression" | "for_expression"
+                | "closure_expression" | "async_block" | "function_item"
+        );
         let mut c = n.walk();
         for ch in n.children(&mut c) {
-            stack.push(ch);
+            stack.push((ch, cond || branchy));
         }
     }
     uses.end = first_end;
@@ -257,7 +275,11 @@ impl Rule for TransactionNotCommitted {
             let mut fixes = vec![];
             match commit_insertion(rs, &tx) {
                 Some(at) => {
-                    let suffix = if tx.had_try { "?" } else { ".unwrap()" };
+                    let suffix = match (tx.had_try, tx.err_adapter) {
+                        (true, Some(adapter)) => format!("{adapter}?"),
+                        (true, None) => "?".to_string(),
+                        _ => ".unwrap()".to_string(),
+                    };
                     let indent = line_indent(rs.src, at);
                     fixes.push(Fix {
                         title: format!("Insert `{commit}{suffix};` before the final `Ok(…)`"),

@@ -56,6 +56,11 @@ pub fn move_blocker(rs: &RustModel, node: Node, scope_end: usize) -> Option<&'st
                     return Some("it reads `self`");
                 }
                 let Some(b) = rs.binding(name, n.start_byte()) else { continue };
+                // Bound inside the moved code itself (a closure parameter, an inner `let`).
+                let inner = |r: std::ops::Range<usize>| node.start_byte() <= r.start && r.end <= node.end_byte();
+                if b.closure_of.is_some_and(|c| inner(c.byte_range())) || (!b.is_param && inner(b.pos..b.pos)) {
+                    continue;
+                }
                 if b.closure_of.is_some() {
                     return Some("it reads a closure parameter");
                 }

@@ -128,6 +128,8 @@ pub struct RustModel<'t> {
     bindings: HashMap<(usize, String), Vec<RBinding<'t>>>,
     /// `type Name = …;`
     pub aliases: HashMap<String, Node<'t>>,
+    /// Function name → declared return types (every `fn` of the file with that name).
+    pub fn_returns: HashMap<String, Vec<Node<'t>>>,
     /// Struct field name → declared types (all structs of the file).
     pub fields: HashMap<String, Vec<Node<'t>>>,
     /// Comments by line, for suppressions.
@@ -164,6 +166,7 @@ impl<'t> RustModel<'t> {
             bindings: HashMap::new(),
             aliases: HashMap::new(),
             fields: HashMap::new(),
+            fn_returns: HashMap::new(),
             comments: HashMap::new(),
             offload_names: HashSet::new(),
             method_calls: Vec::new(),
@@ -282,6 +285,9 @@ impl<'t> RustModel<'t> {
                     .find(|c| c.kind() == "function_modifiers")
                     .is_some_and(|mods| self.text(mods).split_whitespace().any(|w| w == "async"));
                 let attrs = fn_attrs;
+                if let (Some(name), Some(ret)) = (node.child_by_field_name("name"), node.child_by_field_name("return_type")) {
+                    self.fn_returns.entry(self.text(name).to_string()).or_default().push(ret);
+                }
                 let idx = self.push(RScope {
                     kind: RScopeKind::Fn,
                     range: body.byte_range(),
@@ -625,6 +631,17 @@ impl<'t> RustModel<'t> {
         }
     }
 
+    /// True when the `fn` item around byte `b` carries the attribute `name`
+    /// (`should_panic`, `test`, `tokio::test` …), with or without arguments.
+    pub fn fn_has_attr(&self, b: usize, name: &str) -> bool {
+        let Some(fs) = self.fn_scope_at(b) else { return false };
+        self.scopes[fs].attrs.iter().any(|a| {
+            let t = self.text(*a);
+            let inner = t.trim_start_matches("#[").split(['(', ']', '=']).next().unwrap_or("").trim();
+            inner == name
+        })
+    }
+
     /// True when some closure between `b` and its enclosing async scope is offloaded.
     pub fn in_offloaded(&self, b: usize) -> bool {
         let mut cur = self.scope_at(b);
@@ -848,6 +865,22 @@ impl<'t> RustModel<'t> {
                         _ => Kind::Unknown,
                     };
                 }
+                // A function of this file: its declared return type (through `Result` /
+                // `Option`, which `?` and `unwrap` have removed).
+                let fname = match func.kind() {
+                    "identifier" => Some(self.text(func)),
+                    "scoped_identifier" if self.text(func).starts_with("Self::") => {
+                        func.child_by_field_name("name").map(|n| self.text(n))
+                    }
+                    _ => None,
+                };
+                if let Some(rets) = fname.and_then(|n| self.fn_returns.get(n)) {
+                    let kinds: Vec<Kind> = rets.iter().map(|r| self.kind_of_type(self.ok_type(*r))).collect();
+                    if kinds.windows(2).all(|w| w[0] == w[1]) {
+                        return kinds.first().copied().unwrap_or(Kind::Unknown);
+                    }
+                    return Kind::Unknown;
+                }
                 if matches!(func.kind(), "scoped_identifier") {
                     let path = self.text(func);
                     let (ty, f) = path.rsplit_once("::").unwrap_or(("", path));
@@ -867,6 +900,20 @@ impl<'t> RustModel<'t> {
             }
             _ => Kind::Unknown,
         }
+    }
+
+    /// `Result<T, E>` / `Option<T>` / `anyhow::Result<T>` → `T`; other types as they are.
+    fn ok_type(&self, ty: Node<'t>) -> Node<'t> {
+        if ty.kind() == "generic_type" {
+            let head = ty.child_by_field_name("type").map(|t| self.text(t)).unwrap_or("");
+            let last = head.rsplit("::").next().unwrap_or(head);
+            if last == "Result" || last == "Option" {
+                if let Some(a) = ty.child_by_field_name("type_arguments").and_then(|a| a.named_child(0)) {
+                    return a;
+                }
+            }
+        }
+        ty
     }
 
     /// The kind a builder chain builds: `Pool::builder().max_size(4).build(m)`,
