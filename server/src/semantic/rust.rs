@@ -1020,3 +1020,107 @@ fn conn_of_manager(full: &str) -> Conn {
         Conn::Other
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syntax::{parse, Lang};
+
+    fn with_model(src: &str, f: impl FnOnce(&RustModel)) {
+        let tree = parse(Lang::Rust, src, None);
+        let index = LineIndex::new(src);
+        let m = RustModel::build(src, &tree, &index);
+        f(&m);
+    }
+
+    fn at(src: &str, needle: &str) -> usize {
+        src.find(needle).unwrap_or_else(|| panic!("{needle} not in source"))
+    }
+
+    #[test]
+    fn contexts() {
+        let src = r#"
+fn sync_fn() { a(); }
+async fn af() {
+    b();
+    let c = || c1();
+    tokio::task::spawn_blocking(move || d());
+    std::thread::spawn(|| e());
+    conn.interact(|c| f(c));
+    let w = move || g();
+    tokio::task::spawn_blocking(w);
+    fn nested() { h(); }
+}
+fn main() { let fut = async { i(); }; let cl = async |x| j(x); }
+"#;
+        with_model(src, |m| {
+            assert_eq!(m.context_at(at(src, "a()")), RContext::Sync);
+            assert!(m.context_at(at(src, "b()")).await_ok());
+            let c = m.context_at(at(src, "c1()"));
+            assert!(c.is_async() && !c.await_ok());
+            for s in ["d()", "e()", "f(c)", "g()", "h()"] {
+                assert_eq!(m.context_at(at(src, s)), RContext::Sync, "{s}");
+            }
+            assert!(m.context_at(at(src, "i()")).await_ok());
+            assert!(m.context_at(at(src, "j(x)")).await_ok());
+        });
+    }
+
+    #[test]
+    fn imports_and_dialects() {
+        let src = "use diesel::prelude::*;\nuse diesel::r2d2::{self, ConnectionManager, Pool as P};\nuse rusqlite::{Connection as Conn};\n";
+        with_model(src, |m| {
+            assert_eq!(m.imports.get("P").map(String::as_str), Some("diesel::r2d2::Pool"));
+            assert_eq!(m.imports.get("r2d2").map(String::as_str), Some("diesel::r2d2"));
+            assert_eq!(m.imports.get("Conn").map(String::as_str), Some("rusqlite::Connection"));
+            assert!(m.diesel_sync_dsl());
+            assert!(m.uses("rusqlite") && !m.uses("sqlx"));
+        });
+        with_model("use diesel::prelude::*;\nuse diesel_async::RunQueryDsl;\n", |m| assert!(!m.diesel_sync_dsl()));
+    }
+
+    #[test]
+    fn receiver_kinds() {
+        let src = r#"
+use diesel::r2d2::{ConnectionManager, Pool};
+use rusqlite::Connection;
+type DbPool = Pool<ConnectionManager<PgConnection>>;
+struct S { pool: DbPool }
+async fn f(p: web::Data<DbPool>, s: &S, map: HashMap<u8, u8>) {
+    let mut conn = p.get().unwrap();
+    let db = Connection::open("x")?;
+    let stmt = db.prepare("q")?;
+    use1(conn); use2(s.pool); use3(map); use4(stmt);
+}
+"#;
+        with_model(src, |m| {
+            let tree = m.tree;
+            let node_at = |needle: &str| {
+                let b = at(src, needle) + needle.find('(').unwrap() + 1;
+                tree.root_node().named_descendant_for_byte_range(b, b).unwrap()
+            };
+            assert_eq!(m.kind_of(node_at("use1(conn")), Kind::DieselConn);
+            assert_eq!(m.kind_of(node_at("use2(s")), Kind::Unknown); // `s` itself
+            let field = node_at("use2(s").parent().unwrap();
+            assert_eq!(m.kind_of(field), Kind::R2d2Pool(Conn::Diesel));
+            assert_eq!(m.kind_of(node_at("use3(map")), Kind::Unknown);
+            assert_eq!(m.kind_of(node_at("use4(stmt")), Kind::RusqliteStmt);
+        });
+    }
+
+    #[test]
+    fn deep_nesting_does_not_overflow() {
+        let depth = 10_000;
+        let src = format!(
+            "use diesel::prelude::*;\nasync fn f(pool: r2d2::Pool<M>) {{ {} pool.get(); {} }}\n",
+            "{ ".repeat(depth),
+            "} ".repeat(depth)
+        );
+        let tree = parse(Lang::Rust, &src, None);
+        let index = LineIndex::new(&src);
+        let settings = crate::config::Settings::default();
+        let a = crate::rules::analyze(&src, Lang::Rust, &tree, &index, &settings);
+        assert!(a.errors.is_empty(), "{:?}", a.errors);
+        assert!(a.findings.iter().any(|f| f.code == "AG501"), "{:?}", a.findings);
+    }
+}
