@@ -99,6 +99,7 @@ fixtures! {
     ag501_diesel_async => "rust/AG501_diesel_async.rs",
     ag501_rusqlite_postgres => "rust/AG501_rusqlite_postgres.rs",
     ag501_r2d2_sqlite => "rust/AG501_r2d2_sqlite.rs",
+    ag501_postgres_reachable => "rust/AG501_postgres_reachable.rs",
     ag502 => "rust/AG502.rs",
     ag503 => "rust/AG503.rs",
     ag510 => "rust/AG510.rs",

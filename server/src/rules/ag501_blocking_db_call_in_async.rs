@@ -12,7 +12,8 @@ use super::rust_util::{args_of, is_awaited, move_blocker};
 use super::{short, Ctx, Finding, FixAvailability, Rule, RuleMeta, Severity};
 use crate::dialects::rust_crates::{self as rc, Crate, TxOrStmt};
 use crate::fix::{Applicability, Edit, Fix};
-use crate::semantic::rust::{Kind, RContext, RustModel};
+use crate::semantic::rust::{Kind, RContext, RScopeKind, RustModel};
+use std::collections::HashMap;
 use crate::semantic::rust::method_parts;
 use crate::syntax::Lang;
 use tree_sitter::Node;
@@ -40,7 +41,9 @@ crate:
   `query` / `query_map` / `execute` …;
 - postgres (the sync crate): every `Client` / `Transaction` method and `Client::connect`.
   These are reported as **errors**: the crate calls `block_on` on its own runtime and panics
-  on a tokio thread with "Cannot start a runtime from within a runtime".
+  on a tokio thread with "Cannot start a runtime from within a runtime". They are also
+  reported in sync functions of the same file that async code calls (directly or through
+  other sync functions): the panic happens at any depth (no fix there).
 
 **Why it is wrong.** The call holds the runtime worker thread until the database answers;
 every other task scheduled on that worker waits (under actix, a whole worker). Tokio's
@@ -83,12 +86,28 @@ impl Rule for BlockingDbCallInAsync {
 
     fn check(&self, cx: &Ctx, out: &mut Vec<Finding>) {
         let Some(rs) = cx.rs else { return };
-        let mut found: Vec<(Node, Crate, String)> = Vec::new();
+        let mut found: Vec<(Node, Crate, String, Option<usize>)> = Vec::new();
         let diesel_sync = rs.diesel_sync_dsl();
+        // Sync functions of this file reachable from async code: the postgres crate panics
+        // there too (RULES.md §AG501, interprocedural case).
+        let reachable = if rs.uses("postgres") { reachable_sync_fns(rs) } else { HashMap::new() };
+        // Where a call runs: `Some(None)` async context, `Some(Some(caller))` a sync fn
+        // reachable from async code (only postgres calls count there), `None` elsewhere.
+        let runs_on_runtime = |call: Node| -> Option<Option<usize>> {
+            if rs.context_at(call.start_byte()).is_async() {
+                return Some(None);
+            }
+            if rs.in_offloaded(call.start_byte()) {
+                return None;
+            }
+            let fs = rs.fn_scope_at(call.start_byte())?;
+            reachable.get(&fs).map(|from| Some(*from))
+        };
         rs.method_calls.iter().for_each(|&call| {
             let Some(args) = call.child_by_field_name("arguments") else { return };
             let Some((receiver, method)) = method_parts(call) else { return };
-            if !rs.context_at(call.start_byte()).is_async() || is_awaited(call) {
+            let Some(via) = runs_on_runtime(call) else { return };
+            if is_awaited(call) {
                 return;
             }
             let m = rs.node_text(method);
@@ -113,14 +132,18 @@ impl Rule for BlockingDbCallInAsync {
                 },
                 _ => None,
             };
+            if via.is_some() && hit != Some(Crate::Postgres) {
+                return;
+            }
             if let Some(krate) = hit {
                 let recv = short(rs.node_text(receiver), 32);
                 let what = if args.is_empty() { format!("{recv}.{m}()") } else { format!("{recv}.{m}(…)") };
-                found.push((call, krate, what));
+                found.push((call, krate, what, via));
             }
         });
         rs.path_calls.iter().for_each(|&(call, path)| {
-            if !rs.context_at(call.start_byte()).is_async() || is_awaited(call) {
+            let Some(via) = runs_on_runtime(call) else { return };
+            if is_awaited(call) {
                 return;
             }
             let p = rs.node_text(path);
@@ -132,12 +155,15 @@ impl Rule for BlockingDbCallInAsync {
                 (Kind::R2d2Pool(_), "new") => Crate::R2d2,
                 _ => return,
             };
-            found.push((call, krate, format!("{}::{f}(…)", short(ty, 32))));
+            if via.is_some() && krate != Crate::Postgres {
+                return;
+            }
+            found.push((call, krate, format!("{}::{f}(…)", short(ty, 32)), via));
         });
         // A call inside another reported call (the closure of `conn.transaction(|c| …)`, the
         // `pool.get()?` argument of a `load`) is covered by the outer finding.
-        let ranges: Vec<_> = found.iter().map(|(c, _, _)| c.byte_range()).collect();
-        for (call, krate, what) in &found {
+        let ranges: Vec<_> = found.iter().map(|(c, _, _, _)| c.byte_range()).collect();
+        for (call, krate, what, via) in &found {
             // Blocking in a test is harmless (nothing else runs on its runtime), except for
             // the postgres crate, which panics there too.
             if *krate != Crate::Postgres && super::ag510_transaction_not_committed::is_test_fn(rs, call.start_byte()) {
@@ -147,9 +173,99 @@ impl Rule for BlockingDbCallInAsync {
             if ranges.iter().any(|o| *o != r && o.start <= r.start && r.end <= o.end) {
                 continue;
             }
-            out.push(finding(cx, rs, *call, *krate, what));
+            let mut f = finding(cx, rs, *call, *krate, what);
+            if let Some(from) = via {
+                let (name, line) = fn_name_line(cx, rs, *from);
+                f.message = format!(
+                    "`{what}` is the sync `postgres` crate in a function reached from async code (`{name}`, line {line}): \
+                     it runs `block_on` on its own runtime and panics inside tokio (\"Cannot start a runtime from within a \
+                     runtime\"). Use tokio-postgres, or call this function through `spawn_blocking`"
+                );
+                f.fixes.clear();
+            }
+            out.push(f);
         }
     }
+}
+
+/// Sync `fn` items of this file called (by name, transitively) from async context; each
+/// maps to the async scope whose call reaches it first.
+fn reachable_sync_fns<'t>(rs: &RustModel<'t>) -> HashMap<usize, usize> {
+    let mut by_name: HashMap<&'t str, Vec<usize>> = HashMap::new();
+    for (i, s) in rs.scopes.iter().enumerate() {
+        if s.kind == RScopeKind::Fn && !s.is_async {
+            if let Some(n) = s.node.and_then(|n| n.child_by_field_name("name")) {
+                by_name.entry(rs.node_text(n)).or_default().push(i);
+            }
+        }
+    }
+    // (caller: `Err(async scope)` or `Ok(sync fn scope)`, callee name)
+    let mut edges: Vec<(Result<usize, usize>, &'t str)> = Vec::new();
+    let mut add = |call: Node<'t>, name: &'t str| {
+        if !by_name.contains_key(name) {
+            return;
+        }
+        let b = call.start_byte();
+        match rs.context_at(b) {
+            RContext::Async { scope, .. } => edges.push((Err(scope), name)),
+            RContext::Sync if !rs.in_offloaded(b) => {
+                if let Some(fs) = rs.fn_scope_at(b) {
+                    edges.push((Ok(fs), name));
+                }
+            }
+            RContext::Sync => {}
+        }
+    };
+    for &(call, path) in &rs.path_calls {
+        let t = rs.node_text(path);
+        let last = t.rsplit("::").next().unwrap_or(t);
+        if path.kind() == "identifier" || t.starts_with("Self::") || t.starts_with("self::") || t.starts_with("super::") {
+            add(call, last);
+        }
+    }
+    for &call in &rs.method_calls {
+        if let Some((recv, m)) = crate::semantic::rust::method_parts(call) {
+            if rs.node_text(recv) == "self" {
+                add(call, rs.node_text(m));
+            }
+        }
+    }
+    let mut reached: HashMap<usize, usize> = HashMap::new();
+    let mut work: Vec<(usize, usize)> = Vec::new();
+    for (from, name) in &edges {
+        if let Err(root) = from {
+            for &f in &by_name[name] {
+                work.push((f, *root));
+            }
+        }
+    }
+    while let Some((f, root)) = work.pop() {
+        if reached.contains_key(&f) {
+            continue;
+        }
+        reached.insert(f, root);
+        for (from, name) in &edges {
+            if *from == Ok(f) {
+                for &g in &by_name[name] {
+                    work.push((g, root));
+                }
+            }
+        }
+    }
+    reached
+}
+
+/// The name and 1-based line of an async scope (its `fn`, or the enclosing one).
+fn fn_name_line(cx: &Ctx, rs: &RustModel, scope: usize) -> (String, usize) {
+    let s = &rs.scopes[scope];
+    let fs = rs.fn_scope_at(s.range.start).unwrap_or(scope);
+    let node = rs.scopes[fs].node.or(s.node);
+    let name = node
+        .and_then(|n| n.child_by_field_name("name"))
+        .map(|n| rs.node_text(n).to_string())
+        .unwrap_or_else(|| "async block".into());
+    let line = node.map(|n| cx.index.line_of(n.start_byte()) + 1).unwrap_or(1);
+    (name, line)
 }
 
 /// The argument of a diesel query method: a diesel connection, or shaped like one
