@@ -171,3 +171,26 @@ pub enum TxOrStmt {
     Tx,
     Stmt,
 }
+
+/// Methods that borrow a transaction (`&self` / `&mut self`): calling them keeps it open.
+/// Any other method called on a transaction may take it by value (sea-orm's `txn.run(f)`
+/// commits it), so AG510 treats those as handing it on.
+pub const TX_BORROWING_METHODS: &[&str] = &[
+    "execute", "execute_batch", "batch_execute", "execute_raw", "query", "query_one", "query_opt", "query_raw",
+    "query_row", "query_row_and_then", "query_map", "query_typed", "query_typed_raw", "simple_query", "prepare",
+    "prepare_cached", "prepare_typed", "bind", "query_portal", "copy_in", "copy_out", "savepoint", "transaction",
+    "as_mut", "as_ref", "deref", "deref_mut", "last_insert_rowid", "pragma_update", "pragma_query", "pragma_query_value",
+    "get_database_backend", "execute_unprepared", "stream", "acquire", "begin", "client", "cancel_token",
+];
+
+/// Calls that write (or may write) through a transaction: evidence that dropping it loses
+/// data (AG510).
+pub const TX_WRITE_METHODS: &[&str] = &[
+    "execute", "execute_many", "execute_batch", "batch_execute", "execute_raw", "execute_unprepared", "save", "insert",
+    "insert_many", "update", "update_many", "delete", "delete_many", "exec", "exec_with_returning",
+    "exec_without_returning", "copy_in",
+];
+
+/// SQL words that write, looked for in string literals (AG510).
+pub const SQL_WRITE_WORDS: &[&str] =
+    &["INSERT", "UPDATE", "DELETE", "UPSERT", "REPLACE", "MERGE", "CREATE", "DROP", "ALTER", "TRUNCATE"];

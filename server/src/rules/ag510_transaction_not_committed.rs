@@ -5,8 +5,9 @@
 //! `db.begin().await`, tokio-postgres `client.transaction().await`, rusqlite / postgres
 //! `conn.transaction()` / `unchecked_transaction()` / `transaction_with_behavior(…)`, and
 //! `build_transaction()…start()`. The transaction is *handled* when the rest of its block
-//! calls `commit()`, `rollback()` or `finish()` on it, sets a drop behaviour, or uses it in
-//! any way that may move it (returned, passed by value, captured by a `move` closure, a macro
+//! calls `commit()`, `rollback()` or `finish()` on it, sets a drop behaviour, calls any
+//! method outside the borrowing list (`execute`, `query` …: it may take the transaction by
+//! value, as sea-orm's `txn.run(f)` does), or uses it in any other way that may move it (returned, passed by value, captured by a `move` closure, a macro
 //! argument not borrowed). Test functions are skipped: rolling back there is the point.
 
 use super::rust_util::args_of;
@@ -51,7 +52,9 @@ async fn rename(pool: &sqlx::PgPool, id: i64, name: &str) -> sqlx::Result<()> {
 the block's final `Ok(…)`. Unsafe: the author may mean to discard the writes (a dry run).
 No fix when the block does not end in `Ok(…)` or the transaction was not opened with `?`.
 
-**Stays silent on** an explicit `tx.rollback()`, a transaction returned or passed on by
+**Stays silent on** transactions that show no write (no `execute` / `save` / `insert` …
+call, no SQL string with `INSERT`, `UPDATE`, `DELETE` …, not handed to a helper): dropping a
+read-only transaction loses nothing; an explicit `tx.rollback()`, a transaction returned or passed on by
 value, closure APIs that commit on `Ok` (`pool.transaction(|tx| …)`,
 `db.transaction::<_, _, E>(…)`, diesel's `conn.transaction(…)`), rusqlite
 `set_drop_behavior(DropBehavior::Commit)`, and test functions (`#[test]`, `#[tokio::test]`,
@@ -211,13 +214,69 @@ pub fn tx_uses(rs: &RustModel, tx: &TxLet) -> TxUses {
     uses
 }
 
+/// True when the block after the binding shows a write: a SQL string with a write keyword,
+/// a write method (`execute`, `save`, `insert` …), or the transaction handed to a helper
+/// function (which may write). A transaction that only reads loses nothing when dropped.
+pub fn has_write_evidence(rs: &RustModel, tx: &TxLet) -> bool {
+    use crate::dialects::rust_crates::{SQL_WRITE_WORDS, TX_WRITE_METHODS};
+    let from = tx.let_node.end_byte();
+    let mut stack = vec![tx.block];
+    while let Some(n) = stack.pop() {
+        if n.end_byte() <= from {
+            continue;
+        }
+        match n.kind() {
+            "string_literal" | "raw_string_literal" if n.start_byte() >= from => {
+                let t = rs.node_text(n).to_ascii_uppercase();
+                if SQL_WRITE_WORDS.iter().any(|w| super::rust_util::mentions(&t, w)) {
+                    return true;
+                }
+                continue;
+            }
+            "call_expression" if n.start_byte() >= from => {
+                if let Some((_, m)) = method_parts(n) {
+                    let m = rs.node_text(m);
+                    // `execute` of a SQL string is judged by the string (`SET …` writes
+                    // nothing); of anything else, it may write.
+                    let sql_in_call = m.starts_with("exec") && rs.node_text(n).contains('"');
+                    if TX_WRITE_METHODS.contains(&m) && !sql_in_call {
+                        return true;
+                    }
+                } else if let Some(args) = n.child_by_field_name("arguments") {
+                    // A helper function given the transaction.
+                    if super::rust_util::mentions(rs.node_text(args), tx.name) {
+                        return true;
+                    }
+                }
+            }
+            "macro_invocation" if n.start_byte() >= from => {
+                // `sqlx::query!(…)` strings are string literals inside the token tree; a
+                // method name after a `.` inside macro tokens counts as well.
+                let t = rs.node_text(n);
+                if TX_WRITE_METHODS.iter().any(|m| t.contains(&format!(".{m}("))) {
+                    return true;
+                }
+            }
+            _ => {}
+        }
+        let mut c = n.walk();
+        for ch in n.children(&mut c) {
+            stack.push(ch);
+        }
+    }
+    false
+}
+
 /// True when this occurrence of the transaction's name commits, rolls back or may move it.
 fn ends_tx(rs: &RustModel, n: Node) -> bool {
     let Some(p) = n.parent() else { return true };
     match p.kind() {
         "field_expression" => {
             let Some(f) = p.child_by_field_name("field") else { return false };
-            matches!(rs.node_text(f), "commit" | "rollback" | "finish" | "set_drop_behavior")
+            let is_call = p.parent().is_some_and(|g| g.kind() == "call_expression" || g.kind() == "generic_function");
+            let m = rs.node_text(f);
+            // `tx.field` reads a field; a method outside the borrowing list may consume it.
+            is_call && !crate::dialects::rust_crates::TX_BORROWING_METHODS.contains(&m)
         }
         "reference_expression" => false,
         "unary_expression" => rs.node_text(p).starts_with('*') && p.parent().is_some_and(|g| g.kind() != "reference_expression"),
@@ -231,7 +290,7 @@ fn ends_tx(rs: &RustModel, n: Node) -> bool {
             let next = n.next_sibling().map(|s| rs.node_text(s)).unwrap_or("");
             if next == "." {
                 let method = n.next_sibling().and_then(|d| d.next_sibling()).map(|s| rs.node_text(s)).unwrap_or("");
-                return matches!(method, "commit" | "rollback" | "finish");
+                return !crate::dialects::rust_crates::TX_BORROWING_METHODS.contains(&method);
             }
             true
         }
@@ -263,7 +322,7 @@ impl Rule for TransactionNotCommitted {
                 return;
             }
             let uses = tx_uses(rs, &tx);
-            if uses.committed_or_moved {
+            if uses.committed_or_moved || !has_write_evidence(rs, &tx) {
                 return;
             }
             let name = tx.name;
