@@ -173,7 +173,7 @@ impl Rule for BlockingDbCallInAsync {
             if ranges.iter().any(|o| *o != r && o.start <= r.start && r.end <= o.end) {
                 continue;
             }
-            let mut f = finding(cx, rs, *call, *krate, what);
+            let mut f = finding(rs, *call, *krate, what);
             if let Some(from) = via {
                 let (name, line) = fn_name_line(cx, rs, *from);
                 f.message = format!(
@@ -289,7 +289,7 @@ fn diesel_conn_arg(rs: &RustModel, arg: Node) -> bool {
     }
 }
 
-fn finding(cx: &Ctx, rs: &RustModel, call: Node, krate: Crate, what: &str) -> Finding {
+fn finding(rs: &RustModel, call: Node, krate: Crate, what: &str) -> Finding {
     let ctx = rs.context_at(call.start_byte());
     let (severity, mut message) = match krate {
         Crate::Postgres => (
@@ -334,7 +334,6 @@ fn finding(cx: &Ctx, rs: &RustModel, call: Node, krate: Crate, what: &str) -> Fi
             message.push(')');
         }
     }
-    let _ = cx;
     Finding { code: META.code, name: META.name, range: call.byte_range(), severity, message, fixes }
 }
 
@@ -357,17 +356,7 @@ fn spawn_fix(rs: &RustModel, call: Node, ctx: RContext) -> Result<Fix, &'static 
     };
     let scope_end = rs.scopes[scope].range.end;
     if let Some(why) = move_blocker(rs, call, scope_end) {
-        return Err(match why {
-            "it uses `?`, `return` or `.await`" => "the call's arguments use `?`, `return` or `.await`",
-            "it reads `self`" => "the call reads `self`, which cannot move into a `'static` closure",
-            "it reads a borrowed value" => "the call reads a borrowed value, which cannot move into a `'static` closure",
-            "a value it would move is used afterwards" => {
-                "a value the closure would move is used afterwards; clone it or move more code into the closure"
-            }
-            "it runs in a loop" => "the call is in a loop, so its values cannot move into the closure",
-            "it reads a closure parameter" => "the call reads a closure parameter",
-            _ => "the closure would capture values of unknown type",
-        });
+        return Err(why);
     }
     let fn_scope = rs.fn_scope_at(call.start_byte());
     let absorbs = rs.scopes[scope].kind == crate::semantic::rust::RScopeKind::Fn

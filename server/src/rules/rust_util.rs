@@ -36,24 +36,25 @@ pub fn mentions(text: &str, name: &str) -> bool {
     false
 }
 
-/// Why `node` cannot be moved into a `move ||` closure, or `None` when every local it reads
-/// is owned, not used after `node` in `scope_end`, and not re-entered by a loop.
+/// Why `node` cannot be moved into a `move ||` closure (a message fragment), or `None` when
+/// every local it reads is owned, not used after `node` before `scope_end`, and not re-entered
+/// by a loop.
 pub fn move_blocker(rs: &RustModel, node: Node, scope_end: usize) -> Option<&'static str> {
     let src = rs.src;
     let mut stack = vec![node];
     while let Some(n) = stack.pop() {
         match n.kind() {
             "try_expression" | "return_expression" | "await_expression" | "break_expression" | "continue_expression"
-            | "yield_expression" => return Some("it uses `?`, `return` or `.await`"),
-            "self" => return Some("it reads `self`"),
-            "macro_invocation" if rs.node_text(n).contains('?') => return Some("it uses `?`"),
+            | "yield_expression" => return Some("the call's arguments use `?`, `return` or `.await`"),
+            "self" => return Some("the call reads `self`, which cannot move into a `'static` closure"),
+            "macro_invocation" if rs.node_text(n).contains('?') => return Some("the call's arguments use `?`"),
             "identifier" => {
                 if n.parent().is_some_and(|p| matches!(p.kind(), "scoped_identifier" | "scoped_type_identifier")) {
                     continue;
                 }
                 let name = rs.node_text(n);
                 if name == "self" {
-                    return Some("it reads `self`");
+                    return Some("the call reads `self`, which cannot move into a `'static` closure");
                 }
                 let Some(b) = rs.binding(name, n.start_byte()) else { continue };
                 // Bound inside the moved code itself (a closure parameter, an inner `let`).
@@ -62,18 +63,18 @@ pub fn move_blocker(rs: &RustModel, node: Node, scope_end: usize) -> Option<&'st
                     continue;
                 }
                 if b.closure_of.is_some() {
-                    return Some("it reads a closure parameter");
+                    return Some("the call reads a closure parameter");
                 }
                 if let Some(t) = b.ty {
                     if t.kind() == "reference_type" || rs.node_text(t).contains('\'') {
-                        return Some("it reads a borrowed value");
+                        return Some("the call reads a borrowed value, which cannot move into a `'static` closure");
                     }
                 } else if b.is_param {
-                    return Some("it reads a value of unknown type");
+                    return Some("the closure would capture values of unknown type");
                 }
                 if !b.is_param {
                     match b.value {
-                        None => return Some("it reads a value of unknown type"),
+                        None => return Some("the closure would capture values of unknown type"),
                         Some(v) => {
                             let vt = rs.node_text(v);
                             if v.kind() == "reference_expression"
@@ -83,13 +84,13 @@ pub fn move_blocker(rs: &RustModel, node: Node, scope_end: usize) -> Option<&'st
                                 || vt.ends_with(".as_deref()")
                                 || vt.starts_with("&")
                             {
-                                return Some("it reads a borrowed value");
+                                return Some("the call reads a borrowed value, which cannot move into a `'static` closure");
                             }
                         }
                     }
                 }
                 if scope_end > node.end_byte() && mentions(&src[node.end_byte()..scope_end], name) {
-                    return Some("a value it would move is used afterwards");
+                    return Some("a value the closure would move is used afterwards; clone it or move more code into the closure");
                 }
                 // A loop between the binding and the call would move the value twice.
                 let mut p = n.parent();
@@ -98,7 +99,7 @@ pub fn move_blocker(rs: &RustModel, node: Node, scope_end: usize) -> Option<&'st
                         break;
                     }
                     if matches!(x.kind(), "for_expression" | "while_expression" | "loop_expression") {
-                        return Some("it runs in a loop");
+                        return Some("the call is in a loop, so its values cannot move into the closure");
                     }
                     p = x.parent();
                 }

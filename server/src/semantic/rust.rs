@@ -11,7 +11,7 @@
 //! Invariants: building walks the tree with a `TreeCursor` (no recursion); resolution follows
 //! bindings with a bounded number of steps, so cyclic or deep chains cannot loop or overflow.
 
-use crate::dialects::rust_crates::{self, Crate};
+use crate::dialects::rust_crates;
 use crate::text::LineIndex;
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
@@ -68,7 +68,7 @@ pub struct RBinding<'t> {
     pub value: Option<Node<'t>>,
     /// A parameter of the closure `closure` (its type is up to the callee).
     pub closure_of: Option<Node<'t>>,
-    /// Inner generic argument of a `State(x): State<T>` style pattern: `ty` is `T` already.
+    /// A function or closure parameter (for `State(x): State<T>`, `ty` is `T` already).
     pub is_param: bool,
 }
 
@@ -100,19 +100,6 @@ pub enum Conn {
     Rusqlite,
     Postgres,
     Other,
-}
-
-impl Kind {
-    /// The sync crate whose calls block, if this is one of its objects.
-    pub fn sync_crate(self) -> Option<Crate> {
-        match self {
-            Kind::DieselConn => Some(Crate::Diesel),
-            Kind::R2d2Pool(_) => Some(Crate::R2d2),
-            Kind::RusqliteConn | Kind::RusqliteStmt | Kind::RusqliteTx => Some(Crate::Rusqlite),
-            Kind::PgClient | Kind::PgTx => Some(Crate::Postgres),
-            _ => None,
-        }
-    }
 }
 
 pub struct RustModel<'t> {
@@ -355,8 +342,9 @@ impl<'t> RustModel<'t> {
                 let pat = node.child_by_field_name("pattern")?;
                 let ty = node.child_by_field_name("type");
                 let value = node.child_by_field_name("value");
-                let bscope = self.binding_scope(cur);
-                self.bind_pattern(bscope, pat, node.end_byte(), ty, value, None, false);
+                // Blocks do not get their own scope: a later binding of the same name in the
+                // function shadows by position, which is what `binding()` looks up.
+                self.bind_pattern(cur, pat, node.end_byte(), ty, value, None, false);
                 None
             }
             "use_declaration" => {
@@ -401,11 +389,6 @@ impl<'t> RustModel<'t> {
             }
             _ => None,
         }
-    }
-
-    /// Closures and async blocks share the bindings of their nearest scope; `let`s go there.
-    fn binding_scope(&self, cur: usize) -> usize {
-        cur
     }
 
     #[allow(clippy::too_many_arguments)]
