@@ -82,10 +82,11 @@ impl Rule for QueryBypassesTransaction {
             let arg = args[0];
             let m = rs.node_text(method);
             let at = call.start_byte();
+            // The innermost (latest) live transaction around the call.
             let Some((tx, _)) = txs
                 .iter()
-                .filter(|(tx, end)| at >= tx.let_node.end_byte() && at < *end && tx.block.byte_range().contains(&at))
-                .last()
+                .rev()
+                .find(|(tx, end)| at >= tx.let_node.end_byte() && at < *end && tx.block.byte_range().contains(&at))
             else {
                 return;
             };
