@@ -5,7 +5,12 @@ fn readme_lists_every_rule_and_the_setup_commands() {
     let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
     for r in awaitguard::rules::RULES {
         let m = r.meta();
-        assert!(readme.contains(&format!("| {} | {} |", m.code, m.name)), "README's rule table lacks {} {}", m.code, m.name);
+        assert!(
+            readme.contains(&format!("| {} | {} |", m.code, m.name)),
+            "README's rule table lacks {} {}: run scripts/update-readme-rules.py",
+            m.code,
+            m.name
+        );
     }
     assert!(readme.contains("cargo run --release -- check tests/demo"));
     assert!(readme.contains("bash scripts/test.sh"));
@@ -24,7 +29,7 @@ fn demo_project_shows_findings() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let lines: Vec<(String, u64)> =
         v.as_array().unwrap().iter().map(|f| (f["code"].as_str().unwrap().to_string(), f["range"]["start"]["line"].as_u64().unwrap())).collect();
-    for want in [("AG101", 12), ("AG101", 13), ("AG101", 19)] {
+    for want in [("AG101", 12), ("AG101", 13), ("AG101", 19), ("AG202", 32), ("AG501", 11), ("AG510", 26)] {
         assert!(lines.contains(&(want.0.to_string(), want.1)), "demo lacks {want:?}: {lines:?}");
     }
     // No finding in the correct code (sync view, Celery task, the atomic sync function).

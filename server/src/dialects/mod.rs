@@ -4,6 +4,7 @@
 pub mod django;
 pub mod django_api;
 pub mod dorm;
+pub mod rust_crates;
 
 use std::fmt;
 

@@ -26,11 +26,17 @@ mod ag301_async_to_sync_in_loop;
 mod ag302_sync_to_async_on_coroutine;
 mod ag303_sync_to_async_not_called;
 mod ag304_sync_to_async_eager_argument;
+mod ag501_blocking_db_call_in_async;
+mod ag502_nested_block_on;
+mod ag503_block_in_place_current_thread;
+mod ag510_transaction_not_committed;
+mod ag511_query_bypasses_transaction;
+mod rust_util;
 pub mod suppression;
 
 use crate::config::Settings;
 use crate::fix::Fix;
-use crate::semantic::PyModel;
+use crate::semantic::{PyModel, RustModel};
 use crate::syntax::{query, Lang, QueryId};
 use crate::text::LineIndex;
 use serde::Serialize;
@@ -113,6 +119,11 @@ pub static RULES: &[&dyn Rule] = &[
     &ag302_sync_to_async_on_coroutine::SyncToAsyncOnCoroutine,
     &ag303_sync_to_async_not_called::SyncToAsyncNotCalled,
     &ag304_sync_to_async_eager_argument::SyncToAsyncEagerArgument,
+    &ag501_blocking_db_call_in_async::BlockingDbCallInAsync,
+    &ag502_nested_block_on::NestedBlockOn,
+    &ag503_block_in_place_current_thread::BlockInPlaceCurrentThread,
+    &ag510_transaction_not_committed::TransactionNotCommitted,
+    &ag511_query_bypasses_transaction::QueryBypassesTransaction,
 ];
 
 pub fn by_code(code: &str) -> Option<&'static dyn Rule> {
@@ -136,6 +147,7 @@ pub struct Ctx<'a, 't> {
     pub index: &'a LineIndex,
     pub settings: &'a Settings,
     pub py: Option<&'a PyModel<'t>>,
+    pub rs: Option<&'a RustModel<'t>>,
 }
 
 impl<'a, 't> Ctx<'a, 't> {
@@ -191,7 +203,19 @@ pub fn analyze(src: &str, lang: Lang, tree: &Tree, index: &LineIndex, settings: 
         }
         Lang::Rust => None,
     };
-    let cx = Ctx { src, tree, index, settings, py: py.as_ref() };
+    let rs = match lang {
+        Lang::Rust => {
+            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| RustModel::build(src, tree, index))) {
+                Ok(m) => Some(m),
+                Err(p) => {
+                    out.errors.push(format!("semantic model panicked: {}", panic_message(&p)));
+                    return out;
+                }
+            }
+        }
+        Lang::Python => None,
+    };
+    let cx = Ctx { src, tree, index, settings, py: py.as_ref(), rs: rs.as_ref() };
     for rule in rules {
         let mut found = Vec::new();
         let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -205,7 +229,7 @@ pub fn analyze(src: &str, lang: Lang, tree: &Tree, index: &LineIndex, settings: 
             Err(p) => out.errors.push(format!("rule {} panicked: {}", rule.meta().code, panic_message(&p))),
         }
     }
-    let comments = py.as_ref().map(|m| &m.comments);
+    let comments = py.as_ref().map(|m| &m.comments).or(rs.as_ref().map(|m| &m.comments));
     out.findings.retain(|f| !suppression::is_suppressed(src, index, comments, f));
     for f in &mut out.findings {
         f.severity = settings.effective_severity(f.code, f.severity);

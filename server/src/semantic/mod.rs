@@ -22,5 +22,7 @@ pub mod python;
 pub mod receivers;
 pub mod transactions;
 pub mod bridges;
+pub mod rust;
 
 pub use python::{Context, PyModel, Scope, ScopeKind};
+pub use rust::RustModel;

@@ -106,6 +106,7 @@ queries! {
     PyCalls => Python, "python/calls.scm";
     PyAwaits => Python, "python/awaits.scm";
     PyForStatements => Python, "python/for_statements.scm";
+    RsCandidates => Rust, "rust/candidates.scm";
 }
 
 /// The compiled query.

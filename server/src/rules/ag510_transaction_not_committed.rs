@@ -1,0 +1,391 @@
+//! AG510 transaction-not-committed: a transaction bound with `let` whose scope never commits
+//! it, rolls it back or moves it on (RULES.md §AG510, §3.9 R-f, R-j, R-k, R-l).
+//!
+//! Recognised beginnings: sqlx `pool.begin().await` / `begin_with(…)`, sea-orm
+//! `db.begin().await`, tokio-postgres `client.transaction().await`, rusqlite / postgres
+//! `conn.transaction()` / `unchecked_transaction()` / `transaction_with_behavior(…)`, and
+//! `build_transaction()…start()`. The transaction is *handled* when the rest of its block
+//! calls `commit()`, `rollback()` or `finish()` on it, sets a drop behaviour, calls any
+//! method outside the borrowing list (`execute`, `query` …: it may take the transaction by
+//! value, as sea-orm's `txn.run(f)` does), or uses it in any other way that may move it (returned, passed by value, captured by a `move` closure, a macro
+//! argument not borrowed). Test functions are skipped: rolling back there is the point.
+
+use super::rust_util::args_of;
+use super::{Ctx, Finding, FixAvailability, Rule, RuleMeta, Severity};
+use crate::fix::{Applicability, Edit, Fix};
+use crate::semantic::rust::{method_parts, Kind, RustModel};
+use crate::syntax::Lang;
+use tree_sitter::Node;
+
+pub struct TransactionNotCommitted;
+
+static META: RuleMeta = RuleMeta {
+    code: "AG510",
+    name: "transaction-not-committed",
+    lang: Lang::Rust,
+    severity: Severity::Error,
+    fix: FixAvailability::Sometimes,
+    summary: "Transaction dropped without commit: its writes are rolled back",
+    doc: r#"## AG510 transaction-not-committed
+
+**What it catches.** A transaction bound in a block (`let mut tx = pool.begin().await?;` in
+sqlx or sea-orm, `client.transaction().await?` in tokio-postgres, `conn.transaction()?` in
+rusqlite or postgres) that the block never commits, rolls back, or hands on.
+
+**Why it is wrong.** Every one of these crates rolls a dropped transaction back: sqlx queues
+a rollback on the connection ("If neither are called before the transaction goes
+out-of-scope, rollback is called"), sea-orm's `Drop` starts a rollback, tokio-postgres and
+postgres roll back on drop, rusqlite's default drop behaviour is `Rollback`. The writes are
+silently lost, and nothing fails.
+
+**Example.**
+```rust
+async fn rename(pool: &sqlx::PgPool, id: i64, name: &str) -> sqlx::Result<()> {
+    let mut tx = pool.begin().await?;                    // AG510
+    sqlx::query("UPDATE users SET name = $1 WHERE id = $2")
+        .bind(name).bind(id).execute(&mut *tx).await?;
+    Ok(())
+}
+```
+
+**Fix (unsafe).** Insert `tx.commit().await?;` (`tx.commit()?;` for the sync crates) before
+the block's final `Ok(…)`. Unsafe: the author may mean to discard the writes (a dry run).
+No fix when the block does not end in `Ok(…)` or the transaction was not opened with `?`.
+
+**Stays silent on** transactions that show no write (no `execute` / `save` / `insert` …
+call, no SQL string with `INSERT`, `UPDATE`, `DELETE` …, not handed to a helper): dropping a
+read-only transaction loses nothing; an explicit `tx.rollback()`, a transaction returned or passed on by
+value, closure APIs that commit on `Ok` (`pool.transaction(|tx| …)`,
+`db.transaction::<_, _, E>(…)`, diesel's `conn.transaction(…)`), rusqlite
+`set_drop_behavior(DropBehavior::Commit)`, and test functions (`#[test]`, `#[tokio::test]`,
+`#[sqlx::test]` …), where a rollback is usually the point.
+
+**Suppress** with `// awaitguard: ignore[AG510]` on the line.
+"#,
+};
+
+/// A transaction bound by `let`.
+pub struct TxLet<'t> {
+    pub name: &'t str,
+    pub let_node: Node<'t>,
+    /// The `begin()` / `transaction()` call.
+    pub begin: Node<'t>,
+    /// The receiver of the begin call (`pool` in `pool.begin()`).
+    pub receiver: Node<'t>,
+    pub awaited: bool,
+    /// Opened with `?` (else `.unwrap()` / `.expect(…)` or neither).
+    pub had_try: bool,
+    pub had_unwrap: bool,
+    /// The error adapter between the call and its `?` (`.map_err(internal)`), to repeat on
+    /// the inserted commit.
+    pub err_adapter: Option<&'t str>,
+    pub flavor: TxFlavor,
+    /// The block the binding lives in.
+    pub block: Node<'t>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TxFlavor {
+    Sqlx,
+    SeaOrm,
+    TokioPostgres,
+    /// rusqlite or postgres.
+    Sync,
+}
+
+/// Recognises `let name = <begin>;`.
+pub fn tx_let<'t>(rs: &RustModel<'t>, let_node: Node<'t>, name: Node<'t>, value: Node<'t>) -> Option<TxLet<'t>> {
+    let (mut awaited, mut had_try, mut had_unwrap) = (false, false, false);
+    let mut err_adapter = None;
+    let mut e = value;
+    let call = loop {
+        match e.kind() {
+            "try_expression" => {
+                had_try = true;
+                e = e.named_child(0)?;
+            }
+            "await_expression" => {
+                awaited = true;
+                e = e.named_child(0)?;
+            }
+            "call_expression" => {
+                let (recv, m) = method_parts(e)?;
+                match rs.node_text(m) {
+                    "unwrap" | "expect" => {
+                        had_unwrap = true;
+                        e = recv;
+                    }
+                    m if crate::dialects::rust_crates::ERROR_ADAPTERS.contains(&m) && had_try && err_adapter.is_none() => {
+                        err_adapter = Some(&rs.src[recv.end_byte()..e.end_byte()]);
+                        e = recv;
+                    }
+                    _ => break e,
+                }
+            }
+            _ => return None,
+        }
+    };
+    // Without `?` / `.unwrap()` the binding holds a `Result`, not the transaction.
+    if !had_try && !had_unwrap {
+        return None;
+    }
+    let (recv, m) = method_parts(call)?;
+    let nargs = args_of(call.child_by_field_name("arguments")?).len();
+    let m = rs.node_text(m);
+    let rk = rs.kind_of(recv);
+    let flavor = match (m, nargs, awaited) {
+        ("begin", 0, true) | ("begin_with", 1, true) => match rk {
+            Kind::SqlxPool => TxFlavor::Sqlx,
+            Kind::SeaDb => TxFlavor::SeaOrm,
+            Kind::Unknown if rs.uses("sqlx") && !rs.uses("sea_orm") => TxFlavor::Sqlx,
+            Kind::Unknown if rs.uses("sea_orm") && !rs.uses("sqlx") && m == "begin" => TxFlavor::SeaOrm,
+            _ => return None,
+        },
+        ("transaction", 0, true) => match rk {
+            Kind::TokioPgClient => TxFlavor::TokioPostgres,
+            Kind::Unknown if rs.uses("tokio_postgres") => TxFlavor::TokioPostgres,
+            _ => return None,
+        },
+        ("transaction" | "unchecked_transaction", 0, false) | ("transaction_with_behavior", 1, false) => match rk {
+            Kind::RusqliteConn | Kind::PgClient => TxFlavor::Sync,
+            Kind::Unknown if rs.uses("rusqlite") || rs.uses("postgres") => TxFlavor::Sync,
+            _ => return None,
+        },
+        ("start", 0, _) if rs.node_text(recv).contains("build_transaction()") => {
+            if awaited { TxFlavor::TokioPostgres } else { TxFlavor::Sync }
+        }
+        _ => return None,
+    };
+    let block = let_node.parent().filter(|b| b.kind() == "block")?;
+    Some(TxLet {
+        name: rs.node_text(name),
+        let_node,
+        begin: call,
+        receiver: recv,
+        awaited,
+        had_try,
+        had_unwrap,
+        err_adapter,
+        flavor,
+        block,
+    })
+}
+
+/// How the rest of the block uses the transaction.
+#[derive(Debug, Default)]
+pub struct TxUses {
+    /// Byte where the transaction ends on every path (an unconditional commit, rollback or
+    /// move); `None`: live to the end of the block.
+    pub end: Option<usize>,
+    pub committed_or_moved: bool,
+}
+
+/// Scans the block after the binding for what ends the transaction.
+pub fn tx_uses(rs: &RustModel, tx: &TxLet) -> TxUses {
+    let from = tx.let_node.end_byte();
+    let mut uses = TxUses::default();
+    // (node, under a branch / loop / closure): only an unconditional end closes the live range.
+    let mut stack = vec![(tx.block, false)];
+    let mut first_end: Option<usize> = None;
+    while let Some((n, cond)) = stack.pop() {
+        if n.end_byte() <= from {
+            continue;
+        }
+        if n.kind() == "identifier" && n.start_byte() >= from && rs.node_text(n) == tx.name {
+            if ends_tx(rs, n) {
+                uses.committed_or_moved = true;
+                if !cond {
+                    first_end = Some(first_end.map_or(n.start_byte(), |f: usize| f.min(n.start_byte())));
+                }
+            }
+            continue;
+        }
+        let branchy = matches!(
+            n.kind(),
+            "if_expression" | "match_expression" | "while_expression" | "loop_expression" | "for_expression"
+                | "closure_expression" | "async_block" | "function_item"
+        );
+        let mut c = n.walk();
+        for ch in n.children(&mut c) {
+            stack.push((ch, cond || branchy));
+        }
+    }
+    uses.end = first_end;
+    uses
+}
+
+/// True when the block after the binding shows a write: a SQL string with a write keyword,
+/// a write method (`execute`, `save`, `insert` …), or the transaction handed to a helper
+/// function (which may write). A transaction that only reads loses nothing when dropped.
+pub fn has_write_evidence(rs: &RustModel, tx: &TxLet) -> bool {
+    use crate::dialects::rust_crates::{SQL_WRITE_WORDS, TX_WRITE_METHODS};
+    let from = tx.let_node.end_byte();
+    let mut stack = vec![tx.block];
+    while let Some(n) = stack.pop() {
+        if n.end_byte() <= from {
+            continue;
+        }
+        match n.kind() {
+            "string_literal" | "raw_string_literal" if n.start_byte() >= from => {
+                let t = rs.node_text(n).to_ascii_uppercase();
+                if SQL_WRITE_WORDS.iter().any(|w| super::rust_util::mentions(&t, w)) {
+                    return true;
+                }
+                continue;
+            }
+            "call_expression" if n.start_byte() >= from => {
+                if let Some((_, m)) = method_parts(n) {
+                    let m = rs.node_text(m);
+                    // `execute` of a SQL string is judged by the string (`SET …` writes
+                    // nothing); of anything else, it may write.
+                    let sql_in_call = m.starts_with("exec") && rs.node_text(n).contains('"');
+                    if TX_WRITE_METHODS.contains(&m) && !sql_in_call {
+                        return true;
+                    }
+                } else if let Some(args) = n.child_by_field_name("arguments") {
+                    // A helper function given the transaction.
+                    if super::rust_util::mentions(rs.node_text(args), tx.name) {
+                        return true;
+                    }
+                }
+            }
+            "macro_invocation" if n.start_byte() >= from => {
+                // `sqlx::query!(…)` strings are string literals inside the token tree; a
+                // method name after a `.` inside macro tokens counts as well.
+                let t = rs.node_text(n);
+                if TX_WRITE_METHODS.iter().any(|m| t.contains(&format!(".{m}("))) {
+                    return true;
+                }
+            }
+            _ => {}
+        }
+        let mut c = n.walk();
+        for ch in n.children(&mut c) {
+            stack.push(ch);
+        }
+    }
+    false
+}
+
+/// True when this occurrence of the transaction's name commits, rolls back or may move it.
+fn ends_tx(rs: &RustModel, n: Node) -> bool {
+    let Some(p) = n.parent() else { return true };
+    match p.kind() {
+        "field_expression" => {
+            let Some(f) = p.child_by_field_name("field") else { return false };
+            let is_call = p.parent().is_some_and(|g| g.kind() == "call_expression" || g.kind() == "generic_function");
+            let m = rs.node_text(f);
+            // `tx.field` reads a field; a method outside the borrowing list may consume it.
+            is_call && !crate::dialects::rust_crates::TX_BORROWING_METHODS.contains(&m)
+        }
+        "reference_expression" => false,
+        "unary_expression" => rs.node_text(p).starts_with('*') && p.parent().is_some_and(|g| g.kind() != "reference_expression"),
+        "token_tree" => {
+            // Inside a macro: `&tx`, `&mut *tx`, `*tx` borrow; `tx.commit()` ends; anything
+            // else may move it.
+            let prev = n.prev_sibling().map(|s| rs.node_text(s)).unwrap_or("");
+            if matches!(prev, "&" | "*" | "mut") {
+                return false;
+            }
+            let next = n.next_sibling().map(|s| rs.node_text(s)).unwrap_or("");
+            if next == "." {
+                let method = n.next_sibling().and_then(|d| d.next_sibling()).map(|s| rs.node_text(s)).unwrap_or("");
+                return !crate::dialects::rust_crates::TX_BORROWING_METHODS.contains(&method);
+            }
+            true
+        }
+        // `let tx = …` shadowing, a field init shorthand, a pattern: conservative.
+        _ => true,
+    }
+}
+
+/// True for `#[test]`, `#[tokio::test]`, `#[sqlx::test]` … functions.
+pub fn is_test_fn(rs: &RustModel, at: usize) -> bool {
+    let Some(fs) = rs.fn_scope_at(at) else { return false };
+    rs.scopes[fs].attrs.iter().any(|a| {
+        let t = rs.node_text(*a);
+        let inner = t.trim_start_matches("#[").split(['(', ']']).next().unwrap_or("");
+        inner == "test" || inner.ends_with("::test") || inner == "rstest" || inner.ends_with("test_case")
+    })
+}
+
+impl Rule for TransactionNotCommitted {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &Ctx, out: &mut Vec<Finding>) {
+        let Some(rs) = cx.rs else { return };
+        rs.lets.iter().for_each(|&(let_node, name, value)| {
+            let Some(tx) = tx_let(rs, let_node, name, value) else { return };
+            if is_test_fn(rs, let_node.start_byte()) {
+                return;
+            }
+            let uses = tx_uses(rs, &tx);
+            if uses.committed_or_moved || !has_write_evidence(rs, &tx) {
+                return;
+            }
+            let name = tx.name;
+            let commit = if tx.awaited { format!("{name}.commit().await") } else { format!("{name}.commit()") };
+            let mut message = format!(
+                "transaction `{name}` is never committed: it is rolled back when dropped at the end of this block, \
+                 silently discarding its writes. Call `{commit}` (or `rollback()` if that is the intent)"
+            );
+            let mut fixes = vec![];
+            match commit_insertion(rs, &tx) {
+                Some(at) => {
+                    let suffix = match (tx.had_try, tx.err_adapter) {
+                        (true, Some(adapter)) => format!("{adapter}?"),
+                        (true, None) => "?".to_string(),
+                        _ => ".unwrap()".to_string(),
+                    };
+                    let indent = line_indent(rs.src, at);
+                    fixes.push(Fix {
+                        title: format!("Insert `{commit}{suffix};` before the final `Ok(…)`"),
+                        applicability: Applicability::Unsafe,
+                        edits: vec![Edit::insert(at, format!("{commit}{suffix};\n{indent}"))],
+                    });
+                }
+                None => message.push_str(" (no automatic fix: the block does not end in `Ok(…)` after a `?`)"),
+            }
+            out.push(Finding {
+                code: META.code,
+                name: META.name,
+                range: tx.begin.byte_range(),
+                severity: META.severity,
+                message,
+                fixes,
+            });
+        });
+    }
+}
+
+/// Where `tx.commit()…;` goes: before the block's tail `Ok(…)` (or `return Ok(…);`), when the
+/// transaction was opened with `?` or `.unwrap()`.
+fn commit_insertion(rs: &RustModel, tx: &TxLet) -> Option<usize> {
+    if !tx.had_try && !tx.had_unwrap {
+        return None;
+    }
+    let mut c = tx.block.walk();
+    let last = tx
+        .block
+        .named_children(&mut c)
+        .filter(|n| !matches!(n.kind(), "line_comment" | "block_comment"))
+        .last()?;
+    if last.start_byte() < tx.let_node.end_byte() {
+        return None;
+    }
+    let expr = match last.kind() {
+        "expression_statement" => last.named_child(0).filter(|e| e.kind() == "return_expression")?,
+        _ => last,
+    };
+    let inner = if expr.kind() == "return_expression" { expr.named_child(0)? } else { expr };
+    let t = rs.node_text(inner);
+    (t.starts_with("Ok(") && inner.kind() == "call_expression").then_some(last.start_byte())
+}
+
+/// The whitespace that starts the line holding byte `at`.
+fn line_indent(src: &str, at: usize) -> String {
+    let start = src[..at].rfind('\n').map_or(0, |i| i + 1);
+    src[start..at].chars().take_while(|c| c.is_whitespace()).collect()
+}
