@@ -123,24 +123,21 @@ impl Rule for SyncOrmCall {
                 if add_all {
                     edits.push(Edit::insert(receiver.end_byte(), ".all()"));
                 }
-                let title;
-                if has_twin {
+                let title = if has_twin {
                     message.push_str(&format!("Use `await {recv_fixed}.{}()`", twin.async_name));
                     edits.extend(pyfix::await_edits(call));
                     edits.push(Edit::replace(method.byte_range(), twin.async_name));
-                    title = format!("Replace with `await {recv_fixed}.{}(…)`", twin.async_name);
+                    format!("Replace with `await {recv_fixed}.{}(…)`", twin.async_name)
                 } else {
-                    {
-                        message.push_str(&format!(
-                            "Use `await sync_to_async({recv_fixed}.{})(…)` (`{}` needs Django {}; configured {version})",
-                            twin.sync,
-                            twin.async_name,
-                            fmt_since(twin.since)
-                        ));
-                    }
+                    message.push_str(&format!(
+                        "Use `await sync_to_async({recv_fixed}.{})(…)` (`{}` needs Django {}; configured {version})",
+                        twin.sync,
+                        twin.async_name,
+                        fmt_since(twin.since)
+                    ));
                     edits.extend(pyfix::sync_to_async_call(py, call).unwrap_or_default());
-                    title = format!("Wrap in `await sync_to_async({recv_fixed}.{})(…)`", twin.sync);
-                }
+                    format!("Wrap in `await sync_to_async({recv_fixed}.{})(…)`", twin.sync)
+                };
                 fixes.push(Fix { title, applicability: Applicability::Safe, edits });
             } else {
                 message.push_str(&format!("Use `await {recv_fixed}.{}()` in the async function", twin.async_name));

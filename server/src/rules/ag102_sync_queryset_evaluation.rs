@@ -387,11 +387,10 @@ impl<'a, 'b, 't> Run<'a, 'b, 't> {
                     };
                     self.emit(e, how, fixes, &advice);
                 }
-                n if FORMATTING.contains(&n) && qs_only => {
-                    if self.eligible(e) {
+                n if FORMATTING.contains(&n) && qs_only
+                    && self.eligible(e) => {
                         self.emit(e, &format!("`{n}()` of a queryset runs the query"), vec![], "Avoid it; `str(qs.query)` shows the SQL without running it.");
                     }
-                }
                 n if ITERATING.contains(&n) || n == "join" => {
                     if !self.eligible(e) {
                         continue;

@@ -95,26 +95,6 @@ pub fn is_suppressed(
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_forms() {
-        assert_eq!(parse("# awaitguard: ignore[AG101]"), Some(Covers::Codes(vec!["AG101".into()])));
-        assert_eq!(parse("# awaitguard: ignore[sync-orm-call, AG102]"), Some(Covers::Codes(vec!["sync-orm-call".into(), "AG102".into()])));
-        assert_eq!(parse("# awaitguard: ignore"), Some(Covers::All));
-        assert_eq!(parse("# noqa: AG101"), Some(Covers::Codes(vec!["AG101".into()])));
-        assert_eq!(parse("# noqa:AG101,AG102"), Some(Covers::Codes(vec!["AG101".into(), "AG102".into()])));
-        assert_eq!(parse("# noqa"), Some(Covers::All));
-        assert_eq!(parse("# type: ignore  # noqa: AG101"), Some(Covers::Codes(vec!["AG101".into()])));
-        assert_eq!(parse("# a normal comment"), None);
-        assert_eq!(parse("# noqantastic"), None);
-        assert!(parse("# noqa: E501").unwrap().covers("AG101", "sync-orm-call") == false);
-        assert_eq!(parse("// awaitguard: ignore[AG501]"), Some(Covers::Codes(vec!["AG501".into()])));
-    }
-}
-
 /// The edit that suppresses `code` on `line`: adds the code to an existing
 /// `awaitguard: ignore[…]` comment there, or appends `  # awaitguard: ignore[CODE]`.
 /// `None` where a comment cannot go (the line ends inside a string, or with a `\`).
@@ -160,3 +140,25 @@ pub fn suppress_edit(
     }
     Some(Edit::insert(trimmed_end, format!("  {marker} awaitguard: ignore[{code}]")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_forms() {
+        assert_eq!(parse("# awaitguard: ignore[AG101]"), Some(Covers::Codes(vec!["AG101".into()])));
+        assert_eq!(parse("# awaitguard: ignore[sync-orm-call, AG102]"), Some(Covers::Codes(vec!["sync-orm-call".into(), "AG102".into()])));
+        assert_eq!(parse("# awaitguard: ignore"), Some(Covers::All));
+        assert_eq!(parse("# noqa: AG101"), Some(Covers::Codes(vec!["AG101".into()])));
+        assert_eq!(parse("# noqa:AG101,AG102"), Some(Covers::Codes(vec!["AG101".into(), "AG102".into()])));
+        assert_eq!(parse("# noqa"), Some(Covers::All));
+        assert_eq!(parse("# type: ignore  # noqa: AG101"), Some(Covers::Codes(vec!["AG101".into()])));
+        assert_eq!(parse("# a normal comment"), None);
+        assert_eq!(parse("# noqantastic"), None);
+        assert!(!parse("# noqa: E501").unwrap().covers("AG101", "sync-orm-call"));
+        assert_eq!(parse("// awaitguard: ignore[AG501]"), Some(Covers::Codes(vec!["AG501".into()])));
+    }
+}
+
+

@@ -172,9 +172,9 @@ impl<'t> PyModel<'t> {
                 let recv = self.value_at(obj, depth);
                 if django::LAZY_BUILDERS.contains(&m) && matches!(recv, Value::RelatedManager | Value::QuerySet) {
                     Value::QuerySet
-                } else if INSTANCE_GETTERS.contains(&m) && recv.is_orm() {
-                    Value::Instance
-                } else if m == "get_object_or_404" && self.is_django_function(func, m) {
+                } else if (INSTANCE_GETTERS.contains(&m) && recv.is_orm())
+                    || (m == "get_object_or_404" && self.is_django_function(func, m))
+                {
                     Value::Instance
                 } else {
                     Value::Unknown

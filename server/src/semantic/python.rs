@@ -287,11 +287,11 @@ impl<'t> PyModel<'t> {
                     };
                 }
             }
-            "expression_statement" if cur_scope == 0 && self.import_insert == 0 => {
+            "expression_statement" if cur_scope == 0 && self.import_insert == 0
                 // A module docstring: new imports go after it.
-                if node.start_byte() == first_statement_start(self.tree)
+                && node.start_byte() == first_statement_start(self.tree)
                     && node.named_child(0).is_some_and(|c| c.kind() == "string")
-                {
+                => {
                     let line = index.line_of(node.end_byte());
                     self.import_insert = if line + 1 < index.line_count() {
                         index.line_range(self.src, line + 1).start
@@ -299,7 +299,6 @@ impl<'t> PyModel<'t> {
                         self.src.len()
                     };
                 }
-            }
             "assignment" => {
                 if let (Some(left), Some(right)) =
                     (node.child_by_field_name("left"), node.child_by_field_name("right"))
