@@ -40,7 +40,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   context.subscriptions.push(output);
 
   context.subscriptions.push(
-    vscode.commands.registerCommand('awaitguard.restart', () => queue(restart)),
+    vscode.commands.registerCommand('awaitguard.restart', () => {
+      log('Restarting the server (awaitguard: Restart Server)');
+      return queue(restart);
+    }),
     vscode.commands.registerCommand('awaitguard.executeAutofix', fixAllInActiveEditor),
     vscode.commands.registerCommand('awaitguard.showOutput', () => output.show(true)),
     vscode.workspace.onDidChangeConfiguration((e) => {
@@ -136,18 +139,27 @@ async function start(): Promise<void> {
 
   log(`Starting awaitguard ${found.version} (${found.candidate.source}): ${describe(found.candidate)} lsp --stdio`);
   const c = new LanguageClient('awaitguard', 'awaitguard', serverOptions, clientOptions);
+  let reported = false;
+  const reportStartFailure = (detail: string) => {
+    if (reported) return;
+    reported = true;
+    const message = `awaitguard: the language server (${describe(found.candidate)} lsp) failed to start: ${detail}`;
+    log(message);
+    void vscode.window.showErrorMessage(message, 'Show Output').then((choice) => {
+      if (choice) output.show(true);
+    });
+  };
   c.onDidChangeState((e) => {
-    if (e.newState === State.Stopped && client === c) log('The server stopped.');
+    if (client !== c || e.newState !== State.Stopped) return;
+    log('The server stopped.');
+    // Stopped before it ever ran: initialize failed or the process died at once.
+    if (e.oldState === State.Starting) reportStartFailure('it exited during initialization (its stderr is in this output channel)');
   });
   client = c;
   try {
     await c.start();
   } catch (e) {
-    const message = `awaitguard: the language server (${describe(found.candidate)} lsp) failed to start: ${errorText(e)}`;
-    log(message);
-    void vscode.window.showErrorMessage(message, 'Show Output').then((choice) => {
-      if (choice) output.show(true);
-    });
+    reportStartFailure(errorText(e));
   }
 }
 
