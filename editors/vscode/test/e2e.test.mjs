@@ -341,6 +341,30 @@ step('"awaitguard: Restart Server" brings up a working server', async () => {
   await until('the restarted server to report api.py again', async () => (await ag101Rows()).length === 2, 60_000);
 });
 
+step('settings changes reach the running server (severity), and awaitguard.fixAll: false stops fix on save', async () => {
+  // api.py is dirty with its two findings back (previous step). Change the workspace settings
+  // on disk, as a user editing .vscode/settings.json would.
+  const settingsFile = path.join(ws, '.vscode', 'settings.json');
+  const settings = JSON.parse(fs.readFileSync(settingsFile, 'utf8'));
+  fs.writeFileSync(
+    settingsFile,
+    JSON.stringify({ ...settings, 'awaitguard.severity': { AG101: 'warning' }, 'awaitguard.fixAll': false }, null, 2),
+  );
+  await until('the AG101 problems to turn into warnings', async () => {
+    const icons = await page.$$eval('.markers-panel .monaco-list-row', (rows) =>
+      rows.filter((r) => r.textContent.includes('AG101')).map((r) => (r.querySelector('.codicon-warning') ? 'warning' : 'other')),
+    );
+    return icons.length === 2 && icons.every((i) => i === 'warning');
+  });
+  await focusEditor();
+  await page.keyboard.press('Control+S');
+  await until('api.py to be saved', () => fs.readFileSync(path.join(ws, 'shop', 'api.py'), 'utf8').includes('total = Book.objects.count()'));
+  await sleep(1000); // give a (wrong) fix-on-save the time it would need
+  const lines = await editorLines();
+  assert.equal(lines[5], '    total = Book.objects.count()', 'no fix on save with awaitguard.fixAll: false');
+  assert.equal((await ag101Rows()).length, 2);
+});
+
 step('"awaitguard: Show Output" shows the server log, which names the bundled binary', async () => {
   await runCommand('awaitguard: Show Output');
   await until('the awaitguard output channel', async () => {
