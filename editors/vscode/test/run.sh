@@ -23,10 +23,7 @@ REPO="$(cd "$HERE/../.." && pwd)"
 DEPS="$REPO/target/editor-deps/vscode"
 ART="$REPO/target/editor-artifacts/vscode"
 CODE_SERVER_VERSION=4.100.3
-# code-server 4.100.3's VS Code wants @vscode/ripgrep's rg v13.0.0-10, which its postinstall
-# downloads from GitHub; the same rg ships in this npm package, so the download cache is seeded.
-RIPGREP_NPM="@vscode/ripgrep-linux-x64@1.18.0"
-RIPGREP_CACHE="vscode-ripgrep-cache-1.15.11/ripgrep-v13.0.0-10-x86_64-unknown-linux-musl.tar.gz"
+# (code-server 4.100.3: the last release whose installer accepts Node 20; see install-code-server.sh)
 PROFILE="${AWAITGUARD_PROFILE:-debug}"
 
 PASSED=0
@@ -73,6 +70,24 @@ if [ ${#apt_missing[@]} -gt 0 ]; then
     || { tail -20 "$ART/apt.log"; fatal "apt-get install ${apt_missing[*]}"; }
 fi
 
+# ---------------------------------------------------------------- code-server (in the background)
+# Compiling its native modules is the slowest step: it runs while npm ci, cargo and the
+# protocol suite do.
+CODE_SERVER="$DEPS/code-server/node_modules/.bin/code-server"
+CS_PID=""
+if [ "${AWAITGUARD_SKIP_E2E:-}" != 1 ]; then
+  if [ -x "$CODE_SERVER" ] && "$CODE_SERVER" --version 2>/dev/null | grep -q "^$CODE_SERVER_VERSION "; then
+    log "code-server $CODE_SERVER_VERSION: cached"
+  else
+    log "installing code-server $CODE_SERVER_VERSION in the background (a few minutes)"
+    # Own session/process group, so it can be stopped whole if this script stops early.
+    setsid bash "$HERE/test/install-code-server.sh" "$CODE_SERVER_VERSION" "$DEPS/code-server" \
+      >"$ART/code-server-install.log" 2>&1 </dev/null &
+    CS_PID=$!
+    trap '[ -n "$CS_PID" ] && kill -- -"$CS_PID" 2>/dev/null' EXIT
+  fi
+fi
+
 # ---------------------------------------------------------------- the extension's npm deps
 cd "$HERE" || fatal "cd $HERE"
 LOCK_HASH="$(sha256sum package-lock.json | cut -d' ' -f1)"
@@ -82,35 +97,6 @@ if [ "$(cat node_modules/.awaitguard-lock 2>/dev/null)" != "$LOCK_HASH" ]; then
   echo "$LOCK_HASH" >node_modules/.awaitguard-lock
 else
   log "npm deps: cached"
-fi
-
-# ---------------------------------------------------------------- code-server
-CODE_SERVER="$DEPS/code-server/node_modules/.bin/code-server"
-install_code_server() {
-  local dir="$DEPS/code-server" tmp="$DEPS/tmp"
-  rm -rf "$dir" "$tmp"
-  mkdir -p "$dir" "$tmp/${RIPGREP_CACHE%/*}"
-  (
-    set -e
-    cd "$tmp"
-    npm pack --silent "$RIPGREP_NPM" >/dev/null
-    mkdir rg && tar xzf vscode-ripgrep-linux-x64-*.tgz -C rg
-    tar czf "$RIPGREP_CACHE" -C rg/package/bin rg
-    cd "$dir"
-    echo '{"private":true}' >package.json
-    # npm_config_yes: node-pty's install runs `npx node-gyp`, which a `yes=false` npmrc cancels.
-    TMPDIR="$tmp" npm_config_yes=true npm install --unsafe-perm --no-audit --no-save "code-server@$CODE_SERVER_VERSION"
-  ) >"$ART/code-server-install.log" 2>&1
-}
-if [ "${AWAITGUARD_SKIP_E2E:-}" != 1 ]; then
-  if [ -x "$CODE_SERVER" ] && "$CODE_SERVER" --version 2>/dev/null | grep -q "^$CODE_SERVER_VERSION "; then
-    log "code-server $CODE_SERVER_VERSION: cached"
-  else
-    log "installing code-server $CODE_SERVER_VERSION (a few minutes)"
-    install_code_server || { tail -40 "$ART/code-server-install.log"; fatal "code-server install"; }
-    "$CODE_SERVER" --version >/dev/null 2>&1 || { tail -40 "$ART/code-server-install.log"; fatal "code-server does not run"; }
-    rm -rf "$DEPS/tmp"
-  fi
 fi
 
 # ---------------------------------------------------------------- server + .vsix
@@ -166,6 +152,14 @@ export AWAITGUARD_ARTIFACTS="$ART" AWAITGUARD_BIN="$PLATFORM_BIN"
 run_suite protocol test/protocol.test.mjs test/serverPath.test.mjs
 
 if [ "${AWAITGUARD_SKIP_E2E:-}" != 1 ]; then
+  if [ -n "$CS_PID" ]; then
+    log "waiting for the code-server install"
+    wait "$CS_PID"
+    cs_status=$?
+    CS_PID=""
+    [ "$cs_status" -eq 0 ] || { tail -40 "$ART/code-server-install.log"; fatal "code-server install (log: code-server-install.log)"; }
+    log "code-server installed"
+  fi
   export CODE_SERVER VSIX CHROMIUM
   run_suite e2e test/e2e.test.mjs
 fi
