@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { PKG, ROOT, serverBinary } from './lsp-client.mjs';
 
 const require = createRequire(import.meta.url);
@@ -15,9 +15,15 @@ const sp = require(path.join(ROOT, 'dist', 'test', 'serverPath.js'));
 const exe = process.platform === 'win32' ? 'awaitguard.exe' : 'awaitguard';
 const plat = `${process.platform}-${process.arch}`;
 
+const made = [];
 function tmp() {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'awaitguard-path-'));
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'awaitguard-path-'));
+  made.push(d);
+  return d;
 }
+after(() => {
+  for (const d of made) fs.rmSync(d, { recursive: true, force: true });
+});
 
 /** Runs `body` with PATH set to `dirs` (so a real `awaitguard` on PATH cannot leak in). */
 async function withPath(dirs, body) {
