@@ -31,9 +31,6 @@ return {
     ['workspace/diagnostic/refresh'] = function(err, result, ctx)
       return require('awaitguard').on_diagnostic_refresh(err, result, ctx)
     end,
-    ['workspace/configuration'] = function(err, params, ctx, config)
-      return require('awaitguard').on_configuration(err, params, ctx, config)
-    end,
   },
   before_init = function(params, config)
     require('awaitguard.settings').before_init(params, config)

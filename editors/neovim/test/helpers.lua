@@ -159,7 +159,7 @@ end
 function H.counting_configuration_handler(counter)
   return function(err, params, ctx, config)
     counter.n = counter.n + 1
-    return require('awaitguard').on_configuration(err, params, ctx, config)
+    return vim.lsp.handlers['workspace/configuration'](err, params, ctx, config)
   end
 end
 

@@ -95,15 +95,6 @@ function M.on_diagnostic_refresh(_, _, ctx)
   return vim.NIL
 end
 
---- When each client last answered `workspace/configuration` (vim.uv.now() ms).
-M._configuration_answered = {}
-
---- Handler for `workspace/configuration`: Neovim's answer, remembering when it was sent.
-function M.on_configuration(err, params, ctx, config)
-  M._configuration_answered[ctx.client_id] = vim.uv.now()
-  return vim.lsp.handlers['workspace/configuration'](err, params, ctx, config)
-end
-
 local function handles_refresh(client)
   return vim.tbl_get(client.capabilities or {}, 'workspace', 'diagnostics', 'refreshSupport') == true
     and (client.handlers or {})['workspace/diagnostic/refresh'] ~= nil
@@ -119,18 +110,6 @@ function M.apply_settings(settings)
     end
     client.settings.awaitguard = vim.deepcopy(settings)
     client:notify('workspace/didChangeConfiguration', { settings = client.settings })
-    -- Workaround (server 0.1.0): the server may apply an answer to its own
-    -- workspace/configuration request AFTER a didChangeConfiguration that followed the answer
-    -- on the wire, so a change made just after an answer can be undone by the older values.
-    -- Say it again once that answer has surely been applied.
-    local answered = M._configuration_answered[client.id]
-    if answered and vim.uv.now() - answered < 2000 then
-      vim.defer_fn(function()
-        if not client:is_stopped() then
-          client:notify('workspace/didChangeConfiguration', { settings = client.settings })
-        end
-      end, 300)
-    end
     if not handles_refresh(client) then
       -- The server applies the notification before it reads the next message.
       M.refresh_diagnostics(client)
