@@ -189,14 +189,7 @@ impl<'a, 'b, 't> Run<'a, 'b, 't> {
         if fixes.is_empty() && !ctx.await_ok() {
             message.push_str(no_fix_reason(ctx));
         }
-        self.out.push(Finding {
-            code: META.code,
-            name: META.name,
-            range: e.byte_range(),
-            severity: if self.dialect == Dialect::Dorm { Severity::Warning } else { META.severity },
-            message,
-            fixes,
-        });
+        self.out.push(Finding { severity: if self.dialect == Dialect::Dorm { Severity::Warning } else { META.severity }, ..Finding::new(&META, e.byte_range(), message, fixes) });
     }
 
     /// The text of an async-iterable form of `e` (`qs`, or `qs.aiterator(…)`).

@@ -116,14 +116,7 @@ impl Rule for SyncInstanceMethod {
             if !ctx.await_ok() {
                 message.push_str(no_fix_reason(ctx));
             }
-            out.push(Finding {
-                code: META.code,
-                name: META.name,
-                range: call.byte_range(),
-                severity: if dialect == Dialect::Dorm { Severity::Warning } else { META.severity },
-                message,
-                fixes,
-            });
+            out.push(Finding { severity: if dialect == Dialect::Dorm { Severity::Warning } else { META.severity }, ..Finding::new(&META, call.byte_range(), message, fixes) });
         });
     }
 }

@@ -100,14 +100,7 @@ impl Rule for RequestUserInAsync {
                     message.push_str(no_fix_reason(ctx));
                 }
             }
-            out.push(Finding {
-                code: META.code,
-                name: META.name,
-                range: attr.byte_range(),
-                severity: META.severity,
-                message,
-                fixes,
-            });
+            out.push(Finding::new(&META, attr.byte_range(), message, fixes));
         });
     }
 }

@@ -134,7 +134,7 @@ impl Rule for SyncFrameworkHelper {
             } else {
                 message.push_str(no_fix_reason(ctx));
             }
-            out.push(Finding { code: META.code, name: META.name, range: call.byte_range(), severity: plan.severity, message, fixes });
+            out.push(Finding { severity: plan.severity, ..Finding::new(&META, call.byte_range(), message, fixes) });
         });
     }
 }

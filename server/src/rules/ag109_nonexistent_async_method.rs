@@ -79,14 +79,7 @@ impl Rule for NonexistentAsyncMethod {
             let awaited = pyfix::is_awaited(call);
             let ctx = py.context_at(call.start_byte());
             let mut push = |message: String, fixes: Vec<Fix>| {
-                out.push(Finding {
-                    code: META.code,
-                    name: META.name,
-                    range: call.byte_range(),
-                    severity: META.severity,
-                    message,
-                    fixes,
-                })
+                out.push(Finding::new(&META, call.byte_range(), message, fixes))
             };
             // transaction.aatomic(…)
             if m == "aatomic" && dialect == Dialect::Django {

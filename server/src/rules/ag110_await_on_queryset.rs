@@ -68,18 +68,16 @@ impl Rule for AwaitOnQueryset {
                     });
                 }
             }
-            out.push(Finding {
-                code: META.code,
-                name: META.name,
-                range: aw.byte_range(),
-                severity: META.severity,
-                message: format!(
+            out.push(Finding::new(
+                &META,
+                aw.byte_range(),
+                format!(
                     "`await {}`: a Django QuerySet is not awaitable (TypeError). Use `[x async for x in {}]`",
                     short(text, 40),
                     short(text, 40)
                 ),
                 fixes,
-            });
+            ));
         });
     }
 }

@@ -106,14 +106,7 @@ impl Rule for AsyncWithSyncAtomic {
                         (message, dorm_fix(py, u.callee).into_iter().collect())
                     }
                 };
-                out.push(Finding {
-                    code: META.code,
-                    name: META.name,
-                    range: item.value.byte_range(),
-                    severity: META.severity,
-                    message,
-                    fixes,
-                });
+                out.push(Finding::new(&META, item.value.byte_range(), message, fixes));
             }
         });
     }

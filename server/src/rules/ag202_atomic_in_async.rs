@@ -131,14 +131,7 @@ impl Rule for AtomicInAsync {
                         fixes.push(Fix { title: "Use `async with aatomic()`".into(), applicability, edits });
                     }
                 }
-                out.push(Finding {
-                    code: META.code,
-                    name: META.name,
-                    range: item.value.byte_range(),
-                    severity: META.severity,
-                    message,
-                    fixes,
-                });
+                out.push(Finding::new(&META, item.value.byte_range(), message, fixes));
             }
         });
     }

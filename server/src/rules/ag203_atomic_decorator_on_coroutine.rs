@@ -103,14 +103,7 @@ impl Rule for AtomicDecoratorOnCoroutine {
                     )
                 }
             };
-            out.push(Finding {
-                code: META.code,
-                name: META.name,
-                range: dec.byte_range(),
-                severity: META.severity,
-                message,
-                fixes,
-            });
+            out.push(Finding::new(&META, dec.byte_range(), message, fixes));
         });
     }
 }

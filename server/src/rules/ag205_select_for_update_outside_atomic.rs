@@ -133,14 +133,7 @@ impl Rule for SelectForUpdateOutsideAtomic {
                     (m, vec![])
                 }
             };
-            out.push(Finding {
-                code: META.code,
-                name: META.name,
-                range: node.byte_range(),
-                severity: META.severity,
-                message,
-                fixes,
-            });
+            out.push(Finding::new(&META, node.byte_range(), message, fixes));
         };
         cx.for_each_match(QueryId::PyMethodCalls, |caps| {
             let (Some(call), Some(method), Some(receiver)) = (caps.get("call"), caps.get("method"), caps.get("receiver"))

@@ -121,14 +121,7 @@ impl Rule for TaskDispatchInAtomic {
                     edits,
                 });
             }
-            out.push(Finding {
-                code: META.code,
-                name: META.name,
-                range: call.byte_range(),
-                severity: META.severity,
-                message,
-                fixes,
-            });
+            out.push(Finding::new(&META, call.byte_range(), message, fixes));
         });
     }
 }

@@ -96,14 +96,7 @@ impl Rule for AsyncToSyncInLoop {
             } else {
                 message.push_str(" (no automatic fix: the wrapped callable is not known to be a coroutine function)");
             }
-            out.push(Finding {
-                code: META.code,
-                name: META.name,
-                range: call.byte_range(),
-                severity: META.severity,
-                message,
-                fixes,
-            });
+            out.push(Finding::new(&META, call.byte_range(), message, fixes));
         });
     }
 }

@@ -63,22 +63,20 @@ impl Rule for SyncToAsyncOnCoroutine {
                 return;
             }
             let g_text = py.node_text(g);
-            out.push(Finding {
-                code: META.code,
-                name: META.name,
-                range: call.byte_range(),
-                severity: META.severity,
-                message: format!(
+            out.push(Finding::new(
+                &META,
+                call.byte_range(),
+                format!(
                     "`{}({g_text})` raises TypeError: `{g_text}` is an `async def` and sync_to_async can only be \
                      applied to sync functions; call it directly (`await {g_text}(…)`)",
                     py.node_text(func)
                 ),
-                fixes: vec![Fix {
+                vec![Fix {
                     title: format!("Use `{g_text}` directly"),
                     applicability: Applicability::Safe,
                     edits: vec![Edit::replace(call.byte_range(), g_text)],
                 }],
-            });
+            ));
         });
         cx.for_each_match(QueryId::PyDecoratedFunctions, |caps| {
             let (Some(dec), Some(def)) = (caps.get("decorator"), caps.get("def")) else { return };
@@ -96,22 +94,20 @@ impl Rule for SyncToAsyncOnCoroutine {
             if !src[start..dec.start_byte()].trim().is_empty() || !(src[expr.end_byte()..end].trim().is_empty() || src[expr.end_byte()..end].trim().starts_with('#')) {
                 return;
             }
-            out.push(Finding {
-                code: META.code,
-                name: META.name,
-                range: dec.byte_range(),
-                severity: META.severity,
-                message: format!(
+            out.push(Finding::new(
+                &META,
+                dec.byte_range(),
+                format!(
                     "`@{}` on an `async def` raises TypeError when the module loads: sync_to_async can only be \
                      applied to sync functions; remove the decorator",
                     py.node_text(expr)
                 ),
-                fixes: vec![Fix {
+                vec![Fix {
                     title: "Remove the decorator".into(),
                     applicability: Applicability::Safe,
                     edits: vec![Edit::replace(start..end, "")],
                 }],
-            });
+            ));
         });
     }
 }

@@ -82,14 +82,7 @@ impl Rule for SyncToAsyncNotCalled {
                     }),
                 }
             }
-            out.push(Finding {
-                code: META.code,
-                name: META.name,
-                range: aw.byte_range(),
-                severity: META.severity,
-                message,
-                fixes,
-            });
+            out.push(Finding::new(&META, aw.byte_range(), message, fixes));
         });
     }
 }

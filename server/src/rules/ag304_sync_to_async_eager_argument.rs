@@ -68,20 +68,18 @@ impl Rule for SyncToAsyncEagerArgument {
                 return;
             }
             let callee = arg.child_by_field_name("function").map(|f| short(py.node_text(f), 40)).unwrap_or_default();
-            out.push(Finding {
-                code: META.code,
-                name: META.name,
-                range: call.byte_range(),
-                severity: META.severity,
-                message: format!(
+            out.push(Finding::new(
+                &META,
+                call.byte_range(),
+                format!(
                     "`{}({})` runs the query while the argument is evaluated, on the event loop \
                      (SynchronousOnlyOperation); pass the callable: `{}({callee})(…)`",
                     py.node_text(func),
                     short(py.node_text(arg), 40),
                     py.node_text(func)
                 ),
-                fixes: eager_fix(py, call, arg).into_iter().collect(),
-            });
+                eager_fix(py, call, arg).into_iter().collect(),
+            ));
         });
     }
 }

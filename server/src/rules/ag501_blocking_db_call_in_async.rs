@@ -334,7 +334,7 @@ fn finding(rs: &RustModel, call: Node, krate: Crate, what: &str) -> Finding {
             message.push(')');
         }
     }
-    Finding { code: META.code, name: META.name, range: call.byte_range(), severity, message, fixes }
+    Finding { severity, ..Finding::new(&META, call.byte_range(), message, fixes) }
 }
 
 /// `call?` → `tokio::task::spawn_blocking(move || call).await??` (or `web::block`), when the

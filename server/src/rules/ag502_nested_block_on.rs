@@ -120,14 +120,7 @@ impl Rule for NestedBlockOn {
             } else {
                 message.push_str(" (no automatic fix: the call is in a sync closure, where `.await` cannot go)");
             }
-            out.push(Finding {
-                code: META.code,
-                name: META.name,
-                range: call.byte_range(),
-                severity: META.severity,
-                message,
-                fixes,
-            });
+            out.push(Finding::new(&META, call.byte_range(), message, fixes));
         }
     }
 }

@@ -126,17 +126,15 @@ impl Rule for BlockInPlaceCurrentThread {
                     edits,
                 });
             }
-            out.push(Finding {
-                code: META.code,
-                name: META.name,
-                range: call.byte_range(),
-                severity: META.severity,
-                message: format!(
+            out.push(Finding::new(
+                &META,
+                call.byte_range(),
+                format!(
                     "`block_in_place` panics on a current-thread runtime (\"can call blocking only when running on the \
                      multi-threaded runtime\"): {why}"
                 ),
                 fixes,
-            });
+            ));
         });
     }
 }

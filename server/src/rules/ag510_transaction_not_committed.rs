@@ -348,14 +348,7 @@ impl Rule for TransactionNotCommitted {
                 }
                 None => message.push_str(" (no automatic fix: the block does not end in `Ok(…)` after a `?`)"),
             }
-            out.push(Finding {
-                code: META.code,
-                name: META.name,
-                range: tx.begin.byte_range(),
-                severity: META.severity,
-                message,
-                fixes,
-            });
+            out.push(Finding::new(&META, tx.begin.byte_range(), message, fixes));
         });
     }
 }

@@ -106,21 +106,19 @@ impl Rule for QueryBypassesTransaction {
                 _ => format!("&{name}"),
             };
             let pool = rs.node_text(arg);
-            out.push(Finding {
-                code: META.code,
-                name: META.name,
-                range: call.byte_range(),
-                severity: META.severity,
-                message: format!(
+            out.push(Finding::new(
+                &META,
+                call.byte_range(),
+                format!(
                     "`.{m}({pool})` runs outside the open transaction `{name}`: it uses another connection, is not rolled \
                      back with `{name}` and may wait on its locks. Use `{replacement}`"
                 ),
-                fixes: vec![Fix {
+                vec![Fix {
                     title: format!("Run it on the transaction: `{replacement}`"),
                     applicability: Applicability::Unsafe,
                     edits: vec![Edit::replace(arg.byte_range(), replacement)],
                 }],
-            });
+            ));
         });
     }
 }

@@ -140,6 +140,13 @@ pub struct Finding {
     pub fixes: Vec<Fix>,
 }
 
+impl Finding {
+    /// A finding of the rule described by `meta`, at its default severity.
+    pub fn new(meta: &'static RuleMeta, range: Range<usize>, message: String, fixes: Vec<Fix>) -> Finding {
+        Finding { code: meta.code, name: meta.name, range, severity: meta.severity, message, fixes }
+    }
+}
+
 /// What one rule needs to look at a file.
 pub struct Ctx<'a, 't> {
     pub src: &'t str,
