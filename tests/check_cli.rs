@@ -1,53 +1,44 @@
 //! `awaitguard check` / `rule` / `--version`: exit codes, formats, bad input.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
 
-fn run(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_awaitguard")).args(args).current_dir(cwd).output().unwrap()
-}
+use common::cli::run;
 
 const BAD: &str = "from .models import Book\n\n\nasync def view(pk):\n    return Book.objects.get(pk=pk)\n";
 const GOOD: &str = "from .models import Book\n\n\nasync def view(pk):\n    return await Book.objects.aget(pk=pk)\n";
 
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 #[test]
 fn exit_codes_and_text_output() {
     let d = tempfile::tempdir().unwrap();
     std::fs::write(d.path().join("good.py"), GOOD).unwrap();
-    let o = run(&["check", "good.py"], d.path());
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert!(stdout(&o).contains("All checks passed"));
+    let o = run(d.path(), &["check", "good.py"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(o.stdout.contains("All checks passed"));
 
     std::fs::write(d.path().join("bad.py"), BAD).unwrap();
-    let o = run(&["check", "."], d.path());
-    assert_eq!(o.status.code(), Some(1));
-    let out = stdout(&o);
+    let o = run(d.path(), &["check", "."]);
+    assert_eq!(o.code, 1);
+    let out = o.stdout;
     assert!(out.contains("bad.py:5:12: AG101 [*] `Book.objects.get()`"), "{out}");
     assert!(out.contains("5 |     return Book.objects.get(pk=pk)"), "{out}");
     assert!(out.contains("  |            ^^^^^^^^^^^^^^^^^^^^^^^"), "{out}");
     assert!(out.contains("Found 1 problem (1 with a safe fix)."), "{out}");
 
-    let o = run(&["check", "--ignore", "AG101", "."], d.path());
-    assert_eq!(o.status.code(), Some(0));
-    let o = run(&["check", "--select", "NOPE", "."], d.path());
-    assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("unknown rule selector `NOPE`"));
+    let o = run(d.path(), &["check", "--ignore", "AG101", "."]);
+    assert_eq!(o.code, 0);
+    let o = run(d.path(), &["check", "--select", "NOPE", "."]);
+    assert_eq!(o.code, 2);
+    assert!(o.stderr.contains("unknown rule selector `NOPE`"));
 }
 
 #[test]
 fn json_output() {
     let d = tempfile::tempdir().unwrap();
     std::fs::write(d.path().join("bad.py"), BAD).unwrap();
-    let o = run(&["check", "--format", "json", "bad.py"], d.path());
-    assert_eq!(o.status.code(), Some(1));
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let o = run(d.path(), &["check", "--format", "json", "bad.py"]);
+    assert_eq!(o.code, 1);
+    let v: serde_json::Value = serde_json::from_str(&o.stdout).unwrap();
     let f = &v[0];
     assert_eq!(f["code"], "AG101");
     assert_eq!(f["name"], "sync-orm-call");
@@ -67,16 +58,16 @@ fn unreadable_and_non_utf8_files_are_reported_and_skipped() {
     std::fs::write(d.path().join("bad.py"), BAD).unwrap();
     std::fs::write(d.path().join("latin1.py"), b"# caf\xe9\nx = 1\n").unwrap();
     std::os::unix::fs::symlink(d.path().join("missing-target.py"), d.path().join("dangling.py")).unwrap();
-    let o = run(&["check", "."], d.path());
-    assert_eq!(o.status.code(), Some(2), "IO problems make the run fail");
-    let err = stderr(&o);
+    let o = run(d.path(), &["check", "."]);
+    assert_eq!(o.code, 2, "IO problems make the run fail");
+    let err = o.stderr;
     assert!(err.contains("latin1.py: not valid UTF-8"), "{err}");
     assert!(err.contains("dangling.py"), "{err}");
     // The readable file was still checked.
-    assert!(stdout(&o).contains("bad.py:5:12: AG101"));
-    let o = run(&["check", "does-not-exist.py"], d.path());
-    assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("does-not-exist.py"));
+    assert!(o.stdout.contains("bad.py:5:12: AG101"));
+    let o = run(d.path(), &["check", "does-not-exist.py"]);
+    assert_eq!(o.code, 2);
+    assert!(o.stderr.contains("does-not-exist.py"));
 }
 
 #[test]
@@ -84,23 +75,23 @@ fn config_file_is_used_and_bad_config_is_a_clear_error() {
     let d = tempfile::tempdir().unwrap();
     std::fs::write(d.path().join("bad.py"), BAD).unwrap();
     std::fs::write(d.path().join("pyproject.toml"), "[project]\nname = \"x\"\n\n[tool.awaitguard]\nignore = [\"AG101\"]\n").unwrap();
-    assert_eq!(run(&["check", "."], d.path()).status.code(), Some(0));
-    assert_eq!(run(&["check", "--isolated", "."], d.path()).status.code(), Some(1));
+    assert_eq!(run(d.path(), &["check", "."]).code, 0);
+    assert_eq!(run(d.path(), &["check", "--isolated", "."]).code, 1);
 
     std::fs::write(d.path().join("awaitguard.toml"), "select = [\"AG101\"]\nseverity = { AG101 = \"loud\" }\n").unwrap();
-    let o = run(&["check", "."], d.path());
-    assert_eq!(o.status.code(), Some(2));
-    let err = stderr(&o);
+    let o = run(d.path(), &["check", "."]);
+    assert_eq!(o.code, 2);
+    let err = o.stderr;
     assert!(err.contains("awaitguard.toml") && err.contains("loud"), "{err}");
 
     std::fs::write(d.path().join("awaitguard.toml"), "select = [\"AG101\"\n").unwrap();
-    let o = run(&["check", "."], d.path());
-    assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("awaitguard.toml:1:"), "the error names file and line: {}", stderr(&o));
+    let o = run(d.path(), &["check", "."]);
+    assert_eq!(o.code, 2);
+    assert!(o.stderr.contains("awaitguard.toml:1:"), "the error names file and line: {}", o.stderr);
 
     std::fs::write(d.path().join("awaitguard.toml"), "django-version = \"4.0\"\n").unwrap();
-    let o = run(&["check", "--format", "json", "."], d.path());
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let o = run(d.path(), &["check", "--format", "json", "."]);
+    let v: serde_json::Value = serde_json::from_str(&o.stdout).unwrap();
     assert!(v[0]["fixes"][0]["title"].as_str().unwrap().contains("sync_to_async"), "{v}");
 }
 
@@ -109,25 +100,25 @@ fn django_version_is_detected_from_requirements() {
     let d = tempfile::tempdir().unwrap();
     std::fs::write(d.path().join("bad.py"), BAD).unwrap();
     std::fs::write(d.path().join("requirements.txt"), "Django>=4.0,<4.1\n").unwrap();
-    let o = run(&["check", "--format", "json", "."], d.path());
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let o = run(d.path(), &["check", "--format", "json", "."]);
+    let v: serde_json::Value = serde_json::from_str(&o.stdout).unwrap();
     assert!(v[0]["fixes"][0]["title"].as_str().unwrap().contains("sync_to_async"), "{v}");
 }
 
 #[test]
 fn rule_docs_and_version() {
     let d = tempfile::tempdir().unwrap();
-    let o = run(&["rule", "AG101"], d.path());
-    assert_eq!(o.status.code(), Some(0));
-    assert!(stdout(&o).contains("SynchronousOnlyOperation") && stdout(&o).contains("aget"));
-    let o = run(&["rule", "sync-orm-call"], d.path());
-    assert_eq!(o.status.code(), Some(0));
-    let o = run(&["rule", "AG999"], d.path());
-    assert_eq!(o.status.code(), Some(2));
-    let o = run(&["rule", "--all"], d.path());
-    assert!(stdout(&o).contains("AG101"));
-    let o = run(&["--version"], d.path());
-    assert!(stdout(&o).starts_with("awaitguard "));
-    let o = run(&["check", "--bogus-flag"], d.path());
-    assert_eq!(o.status.code(), Some(2));
+    let o = run(d.path(), &["rule", "AG101"]);
+    assert_eq!(o.code, 0);
+    assert!(o.stdout.contains("SynchronousOnlyOperation") && o.stdout.contains("aget"));
+    let o = run(d.path(), &["rule", "sync-orm-call"]);
+    assert_eq!(o.code, 0);
+    let o = run(d.path(), &["rule", "AG999"]);
+    assert_eq!(o.code, 2);
+    let o = run(d.path(), &["rule", "--all"]);
+    assert!(o.stdout.contains("AG101"));
+    let o = run(d.path(), &["--version"]);
+    assert!(o.stdout.starts_with("awaitguard "));
+    let o = run(d.path(), &["check", "--bogus-flag"]);
+    assert_eq!(o.code, 2);
 }

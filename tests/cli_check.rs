@@ -2,29 +2,16 @@
 //! `--exit-zero`, config files (keys, errors naming key/file/line, globs), and `rule`.
 //! The SARIF output is validated against the SARIF 2.1.0 JSON schema (see `sarif_schema`).
 
+mod common;
+
+use common::cli::run;
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const BIN: &str = env!("CARGO_BIN_EXE_awaitguard");
-
 const VIEWS: &str = "from .models import Book\n\n\nasync def view(pk):\n    book = Book.objects.get(pk=pk)\n    n = Book.objects.count()\n    return book, n\n";
 const CLEAN: &str = "async def ok():\n    return 1\n";
-
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn run(cwd: &Path, args: &[&str]) -> Out {
-    let o = Command::new(BIN).args(args).current_dir(cwd).env("NO_COLOR", "1").output().expect("run awaitguard");
-    Out {
-        code: o.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-    }
-}
 
 /// A temporary project: `files` are (relative path, content).
 fn project(files: &[(&str, &str)]) -> tempfile::TempDir {

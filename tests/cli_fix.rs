@@ -3,36 +3,15 @@
 //! kept, a second run finds nothing more to fix, every fixed file parses, `--diff` writes
 //! nothing.
 
+mod common;
+
+use common::cli::{run, write};
+
 use awaitguard::syntax::{self, Lang};
 use std::path::{Path, PathBuf};
-use std::process::Command;
-
-const BIN: &str = env!("CARGO_BIN_EXE_awaitguard");
 
 const VIEWS: &str = "from .models import Book\n\n\nasync def view(pk):\n    book = Book.objects.get(pk=pk)\n    n = Book.objects.count()\n    return book, n\n";
 const VIEWS_FIXED: &str = "from .models import Book\n\n\nasync def view(pk):\n    book = await Book.objects.aget(pk=pk)\n    n = await Book.objects.acount()\n    return book, n\n";
-
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn run(cwd: &Path, args: &[&str]) -> Out {
-    let o = Command::new(BIN).args(args).current_dir(cwd).env("NO_COLOR", "1").output().expect("run awaitguard");
-    Out {
-        code: o.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-    }
-}
-
-fn write(dir: &Path, rel: &str, bytes: &[u8]) -> PathBuf {
-    let p = dir.join(rel);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(&p, bytes).unwrap();
-    p
-}
 
 #[test]
 fn fix_writes_safe_fixes_and_is_idempotent() {

@@ -1,6 +1,7 @@
 //! Shared test helpers: fixture analysis and a real-binary LSP client.
 #![allow(dead_code)]
 
+pub mod cli;
 pub mod lsp;
 
 use awaitguard::config::{Overrides, Settings};
