@@ -392,3 +392,20 @@ fn a_late_configuration_answer_does_not_undo_a_newer_push() {
         assert_eq!(c.shutdown_and_exit(), 0);
     }
 }
+
+#[test]
+fn files_excluded_by_config_get_no_diagnostics() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("pyproject.toml"), "[tool.awaitguard]\nexclude = [\"legacy\"]\n").unwrap();
+    let mut c = Client::spawn();
+    c.initialize(push_caps(&["utf-16"]), Value::Null);
+    let kept = format!("file://{}/app/views.py", dir.path().display());
+    let excluded = format!("file://{}/legacy/views.py", dir.path().display());
+    c.open(&excluded, "python", 1, SRC);
+    c.open(&kept, "python", 1, SRC);
+    let p = c.wait_for("textDocument/publishDiagnostics", |p| p["uri"] == kept.as_str());
+    assert_eq!(diags(&p["params"]).len(), 1);
+    let p = c.wait_for("textDocument/publishDiagnostics", |p| p["uri"] == excluded.as_str());
+    assert!(diags(&p["params"]).is_empty(), "excluded by config: {p}");
+    assert_eq!(c.shutdown_and_exit(), 0);
+}

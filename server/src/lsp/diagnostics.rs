@@ -30,6 +30,7 @@ pub fn settings_for(s: &Arc<State>, uri: &Uri) -> Arc<Settings> {
 }
 
 /// The analysis of the document's current version (cached). `None`: the document is not open.
+/// A file matched by the config's `exclude` globs gets no findings, as in `check`.
 pub async fn current(s: &Arc<State>, uri: &Uri) -> Option<(i32, Arc<Analysis>)> {
     let generation = s.generation();
     let (text, lang, tree, index, version) = {
@@ -42,7 +43,8 @@ pub async fn current(s: &Arc<State>, uri: &Uri) -> Option<(i32, Arc<Analysis>)> 
         let d = &st.doc;
         (d.text.clone(), d.lang, d.tree.clone(), d.index.clone(), d.version)
     };
-    let analysis = if s.editor.read().unwrap_or_else(|e| e.into_inner()).enable {
+    let excluded = uri.to_file_path().is_some_and(|p| s.settings.read().unwrap_or_else(|e| e.into_inner()).is_excluded(&p));
+    let analysis = if s.editor.read().unwrap_or_else(|e| e.into_inner()).enable && !excluded {
         let settings = settings_for(s, uri);
         let res = tokio::task::spawn_blocking(move || analyze(&text, lang, &tree, &index, &settings)).await;
         match res {
