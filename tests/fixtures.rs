@@ -110,6 +110,8 @@ fixtures! {
     ag107 => "python/AG107.py",
     ag107_django42 => "python/AG107_django42.py",
     ag109 => "python/AG109.py",
+    ag109_helpers_django42 => "python/AG109_helpers_django42.py",
+    ag109_helpers_django51 => "python/AG109_helpers_django51.py",
     ag109_django41 => "python/AG109_django41.py",
     ag109_dorm => "python/AG109_dorm.py",
     ag110 => "python/AG110.py",

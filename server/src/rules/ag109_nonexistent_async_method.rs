@@ -29,7 +29,9 @@ static META: RuleMeta = RuleMeta {
 `Model.objects.adelete()` (`delete` is QuerySet-only), `obj.rel.aload()`,
 `transaction.aatomic()` (Django has no async transactions), and any `a*` name used below the
 Django version that introduced it (related `aadd` before 4.2, `asave` before 4.2,
-related `acreate` before 4.1.4, everything before 4.1).
+related `acreate` before 4.1.4, everything before 4.1), including the async helper
+functions (`aget_object_or_404`, `aauthenticate`, `aprefetch_related_objects` … before 5.0:
+an `ImportError` when the module loads).
 
 **Why it is wrong.** `AttributeError` at runtime. These names come from tutorials; the Django
 docs say "we have `aget()` but not `afilter()`".
@@ -38,7 +40,8 @@ docs say "we have `aget()` but not `afilter()`".
 - `await Book.objects.afilter(…)` → `[b async for b in Book.objects.filter(…)]`; not awaited
   (or in `async for`): drop the `a`.
 - `await Draft.objects.adelete()` → `await Draft.objects.all().adelete()`.
-- Below the twin's version: `await sync_to_async(book.tags.add)(…)`.
+- Below the twin's version: `await sync_to_async(book.tags.add)(…)`; for a helper function,
+  `await sync_to_async(get_object_or_404)(…)` with the import changed to the sync name.
 - `aload()`, `transaction.aatomic()`: no automatic fix (use `select_related`, or a sync
   `@transaction.atomic` function called through `sync_to_async`).
 - dorm: `afilter` / `aall` / `aexclude` lose the `a` (dorm's `avalues()`, `alist()`,
@@ -54,6 +57,7 @@ impl Rule for NonexistentAsyncMethod {
     }
 
     fn check(&self, cx: &Ctx, out: &mut Vec<Finding>) {
+        check_helpers(cx, out);
         let Some(py) = cx.py else { return };
         let dialect = py.dialect();
         let version = cx.settings.django_version;
@@ -202,6 +206,96 @@ impl Rule for NonexistentAsyncMethod {
             );
         });
     }
+}
+
+/// `aget_object_or_404(…)` & co. below the version that introduced them: the import itself
+/// fails. Reported at each awaited call; the fix calls the sync helper through
+/// `sync_to_async` and rewrites the import to the sync name.
+fn check_helpers(cx: &Ctx, out: &mut Vec<Finding>) {
+    let Some(py) = cx.py else { return };
+    let version = cx.settings.django_version;
+    cx.for_each_match(QueryId::PyCalls, |caps| {
+        let (Some(call), Some(func)) = (caps.get("call"), caps.get("function")) else { return };
+        if func.kind() != "identifier" {
+            return;
+        }
+        let name = py.node_text(func);
+        let Some(h) = django_api::FUNCTIONS.iter().find(|h| h.async_name == name) else { return };
+        let Some(path) = py.import_of(name) else { return };
+        if version >= h.since || !path.starts_with("django.") || py.binding(name, func.start_byte()).is_some() {
+            return;
+        }
+        let module = &path[..path.len() - name.len() - 1];
+        let mut fixes = vec![];
+        if pyfix::is_awaited(call) && py.context_at(call.start_byte()).await_ok() {
+            let mut edits = vec![Edit::replace(func.byte_range(), format!("sync_to_async({})", h.sync))];
+            match import_rewrite(py, name, module, h.sync) {
+                Some(e) => edits.push(e),
+                None => return,
+            }
+            edits.extend(pyfix::ensure_import(py, "asgiref.sync", "sync_to_async"));
+            fixes.push(Fix {
+                title: format!("Use `await sync_to_async({})(…)`", h.sync),
+                applicability: Applicability::Safe,
+                edits,
+            });
+        }
+        out.push(Finding::new(
+            &META,
+            call.byte_range(),
+            format!(
+                "`{name}` does not exist in Django {version} (added in {}): importing it raises ImportError. \
+                 Use `await sync_to_async({})(…)` with `from {module} import {}`",
+                fmt(h.since),
+                h.sync,
+                h.sync
+            ),
+            fixes,
+        ));
+    });
+}
+
+/// The edit that makes the module-level `from <module> import …, name, …` import `sync`
+/// instead of `name` (the same edit for every call, so fix-all merges them).
+fn import_rewrite(py: &crate::semantic::PyModel, name: &str, module: &str, sync: &str) -> Option<Edit> {
+    let root = py.tree.root_node();
+    let mut c = root.walk();
+    for stmt in root.named_children(&mut c).filter(|n| n.kind() == "import_from_statement") {
+        if stmt.child_by_field_name("module_name").map(|m| py.node_text(m)) != Some(module) {
+            continue;
+        }
+        let mut c2 = stmt.walk();
+        for n in stmt.children_by_field_name("name", &mut c2) {
+            if n.kind() == "dotted_name" && py.node_text(n) == name {
+                let already = py.imports.get(sync).is_some_and(|p| p == &format!("{module}.{sync}"));
+                return Some(if already {
+                    // The sync name is imported too: drop the async one and its comma.
+                    let src = py.src.as_bytes();
+                    let mut end = n.end_byte();
+                    while end < src.len() && src[end] == b' ' {
+                        end += 1;
+                    }
+                    if end < src.len() && src[end] == b',' {
+                        end += 1;
+                        while end < src.len() && src[end] == b' ' {
+                            end += 1;
+                        }
+                        Edit::replace(n.start_byte()..end, "")
+                    } else {
+                        // The last name: remove the comma before it instead.
+                        let mut start = n.start_byte();
+                        while start > 0 && matches!(src[start - 1], b' ' | b',') {
+                            start -= 1;
+                        }
+                        Edit::replace(start..n.end_byte(), "")
+                    }
+                } else {
+                    Edit::replace(n.byte_range(), sync)
+                });
+            }
+        }
+    }
+    None
 }
 
 fn fmt(v: Version) -> String {
