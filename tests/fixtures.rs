@@ -126,6 +126,7 @@ fixtures! {
     ag203_tortoise => "python/AG203_tortoise.py",
     ag205 => "python/AG205.py",
     ag208 => "python/AG208.py",
+    ag208_celery54 => "python/AG208_celery54.py",
     ag208_no_functools => "python/AG208_no_functools.py",
     ag301 => "python/AG301.py",
     ag302 => "python/AG302.py",

@@ -20,6 +20,7 @@ pub fn fixture_settings(path: &Path, text: &str) -> Settings {
     let stem = path.file_stem().unwrap().to_str().unwrap();
     let code = stem.split(['_', '.']).next().unwrap().to_string();
     let mut over = Overrides { select: Some(vec![code]), ..Default::default() };
+    let mut celery = None;
     for line in text.lines().take(5) {
         let l = line.trim_start_matches(['#', '/', ' ']);
         if let Some(rest) = l.strip_prefix("awaitguard-test:") {
@@ -27,12 +28,15 @@ pub fn fixture_settings(path: &Path, text: &str) -> Settings {
                 match kv.split_once('=') {
                     Some(("django-version", v)) => over.django_version = Some(v.to_string()),
                     Some(("select", v)) => over.select = Some(v.split(',').map(str::to_string).collect()),
+                    Some(("celery-version", v)) => celery = awaitguard::dialects::Version::parse(v),
                     _ => panic!("unknown fixture header `{kv}`"),
                 }
             }
         }
     }
-    Settings::resolve(None, &over, None).expect("fixture settings")
+    let mut settings = Settings::resolve(None, &over, None).expect("fixture settings");
+    settings.celery_version = celery;
+    settings
 }
 
 pub fn lang_of(path: &Path) -> Lang {

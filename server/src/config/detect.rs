@@ -1,4 +1,4 @@
-//! Detects the project's Django version from its lock and requirements files, for version
+//! Detects the project's Django (and Celery) version from its lock and requirements files, for version
 //! gates (RULES.md §0.6). Exact pins (lock files) win over ranges; for a range the *lowest*
 //! allowed version is taken, so a fix never uses an API the oldest supported Django lacks.
 //!
@@ -13,13 +13,18 @@ const LOCKS: &[&str] = &["uv.lock", "poetry.lock", "pdm.lock"];
 
 /// The detected Django version and the file it came from.
 pub fn django_version(start: &Path) -> Option<(Version, PathBuf)> {
+    package_version(start, "django")
+}
+
+/// The detected version of a PyPI package (`django`, `celery`) and the file it came from.
+pub fn package_version(start: &Path, pkg: &str) -> Option<(Version, PathBuf)> {
     for dir in start.ancestors() {
         let mut any = false;
         for lock in LOCKS {
             let p = dir.join(lock);
             if let Ok(text) = std::fs::read_to_string(&p) {
                 any = true;
-                if let Some(v) = from_toml_lock(&text) {
+                if let Some(v) = from_toml_lock(&text, pkg) {
                     return Some((v, p));
                 }
             }
@@ -27,7 +32,7 @@ pub fn django_version(start: &Path) -> Option<(Version, PathBuf)> {
         let p = dir.join("Pipfile.lock");
         if let Ok(text) = std::fs::read_to_string(&p) {
             any = true;
-            if let Some(v) = from_pipfile_lock(&text) {
+            if let Some(v) = from_pipfile_lock(&text, pkg) {
                 return Some((v, p));
             }
         }
@@ -44,7 +49,7 @@ pub fn django_version(start: &Path) -> Option<(Version, PathBuf)> {
                 any = true;
                 if let Ok(text) = std::fs::read_to_string(&p) {
                     for line in text.lines() {
-                        if let Some(v) = from_requirement(line) {
+                        if let Some(v) = from_requirement(line, pkg) {
                             if best.as_ref().is_none_or(|(b, _)| v < *b) {
                                 best = Some((v, p.clone()));
                             }
@@ -59,7 +64,7 @@ pub fn django_version(start: &Path) -> Option<(Version, PathBuf)> {
         let p = dir.join("pyproject.toml");
         if let Ok(text) = std::fs::read_to_string(&p) {
             any = true;
-            if let Some(v) = from_pyproject(&text) {
+            if let Some(v) = from_pyproject(&text, pkg) {
                 return Some((v, p));
             }
         }
@@ -70,25 +75,25 @@ pub fn django_version(start: &Path) -> Option<(Version, PathBuf)> {
     None
 }
 
-fn is_django(name: &str) -> bool {
-    name.trim().eq_ignore_ascii_case("django")
+fn is_pkg(name: &str, pkg: &str) -> bool {
+    name.trim().eq_ignore_ascii_case(pkg)
 }
 
-fn from_toml_lock(text: &str) -> Option<Version> {
+fn from_toml_lock(text: &str, pkg: &str) -> Option<Version> {
     let doc: toml::Table = toml::from_str(text).ok()?;
     let pkgs = doc.get("package")?.as_array()?;
     pkgs.iter().find_map(|p| {
         let name = p.get("name")?.as_str()?;
-        if is_django(name) { Version::parse(p.get("version")?.as_str()?) } else { None }
+        if is_pkg(name, pkg) { Version::parse(p.get("version")?.as_str()?) } else { None }
     })
 }
 
-fn from_pipfile_lock(text: &str) -> Option<Version> {
+fn from_pipfile_lock(text: &str, pkg: &str) -> Option<Version> {
     let doc: serde_json::Value = serde_json::from_str(text).ok()?;
     for section in ["default", "develop"] {
         if let Some(obj) = doc.get(section).and_then(|s| s.as_object()) {
             for (k, v) in obj {
-                if is_django(k) {
+                if is_pkg(k, pkg) {
                     if let Some(ver) = v.get("version").and_then(|v| v.as_str()) {
                         return lower_bound(ver);
                     }
@@ -100,11 +105,11 @@ fn from_pipfile_lock(text: &str) -> Option<Version> {
 }
 
 /// A PEP 508 requirement line: `django==4.2.7`, `Django>=4.2,<5`, `django[argon2]~=5.0`.
-pub fn from_requirement(line: &str) -> Option<Version> {
+pub fn from_requirement(line: &str, pkg: &str) -> Option<Version> {
     let line = line.split('#').next()?.trim();
     let line = line.split(';').next()?.trim();
     let end = line.find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')).unwrap_or(line.len());
-    if !is_django(&line[..end]) {
+    if !is_pkg(&line[..end], pkg) {
         return None;
     }
     let mut rest = &line[end..];
@@ -139,16 +144,16 @@ pub fn lower_bound(spec: &str) -> Option<Version> {
     best
 }
 
-fn from_pyproject(text: &str) -> Option<Version> {
+fn from_pyproject(text: &str, pkg: &str) -> Option<Version> {
     let doc: toml::Table = toml::from_str(text).ok()?;
     if let Some(deps) = doc.get("project").and_then(|p| p.get("dependencies")).and_then(|d| d.as_array()) {
-        if let Some(v) = deps.iter().filter_map(|d| d.as_str()).find_map(from_requirement) {
+        if let Some(v) = deps.iter().filter_map(|d| d.as_str()).find_map(|d| from_requirement(d, pkg)) {
             return Some(v);
         }
     }
     let poetry = doc.get("tool").and_then(|t| t.get("poetry")).and_then(|p| p.get("dependencies"))?.as_table()?;
     poetry.iter().find_map(|(k, v)| {
-        if !is_django(k) {
+        if !is_pkg(k, pkg) {
             return None;
         }
         let spec = v.as_str().or_else(|| v.get("version").and_then(|x| x.as_str()))?;
@@ -162,21 +167,21 @@ mod tests {
 
     #[test]
     fn requirement_lines() {
-        assert_eq!(from_requirement("django==4.2.7"), Some(Version(4, 2, 7)));
-        assert_eq!(from_requirement("Django>=4.1,<5.0  # web"), Some(Version(4, 1, 0)));
-        assert_eq!(from_requirement("django[argon2]~=5.0"), Some(Version(5, 0, 0)));
-        assert_eq!(from_requirement("django-environ==0.11"), None);
-        assert_eq!(from_requirement("django<5"), None);
+        assert_eq!(from_requirement("django==4.2.7", "django"), Some(Version(4, 2, 7)));
+        assert_eq!(from_requirement("Django>=4.1,<5.0  # web", "django"), Some(Version(4, 1, 0)));
+        assert_eq!(from_requirement("django[argon2]~=5.0", "django"), Some(Version(5, 0, 0)));
+        assert_eq!(from_requirement("django-environ==0.11", "django"), None);
+        assert_eq!(from_requirement("django<5", "django"), None);
         assert_eq!(lower_bound("^4.2"), Some(Version(4, 2, 0)));
     }
 
     #[test]
     fn locks() {
         let uv = "version = 1\n[[package]]\nname = \"asgiref\"\nversion = \"3.8.1\"\n[[package]]\nname = \"django\"\nversion = \"5.0.4\"\n";
-        assert_eq!(from_toml_lock(uv), Some(Version(5, 0, 4)));
+        assert_eq!(from_toml_lock(uv, "django"), Some(Version(5, 0, 4)));
         let pip = r#"{"default": {"django": {"version": "==4.2.11"}}}"#;
-        assert_eq!(from_pipfile_lock(pip), Some(Version(4, 2, 11)));
+        assert_eq!(from_pipfile_lock(pip, "django"), Some(Version(4, 2, 11)));
         let pp = "[project]\ndependencies = [\"Django>=5.1\"]\n";
-        assert_eq!(from_pyproject(pp), Some(Version(5, 1, 0)));
+        assert_eq!(from_pyproject(pp, "django"), Some(Version(5, 1, 0)));
     }
 }

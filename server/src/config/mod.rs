@@ -28,6 +28,8 @@ pub struct FileConfig {
     pub ignore: Option<Vec<String>>,
     pub severity: Option<BTreeMap<String, String>>,
     pub django_version: Option<String>,
+    /// Celery version for its version gates (`delay_on_commit` needs ≥ 5.4); default: detected.
+    pub celery_version: Option<String>,
     /// Globs (relative to the config file's folder) → selectors not reported in those files.
     pub per_file_ignores: Option<BTreeMap<String, Vec<String>>>,
     /// Globs of files and folders never checked (even when named on the command line).
@@ -67,6 +69,9 @@ pub struct Settings {
     enabled: HashSet<&'static str>,
     pub severity: HashMap<&'static str, Severity>,
     pub django_version: Version,
+    /// Celery version, when configured or detected (`None`: unknown, so no Celery-version-gated
+    /// API is suggested).
+    pub celery_version: Option<Version>,
     /// The file runs with `DJANGO_ALLOW_ASYNC_UNSAFE` set (`allow-async-unsafe` globs).
     pub allow_async_unsafe: bool,
 }
@@ -77,6 +82,7 @@ impl Default for Settings {
             enabled: RULES.iter().map(|r| r.meta().code).collect(),
             severity: HashMap::new(),
             django_version: django::NEWEST,
+            celery_version: None,
             allow_async_unsafe: false,
         }
     }
@@ -193,6 +199,9 @@ impl Settings {
             }
             if let Some(v) = &fc.django_version {
                 django_version = Some(parse_version(v, p, c, "django-version")?);
+            }
+            if let Some(v) = &fc.celery_version {
+                s.celery_version = Some(parse_version(v, p, c, "celery-version")?);
             }
         }
         if let Some(list) = &over.select {

@@ -10,12 +10,16 @@
 //! dispatch whose result is not used (a statement of its own).
 
 use super::{short, Ctx, Finding, FixAvailability, Rule, RuleMeta, Severity};
+use crate::dialects::Version;
 use crate::fix::{python as pyfix, Applicability, Edit, Fix};
 use crate::semantic::transactions::AtomicApi;
 use crate::semantic::{PyModel, ScopeKind};
 use crate::syntax::{Lang, QueryId};
 
 pub struct TaskDispatchInAtomic;
+
+/// The first Celery with `Task.delay_on_commit` (`celery/contrib/django/task.py`).
+const CELERY_ON_COMMIT: Version = Version(5, 4, 0);
 
 static META: RuleMeta = RuleMeta {
     code: "AG208",
@@ -107,11 +111,19 @@ impl Rule for TaskDispatchInAtomic {
                  `transaction.on_commit(functools.partial({func_short}, …))`",
                 region.callee
             );
+            let on_commit_api = m == "delay" && cx.settings.celery_version.is_some_and(|v| v >= CELERY_ON_COMMIT);
             if m == "delay" {
                 message.push_str(" (Celery ≥ 5.4: `delay_on_commit(…)`)");
             }
             let statement = call.parent().is_some_and(|p| p.kind() == "expression_statement");
             let mut fixes = vec![];
+            if statement && on_commit_api {
+                fixes.push(Fix {
+                    title: format!("Use `{}.delay_on_commit(…)` (Celery ≥ 5.4)", short(py.node_text(receiver), 30)),
+                    applicability: Applicability::Safe,
+                    edits: vec![Edit::replace(method.byte_range(), "delay_on_commit")],
+                });
+            }
             if !statement {
                 message.push_str(" (no automatic fix: the dispatch's result is used)");
             } else if let Some(edits) = on_commit_edits(py, &region.callee, call.byte_range(), func, args) {

@@ -84,7 +84,10 @@ impl SettingsCache {
             config::discover(dir)?
         };
         let detected = if self.isolated { None } else { config::detect::django_version(dir).map(|(v, _)| v) };
-        let settings = Settings::resolve(found.as_ref().map(|(p, c)| (p.as_path(), c)), &self.overrides, detected)?;
+        let mut settings = Settings::resolve(found.as_ref().map(|(p, c)| (p.as_path(), c)), &self.overrides, detected)?;
+        if settings.celery_version.is_none() && !self.isolated {
+            settings.celery_version = config::detect::package_version(dir, "celery").map(|(v, _)| v);
+        }
         let paths = match &found {
             Some((p, c)) => Some(PathRules::new(p, c)?).filter(|r| !r.is_empty()).map(Arc::new),
             None => None,
