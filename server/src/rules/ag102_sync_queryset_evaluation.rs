@@ -27,6 +27,7 @@ static META: RuleMeta = RuleMeta {
     lang: Lang::Python,
     severity: Severity::Error,
     fix: FixAvailability::Sometimes,
+    triggers: &[&["async"]],
     summary: "Queryset evaluated synchronously in async code",
     doc: r#"## AG102 sync-queryset-evaluation
 
