@@ -131,3 +131,16 @@ fn rule_docs_and_version() {
     let o = run(&["check", "--bogus-flag"], d.path());
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// The trigger pre-filter changes no finding: every fixture and the demo project give the same
+/// JSON with and without it (the benchmark script checks the same over real codebases).
+#[test]
+fn prefilter_changes_no_finding() {
+    let tests = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
+    let args = ["check", "--isolated", "--exit-zero", "--format", "json", "fixtures", "demo"];
+    let with = run(&args, &tests);
+    let without = run(&[&args[..], &["--no-prefilter"]].concat(), &tests);
+    assert_eq!(with.status.code(), Some(0), "{}", stderr(&with));
+    assert!(stdout(&with).matches("\"code\"").count() > 50, "{}", stdout(&with));
+    assert_eq!(stdout(&with), stdout(&without));
+}

@@ -16,6 +16,11 @@ pub fn fixture_path(rel: &str) -> PathBuf {
 /// Settings for a fixture: only the rule named by the file's stem (`AG101_x.py` → AG101),
 /// plus `# awaitguard-test: key=value` header lines (`django-version=4.0`).
 pub fn fixture_settings(path: &Path, text: &str) -> Settings {
+    Settings::resolve(None, &fixture_overrides(path, text), None).expect("fixture settings")
+}
+
+/// The overrides behind [`fixture_settings`].
+pub fn fixture_overrides(path: &Path, text: &str) -> Overrides {
     let stem = path.file_stem().unwrap().to_str().unwrap();
     let code = stem.split(['_', '.']).next().unwrap().to_string();
     let mut over = Overrides { select: Some(vec![code]), ..Default::default() };
@@ -31,7 +36,7 @@ pub fn fixture_settings(path: &Path, text: &str) -> Settings {
             }
         }
     }
-    Settings::resolve(None, &over, None).expect("fixture settings")
+    over
 }
 
 pub fn lang_of(path: &Path) -> Lang {
