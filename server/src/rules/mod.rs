@@ -7,7 +7,7 @@
 //! - A panicking rule costs only its own findings for that file: [`analyze`] catches it and
 //!   reports it in [`Analysis::errors`].
 //! - Candidates come from the queries in `queries/` ([`crate::syntax::QueryId`]); rule code
-//!   decides. Each query runs at most once per file: its matches are shared by every rule.
+//!   decides. One traversal per file finds the matches of every query; rules share them.
 //! - A rule runs only on a file where its [`RuleMeta::triggers`] occur: without them it cannot
 //!   fire (`tests/triggers.rs` proves it for every rule over every fixture).
 
@@ -34,7 +34,7 @@ pub mod triggers;
 use crate::config::Settings;
 use crate::fix::Fix;
 use crate::semantic::PyModel;
-use crate::syntax::{query, Lang, QueryId};
+use crate::syntax::{combined, Lang, QueryId};
 use crate::text::LineIndex;
 use serde::Serialize;
 use std::ops::Range;
@@ -144,25 +144,27 @@ pub struct Ctx<'a, 't> {
     pub index: &'a LineIndex,
     pub settings: &'a Settings,
     pub py: Option<&'a PyModel<'t>>,
-    /// Each query's matches, computed on first use and shared by the rules.
-    matches: [std::cell::OnceCell<Vec<Captures<'t>>>; QueryId::ALL.len()],
+    /// Every query's matches (indexed by [`QueryId`]), computed by one traversal of the
+    /// tree on first use and shared by the rules.
+    matches: std::cell::OnceCell<Vec<Vec<Captures<'t>>>>,
 }
 
 impl<'a, 't> Ctx<'a, 't> {
     /// Calls `f` with each match's captures by name of query `id` over the whole tree, in
     /// the order of the query cursor.
     pub fn for_each_match(&self, id: QueryId, f: impl FnMut(&Captures<'t>)) {
-        self.matches[id as usize].get_or_init(|| self.run_query(id)).iter().for_each(f);
+        self.matches.get_or_init(|| self.run_queries(id.lang()))[id as usize].iter().for_each(f);
     }
 
-    fn run_query(&self, id: QueryId) -> Vec<Captures<'t>> {
-        let q = query(id);
+    fn run_queries(&self, lang: Lang) -> Vec<Vec<Captures<'t>>> {
+        let c = combined(lang);
         let mut cursor = QueryCursor::new();
-        let mut matches = cursor.matches(q, self.tree.root_node(), self.src.as_bytes());
-        let names = q.capture_names();
-        let mut out = vec![];
+        let mut matches = cursor.matches(&c.query, self.tree.root_node(), self.src.as_bytes());
+        let names = c.query.capture_names();
+        let mut out: Vec<Vec<Captures<'t>>> = QueryId::ALL.iter().map(|_| vec![]).collect();
         while let Some(m) = matches.next() {
-            out.push(Captures { list: m.captures().iter().map(|c| (names[c.index as usize], c.node)).collect() });
+            let caps = Captures { list: m.captures().iter().map(|c| (names[c.index as usize], c.node)).collect() };
+            out[c.owner[m.pattern_index] as usize].push(caps);
         }
         out
     }
@@ -229,7 +231,7 @@ fn analyze_rules(
         }
         Lang::Rust => None,
     };
-    let cx = Ctx { src, tree, index, settings, py: py.as_ref(), matches: Default::default() };
+    let cx = Ctx { src, tree, index, settings, py: py.as_ref(), matches: std::cell::OnceCell::new() };
     for rule in rules {
         let mut found = Vec::new();
         let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
