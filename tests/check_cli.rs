@@ -122,3 +122,16 @@ fn rule_docs_and_version() {
     let o = run(d.path(), &["check", "--bogus-flag"]);
     assert_eq!(o.code, 2);
 }
+
+/// The trigger pre-filter changes no finding: every fixture and the demo project give the same
+/// JSON with and without it (the benchmark script checks the same over real codebases).
+#[test]
+fn prefilter_changes_no_finding() {
+    let tests = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
+    let args = ["check", "--isolated", "--exit-zero", "--format", "json", "fixtures", "demo"];
+    let with = run(&tests, &args);
+    let without = run(&tests, &[&args[..], &["--no-prefilter"]].concat());
+    assert_eq!(with.code, 0, "{}", with.stderr);
+    assert!(with.stdout.matches("\"code\"").count() > 50, "{}", with.stdout);
+    assert_eq!(with.stdout, without.stdout);
+}

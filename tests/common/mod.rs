@@ -17,26 +17,43 @@ pub fn fixture_path(rel: &str) -> PathBuf {
 /// Settings for a fixture: only the rule named by the file's stem (`AG101_x.py` → AG101),
 /// plus `# awaitguard-test: key=value` header lines (`django-version=4.0`).
 pub fn fixture_settings(path: &Path, text: &str) -> Settings {
-    let stem = path.file_stem().unwrap().to_str().unwrap();
-    let code = stem.split(['_', '.']).next().unwrap().to_string();
-    let mut over = Overrides { select: Some(vec![code]), ..Default::default() };
-    let mut celery = None;
+    let mut settings = Settings::resolve(None, &fixture_overrides(path, text), None).expect("fixture settings");
+    settings.celery_version = header(text)
+        .into_iter()
+        .find(|(k, _)| k == "celery-version")
+        .and_then(|(_, v)| awaitguard::dialects::Version::parse(&v));
+    settings
+}
+
+/// The `key=value` pairs of a fixture's `awaitguard-test:` header lines.
+fn header(text: &str) -> Vec<(String, String)> {
+    let mut out = vec![];
     for line in text.lines().take(5) {
         let l = line.trim_start_matches(['#', '/', ' ']);
         if let Some(rest) = l.strip_prefix("awaitguard-test:") {
             for kv in rest.split_whitespace() {
-                match kv.split_once('=') {
-                    Some(("django-version", v)) => over.django_version = Some(v.to_string()),
-                    Some(("select", v)) => over.select = Some(v.split(',').map(str::to_string).collect()),
-                    Some(("celery-version", v)) => celery = awaitguard::dialects::Version::parse(v),
-                    _ => panic!("unknown fixture header `{kv}`"),
-                }
+                let (k, v) = kv.split_once('=').unwrap_or_else(|| panic!("bad fixture header `{kv}`"));
+                out.push((k.to_string(), v.to_string()));
             }
         }
     }
-    let mut settings = Settings::resolve(None, &over, None).expect("fixture settings");
-    settings.celery_version = celery;
-    settings
+    out
+}
+
+/// The overrides behind [`fixture_settings`].
+pub fn fixture_overrides(path: &Path, text: &str) -> Overrides {
+    let stem = path.file_stem().unwrap().to_str().unwrap();
+    let code = stem.split(['_', '.']).next().unwrap().to_string();
+    let mut over = Overrides { select: Some(vec![code]), ..Default::default() };
+    for (k, v) in header(text) {
+        match k.as_str() {
+            "django-version" => over.django_version = Some(v),
+            "select" => over.select = Some(v.split(',').map(str::to_string).collect()),
+            "celery-version" => {}
+            _ => panic!("unknown fixture header `{k}`"),
+        }
+    }
+    over
 }
 
 pub fn lang_of(path: &Path) -> Lang {

@@ -4,11 +4,19 @@
 //! change), unless `--exit-zero`; 2 usage, config or IO error, a file that could not be
 //! written, or a fix refused because its result would not parse. Errors are reported on
 //! stderr by path and the run goes on.
+//!
+//! Invariants:
+//! - Files are checked in parallel (rayon, every core); output is in discovery order, the same
+//!   as a serial run.
+//! - A file none of whose enabled rules' triggers occur ([`triggers::may_fire`]) is read and
+//!   UTF-8-checked but not parsed; findings are the same as with `--no-prefilter`.
+//! - No tree outlives its file's check; only files with findings keep their text.
 
 use super::fix::{self as fixer, Source};
 use super::{paths_or_cwd, render, split_list};
 use crate::config::{self, Overrides};
-use crate::rules::{analyze, Finding};
+use crate::rules::{analyze, analyze_all, triggers, Analysis, Finding};
+use rayon::prelude::*;
 use crate::syntax::{self, Lang};
 use crate::text::LineIndex;
 use crate::workspace::{self, SettingsCache};
@@ -70,6 +78,10 @@ pub struct CheckArgs {
     /// Exit 0 even when findings remain (errors still exit 2).
     #[arg(long)]
     pub exit_zero: bool,
+    /// Parse every file, skipping the trigger pre-filter (for benchmarks and the test that
+    /// the pre-filter changes no finding).
+    #[arg(long, hide = true)]
+    pub no_prefilter: bool,
 }
 
 /// One checked file.
@@ -94,11 +106,90 @@ fn progress(n: usize) -> indicatif::ProgressBar {
     bar
 }
 
-fn analyze_text(text: &str, lang: Lang, settings: &config::Settings) -> (LineIndex, crate::rules::Analysis) {
+/// Analyses one file's text; `None` when the trigger pre-filter rules out every enabled rule
+/// (the file is not even parsed). Without `prefilter`, every enabled rule runs on every file.
+fn analyze_text(text: &str, lang: Lang, settings: &config::Settings, prefilter: bool) -> Option<(LineIndex, Analysis)> {
+    if prefilter && !triggers::may_fire(text, lang, settings) {
+        return None;
+    }
     let tree = syntax::parse(lang, text, None);
     let index = LineIndex::new(text);
-    let analysis = analyze(text, lang, &tree, &index, settings);
-    (index, analysis)
+    let analysis = if prefilter { analyze(text, lang, &tree, &index, settings) } else { analyze_all(text, lang, &tree, &index, settings) };
+    Some((index, analysis))
+}
+
+/// What checking one file gave. Its tree is gone by then; its text is kept only when
+/// findings remain (the renderers need nothing else).
+#[derive(Default)]
+struct Outcome {
+    report: Option<FileReport>,
+    errors: Vec<String>,
+    config_error: Option<String>,
+    diff: Option<String>,
+    /// Findings fixed (or, with `--diff`, that would be), when the file changed.
+    fixed: Option<usize>,
+}
+
+fn check_file(path: PathBuf, cache: &SettingsCache, args: &CheckArgs) -> Outcome {
+    let mut o = Outcome::default();
+    let settings = match cache.for_file(&path) {
+        Ok(s) => s,
+        Err(e) => {
+            o.config_error = Some(e.to_string());
+            return o;
+        }
+    };
+    let source = match std::fs::read(&path) {
+        Ok(b) => match Source::decode(b) {
+            Ok(s) => s,
+            Err(at) => {
+                o.errors.push(format!("{}: not valid UTF-8 (byte {at}), skipped", path.display()));
+                return o;
+            }
+        },
+        Err(e) => {
+            o.errors.push(format!("{}: cannot read: {e}", path.display()));
+            return o;
+        }
+    };
+    let lang = Lang::from_path(&path).expect("discovered files have a language");
+    let Some((mut index, mut analysis)) = analyze_text(&source.text, lang, &settings, !args.no_prefilter) else {
+        return o;
+    };
+    let mut text = source.text.clone();
+    if (args.fix || args.diff) && analysis.findings.iter().any(|f| !f.fixes.is_empty()) {
+        match fixer::fixed_text(&source.text, lang, &settings, args.unsafe_fixes) {
+            Err(e) => o.errors.push(format!("{}: {e}", path.display())),
+            Ok(None) => {}
+            Ok(Some(new)) => {
+                let before = analysis.findings.len();
+                let (new_index, new_analysis) =
+                    analyze_text(&new, lang, &settings, !args.no_prefilter).unwrap_or_else(|| (LineIndex::new(&new), Analysis::default()));
+                let count = before.saturating_sub(new_analysis.findings.len()).max(1);
+                if args.diff {
+                    o.diff = Some(fixer::unified_diff(&path, &source.text, &new));
+                    o.fixed = Some(count);
+                } else {
+                    match fixer::write_atomic(&path, &source.bytes, &source.encode(&new)) {
+                        Ok(()) => {
+                            o.fixed = Some(count);
+                            text = new;
+                            index = new_index;
+                            analysis = new_analysis;
+                        }
+                        Err(e) => o.errors.push(format!("{}: {e}", path.display())),
+                    }
+                }
+            }
+        }
+    }
+    for e in &analysis.errors {
+        o.errors.push(format!("{}: internal error: {e}", path.display()));
+    }
+    if !analysis.findings.is_empty() {
+        o.report = Some(FileReport { path, text, index, findings: analysis.findings });
+    }
+    o
 }
 
 pub fn run(args: CheckArgs) -> i32 {
@@ -143,67 +234,30 @@ pub fn run(args: CheckArgs) -> i32 {
     let mut config_error = false;
     let mut diffs = vec![];
     let (mut fixed_findings, mut fixed_files) = (0usize, 0usize);
-    let fixing = args.fix || args.diff;
     let bar = progress(files.len());
-    for path in files {
-        bar.inc(1);
-        let settings = match cache.for_file(&path) {
-            Ok(s) => s,
-            Err(e) => {
-                if !config_error {
-                    bar.suspend(|| eprintln!("error: {e}"));
-                }
-                config_error = true;
-                continue;
+    // Files are checked in parallel; outcomes come back in discovery order.
+    let outcomes: Vec<Outcome> = files
+        .into_par_iter()
+        .map(|path| {
+            let o = check_file(path, &cache, &args);
+            bar.inc(1);
+            o
+        })
+        .collect();
+    for o in outcomes {
+        if let Some(e) = o.config_error {
+            if !config_error {
+                eprintln!("error: {e}");
             }
-        };
-        let source = match std::fs::read(&path) {
-            Ok(b) => match Source::decode(b) {
-                Ok(s) => s,
-                Err(at) => {
-                    errors.push(format!("{}: not valid UTF-8 (byte {at}), skipped", path.display()));
-                    continue;
-                }
-            },
-            Err(e) => {
-                errors.push(format!("{}: cannot read: {e}", path.display()));
-                continue;
-            }
-        };
-        let lang = Lang::from_path(&path).expect("discovered files have a language");
-        let (mut index, mut analysis) = analyze_text(&source.text, lang, &settings);
-        let mut text = source.text.clone();
-        if fixing && analysis.findings.iter().any(|f| !f.fixes.is_empty()) {
-            match fixer::fixed_text(&source.text, lang, &settings, args.unsafe_fixes) {
-                Err(e) => errors.push(format!("{}: {e}", path.display())),
-                Ok(None) => {}
-                Ok(Some(new)) => {
-                    let before = analysis.findings.len();
-                    let (new_index, new_analysis) = analyze_text(&new, lang, &settings);
-                    let count = before.saturating_sub(new_analysis.findings.len()).max(1);
-                    if args.diff {
-                        diffs.push(fixer::unified_diff(&path, &source.text, &new));
-                        fixed_findings += count;
-                        fixed_files += 1;
-                    } else {
-                        match fixer::write_atomic(&path, &source.bytes, &source.encode(&new)) {
-                            Ok(()) => {
-                                fixed_findings += count;
-                                fixed_files += 1;
-                                text = new;
-                                index = new_index;
-                                analysis = new_analysis;
-                            }
-                            Err(e) => errors.push(format!("{}: {e}", path.display())),
-                        }
-                    }
-                }
-            }
+            config_error = true;
         }
-        for e in &analysis.errors {
-            errors.push(format!("{}: internal error: {e}", path.display()));
+        errors.extend(o.errors);
+        diffs.extend(o.diff);
+        if let Some(n) = o.fixed {
+            fixed_findings += n;
+            fixed_files += 1;
         }
-        reports.push(FileReport { path, text, index, findings: analysis.findings });
+        reports.extend(o.report);
     }
     bar.finish_and_clear();
 

@@ -23,6 +23,7 @@ static META: RuleMeta = RuleMeta {
     lang: Lang::Python,
     severity: Severity::Error,
     fix: FixAvailability::Sometimes,
+    triggers: &[&["async"]],
     summary: "Synchronous ORM query in async code",
     doc: r#"## AG101 sync-orm-call
 

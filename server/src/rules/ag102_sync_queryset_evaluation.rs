@@ -27,6 +27,7 @@ static META: RuleMeta = RuleMeta {
     lang: Lang::Python,
     severity: Severity::Error,
     fix: FixAvailability::Sometimes,
+    triggers: &[&["async"]],
     summary: "Queryset evaluated synchronously in async code",
     doc: r#"## AG102 sync-queryset-evaluation
 
@@ -132,7 +133,7 @@ impl Rule for SyncQuerysetEvaluation {
             } else if let (Some(sub), Some(value)) = (caps.get("sub"), caps.get("value")) {
                 run.index(sub, value);
             } else if let Some(e) = caps.get("fmt") {
-                if run.src(e).is_some_and(|s| matches!(s, Src::Qs)) {
+                if run.src(e).is_some_and(|s| matches!(s, Src::Qs)) && run.eligible(e) {
                     run.emit(e, "formatting it in an f-string runs the query", vec![], "");
                 }
             }

@@ -21,6 +21,7 @@ static META: RuleMeta = RuleMeta {
     lang: Lang::Python,
     severity: Severity::Error,
     fix: FixAvailability::Sometimes,
+    triggers: &[&["async"]],
     summary: "Synchronous model-instance query (save/delete/refresh_from_db) in async code",
     doc: r#"## AG103 sync-instance-method
 

@@ -20,6 +20,7 @@ static META: RuleMeta = RuleMeta {
     lang: Lang::Python,
     severity: Severity::Error,
     fix: FixAvailability::Sometimes,
+    triggers: &[&["async"]],
     summary: "`request.user` read in async code",
     doc: r#"## AG105 request-user-in-async
 

@@ -25,6 +25,7 @@ static META: RuleMeta = RuleMeta {
     lang: Lang::Python,
     severity: Severity::Error,
     fix: FixAvailability::Sometimes,
+    triggers: &[&["async"]],
     summary: "Synchronous Django helper (auth, shortcuts, cache, signals …) in async code",
     doc: r#"## AG107 sync-framework-helper
 

@@ -15,12 +15,26 @@ use crate::syntax::{Lang, QueryId};
 
 pub struct NonexistentAsyncMethod;
 
+/// Every method name this rule can act on (its triggers): the invented builders of Django and
+/// dorm, `aatomic`, `aload`, and every async twin (version gates). `every_name_is_a_trigger`
+/// below holds the list to the dialect tables.
+const AG109_NAMES: &[&str] = &[
+    "aatomic", "aload", "afilter", "aexclude", "aall", "aannotate", "avalues", "avalues_list", "aorder_by",
+    "aget", "acreate", "aget_or_create", "aupdate_or_create", "abulk_create", "abulk_update", "acount", "aexists",
+    "acontains", "afirst", "alast", "aearliest", "alatest", "aaggregate", "ain_bulk", "aupdate", "adelete",
+    "aexplain", "aiterator", "aadd", "aremove", "aclear", "aset", "asave", "arefresh_from_db",
+    // helper functions (`django_api::FUNCTIONS`)
+    "aget_object_or_404", "aget_list_or_404", "aauthenticate", "alogin", "alogout", "aget_user",
+    "aupdate_session_auth_hash", "acheck_password", "aprefetch_related_objects",
+];
+
 static META: RuleMeta = RuleMeta {
     code: "AG109",
     name: "nonexistent-async-method",
     lang: Lang::Python,
     severity: Severity::Error,
     fix: FixAvailability::Sometimes,
+    triggers: &[AG109_NAMES],
     summary: "Async ORM method that does not exist (AttributeError)",
     doc: r#"## AG109 nonexistent-async-method
 
@@ -300,4 +314,24 @@ fn import_rewrite(py: &crate::semantic::PyModel, name: &str, module: &str, sync:
 
 fn fmt(v: Version) -> String {
     if v.2 == 0 { format!("{}.{}", v.0, v.1) } else { v.to_string() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AG109_NAMES;
+    use crate::dialects::{django, django_api, dorm};
+
+    #[test]
+    fn every_name_is_a_trigger() {
+        let twins = django::QUERYSET_TERMINALS.iter().chain(django_api::RELATED_ONLY).chain(django_api::INSTANCE_METHODS);
+        let names = twins
+            .map(|t| t.async_name)
+            .chain(django_api::NONEXISTENT_BUILDERS.iter().copied())
+            .chain(dorm::NONEXISTENT.iter().copied())
+            .chain(django_api::FUNCTIONS.iter().map(|h| h.async_name))
+            .chain(["aatomic", "aload", "aiterator"]);
+        for n in names {
+            assert!(AG109_NAMES.contains(&n), "AG109 acts on `{n}`: add it to its triggers");
+        }
+    }
 }

@@ -17,6 +17,7 @@ static META: RuleMeta = RuleMeta {
     lang: Lang::Python,
     severity: Severity::Error,
     fix: FixAvailability::Sometimes,
+    triggers: &[&["await"]],
     summary: "`await` on a Django QuerySet (not awaitable)",
     doc: r#"## AG110 await-on-queryset
 

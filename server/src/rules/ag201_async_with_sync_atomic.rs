@@ -22,6 +22,7 @@ static META: RuleMeta = RuleMeta {
     lang: Lang::Python,
     severity: Severity::Error,
     fix: FixAvailability::Sometimes,
+    triggers: &[&["async"]],
     summary: "`async with` on a transaction manager that is sync only",
     doc: r#"## AG201 async-with-sync-atomic
 

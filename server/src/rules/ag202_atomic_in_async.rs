@@ -23,6 +23,7 @@ static META: RuleMeta = RuleMeta {
     lang: Lang::Python,
     severity: Severity::Error,
     fix: FixAvailability::Sometimes,
+    triggers: &[&["async"]],
     summary: "`with transaction.atomic()` in async code does not guard the awaited queries",
     doc: r#"## AG202 atomic-in-async
 

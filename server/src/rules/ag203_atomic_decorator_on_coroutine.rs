@@ -19,6 +19,7 @@ static META: RuleMeta = RuleMeta {
     lang: Lang::Python,
     severity: Severity::Error,
     fix: FixAvailability::Sometimes,
+    triggers: &[&["async"]],
     summary: "`@transaction.atomic` on an `async def` guards only the creation of the coroutine",
     doc: r#"## AG203 atomic-decorator-on-coroutine
 

@@ -29,6 +29,7 @@ static META: RuleMeta = RuleMeta {
     lang: Lang::Python,
     severity: Severity::Error,
     fix: FixAvailability::Sometimes,
+    triggers: &[&["select_for_update"]],
     summary: "`select_for_update()` evaluated outside a transaction",
     doc: r#"## AG205 select-for-update-outside-atomic
 

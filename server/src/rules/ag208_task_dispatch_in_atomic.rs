@@ -27,6 +27,7 @@ static META: RuleMeta = RuleMeta {
     lang: Lang::Python,
     severity: Severity::Warning,
     fix: FixAvailability::Sometimes,
+    triggers: &[&["atomic"], &["delay", "apply_async", "send_task", "enqueue"]],
     summary: "Task dispatched inside a transaction, before COMMIT",
     doc: r#"## AG208 task-dispatch-in-atomic
 

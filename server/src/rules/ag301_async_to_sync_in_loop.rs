@@ -19,6 +19,7 @@ static META: RuleMeta = RuleMeta {
     lang: Lang::Python,
     severity: Severity::Error,
     fix: FixAvailability::Sometimes,
+    triggers: &[&["async"]],
     summary: "`async_to_sync` called on the event loop",
     doc: r#"## AG301 async-to-sync-in-loop
 

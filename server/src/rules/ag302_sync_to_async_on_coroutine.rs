@@ -18,6 +18,7 @@ static META: RuleMeta = RuleMeta {
     lang: Lang::Python,
     severity: Severity::Error,
     fix: FixAvailability::Always,
+    triggers: &[&["async"]],
     summary: "`sync_to_async` applied to a coroutine function",
     doc: r#"## AG302 sync-to-async-on-coroutine
 

@@ -18,6 +18,7 @@ static META: RuleMeta = RuleMeta {
     lang: Lang::Python,
     severity: Severity::Error,
     fix: FixAvailability::Sometimes,
+    triggers: &[&["await"]],
     summary: "`await sync_to_async(f)` awaits the wrapper instead of calling it",
     doc: r#"## AG303 sync-to-async-not-called
 

@@ -22,6 +22,7 @@ static META: RuleMeta = RuleMeta {
     lang: Lang::Python,
     severity: Severity::Error,
     fix: FixAvailability::Sometimes,
+    triggers: &[&["async"]],
     summary: "`sync_to_async` given the result of a query instead of the callable",
     doc: r#"## AG304 sync-to-async-eager-argument
 

@@ -26,6 +26,7 @@ static META: RuleMeta = RuleMeta {
     lang: Lang::Rust,
     severity: Severity::Warning,
     fix: FixAvailability::Sometimes,
+    triggers: &[&["async"]],
     summary: "Blocking database call (diesel, r2d2, rusqlite, postgres) in async code",
     doc: r#"## AG501 blocking-db-call-in-async
 

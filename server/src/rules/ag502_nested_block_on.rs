@@ -21,6 +21,7 @@ static META: RuleMeta = RuleMeta {
     lang: Lang::Rust,
     severity: Severity::Error,
     fix: FixAvailability::Sometimes,
+    triggers: &[&["async"], &["block_on"]],
     summary: "`block_on` inside async code",
     doc: r#"## AG502 nested-block-on
 

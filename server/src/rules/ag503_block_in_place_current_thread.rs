@@ -17,6 +17,7 @@ static META: RuleMeta = RuleMeta {
     lang: Lang::Rust,
     severity: Severity::Error,
     fix: FixAvailability::Sometimes,
+    triggers: &[&["block_in_place"]],
     summary: "`block_in_place` on a current-thread runtime panics",
     doc: r#"## AG503 block-in-place-current-thread
 

@@ -25,6 +25,7 @@ static META: RuleMeta = RuleMeta {
     lang: Lang::Rust,
     severity: Severity::Error,
     fix: FixAvailability::Sometimes,
+    triggers: &[&["begin", "begin_with", "try_begin", "transaction", "build_transaction"]],
     summary: "Transaction dropped without commit: its writes are rolled back",
     doc: r#"## AG510 transaction-not-committed
 

@@ -23,6 +23,7 @@ static META: RuleMeta = RuleMeta {
     lang: Lang::Rust,
     severity: Severity::Error,
     fix: FixAvailability::Always,
+    triggers: &[&["begin", "begin_with", "try_begin", "transaction", "build_transaction"]],
     summary: "Query on the pool while a transaction is open: it runs outside the transaction",
     doc: r#"## AG511 query-bypasses-transaction
 

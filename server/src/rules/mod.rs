@@ -7,7 +7,9 @@
 //! - A panicking rule costs only its own findings for that file: [`analyze`] catches it and
 //!   reports it in [`Analysis::errors`].
 //! - Candidates come from the queries in `queries/` ([`crate::syntax::QueryId`]); rule code
-//!   decides.
+//!   decides. One traversal per file finds the matches of every query; rules share them.
+//! - A rule runs only on a file where its [`RuleMeta::triggers`] occur: without them it cannot
+//!   fire (`tests/triggers.rs` proves it for every rule over every fixture).
 
 mod ag101_sync_orm_call;
 mod ag102_sync_queryset_evaluation;
@@ -33,11 +35,12 @@ mod ag510_transaction_not_committed;
 mod ag511_query_bypasses_transaction;
 mod rust_util;
 pub mod suppression;
+pub mod triggers;
 
 use crate::config::Settings;
 use crate::fix::Fix;
 use crate::semantic::{PyModel, RustModel};
-use crate::syntax::{query, Lang, QueryId};
+use crate::syntax::{combined, Lang, QueryId};
 use crate::text::LineIndex;
 use serde::Serialize;
 use std::ops::Range;
@@ -90,6 +93,11 @@ pub struct RuleMeta {
     pub lang: Lang,
     pub severity: Severity,
     pub fix: FixAvailability,
+    /// Identifiers without which the rule cannot fire, as a conjunction of alternatives (every
+    /// group needs one present as a whole identifier, anywhere in the file). Files where no
+    /// enabled rule's triggers hold are not parsed ([`triggers`]); list every name the rule's
+    /// code can act on.
+    pub triggers: triggers::Triggers,
     /// One line.
     pub summary: &'static str,
     /// Markdown: what it catches, why it is wrong, example, fix.
@@ -155,19 +163,29 @@ pub struct Ctx<'a, 't> {
     pub settings: &'a Settings,
     pub py: Option<&'a PyModel<'t>>,
     pub rs: Option<&'a RustModel<'t>>,
+    /// Every query's matches (indexed by [`QueryId`]), computed by one traversal of the
+    /// tree on first use and shared by the rules.
+    matches: std::cell::OnceCell<Vec<Vec<Captures<'t>>>>,
 }
 
 impl<'a, 't> Ctx<'a, 't> {
-    /// Runs a query over the whole tree and calls `f` with each match's captures by name.
-    pub fn for_each_match(&self, id: QueryId, mut f: impl FnMut(&Captures<'t>)) {
-        let q = query(id);
+    /// Calls `f` with each match's captures by name of query `id` over the whole tree, in
+    /// the order of the query cursor.
+    pub fn for_each_match(&self, id: QueryId, f: impl FnMut(&Captures<'t>)) {
+        self.matches.get_or_init(|| self.run_queries(id.lang()))[id as usize].iter().for_each(f);
+    }
+
+    fn run_queries(&self, lang: Lang) -> Vec<Vec<Captures<'t>>> {
+        let c = combined(lang);
         let mut cursor = QueryCursor::new();
-        let mut matches = cursor.matches(q, self.tree.root_node(), self.src.as_bytes());
-        let names = q.capture_names();
+        let mut matches = cursor.matches(&c.query, self.tree.root_node(), self.src.as_bytes());
+        let names = c.query.capture_names();
+        let mut out: Vec<Vec<Captures<'t>>> = QueryId::ALL.iter().map(|_| vec![]).collect();
         while let Some(m) = matches.next() {
             let caps = Captures { list: m.captures().iter().map(|c| (names[c.index as usize], c.node)).collect() };
-            f(&caps);
+            out[c.owner[m.pattern_index] as usize].push(caps);
         }
+        out
     }
 }
 
@@ -190,11 +208,33 @@ pub struct Analysis {
     pub errors: Vec<String>,
 }
 
-/// Analyses one file. Pure: same inputs, same findings.
+/// Analyses one file. Pure: same inputs, same findings. Runs only the enabled rules whose
+/// triggers occur in `src` ([`triggers::Found`]); the findings are those of [`analyze_all`].
 pub fn analyze(src: &str, lang: Lang, tree: &Tree, index: &LineIndex, settings: &Settings) -> Analysis {
+    let found = triggers::Found::scan(src, lang);
+    analyze_rules(src, lang, tree, index, settings, |m| found.holds(m))
+}
+
+/// [`analyze`] running every enabled rule, triggers or not: the reference the trigger
+/// pre-filter is tested against.
+pub fn analyze_all(src: &str, lang: Lang, tree: &Tree, index: &LineIndex, settings: &Settings) -> Analysis {
+    analyze_rules(src, lang, tree, index, settings, |_| true)
+}
+
+fn analyze_rules(
+    src: &str,
+    lang: Lang,
+    tree: &Tree,
+    index: &LineIndex,
+    settings: &Settings,
+    triggered: impl Fn(&RuleMeta) -> bool,
+) -> Analysis {
     let mut out = Analysis::default();
-    let rules: Vec<&dyn Rule> =
-        RULES.iter().copied().filter(|r| r.meta().lang == lang && settings.is_enabled(r.meta().code)).collect();
+    let rules: Vec<&dyn Rule> = RULES
+        .iter()
+        .copied()
+        .filter(|r| r.meta().lang == lang && settings.is_enabled(r.meta().code) && triggered(r.meta()))
+        .collect();
     if rules.is_empty() {
         return out;
     }
@@ -222,7 +262,7 @@ pub fn analyze(src: &str, lang: Lang, tree: &Tree, index: &LineIndex, settings: 
         }
         Lang::Python => None,
     };
-    let cx = Ctx { src, tree, index, settings, py: py.as_ref(), rs: rs.as_ref() };
+    let cx = Ctx { src, tree, index, settings, py: py.as_ref(), rs: rs.as_ref(), matches: std::cell::OnceCell::new() };
     for rule in rules {
         let mut found = Vec::new();
         let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {

@@ -212,13 +212,19 @@ impl<'t> RustModel<'t> {
     /// Runs `queries/rust/candidates.scm` once; rules read the lists instead of re-querying.
     fn match_candidates(&mut self) {
         use streaming_iterator::StreamingIterator;
-        let q = crate::syntax::query(crate::syntax::QueryId::RsCandidates);
+        let c = crate::syntax::combined(crate::syntax::Lang::Rust);
+        let id = crate::syntax::QueryId::RsCandidates;
+        let base = c.owner.iter().position(|o| *o == id).unwrap_or(0);
+        let q = &c.query;
         let names = q.capture_names();
         let mut cursor = tree_sitter::QueryCursor::new();
         let mut matches = cursor.matches(q, self.tree.root_node(), self.src.as_bytes());
         while let Some(mt) = matches.next() {
+            if c.owner[mt.pattern_index] != id {
+                continue;
+            }
             let cap = |name: &str| mt.captures().iter().find(|c| names[c.index as usize] == name).map(|c| c.node);
-            match mt.pattern_index {
+            match mt.pattern_index - base {
                 0 => self.method_calls.extend(cap("call")),
                 1 => {
                     if let (Some(c), Some(p)) = (cap("call"), cap("path")) {

@@ -2,7 +2,9 @@
 //!
 //! Invariants:
 //! - Queries are compiled once per process (`OnceLock`) from the `.scm` files embedded with
-//!   `include_str!`; a query that fails to compile is a bug caught by `queries_compile` below.
+//!   `include_str!`, all of a language's files as one [`Combined`] query (one traversal per
+//!   tree finds every candidate); a query that fails to compile is a bug caught by
+//!   `queries_compile` below.
 //! - Parsing never fails for a text we hold: tree-sitter always yields a tree (with ERROR
 //!   nodes for bad input). Parsers are per-thread and reused.
 
@@ -109,12 +111,31 @@ queries! {
     RsCandidates => Rust, "rust/candidates.scm";
 }
 
-/// The compiled query.
-pub fn query(id: QueryId) -> &'static Query {
-    static CELLS: [OnceLock<Query>; QueryId::ALL.len()] = [const { OnceLock::new() }; QueryId::ALL.len()];
-    CELLS[id as usize].get_or_init(|| {
-        Query::new(&id.lang().ts_language(), id.source())
-            .unwrap_or_else(|e| panic!("query {} does not compile: {e}", id.file()))
+/// Every query of one language compiled as one, so that a single traversal of a tree finds
+/// the candidates of all of them; `owner[i]` is the query pattern `i` comes from.
+pub struct Combined {
+    pub query: Query,
+    pub owner: Vec<QueryId>,
+}
+
+/// The combined query of `lang` (see [`Combined`]).
+pub fn combined(lang: Lang) -> &'static Combined {
+    static CELLS: [OnceLock<Combined>; 2] = [const { OnceLock::new() }; 2];
+    CELLS[lang as usize].get_or_init(|| {
+        let ids: Vec<QueryId> = QueryId::ALL.iter().copied().filter(|id| id.lang() == lang).collect();
+        let mut source = String::new();
+        let mut starts = vec![];
+        for id in &ids {
+            starts.push(source.len());
+            source.push_str(id.source());
+            source.push('\n');
+        }
+        let query = Query::new(&lang.ts_language(), &source)
+            .unwrap_or_else(|e| panic!("the {lang:?} queries do not compile together: {e}"));
+        let owner = (0..query.pattern_count())
+            .map(|i| ids[starts.partition_point(|&s| s <= query.start_byte_for_pattern(i)) - 1])
+            .collect();
+        Combined { query, owner }
     })
 }
 
@@ -125,8 +146,12 @@ mod tests {
     #[test]
     fn queries_compile() {
         for id in QueryId::ALL {
-            let q = query(*id);
+            let q = Query::new(&id.lang().ts_language(), id.source())
+                .unwrap_or_else(|e| panic!("query {} does not compile: {e}", id.file()));
+            let c = combined(id.lang());
+            let owned = c.owner.iter().filter(|o| *o == id).count();
             assert!(q.pattern_count() > 0, "{} has no pattern", id.file());
+            assert_eq!(owned, q.pattern_count(), "{}: patterns in the combined query", id.file());
         }
     }
 }

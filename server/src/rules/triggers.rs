@@ -1,0 +1,174 @@
+//! The trigger pre-filter: decides from a file's bytes alone, before any parse, whether an
+//! enabled rule can fire in it.
+//!
+//! Every rule declares in [`RuleMeta::triggers`] the identifiers without which it cannot fire,
+//! as a conjunction of alternatives: each group must have at least one of its identifiers in
+//! the file (anywhere: code, comment or string). A file where no enabled rule's triggers hold is
+//! not parsed; its findings are empty.
+//!
+//! Invariants:
+//! - Sound: for every rule, text with no occurrence of one of its groups gets no finding from
+//!   it (`tests/triggers.rs` knocks each group out of every fixture and checks), so the
+//!   pre-filter never changes findings (`tests/check_cli.rs` compares `check` with and
+//!   without it).
+//! - An occurrence is a whole identifier: the bytes around it are not ASCII letters, digits
+//!   or `_` (`asyncio` is not `async`). Triggers are ASCII identifiers (a unit test holds it).
+//! - One automaton per language, built once from [`RULES`]. [`may_fire`] (before parsing) stops
+//!   at the first point where some enabled rule's triggers all hold; [`Found`] (after parsing)
+//!   tells [`super::analyze`] which rules to run at all.
+
+use super::{RuleMeta, RULES};
+use crate::config::Settings;
+use crate::syntax::Lang;
+use aho_corasick::{AhoCorasick, MatchKind};
+use std::sync::OnceLock;
+
+/// Identifiers a rule needs: every group must have one present.
+pub type Triggers = &'static [&'static [&'static str]];
+
+/// The automaton of one language: every trigger of its rules, and per rule (in [`RULES`]
+/// order, that language's only) its groups as sets of token indexes.
+struct Prefilter {
+    automaton: AhoCorasick,
+    rules: Vec<(&'static RuleMeta, Vec<u128>)>,
+}
+
+impl Prefilter {
+    fn new(lang: Lang) -> Prefilter {
+        let metas: Vec<&'static RuleMeta> = RULES.iter().map(|r| r.meta()).filter(|m| m.lang == lang).collect();
+        let mut tokens: Vec<&'static str> = metas.iter().flat_map(|m| m.triggers.iter().copied().flatten().copied()).collect();
+        tokens.sort_unstable();
+        tokens.dedup();
+        assert!(tokens.len() <= 128, "more than 128 distinct {lang:?} triggers: widen the token set");
+        let bit = |t: &str| 1u128 << tokens.binary_search(&t).expect("token listed");
+        let rules = metas.iter().map(|m| (*m, m.triggers.iter().map(|g| g.iter().map(|t| bit(t)).fold(0, |a, b| a | b)).collect())).collect();
+        // Leftmost-longest: a whole-identifier occurrence is never hidden by an overlapping
+        // match, since any such match would put an identifier byte right before it.
+        let automaton = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(&tokens)
+            .expect("trigger automaton builds");
+        Prefilter { automaton, rules }
+    }
+
+    fn get(lang: Lang) -> &'static Prefilter {
+        static CELLS: [OnceLock<Prefilter>; 2] = [const { OnceLock::new() }; 2];
+        CELLS[lang as usize].get_or_init(|| Prefilter::new(lang))
+    }
+}
+
+fn is_ident_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+/// Scans `src` for whole-identifier triggers; returns the set found, stopping early once
+/// `enough` says so.
+fn scan(p: &Prefilter, src: &str, mut enough: impl FnMut(u128) -> bool) -> u128 {
+    let bytes = src.as_bytes();
+    let mut seen = 0u128;
+    for m in p.automaton.find_iter(bytes) {
+        let whole = (m.start() == 0 || !is_ident_byte(bytes[m.start() - 1]))
+            && bytes.get(m.end()).is_none_or(|b| !is_ident_byte(*b));
+        let bit = 1u128 << m.pattern().as_usize();
+        if whole && seen & bit == 0 {
+            seen |= bit;
+            if enough(seen) {
+                break;
+            }
+        }
+    }
+    seen
+}
+
+fn groups_hold(groups: &[u128], seen: u128) -> bool {
+    groups.iter().all(|g| g & seen != 0)
+}
+
+/// True when some rule enabled in `settings` can fire in `src` (a `lang` file): its triggers
+/// all occur in `src` as whole identifiers. Stops at the first such point.
+pub fn may_fire(src: &str, lang: Lang, settings: &Settings) -> bool {
+    let p = Prefilter::get(lang);
+    let candidates: Vec<&[u128]> =
+        p.rules.iter().filter(|(m, _)| settings.is_enabled(m.code)).map(|(_, groups)| groups.as_slice()).collect();
+    let any = |seen: u128| candidates.iter().any(|g| groups_hold(g, seen));
+    !candidates.is_empty() && any(scan(p, src, any))
+}
+
+/// The triggers present in one file: which rules can fire in it.
+pub struct Found {
+    prefilter: &'static Prefilter,
+    seen: u128,
+}
+
+impl Found {
+    /// Scans all of `src`.
+    pub fn scan(src: &str, lang: Lang) -> Found {
+        let prefilter = Prefilter::get(lang);
+        Found { prefilter, seen: scan(prefilter, src, |_| false) }
+    }
+
+    /// Whether `rule`'s triggers all hold (false for a rule of another language).
+    pub fn holds(&self, rule: &RuleMeta) -> bool {
+        self.prefilter.rules.iter().any(|(m, groups)| std::ptr::eq(*m, rule) && groups_hold(groups, self.seen))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all_rules() -> Settings {
+        Settings::default()
+    }
+
+    #[test]
+    fn every_rule_has_triggers_that_are_ascii_identifiers() {
+        for r in RULES {
+            let m = r.meta();
+            assert!(!m.triggers.is_empty() && m.triggers.iter().all(|g| !g.is_empty()), "{}: empty triggers", m.code);
+            for t in m.triggers.iter().copied().flatten() {
+                let b = t.as_bytes();
+                assert!(
+                    !b.is_empty() && !b[0].is_ascii_digit() && b.iter().all(|c| is_ident_byte(*c)),
+                    "{}: trigger `{t}` is not an ASCII identifier",
+                    m.code
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn whole_identifiers_only() {
+        let s = all_rules();
+        assert!(!may_fire("import asyncio\nx = sync_to_async_x\n", Lang::Python, &s));
+        assert!(may_fire("async def f(): pass\n", Lang::Python, &s));
+        assert!(may_fire("x=1\n# async", Lang::Python, &s));
+        assert!(may_fire("qs.select_for_update()", Lang::Python, &s));
+        assert!(!may_fire("", Lang::Python, &s));
+    }
+
+    #[test]
+    fn groups_are_a_conjunction() {
+        let s = all_rules();
+        // AG208 needs `atomic` and a dispatch name.
+        assert!(!may_fire("task.delay(1)\n", Lang::Python, &s));
+        assert!(!may_fire("with transaction.atomic():\n    pass\n", Lang::Python, &s));
+        assert!(may_fire("with transaction.atomic():\n    task.delay(1)\n", Lang::Python, &s));
+    }
+
+    #[test]
+    fn found_answers_per_rule() {
+        let by = |c| crate::rules::by_code(c).unwrap().meta();
+        let f = Found::scan("with atomic():\n    t.delay()\nqs.select_for_update()\n", Lang::Python);
+        assert!(f.holds(by("AG208")) && f.holds(by("AG205")));
+        assert!(!f.holds(by("AG101")) && !f.holds(by("AG303")));
+    }
+
+    #[test]
+    fn only_enabled_rules_count() {
+        let over = crate::config::Overrides { select: Some(vec!["AG205".into()]), ..Default::default() };
+        let s = Settings::resolve(None, &over, None).unwrap();
+        assert!(!may_fire("async def f(): pass\n", Lang::Python, &s));
+        assert!(may_fire("X.objects.select_for_update().get()\n", Lang::Python, &s));
+    }
+}
