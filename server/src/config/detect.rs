@@ -7,7 +7,9 @@
 //! only that folder is read.
 
 use crate::dialects::Version;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 const LOCKS: &[&str] = &["uv.lock", "poetry.lock", "pdm.lock"];
 
@@ -17,62 +19,108 @@ pub fn django_version(start: &Path) -> Option<(Version, PathBuf)> {
 }
 
 /// The detected version of a PyPI package (`django`, `celery`) and the file it came from.
-pub fn package_version(start: &Path, pkg: &str) -> Option<(Version, PathBuf)> {
-    for dir in start.ancestors() {
-        let mut any = false;
-        for lock in LOCKS {
-            let p = dir.join(lock);
-            if let Ok(text) = std::fs::read_to_string(&p) {
-                any = true;
-                if let Some(v) = from_toml_lock(&text, pkg) {
-                    return Some((v, p));
+/// Uncached; a workspace uses a [`Detector`].
+pub fn package_version(start: &Path, pkg: &'static str) -> Option<(Version, PathBuf)> {
+    Detector::default().version(start, pkg)
+}
+
+/// Detection memoised per folder: checking every folder of a large tree reads each ancestor
+/// (`/tmp`, `/home`, `/` …) once per package, not once per folder below it.
+#[derive(Default)]
+pub struct Detector {
+    seen: Mutex<HashMap<(PathBuf, &'static str), Option<(Version, PathBuf)>>>,
+}
+
+impl Detector {
+    pub fn version(&self, start: &Path, pkg: &'static str) -> Option<(Version, PathBuf)> {
+        let mut visited = vec![];
+        let mut result = None;
+        for dir in start.ancestors() {
+            if let Some(hit) = self.seen.lock().unwrap_or_else(|e| e.into_inner()).get(&(dir.to_path_buf(), pkg)) {
+                result = hit.clone();
+                break;
+            }
+            visited.push(dir.to_path_buf());
+            match scan_dir(dir, pkg) {
+                Scan::Found(v, p) => {
+                    result = Some((v, p));
+                    break;
                 }
+                Scan::Root => break,
+                Scan::Continue => {}
             }
         }
-        let p = dir.join("Pipfile.lock");
+        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        for d in visited {
+            seen.insert((d, pkg), result.clone());
+        }
+        result
+    }
+
+    /// Forgets everything (a lock or requirements file changed).
+    pub fn clear(&self) {
+        self.seen.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+}
+
+enum Scan {
+    Found(Version, PathBuf),
+    /// The project root (project files or `.git`) without the package: stop here.
+    Root,
+    Continue,
+}
+
+fn scan_dir(dir: &Path, pkg: &str) -> Scan {
+    let mut any = false;
+    for lock in LOCKS {
+        let p = dir.join(lock);
         if let Ok(text) = std::fs::read_to_string(&p) {
             any = true;
-            if let Some(v) = from_pipfile_lock(&text, pkg) {
-                return Some((v, p));
+            if let Some(v) = from_toml_lock(&text, pkg) {
+                return Scan::Found(v, p);
             }
         }
-        if let Ok(entries) = std::fs::read_dir(dir) {
-            let mut reqs: Vec<PathBuf> = entries
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| {
-                    p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("requirements") && n.ends_with(".txt"))
-                })
-                .collect();
-            reqs.sort();
-            let mut best: Option<(Version, PathBuf)> = None;
-            for p in reqs {
-                any = true;
-                if let Ok(text) = std::fs::read_to_string(&p) {
-                    for line in text.lines() {
-                        if let Some(v) = from_requirement(line, pkg) {
-                            if best.as_ref().is_none_or(|(b, _)| v < *b) {
-                                best = Some((v, p.clone()));
-                            }
+    }
+    let p = dir.join("Pipfile.lock");
+    if let Ok(text) = std::fs::read_to_string(&p) {
+        any = true;
+        if let Some(v) = from_pipfile_lock(&text, pkg) {
+            return Scan::Found(v, p);
+        }
+    }
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        let mut reqs: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("requirements") && n.ends_with(".txt"))
+            })
+            .collect();
+        reqs.sort();
+        let mut best: Option<(Version, PathBuf)> = None;
+        for p in reqs {
+            any = true;
+            if let Ok(text) = std::fs::read_to_string(&p) {
+                for line in text.lines() {
+                    if let Some(v) = from_requirement(line, pkg) {
+                        if best.as_ref().is_none_or(|(b, _)| v < *b) {
+                            best = Some((v, p.clone()));
                         }
                     }
                 }
             }
-            if best.is_some() {
-                return best;
-            }
         }
-        let p = dir.join("pyproject.toml");
-        if let Ok(text) = std::fs::read_to_string(&p) {
-            any = true;
-            if let Some(v) = from_pyproject(&text, pkg) {
-                return Some((v, p));
-            }
-        }
-        if any || dir.join(".git").exists() {
-            return None;
+        if let Some((v, p)) = best {
+            return Scan::Found(v, p);
         }
     }
-    None
+    let p = dir.join("pyproject.toml");
+    if let Ok(text) = std::fs::read_to_string(&p) {
+        any = true;
+        if let Some(v) = from_pyproject(&text, pkg) {
+            return Scan::Found(v, p);
+        }
+    }
+    if any || dir.join(".git").exists() { Scan::Root } else { Scan::Continue }
 }
 
 fn is_pkg(name: &str, pkg: &str) -> bool {

@@ -28,6 +28,8 @@ pub struct SettingsCache {
     /// `--isolated`: ignore config files.
     isolated: bool,
     cache: Mutex<HashMap<PathBuf, Result<Arc<Folder>, ConfigError>>>,
+    /// Django/Celery version detection, memoised per folder.
+    detector: config::detect::Detector,
 }
 
 /// `path` made absolute (not canonical: symlinks stay), so that config discovery walks above
@@ -38,7 +40,7 @@ fn absolute(path: &Path) -> PathBuf {
 
 impl SettingsCache {
     pub fn new(overrides: Overrides, explicit: Option<(PathBuf, FileConfig)>, isolated: bool) -> Self {
-        SettingsCache { overrides, explicit, isolated, cache: Mutex::new(HashMap::new()) }
+        SettingsCache { overrides, explicit, isolated, cache: Mutex::new(HashMap::new()), detector: Default::default() }
     }
 
     pub fn overrides(&self) -> &Overrides {
@@ -83,10 +85,10 @@ impl SettingsCache {
         } else {
             config::discover(dir)?
         };
-        let detected = if self.isolated { None } else { config::detect::django_version(dir).map(|(v, _)| v) };
+        let detected = if self.isolated { None } else { self.detector.version(dir, "django").map(|(v, _)| v) };
         let mut settings = Settings::resolve(found.as_ref().map(|(p, c)| (p.as_path(), c)), &self.overrides, detected)?;
         if settings.celery_version.is_none() && !self.isolated {
-            settings.celery_version = config::detect::package_version(dir, "celery").map(|(v, _)| v);
+            settings.celery_version = self.detector.version(dir, "celery").map(|(v, _)| v);
         }
         let paths = match &found {
             Some((p, c)) => Some(PathRules::new(p, c)?).filter(|r| !r.is_empty()).map(Arc::new),
@@ -97,6 +99,7 @@ impl SettingsCache {
 
     pub fn clear(&self) {
         self.cache.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        self.detector.clear();
     }
 }
 
