@@ -28,8 +28,11 @@ pub fn package_version(start: &Path, pkg: &'static str) -> Option<(Version, Path
 /// (`/tmp`, `/home`, `/` …) once per package, not once per folder below it.
 #[derive(Default)]
 pub struct Detector {
-    seen: Mutex<HashMap<(PathBuf, &'static str), Option<(Version, PathBuf)>>>,
+    seen: Mutex<HashMap<(PathBuf, &'static str), Detected>>,
 }
+
+/// A detected version and the file it came from, or nothing.
+type Detected = Option<(Version, PathBuf)>;
 
 impl Detector {
     pub fn version(&self, start: &Path, pkg: &'static str) -> Option<(Version, PathBuf)> {
