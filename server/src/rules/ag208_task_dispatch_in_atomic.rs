@@ -98,7 +98,7 @@ impl Rule for TaskDispatchInAtomic {
                 "enqueue" => django_tasks,
                 _ => false,
             };
-            if !is_dispatch {
+            if !is_dispatch || transaction_aware_here(py, root) {
                 return;
             }
             let Some(region) = py.atomic_at(&regions, call.start_byte()).filter(|r| r.api == AtomicApi::Django) else {
@@ -137,6 +137,24 @@ impl Rule for TaskDispatchInAtomic {
             out.push(Finding::new(&META, call.byte_range(), message, fixes));
         });
     }
+}
+
+/// True when the task is a function of this file whose task decorator names a
+/// transaction-aware base class (`@app.task(base=TransactionAwareTask)`, pretix's pattern):
+/// such a task already dispatches on commit.
+fn transaction_aware_here(py: &PyModel, task: &str) -> bool {
+    let root = py.tree.root_node();
+    let mut c = root.walk();
+    let found = root.named_children(&mut c).filter(|n| n.kind() == "decorated_definition").any(|d| {
+        let named = d.child_by_field_name("definition").and_then(|f| f.child_by_field_name("name")).is_some_and(|n| py.node_text(n) == task);
+        let mut c2 = d.walk();
+        let aware = d
+            .named_children(&mut c2)
+            .filter(|n| n.kind() == "decorator")
+            .any(|dec| py.node_text(dec).contains("TransactionAware") || py.node_text(dec).contains("OnCommit"));
+        named && aware
+    });
+    found
 }
 
 fn on_commit_edits(
