@@ -1,6 +1,7 @@
 //! Shared test helpers: fixture analysis and a real-binary LSP client.
 #![allow(dead_code)]
 
+pub mod invariants;
 pub mod lsp;
 
 use awaitguard::config::{Overrides, Settings};
