@@ -8,6 +8,8 @@
 //!   reports it in [`Analysis::errors`].
 //! - Candidates come from the queries in `queries/` ([`crate::syntax::QueryId`]); rule code
 //!   decides.
+//! - Work is bounded on any tree: no query match starts below [`MAX_MATCH_DEPTH`], so absurd
+//!   nesting costs linear time, not quadratic.
 
 mod ag101_sync_orm_call;
 mod ag102_sync_queryset_evaluation;
@@ -129,6 +131,12 @@ pub struct Finding {
     pub fixes: Vec<Fix>,
 }
 
+/// Deepest tree level a query match may start at. tree-sitter's query cursor pays O(depth)
+/// per node it visits, so a query over 10,000 nested brackets or `lambda:`s was quadratic
+/// (22 s for one file, found by the torture tests); below this depth the cursor does not
+/// descend. Real code sits far above it (a deeply nested expression in a method is ~100).
+pub const MAX_MATCH_DEPTH: u32 = 1000;
+
 /// What one rule needs to look at a file.
 pub struct Ctx<'a, 't> {
     pub src: &'t str,
@@ -140,9 +148,11 @@ pub struct Ctx<'a, 't> {
 
 impl<'a, 't> Ctx<'a, 't> {
     /// Runs a query over the whole tree and calls `f` with each match's captures by name.
+    /// Matches rooted deeper than [`MAX_MATCH_DEPTH`] are not looked for.
     pub fn for_each_match(&self, id: QueryId, mut f: impl FnMut(&Captures<'t>)) {
         let q = query(id);
         let mut cursor = QueryCursor::new();
+        cursor.set_max_start_depth(Some(MAX_MATCH_DEPTH));
         let mut matches = cursor.matches(q, self.tree.root_node(), self.src.as_bytes());
         let names = q.capture_names();
         while let Some(m) = matches.next() {
