@@ -108,6 +108,27 @@ impl Client {
         write_msg(&mut *self.stdin.lock().unwrap(), &v).expect("write to server");
     }
 
+    /// Writes bytes to the server's stdin as they are (no framing): malformed input.
+    pub fn send_raw(&mut self, bytes: &[u8]) {
+        let mut w = self.stdin.lock().unwrap();
+        w.write_all(bytes).expect("write to server");
+        w.flush().expect("flush to server");
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The server's resident set size in KiB (`VmRSS` of `/proc/<pid>/status`; Linux).
+    pub fn rss_kb(&self) -> Option<u64> {
+        proc_status_kb(self.pid(), "VmRSS:")
+    }
+
+    /// The server's peak resident set size in KiB (`VmHWM`; Linux).
+    pub fn peak_rss_kb(&self) -> Option<u64> {
+        proc_status_kb(self.pid(), "VmHWM:")
+    }
+
     pub fn notify(&mut self, method: &str, params: Value) {
         self.send(json!({"jsonrpc": "2.0", "method": method, "params": params}));
     }
@@ -228,6 +249,13 @@ impl Drop for Client {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// A `kB` field of `/proc/<pid>/status`.
+pub fn proc_status_kb(pid: u32, field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
+    line[field.len()..].trim().trim_end_matches("kB").trim().parse().ok()
 }
 
 /// Capabilities of a push-mode client with the given position encodings.

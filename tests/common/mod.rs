@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod cli;
+pub mod invariants;
 pub mod lsp;
 
 use awaitguard::config::{Overrides, Settings};

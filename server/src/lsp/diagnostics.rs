@@ -70,21 +70,47 @@ pub async fn current(s: &Arc<State>, uri: &Uri) -> Option<(i32, Arc<Analysis>)> 
 }
 
 /// Push mode: analyse and publish, if the version is still current when done.
+///
+/// Single flight per document: when a publication loop is already running for `uri`, this
+/// only asks it to go round once more and returns at once. The loop analyses whatever is
+/// current when it starts a round, so versions superseded meanwhile are never analysed.
 pub async fn publish(s: &Arc<State>, uri: Uri) {
     if s.facts().pull {
         return;
     }
-    let Some((version, analysis)) = current(s, &uri).await else { return };
+    {
+        let Some(mut st) = s.docs.get_mut(&uri) else { return };
+        if st.publishing {
+            st.republish = true;
+            return;
+        }
+        st.publishing = true;
+        st.republish = false;
+    }
+    loop {
+        publish_current(s, &uri).await;
+        let Some(mut st) = s.docs.get_mut(&uri) else { return };
+        if !st.republish {
+            st.publishing = false;
+            return;
+        }
+        st.republish = false;
+    }
+}
+
+/// One round of [`publish`]: analyse the current version, publish it if still current.
+async fn publish_current(s: &Arc<State>, uri: &Uri) {
+    let Some((version, analysis)) = current(s, uri).await else { return };
     let enc = s.facts().encoding;
     let _order = s.publish_lock.lock().await;
     let diags = {
-        let Some(st) = s.docs.get(&uri) else { return };
+        let Some(st) = s.docs.get(uri) else { return };
         if st.doc.version != version {
             return; // a newer version is (or will be) published instead
         }
         convert::diagnostics(&st, &analysis.findings, enc)
     };
-    s.client.publish_diagnostics(uri, diags, Some(version)).await;
+    s.client.publish_diagnostics(uri.clone(), diags, Some(version)).await;
 }
 
 /// Re-analyse everything open after a settings change.

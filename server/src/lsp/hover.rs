@@ -8,13 +8,19 @@ use tower_lsp_server::ls_types::*;
 
 pub async fn hover(s: &Arc<State>, p: HoverParams) -> Result<Option<Hover>> {
     let uri = p.text_document_position_params.text_document.uri;
+    // The position refers to the text as it was when the request arrived: keep that text, so
+    // a change arriving during the analysis does not turn the answer into `null`. `current`
+    // analyses that same version (nothing is awaited in between).
+    let Some(snapshot) = s.docs.get(&uri).map(|st| (st.doc.text.clone(), st.doc.index.clone(), st.doc.version)) else {
+        return Ok(None);
+    };
     let Some((version, analysis)) = diagnostics::current(s, &uri).await else { return Ok(None) };
-    let enc = s.facts().encoding;
-    let Some(st) = s.docs.get(&uri) else { return Ok(None) };
-    if st.doc.version != version {
+    let (text, index, snapshot_version) = snapshot;
+    if snapshot_version != version {
         return Ok(None);
     }
-    let at = convert::offset(&st.doc, p.text_document_position_params.position, enc);
+    let enc = s.facts().encoding;
+    let at = index.offset(&text, convert::pos_in(p.text_document_position_params.position), enc);
     let hits: Vec<_> = analysis.findings.iter().filter(|f| f.range.start <= at && at <= f.range.end).collect();
     let Some(first) = hits.first() else { return Ok(None) };
     let mut md = String::new();
@@ -33,8 +39,12 @@ pub async fn hover(s: &Arc<State>, p: HoverParams) -> Result<Option<Hover>> {
             md.push('\n');
         }
     }
+    let pos = |o: usize| {
+        let p = index.position(&text, o, enc);
+        Position { line: p.line, character: p.col }
+    };
     Ok(Some(Hover {
         contents: HoverContents::Markup(MarkupContent { kind: MarkupKind::Markdown, value: md }),
-        range: Some(convert::range(&st.doc, &first.range, enc)),
+        range: Some(Range { start: pos(first.range.start), end: pos(first.range.end) }),
     }))
 }

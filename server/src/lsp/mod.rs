@@ -10,18 +10,24 @@
 //! - **Only the current version is published.** Analysis runs on the blocking pool after the
 //!   edit; its result is cached and published only if the document's version is still the
 //!   one analysed, and under `publish_lock`, so publications never go out of order.
+//! - **Bursts are coalesced.** At most one push analysis per document is in flight; changes
+//!   that arrive meanwhile only mark it for another round, which analyses the newest version
+//!   (intermediate versions are never analysed), so a burst of edits costs a bounded amount
+//!   of work and memory.
 //! - **Pull or push, never both**: pull (`textDocument/diagnostic`) when the client
 //!   advertises it, push (`publishDiagnostics` with the version) otherwise.
 //! - **No server→client request is awaited on the hot path**: configuration fetches,
 //!   registrations, refreshes and `showMessage` are spawned.
 //! - **Nothing kills the server**: analysis panics are caught and logged
-//!   (`window/logMessage`); bad settings fall back to defaults with a message.
+//!   (`window/logMessage`); bad settings fall back to defaults with a message; a malformed
+//!   message on stdin is dropped by [`framing`] before tower-lsp-server sees it.
 
 mod code_action;
 mod configuration;
 mod convert;
 mod diagnostics;
 mod execute_command;
+pub mod framing;
 mod hover;
 mod initialize;
 mod text_sync;
@@ -48,6 +54,10 @@ pub(crate) struct DocState {
     pub doc: Document,
     /// (settings generation, version, analysis) of the newest analysis done.
     pub analysis: Option<(u64, i32, Arc<Analysis>)>,
+    /// A push publication loop is running for this document (see `diagnostics::publish`).
+    pub publishing: bool,
+    /// Something changed (text or settings) since that loop last looked: it goes round again.
+    pub republish: bool,
 }
 
 /// What the client told us in `initialize`.
@@ -206,6 +216,9 @@ impl LanguageServer for Backend {
     }
 }
 
+/// How long the server may finish pending work after `exit` or the end of its input.
+const EXIT_GRACE_MS: u64 = 1000;
+
 /// Runs the server on stdin/stdout until `exit` or end of input; exits the process with 0
 /// after a `shutdown`, 1 otherwise (LSP §exit).
 pub fn serve_stdio() {
@@ -220,7 +233,21 @@ pub fn serve_stdio() {
     let flag = shutdown.clone();
     rt.block_on(async move {
         let (service, socket) = LspService::new(move |client| Backend { s: Arc::new(State::new(client, flag)) });
-        Server::new(tokio::io::stdin(), tokio::io::stdout(), socket).serve(service).await;
+        // stdin goes through the framing guard: one malformed message must not end the session.
+        let (input, guarded) = tokio::io::duplex(64 * 1024);
+        let pump = tokio::spawn(framing::pump(tokio::io::stdin(), guarded, |m| eprintln!("awaitguard: {m}")));
+        let serve = Server::new(input, tokio::io::stdout(), socket).serve(service);
+        // `serve` returns only when every pending handler is done, which after `exit` or a
+        // vanished client could be a long analysis of a huge file. Once the input is over, give
+        // the server a moment to answer what it has, then go.
+        let input_over = async {
+            let _ = pump.await;
+            tokio::time::sleep(std::time::Duration::from_millis(EXIT_GRACE_MS)).await;
+        };
+        tokio::select! {
+            _ = serve => {}
+            _ = input_over => {}
+        }
     });
     // tokio's stdin reader may sit in a blocking read: do not wait for the runtime to drain.
     let code = if shutdown.load(Ordering::SeqCst) { 0 } else { 1 };

@@ -280,6 +280,12 @@ impl<'a, 'b, 't> Run<'a, 'b, 't> {
         if clause.child(0).is_some_and(|c| c.kind() == "async") {
             return;
         }
+        // In broken code error recovery can leave an `async` just before the clause outside
+        // it: another `async ` would be inserted on every fix-all round (found by fuzzing).
+        let before = self.cx.src[..clause.start_byte()].trim_end();
+        if before.strip_suffix("async").is_some_and(|b| !b.ends_with(|c: char| c.is_alphanumeric() || c == '_')) {
+            return;
+        }
         let Some(comp) = clause.parent() else { return };
         let Some(src) = self.src(iter) else { return };
         if !self.eligible(iter) {

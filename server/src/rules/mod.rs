@@ -10,6 +10,8 @@
 //!   decides. One traversal per file finds the matches of every query; rules share them.
 //! - A rule runs only on a file where its [`RuleMeta::triggers`] occur: without them it cannot
 //!   fire (`tests/triggers.rs` proves it for every rule over every fixture).
+//! - Work is bounded on any tree: no query match starts below [`MAX_MATCH_DEPTH`], so absurd
+//!   nesting costs linear time, not quadratic.
 
 mod ag101_sync_orm_call;
 mod ag102_sync_queryset_evaluation;
@@ -155,6 +157,12 @@ impl Finding {
     }
 }
 
+/// Deepest tree level a query match may start at. tree-sitter's query cursor pays O(depth)
+/// per node it visits, so a query over 10,000 nested brackets or `lambda:`s was quadratic
+/// (22 s for one file, found by the torture tests); below this depth the cursor does not
+/// descend. Real code sits far above it (a deeply nested expression in a method is ~100).
+pub const MAX_MATCH_DEPTH: u32 = 1000;
+
 /// What one rule needs to look at a file.
 pub struct Ctx<'a, 't> {
     pub src: &'t str,
@@ -170,7 +178,8 @@ pub struct Ctx<'a, 't> {
 
 impl<'a, 't> Ctx<'a, 't> {
     /// Calls `f` with each match's captures by name of query `id` over the whole tree, in
-    /// the order of the query cursor.
+    /// the order of the query cursor. Matches rooted deeper than [`MAX_MATCH_DEPTH`] are not
+    /// looked for.
     pub fn for_each_match(&self, id: QueryId, f: impl FnMut(&Captures<'t>)) {
         self.matches.get_or_init(|| self.run_queries(id.lang()))[id as usize].iter().for_each(f);
     }
@@ -178,6 +187,7 @@ impl<'a, 't> Ctx<'a, 't> {
     fn run_queries(&self, lang: Lang) -> Vec<Vec<Captures<'t>>> {
         let c = combined(lang);
         let mut cursor = QueryCursor::new();
+        cursor.set_max_start_depth(Some(MAX_MATCH_DEPTH));
         let mut matches = cursor.matches(&c.query, self.tree.root_node(), self.src.as_bytes());
         let names = c.query.capture_names();
         let mut out: Vec<Vec<Captures<'t>>> = QueryId::ALL.iter().map(|_| vec![]).collect();
