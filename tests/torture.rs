@@ -202,7 +202,7 @@ fn every_prefix_of_a_real_file() {
         // Deleting a line break is a range to the start of the next line.
         let end = if first == '\n' { json!({"line": 1, "character": 0}) } else { json!({"line": 0, "character": first.len_utf16()}) };
         change(&mut c, &u, version, json!([{"range": {"start": {"line": 0, "character": 0}, "end": end}, "text": ""}]));
-        if text.len() % 97 == 0 {
+        if text.len().is_multiple_of(97) {
             // (the empty text is the last of these)
             let p = c.wait_for("textDocument/publishDiagnostics", |p| p["version"] == version);
             assert_eq!(diags(&p), expected(&text, Lang::Python), "suffix of {} bytes", text.len());
@@ -222,16 +222,16 @@ fn edits_with_bad_ranges_and_versions() {
     c.open(&u, "python", 1, VIEWS);
     let mut text = VIEWS.to_string();
     let p = |l: u32, ch: u32| Pos { line: l, col: ch };
-    let script: Vec<Vec<(Option<(Pos, Pos)>, &str)>> = vec![
+    type Batch<'a> = Vec<(Option<(Pos, Pos)>, &'a str)>;
+    let script: Vec<Batch> = vec![
         vec![(Some((p(3, 999), p(1, 0))), "😀"), (Some((p(u32::MAX, 0), p(0, 0))), "x = 1\n")],
         vec![(Some((p(2, 3), p(2, 3))), "ab"), (Some((p(2, 1), p(2, 4))), ""), (Some((p(2, 0), p(2, 2))), "\r\n")],
         vec![(None, "async def v(r):\n    Book.objects.get()\r\n"), (Some((p(1, 4), p(1, 4))), "await ")],
         vec![(Some((p(0, 2), p(0, 3))), "\u{10FFFF}"), (Some((p(0, 3), p(0, 3))), "y")],
         vec![(None, VIEWS)],
     ];
-    let mut version = 1;
     for (i, batch) in script.iter().enumerate() {
-        version += 1;
+        let version = i as i32 + 2;
         let mut changes = vec![];
         for (range, new) in batch {
             reference_apply(&mut text, &Change { range: *range, text: new.to_string() }, Encoding::Utf16);
