@@ -28,6 +28,26 @@ fn line_col(index: &LineIndex, text: &str, offset: usize) -> (usize, usize) {
     (p.line as usize + 1, p.col as usize + 1)
 }
 
+/// Writes `path:line:col: CODE [*] message`; returns the 1-based line.
+fn header(
+    out: &mut impl Write,
+    paint: &Paint,
+    r: &FileReport,
+    f: &crate::rules::Finding,
+    safe: bool,
+) -> io::Result<usize> {
+    let (line, col) = line_col(&r.index, &r.text, f.range.start);
+    writeln!(
+        out,
+        "{}:{line}:{col}: {} {}{}",
+        paint.wrap("1", &r.path.display().to_string()),
+        paint.wrap("1;31", f.code),
+        if safe { "[*] " } else { "" },
+        f.message
+    )?;
+    Ok(line)
+}
+
 /// `clean` is false when the run had errors: then no "All checks passed!".
 pub fn text(out: &mut impl Write, reports: &[FileReport], color: bool, clean: bool) -> io::Result<()> {
     let paint = Paint(color);
@@ -40,15 +60,7 @@ pub fn text(out: &mut impl Write, reports: &[FileReport], color: bool, clean: bo
             if safe {
                 fixable += 1;
             }
-            let (line, col) = line_col(&r.index, &r.text, f.range.start);
-            writeln!(
-                out,
-                "{}:{line}:{col}: {} {}{}",
-                paint.wrap("1", &r.path.display().to_string()),
-                paint.wrap("1;31", f.code),
-                if safe { "[*] " } else { "" },
-                f.message
-            )?;
+            let line = header(out, &paint, r, f, safe)?;
             // The source line with a caret span under the finding (first line only).
             let lrange = r.index.line_range(&r.text, line - 1);
             let src_line = &r.text[lrange.clone()];
@@ -87,15 +99,7 @@ pub fn concise(out: &mut impl Write, reports: &[FileReport], color: bool, clean:
         for f in &r.findings {
             total += 1;
             let safe = f.fixes.iter().any(|x| x.applicability == Applicability::Safe);
-            let (line, col) = line_col(&r.index, &r.text, f.range.start);
-            writeln!(
-                out,
-                "{}:{line}:{col}: {} {}{}",
-                paint.wrap("1", &r.path.display().to_string()),
-                paint.wrap("1;31", f.code),
-                if safe { "[*] " } else { "" },
-                f.message
-            )?;
+            header(out, &paint, r, f, safe)?;
         }
     }
     match total {
