@@ -92,10 +92,22 @@ fn malformed_messages_do_not_end_the_session() {
     // Before initialize: refused, not fatal.
     let id = c.request_async("textDocument/hover", json!({"textDocument": {"uri": "file:///a.py"}, "position": {"line": 0, "character": 0}}));
     assert_eq!(c.response(id)["error"]["code"], -32002);
+    // Every dropped frame was answered (JSON-RPC 2.0 §5.1), with `id: null`, before the hover.
+    let answers = |c: &mut Client, code: i64| {
+        let n = c.queue.iter().filter(|m| m["id"].is_null() && m["error"]["code"] == code).count();
+        c.queue.retain(|m| !(m["id"].is_null() && m["error"]["code"] == code));
+        n
+    };
+    let (parse, invalid) = (answers(&mut c, -32700), answers(&mut c, -32600));
+    assert!(parse >= 6 && invalid == 2, "parse errors {parse}, invalid requests {invalid}");
     c.initialize(push_caps(&["utf-16"]), Value::Null);
     for j in &junk {
         c.send_raw(j);
     }
+    // Invalid Request keeps an id it can read.
+    c.send_raw(&frame(br#"{"jsonrpc":"2.0","id":31337,"method":17}"#));
+    let r = c.response(31337);
+    assert_eq!(r["error"]["code"], -32600, "{r}");
     // Well-formed JSON-RPC with nonsense params: an error for a request, ignored for a
     // notification; unknown methods; a response to a request never sent.
     let id = c.request_async("textDocument/hover", json!({"bogus": true}));

@@ -10,7 +10,13 @@
 //! - Every forwarded frame decodes as tower-lsp-server's `Message` (the same untagged
 //!   `Response | Request` shape, built from its public types) and is re-framed with a single
 //!   `Content-Length` header. Frames go out in the order they came in.
-//! - A malformed frame is dropped and reported on stderr; reading resumes at the next header.
+//! - A malformed frame is dropped, reported on stderr and answered (JSON-RPC 2.0 §5.1): a body
+//!   that is not UTF-8 JSON, or a header block without a usable `Content-Length`, gets a
+//!   `-32700` Parse error; JSON that is not a request, notification or response gets a
+//!   `-32600` Invalid Request. The answer carries the message's `id` when one can be read from
+//!   it, else `null`. Reading resumes at the next header.
+//! - The answers reach stdout through [`write_frames`], which also carries every frame the
+//!   server writes: frames are written whole, never interleaved.
 //!   A header line is bounded ([`MAX_HEADER_LINE`]); `Content-Length:` is found anywhere in a
 //!   line, so garbage glued in front of a header does not cost the message.
 //! - A body is read as it arrives: memory follows the bytes actually sent, never the length a
@@ -36,15 +42,58 @@ enum Message {
     Request(Request),
 }
 
-/// `Ok(is_exit)` when the body may be forwarded, else why it is dropped.
-pub fn check_body(body: &[u8]) -> Result<bool, String> {
-    if let Err(e) = std::str::from_utf8(body) {
-        return Err(format!("not UTF-8: {e}"));
+/// JSON-RPC 2.0 error codes for a message that cannot be taken.
+pub const PARSE_ERROR: i64 = -32700;
+pub const INVALID_REQUEST: i64 = -32600;
+
+/// Why a frame was dropped, and what to answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rejected {
+    pub why: String,
+    pub code: i64,
+    /// The message's `id` when it has a readable one (number or string), else `null`.
+    pub id: serde_json::Value,
+}
+
+impl Rejected {
+    fn parse_error(why: String) -> Rejected {
+        Rejected { why, code: PARSE_ERROR, id: serde_json::Value::Null }
     }
-    match serde_json::from_slice::<Message>(body) {
+
+    /// The framed JSON-RPC error response.
+    pub fn response(&self) -> Vec<u8> {
+        let message = if self.code == PARSE_ERROR { "Parse error" } else { "Invalid Request" };
+        let body = serde_json::json!({
+            "jsonrpc": "2.0",
+            "id": self.id,
+            "error": {"code": self.code, "message": message, "data": self.why},
+        })
+        .to_string();
+        let mut out = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();
+        out.extend_from_slice(body.as_bytes());
+        out
+    }
+}
+
+/// `Ok(is_exit)` when the body may be forwarded, else why it is dropped.
+pub fn check_body(body: &[u8]) -> Result<bool, Rejected> {
+    if let Err(e) = std::str::from_utf8(body) {
+        return Err(Rejected::parse_error(format!("not UTF-8: {e}")));
+    }
+    let value: serde_json::Value = match serde_json::from_slice(body) {
+        Ok(v) => v,
+        Err(e) => return Err(Rejected::parse_error(format!("not JSON: {e}"))),
+    };
+    match serde_json::from_value::<Message>(value.clone()) {
         Ok(Message::Request(r)) => Ok(r.method() == "exit" && r.id().is_none()),
         Ok(Message::Response(_)) => Ok(false),
-        Err(e) => Err(format!("not a JSON-RPC message: {e}")),
+        Err(e) => {
+            let id = match value.get("id") {
+                Some(id @ (serde_json::Value::Number(_) | serde_json::Value::String(_))) => id.clone(),
+                _ => serde_json::Value::Null,
+            };
+            Err(Rejected { why: format!("not a JSON-RPC message: {e}"), code: INVALID_REQUEST, id })
+        }
     }
 }
 
@@ -80,9 +129,9 @@ async fn read_header_line<R: AsyncRead + Unpin>(r: &mut BufReader<R>, buf: &mut 
 }
 
 /// Copies well-formed frames from `input` to `output` until `input` ends or an `exit`
-/// notification has been forwarded (nothing after `exit` is read). `report` receives one line
-/// per dropped frame.
-pub async fn pump<R, W>(input: R, mut output: W, mut report: impl FnMut(String))
+/// notification has been forwarded (nothing after `exit` is read). `reject` receives every
+/// dropped frame's [`Rejected`], in input order.
+pub async fn pump<R, W>(input: R, mut output: W, mut reject: impl FnMut(Rejected))
 where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
@@ -113,11 +162,11 @@ where
         let len = match len {
             Some(Ok(len)) => len,
             Some(Err(())) => {
-                report("dropped a frame with an unparsable Content-Length".into());
+                reject(Rejected::parse_error("a frame with an unparsable Content-Length".into()));
                 continue;
             }
             None => {
-                report("dropped a header block without Content-Length".into());
+                reject(Rejected::parse_error("a header block without Content-Length".into()));
                 continue;
             }
         };
@@ -128,8 +177,9 @@ where
         }
         let exit = match check_body(&body) {
             Ok(exit) => exit,
-            Err(why) => {
-                report(format!("dropped a malformed message ({len} bytes): {why}"));
+            Err(mut r) => {
+                r.why = format!("a malformed message ({len} bytes): {}", r.why);
+                reject(r);
                 continue;
             }
         };
@@ -143,11 +193,65 @@ where
     }
 }
 
+/// Reads the frames the server writes to `server` and sends each, whole, to `frames`, until
+/// `server` ends. The server frames well; should a header ever lack a length, the bytes read
+/// are passed on as they are.
+pub async fn read_frames<R: AsyncRead + Unpin>(server: R, frames: tokio::sync::mpsc::UnboundedSender<Vec<u8>>) {
+    let mut r = BufReader::with_capacity(64 * 1024, server);
+    let mut line = Vec::new();
+    loop {
+        let mut frame = Vec::new();
+        let mut len = None;
+        loop {
+            match r.read_until(b'\n', &mut line).await {
+                Ok(0) | Err(_) => {
+                    if !frame.is_empty() || !line.is_empty() {
+                        frame.append(&mut line);
+                        let _ = frames.send(frame);
+                    }
+                    return;
+                }
+                Ok(_) => {}
+            }
+            let blank = line.trim_ascii().is_empty();
+            if let Some(Ok(l)) = content_length(line.trim_ascii()) {
+                len = Some(l);
+            }
+            frame.append(&mut line);
+            if blank {
+                break;
+            }
+        }
+        if let Some(len) = len {
+            let start = frame.len();
+            frame.resize(start + len, 0);
+            if r.read_exact(&mut frame[start..]).await.is_err() {
+                frame.truncate(start);
+                let _ = frames.send(frame);
+                return;
+            }
+        }
+        if frames.send(frame).is_err() {
+            return;
+        }
+    }
+}
+
+/// Writes every frame from `frames` to `out`, flushing after each, until every sender is gone
+/// (or `out` fails).
+pub async fn write_frames<W: AsyncWrite + Unpin>(mut frames: tokio::sync::mpsc::UnboundedReceiver<Vec<u8>>, mut out: W) {
+    while let Some(frame) = frames.recv().await {
+        if out.write_all(&frame).await.is_err() || out.flush().await.is_err() {
+            return;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn run(input: &[u8]) -> (Vec<u8>, Vec<String>) {
+    fn run(input: &[u8]) -> (Vec<u8>, Vec<Rejected>) {
         let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
         let mut out = Vec::new();
         let mut reports = Vec::new();
@@ -181,6 +285,35 @@ mod tests {
         let want = frame(good) + &frame(note) + &frame(note);
         assert_eq!(String::from_utf8(out).unwrap(), want);
         assert_eq!(reports.len(), 6, "{reports:#?}");
+        let codes: Vec<i64> = reports.iter().map(|r| r.code).collect();
+        assert_eq!(codes, [PARSE_ERROR, INVALID_REQUEST, PARSE_ERROR, PARSE_ERROR, PARSE_ERROR, PARSE_ERROR]);
+        assert!(reports.iter().all(|r| r.id.is_null()));
+    }
+
+    #[test]
+    fn answers_carry_the_id_when_one_is_readable() {
+        let (_, reports) = run(frame(r#"{"jsonrpc":"2.0","id":7,"method":42}"#).as_bytes());
+        assert_eq!((reports[0].code, reports[0].id.clone()), (INVALID_REQUEST, serde_json::json!(7)));
+        let (_, reports) = run(frame(r#"{"id":{"x":1}}"#).as_bytes());
+        assert!(reports[0].id.is_null());
+        let body = reports[0].response();
+        let text = String::from_utf8(body).unwrap();
+        let (head, json) = text.split_once("\r\n\r\n").unwrap();
+        assert_eq!(head, format!("Content-Length: {}", json.len()));
+        let v: serde_json::Value = serde_json::from_str(json).unwrap();
+        assert_eq!(v["error"]["code"], INVALID_REQUEST);
+        assert!(v["id"].is_null() && v["jsonrpc"] == "2.0");
+    }
+
+    #[test]
+    fn frames_pass_whole_and_in_order() {
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let input = frame("{\"a\":1}") + &frame("{\"b\":\"\u{e9}\"}");
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        rt.block_on(read_frames(input.as_bytes(), tx));
+        assert_eq!(rx.try_recv().unwrap(), frame("{\"a\":1}").into_bytes());
+        assert_eq!(rx.try_recv().unwrap(), frame("{\"b\":\"\u{e9}\"}").into_bytes());
+        assert!(rx.try_recv().is_err());
     }
 
     #[test]

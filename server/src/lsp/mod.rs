@@ -233,10 +233,19 @@ pub fn serve_stdio() {
     let flag = shutdown.clone();
     rt.block_on(async move {
         let (service, socket) = LspService::new(move |client| Backend { s: Arc::new(State::new(client, flag)) });
-        // stdin goes through the framing guard: one malformed message must not end the session.
+        // stdin goes through the framing guard: one malformed message must not end the session,
+        // and gets its JSON-RPC error answer. Answers and the server's own frames share stdout
+        // through one writer, a whole frame at a time.
+        let (frames, to_stdout) = tokio::sync::mpsc::unbounded_channel();
+        let writer = tokio::spawn(framing::write_frames(to_stdout, tokio::io::stdout()));
+        let (server_out, server_frames) = tokio::io::duplex(64 * 1024);
+        let reader = tokio::spawn(framing::read_frames(server_frames, frames.clone()));
         let (input, guarded) = tokio::io::duplex(64 * 1024);
-        let pump = tokio::spawn(framing::pump(tokio::io::stdin(), guarded, |m| eprintln!("awaitguard: {m}")));
-        let serve = Server::new(input, tokio::io::stdout(), socket).serve(service);
+        let pump = tokio::spawn(framing::pump(tokio::io::stdin(), guarded, move |r| {
+            eprintln!("awaitguard: dropped {}", r.why);
+            let _ = frames.send(r.response());
+        }));
+        let serve = Server::new(input, server_out, socket).serve(service);
         // `serve` returns only when every pending handler is done, which after `exit` or a
         // vanished client could be a long analysis of a huge file. Once the input is over, give
         // the server a moment to answer what it has, then go.
@@ -248,6 +257,13 @@ pub fn serve_stdio() {
             _ = serve => {}
             _ = input_over => {}
         }
+        // The server's end of the output is dropped with `serve`: let what it wrote reach
+        // stdout.
+        let _ = tokio::time::timeout(std::time::Duration::from_millis(EXIT_GRACE_MS), async {
+            let _ = reader.await;
+            let _ = writer.await;
+        })
+        .await;
     });
     // tokio's stdin reader may sit in a blocking read: do not wait for the runtime to drain.
     let code = if shutdown.load(Ordering::SeqCst) { 0 } else { 1 };
