@@ -126,6 +126,9 @@ fn malformed_messages_do_not_end_the_session() {
     assert_eq!(c.shutdown_and_exit(), 0);
 }
 
+/// A finding, then the start of a broken statement.
+const HEAD: &str = "from shop.models import Book\n\nasync def g():\n    return Book.objects.get()\n\n";
+
 /// Texts that break parsers and position maths, each opened, published (with exactly the
 /// CLI's findings), hovered past its end and edited past its end.
 #[test]
@@ -140,6 +143,10 @@ fn pathological_texts() {
         // Quadratic in tree-sitter's query cursor before rules::MAX_MATCH_DEPTH (22 s release).
         ("py", format!("x = {}Book.objects.get()\n", "lambda: ".repeat(deep))),
         ("py", format!("async def f():\n    return {}Book.objects.get()\n", "not ".repeat(deep))),
+        // 40,000 anonymous tokens left in one ERROR node: quadratic in the query cursor
+        // before `syntax::wide` (9 s release); the finding before them must survive.
+        ("py", format!("{HEAD}x = [{}\n", "lambda: ".repeat(4 * deep))),
+        ("py", format!("{HEAD}x = {}\n", "[".repeat(4 * deep))),
         ("py", (0..deep).map(|d| format!("{}if x:\n", " ".repeat(d % 400))).collect()),
         ("rs", format!("fn main() {{ {} }}\n", "{".repeat(deep))),
         ("rs", format!("fn main() {{ let x = {}1{}; }}\n", "(".repeat(deep), ")".repeat(deep))),
@@ -154,6 +161,9 @@ fn pathological_texts() {
         ("py", "\u{1F600}".repeat(50_000)),
         ("py", String::new()),
     ];
+    for t in &texts[5..7] {
+        assert_eq!(expected(&t.1, Lang::Python), 1, "the finding before the wide run");
+    }
     let mut c = started();
     for (i, (ext, text)) in texts.iter().enumerate() {
         let u = uri(i, ext);

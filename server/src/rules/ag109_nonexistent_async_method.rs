@@ -10,7 +10,6 @@ use super::{short, Ctx, Finding, FixAvailability, Rule, RuleMeta, Severity};
 use crate::dialects::{django, django_api, dorm, Version};
 use crate::fix::{python as pyfix, Applicability, Edit, Fix};
 use crate::semantic::instances::{Dialect, Value};
-use crate::semantic::ScopeKind;
 use crate::syntax::{Lang, QueryId};
 
 pub struct NonexistentAsyncMethod;
@@ -85,12 +84,7 @@ impl Rule for NonexistentAsyncMethod {
                 return;
             }
             // A class in this file (a custom manager or queryset) defines the name: it exists.
-            let defined_here = py.scopes.iter().any(|s| {
-                s.kind == ScopeKind::Function
-                    && s.name.as_deref() == Some(m)
-                    && s.parent.is_some_and(|p| py.scopes[p].kind == ScopeKind::Class)
-            });
-            if defined_here {
+            if py.defines_method(m) {
                 return;
             }
             let recv = short(py.node_text(receiver), 32);

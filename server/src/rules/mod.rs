@@ -186,14 +186,22 @@ impl<'a, 't> Ctx<'a, 't> {
 
     fn run_queries(&self, lang: Lang) -> Vec<Vec<Captures<'t>>> {
         let c = combined(lang);
-        let mut cursor = QueryCursor::new();
-        cursor.set_max_start_depth(Some(MAX_MATCH_DEPTH));
-        let mut matches = cursor.matches(&c.query, self.tree.root_node(), self.src.as_bytes());
         let names = c.query.capture_names();
         let mut out: Vec<Vec<Captures<'t>>> = QueryId::ALL.iter().map(|_| vec![]).collect();
-        while let Some(m) = matches.next() {
-            let caps = Captures { list: m.captures().iter().map(|c| (names[c.index as usize], c.node)).collect() };
-            out[c.owner[m.pattern_index] as usize].push(caps);
+        // Wide anonymous runs (error recovery only) are cut out: see `syntax::wide`.
+        let ranges = crate::syntax::wide::query_ranges(self.tree);
+        for range in ranges.map_or(vec![None], |r| r.into_iter().map(Some).collect()) {
+            let mut cursor = QueryCursor::new();
+            cursor.set_max_start_depth(Some(MAX_MATCH_DEPTH));
+            if let Some(r) = range {
+                cursor.set_byte_range(r.clone());
+                cursor.set_containing_byte_range(r);
+            }
+            let mut matches = cursor.matches(&c.query, self.tree.root_node(), self.src.as_bytes());
+            while let Some(m) = matches.next() {
+                let caps = Captures { list: m.captures().iter().map(|c| (names[c.index as usize], c.node)).collect() };
+                out[c.owner[m.pattern_index] as usize].push(caps);
+            }
         }
         out
     }

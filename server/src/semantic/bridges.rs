@@ -7,7 +7,6 @@
 //! callable is [`Callable::Unknown`], and the rules stay silent (or offer no fix) on it.
 
 use super::python::{PyModel, ScopeKind};
-use super::transactions::function_of_body;
 use crate::dialects::django;
 use tree_sitter::Node;
 
@@ -33,12 +32,32 @@ impl<'t> PyModel<'t> {
     /// The `function_definition`s of this file named `name`: methods when `methods`, else
     /// functions (not defined directly in a class body).
     fn defs_named(&self, name: &str, methods: bool) -> Vec<(Node<'t>, bool)> {
-        self.scopes
+        self.function_scopes_named(name)
             .iter()
-            .filter(|s| s.kind == ScopeKind::Function && s.name.as_deref() == Some(name))
-            .filter(|s| s.parent.is_some_and(|p| self.scopes[p].kind == ScopeKind::Class) == methods)
-            .filter_map(|s| function_of_body(self.tree.root_node(), &s.range).map(|d| (d, s.is_async)))
+            .filter(|&&i| self.scopes[i].parent.is_some_and(|p| self.scopes[p].kind == ScopeKind::Class) == methods)
+            .filter_map(|&i| self.function_nodes.get(&i).map(|d| (*d, self.scopes[i].is_async)))
             .collect()
+    }
+
+    /// True when a class of this file defines a method named `name`.
+    pub fn defines_method(&self, name: &str) -> bool {
+        self.function_scopes_named(name)
+            .iter()
+            .any(|&i| self.scopes[i].parent.is_some_and(|p| self.scopes[p].kind == ScopeKind::Class))
+    }
+
+    /// The function scopes named `name` (an index built on first use).
+    fn function_scopes_named(&self, name: &str) -> &[usize] {
+        let by_name = self.functions_by_name.get_or_init(|| {
+            let mut m: std::collections::HashMap<String, Vec<usize>> = Default::default();
+            for (i, s) in self.scopes.iter().enumerate() {
+                if let (ScopeKind::Function, Some(n)) = (s.kind, s.name.as_deref()) {
+                    m.entry(n.to_string()).or_default().push(i);
+                }
+            }
+            m
+        });
+        by_name.get(name).map_or(&[][..], Vec::as_slice)
     }
 
     /// What the callable expression `f` is.

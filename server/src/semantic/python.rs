@@ -98,6 +98,11 @@ pub struct PyModel<'t> {
     /// `related_name="…"` of foreign keys and many-to-many fields declared in this file: related
     /// managers on the other side's instances.
     pub related_names: HashSet<String>,
+    /// Function scopes by name, built on first use (`bridges::defs_named`): resolving a
+    /// callable costs a lookup, not a scan of every scope.
+    pub(crate) functions_by_name: std::cell::OnceCell<HashMap<String, Vec<usize>>>,
+    /// The `function_definition` of every function scope, by scope index.
+    pub(crate) function_nodes: HashMap<usize, Node<'t>>,
 }
 
 /// A `for` statement or `for … in` clause: its target, iterable, and whether it is `async for`.
@@ -142,6 +147,8 @@ impl<'t> PyModel<'t> {
             loop_iters: HashMap::new(),
             m2m_attrs: HashSet::new(),
             related_names: HashSet::new(),
+            functions_by_name: std::cell::OnceCell::new(),
+            function_nodes: HashMap::new(),
         };
         let mut decorated_offload: HashSet<usize> = HashSet::new();
         let mut cursor = tree.walk();
@@ -222,6 +229,9 @@ impl<'t> PyModel<'t> {
                     _ => owner,
                 };
                 let idx = self.push_scope(kind, node.byte_range(), None, cur_scope, name.clone(), is_async, def_node.start_byte());
+                if kind == ScopeKind::Function {
+                    self.function_nodes.insert(idx, owner);
+                }
                 if def_node.kind() == "decorated_definition" {
                     let mut c = def_node.walk();
                     for dec in def_node.named_children(&mut c).filter(|n| n.kind() == "decorator") {

@@ -8,6 +8,8 @@
 //! - Parsing never fails for a text we hold: tree-sitter always yields a tree (with ERROR
 //!   nodes for bad input). Parsers are per-thread and reused.
 
+pub mod wide;
+
 use std::cell::RefCell;
 use std::sync::OnceLock;
 use tree_sitter::{Language, Parser, Query, Tree};
