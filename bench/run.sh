@@ -35,7 +35,7 @@ for corpus in django large; do
   python3 - "$RUNS" "$AG" "$RUFF" "$d" <<'EOF'
 import statistics, subprocess, sys, time
 runs, ag, ruff, d = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
-cmds = {"awaitguard": [ag, "check", "--isolated", "--exit-zero", "--format", "concise", d],
+cmds = {"awaitguard": [ag, "check", "--exit-zero", "--format", "concise", d],
         "ruff": [ruff, "check", "--no-cache", "--select", "ASYNC", "--exit-zero", "-q", d]}
 t = {k: [] for k in cmds}
 for i in range(runs + 1):  # interleaved; the first round warms the page cache and is dropped

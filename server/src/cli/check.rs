@@ -6,8 +6,8 @@
 //! stderr by path and the run goes on.
 //!
 //! Invariants:
-//! - Files are checked in parallel (rayon, every core); output is in discovery order, the same
-//!   as a serial run.
+//! - Files are checked in parallel (rayon, every core), while the walk goes on when no progress
+//!   bar is drawn; output is in discovery order, the same as a serial run.
 //! - A file none of whose enabled rules' triggers occur ([`triggers::may_fire`]) is read and
 //!   UTF-8-checked but not parsed; findings are the same as with `--no-prefilter`.
 //! - No tree outlives its file's check; only files with findings keep their text.
@@ -228,22 +228,45 @@ pub fn run(args: CheckArgs) -> i32 {
         let cache = cache.clone();
         Arc::new(move |p: &std::path::Path| cache.is_excluded(p))
     };
-    let (files, walk_errors) = workspace::discover_filtered(&paths_or_cwd(&args.paths), Some(exclude));
+    let paths = paths_or_cwd(&args.paths);
+    // Files are checked in parallel; outcomes come back in discovery order.
+    let (outcomes, walk_errors, bar) = if std::io::stderr().is_terminal() {
+        // The progress bar needs the number of files first.
+        let (files, walk_errors) = workspace::discover_filtered(&paths, Some(exclude));
+        let bar = progress(files.len());
+        let outcomes: Vec<Outcome> = files
+            .into_par_iter()
+            .map(|path| {
+                let o = check_file(path, &cache, &args);
+                bar.inc(1);
+                o
+            })
+            .collect();
+        (outcomes, walk_errors, bar)
+    } else {
+        // Files are checked while the walk goes on (the walk is serial, and mostly system
+        // calls): numbered as found, then put back in that order.
+        let (tx, rx) = std::sync::mpsc::channel::<(usize, PathBuf)>();
+        std::thread::scope(|scope| {
+            let walker = scope.spawn(move || {
+                let mut n = 0;
+                workspace::discover_each(&paths, Some(exclude), |p| {
+                    let _ = tx.send((n, p));
+                    n += 1;
+                })
+            });
+            let mut numbered: Vec<(usize, Outcome)> =
+                rx.into_iter().par_bridge().map(|(n, path)| (n, check_file(path, &cache, &args))).collect();
+            numbered.sort_unstable_by_key(|(n, _)| *n);
+            let walk_errors = walker.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+            (numbered.into_iter().map(|(_, o)| o).collect(), walk_errors, indicatif::ProgressBar::hidden())
+        })
+    };
     let mut errors: Vec<String> = walk_errors.iter().map(|e| format!("{}: {}", e.path.display(), e.message)).collect();
     let mut reports = vec![];
     let mut config_error = false;
     let mut diffs = vec![];
     let (mut fixed_findings, mut fixed_files) = (0usize, 0usize);
-    let bar = progress(files.len());
-    // Files are checked in parallel; outcomes come back in discovery order.
-    let outcomes: Vec<Outcome> = files
-        .into_par_iter()
-        .map(|path| {
-            let o = check_file(path, &cache, &args);
-            bar.inc(1);
-            o
-        })
-        .collect();
     for o in outcomes {
         if let Some(e) = o.config_error {
             if !config_error {

@@ -6,6 +6,7 @@
 //! `pdm.lock`, `Pipfile.lock`, `requirements*.txt`, `pyproject.toml` is the project root;
 //! only that folder is read.
 
+use super::probe::{Listing, Probe};
 use crate::dialects::Version;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -29,6 +30,8 @@ pub fn package_version(start: &Path, pkg: &'static str) -> Option<(Version, Path
 #[derive(Default)]
 pub struct Detector {
     seen: Mutex<HashMap<(PathBuf, &'static str), Detected>>,
+    /// Each folder is listed once, for every package and for config discovery.
+    probe: Probe,
 }
 
 /// A detected version and the file it came from, or nothing.
@@ -44,7 +47,7 @@ impl Detector {
                 break;
             }
             visited.push(dir.to_path_buf());
-            match scan_dir(dir, pkg) {
+            match scan_dir(dir, pkg, &self.probe.listing(dir)) {
                 Scan::Found(v, p) => {
                     result = Some((v, p));
                     break;
@@ -60,9 +63,15 @@ impl Detector {
         result
     }
 
+    /// The folder listings this detector uses (shared with config discovery).
+    pub fn probe(&self) -> &Probe {
+        &self.probe
+    }
+
     /// Forgets everything (a lock or requirements file changed).
     pub fn clear(&self) {
         self.seen.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        self.probe.clear();
     }
 }
 
@@ -73,11 +82,13 @@ enum Scan {
     Continue,
 }
 
-fn scan_dir(dir: &Path, pkg: &str) -> Scan {
+/// One folder; `listing` rules out the files it lacks (they are not even tried).
+fn scan_dir(dir: &Path, pkg: &str, listing: &Listing) -> Scan {
+    let read = |name: &str| if listing.may_have(name) { std::fs::read_to_string(dir.join(name)).ok() } else { None };
     let mut any = false;
     for lock in LOCKS {
         let p = dir.join(lock);
-        if let Ok(text) = std::fs::read_to_string(&p) {
+        if let Some(text) = read(lock) {
             any = true;
             if let Some(v) = from_toml_lock(&text, pkg) {
                 return Scan::Found(v, p);
@@ -85,20 +96,13 @@ fn scan_dir(dir: &Path, pkg: &str) -> Scan {
         }
     }
     let p = dir.join("Pipfile.lock");
-    if let Ok(text) = std::fs::read_to_string(&p) {
+    if let Some(text) = read("Pipfile.lock") {
         any = true;
         if let Some(v) = from_pipfile_lock(&text, pkg) {
             return Scan::Found(v, p);
         }
     }
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        let mut reqs: Vec<PathBuf> = entries
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| {
-                p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("requirements") && n.ends_with(".txt"))
-            })
-            .collect();
-        reqs.sort();
+    if let Some(reqs) = listing.requirements(dir) {
         let mut best: Option<(Version, PathBuf)> = None;
         for p in reqs {
             any = true;
@@ -117,13 +121,13 @@ fn scan_dir(dir: &Path, pkg: &str) -> Scan {
         }
     }
     let p = dir.join("pyproject.toml");
-    if let Ok(text) = std::fs::read_to_string(&p) {
+    if let Some(text) = read("pyproject.toml") {
         any = true;
         if let Some(v) = from_pyproject(&text, pkg) {
             return Scan::Found(v, p);
         }
     }
-    if any || dir.join(".git").exists() { Scan::Root } else { Scan::Continue }
+    if any || (listing.may_have(".git") && dir.join(".git").exists()) { Scan::Root } else { Scan::Continue }
 }
 
 fn is_pkg(name: &str, pkg: &str) -> bool {

@@ -11,6 +11,7 @@
 pub mod detect;
 mod lines;
 pub mod paths;
+pub mod probe;
 
 use crate::dialects::{django, Version};
 use crate::rules::{Severity, RULES};
@@ -264,22 +265,31 @@ fn parse_version(v: &str, path: Option<&Path>, fc: Option<&FileConfig>, key: &st
 /// `awaitguard.toml`, `.awaitguard.toml`, or a `pyproject.toml` that has `[tool.awaitguard]`.
 pub fn discover(dir: &Path) -> Result<Option<(PathBuf, FileConfig)>, ConfigError> {
     for d in dir.ancestors() {
-        for name in ["awaitguard.toml", ".awaitguard.toml"] {
-            let p = d.join(name);
-            if p.is_file() {
-                return load(&p).map(Some);
-            }
+        if let Some(found) = discover_in(d, &probe::Listing::unknown())? {
+            return Ok(Some(found));
         }
-        let p = d.join("pyproject.toml");
-        if p.is_file() {
-            let text = read(&p)?;
-            let doc: toml::Table = toml::from_str(&text).map_err(|e| toml_err(&p, &text, &e))?;
-            if doc.get("tool").and_then(|t| t.get("awaitguard")).is_some() {
-                // Re-parse the table alone to get precise errors for unknown keys.
-                let mut cfg = parse_pyproject_section(&text).map_err(|e| toml_err(&p, &text, &e))?;
-                cfg.lines = lines::key_lines(&text, true);
-                return Ok(Some((p, cfg)));
-            }
+    }
+    Ok(None)
+}
+
+/// [`discover`] in the one folder `d` (whose `listing` rules out names it lacks): its config,
+/// or `None` to go on upwards.
+pub fn discover_in(d: &Path, listing: &probe::Listing) -> Result<Option<(PathBuf, FileConfig)>, ConfigError> {
+    for name in ["awaitguard.toml", ".awaitguard.toml"] {
+        let p = d.join(name);
+        if listing.may_have(name) && p.is_file() {
+            return load(&p).map(Some);
+        }
+    }
+    let p = d.join("pyproject.toml");
+    if listing.may_have("pyproject.toml") && p.is_file() {
+        let text = read(&p)?;
+        let doc: toml::Table = toml::from_str(&text).map_err(|e| toml_err(&p, &text, &e))?;
+        if doc.get("tool").and_then(|t| t.get("awaitguard")).is_some() {
+            // Re-parse the table alone to get precise errors for unknown keys.
+            let mut cfg = parse_pyproject_section(&text).map_err(|e| toml_err(&p, &text, &e))?;
+            cfg.lines = lines::key_lines(&text, true);
+            return Ok(Some((p, cfg)));
         }
     }
     Ok(None)

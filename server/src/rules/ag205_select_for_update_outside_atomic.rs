@@ -82,10 +82,13 @@ impl Rule for SelectForUpdateOutsideAtomic {
 
     fn check(&self, cx: &Ctx, out: &mut Vec<Finding>) {
         let Some(py) = cx.py else { return };
-        if !py.imports_django {
+        // Every finding needs a `….select_for_update(…)` call (see `has_select_for_update`):
+        // without one, neither the queries nor the atomic regions are worth computing.
+        if !py.imports_django || !calls_select_for_update(py) {
             return;
         }
-        let regions = py.atomic_regions();
+        let regions = std::cell::OnceCell::new();
+        let regions = || regions.get_or_init(|| py.atomic_regions());
         let mut report = |node: Node, is_async_form: bool| {
             let ctx = py.context_at(node.start_byte());
             let (message, fixes) = match ctx {
@@ -112,14 +115,14 @@ impl Rule for SelectForUpdateOutsideAtomic {
                     (m, fixes)
                 }
                 Context::Sync => {
-                    if is_async_form || py.atomic_at(&regions, node.start_byte()).is_some() {
+                    if is_async_form || py.atomic_at(regions(), node.start_byte()).is_some() {
                         return;
                     }
                     let scope = py.scope_at(node.start_byte());
                     let s = &py.scopes[scope];
                     let outside_any_caller = s.kind == ScopeKind::Module
                         || s.offloaded
-                        || (s.kind == ScopeKind::Function && regions.iter().any(|r| r.scope == scope));
+                        || (s.kind == ScopeKind::Function && regions().iter().any(|r| r.scope == scope));
                     if !outside_any_caller {
                         return;
                     }
@@ -164,6 +167,28 @@ impl Rule for SelectForUpdateOutsideAtomic {
 
 /// True when the queryset chain `n` holds `.select_for_update(…)`, following plain
 /// assignments of names (bounded).
+/// Whether the tree holds a call whose function is an attribute `select_for_update`, the
+/// node [`has_select_for_update`] needs to answer true. Found from the text: each occurrence
+/// of the name, the nodes spanning exactly it, and their parents.
+fn calls_select_for_update(py: &PyModel) -> bool {
+    const NAME: &str = "select_for_update";
+    let root = py.tree.root_node();
+    py.src.match_indices(NAME).any(|(i, _)| {
+        let mut n = root.descendant_for_byte_range(i, i + NAME.len());
+        while let Some(node) = n.filter(|n| n.byte_range() == (i..i + NAME.len())) {
+            let Some(attr) = node.parent() else { return false };
+            let is_call = attr.kind() == "attribute"
+                && attr.child_by_field_name("attribute") == Some(node)
+                && attr.parent().is_some_and(|c| c.kind() == "call" && c.child_by_field_name("function") == Some(attr));
+            if is_call {
+                return true;
+            }
+            n = Some(attr);
+        }
+        false
+    })
+}
+
 fn has_select_for_update(py: &PyModel, n: Node) -> bool {
     let mut cur = n;
     for _ in 0..32 {
@@ -194,4 +219,25 @@ fn has_select_for_update(py: &PyModel, n: Node) -> bool {
         }
     }
     false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::text::LineIndex;
+
+    fn calls(src: &str) -> bool {
+        let tree = crate::syntax::parse(Lang::Python, src, None);
+        let index = LineIndex::new(src);
+        calls_select_for_update(&PyModel::build(src, &tree, &index))
+    }
+
+    #[test]
+    fn only_attribute_calls_count() {
+        assert!(calls("X.objects.select_for_update().get()\n"));
+        assert!(calls("qs = (X.objects\n    .select_for_update  # lock\n    (nowait=True))\n"));
+        assert!(calls("a = 'select_for_update'\nb = x.select_for_update_of\nc = y.select_for_update(of=('self',))\n"));
+        assert!(!calls("self.select_for_update = False\nq.select_for_update\nselect_for_update()\nx.select_for_update_of()\n"));
+        assert!(!calls("# x.select_for_update()\ns = 'x.select_for_update()'\n"));
+    }
 }

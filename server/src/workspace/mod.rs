@@ -30,7 +30,12 @@ pub struct SettingsCache {
     cache: Mutex<HashMap<PathBuf, Result<Arc<Folder>, ConfigError>>>,
     /// Django/Celery version detection, memoised per folder.
     detector: config::detect::Detector,
+    /// Config discovery, memoised per folder: the config that applies there, if any.
+    discovered: Mutex<HashMap<PathBuf, Discovered>>,
 }
+
+/// The outcome of config discovery for one folder.
+type Discovered = Result<Option<Arc<(PathBuf, FileConfig)>>, ConfigError>;
 
 /// `path` made absolute (not canonical: symlinks stay), so that config discovery walks above
 /// the current folder and globs see the path relative to the config file.
@@ -40,7 +45,7 @@ fn absolute(path: &Path) -> PathBuf {
 
 impl SettingsCache {
     pub fn new(overrides: Overrides, explicit: Option<(PathBuf, FileConfig)>, isolated: bool) -> Self {
-        SettingsCache { overrides, explicit, isolated, cache: Mutex::new(HashMap::new()), detector: Default::default() }
+        SettingsCache { overrides, explicit, isolated, cache: Mutex::new(HashMap::new()), detector: Default::default(), discovered: Default::default() }
     }
 
     pub fn overrides(&self) -> &Overrides {
@@ -81,24 +86,51 @@ impl SettingsCache {
         let found = if self.isolated {
             None
         } else if let Some(e) = &self.explicit {
-            Some(e.clone())
+            Some(Arc::new(e.clone()))
         } else {
-            config::discover(dir)?
+            self.discover(dir)?
         };
         let detected = if self.isolated { None } else { self.detector.version(dir, "django").map(|(v, _)| v) };
-        let mut settings = Settings::resolve(found.as_ref().map(|(p, c)| (p.as_path(), c)), &self.overrides, detected)?;
+        let mut settings = Settings::resolve(found.as_deref().map(|(p, c)| (p.as_path(), c)), &self.overrides, detected)?;
         if settings.celery_version.is_none() && !self.isolated {
             settings.celery_version = self.detector.version(dir, "celery").map(|(v, _)| v);
         }
         let paths = match &found {
-            Some((p, c)) => Some(PathRules::new(p, c)?).filter(|r| !r.is_empty()).map(Arc::new),
+            Some(f) => Some(PathRules::new(&f.0, &f.1)?).filter(|r| !r.is_empty()).map(Arc::new),
             None => None,
         };
         Ok(Folder { settings: Arc::new(settings), paths })
     }
 
+    /// [`config::discover`] memoised per folder: each folder above `dir` is looked at once for
+    /// the whole tree, through one listing shared with version detection.
+    fn discover(&self, dir: &Path) -> Discovered {
+        let mut visited = vec![];
+        let mut result = Ok(None);
+        for d in dir.ancestors() {
+            if let Some(hit) = self.discovered.lock().unwrap_or_else(|e| e.into_inner()).get(d) {
+                result = hit.clone();
+                break;
+            }
+            visited.push(d.to_path_buf());
+            match config::discover_in(d, &self.detector.probe().listing(d)) {
+                Ok(None) => {}
+                found => {
+                    result = found.map(|f| f.map(Arc::new));
+                    break;
+                }
+            }
+        }
+        let mut memo = self.discovered.lock().unwrap_or_else(|e| e.into_inner());
+        for d in visited {
+            memo.insert(d, result.clone());
+        }
+        result
+    }
+
     pub fn clear(&self) {
         self.cache.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        self.discovered.lock().unwrap_or_else(|e| e.into_inner()).clear();
         self.detector.clear();
     }
 }
@@ -124,7 +156,22 @@ pub type Exclude = Arc<dyn Fn(&Path) -> bool + Send + Sync>;
 /// files included, so that `exclude` holds for pre-commit, which names files).
 pub fn discover_filtered(paths: &[PathBuf], exclude: Option<Exclude>) -> (Vec<PathBuf>, Vec<WalkError>) {
     let mut files = vec![];
+    let errors = discover_each(paths, exclude, |p| files.push(p));
+    (files, errors)
+}
+
+/// [`discover_filtered`], handing each file to `found` as soon as the walk reaches it, in the
+/// same order (so that files can be checked while the walk goes on).
+pub fn discover_each(paths: &[PathBuf], exclude: Option<Exclude>, mut found: impl FnMut(PathBuf)) -> Vec<WalkError> {
     let mut errors = vec![];
+    // Consecutive duplicates (a path named twice) are handed over once.
+    let mut last: Option<PathBuf> = None;
+    let mut push = |p: PathBuf| {
+        if last.as_ref() != Some(&p) {
+            last = Some(p.clone());
+            found(p);
+        }
+    };
     let excluded = |p: &Path| exclude.as_ref().is_some_and(|f| f(p));
     for p in paths {
         match std::fs::metadata(p) {
@@ -135,7 +182,7 @@ pub fn discover_filtered(paths: &[PathBuf], exclude: Option<Exclude>) -> (Vec<Pa
             }
             Ok(m) if m.is_file() => {
                 if Lang::from_path(p).is_some() && !excluded(p) {
-                    files.push(p.clone());
+                    push(p.clone());
                 }
                 continue;
             }
@@ -153,13 +200,12 @@ pub fn discover_filtered(paths: &[PathBuf], exclude: Option<Exclude>) -> (Vec<Pa
                     let path = e.path();
                     let is_file = e.file_type().is_some_and(|t| t.is_file() || t.is_symlink());
                     if is_file && Lang::from_path(path).is_some() {
-                        files.push(path.to_path_buf());
+                        push(path.to_path_buf());
                     }
                 }
                 Err(err) => errors.push(WalkError { path: p.clone(), message: err.to_string() }),
             }
         }
     }
-    files.dedup();
-    (files, errors)
+    errors
 }
