@@ -98,6 +98,10 @@ pub struct PyModel<'t> {
     /// `related_name="…"` of foreign keys and many-to-many fields declared in this file: related
     /// managers on the other side's instances.
     pub related_names: HashSet<String>,
+    /// Set by focused analysis ([`crate::rules::incremental`]): whole-file searches that only
+    /// matter near their result ([`PyModel::atomic_regions`]) look only at nodes overlapping
+    /// this byte range. `None` (the default): the whole file.
+    pub focus: Option<Range<usize>>,
 }
 
 /// A `for` statement or `for … in` clause: its target, iterable, and whether it is `async for`.
@@ -142,6 +146,7 @@ impl<'t> PyModel<'t> {
             loop_iters: HashMap::new(),
             m2m_attrs: HashSet::new(),
             related_names: HashSet::new(),
+            focus: None,
         };
         let mut decorated_offload: HashSet<usize> = HashSet::new();
         let mut cursor = tree.walk();
@@ -596,6 +601,11 @@ impl<'t> PyModel<'t> {
                 None => return Context::Sync,
             }
         }
+    }
+
+    /// Names passed to an offloader anywhere in the file (their `def`s are offloaded).
+    pub fn offloaded_names(&self) -> &HashSet<String> {
+        &self.offloaded_names
     }
 
     /// True when byte `b` lies in the argument list of an offloader call

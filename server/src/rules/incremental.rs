@@ -1,0 +1,361 @@
+//! Focused re-analysis after an edit (issue 8): re-run the rules on the one function the edit
+//! touched and keep the previous findings everywhere else.
+//!
+//! Invariant: [`analyze_incremental`] returns exactly the findings of [`super::analyze`] on
+//! the new text, whatever the previous [`Snapshot`] (property-tested against a fresh full
+//! analysis in `tests/incremental.rs`, `tests/fuzz_props.rs` and the `edit_script` fuzz
+//! target). Pure: the result depends only on the arguments. The snapshot must come from the
+//! same settings (the server keys it by settings generation).
+//!
+//! The focused path is taken only when all of these hold, else the whole file is analysed
+//! (the [`Fallback`] says why):
+//! - the previous analysis had no internal error, both trees parse without error, the file is
+//!   Python;
+//! - the text difference (common prefix/suffix of old and new text) lies in the *slot* of one
+//!   function unit F, before and after: from the start of F's body to the start of the line of
+//!   the next module-level or class-body statement (or the end of the file). Units are
+//!   module-level functions and methods defined directly in a module-level class;
+//! - the statement structure outside F is unchanged: the same module-level and class-body
+//!   statements at the same (shifted) offsets, F at the same start with the same body start.
+//!   Together with the above, the text outside F's slot is unchanged;
+//! - the same rules run (the trigger pre-filter reads the whole text);
+//! - the whole-file facts of the semantic model are unchanged ([`Digest`]): imports, classes
+//!   and their manager / relation attributes, offloaded names, every `def`/`class` header with
+//!   its async-ness, parent kind and offloaded flag (functions are resolved by name across
+//!   the file), where imports go, and the file's line ending;
+//! - neither the old nor the new slot mentions `_atomic` (the extract fix picks a fresh
+//!   module-level name by searching the whole text);
+//! - no previous finding straddles F's unit (from its `def` or first decorator to the slot's
+//!   end), no fix of a finding outside it edits inside it, and no finding of the focused run
+//!   straddles it.
+//!
+//! Then the rules run with the queries and the atomic-region search restricted to F's unit
+//! ([`super::Focus::Range`]); their findings inside the unit replace the old ones there, and
+//! the old findings after it are shifted by the edit's length difference.
+
+use super::{analyze_rules, rules_for, triggers, Analysis, Finding, Focus};
+use crate::config::Settings;
+use crate::semantic::{PyModel, ScopeKind};
+use crate::syntax::Lang;
+use crate::text::LineIndex;
+use std::collections::{HashMap, HashSet};
+use std::ops::Range;
+use tree_sitter::{Node, Tree};
+
+/// What the previous analysis of a document leaves for the next one.
+#[derive(Debug)]
+pub struct Snapshot {
+    text: String,
+    lang: Lang,
+    findings: Vec<Finding>,
+    /// False after an internal error or on a tree with a syntax error.
+    usable: bool,
+    entries: Vec<Entry>,
+    digest: Option<Digest>,
+    rules: Vec<&'static str>,
+}
+
+impl Snapshot {
+    /// The text this snapshot was computed for.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+}
+
+/// A module-level or class-body statement; `body` for a function unit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Entry {
+    start: usize,
+    body: Option<Range<usize>>,
+}
+
+/// Why the whole file was analysed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fallback {
+    NoSnapshot,
+    NotPython,
+    SyntaxError,
+    OutsideOneFunction,
+    StructureChanged,
+    RulesChanged,
+    ModelChanged,
+    FreshName,
+    Straddles,
+    Errors,
+}
+
+/// How [`analyze_incremental`] got its result.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Path {
+    /// Same text as the snapshot: its findings.
+    Unchanged,
+    /// Only the edited function was re-analysed.
+    Focused,
+    Full(Fallback),
+}
+
+/// The whole-file facts of the Python model that rules read across functions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Digest {
+    imports: HashMap<String, String>,
+    flags: (bool, bool, bool, bool),
+    classes: HashMap<String, Vec<String>>,
+    sets: [HashSet<String>; 4],
+    import_insert: usize,
+    scopes: Vec<ScopeSig>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct ScopeSig {
+    kind: ScopeKind,
+    name: Option<String>,
+    is_async: bool,
+    offloaded: bool,
+    parent: Option<ScopeKind>,
+    /// Decorators, `def`/`class`, name, parameters or bases: up to the body.
+    header: String,
+}
+
+impl Digest {
+    fn of(py: &PyModel) -> Digest {
+        let scopes = py
+            .scopes
+            .iter()
+            .filter(|s| matches!(s.kind, ScopeKind::Function | ScopeKind::Class))
+            .map(|s| ScopeSig {
+                kind: s.kind,
+                name: s.name.clone(),
+                is_async: s.is_async,
+                offloaded: s.offloaded,
+                parent: s.parent.map(|p| py.scopes[p].kind),
+                header: py.src.get(s.def_start..s.range.start).unwrap_or("").to_string(),
+            })
+            .collect();
+        Digest {
+            imports: py.imports.clone(),
+            flags: (py.imports_django, py.imports_other_odm, py.star_from_models, py.src.contains("\r\n")),
+            classes: py.classes.clone(),
+            sets: [py.manager_attrs.clone(), py.offloaded_names().clone(), py.m2m_attrs.clone(), py.related_names.clone()],
+            import_insert: py.import_insert,
+            scopes,
+        }
+    }
+
+    /// Equal, with `new`'s offsets mapped to `self`'s text by `map`.
+    fn same(&self, new: &Digest, map: impl Fn(usize) -> Option<usize>) -> bool {
+        map(new.import_insert) == Some(self.import_insert)
+            && self.imports == new.imports
+            && self.flags == new.flags
+            && self.classes == new.classes
+            && self.sets == new.sets
+            && self.scopes == new.scopes
+    }
+}
+
+/// The module-level statements and the statements of module-level class bodies, in order.
+fn entries(tree: &Tree) -> Vec<Entry> {
+    fn func_body(n: Node) -> Option<Range<usize>> {
+        let def = if n.kind() == "decorated_definition" { n.child_by_field_name("definition")? } else { n };
+        (def.kind() == "function_definition").then(|| def.child_by_field_name("body").map(|b| b.byte_range()))?
+    }
+    fn class_body(n: Node) -> Option<Node> {
+        let def = if n.kind() == "decorated_definition" { n.child_by_field_name("definition")? } else { n };
+        (def.kind() == "class_definition").then(|| def.child_by_field_name("body"))?
+    }
+    let mut out = vec![];
+    let root = tree.root_node();
+    let mut c = root.walk();
+    for n in root.named_children(&mut c).filter(|n| n.kind() != "comment") {
+        out.push(Entry { start: n.start_byte(), body: func_body(n) });
+        if let Some(body) = class_body(n) {
+            let mut c2 = body.walk();
+            for m in body.named_children(&mut c2).filter(|m| m.kind() != "comment") {
+                out.push(Entry { start: m.start_byte(), body: func_body(m) });
+            }
+        }
+    }
+    out
+}
+
+/// End of entry `i`'s slot: the start of the line of the next entry, or the end of the text.
+fn slot_end(entries: &[Entry], i: usize, text: &str) -> usize {
+    let body_end = entries[i].body.as_ref().map_or(entries[i].start, |b| b.end);
+    match entries.get(i + 1) {
+        Some(next) => text[..next.start].rfind(['\n', '\r']).map_or(0, |j| j + 1).max(body_end),
+        None => text.len(),
+    }
+}
+
+/// The findings of [`super::analyze`] on `text`, reusing `prev` (the snapshot of an earlier
+/// text of the same document, analysed with the same settings) where that is provably equal;
+/// plus the snapshot for the next call and how the result was obtained.
+pub fn analyze_incremental(
+    prev: Option<&Snapshot>,
+    text: String,
+    lang: Lang,
+    tree: &Tree,
+    index: &LineIndex,
+    settings: &Settings,
+) -> (Analysis, Snapshot, Path) {
+    match focused(prev, &text, lang, tree, index, settings) {
+        Ok((analysis, entries, digest, rules, path)) => {
+            let snap = Snapshot {
+                text,
+                lang,
+                findings: analysis.findings.clone(),
+                usable: true,
+                entries,
+                digest,
+                rules,
+            };
+            (analysis, snap, path)
+        }
+        Err(why) => full(text, lang, tree, index, settings, why),
+    }
+}
+
+/// The whole-file analysis, and its snapshot.
+pub fn full(
+    text: String,
+    lang: Lang,
+    tree: &Tree,
+    index: &LineIndex,
+    settings: &Settings,
+    why: Fallback,
+) -> (Analysis, Snapshot, Path) {
+    let found = triggers::Found::scan(&text, lang);
+    let rules = rules_for(lang, settings, |m| found.holds(m)).iter().map(|r| r.meta().code).collect();
+    let mut digest = None;
+    let analysis = analyze_rules(&text, lang, tree, index, settings, |m| found.holds(m), &mut |py| {
+        digest = Some(Digest::of(py));
+        Focus::Whole
+    })
+    .unwrap_or_default();
+    let usable = analysis.errors.is_empty() && !tree.root_node().has_error();
+    let entries = if lang == Lang::Python && usable { entries(tree) } else { vec![] };
+    let snap = Snapshot { text, lang, findings: analysis.findings.clone(), usable, entries, digest, rules };
+    (analysis, snap, Path::Full(why))
+}
+
+type Focused = (Analysis, Vec<Entry>, Option<Digest>, Vec<&'static str>, Path);
+
+fn focused(
+    prev: Option<&Snapshot>,
+    text: &str,
+    lang: Lang,
+    tree: &Tree,
+    index: &LineIndex,
+    settings: &Settings,
+) -> Result<Focused, Fallback> {
+    let prev = prev.filter(|p| p.usable && p.lang == lang).ok_or(Fallback::NoSnapshot)?;
+    if prev.text == text {
+        let analysis = Analysis { findings: prev.findings.clone(), errors: vec![] };
+        return Ok((analysis, prev.entries.clone(), prev.digest.clone(), prev.rules.clone(), Path::Unchanged));
+    }
+    if lang != Lang::Python {
+        return Err(Fallback::NotPython);
+    }
+    if tree.root_node().has_error() {
+        return Err(Fallback::SyntaxError);
+    }
+    // The changed region: old[p..oe] became new[p..ne].
+    let (old, new) = (prev.text.as_bytes(), text.as_bytes());
+    let p = old.iter().zip(new).take_while(|(a, b)| a == b).count();
+    let s = old[p..].iter().rev().zip(new[p..].iter().rev()).take_while(|(a, b)| a == b).count();
+    let (oe, ne) = (old.len() - s, new.len() - s);
+    let delta = ne as isize - oe as isize;
+    let shift = |x: usize| (x as isize + delta) as usize;
+
+    // F: the function unit whose slot holds the change, before and after.
+    let (ents_old, ents_new) = (&prev.entries, entries(tree));
+    let i = (0..ents_old.len())
+        .find(|&i| {
+            ents_old[i].body.as_ref().is_some_and(|b| b.start <= p && oe <= slot_end(ents_old, i, &prev.text))
+        })
+        .ok_or(Fallback::OutsideOneFunction)?;
+    if ents_new.len() != ents_old.len() {
+        return Err(Fallback::StructureChanged);
+    }
+    for (j, (o, n)) in ents_old.iter().zip(&ents_new).enumerate() {
+        let ok = if j == i {
+            o.start == n.start
+                && matches!((&o.body, &n.body), (Some(a), Some(b)) if a.start == b.start && b.start <= p)
+                && ne <= slot_end(&ents_new, i, text)
+        } else if o.start >= oe {
+            n.start == shift(o.start) && n.body == o.body.as_ref().map(|b| shift(b.start)..shift(b.end))
+        } else {
+            o.start < p && o.body.as_ref().is_none_or(|b| b.end <= p) && o == n
+        };
+        if !ok {
+            return Err(Fallback::StructureChanged);
+        }
+    }
+    let unit_old = ents_old[i].start..slot_end(ents_old, i, &prev.text);
+    let unit_new = ents_new[i].start..slot_end(&ents_new, i, text);
+    if prev.text[unit_old.clone()].contains("_atomic") || text[unit_new.clone()].contains("_atomic") {
+        return Err(Fallback::FreshName);
+    }
+
+    // The previous findings outside F, moved to the new text.
+    // A range is before, inside or after a unit, or straddles it (an empty range at the
+    // unit's start is inside, at its end after).
+    let inside = |r: &Range<usize>, u: &Range<usize>| r.start >= u.start && r.end <= u.end && r.start < u.end;
+    let before = |r: &Range<usize>| r.end <= unit_old.start && r.start < unit_old.start;
+    let after = |r: &Range<usize>| r.start >= unit_old.end;
+    let mut kept = Vec::with_capacity(prev.findings.len());
+    for f in &prev.findings {
+        if inside(&f.range, &unit_old) {
+            continue;
+        }
+        let outside = |r: &Range<usize>| before(r) || after(r);
+        if !outside(&f.range) || !f.fixes.iter().flat_map(|x| &x.edits).all(|e| outside(&e.range)) {
+            return Err(Fallback::Straddles);
+        }
+        let mv = |r: &Range<usize>| if after(r) { shift(r.start)..shift(r.end) } else { r.clone() };
+        let mut f = f.clone();
+        f.range = mv(&f.range);
+        for e in f.fixes.iter_mut().flat_map(|x| x.edits.iter_mut()) {
+            e.range = mv(&e.range);
+        }
+        kept.push(f);
+    }
+
+    let found = triggers::Found::scan(text, lang);
+    let rules: Vec<&'static str> = rules_for(lang, settings, |m| found.holds(m)).iter().map(|r| r.meta().code).collect();
+    if rules != prev.rules {
+        return Err(Fallback::RulesChanged);
+    }
+    let prev_digest = prev.digest.as_ref().ok_or(Fallback::ModelChanged)?;
+    let to_old = |x: usize| {
+        if x <= p {
+            Some(x)
+        } else if x >= ne {
+            Some((x as isize - delta) as usize)
+        } else {
+            None
+        }
+    };
+    let mut digest = None;
+    let focus = unit_new.clone();
+    let analysis = analyze_rules(text, lang, tree, index, settings, |m| found.holds(m), &mut |py| {
+        let d = Digest::of(py);
+        let same = prev_digest.same(&d, to_old);
+        digest = Some(d);
+        if same { Focus::Range(focus.clone()) } else { Focus::Abort }
+    })
+    .ok_or(Fallback::ModelChanged)?;
+    if !analysis.errors.is_empty() {
+        return Err(Fallback::Errors);
+    }
+    let mut findings = kept;
+    for f in analysis.findings {
+        if inside(&f.range, &unit_new) {
+            findings.push(f);
+        } else if !(f.range.end <= unit_new.start && f.range.start < unit_new.start || f.range.start >= unit_new.end) {
+            return Err(Fallback::Straddles);
+        }
+    }
+    findings.sort_by(|a, b| (a.range.start, a.range.end, a.code).cmp(&(b.range.start, b.range.end, b.code)));
+    findings.dedup();
+    Ok((Analysis { findings, errors: vec![] }, ents_new, digest, rules, Path::Focused))
+}
