@@ -248,14 +248,24 @@ fn focused_and_every_fallback() {
 }
 
 #[test]
-fn findings_spanning_the_unit_fall_back() {
+fn other_bodies_with_file_wide_facts_are_walked() {
+    // The import in `g`'s body is what makes `f`'s ORM call Django's: a focused analysis of
+    // `f` must not skip `g`'s body.
+    let with = "from .models import Book\n\n\ndef g():\n    from django.db import transaction\n\n\nasync def f():\n    a = 1\n    return Book.objects.get(pk=a)\n";
+    let without = with.replace("from django.db import transaction", "pass");
+    assert_ne!(full_findings(with), full_findings(&without), "the import matters");
+    assert_eq!(path_after(with, &with.replace("a = 1", "a = 2")), Path::Focused);
+    assert_eq!(path_after(&without, &without.replace("a = 1", "a = 2")), Path::Focused);
+}
+
+#[test]
+fn focused_next_to_findings_elsewhere() {
     // AG203 reports on the decorator: inside the unit (decorators belong to it).
     let src = "from django.db import transaction\n\n\n@transaction.atomic\nasync def f():\n    x = 1\n";
     let after = src.replace("x = 1", "x = 2");
     assert!(!full_findings(src).is_empty());
     assert_eq!(path_after(src, &after), Path::Focused);
-    // A finding in the class header straddles its methods' units... only if one exists;
-    // a method edit next to a module-level finding stays focused.
+    // A method edit next to a finding in another function stays focused.
     let src = "from .models import Book\n\n\nasync def g():\n    return Book.objects.get()\n\n\nclass C:\n    def m(self):\n        return 1\n";
     assert_eq!(path_after(src, &src.replace("return 1", "return 11")), Path::Focused);
 }

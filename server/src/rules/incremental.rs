@@ -31,7 +31,11 @@
 //!
 //! Then the rules run with the queries and the atomic-region search restricted to F's unit
 //! ([`super::Focus::Range`]); their findings inside the unit replace the old ones there, and
-//! the old findings after it are shifted by the edit's length difference.
+//! the old findings after it are shifted by the edit's length difference. The semantic model
+//! does not walk the bodies of the other function units that hold none of the previous
+//! model's [`PyModel::events`]: such a body (unchanged text) contributes only facts local to
+//! itself, which no rule consults from F, so the model's whole-file facts are those of the
+//! full model and the [`Digest`] comparison stays exact.
 
 use super::{analyze_rules, rules_for, triggers, Analysis, Finding, Focus};
 use crate::config::Settings;
@@ -40,6 +44,7 @@ use crate::syntax::Lang;
 use crate::text::LineIndex;
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
+use std::sync::Arc;
 use tree_sitter::{Node, Tree};
 
 /// What the previous analysis of a document leaves for the next one.
@@ -51,7 +56,11 @@ pub struct Snapshot {
     /// False after an internal error or on a tree with a syntax error.
     usable: bool,
     entries: Vec<Entry>,
-    digest: Option<Digest>,
+    digest: Option<Arc<Digest>>,
+    /// The model's `import_insert`.
+    import_insert: usize,
+    /// The model's [`PyModel::events`].
+    events: Vec<usize>,
     rules: Vec<&'static str>,
 }
 
@@ -101,7 +110,6 @@ struct Digest {
     flags: (bool, bool, bool, bool),
     classes: HashMap<String, Vec<String>>,
     sets: [HashSet<String>; 4],
-    import_insert: usize,
     scopes: Vec<ScopeSig>,
 }
 
@@ -116,39 +124,57 @@ struct ScopeSig {
     header: String,
 }
 
+fn flags(py: &PyModel) -> (bool, bool, bool, bool) {
+    (py.imports_django, py.imports_other_odm, py.star_from_models, py.src.contains("\r\n"))
+}
+
+/// The `def`/`class` scopes of a model: (scope, parent kind, header).
+fn def_scopes<'m>(py: &'m PyModel) -> impl Iterator<Item = (&'m crate::semantic::Scope, Option<ScopeKind>, &'m str)> {
+    py.scopes
+        .iter()
+        .filter(|s| matches!(s.kind, ScopeKind::Function | ScopeKind::Class))
+        .map(|s| (s, s.parent.map(|p| py.scopes[p].kind), py.src.get(s.def_start..s.range.start).unwrap_or("")))
+}
+
 impl Digest {
     fn of(py: &PyModel) -> Digest {
-        let scopes = py
-            .scopes
-            .iter()
-            .filter(|s| matches!(s.kind, ScopeKind::Function | ScopeKind::Class))
-            .map(|s| ScopeSig {
+        let scopes = def_scopes(py)
+            .map(|(s, parent, header)| ScopeSig {
                 kind: s.kind,
                 name: s.name.clone(),
                 is_async: s.is_async,
                 offloaded: s.offloaded,
-                parent: s.parent.map(|p| py.scopes[p].kind),
-                header: py.src.get(s.def_start..s.range.start).unwrap_or("").to_string(),
+                parent,
+                header: header.to_string(),
             })
             .collect();
         Digest {
             imports: py.imports.clone(),
-            flags: (py.imports_django, py.imports_other_odm, py.star_from_models, py.src.contains("\r\n")),
+            flags: flags(py),
             classes: py.classes.clone(),
             sets: [py.manager_attrs.clone(), py.offloaded_names().clone(), py.m2m_attrs.clone(), py.related_names.clone()],
-            import_insert: py.import_insert,
             scopes,
         }
     }
 
-    /// Equal, with `new`'s offsets mapped to `self`'s text by `map`.
-    fn same(&self, new: &Digest, map: impl Fn(usize) -> Option<usize>) -> bool {
-        map(new.import_insert) == Some(self.import_insert)
-            && self.imports == new.imports
-            && self.flags == new.flags
-            && self.classes == new.classes
-            && self.sets == new.sets
-            && self.scopes == new.scopes
+    /// True when `py` has these facts (`Digest::of(py) == *self`, without building it).
+    fn matches(&self, py: &PyModel) -> bool {
+        self.imports == py.imports
+            && self.flags == flags(py)
+            && self.classes == py.classes
+            && self.sets[0] == py.manager_attrs
+            && self.sets[1] == *py.offloaded_names()
+            && self.sets[2] == py.m2m_attrs
+            && self.sets[3] == py.related_names
+            && self.scopes.len() == def_scopes(py).count()
+            && self.scopes.iter().zip(def_scopes(py)).all(|(a, (s, parent, header))| {
+                a.kind == s.kind
+                    && a.name == s.name
+                    && a.is_async == s.is_async
+                    && a.offloaded == s.offloaded
+                    && a.parent == parent
+                    && a.header == header
+            })
     }
 }
 
@@ -198,7 +224,7 @@ pub fn analyze_incremental(
     settings: &Settings,
 ) -> (Analysis, Snapshot, Path) {
     match focused(prev, &text, lang, tree, index, settings) {
-        Ok((analysis, entries, digest, rules, path)) => {
+        Ok((analysis, entries, (digest, import_insert), events, rules, path)) => {
             let snap = Snapshot {
                 text,
                 lang,
@@ -206,6 +232,8 @@ pub fn analyze_incremental(
                 usable: true,
                 entries,
                 digest,
+                import_insert,
+                events,
                 rules,
             };
             (analysis, snap, path)
@@ -225,19 +253,21 @@ pub fn full(
 ) -> (Analysis, Snapshot, Path) {
     let found = triggers::Found::scan(&text, lang);
     let rules = rules_for(lang, settings, |m| found.holds(m)).iter().map(|r| r.meta().code).collect();
-    let mut digest = None;
-    let analysis = analyze_rules(&text, lang, tree, index, settings, |m| found.holds(m), &mut |py| {
-        digest = Some(Digest::of(py));
+    let (mut digest, mut events, mut import_insert) = (None, vec![], 0);
+    let analysis = analyze_rules(&text, lang, tree, index, settings, |m| found.holds(m), &[], &mut |py| {
+        digest = Some(Arc::new(Digest::of(py)));
+        import_insert = py.import_insert;
+        events = py.events.clone();
         Focus::Whole
     })
     .unwrap_or_default();
     let usable = analysis.errors.is_empty() && !tree.root_node().has_error();
     let entries = if lang == Lang::Python && usable { entries(tree) } else { vec![] };
-    let snap = Snapshot { text, lang, findings: analysis.findings.clone(), usable, entries, digest, rules };
+    let snap = Snapshot { text, lang, findings: analysis.findings.clone(), usable, entries, digest, import_insert, events, rules };
     (analysis, snap, Path::Full(why))
 }
 
-type Focused = (Analysis, Vec<Entry>, Option<Digest>, Vec<&'static str>, Path);
+type Focused = (Analysis, Vec<Entry>, (Option<Arc<Digest>>, usize), Vec<usize>, Vec<&'static str>, Path);
 
 fn focused(
     prev: Option<&Snapshot>,
@@ -250,7 +280,7 @@ fn focused(
     let prev = prev.filter(|p| p.usable && p.lang == lang).ok_or(Fallback::NoSnapshot)?;
     if prev.text == text {
         let analysis = Analysis { findings: prev.findings.clone(), errors: vec![] };
-        return Ok((analysis, prev.entries.clone(), prev.digest.clone(), prev.rules.clone(), Path::Unchanged));
+        return Ok((analysis, prev.entries.clone(), (prev.digest.clone(), prev.import_insert), prev.events.clone(), prev.rules.clone(), Path::Unchanged));
     }
     if lang != Lang::Python {
         return Err(Fallback::NotPython);
@@ -335,12 +365,21 @@ fn focused(
             None
         }
     };
-    let mut digest = None;
+    // The other function units' bodies without an event: the model need not walk them.
+    let quiet = |b: &Range<usize>| {
+        let k = prev.events.partition_point(|&e| e < b.start);
+        prev.events.get(k).is_none_or(|&e| e >= b.end)
+    };
+    let skip: Vec<Range<usize>> = (0..ents_old.len())
+        .filter(|&j| j != i)
+        .filter_map(|j| ents_old[j].body.as_ref().filter(|b| quiet(b)).and(ents_new[j].body.clone()))
+        .collect();
+    let (mut events, mut import_insert) = (vec![], 0);
     let focus = unit_new.clone();
-    let analysis = analyze_rules(text, lang, tree, index, settings, |m| found.holds(m), &mut |py| {
-        let d = Digest::of(py);
-        let same = prev_digest.same(&d, to_old);
-        digest = Some(d);
+    let analysis = analyze_rules(text, lang, tree, index, settings, |m| found.holds(m), &skip, &mut |py| {
+        let same = to_old(py.import_insert) == Some(prev.import_insert) && prev_digest.matches(py);
+        events = py.events.clone();
+        import_insert = py.import_insert;
         if same { Focus::Range(focus.clone()) } else { Focus::Abort }
     })
     .ok_or(Fallback::ModelChanged)?;
@@ -357,5 +396,59 @@ fn focused(
     }
     findings.sort_by(|a, b| (a.range.start, a.range.end, a.code).cmp(&(b.range.start, b.range.end, b.code)));
     findings.dedup();
-    Ok((Analysis { findings, errors: vec![] }, ents_new, digest, rules, Path::Focused))
+    Ok((Analysis { findings, errors: vec![] }, ents_new, (Some(prev_digest.clone()), import_insert), events, rules, Path::Focused))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syntax::parse;
+
+    fn snap(src: &str) -> Snapshot {
+        let tree = parse(Lang::Python, src, None);
+        full(src.to_string(), Lang::Python, &tree, &LineIndex::new(src), &Settings::default(), Fallback::NoSnapshot).1
+    }
+
+    fn path(prev: &Snapshot, src: &str) -> Path {
+        let tree = parse(Lang::Python, src, None);
+        analyze_incremental(Some(prev), src.to_string(), Lang::Python, &tree, &LineIndex::new(src), &Settings::default()).2
+    }
+
+    const SRC: &str = "from .models import Book\n\n\nasync def f():\n    return Book.objects.get()\n\n\ndef g():\n    return 1\n";
+
+    #[test]
+    fn a_previous_finding_across_the_unit_falls_back() {
+        let mut s = snap(SRC);
+        assert_eq!(s.findings.len(), 1);
+        assert_eq!(path(&s, &SRC.replace("return 1", "return 12")), Path::Focused);
+        // A finding (or a fix edit) reaching into g's unit from outside it.
+        let g = SRC.find("def g").unwrap();
+        s.findings[0].range.end = g + 3;
+        assert_eq!(path(&s, &SRC.replace("return 1", "return 12")), Path::Full(Fallback::Straddles));
+        let mut s = snap(SRC);
+        s.findings[0].fixes[0].edits[0].range = g + 4..g + 5;
+        assert_eq!(path(&s, &SRC.replace("return 1", "return 12")), Path::Full(Fallback::Straddles));
+    }
+
+    #[test]
+    fn an_unusable_snapshot_falls_back() {
+        let mut s = snap(SRC);
+        s.usable = false; // an internal error, or a syntax error, in the previous analysis
+        assert_eq!(path(&s, &SRC.replace("return 1", "return 12")), Path::Full(Fallback::NoSnapshot));
+    }
+
+    #[test]
+    fn model_skips_only_quiet_bodies() {
+        let src = "from .models import Book\n\n\ndef a():\n    import os\n\n\nasync def b():\n    return Book.objects.get()\n\n\ndef c():\n    x = sync_to_async(b)\n\n\ndef d():\n    lambda: [y for y in x]\n";
+        let s = snap(src);
+        assert_eq!(s.events.len(), 3, "the imports, the offload");
+        let tree = parse(Lang::Python, src, None);
+        let index = LineIndex::new(src);
+        let full = PyModel::build(src, &tree, &index);
+        let bodies: Vec<_> = s.entries.iter().filter_map(|e| e.body.clone()).collect();
+        let skipping = PyModel::build_skipping(src, &tree, &index, &bodies[3..4]);
+        assert!(skipping.scopes.len() < full.scopes.len(), "d's lambda and comprehension are not walked");
+        assert!(Digest::of(&full).matches(&skipping));
+        assert_eq!(full.events, skipping.events);
+    }
 }

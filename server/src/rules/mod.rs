@@ -228,13 +228,13 @@ pub struct Analysis {
 /// triggers occur in `src` ([`triggers::Found`]); the findings are those of [`analyze_all`].
 pub fn analyze(src: &str, lang: Lang, tree: &Tree, index: &LineIndex, settings: &Settings) -> Analysis {
     let found = triggers::Found::scan(src, lang);
-    analyze_rules(src, lang, tree, index, settings, |m| found.holds(m), &mut |_| Focus::Whole).unwrap_or_default()
+    analyze_rules(src, lang, tree, index, settings, |m| found.holds(m), &[], &mut |_| Focus::Whole).unwrap_or_default()
 }
 
 /// [`analyze`] running every enabled rule, triggers or not: the reference the trigger
 /// pre-filter is tested against.
 pub fn analyze_all(src: &str, lang: Lang, tree: &Tree, index: &LineIndex, settings: &Settings) -> Analysis {
-    analyze_rules(src, lang, tree, index, settings, |_| true, &mut |_| Focus::Whole).unwrap_or_default()
+    analyze_rules(src, lang, tree, index, settings, |_| true, &[], &mut |_| Focus::Whole).unwrap_or_default()
 }
 
 /// What [`analyze_rules`] does once the Python model is built.
@@ -256,8 +256,10 @@ pub(crate) fn rules_for(lang: Lang, settings: &Settings, triggered: impl Fn(&Rul
         .collect()
 }
 
-/// The analysis proper. `plan` sees the Python model (before any rule runs) and decides how
-/// much of the file the rules look at; `None` only when it answered [`Focus::Abort`].
+/// The analysis proper. The Python model skips the function bodies in `skip`
+/// ([`PyModel::build_skipping`]); `plan` sees it (before any rule runs) and decides how much
+/// of the file the rules look at; `None` only when it answered [`Focus::Abort`].
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn analyze_rules(
     src: &str,
     lang: Lang,
@@ -265,6 +267,7 @@ pub(crate) fn analyze_rules(
     index: &LineIndex,
     settings: &Settings,
     triggered: impl Fn(&RuleMeta) -> bool,
+    skip: &[Range<usize>],
     plan: &mut dyn FnMut(&PyModel) -> Focus,
 ) -> Option<Analysis> {
     let mut out = Analysis::default();
@@ -274,7 +277,7 @@ pub(crate) fn analyze_rules(
     }
     let py = match lang {
         Lang::Python => {
-            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| PyModel::build(src, tree, index))) {
+            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| PyModel::build_skipping(src, tree, index, skip))) {
                 Ok(m) => Some(m),
                 Err(p) => {
                     out.errors.push(format!("semantic model panicked: {}", panic_message(&p)));
