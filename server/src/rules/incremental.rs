@@ -81,15 +81,25 @@ struct Entry {
 /// Why the whole file was analysed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Fallback {
+    /// No previous analysis, or it had an internal error or a syntax error.
     NoSnapshot,
+    /// Rust files are always analysed whole.
     NotPython,
+    /// The new tree has a syntax error.
     SyntaxError,
+    /// The change is not within the slot of one function unit.
     OutsideOneFunction,
+    /// Statements outside the unit moved, appeared or vanished, or its body start moved.
     StructureChanged,
+    /// Another set of rules runs (the trigger pre-filter).
     RulesChanged,
+    /// A whole-file fact of the model changed (or no rule ran, so there is no model).
     ModelChanged,
+    /// `_atomic` in the old or new unit (fresh-name search of the extract fix).
     FreshName,
+    /// A finding or fix reaches across the unit's boundary.
     Straddles,
+    /// The focused run had an internal error.
     Errors,
 }
 
