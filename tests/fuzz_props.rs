@@ -1,7 +1,8 @@
 //! The two fuzz targets (`fuzz/`, cargo-fuzz) as property tests with a modest case count, so
 //! the normal suite checks the same invariants on every run: "any text → analysis → every fix
 //! re-parses, fix-all idempotent" and "any LSP edit script → final text, tree and findings
-//! equal a fresh parse and analysis". Inputs are built from the shapes that break parsers and
+//! equal a fresh parse and analysis, and the focused re-analysis after every edit equals a
+//! full one". Inputs are built from the shapes that break parsers and
 //! position maths (deep nesting, CR/CRLF/LF, BOM, NUL, tabs, astral characters, invalid
 //! UTF-8, positions past the end, reversed ranges); crash inputs the fuzzers found are replayed
 //! in `fuzz_regressions`.

@@ -8,6 +8,7 @@
 
 use awaitguard::config::Settings;
 use awaitguard::fix;
+use awaitguard::rules::incremental::analyze_incremental;
 use awaitguard::rules::{analyze, fix_all, Analysis};
 use awaitguard::syntax::{self, Lang};
 use awaitguard::text::{Change, Document, Encoding, LineIndex, Pos};
@@ -233,6 +234,9 @@ pub fn check_script(script: &Script) {
     let settings = Settings::default();
     let mut doc = Document::new(script.base.clone(), 0, script.lang);
     let mut expected = script.base.clone();
+    // The server's path: each analysis reuses the previous one's snapshot (focused
+    // re-analysis); after every edit it must equal a fresh full analysis.
+    let (_, mut snapshot, _) = analyze_incremental(None, doc.text.clone(), doc.lang, &doc.tree, &doc.index, &settings);
     for (i, e) in script.edits.iter().enumerate() {
         for c in &e.changes {
             reference_apply(&mut expected, c, e.enc);
@@ -240,6 +244,12 @@ pub fn check_script(script: &Script) {
         doc.apply_changes(&e.changes, e.enc, i as i32 + 1);
         assert!(doc.text == expected, "text after edit {i} differs from the reference:\n{:?}\n{:?}", doc.text, expected);
         assert_eq!(doc.version, i as i32 + 1);
+        let (inc, next, path) = analyze_incremental(Some(&snapshot), doc.text.clone(), doc.lang, &doc.tree, &doc.index, &settings);
+        assert!(inc.errors.is_empty(), "internal errors: {:?}", inc.errors);
+        let fresh = syntax::parse(script.lang, &expected, None);
+        let full = analyse(&expected, script.lang, &fresh, &settings);
+        assert_eq!(inc.findings, full.findings, "incremental analysis ({path:?}) after edit {i} differs from a full one");
+        snapshot = next;
     }
     let fresh = syntax::parse(script.lang, &expected, None);
     assert_same_tree(&doc.tree, &fresh);

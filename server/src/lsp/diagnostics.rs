@@ -1,9 +1,14 @@
 //! Analysis of open documents, cached per (settings generation, version); push
 //! (`publishDiagnostics`) and pull (`textDocument/diagnostic`).
+//!
+//! Each analysis starts from the snapshot the previous one left (same settings generation)
+//! and re-analyses only the edited function when that provably gives the findings of a full
+//! analysis (`rules::incremental`); the result is the same either way.
 
 use super::{convert, State};
 use crate::config::Settings;
-use crate::rules::{analyze, Analysis};
+use crate::rules::incremental::analyze_incremental;
+use crate::rules::Analysis;
 use std::sync::Arc;
 use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types::*;
@@ -33,7 +38,7 @@ pub fn settings_for(s: &Arc<State>, uri: &Uri) -> Arc<Settings> {
 /// A file matched by the config's `exclude` globs gets no findings, as in `check`.
 pub async fn current(s: &Arc<State>, uri: &Uri) -> Option<(i32, Arc<Analysis>)> {
     let generation = s.generation();
-    let (text, lang, tree, index, version) = {
+    let (text, lang, tree, index, version, prev) = {
         let st = s.docs.get(uri)?;
         if let Some((g, v, a)) = &st.analysis {
             if *g == generation && *v == st.doc.version {
@@ -41,14 +46,23 @@ pub async fn current(s: &Arc<State>, uri: &Uri) -> Option<(i32, Arc<Analysis>)> 
             }
         }
         let d = &st.doc;
-        (d.text.clone(), d.lang, d.tree.clone(), d.index.clone(), d.version)
+        let prev = st.snapshot.as_ref().filter(|(g, _)| *g == generation).map(|(_, p)| p.clone());
+        (d.text.clone(), d.lang, d.tree.clone(), d.index.clone(), d.version, prev)
     };
     let excluded = uri.to_file_path().is_some_and(|p| s.settings.read().unwrap_or_else(|e| e.into_inner()).is_excluded(&p));
     let analysis = if s.editor.read().unwrap_or_else(|e| e.into_inner()).enable && !excluded {
         let settings = settings_for(s, uri);
-        let res = tokio::task::spawn_blocking(move || analyze(&text, lang, &tree, &index, &settings)).await;
+        let res = tokio::task::spawn_blocking(move || {
+            analyze_incremental(prev.as_deref(), text, lang, &tree, &index, &settings)
+        })
+        .await;
         match res {
-            Ok(a) => a,
+            Ok((a, snapshot, _path)) => {
+                if let Some(mut st) = s.docs.get_mut(uri) {
+                    st.snapshot = Some((generation, Arc::new(snapshot)));
+                }
+                a
+            }
             Err(e) => {
                 s.log(MessageType::ERROR, format!("awaitguard: analysis of {} failed: {e}", uri.as_str()));
                 Analysis::default()

@@ -54,6 +54,9 @@ pub(crate) struct DocState {
     pub doc: Document,
     /// (settings generation, version, analysis) of the newest analysis done.
     pub analysis: Option<(u64, i32, Arc<Analysis>)>,
+    /// (settings generation, snapshot) of the newest analysis done: the next analysis of
+    /// this document re-analyses only what changed since (`rules::incremental`).
+    pub snapshot: Option<(u64, Arc<crate::rules::incremental::Snapshot>)>,
     /// A push publication loop is running for this document (see `diagnostics::publish`).
     pub publishing: bool,
     /// Something changed (text or settings) since that loop last looked: it goes round again.

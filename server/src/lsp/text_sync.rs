@@ -17,7 +17,7 @@ fn lang_of(uri: &Uri, language_id: &str) -> Option<Lang> {
 pub async fn did_open(s: &Arc<State>, p: DidOpenTextDocumentParams) {
     let doc = p.text_document;
     let Some(lang) = lang_of(&doc.uri, &doc.language_id) else { return };
-    let state = DocState { doc: Document::new(doc.text, doc.version, lang), analysis: None, publishing: false, republish: false };
+    let state = DocState { doc: Document::new(doc.text, doc.version, lang), analysis: None, snapshot: None, publishing: false, republish: false };
     s.docs.insert(doc.uri.clone(), state);
     diagnostics::publish(s, doc.uri).await;
 }

@@ -35,6 +35,7 @@ mod ag502_nested_block_on;
 mod ag503_block_in_place_current_thread;
 mod ag510_transaction_not_committed;
 mod ag511_query_bypasses_transaction;
+pub mod incremental;
 mod rust_util;
 pub mod suppression;
 pub mod triggers;
@@ -174,6 +175,8 @@ pub struct Ctx<'a, 't> {
     /// Every query's matches (indexed by [`QueryId`]), computed by one traversal of the
     /// tree on first use and shared by the rules.
     matches: std::cell::OnceCell<Vec<Vec<Captures<'t>>>>,
+    /// Focused analysis ([`incremental`]): the queries only look at this byte range.
+    focus: Option<Range<usize>>,
 }
 
 impl<'a, 't> Ctx<'a, 't> {
@@ -188,11 +191,18 @@ impl<'a, 't> Ctx<'a, 't> {
         let c = combined(lang);
         let names = c.query.capture_names();
         let mut out: Vec<Vec<Captures<'t>>> = QueryId::ALL.iter().map(|_| vec![]).collect();
-        // Wide anonymous runs (error recovery only) are cut out: see `syntax::wide`.
-        let ranges = crate::syntax::wide::query_ranges(self.tree);
+        // A focused run looks at its function only (its tree has no error, so no wide run);
+        // otherwise wide anonymous runs (error recovery only) are cut out: see `syntax::wide`.
+        let ranges = match &self.focus {
+            Some(_) => None,
+            None => crate::syntax::wide::query_ranges(self.tree),
+        };
         for range in ranges.map_or(vec![None], |r| r.into_iter().map(Some).collect()) {
             let mut cursor = QueryCursor::new();
             cursor.set_max_start_depth(Some(MAX_MATCH_DEPTH));
+            if let Some(f) = &self.focus {
+                cursor.set_byte_range(f.clone());
+            }
             if let Some(r) = range {
                 cursor.set_byte_range(r.clone());
                 cursor.set_containing_byte_range(r);
@@ -230,43 +240,73 @@ pub struct Analysis {
 /// triggers occur in `src` ([`triggers::Found`]); the findings are those of [`analyze_all`].
 pub fn analyze(src: &str, lang: Lang, tree: &Tree, index: &LineIndex, settings: &Settings) -> Analysis {
     let found = triggers::Found::scan(src, lang);
-    analyze_rules(src, lang, tree, index, settings, |m| found.holds(m))
+    analyze_rules(src, lang, tree, index, settings, |m| found.holds(m), &[], &mut |_| Focus::Whole).unwrap_or_default()
 }
 
 /// [`analyze`] running every enabled rule, triggers or not: the reference the trigger
 /// pre-filter is tested against.
 pub fn analyze_all(src: &str, lang: Lang, tree: &Tree, index: &LineIndex, settings: &Settings) -> Analysis {
-    analyze_rules(src, lang, tree, index, settings, |_| true)
+    analyze_rules(src, lang, tree, index, settings, |_| true, &[], &mut |_| Focus::Whole).unwrap_or_default()
 }
 
-fn analyze_rules(
+/// What [`analyze_rules`] does once the Python model is built.
+pub(crate) enum Focus {
+    /// Run the rules on the whole file.
+    Whole,
+    /// Run the rules with the queries (and [`PyModel::focus`]) restricted to this range.
+    Range(Range<usize>),
+    /// Stop: the caller falls back to another analysis.
+    Abort,
+}
+
+/// The enabled rules of `lang` whose triggers hold, in code order.
+pub(crate) fn rules_for(lang: Lang, settings: &Settings, triggered: impl Fn(&RuleMeta) -> bool) -> Vec<&'static dyn Rule> {
+    RULES
+        .iter()
+        .copied()
+        .filter(|r| r.meta().lang == lang && settings.is_enabled(r.meta().code) && triggered(r.meta()))
+        .collect()
+}
+
+/// The analysis proper. The Python model skips the function bodies in `skip`
+/// ([`PyModel::build_skipping`]); `plan` sees it (before any rule runs) and decides how much
+/// of the file the rules look at; `None` only when it answered [`Focus::Abort`].
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn analyze_rules(
     src: &str,
     lang: Lang,
     tree: &Tree,
     index: &LineIndex,
     settings: &Settings,
     triggered: impl Fn(&RuleMeta) -> bool,
-) -> Analysis {
+    skip: &[Range<usize>],
+    plan: &mut dyn FnMut(&PyModel) -> Focus,
+) -> Option<Analysis> {
     let mut out = Analysis::default();
-    let rules: Vec<&dyn Rule> = RULES
-        .iter()
-        .copied()
-        .filter(|r| r.meta().lang == lang && settings.is_enabled(r.meta().code) && triggered(r.meta()))
-        .collect();
+    let rules = rules_for(lang, settings, triggered);
     if rules.is_empty() {
-        return out;
+        return Some(out);
     }
     let py = match lang {
         Lang::Python => {
-            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| PyModel::build(src, tree, index))) {
+            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| PyModel::build_skipping(src, tree, index, skip))) {
                 Ok(m) => Some(m),
                 Err(p) => {
                     out.errors.push(format!("semantic model panicked: {}", panic_message(&p)));
-                    return out;
+                    return Some(out);
                 }
             }
         }
         Lang::Rust => None,
+    };
+    let mut py = py;
+    let focus = match py.as_mut().map(|m| (plan(m), m)) {
+        Some((Focus::Abort, _)) => return None,
+        Some((Focus::Range(r), m)) => {
+            m.focus = Some(r.clone());
+            Some(r)
+        }
+        _ => None,
     };
     let rs = match lang {
         Lang::Rust => {
@@ -274,13 +314,13 @@ fn analyze_rules(
                 Ok(m) => Some(m),
                 Err(p) => {
                     out.errors.push(format!("semantic model panicked: {}", panic_message(&p)));
-                    return out;
+                    return Some(out);
                 }
             }
         }
         Lang::Python => None,
     };
-    let cx = Ctx { src, tree, index, settings, py: py.as_ref(), rs: rs.as_ref(), matches: std::cell::OnceCell::new() };
+    let cx = Ctx { src, tree, index, settings, py: py.as_ref(), rs: rs.as_ref(), matches: std::cell::OnceCell::new(), focus };
     for rule in rules {
         let mut found = Vec::new();
         let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -301,7 +341,7 @@ fn analyze_rules(
     }
     out.findings.sort_by(|a, b| (a.range.start, a.range.end, a.code).cmp(&(b.range.start, b.range.end, b.code)));
     out.findings.dedup();
-    out
+    Some(out)
 }
 
 /// `AWAITGUARD_TEST_PANIC=AG101` makes that rule panic: how tests prove a panicking rule

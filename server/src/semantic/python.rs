@@ -103,6 +103,16 @@ pub struct PyModel<'t> {
     pub(crate) functions_by_name: std::cell::OnceCell<HashMap<String, Vec<usize>>>,
     /// The `function_definition` of every function scope, by scope index.
     pub(crate) function_nodes: HashMap<usize, Node<'t>>,
+    /// Set by focused analysis ([`crate::rules::incremental`]): whole-file searches that only
+    /// matter near their result ([`PyModel::atomic_regions`]) look only at nodes overlapping
+    /// this byte range. `None` (the default): the whole file.
+    pub focus: Option<Range<usize>>,
+    /// Where, inside a function body, something was recorded that code elsewhere in the file
+    /// can see: an import, a nested `def` or `class`, a name handed to an offloader. Sorted.
+    /// A function body without one contributes nothing but local facts (its scopes' bindings,
+    /// comments, loops, lambdas, offload argument ranges), so focused analysis of another
+    /// function may skip it ([`PyModel::build_skipping`]).
+    pub events: Vec<usize>,
 }
 
 /// A `for` statement or `for … in` clause: its target, iterable, and whether it is `async for`.
@@ -119,6 +129,14 @@ const OFFLOADERS: &[&str] =
 
 impl<'t> PyModel<'t> {
     pub fn build(src: &'t str, tree: &'t Tree, index: &LineIndex) -> Self {
+        Self::build_skipping(src, tree, index, &[])
+    }
+
+    /// [`PyModel::build`] without walking into the function bodies whose byte ranges are in
+    /// `skip` (sorted by start): their `def` (name, parameters, decorators) is still seen.
+    /// Equal to the full model in everything but the skipped bodies' local facts when no
+    /// skipped body holds one of the full model's [`PyModel::events`].
+    pub fn build_skipping(src: &'t str, tree: &'t Tree, index: &LineIndex, skip: &[Range<usize>]) -> Self {
         let mut m = PyModel {
             src,
             tree,
@@ -149,6 +167,8 @@ impl<'t> PyModel<'t> {
             related_names: HashSet::new(),
             functions_by_name: std::cell::OnceCell::new(),
             function_nodes: HashMap::new(),
+            focus: None,
+            events: Vec::new(),
         };
         let mut decorated_offload: HashSet<usize> = HashSet::new();
         let mut cursor = tree.walk();
@@ -164,7 +184,11 @@ impl<'t> PyModel<'t> {
                 }
             }
             m.enter(&mut cursor, node, &mut stack, &mut binding_scope, &mut decorated_offload, index);
-            if cursor.goto_first_child() {
+            let skipped = !skip.is_empty()
+                && node.kind() == "block"
+                && skip.binary_search_by_key(&node.start_byte(), |r| r.start).is_ok_and(|i| skip[i].end == node.end_byte())
+                && node.parent().is_some_and(|p| p.kind() == "function_definition");
+            if !skipped && cursor.goto_first_child() {
                 continue;
             }
             loop {
@@ -180,6 +204,7 @@ impl<'t> PyModel<'t> {
     }
 
     fn finish(&mut self, decorated_offload: &HashSet<usize>) {
+        self.events.sort_unstable();
         for (i, s) in self.scopes.iter_mut().enumerate() {
             s.offloaded = match s.kind {
                 ScopeKind::Function => {
@@ -215,7 +240,10 @@ impl<'t> PyModel<'t> {
                 self.comments.entry(line).or_default().push(node.byte_range());
             }
             "block" if field == Some("body") => {
-                let Some(owner) = node.parent() else { return };
+                // The cursor's ancestors (`Node::parent` searches down from the root, which
+                // costs a scan of every class body's methods per method).
+                let mut up = cursor.clone();
+                let Some(owner) = up.goto_parent().then(|| up.node()) else { return };
                 let kind = match owner.kind() {
                     "function_definition" => ScopeKind::Function,
                     "class_definition" => ScopeKind::Class,
@@ -224,10 +252,13 @@ impl<'t> PyModel<'t> {
                 let name = owner.child_by_field_name("name").map(|n| self.text(n).to_string());
                 let is_async = kind == ScopeKind::Function
                     && owner.child(0).is_some_and(|c| c.kind() == "async");
-                let def_node = match owner.parent() {
+                let def_node = match up.goto_parent().then(|| up.node()) {
                     Some(p) if p.kind() == "decorated_definition" => p,
                     _ => owner,
                 };
+                if !matches!(self.scopes[cur_scope].kind, ScopeKind::Module | ScopeKind::Class) {
+                    self.events.push(owner.start_byte());
+                }
                 let idx = self.push_scope(kind, node.byte_range(), None, cur_scope, name.clone(), is_async, def_node.start_byte());
                 if kind == ScopeKind::Function {
                     self.function_nodes.insert(idx, owner);
@@ -287,6 +318,7 @@ impl<'t> PyModel<'t> {
                 stack.push((idx, node.end_byte()));
             }
             "import_statement" | "import_from_statement" | "future_import_statement" => {
+                self.events.push(node.start_byte());
                 self.import(node);
                 if cur_scope == 0 {
                     let line = index.line_of(node.end_byte());
@@ -558,6 +590,7 @@ impl<'t> PyModel<'t> {
                 self.offloaded_lambdas.insert(t.start_byte());
             }
             Some(t) if matches!(t.kind(), "identifier" | "attribute") => {
+                self.events.push(t.start_byte());
                 self.offloaded_names.insert(last_name(self.text(t)).to_string());
             }
             _ => {}
@@ -606,6 +639,11 @@ impl<'t> PyModel<'t> {
                 None => return Context::Sync,
             }
         }
+    }
+
+    /// Names passed to an offloader anywhere in the file (their `def`s are offloaded).
+    pub fn offloaded_names(&self) -> &HashSet<String> {
+        &self.offloaded_names
     }
 
     /// True when byte `b` lies in the argument list of an offloader call

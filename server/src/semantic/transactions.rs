@@ -112,13 +112,17 @@ impl<'t> PyModel<'t> {
     }
 
     /// Every sync atomic region of the file (Django and dorm `with atomic()` blocks and
-    /// `@atomic` functions), in source order.
+    /// `@atomic` functions), in source order. With [`PyModel::focus`] set, only the regions
+    /// whose statement overlaps the focus (the only ones `atomic_at` can return there).
     pub fn atomic_regions(&self) -> Vec<AtomicRegion> {
         let mut out = Vec::new();
         let mut cursor = self.tree.walk();
+        let outside = |n: Node| self.focus.as_ref().is_some_and(|f| n.end_byte() <= f.start || n.start_byte() >= f.end);
         loop {
             let node = cursor.node();
+            let skip = outside(node);
             match node.kind() {
+                _ if skip => {}
                 "with_statement" if node.child(0).is_some_and(|c| c.kind() != "async") => {
                     if let Some(body) = node.child_by_field_name("body") {
                         for item in with_items(node) {
@@ -159,7 +163,7 @@ impl<'t> PyModel<'t> {
                 }
                 _ => {}
             }
-            if cursor.goto_first_child() {
+            if !skip && cursor.goto_first_child() {
                 continue;
             }
             loop {

@@ -1,0 +1,464 @@
+//! Focused re-analysis after an edit (issue 8): re-run the rules on the one function the edit
+//! touched and keep the previous findings everywhere else.
+//!
+//! Invariant: [`analyze_incremental`] returns exactly the findings of [`super::analyze`] on
+//! the new text, whatever the previous [`Snapshot`] (property-tested against a fresh full
+//! analysis in `tests/incremental.rs`, `tests/fuzz_props.rs` and the `edit_script` fuzz
+//! target). Pure: the result depends only on the arguments. The snapshot must come from the
+//! same settings (the server keys it by settings generation).
+//!
+//! The focused path is taken only when all of these hold, else the whole file is analysed
+//! (the [`Fallback`] says why):
+//! - the previous analysis had no internal error, both trees parse without error, the file is
+//!   Python;
+//! - the text difference (common prefix/suffix of old and new text) lies in the *slot* of one
+//!   function unit F, before and after: from the start of F's body to the start of the line of
+//!   the next module-level or class-body statement (or the end of the file). Units are
+//!   module-level functions and methods defined directly in a module-level class;
+//! - the statement structure outside F is unchanged: the same module-level and class-body
+//!   statements at the same (shifted) offsets, F at the same start with the same body start.
+//!   Together with the above, the text outside F's slot is unchanged;
+//! - the same rules run (the trigger pre-filter reads the whole text);
+//! - the whole-file facts of the semantic model are unchanged ([`Digest`]): imports, classes
+//!   and their manager / relation attributes, offloaded names, every `def`/`class` header with
+//!   its async-ness, parent kind and offloaded flag (functions are resolved by name across
+//!   the file), where imports go, and the file's line ending;
+//! - neither the old nor the new slot mentions `_atomic` (the extract fix picks a fresh
+//!   module-level name by searching the whole text);
+//! - no previous finding straddles F's unit (from its `def` or first decorator to the slot's
+//!   end), no fix of a finding outside it edits inside it, and no finding of the focused run
+//!   straddles it.
+//!
+//! Then the rules run with the queries and the atomic-region search restricted to F's unit
+//! ([`super::Focus::Range`]); their findings inside the unit replace the old ones there, and
+//! the old findings after it are shifted by the edit's length difference. The semantic model
+//! does not walk the bodies of the other function units that hold none of the previous
+//! model's [`PyModel::events`]: such a body (unchanged text) contributes only facts local to
+//! itself, which no rule consults from F, so the model's whole-file facts are those of the
+//! full model and the [`Digest`] comparison stays exact.
+
+use super::{analyze_rules, rules_for, triggers, Analysis, Finding, Focus};
+use crate::config::Settings;
+use crate::semantic::{PyModel, ScopeKind};
+use crate::syntax::Lang;
+use crate::text::LineIndex;
+use std::collections::{HashMap, HashSet};
+use std::ops::Range;
+use std::sync::Arc;
+use tree_sitter::{Node, Tree};
+
+/// What the previous analysis of a document leaves for the next one.
+#[derive(Debug)]
+pub struct Snapshot {
+    text: String,
+    lang: Lang,
+    findings: Vec<Finding>,
+    /// False after an internal error or on a tree with a syntax error.
+    usable: bool,
+    entries: Vec<Entry>,
+    digest: Option<Arc<Digest>>,
+    /// The model's `import_insert`.
+    import_insert: usize,
+    /// The model's [`PyModel::events`].
+    events: Vec<usize>,
+    rules: Vec<&'static str>,
+}
+
+impl Snapshot {
+    /// The text this snapshot was computed for.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+}
+
+/// A module-level or class-body statement; `body` for a function unit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Entry {
+    start: usize,
+    body: Option<Range<usize>>,
+}
+
+/// Why the whole file was analysed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fallback {
+    /// No previous analysis, or it had an internal error or a syntax error.
+    NoSnapshot,
+    /// Rust files are always analysed whole.
+    NotPython,
+    /// The new tree has a syntax error.
+    SyntaxError,
+    /// The change is not within the slot of one function unit.
+    OutsideOneFunction,
+    /// Statements outside the unit moved, appeared or vanished, or its body start moved.
+    StructureChanged,
+    /// Another set of rules runs (the trigger pre-filter).
+    RulesChanged,
+    /// A whole-file fact of the model changed (or no rule ran, so there is no model).
+    ModelChanged,
+    /// `_atomic` in the old or new unit (fresh-name search of the extract fix).
+    FreshName,
+    /// A finding or fix reaches across the unit's boundary.
+    Straddles,
+    /// The focused run had an internal error.
+    Errors,
+}
+
+/// How [`analyze_incremental`] got its result.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Path {
+    /// Same text as the snapshot: its findings.
+    Unchanged,
+    /// Only the edited function was re-analysed.
+    Focused,
+    Full(Fallback),
+}
+
+/// The whole-file facts of the Python model that rules read across functions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Digest {
+    imports: HashMap<String, String>,
+    flags: (bool, bool, bool, bool),
+    classes: HashMap<String, Vec<String>>,
+    sets: [HashSet<String>; 4],
+    scopes: Vec<ScopeSig>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct ScopeSig {
+    kind: ScopeKind,
+    name: Option<String>,
+    is_async: bool,
+    offloaded: bool,
+    parent: Option<ScopeKind>,
+    /// Decorators, `def`/`class`, name, parameters or bases: up to the body.
+    header: String,
+}
+
+fn flags(py: &PyModel) -> (bool, bool, bool, bool) {
+    (py.imports_django, py.imports_other_odm, py.star_from_models, py.src.contains("\r\n"))
+}
+
+/// The `def`/`class` scopes of a model: (scope, parent kind, header).
+fn def_scopes<'m>(py: &'m PyModel) -> impl Iterator<Item = (&'m crate::semantic::Scope, Option<ScopeKind>, &'m str)> {
+    py.scopes
+        .iter()
+        .filter(|s| matches!(s.kind, ScopeKind::Function | ScopeKind::Class))
+        .map(|s| (s, s.parent.map(|p| py.scopes[p].kind), py.src.get(s.def_start..s.range.start).unwrap_or("")))
+}
+
+impl Digest {
+    fn of(py: &PyModel) -> Digest {
+        let scopes = def_scopes(py)
+            .map(|(s, parent, header)| ScopeSig {
+                kind: s.kind,
+                name: s.name.clone(),
+                is_async: s.is_async,
+                offloaded: s.offloaded,
+                parent,
+                header: header.to_string(),
+            })
+            .collect();
+        Digest {
+            imports: py.imports.clone(),
+            flags: flags(py),
+            classes: py.classes.clone(),
+            sets: [py.manager_attrs.clone(), py.offloaded_names().clone(), py.m2m_attrs.clone(), py.related_names.clone()],
+            scopes,
+        }
+    }
+
+    /// True when `py` has these facts (`Digest::of(py) == *self`, without building it).
+    fn matches(&self, py: &PyModel) -> bool {
+        self.imports == py.imports
+            && self.flags == flags(py)
+            && self.classes == py.classes
+            && self.sets[0] == py.manager_attrs
+            && self.sets[1] == *py.offloaded_names()
+            && self.sets[2] == py.m2m_attrs
+            && self.sets[3] == py.related_names
+            && self.scopes.len() == def_scopes(py).count()
+            && self.scopes.iter().zip(def_scopes(py)).all(|(a, (s, parent, header))| {
+                a.kind == s.kind
+                    && a.name == s.name
+                    && a.is_async == s.is_async
+                    && a.offloaded == s.offloaded
+                    && a.parent == parent
+                    && a.header == header
+            })
+    }
+}
+
+/// The module-level statements and the statements of module-level class bodies, in order.
+fn entries(tree: &Tree) -> Vec<Entry> {
+    fn func_body(n: Node) -> Option<Range<usize>> {
+        let def = if n.kind() == "decorated_definition" { n.child_by_field_name("definition")? } else { n };
+        (def.kind() == "function_definition").then(|| def.child_by_field_name("body").map(|b| b.byte_range()))?
+    }
+    fn class_body(n: Node) -> Option<Node> {
+        let def = if n.kind() == "decorated_definition" { n.child_by_field_name("definition")? } else { n };
+        (def.kind() == "class_definition").then(|| def.child_by_field_name("body"))?
+    }
+    let mut out = vec![];
+    let root = tree.root_node();
+    let mut c = root.walk();
+    for n in root.named_children(&mut c).filter(|n| n.kind() != "comment") {
+        out.push(Entry { start: n.start_byte(), body: func_body(n) });
+        if let Some(body) = class_body(n) {
+            let mut c2 = body.walk();
+            for m in body.named_children(&mut c2).filter(|m| m.kind() != "comment") {
+                out.push(Entry { start: m.start_byte(), body: func_body(m) });
+            }
+        }
+    }
+    out
+}
+
+/// End of entry `i`'s slot: the start of the line of the next entry, or the end of the text.
+fn slot_end(entries: &[Entry], i: usize, text: &str) -> usize {
+    let body_end = entries[i].body.as_ref().map_or(entries[i].start, |b| b.end);
+    match entries.get(i + 1) {
+        Some(next) => text[..next.start].rfind(['\n', '\r']).map_or(0, |j| j + 1).max(body_end),
+        None => text.len(),
+    }
+}
+
+/// The findings of [`super::analyze`] on `text`, reusing `prev` (the snapshot of an earlier
+/// text of the same document, analysed with the same settings) where that is provably equal;
+/// plus the snapshot for the next call and how the result was obtained.
+pub fn analyze_incremental(
+    prev: Option<&Snapshot>,
+    text: String,
+    lang: Lang,
+    tree: &Tree,
+    index: &LineIndex,
+    settings: &Settings,
+) -> (Analysis, Snapshot, Path) {
+    match focused(prev, &text, lang, tree, index, settings) {
+        Ok((analysis, entries, (digest, import_insert), events, rules, path)) => {
+            let snap = Snapshot {
+                text,
+                lang,
+                findings: analysis.findings.clone(),
+                usable: true,
+                entries,
+                digest,
+                import_insert,
+                events,
+                rules,
+            };
+            (analysis, snap, path)
+        }
+        Err(why) => full(text, lang, tree, index, settings, why),
+    }
+}
+
+/// The whole-file analysis, and its snapshot.
+pub fn full(
+    text: String,
+    lang: Lang,
+    tree: &Tree,
+    index: &LineIndex,
+    settings: &Settings,
+    why: Fallback,
+) -> (Analysis, Snapshot, Path) {
+    let found = triggers::Found::scan(&text, lang);
+    let rules = rules_for(lang, settings, |m| found.holds(m)).iter().map(|r| r.meta().code).collect();
+    let (mut digest, mut events, mut import_insert) = (None, vec![], 0);
+    let analysis = analyze_rules(&text, lang, tree, index, settings, |m| found.holds(m), &[], &mut |py| {
+        digest = Some(Arc::new(Digest::of(py)));
+        import_insert = py.import_insert;
+        events = py.events.clone();
+        Focus::Whole
+    })
+    .unwrap_or_default();
+    let usable = analysis.errors.is_empty() && !tree.root_node().has_error();
+    let entries = if lang == Lang::Python && usable { entries(tree) } else { vec![] };
+    let snap = Snapshot { text, lang, findings: analysis.findings.clone(), usable, entries, digest, import_insert, events, rules };
+    (analysis, snap, Path::Full(why))
+}
+
+type Focused = (Analysis, Vec<Entry>, (Option<Arc<Digest>>, usize), Vec<usize>, Vec<&'static str>, Path);
+
+fn focused(
+    prev: Option<&Snapshot>,
+    text: &str,
+    lang: Lang,
+    tree: &Tree,
+    index: &LineIndex,
+    settings: &Settings,
+) -> Result<Focused, Fallback> {
+    let prev = prev.filter(|p| p.usable && p.lang == lang).ok_or(Fallback::NoSnapshot)?;
+    if prev.text == text {
+        let analysis = Analysis { findings: prev.findings.clone(), errors: vec![] };
+        return Ok((analysis, prev.entries.clone(), (prev.digest.clone(), prev.import_insert), prev.events.clone(), prev.rules.clone(), Path::Unchanged));
+    }
+    if lang != Lang::Python {
+        return Err(Fallback::NotPython);
+    }
+    if tree.root_node().has_error() {
+        return Err(Fallback::SyntaxError);
+    }
+    // The changed region: old[p..oe] became new[p..ne].
+    let (old, new) = (prev.text.as_bytes(), text.as_bytes());
+    let p = old.iter().zip(new).take_while(|(a, b)| a == b).count();
+    let s = old[p..].iter().rev().zip(new[p..].iter().rev()).take_while(|(a, b)| a == b).count();
+    let (oe, ne) = (old.len() - s, new.len() - s);
+    let delta = ne as isize - oe as isize;
+    let shift = |x: usize| (x as isize + delta) as usize;
+
+    // F: the function unit whose slot holds the change, before and after.
+    let (ents_old, ents_new) = (&prev.entries, entries(tree));
+    let i = (0..ents_old.len())
+        .find(|&i| {
+            ents_old[i].body.as_ref().is_some_and(|b| b.start <= p && oe <= slot_end(ents_old, i, &prev.text))
+        })
+        .ok_or(Fallback::OutsideOneFunction)?;
+    if ents_new.len() != ents_old.len() {
+        return Err(Fallback::StructureChanged);
+    }
+    for (j, (o, n)) in ents_old.iter().zip(&ents_new).enumerate() {
+        let ok = if j == i {
+            o.start == n.start
+                && matches!((&o.body, &n.body), (Some(a), Some(b)) if a.start == b.start && b.start <= p)
+                && ne <= slot_end(&ents_new, i, text)
+        } else if o.start >= oe {
+            n.start == shift(o.start) && n.body == o.body.as_ref().map(|b| shift(b.start)..shift(b.end))
+        } else {
+            o.start < p && o.body.as_ref().is_none_or(|b| b.end <= p) && o == n
+        };
+        if !ok {
+            return Err(Fallback::StructureChanged);
+        }
+    }
+    let unit_old = ents_old[i].start..slot_end(ents_old, i, &prev.text);
+    let unit_new = ents_new[i].start..slot_end(&ents_new, i, text);
+    if prev.text[unit_old.clone()].contains("_atomic") || text[unit_new.clone()].contains("_atomic") {
+        return Err(Fallback::FreshName);
+    }
+
+    // The previous findings outside F, moved to the new text.
+    // A range is before, inside or after a unit, or straddles it (an empty range at the
+    // unit's start is inside, at its end after).
+    let inside = |r: &Range<usize>, u: &Range<usize>| r.start >= u.start && r.end <= u.end && r.start < u.end;
+    let before = |r: &Range<usize>| r.end <= unit_old.start && r.start < unit_old.start;
+    let after = |r: &Range<usize>| r.start >= unit_old.end;
+    let mut kept = Vec::with_capacity(prev.findings.len());
+    for f in &prev.findings {
+        if inside(&f.range, &unit_old) {
+            continue;
+        }
+        let outside = |r: &Range<usize>| before(r) || after(r);
+        if !outside(&f.range) || !f.fixes.iter().flat_map(|x| &x.edits).all(|e| outside(&e.range)) {
+            return Err(Fallback::Straddles);
+        }
+        let mv = |r: &Range<usize>| if after(r) { shift(r.start)..shift(r.end) } else { r.clone() };
+        let mut f = f.clone();
+        f.range = mv(&f.range);
+        for e in f.fixes.iter_mut().flat_map(|x| x.edits.iter_mut()) {
+            e.range = mv(&e.range);
+        }
+        kept.push(f);
+    }
+
+    let found = triggers::Found::scan(text, lang);
+    let rules: Vec<&'static str> = rules_for(lang, settings, |m| found.holds(m)).iter().map(|r| r.meta().code).collect();
+    if rules != prev.rules {
+        return Err(Fallback::RulesChanged);
+    }
+    let prev_digest = prev.digest.as_ref().ok_or(Fallback::ModelChanged)?;
+    let to_old = |x: usize| {
+        if x <= p {
+            Some(x)
+        } else if x >= ne {
+            Some((x as isize - delta) as usize)
+        } else {
+            None
+        }
+    };
+    // The other function units' bodies without an event: the model need not walk them.
+    let quiet = |b: &Range<usize>| {
+        let k = prev.events.partition_point(|&e| e < b.start);
+        prev.events.get(k).is_none_or(|&e| e >= b.end)
+    };
+    let skip: Vec<Range<usize>> = (0..ents_old.len())
+        .filter(|&j| j != i)
+        .filter_map(|j| ents_old[j].body.as_ref().filter(|b| quiet(b)).and(ents_new[j].body.clone()))
+        .collect();
+    let (mut events, mut import_insert) = (vec![], 0);
+    let focus = unit_new.clone();
+    let analysis = analyze_rules(text, lang, tree, index, settings, |m| found.holds(m), &skip, &mut |py| {
+        let same = to_old(py.import_insert) == Some(prev.import_insert) && prev_digest.matches(py);
+        events = py.events.clone();
+        import_insert = py.import_insert;
+        if same { Focus::Range(focus.clone()) } else { Focus::Abort }
+    })
+    .ok_or(Fallback::ModelChanged)?;
+    if !analysis.errors.is_empty() {
+        return Err(Fallback::Errors);
+    }
+    let mut findings = kept;
+    for f in analysis.findings {
+        if inside(&f.range, &unit_new) {
+            findings.push(f);
+        } else if !(f.range.end <= unit_new.start && f.range.start < unit_new.start || f.range.start >= unit_new.end) {
+            return Err(Fallback::Straddles);
+        }
+    }
+    findings.sort_by(|a, b| (a.range.start, a.range.end, a.code).cmp(&(b.range.start, b.range.end, b.code)));
+    findings.dedup();
+    Ok((Analysis { findings, errors: vec![] }, ents_new, (Some(prev_digest.clone()), import_insert), events, rules, Path::Focused))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syntax::parse;
+
+    fn snap(src: &str) -> Snapshot {
+        let tree = parse(Lang::Python, src, None);
+        full(src.to_string(), Lang::Python, &tree, &LineIndex::new(src), &Settings::default(), Fallback::NoSnapshot).1
+    }
+
+    fn path(prev: &Snapshot, src: &str) -> Path {
+        let tree = parse(Lang::Python, src, None);
+        analyze_incremental(Some(prev), src.to_string(), Lang::Python, &tree, &LineIndex::new(src), &Settings::default()).2
+    }
+
+    const SRC: &str = "from .models import Book\n\n\nasync def f():\n    return Book.objects.get()\n\n\ndef g():\n    return 1\n";
+
+    #[test]
+    fn a_previous_finding_across_the_unit_falls_back() {
+        let mut s = snap(SRC);
+        assert_eq!(s.findings.len(), 1);
+        assert_eq!(path(&s, &SRC.replace("return 1", "return 12")), Path::Focused);
+        // A finding (or a fix edit) reaching into g's unit from outside it.
+        let g = SRC.find("def g").unwrap();
+        s.findings[0].range.end = g + 3;
+        assert_eq!(path(&s, &SRC.replace("return 1", "return 12")), Path::Full(Fallback::Straddles));
+        let mut s = snap(SRC);
+        s.findings[0].fixes[0].edits[0].range = g + 4..g + 5;
+        assert_eq!(path(&s, &SRC.replace("return 1", "return 12")), Path::Full(Fallback::Straddles));
+    }
+
+    #[test]
+    fn an_unusable_snapshot_falls_back() {
+        let mut s = snap(SRC);
+        s.usable = false; // an internal error, or a syntax error, in the previous analysis
+        assert_eq!(path(&s, &SRC.replace("return 1", "return 12")), Path::Full(Fallback::NoSnapshot));
+    }
+
+    #[test]
+    fn model_skips_only_quiet_bodies() {
+        let src = "from .models import Book\n\n\ndef a():\n    import os\n\n\nasync def b():\n    return Book.objects.get()\n\n\ndef c():\n    x = sync_to_async(b)\n\n\ndef d():\n    lambda: [y for y in x]\n";
+        let s = snap(src);
+        assert_eq!(s.events.len(), 3, "the imports, the offload");
+        let tree = parse(Lang::Python, src, None);
+        let index = LineIndex::new(src);
+        let full = PyModel::build(src, &tree, &index);
+        let bodies: Vec<_> = s.entries.iter().filter_map(|e| e.body.clone()).collect();
+        let skipping = PyModel::build_skipping(src, &tree, &index, &bodies[3..4]);
+        assert!(skipping.scopes.len() < full.scopes.len(), "d's lambda and comprehension are not walked");
+        assert!(Digest::of(&full).matches(&skipping));
+        assert_eq!(full.events, skipping.events);
+    }
+}
