@@ -242,7 +242,7 @@ impl<'a, 'b, 't> Run<'a, 'b, 't> {
     }
 
     fn for_loop(&mut self, stmt: Node<'t>, iter: Node<'t>) {
-        if stmt.child(0).is_some_and(|c| c.kind() == "async") {
+        if stmt.child(0).is_some_and(|c| c.kind() == "async") || after_async_word(self.cx.src, stmt.start_byte()) {
             return;
         }
         let Some(src) = self.src(iter) else { return };
@@ -280,10 +280,7 @@ impl<'a, 'b, 't> Run<'a, 'b, 't> {
         if clause.child(0).is_some_and(|c| c.kind() == "async") {
             return;
         }
-        // In broken code error recovery can leave an `async` just before the clause outside
-        // it: another `async ` would be inserted on every fix-all round (found by fuzzing).
-        let before = self.cx.src[..clause.start_byte()].trim_end();
-        if before.strip_suffix("async").is_some_and(|b| !b.ends_with(|c: char| c.is_alphanumeric() || c == '_')) {
+        if after_async_word(self.cx.src, clause.start_byte()) {
             return;
         }
         let Some(comp) = clause.parent() else { return };
@@ -594,4 +591,12 @@ fn in_test_position(operand: Node) -> bool {
         cur = p;
     }
     false
+}
+
+/// True when the code just before `at` is the word `async`. In broken code error recovery can
+/// leave it outside the `for` statement or clause it belongs to: another `async ` would be
+/// inserted on every fix-all round (found twice by fuzzing, for a clause and for a statement).
+fn after_async_word(src: &str, at: usize) -> bool {
+    let before = src[..at].trim_end();
+    before.strip_suffix("async").is_some_and(|b| !b.ends_with(|c: char| c.is_alphanumeric() || c == '_'))
 }
