@@ -336,12 +336,29 @@ pub(crate) fn analyze_rules(
     }
     let comments = py.as_ref().map(|m| &m.comments).or(rs.as_ref().map(|m| &m.comments));
     out.findings.retain(|f| !suppression::is_suppressed(src, index, comments, f));
+    drop_fixes_on_broken_code(tree, &mut out.findings);
     for f in &mut out.findings {
         f.severity = settings.effective_severity(f.code, f.severity);
     }
     out.findings.sort_by(|a, b| (a.range.start, a.range.end, a.code).cmp(&(b.range.start, b.range.end, b.code)));
     out.findings.dedup();
     Some(out)
+}
+
+/// A finding whose code does not parse (its node holds an ERROR or MISSING node) keeps no
+/// fix: an edit computed from error recovery's guess can miss its mark, and fix-all would then
+/// apply it again on every round (`await sync_to_async(f(` gained `()` per round; found by
+/// fuzzing). Trees without an error are left alone.
+fn drop_fixes_on_broken_code(tree: &Tree, findings: &mut [Finding]) {
+    let root = tree.root_node();
+    if !root.has_error() {
+        return;
+    }
+    for f in findings.iter_mut().filter(|f| !f.fixes.is_empty()) {
+        if root.descendant_for_byte_range(f.range.start, f.range.end).is_none_or(|n| n.has_error()) {
+            f.fixes.clear();
+        }
+    }
 }
 
 /// `AWAITGUARD_TEST_PANIC=AG101` makes that rule panic: how tests prove a panicking rule
