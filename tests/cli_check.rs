@@ -321,3 +321,18 @@ fn rule_listing_and_docs() {
     assert_eq!(v["code"], "AG101");
     assert_eq!(run(here, &["rule", "AG999"]).code, 2);
 }
+
+/// A reader that has gone away (`awaitguard rule --all | grep -q AG101`) is not an error: no
+/// panic, exit 0. The pipe's read end is closed before the process starts, so every write
+/// fails with EPIPE.
+#[test]
+fn output_to_a_closed_pipe_is_not_a_crash() {
+    for args in [&["rule", "--all"][..], &["rule", "AG101"], &["rule", "--all", "--format", "json"]] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = Command::new(env!("CARGO_BIN_EXE_awaitguard")).args(args).stdout(writer).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}
