@@ -55,6 +55,14 @@ fn big_python(bytes: usize) -> String {
     text
 }
 
+/// Closes `uri`, proves a hover on the closed document is still answered, then shuts the
+/// server down and expects exit code 0.
+fn close_and_exit(mut c: Client, uri: &str) {
+    c.notify("textDocument/didClose", json!({"textDocument": {"uri": uri}}));
+    hover(&mut c, uri, 0, 0);
+    assert_eq!(c.shutdown_and_exit(), 0);
+}
+
 fn started() -> Client {
     let mut c = Client::spawn();
     c.initialize(push_caps(&["utf-16"]), Value::Null);
@@ -195,9 +203,7 @@ fn a_twenty_megabyte_file() {
     change(&mut c, &u, 2, json!([{"range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}}, "text": "# head\n"}]));
     published(&mut c, &u, 2);
     eprintln!("20 MB file: VmRSS {:?} kB, peak {:?} kB", c.rss_kb(), c.peak_rss_kb());
-    c.notify("textDocument/didClose", json!({"textDocument": {"uri": u}}));
-    hover(&mut c, &u, 0, 0);
-    assert_eq!(c.shutdown_and_exit(), 0);
+    close_and_exit(c, &u);
 }
 
 /// Half-typed code: the file typed in one character at a time (utf-16 positions at the end of
@@ -289,9 +295,7 @@ fn edits_with_bad_ranges_and_versions() {
     assert!(r.is_array(), "{r}");
     c.open("file:///torture/notes.txt", "plaintext", 1, "not code");
     c.notify("textDocument/didClose", json!({"textDocument": {"uri": u}}));
-    c.notify("textDocument/didClose", json!({"textDocument": {"uri": u}}));
-    hover(&mut c, &u, 0, 0);
-    assert_eq!(c.shutdown_and_exit(), 0);
+    close_and_exit(c, &u);
 }
 
 /// `$/cancelRequest` for a slow request answers it with RequestCancelled; cancelling unknown
@@ -317,9 +321,7 @@ fn cancel_request_is_honoured() {
     c.notify("$/cancelRequest", json!({"id": 424242}));
     c.notify("$/cancelRequest", json!({"id": "a string id"}));
     c.notify("$/cancelRequest", json!({}));
-    c.notify("textDocument/didClose", json!({"textDocument": {"uri": u}}));
-    hover(&mut c, &u, 0, 0);
-    assert_eq!(c.shutdown_and_exit(), 0);
+    close_and_exit(c, &u);
 }
 
 /// A burst of changes with no pause, then a request: the hover answers from the newest text,

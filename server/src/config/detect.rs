@@ -86,21 +86,20 @@ enum Scan {
 fn scan_dir(dir: &Path, pkg: &str, listing: &Listing) -> Scan {
     let read = |name: &str| if listing.may_have(name) { std::fs::read_to_string(dir.join(name)).ok() } else { None };
     let mut any = false;
+    // One file, read when the listing may have it (`any` records that it was there); `Some`
+    // ends the scan with its version.
+    let from_file = |name: &str, parse: fn(&str, &str) -> Option<Version>, any: &mut bool| {
+        let text = read(name)?;
+        *any = true;
+        parse(&text, pkg).map(|v| Scan::Found(v, dir.join(name)))
+    };
     for lock in LOCKS {
-        let p = dir.join(lock);
-        if let Some(text) = read(lock) {
-            any = true;
-            if let Some(v) = from_toml_lock(&text, pkg) {
-                return Scan::Found(v, p);
-            }
+        if let Some(found) = from_file(lock, from_toml_lock, &mut any) {
+            return found;
         }
     }
-    let p = dir.join("Pipfile.lock");
-    if let Some(text) = read("Pipfile.lock") {
-        any = true;
-        if let Some(v) = from_pipfile_lock(&text, pkg) {
-            return Scan::Found(v, p);
-        }
+    if let Some(found) = from_file("Pipfile.lock", from_pipfile_lock, &mut any) {
+        return found;
     }
     if let Some(reqs) = listing.requirements(dir) {
         let mut best: Option<(Version, PathBuf)> = None;
@@ -120,12 +119,8 @@ fn scan_dir(dir: &Path, pkg: &str, listing: &Listing) -> Scan {
             return Scan::Found(v, p);
         }
     }
-    let p = dir.join("pyproject.toml");
-    if let Some(text) = read("pyproject.toml") {
-        any = true;
-        if let Some(v) = from_pyproject(&text, pkg) {
-            return Scan::Found(v, p);
-        }
+    if let Some(found) = from_file("pyproject.toml", from_pyproject, &mut any) {
+        return found;
     }
     if any || (listing.may_have(".git") && dir.join(".git").exists()) { Scan::Root } else { Scan::Continue }
 }
