@@ -9,7 +9,7 @@
 use awaitguard::config::Settings;
 use awaitguard::fix;
 use awaitguard::rules::incremental::analyze_incremental;
-use awaitguard::rules::{analyze, fix_all, Analysis};
+use awaitguard::rules::{analyze, analyze_sparse, fix_all, Analysis};
 use awaitguard::syntax::{self, Lang};
 use awaitguard::text::{Change, Document, Encoding, LineIndex, Pos};
 use tree_sitter::Tree;
@@ -39,7 +39,8 @@ fn analyse(text: &str, lang: Lang, tree: &Tree, settings: &Settings) -> Analysis
 /// Target 1, "text → analysis → fixes re-parse": any bytes (decoded lossily, as the server
 /// does with a file that is not UTF-8) in both languages. Every finding's range lies on char
 /// boundaries of the text; every fix applies alone and, when the input parsed without error,
-/// re-parses without one; fix-all is idempotent.
+/// re-parses without one, and `check`'s sparse parse gives the same findings; fix-all is
+/// idempotent.
 pub fn check_text(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     let settings = Settings::default();
@@ -66,6 +67,12 @@ pub fn check_text(data: &[u8]) {
                         fx.title
                     );
                 }
+            }
+        }
+        if clean && lang == Lang::Python {
+            // `check`'s sparse parse gives the same findings on any text that parses.
+            if let Some(sparse) = analyze_sparse(&text, &settings, &LineIndex::new(&text)) {
+                assert_eq!(sparse.findings, a.findings, "sparse parse changed the findings");
             }
         }
         if let Some(once) = fix_all(&text, lang, &settings, false) {

@@ -10,12 +10,14 @@
 //!   bar is drawn; output is in discovery order, the same as a serial run.
 //! - A file none of whose enabled rules' triggers occur ([`triggers::may_fire`]) is read and
 //!   UTF-8-checked but not parsed; findings are the same as with `--no-prefilter`.
+//! - A Python file that is parsed is parsed sparsely ([`analyze_sparse`]): sync function
+//!   bodies that no running rule can look at are left out. `--no-prefilter` turns both off.
 //! - No tree outlives its file's check; only files with findings keep their text.
 
 use super::fix::{self as fixer, Source};
 use super::{paths_or_cwd, render, split_list};
 use crate::config::{self, Overrides};
-use crate::rules::{analyze, analyze_all, triggers, Analysis, Finding};
+use crate::rules::{analyze, analyze_all, analyze_sparse, triggers, Analysis, Finding};
 use rayon::prelude::*;
 use crate::syntax::{self, Lang};
 use crate::text::LineIndex;
@@ -112,11 +114,17 @@ fn analyze_text(text: &str, lang: Lang, settings: &config::Settings, prefilter: 
     if prefilter && !triggers::may_fire(text, lang, settings) {
         return None;
     }
-    let tree = syntax::parse(lang, text, None);
     let index = LineIndex::new(text);
+    if prefilter && lang == Lang::Python {
+        if let Some(analysis) = analyze_sparse(text, settings, &index) {
+            return Some((index, analysis));
+        }
+    }
+    let tree = syntax::parse(lang, text, None);
     let analysis = if prefilter { analyze(text, lang, &tree, &index, settings) } else { analyze_all(text, lang, &tree, &index, settings) };
     Some((index, analysis))
 }
+
 
 /// What checking one file gave. Its tree is gone by then; its text is kept only when
 /// findings remain (the renderers need nothing else).
@@ -193,6 +201,13 @@ fn check_file(path: PathBuf, cache: &SettingsCache, args: &CheckArgs) -> Outcome
 }
 
 pub fn run(args: CheckArgs) -> i32 {
+    // Compiling the combined queries takes a few milliseconds of one core: done meanwhile, off
+    // the path of the walk and the first parses (which would otherwise wait for it).
+    std::thread::spawn(|| {
+        for lang in [Lang::Python, Lang::Rust] {
+            let _ = syntax::combined(lang);
+        }
+    });
     let overrides = Overrides {
         select: (!args.select.is_empty()).then(|| split_list(&args.select)),
         ignore: (!args.ignore.is_empty()).then(|| split_list(&args.ignore)),

@@ -243,6 +243,30 @@ pub fn analyze(src: &str, lang: Lang, tree: &Tree, index: &LineIndex, settings: 
     analyze_rules(src, lang, tree, index, settings, |m| found.holds(m), &[], &mut |_| Focus::Whole).unwrap_or_default()
 }
 
+/// [`analyze`] of a Python `text` on its sparse parse ([`crate::syntax::sparse`]), for
+/// `check`: the rules read the original text, the tree is that of the masked text (same
+/// length, same bytes outside the masked bodies, which the parser skips). `None` (parse the
+/// original instead) when nothing can be masked, when the masked text does not parse cleanly,
+/// or when a finding or a fix reaches into a masked body. Equal to [`analyze`] whenever the
+/// original text parses without error (checked by the fuzz target `analyze_fix`, the
+/// proptests, every fixture and `bench/run.sh` on real corpora).
+pub fn analyze_sparse(text: &str, settings: &Settings, index: &LineIndex) -> Option<Analysis> {
+    use crate::syntax::sparse;
+    let (hot, cross_scope) = triggers::hot_positions(text, Lang::Python, settings);
+    let masked = sparse::mask(text, &hot, &sparse::event_positions(text), &cross_scope)?;
+    let tree = crate::syntax::parse_ranges(Lang::Python, &masked.text, &masked.included(index))?;
+    if tree.root_node().has_error() {
+        return None;
+    }
+    let analysis = analyze(text, Lang::Python, &tree, index, settings);
+    let touches = |r: &Range<usize>| masked.ranges.iter().any(|m| r.start < m.end && m.start < r.end);
+    let reaches = analysis
+        .findings
+        .iter()
+        .any(|f| touches(&f.range) || f.fixes.iter().flat_map(|x| &x.edits).any(|e| touches(&e.range)));
+    (!reaches).then_some(analysis)
+}
+
 /// [`analyze`] running every enabled rule, triggers or not: the reference the trigger
 /// pre-filter is tested against.
 pub fn analyze_all(src: &str, lang: Lang, tree: &Tree, index: &LineIndex, settings: &Settings) -> Analysis {

@@ -94,6 +94,52 @@ pub fn may_fire(src: &str, lang: Lang, settings: &Settings) -> bool {
     !candidates.is_empty() && any(scan(p, src, any))
 }
 
+/// Triggers through which a rule follows assignments across scopes (`qs =
+/// X.objects.select_for_update()` at module level, evaluated in a function): an occurrence
+/// outside every function unit turns sparse parsing off for the file
+/// ([`crate::syntax::sparse`]).
+pub const CROSS_SCOPE: &[&str] = &["select_for_update"];
+
+/// Where the triggers of the rules that run on `src` occur (sorted starts of whole-identifier
+/// occurrences), and the subset of those that are [`CROSS_SCOPE`] triggers that may start a
+/// call (not followed by `=`: `select_for_update = False` is a plain attribute): what sparse
+/// parsing must keep ([`crate::syntax::sparse::mask`]).
+pub fn hot_positions(src: &str, lang: Lang, settings: &Settings) -> (Vec<usize>, Vec<usize>) {
+    let p = Prefilter::get(lang);
+    let bytes = src.as_bytes();
+    let mut all = vec![];
+    let mut seen = 0u128;
+    for m in p.automaton.find_iter(bytes) {
+        let whole = (m.start() == 0 || !is_ident_byte(bytes[m.start() - 1]))
+            && bytes.get(m.end()).is_none_or(|b| !is_ident_byte(*b));
+        if whole {
+            let bit = 1u128 << m.pattern().as_usize();
+            seen |= bit;
+            // `name = …` / `name=…` binds or passes the name: no call of it starts there.
+            let rest = src[m.end()..].trim_start_matches([' ', '\t']);
+            let assigned = rest.starts_with('=') && !rest.starts_with("==");
+            all.push((m.start(), bit, !assigned && CROSS_SCOPE.contains(&&src[m.range()])));
+        }
+    }
+    let hot = p
+        .rules
+        .iter()
+        .filter(|(m, groups)| settings.is_enabled(m.code) && groups_hold(groups, seen))
+        .flat_map(|(_, groups)| groups.iter().copied())
+        .fold(0u128, |a, b| a | b);
+    let mut positions = vec![];
+    let mut cross = vec![];
+    for (at, bit, cross_scope) in all {
+        if bit & hot != 0 {
+            positions.push(at);
+            if cross_scope {
+                cross.push(at);
+            }
+        }
+    }
+    (positions, cross)
+}
+
 /// The triggers present in one file: which rules can fire in it.
 pub struct Found {
     prefilter: &'static Prefilter,
@@ -162,6 +208,18 @@ mod tests {
         let f = Found::scan("with atomic():\n    t.delay()\nqs.select_for_update()\n", Lang::Python);
         assert!(f.holds(by("AG208")) && f.holds(by("AG205")));
         assert!(!f.holds(by("AG101")) && !f.holds(by("AG303")));
+    }
+
+    #[test]
+    fn hot_positions_are_the_triggers_of_the_rules_that_run() {
+        let s = all_rules();
+        let src = "x.delay()\nasync def f(): await g()\nqs.select_for_update()\nselect_for_update = False\n";
+        let (hot, cross) = hot_positions(src, Lang::Python, &s);
+        // `delay` alone does not make AG208 run (it needs `atomic` too).
+        let sfu = src.find("select").unwrap();
+        assert_eq!(hot, vec![src.find("async").unwrap(), src.find("await").unwrap(), sfu, src.rfind("select").unwrap()]);
+        assert_eq!(cross, vec![sfu]);
+        assert!(CROSS_SCOPE.iter().all(|t| RULES.iter().any(|r| r.meta().triggers.iter().copied().flatten().any(|x| x == t))));
     }
 
     #[test]

@@ -127,6 +127,15 @@ pub struct LoopIter<'t> {
 const OFFLOADERS: &[&str] =
     &["sync_to_async", "database_sync_to_async", "to_thread", "run_in_executor", "run_sync"];
 
+/// Words without one of which a stretch of code records no [`PyModel::events`]: import
+/// statements, nested `def`/`class`, and the offloader calls of `note_offload` (OFFLOADERS,
+/// `….submit(f)`, `Thread(target=f)`). Sparse parsing ([`crate::syntax::sparse`]) blanks only
+/// function bodies that hold none of them; a unit test keeps the list in step with the walk.
+pub const EVENT_WORDS: &[&str] = &[
+    "import", "def", "class", "sync_to_async", "database_sync_to_async", "to_thread", "run_in_executor", "run_sync",
+    "submit", "Thread",
+];
+
 impl<'t> PyModel<'t> {
     pub fn build(src: &'t str, tree: &'t Tree, index: &LineIndex) -> Self {
         Self::build_skipping(src, tree, index, &[])
@@ -740,6 +749,21 @@ mod tests {
 
     fn ctx(m: &PyModel, src: &str, needle: &str) -> Context {
         m.context_at(src.find(needle).unwrap_or_else(|| panic!("{needle} not in source")))
+    }
+
+    #[test]
+    fn every_event_comes_with_an_event_word() {
+        assert!(OFFLOADERS.iter().all(|o| EVENT_WORDS.contains(o)));
+        let src = "def f():\n    import os\n    from x import y\n    def g(): pass\n    class C: pass\n    \
+                   sync_to_async(h)\n    executor.submit(k)\n    Thread(target=t)\n    to_thread(u)\n    loop.run_in_executor(None, v)\n";
+        with_model(src, |m| {
+            assert_eq!(m.events.len(), 9, "{:?}", m.events);
+            for &e in &m.events {
+                let line = &src[src[..e].rfind('\n').map_or(0, |i| i + 1)..];
+                let line = &line[..line.find('\n').unwrap_or(line.len())];
+                assert!(EVENT_WORDS.iter().any(|w| line.contains(w)), "event at {e} on {line:?} has no event word");
+            }
+        });
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! - Parsing never fails for a text we hold: tree-sitter always yields a tree (with ERROR
 //!   nodes for bad input). Parsers are per-thread and reused.
 
+pub mod sparse;
 pub mod wide;
 
 use std::cell::RefCell;
@@ -49,16 +50,17 @@ thread_local! {
     static PARSERS: RefCell<[Option<Parser>; 2]> = const { RefCell::new([None, None]) };
 }
 
+fn new_parser(lang: Lang) -> Parser {
+    let mut p = Parser::new();
+    p.set_language(&lang.ts_language()).expect("grammar ABI matches tree-sitter");
+    p
+}
+
 /// Parses `text`, reusing `old` (already `edit`ed) when given.
 pub fn parse(lang: Lang, text: &str, old: Option<&Tree>) -> Tree {
     PARSERS.with(|cell| {
         let mut parsers = cell.borrow_mut();
-        let slot = &mut parsers[lang as usize];
-        let parser = slot.get_or_insert_with(|| {
-            let mut p = Parser::new();
-            p.set_language(&lang.ts_language()).expect("grammar ABI matches tree-sitter");
-            p
-        });
+        let parser = parsers[lang as usize].get_or_insert_with(|| new_parser(lang));
         match parser.parse(text, old) {
             Some(tree) => tree,
             None => {
@@ -68,6 +70,20 @@ pub fn parse(lang: Lang, text: &str, old: Option<&Tree>) -> Tree {
                 parser.parse(text, None).expect("parse without old tree")
             }
         }
+    })
+}
+
+/// Parses only the `ranges` of `text` (sorted, disjoint; see [`Parser::set_included_ranges`]):
+/// nodes keep their offsets in `text`. The parser is back to whole texts afterwards.
+pub fn parse_ranges(lang: Lang, text: &str, ranges: &[tree_sitter::Range]) -> Option<Tree> {
+    PARSERS.with(|cell| {
+        let mut parsers = cell.borrow_mut();
+        let parser = parsers[lang as usize].get_or_insert_with(|| new_parser(lang));
+        parser.set_included_ranges(ranges).ok()?;
+        let tree = parser.parse(text, None);
+        parser.reset();
+        parser.set_included_ranges(&[]).expect("the whole text is a valid range");
+        tree
     })
 }
 

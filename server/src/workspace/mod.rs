@@ -32,20 +32,39 @@ pub struct SettingsCache {
     detector: config::detect::Detector,
     /// Config discovery, memoised per folder: the config that applies there, if any.
     discovered: Mutex<HashMap<PathBuf, Discovered>>,
+    /// The current folder when the cache was made: relative paths are made absolute against it
+    /// without a `getcwd` per file.
+    cwd: Option<PathBuf>,
 }
 
 /// The outcome of config discovery for one folder.
 type Discovered = Result<Option<Arc<(PathBuf, FileConfig)>>, ConfigError>;
 
-/// `path` made absolute (not canonical: symlinks stay), so that config discovery walks above
-/// the current folder and globs see the path relative to the config file.
-fn absolute(path: &Path) -> PathBuf {
+/// `path` made absolute against `cwd` (not canonical: symlinks stay), so that config discovery
+/// walks above the current folder and globs see the path relative to the config file.
+fn absolute(cwd: Option<&Path>, path: &Path) -> PathBuf {
+    let joined;
+    let path = match cwd {
+        Some(cwd) if path.is_relative() => {
+            joined = cwd.join(path);
+            &joined
+        }
+        _ => path,
+    };
     std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 impl SettingsCache {
     pub fn new(overrides: Overrides, explicit: Option<(PathBuf, FileConfig)>, isolated: bool) -> Self {
-        SettingsCache { overrides, explicit, isolated, cache: Mutex::new(HashMap::new()), detector: Default::default(), discovered: Default::default() }
+        SettingsCache {
+            overrides,
+            explicit,
+            isolated,
+            cache: Mutex::new(HashMap::new()),
+            detector: Default::default(),
+            discovered: Default::default(),
+            cwd: std::env::current_dir().ok(),
+        }
     }
 
     pub fn overrides(&self) -> &Overrides {
@@ -64,7 +83,7 @@ impl SettingsCache {
 
     /// Settings for a file at `path` (which need not exist: an unsaved buffer's path).
     pub fn for_file(&self, path: &Path) -> Result<Arc<Settings>, ConfigError> {
-        let abs = absolute(path);
+        let abs = absolute(self.cwd.as_deref(), path);
         let folder = self.folder(&abs)?;
         match folder.paths.as_ref().and_then(|p| p.for_file(&folder.settings, &abs)) {
             Some(s) => Ok(Arc::new(s)),
@@ -75,7 +94,7 @@ impl SettingsCache {
     /// Whether the file or folder at `path` is excluded by the `exclude` globs of the config
     /// that applies to it. A config error answers `false` (it is reported by [`Self::for_file`]).
     pub fn is_excluded(&self, path: &Path) -> bool {
-        let abs = absolute(path);
+        let abs = absolute(self.cwd.as_deref(), path);
         match self.folder(&abs) {
             Ok(f) => f.paths.as_ref().is_some_and(|p| p.is_excluded(&abs)),
             Err(_) => false,
@@ -191,8 +210,13 @@ pub fn discover_each(paths: &[PathBuf], exclude: Option<Exclude>, mut found: imp
         let mut builder = ignore::WalkBuilder::new(p);
         builder.require_git(false).sort_by_file_name(|a, b| a.cmp(b));
         if let Some(f) = exclude.clone() {
-            // The roots the user named are walked even when a glob matches them.
-            builder.filter_entry(move |e| e.depth() == 0 || !f(e.path()));
+            // The roots the user named are walked even when a glob matches them; files in no
+            // language we check are dropped below anyway, without resolving their folder's
+            // settings.
+            builder.filter_entry(move |e| {
+                let dropped_anyway = e.file_type().is_some_and(|t| t.is_file()) && Lang::from_path(e.path()).is_none();
+                e.depth() == 0 || dropped_anyway || !f(e.path())
+            });
         }
         for entry in builder.build() {
             match entry {

@@ -1,0 +1,528 @@
+//! Sparse parsing for `check`: the bodies of sync functions that no rule can look at are
+//! blanked out before parsing, so tree-sitter parses (and the model and queries walk) only
+//! what can matter.
+//!
+//! A *unit* is a module-level `def` or a `def` directly in the body of a module-level
+//! `class` (as in [`crate::rules::incremental`]). [`mask`] replaces the body of a sync unit
+//! with `pass` followed by spaces (newlines kept, so the text keeps its length and its line
+//! structure) when:
+//! - the unit (decorators, header and body) holds no *hot* position: an occurrence of a
+//!   trigger of a rule that runs on the file ([`crate::rules::triggers::hot_positions`]);
+//! - its body holds no *event* word ([`crate::semantic::python::EVENT_WORDS`]): nothing in
+//!   it reaches the file-wide facts of the semantic model (imports, nested definitions,
+//!   offloaded names), so it contributes only facts local to itself;
+//! - its body starts on a line of its own and is at least 4 bytes long.
+//!
+//! Nothing is masked when a hot position of a rule that follows assignments across scopes
+//! (`select_for_update`) lies outside every unit, or when the scanner meets text it does not
+//! fully understand (tabs or form feeds in indentation, a lone `\r`, an unterminated string or
+//! bracket, a character that is not Python outside strings and comments, inconsistent
+//! indentation, a nested f-string quote): the caller then parses the original text.
+//!
+//! Invariants:
+//! - The masked text has the same length as the original and the same bytes outside the
+//!   masked ranges; every masked range is the whole body (first statement to the end of the
+//!   last statement's line) of one sync unit, as CPython's tokenizer splits the file into
+//!   logical lines and blocks. The scanner follows that tokenizer (strings with prefixes,
+//!   triple quotes and f-string replacement fields, comments, brackets, backslash
+//!   continuations, INDENT/DEDENT rules).
+//! - Why findings do not change: rules that report in sync code report at (or, for
+//!   `select_for_update`, through assignments from) an occurrence of their trigger; rules that
+//!   report in async code report inside an `async def`, whose unit holds the `async` token;
+//!   and what a masked body contributes to the model is local to that body (the argument of
+//!   [`crate::semantic::PyModel::build_skipping`]). The caller also re-parses the original text
+//!   when the masked tree has a syntax error or a finding reaches into a masked range, and
+//!   `check --no-prefilter` (full parse) is compared with the default on real corpora
+//!   (`bench/run.sh`) and on every fixture (`tests/check_cli.rs`).
+//! - A syntax error inside a masked body is not seen (check reports no syntax errors; the
+//!   code around it is analysed as Python would run it).
+
+use aho_corasick::{AhoCorasick, MatchKind};
+use std::ops::Range;
+use std::sync::OnceLock;
+
+/// The original text with some sync function bodies blanked, and the blanked ranges.
+pub struct Masked {
+    pub text: String,
+    pub ranges: Vec<Range<usize>>,
+}
+
+/// What a logical line starts with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Head {
+    Def,
+    AsyncDef,
+    Class,
+    Decorator,
+    Other,
+}
+
+/// A logical line: `start` is its first byte (after the indentation), `end` the end of its
+/// last physical line (before the newline), `indent` its indentation in columns.
+#[derive(Clone, Copy, Debug)]
+struct Line {
+    start: usize,
+    end: usize,
+    indent: usize,
+    head: Head,
+    /// The last token is `:` (a block header).
+    colon: bool,
+}
+
+const PREFIXES: &[&str] = &["r", "u", "b", "br", "rb", "f", "fr", "rf", "t", "tr", "rt"];
+
+fn is_ident(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+/// Scans a string whose opening quote is at `i`; returns the index after its closing quote.
+/// `None`: unterminated, or something the scanner does not follow.
+fn string(s: &[u8], mut i: usize, f: bool) -> Option<usize> {
+    let q = s[i];
+    let triple = s.get(i + 1) == Some(&q) && s.get(i + 2) == Some(&q);
+    i += if triple { 3 } else { 1 };
+    loop {
+        let c = *s.get(i)?;
+        match c {
+            b'\\' => {
+                i += if s.get(i + 1) == Some(&b'\r') && s.get(i + 2) == Some(&b'\n') { 3 } else { 2 };
+            }
+            b'\n' | b'\r' if !triple => return None,
+            b'\r' if s.get(i + 1) != Some(&b'\n') => return None,
+            _ if c == q => {
+                if !triple {
+                    return Some(i + 1);
+                }
+                if s.get(i + 1) == Some(&q) && s.get(i + 2) == Some(&q) {
+                    return Some(i + 3);
+                }
+                i += 1;
+            }
+            b'{' if f => {
+                if s.get(i + 1) == Some(&b'{') {
+                    i += 2;
+                } else {
+                    i = field(s, i + 1, q, triple)?;
+                }
+            }
+            b'}' if f => {
+                if s.get(i + 1) == Some(&b'}') {
+                    i += 2;
+                } else {
+                    return None;
+                }
+            }
+            _ => i += 1,
+        }
+    }
+}
+
+/// Scans an f-string replacement field from just after its `{`; returns the index after its
+/// `}`. A nested string with the enclosing quote, a comment or (in a one-line string) a
+/// newline gives up.
+fn field(s: &[u8], mut i: usize, q: u8, triple: bool) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut spec = false;
+    loop {
+        let c = *s.get(i)?;
+        match c {
+            b'\n' | b'\r' if !triple => return None,
+            b'#' | b'\\' if !spec => return None,
+            b'\'' | b'"' if !spec => {
+                if c == q {
+                    return None;
+                }
+                i = string(s, i, prefix_is_f(s, i))?;
+            }
+            b'(' | b'[' | b'{' if !spec => {
+                depth += 1;
+                i += 1;
+            }
+            b')' | b']' if !spec => {
+                depth = depth.checked_sub(1)?;
+                i += 1;
+            }
+            b'}' if depth == 0 => return Some(i + 1),
+            b'}' if !spec => {
+                depth -= 1;
+                i += 1;
+            }
+            b'{' => i = field(s, i + 1, q, triple)?,
+            b':' if depth == 0 && !spec => {
+                spec = true;
+                i += 1;
+            }
+            _ if c == q => return None,
+            _ => i += 1,
+        }
+    }
+}
+
+/// Whether the identifier run just before the quote at `i` makes its string an f-string (or
+/// a template string, whose fields scan the same way).
+fn prefix_is_f(s: &[u8], i: usize) -> bool {
+    let mut j = i;
+    while j > 0 && is_ident(s[j - 1]) {
+        j -= 1;
+    }
+    let p = std::str::from_utf8(&s[j..i]).unwrap_or("").to_ascii_lowercase();
+    PREFIXES.contains(&p.as_str()) && (p.contains('f') || p.contains('t'))
+}
+
+/// The logical lines of `src`, or `None` when the scanner gives up.
+fn logical_lines(src: &str) -> Option<Vec<Line>> {
+    let s = src.as_bytes();
+    let mut out = vec![];
+    let mut i = 0;
+    while i < s.len() {
+        // At the start of a physical line that begins a logical line.
+        let mut indent = 0;
+        while i < s.len() && s[i] == b' ' {
+            indent += 1;
+            i += 1;
+        }
+        match s.get(i) {
+            None => break,
+            Some(b'\n') => {
+                i += 1;
+                continue;
+            }
+            Some(b'\r') if s.get(i + 1) == Some(&b'\n') => {
+                i += 2;
+                continue;
+            }
+            Some(b'#') => {
+                while i < s.len() && s[i] != b'\n' {
+                    i += 1;
+                }
+                continue;
+            }
+            Some(b'\t' | b'\x0c' | b'\r' | 0) => return None,
+            _ => {}
+        }
+        let start = i;
+        let word_end = s[i..].iter().position(|b| !is_ident(*b)).map_or(s.len(), |n| i + n);
+        let head = match &src[i..word_end] {
+            "def" => Head::Def,
+            "class" => Head::Class,
+            "async" => {
+                let mut j = word_end;
+                while j < s.len() && s[j] == b' ' {
+                    j += 1;
+                }
+                if s[j..].starts_with(b"def") && s.get(j + 3).is_none_or(|b| !is_ident(*b)) {
+                    Head::AsyncDef
+                } else {
+                    Head::Other
+                }
+            }
+            "" if s[i] == b'@' => Head::Decorator,
+            _ => Head::Other,
+        };
+        // Tokens to the end of the logical line.
+        let mut depth = 0usize;
+        let mut last = 0u8;
+        let end;
+        loop {
+            let Some(&c) = s.get(i) else {
+                if depth > 0 {
+                    return None;
+                }
+                end = i;
+                break;
+            };
+            match c {
+                b'\n' | b'\r' => {
+                    if c == b'\r' && s.get(i + 1) != Some(&b'\n') {
+                        return None;
+                    }
+                    if depth == 0 {
+                        end = i;
+                        i += if c == b'\r' { 2 } else { 1 };
+                        break;
+                    }
+                    i += 1;
+                }
+                b'#' => {
+                    while i < s.len() && s[i] != b'\n' && s[i] != b'\r' {
+                        i += 1;
+                    }
+                }
+                b'\\' => match (s.get(i + 1), s.get(i + 2)) {
+                    (Some(b'\n'), _) => i += 2,
+                    (Some(b'\r'), Some(b'\n')) => i += 3,
+                    _ => return None,
+                },
+                b'\'' | b'"' => {
+                    i = string(s, i, prefix_is_f(s, i))?;
+                    last = c;
+                }
+                b'(' | b'[' | b'{' => {
+                    depth += 1;
+                    last = c;
+                    i += 1;
+                }
+                b')' | b']' | b'}' => {
+                    depth = depth.checked_sub(1)?;
+                    last = c;
+                    i += 1;
+                }
+                b' ' | b'\t' | b'\x0c' => i += 1,
+                b'!' if s.get(i + 1) != Some(&b'=') => return None,
+                b'$' | b'?' | b'`' | 0 => return None,
+                _ if !c.is_ascii() => return None,
+                _ => {
+                    last = c;
+                    i += 1;
+                }
+            }
+        }
+        out.push(Line { start, end, indent, head, colon: last == b':' });
+    }
+    Some(out)
+}
+
+/// Checks CPython's indentation rules over the logical lines: a block header is followed by a
+/// deeper line, a deeper line follows a header, a dedent returns to an enclosing level.
+fn indentation_is_consistent(lines: &[Line]) -> bool {
+    let mut stack = vec![0usize];
+    let mut after_header = false;
+    for l in lines {
+        let top = *stack.last().unwrap_or(&0);
+        if l.indent > top {
+            if !after_header {
+                return false;
+            }
+            stack.push(l.indent);
+        } else {
+            if after_header {
+                return false;
+            }
+            while l.indent < *stack.last().unwrap_or(&0) {
+                stack.pop();
+            }
+            if *stack.last().unwrap_or(&0) != l.indent {
+                return false;
+            }
+        }
+        after_header = l.colon;
+    }
+    !after_header
+}
+
+/// A unit: from its first decorator (or `def`) to the end of its body; its body; async or not.
+struct Unit {
+    whole: Range<usize>,
+    body: Range<usize>,
+    is_async: bool,
+}
+
+/// The statement at `lines[k]` (indentation `indent`), with its decorators: returns the index
+/// of the first line after it, and the unit it is when it is a block-bodied `def`.
+fn statement(lines: &[Line], mut k: usize, indent: usize) -> (usize, Option<Unit>, Head) {
+    let whole_start = lines[k].start;
+    while k + 1 < lines.len() && lines[k].head == Head::Decorator && lines[k + 1].indent == indent {
+        k += 1;
+    }
+    let header = lines[k];
+    let mut j = k + 1;
+    while j < lines.len() && lines[j].indent > indent {
+        j += 1;
+    }
+    let unit = match header.head {
+        Head::Def | Head::AsyncDef if header.colon && j > k + 1 => Some(Unit {
+            whole: whole_start..lines[j - 1].end,
+            body: lines[k + 1].start..lines[j - 1].end,
+            is_async: header.head == Head::AsyncDef,
+        }),
+        _ => None,
+    };
+    (j, unit, header.head)
+}
+
+/// The units of a file, from its logical lines (indentation already checked).
+fn units(lines: &[Line]) -> Vec<Unit> {
+    let mut out = vec![];
+    let mut k = 0;
+    while k < lines.len() {
+        let (next, unit, head) = statement(lines, k, 0);
+        out.extend(unit);
+        if head == Head::Class && lines.get(next - 1).is_some_and(|l| l.indent > 0) {
+            // The class body: the lines after the header, at the first one's indentation.
+            let header = (k..next).find(|&i| lines[i].head == Head::Class).unwrap_or(k);
+            let mut c = header + 1;
+            let body_indent = lines[c].indent;
+            while c < next {
+                let (after, unit, _) = statement(lines, c, body_indent);
+                out.extend(unit);
+                c = after;
+            }
+        }
+        k = next;
+    }
+    out
+}
+
+/// Masks the bodies of the sync units of `src` that hold no position of `hot` (sorted) and no
+/// position of `events` (sorted) in their body. `cross_scope`: hot positions that must all lie
+/// inside units for anything to be masked. `None` when nothing is masked.
+pub fn mask(src: &str, hot: &[usize], events: &[usize], cross_scope: &[usize]) -> Option<Masked> {
+    let lines = logical_lines(src)?;
+    if !indentation_is_consistent(&lines) {
+        return None;
+    }
+    let units = units(&lines);
+    let within = |ps: &[usize], r: &Range<usize>| {
+        let k = ps.partition_point(|&p| p < r.start);
+        ps.get(k).is_some_and(|&p| p < r.end)
+    };
+    if cross_scope.iter().any(|&p| !units.iter().any(|u| u.whole.contains(&p))) {
+        return None;
+    }
+    let ranges: Vec<Range<usize>> = units
+        .into_iter()
+        .filter(|u| !u.is_async && u.body.len() >= 4 && !within(hot, &u.whole) && !within(events, &u.body))
+        .map(|u| u.body)
+        .collect();
+    if ranges.is_empty() {
+        return None;
+    }
+    let mut bytes = src.as_bytes().to_vec();
+    for r in &ranges {
+        for b in &mut bytes[r.clone()] {
+            if *b != b'\n' && *b != b'\r' {
+                *b = b' ';
+            }
+        }
+        bytes[r.start..r.start + 4].copy_from_slice(b"pass");
+    }
+    // Only ASCII bytes were written, over whole characters: still UTF-8.
+    let text = String::from_utf8(bytes).ok()?;
+    Some(Masked { text, ranges })
+}
+
+impl Masked {
+    /// What the parser needs to read: everything but the masked bodies after their `pass`
+    /// (blank space the lexer would otherwise step through byte by byte).
+    pub fn included(&self, index: &crate::text::LineIndex) -> Vec<tree_sitter::Range> {
+        let mut out = vec![];
+        let mut from = 0;
+        let mut push = |a: usize, b: usize| {
+            if a < b {
+                out.push(tree_sitter::Range {
+                    start_byte: a,
+                    end_byte: b,
+                    start_point: index.ts_point(a),
+                    end_point: index.ts_point(b),
+                });
+            }
+        };
+        for r in &self.ranges {
+            push(from, r.start + 4);
+            from = r.end;
+        }
+        push(from, self.text.len());
+        out
+    }
+}
+
+/// Starts of the whole-identifier occurrences of the model's event words in `src` (sorted).
+pub fn event_positions(src: &str) -> Vec<usize> {
+    static AUTOMATON: OnceLock<AhoCorasick> = OnceLock::new();
+    let ac = AUTOMATON.get_or_init(|| {
+        AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(crate::semantic::python::EVENT_WORDS)
+            .expect("event automaton builds")
+    });
+    let s = src.as_bytes();
+    ac.find_iter(s)
+        .filter(|m| (m.start() == 0 || !is_ident(s[m.start() - 1])) && s.get(m.end()).is_none_or(|b| !is_ident(*b)))
+        .map(|m| m.start())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn masked(src: &str) -> Option<String> {
+        mask(src, &[], &[], &[]).map(|m| m.text)
+    }
+
+    #[test]
+    fn blanks_sync_bodies_keeping_length_and_lines() {
+        let src = "import os\n\n\ndef f(x):\n    y = x + 1\n    return y\n\n\nasync def g():\n    return 1\n";
+        let m = masked(src).unwrap();
+        assert_eq!(m.len(), src.len());
+        assert_eq!(m.matches('\n').count(), src.matches('\n').count());
+        assert!(m.contains("def f(x):\n    pass     \n"), "{m:?}");
+        assert!(m.contains("async def g():\n    return 1\n"));
+    }
+
+    #[test]
+    fn methods_of_module_level_classes_are_units() {
+        let src = "class A(B):\n    x = 1\n\n    @property\n    def f(self):\n        return self.x\n\n    class Meta:\n        def g(self):\n            return 2\n";
+        let m = masked(src).unwrap();
+        assert!(m.contains("def f(self):\n        pass         \n"), "{m:?}");
+        assert!(m.contains("return 2"), "a nested class's methods are not units");
+    }
+
+    #[test]
+    fn one_line_bodies_and_hot_or_event_units_stay() {
+        assert!(masked("def f(): return 1\n").is_none());
+        let src = "def f():\n    return 1\n";
+        assert!(mask(src, &[src.find("return").unwrap()], &[], &[]).is_none());
+        assert!(mask(src, &[], &[src.find("return").unwrap()], &[]).is_none());
+        // A hot position in the decorator keeps the unit.
+        let src = "@atomic\ndef f():\n    return 1\n";
+        assert!(mask(src, &[1], &[], &[]).is_none());
+    }
+
+    #[test]
+    fn strings_brackets_and_continuations_do_not_end_lines() {
+        let src = "def f():\n    s = '''\ndef g():\n'''\n    t = (1,\n2)\n    u = 1 + \\\n2\n    return f\"{s!r:>{t}} {u['k']}\"\n\n\nx = 1\n";
+        let m = masked(src).unwrap();
+        assert!(m.ends_with("\n\n\nx = 1\n"));
+        assert!(!m.contains("def g"), "the string is part of f's body: {m:?}");
+    }
+
+    #[test]
+    fn gives_up_on_what_it_does_not_follow() {
+        for src in [
+            "def f():\n\treturn 1\n",
+            "def f():\n    return 'x\n",
+            "def f():\n    return (1\n",
+            "def f():\n    return 1)\n",
+            "def f():\n    return $x\n",
+            "def f():\n    return 1\n  x = 2\n",
+            "def f():\nreturn 1\n",
+            "def f():\n    return f'{\"a\"}' + f\"{'a'}\" + f'{'a'}'\n",
+            "def f():\n    return 1\r",
+            "def f():\n    return é\n",
+        ] {
+            assert!(masked(src).is_none(), "{src:?}");
+        }
+    }
+
+    #[test]
+    fn cross_scope_positions_outside_units_mask_nothing() {
+        let src = "qs = X.objects.select_for_update()\n\n\ndef f():\n    return list(qs)\n";
+        assert!(mask(src, &[], &[], &[5]).is_none());
+        let p = src.find("list").unwrap();
+        assert!(mask(src, &[], &[], &[p]).is_some());
+    }
+
+    #[test]
+    fn event_words_are_whole_identifiers() {
+        assert_eq!(event_positions("import x\nimported = 1\nx.submit(f)\n_def = 2\n"), vec![0, 24]);
+    }
+
+    #[test]
+    fn crlf_and_unicode_in_strings() {
+        let src = "def f():\r\n    return 'é'\r\n\r\nx = 1\r\n";
+        let m = masked(src).unwrap();
+        assert_eq!(m.len(), src.len());
+        assert!(m.starts_with("def f():\r\n    pass       \r\n\r\nx = 1"), "{m:?}");
+    }
+}

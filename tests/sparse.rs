@@ -1,0 +1,110 @@
+//! `check`'s sparse parse (`syntax::sparse`, `rules::analyze_sparse`) against the full parse:
+//! the same findings on every Python file of the test tree that parses, and on a realistic
+//! module where most of the text is sync code no rule looks at. The comparison is not vacuous:
+//! the test counts the files where something was masked.
+
+use awaitguard::config::Settings;
+use awaitguard::rules::{analyze, analyze_sparse};
+use awaitguard::syntax::{self, sparse, Lang};
+use awaitguard::text::LineIndex;
+use std::path::Path;
+
+fn python_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            python_files(&p, out);
+        } else if p.extension().is_some_and(|x| x == "py") {
+            out.push(p);
+        }
+    }
+}
+
+/// The sparse analysis of `text` when there is one, after checking it equals the full one.
+fn compare(text: &str, what: &str) -> Option<usize> {
+    let settings = Settings::default();
+    let index = LineIndex::new(text);
+    let tree = syntax::parse(Lang::Python, text, None);
+    let full = analyze(text, Lang::Python, &tree, &index, &settings);
+    let sparse = analyze_sparse(text, &settings, &index)?;
+    if !tree.root_node().has_error() {
+        assert_eq!(sparse.findings, full.findings, "{what}: the sparse parse changed the findings");
+    }
+    Some(full.findings.len())
+}
+
+#[test]
+fn every_python_file_of_the_tests_gets_the_same_findings() {
+    let mut files = vec![];
+    python_files(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests"), &mut files);
+    files.sort();
+    let (mut masked, mut with_findings) = (0, 0);
+    for f in &files {
+        let Ok(text) = std::fs::read_to_string(f) else { continue };
+        if let Some(n) = compare(&text, &f.display().to_string()) {
+            masked += 1;
+            with_findings += usize::from(n > 0);
+        }
+    }
+    assert!(masked >= 5 && with_findings >= 3, "only {masked} files masked ({with_findings} with findings)");
+}
+
+/// A views-and-models module: sync helpers and methods around async views.
+const MODULE: &str = r#""""Orders."""
+from asgiref.sync import sync_to_async
+from django.db import models, transaction
+
+from .models import Order, Seat
+from .tasks import notify
+
+
+class Ticket(models.Model):
+    seat = models.ForeignKey(Seat, on_delete=models.CASCADE, related_name="tickets")
+    objects = models.Manager()
+
+    def __str__(self):
+        parts = [self.seat.row, self.seat.number]
+        return " ".join(str(p) for p in parts if p)
+
+    def price(self, discount=0):
+        total = self.seat.base_price
+        for rule in self.seat.rules.all():
+            total = rule.apply(total)
+        return max(total - discount, 0)
+
+    @property
+    def label(self):
+        return f"{self.seat.row}{self.seat.number:>3} ({self.pk!r})"
+
+
+def totals(orders):
+    out = {}
+    for o in orders:
+        out.setdefault(o.customer_id, []).append(o.total)
+    return {k: sum(v) for k, v in out.items()}
+
+
+async def order_detail(request, pk):
+    order = Order.objects.get(pk=pk)
+    tickets = [t async for t in Ticket.objects.filter(order=order)]
+    return render(request, "order.html", {"order": order, "tickets": tickets})
+
+
+def reserve(seat_id):
+    seat = Seat.objects.select_for_update().get(pk=seat_id)
+    with transaction.atomic():
+        notify.delay(seat_id)
+    return seat
+"#;
+
+#[test]
+fn a_realistic_module_is_masked_and_keeps_its_findings() {
+    let settings = Settings::default();
+    let (hot, cross) = awaitguard::rules::triggers::hot_positions(MODULE, Lang::Python, &settings);
+    let m = sparse::mask(MODULE, &hot, &sparse::event_positions(MODULE), &cross).expect("something is masked");
+    let bodies: Vec<&str> = m.ranges.iter().map(|r| &MODULE[r.clone()]).collect();
+    assert_eq!(bodies.len(), 4, "__str__, price, label, totals: {bodies:#?}");
+    assert!(bodies.iter().all(|b| !b.contains("async") && !b.contains("select_for_update")));
+    let n = compare(MODULE, "MODULE").expect("a sparse analysis");
+    assert!(n >= 3, "AG101 get, AG205 select_for_update, AG208 delay: {n}");
+}
