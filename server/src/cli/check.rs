@@ -140,7 +140,8 @@ struct Outcome {
 
 fn check_file(path: PathBuf, cache: &SettingsCache, args: &CheckArgs) -> Outcome {
     let mut o = Outcome::default();
-    let settings = match cache.for_file(&path) {
+    // Versions are detected only for files the pre-filter lets through (below).
+    let settings = match cache.enabled_for_file(&path) {
         Ok(s) => s,
         Err(e) => {
             o.config_error = Some(e.to_string());
@@ -161,6 +162,16 @@ fn check_file(path: PathBuf, cache: &SettingsCache, args: &CheckArgs) -> Outcome
         }
     };
     let lang = Lang::from_path(&path).expect("discovered files have a language");
+    if !args.no_prefilter && !triggers::may_fire(&source.text, lang, &settings) {
+        return o;
+    }
+    let settings = match cache.for_file(&path) {
+        Ok(s) => s,
+        Err(e) => {
+            o.config_error = Some(e.to_string());
+            return o;
+        }
+    };
     let Some((mut index, mut analysis)) = analyze_text(&source.text, lang, &settings, !args.no_prefilter) else {
         return o;
     };

@@ -76,6 +76,11 @@ impl Probe {
         l
     }
 
+    /// The listing of `dir` if it was already made (nothing is read).
+    pub fn cached(&self, dir: &Path) -> Option<Arc<Listing>> {
+        self.seen.lock().unwrap_or_else(|e| e.into_inner()).get(dir).cloned()
+    }
+
     /// Forgets everything (a file appeared or went).
     pub fn clear(&self) {
         self.seen.lock().unwrap_or_else(|e| e.into_inner()).clear();

@@ -28,6 +28,8 @@ pub struct SettingsCache {
     /// `--isolated`: ignore config files.
     isolated: bool,
     cache: Mutex<HashMap<PathBuf, Result<Arc<Folder>, ConfigError>>>,
+    /// The same before version detection ([`SettingsCache::enabled_for_file`]).
+    undetected: Mutex<HashMap<PathBuf, Result<Arc<Folder>, ConfigError>>>,
     /// Django/Celery version detection, memoised per folder.
     detector: config::detect::Detector,
     /// Config discovery, memoised per folder: the config that applies there, if any.
@@ -61,6 +63,7 @@ impl SettingsCache {
             explicit,
             isolated,
             cache: Mutex::new(HashMap::new()),
+            undetected: Mutex::new(HashMap::new()),
             detector: Default::default(),
             discovered: Default::default(),
             cwd: std::env::current_dir().ok(),
@@ -71,37 +74,51 @@ impl SettingsCache {
         &self.overrides
     }
 
-    fn folder(&self, abs: &Path) -> Result<Arc<Folder>, ConfigError> {
+    /// What applies to the files of `abs`'s folder; with Django/Celery versions detected from
+    /// the lock and requirements files above it when `detect`.
+    fn folder(&self, abs: &Path, detect: bool) -> Result<Arc<Folder>, ConfigError> {
         let dir = abs.parent().map(Path::to_path_buf).unwrap_or_default();
-        if let Some(hit) = self.cache.lock().unwrap_or_else(|e| e.into_inner()).get(&dir) {
+        let cache = if detect { &self.cache } else { &self.undetected };
+        if let Some(hit) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&dir) {
             return hit.clone();
         }
-        let res = self.resolve(&dir).map(Arc::new);
-        self.cache.lock().unwrap_or_else(|e| e.into_inner()).insert(dir, res.clone());
+        let res = self.resolve(&dir, detect).map(Arc::new);
+        cache.lock().unwrap_or_else(|e| e.into_inner()).insert(dir, res.clone());
         res
     }
 
-    /// Settings for a file at `path` (which need not exist: an unsaved buffer's path).
-    pub fn for_file(&self, path: &Path) -> Result<Arc<Settings>, ConfigError> {
+    fn settings_of(&self, path: &Path, detect: bool) -> Result<Arc<Settings>, ConfigError> {
         let abs = absolute(self.cwd.as_deref(), path);
-        let folder = self.folder(&abs)?;
+        let folder = self.folder(&abs, detect)?;
         match folder.paths.as_ref().and_then(|p| p.for_file(&folder.settings, &abs)) {
             Some(s) => Ok(Arc::new(s)),
             None => Ok(folder.settings.clone()),
         }
     }
 
+    /// Settings for a file at `path` (which need not exist: an unsaved buffer's path).
+    pub fn for_file(&self, path: &Path) -> Result<Arc<Settings>, ConfigError> {
+        self.settings_of(path, true)
+    }
+
+    /// [`Self::for_file`] without version detection: the same enabled rules (which do not
+    /// depend on versions) and errors, but versions only from the config and the overrides.
+    /// Enough for the trigger pre-filter, and it lists no folder for lock files.
+    pub fn enabled_for_file(&self, path: &Path) -> Result<Arc<Settings>, ConfigError> {
+        self.settings_of(path, false)
+    }
+
     /// Whether the file or folder at `path` is excluded by the `exclude` globs of the config
     /// that applies to it. A config error answers `false` (it is reported by [`Self::for_file`]).
     pub fn is_excluded(&self, path: &Path) -> bool {
         let abs = absolute(self.cwd.as_deref(), path);
-        match self.folder(&abs) {
+        match self.folder(&abs, false) {
             Ok(f) => f.paths.as_ref().is_some_and(|p| p.is_excluded(&abs)),
             Err(_) => false,
         }
     }
 
-    fn resolve(&self, dir: &Path) -> Result<Folder, ConfigError> {
+    fn resolve(&self, dir: &Path, detect: bool) -> Result<Folder, ConfigError> {
         let found = if self.isolated {
             None
         } else if let Some(e) = &self.explicit {
@@ -109,9 +126,10 @@ impl SettingsCache {
         } else {
             self.discover(dir)?
         };
-        let detected = if self.isolated { None } else { self.detector.version(dir, "django").map(|(v, _)| v) };
+        let detect = detect && !self.isolated;
+        let detected = if detect { self.detector.version(dir, "django").map(|(v, _)| v) } else { None };
         let mut settings = Settings::resolve(found.as_deref().map(|(p, c)| (p.as_path(), c)), &self.overrides, detected)?;
-        if settings.celery_version.is_none() && !self.isolated {
+        if settings.celery_version.is_none() && detect {
             settings.celery_version = self.detector.version(dir, "celery").map(|(v, _)| v);
         }
         let paths = match &found {
@@ -122,7 +140,9 @@ impl SettingsCache {
     }
 
     /// [`config::discover`] memoised per folder: each folder above `dir` is looked at once for
-    /// the whole tree, through one listing shared with version detection.
+    /// the whole tree, through the listing version detection made of it if there is one, else
+    /// by looking for the config names (a folder the walk only passes through, such as the
+    /// hundreds of `locale/*/` folders of a Django project, is not listed twice).
     fn discover(&self, dir: &Path) -> Discovered {
         let mut visited = vec![];
         let mut result = Ok(None);
@@ -132,7 +152,8 @@ impl SettingsCache {
                 break;
             }
             visited.push(d.to_path_buf());
-            match config::discover_in(d, &self.detector.probe().listing(d)) {
+            let listing = self.detector.probe().cached(d).unwrap_or_else(|| Arc::new(config::probe::Listing::unknown()));
+            match config::discover_in(d, &listing) {
                 Ok(None) => {}
                 found => {
                     result = found.map(|f| f.map(Arc::new));
@@ -149,6 +170,7 @@ impl SettingsCache {
 
     pub fn clear(&self) {
         self.cache.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        self.undetected.lock().unwrap_or_else(|e| e.into_inner()).clear();
         self.discovered.lock().unwrap_or_else(|e| e.into_inner()).clear();
         self.detector.clear();
     }
