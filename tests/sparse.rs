@@ -108,3 +108,17 @@ fn a_realistic_module_is_masked_and_keeps_its_findings() {
     let n = compare(MODULE, "MODULE").expect("a sparse analysis");
     assert!(n >= 3, "AG101 get, AG205 select_for_update, AG208 delay: {n}");
 }
+
+#[test]
+fn a_renamed_bridge_in_sync_code_keeps_its_finding() {
+    // AG302 finds `s2a` through the import: the sync function holds no event word.
+    let src = "from asgiref.sync import sync_to_async as s2a\n\n\nasync def fetch():\n    return 1\n\n\ndef wrap():\n    return s2a(fetch)\n";
+    let settings = Settings::default();
+    let index = LineIndex::new(src);
+    let tree = syntax::parse(Lang::Python, src, None);
+    let full = analyze(src, Lang::Python, &tree, &index, &settings);
+    assert!(full.findings.iter().any(|f| f.code == "AG302"), "{:?}", full.findings);
+    if let Some(sparse) = analyze_sparse(src, &settings, &index) {
+        assert_eq!(sparse.findings, full.findings);
+    }
+}

@@ -14,7 +14,8 @@
 //! - its body starts on a line of its own and is at least 4 bytes long.
 //!
 //! Nothing is masked when a hot position of a rule that follows assignments across scopes
-//! (`select_for_update`) lies outside every unit, or when the scanner meets text it does not
+//! (`select_for_update`) lies outside every unit, when the file imports `sync_to_async` under
+//! another name (AG302 reports at calls of the bridge, found through the imports), or when the scanner meets text it does not
 //! fully understand (tabs or form feeds in indentation, a lone `\r`, an unterminated string or
 //! bracket, a character that is not Python outside strings and comments, inconsistent
 //! indentation, a nested f-string quote): the caller then parses the original text.
@@ -27,7 +28,8 @@
 //!   triple quotes and f-string replacement fields, comments, brackets, backslash
 //!   continuations, INDENT/DEDENT rules).
 //! - Why findings do not change: rules that report in sync code report at (or, for
-//!   `select_for_update`, through assignments from) an occurrence of their trigger; rules that
+//!   `select_for_update`, through assignments from) an occurrence of their trigger, or (AG302)
+//!   at a call of `sync_to_async`, an event word unless renamed; rules that
 //!   report in async code report inside an `async def`, whose unit holds the `async` token;
 //!   and what a masked body contributes to the model is local to that body (the argument of
 //!   [`crate::semantic::PyModel::build_skipping`]). The caller also re-parses the original text
@@ -363,10 +365,27 @@ fn units(lines: &[Line]) -> Vec<Unit> {
     out
 }
 
+/// True when `src` imports an async bridge under another name (`from asgiref.sync import
+/// sync_to_async as s2a`): AG302 resolves calls through the imports, so `s2a(f)` in a sync
+/// function is one of its sites although it holds no event word.
+fn renames_a_bridge(src: &str) -> bool {
+    let s = src.as_bytes();
+    src.match_indices("sync_to_async").any(|(i, w)| {
+        let mut j = i + w.len();
+        while j < s.len() && (s[j].is_ascii_whitespace() || s[j] == b'\\') {
+            j += 1;
+        }
+        s[j..].starts_with(b"as") && s.get(j + 2).is_none_or(|b| !is_ident(*b))
+    })
+}
+
 /// Masks the bodies of the sync units of `src` that hold no position of `hot` (sorted) and no
 /// position of `events` (sorted) in their body. `cross_scope`: hot positions that must all lie
 /// inside units for anything to be masked. `None` when nothing is masked.
 pub fn mask(src: &str, hot: &[usize], events: &[usize], cross_scope: &[usize]) -> Option<Masked> {
+    if renames_a_bridge(src) {
+        return None;
+    }
     let lines = logical_lines(src)?;
     if !indentation_is_consistent(&lines) {
         return None;
@@ -516,6 +535,14 @@ mod tests {
     #[test]
     fn event_words_are_whole_identifiers() {
         assert_eq!(event_positions("import x\nimported = 1\nx.submit(f)\n_def = 2\n"), vec![0, 24]);
+    }
+
+    #[test]
+    fn a_renamed_bridge_masks_nothing() {
+        let body = "\n\n\ndef f():\n    return s2a(g)\n";
+        assert!(masked(&format!("from asgiref.sync import sync_to_async as s2a{body}")).is_none());
+        assert!(masked(&format!("from asgiref.sync import (\n    sync_to_async\n    as s2a,\n){body}")).is_none());
+        assert!(masked(&format!("from asgiref.sync import sync_to_async{body}")).is_some());
     }
 
     #[test]
