@@ -74,6 +74,8 @@ proptest! {
             doc.apply_changes(&[Change { range: Some((a, b)), text: frag.to_string() }], enc, i as i32 + 2);
             expected.replace_range(start..end, frag);
             prop_assert_eq!(&doc.text, &expected);
+            // The line index is updated in place: equal to a fresh one.
+            prop_assert_eq!(&doc.index, &LineIndex::new(&expected));
         }
         let fresh = syntax::parse(Lang::Python, &expected, None);
         prop_assert_eq!(doc.tree.root_node().to_sexp(), fresh.root_node().to_sexp());

@@ -123,6 +123,55 @@ pub struct LoopIter<'t> {
     pub is_async: bool,
 }
 
+/// The node kinds [`PyModel::enter`] acts on, as a table by symbol id: `node.kind()` (a
+/// string, checked for UTF-8 on every call) is read only for these. A kind name can have
+/// several ids (aliases), so the table is built from every id's name.
+const ENTERED: &[&str] = &[
+    "comment", "block", "lambda", "generator_expression", "import_statement", "import_from_statement",
+    "future_import_statement", "expression_statement", "assignment", "augmented_assignment", "named_expression",
+    "for_statement", "for_in_clause", "as_pattern", "with_item", "except_clause", "call",
+];
+
+struct KindTable {
+    entered: Vec<bool>,
+    block: Vec<bool>,
+    /// Field ids of the field names this module asks for.
+    fields: Vec<(&'static str, u16)>,
+}
+
+const FIELDS: &[&str] = &[
+    "alias", "arguments", "body", "function", "left", "module_name", "name", "object", "parameters", "right",
+    "superclasses", "value", "definition",
+];
+
+/// `Node::child_by_field_name` without tree-sitter's linear `strncmp` search of the
+/// language's field names (same result: that is the child with the name's field id).
+trait Field<'a> {
+    fn field(&self, name: &str) -> Option<Node<'a>>;
+}
+
+impl<'a> Field<'a> for Node<'a> {
+    fn field(&self, name: &str) -> Option<Node<'a>> {
+        match KINDS.fields.iter().find(|(k, _)| *k == name) {
+            Some(&(_, id)) => self.child_by_field_id(id),
+            None => self.child_by_field_name(name),
+        }
+    }
+}
+
+static KINDS: std::sync::LazyLock<KindTable> = std::sync::LazyLock::new(|| {
+    let lang = crate::syntax::Lang::Python.ts_language();
+    let ids = 0..lang.node_kind_count() as u16;
+    let table = |names: &[&str]| ids.clone().map(|id| lang.node_kind_for_id(id).is_some_and(|k| names.contains(&k))).collect();
+    let fields = FIELDS.iter().filter_map(|&f| Some((f, lang.field_id_for_name(f)?.get()))).collect();
+    KindTable { entered: table(ENTERED), block: table(&["block"]), fields }
+});
+
+/// True when `node.kind()` may be one of `names`'s table (unknown ids: true).
+fn kind_in(table: &[bool], node: Node) -> bool {
+    table.get(node.kind_id() as usize).copied().unwrap_or(true)
+}
+
 /// Callee names that run their callable argument in a worker thread.
 const OFFLOADERS: &[&str] =
     &["sync_to_async", "database_sync_to_async", "to_thread", "run_in_executor", "run_sync"];
@@ -185,6 +234,7 @@ impl<'t> PyModel<'t> {
             }
             m.enter(&mut cursor, node, &mut stack, &mut binding_scope, &mut decorated_offload, index);
             let skipped = !skip.is_empty()
+                && kind_in(&KINDS.block, node)
                 && node.kind() == "block"
                 && skip.binary_search_by_key(&node.start_byte(), |r| r.start).is_ok_and(|i| skip[i].end == node.end_byte())
                 && node.parent().is_some_and(|p| p.kind() == "function_definition");
@@ -231,6 +281,9 @@ impl<'t> PyModel<'t> {
         decorated_offload: &mut HashSet<usize>,
         index: &LineIndex,
     ) {
+        if !kind_in(&KINDS.entered, node) {
+            return;
+        }
         let cur_scope = stack.last().map(|s| s.0).unwrap_or(0);
         let bscope = *binding_scope.last().unwrap_or(&0);
         let field = cursor.field_name();
@@ -249,7 +302,7 @@ impl<'t> PyModel<'t> {
                     "class_definition" => ScopeKind::Class,
                     _ => return,
                 };
-                let name = owner.child_by_field_name("name").map(|n| self.text(n).to_string());
+                let name = owner.field("name").map(|n| self.text(n).to_string());
                 let is_async = kind == ScopeKind::Function
                     && owner.child(0).is_some_and(|c| c.kind() == "async");
                 let def_node = match up.goto_parent().then(|| up.node()) {
@@ -277,7 +330,7 @@ impl<'t> PyModel<'t> {
                 if kind == ScopeKind::Class {
                     if let Some(n) = &name {
                         let bases = owner
-                            .child_by_field_name("superclasses")
+                            .field("superclasses")
                             .map(|s| {
                                 let mut c = s.walk();
                                 s.named_children(&mut c)
@@ -291,7 +344,7 @@ impl<'t> PyModel<'t> {
                     }
                 } else if let Some(n) = &name {
                     self.bind(bscope, n, owner.start_byte(), None);
-                    if let Some(params) = owner.child_by_field_name("parameters") {
+                    if let Some(params) = owner.field("parameters") {
                         self.bind_params(idx, params);
                     }
                 }
@@ -299,9 +352,9 @@ impl<'t> PyModel<'t> {
                 binding_scope.push(idx);
             }
             "lambda" => {
-                if let Some(body) = node.child_by_field_name("body") {
+                if let Some(body) = node.field("body") {
                     let idx = self.push_scope(ScopeKind::Lambda, body.byte_range(), None, cur_scope, None, false, node.start_byte());
-                    if let Some(params) = node.child_by_field_name("parameters") {
+                    if let Some(params) = node.field("parameters") {
                         self.bind_params(idx, params);
                     }
                     stack.push((idx, node.end_byte()));
@@ -312,7 +365,7 @@ impl<'t> PyModel<'t> {
                 let hole = node
                     .named_children(&mut c)
                     .find(|n| n.kind() == "for_in_clause")
-                    .and_then(|f| f.child_by_field_name("right"))
+                    .and_then(|f| f.field("right"))
                     .map(|r| r.byte_range());
                 let idx = self.push_scope(ScopeKind::GenExp, node.byte_range(), hole, cur_scope, None, false, node.start_byte());
                 stack.push((idx, node.end_byte()));
@@ -343,7 +396,7 @@ impl<'t> PyModel<'t> {
                 }
             "assignment" => {
                 if let (Some(left), Some(right)) =
-                    (node.child_by_field_name("left"), node.child_by_field_name("right"))
+                    (node.field("left"), node.field("right"))
                 {
                     if left.kind() == "identifier" {
                         let name = self.text(left).to_string();
@@ -361,33 +414,33 @@ impl<'t> PyModel<'t> {
                     } else {
                         self.bind_targets(bscope, left, node.end_byte());
                     }
-                } else if let Some(left) = node.child_by_field_name("left") {
+                } else if let Some(left) = node.field("left") {
                     self.bind_targets(bscope, left, node.end_byte());
                 }
             }
             "augmented_assignment" => {
-                if let Some(left) = node.child_by_field_name("left") {
+                if let Some(left) = node.field("left") {
                     self.bind_targets(bscope, left, node.end_byte());
                 }
             }
             "named_expression" => {
-                if let (Some(n), Some(v)) = (node.child_by_field_name("name"), node.child_by_field_name("value")) {
+                if let (Some(n), Some(v)) = (node.field("name"), node.field("value")) {
                     let name = self.text(n).to_string();
                     self.bind(bscope, &name, node.end_byte(), Some(v));
                 }
             }
             "for_statement" | "for_in_clause" => {
-                if let Some(left) = node.child_by_field_name("left") {
-                    let pos = node.child_by_field_name("right").map(|r| r.end_byte()).unwrap_or(left.end_byte());
+                if let Some(left) = node.field("left") {
+                    let pos = node.field("right").map(|r| r.end_byte()).unwrap_or(left.end_byte());
                     self.bind_targets(bscope, left, pos);
-                    if let Some(iter) = node.child_by_field_name("right") {
+                    if let Some(iter) = node.field("right") {
                         let is_async = node.child(0).is_some_and(|c| c.kind() == "async");
                         self.loop_iters.insert(pos, LoopIter { target: left, iter, is_async });
                     }
                 }
             }
             "as_pattern" | "with_item" => {
-                if let Some(alias) = node.child_by_field_name("alias") {
+                if let Some(alias) = node.field("alias") {
                     self.bind_targets(bscope, alias, alias.end_byte());
                 }
             }
@@ -427,7 +480,7 @@ impl<'t> PyModel<'t> {
             let id = match p.kind() {
                 "identifier" => Some(p),
                 _ => p
-                    .child_by_field_name("name")
+                    .field("name")
                     .or_else(|| {
                         let mut c2 = p.walk();
                         let first = p.named_children(&mut c2).find(|n| n.kind() == "identifier");
@@ -435,8 +488,8 @@ impl<'t> PyModel<'t> {
                     }),
             };
             if let Some(id) = id.filter(|i| i.kind() == "identifier") {
-                let name = self.text(id).to_string();
-                self.bind(scope, &name, 0, None);
+                let name = self.text(id);
+                self.bind(scope, name, 0, None);
             }
         }
     }
@@ -447,8 +500,8 @@ impl<'t> PyModel<'t> {
         while let Some(n) = todo.pop() {
             match n.kind() {
                 "identifier" => {
-                    let name = self.text(n).to_string();
-                    self.bind(scope, &name, pos, None);
+                    let name = self.text(n);
+                    self.bind(scope, name, pos, None);
                 }
                 "attribute" | "subscript" => {}
                 _ => {
@@ -471,8 +524,8 @@ impl<'t> PyModel<'t> {
                             (p, first)
                         }
                         "aliased_import" => {
-                            let p = child.child_by_field_name("name").map(|n| self.text(n)).unwrap_or("");
-                            let a = child.child_by_field_name("alias").map(|n| self.text(n)).unwrap_or("");
+                            let p = child.field("name").map(|n| self.text(n)).unwrap_or("");
+                            let a = child.field("alias").map(|n| self.text(n)).unwrap_or("");
                             (p.to_string(), a.to_string())
                         }
                         _ => continue,
@@ -483,18 +536,18 @@ impl<'t> PyModel<'t> {
                 }
             }
             "import_from_statement" => {
-                let module = node.child_by_field_name("module_name").map(|n| self.text(n).to_string()).unwrap_or_default();
+                let module = node.field("module_name").map(|n| self.text(n).to_string()).unwrap_or_default();
                 self.note_module(&module);
                 let from_models = module.trim_start_matches('.').split('.').any(|p| p == "models") || module == ".";
                 for child in node.named_children(&mut c) {
-                    if child.start_byte() == node.child_by_field_name("module_name").map(|n| n.start_byte()).unwrap_or(usize::MAX) {
+                    if child.start_byte() == node.field("module_name").map(|n| n.start_byte()).unwrap_or(usize::MAX) {
                         continue;
                     }
                     let (name, local) = match child.kind() {
                         "dotted_name" => (self.text(child).to_string(), self.text(child).to_string()),
                         "aliased_import" => {
-                            let p = child.child_by_field_name("name").map(|n| self.text(n)).unwrap_or("");
-                            let a = child.child_by_field_name("alias").map(|n| self.text(n)).unwrap_or("");
+                            let p = child.field("name").map(|n| self.text(n)).unwrap_or("");
+                            let a = child.field("alias").map(|n| self.text(n)).unwrap_or("");
                             (p.to_string(), a.to_string())
                         }
                         "wildcard_import" => {
@@ -525,7 +578,7 @@ impl<'t> PyModel<'t> {
 
     /// `tags = models.ManyToManyField(…, related_name="books")` in a class body.
     fn note_relation_field(&mut self, name: &str, call: Node<'t>) {
-        let Some(func) = call.child_by_field_name("function") else { return };
+        let Some(func) = call.field("function") else { return };
         let ctor = last_name(self.text(func));
         let many = matches!(ctor, "ManyToManyField" | "GenericRelation");
         if !many && ctor != "ForeignKey" {
@@ -534,11 +587,11 @@ impl<'t> PyModel<'t> {
         if many {
             self.m2m_attrs.insert(name.to_string());
         }
-        let Some(args) = call.child_by_field_name("arguments") else { return };
+        let Some(args) = call.field("arguments") else { return };
         let mut c = args.walk();
         for kw in args.named_children(&mut c).filter(|a| a.kind() == "keyword_argument") {
-            let key = kw.child_by_field_name("name").map(|n| self.text(n));
-            let value = kw.child_by_field_name("value").filter(|v| v.kind() == "string");
+            let key = kw.field("name").map(|n| self.text(n));
+            let value = kw.field("value").filter(|v| v.kind() == "string");
             if let (Some("related_name"), Some(v)) = (key, value) {
                 let t = self.text(v).trim_matches(|c| c == '"' || c == '\'');
                 if !t.is_empty() && !t.contains('+') && !t.contains('%') {
@@ -549,11 +602,11 @@ impl<'t> PyModel<'t> {
     }
 
     fn note_offload(&mut self, call: Node<'t>) {
-        let Some(func) = call.child_by_field_name("function") else { return };
-        let Some(args) = call.child_by_field_name("arguments") else { return };
+        let Some(func) = call.field("function") else { return };
+        let Some(args) = call.field("arguments") else { return };
         let callee = last_name(self.text(func));
         let recv = match func.kind() {
-            "attribute" => func.child_by_field_name("object").map(|o| self.text(o).to_ascii_lowercase()),
+            "attribute" => func.field("object").map(|o| self.text(o).to_ascii_lowercase()),
             _ => None,
         };
         let mut c = args.walk();
@@ -567,8 +620,8 @@ impl<'t> PyModel<'t> {
             let t = args
                 .named_children(&mut c)
                 .filter(|a| a.kind() == "keyword_argument")
-                .find(|a| a.child_by_field_name("name").is_some_and(|n| self.text(n) == "target"))
-                .and_then(|a| a.child_by_field_name("value"));
+                .find(|a| a.field("name").is_some_and(|n| self.text(n) == "target"))
+                .and_then(|a| a.field("value"));
             t
         } else {
             return;
@@ -578,9 +631,9 @@ impl<'t> PyModel<'t> {
         // functools.partial(f, …) hands `f` over.
         while let Some(t) = target {
             if t.kind() == "call"
-                && t.child_by_field_name("function").is_some_and(|f| last_name(self.text(f)) == "partial")
+                && t.field("function").is_some_and(|f| last_name(self.text(f)) == "partial")
             {
-                target = t.child_by_field_name("arguments").and_then(|a| a.named_child(0));
+                target = t.field("arguments").and_then(|a| a.named_child(0));
                 continue;
             }
             break;
