@@ -39,6 +39,7 @@
 
 use super::{analyze_rules, rules_for, triggers, Analysis, Finding, Focus};
 use crate::config::Settings;
+use crate::semantic::python::Field;
 use crate::semantic::{PyModel, ScopeKind};
 use crate::syntax::Lang;
 use crate::text::LineIndex;
@@ -191,12 +192,12 @@ impl Digest {
 /// The module-level statements and the statements of module-level class bodies, in order.
 fn entries(tree: &Tree) -> Vec<Entry> {
     fn func_body(n: Node) -> Option<Range<usize>> {
-        let def = if n.kind() == "decorated_definition" { n.child_by_field_name("definition")? } else { n };
-        (def.kind() == "function_definition").then(|| def.child_by_field_name("body").map(|b| b.byte_range()))?
+        let def = if n.kind() == "decorated_definition" { n.field("definition")? } else { n };
+        (def.kind() == "function_definition").then(|| def.field("body").map(|b| b.byte_range()))?
     }
     fn class_body(n: Node) -> Option<Node> {
-        let def = if n.kind() == "decorated_definition" { n.child_by_field_name("definition")? } else { n };
-        (def.kind() == "class_definition").then(|| def.child_by_field_name("body"))?
+        let def = if n.kind() == "decorated_definition" { n.field("definition")? } else { n };
+        (def.kind() == "class_definition").then(|| def.field("body"))?
     }
     let mut out = vec![];
     let root = tree.root_node();
@@ -211,6 +212,19 @@ fn entries(tree: &Tree) -> Vec<Entry> {
         }
     }
     out
+}
+
+/// The lengths of the common prefix of `old` and `new`, and of the common suffix of what
+/// follows that prefix in each (compared a chunk at a time, then byte by byte).
+fn common_affixes(old: &[u8], new: &[u8]) -> (usize, usize) {
+    const K: usize = 32;
+    let whole = old.chunks_exact(K).zip(new.chunks_exact(K)).take_while(|(a, b)| a == b).count() * K;
+    let p = whole + old[whole..].iter().zip(&new[whole..]).take_while(|(a, b)| a == b).count();
+    let (o, n) = (&old[p..], &new[p..]);
+    let whole = o.rchunks_exact(K).zip(n.rchunks_exact(K)).take_while(|(a, b)| a == b).count() * K;
+    let s = whole
+        + o[..o.len() - whole].iter().rev().zip(n[..n.len() - whole].iter().rev()).take_while(|(a, b)| a == b).count();
+    (p, s)
 }
 
 /// End of entry `i`'s slot: the start of the line of the next entry, or the end of the text.
@@ -300,8 +314,7 @@ fn focused(
     }
     // The changed region: old[p..oe] became new[p..ne].
     let (old, new) = (prev.text.as_bytes(), text.as_bytes());
-    let p = old.iter().zip(new).take_while(|(a, b)| a == b).count();
-    let s = old[p..].iter().rev().zip(new[p..].iter().rev()).take_while(|(a, b)| a == b).count();
+    let (p, s) = common_affixes(old, new);
     let (oe, ne) = (old.len() - s, new.len() - s);
     let delta = ne as isize - oe as isize;
     let shift = |x: usize| (x as isize + delta) as usize;
@@ -438,6 +451,27 @@ mod tests {
         let mut s = snap(SRC);
         s.findings[0].fixes[0].edits[0].range = g + 4..g + 5;
         assert_eq!(path(&s, &SRC.replace("return 1", "return 12")), Path::Full(Fallback::Straddles));
+    }
+
+    #[test]
+    fn common_affixes_equal_a_byte_by_byte_comparison() {
+        let slow = |old: &[u8], new: &[u8]| {
+            let p = old.iter().zip(new).take_while(|(a, b)| a == b).count();
+            let s = old[p..].iter().rev().zip(new[p..].iter().rev()).take_while(|(a, b)| a == b).count();
+            (p, s)
+        };
+        let base: Vec<u8> = (0..200u32).map(|i| b"abcab\n"[(i % 6) as usize]).collect();
+        for at in [0, 1, 31, 32, 33, 64, 100, 199, 200] {
+            for del in [0, 1, 5, 40] {
+                for ins in [&b""[..], b"x", b"ab", &[b'a'; 70]] {
+                    let mut new = base.clone();
+                    let end = (at + del).min(base.len());
+                    new.splice(at..end, ins.iter().copied());
+                    assert_eq!(common_affixes(&base, &new), slow(&base, &new), "{at} {del} {ins:?}");
+                    assert_eq!(common_affixes(&new, &base), slow(&new, &base), "{at} {del} {ins:?}");
+                }
+            }
+        }
     }
 
     #[test]

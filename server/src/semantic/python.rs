@@ -146,7 +146,7 @@ const FIELDS: &[&str] = &[
 
 /// `Node::child_by_field_name` without tree-sitter's linear `strncmp` search of the
 /// language's field names (same result: that is the child with the name's field id).
-trait Field<'a> {
+pub(crate) trait Field<'a> {
     fn field(&self, name: &str) -> Option<Node<'a>>;
 }
 
@@ -237,7 +237,11 @@ impl<'t> PyModel<'t> {
                 && kind_in(&KINDS.block, node)
                 && node.kind() == "block"
                 && skip.binary_search_by_key(&node.start_byte(), |r| r.start).is_ok_and(|i| skip[i].end == node.end_byte())
-                && node.parent().is_some_and(|p| p.kind() == "function_definition");
+                // The cursor's parent (`Node::parent` searches down from the root).
+                && {
+                    let mut up = cursor.clone();
+                    up.goto_parent() && up.node().kind() == "function_definition"
+                };
             if !skipped && cursor.goto_first_child() {
                 continue;
             }
