@@ -135,6 +135,8 @@ const ENTERED: &[&str] = &[
 struct KindTable {
     entered: Vec<bool>,
     block: Vec<bool>,
+    /// `function_definition`, `class_definition`.
+    def: Vec<bool>,
     /// Field ids of the field names this module asks for.
     fields: Vec<(&'static str, u16)>,
 }
@@ -164,12 +166,26 @@ static KINDS: std::sync::LazyLock<KindTable> = std::sync::LazyLock::new(|| {
     let ids = 0..lang.node_kind_count() as u16;
     let table = |names: &[&str]| ids.clone().map(|id| lang.node_kind_for_id(id).is_some_and(|k| names.contains(&k))).collect();
     let fields = FIELDS.iter().filter_map(|&f| Some((f, lang.field_id_for_name(f)?.get()))).collect();
-    KindTable { entered: table(ENTERED), block: table(&["block"]), fields }
+    KindTable {
+        entered: table(ENTERED),
+        block: table(&["block"]),
+        def: table(&["function_definition", "class_definition"]),
+        fields,
+    }
 });
 
 /// True when `node.kind()` may be one of `names`'s table (unknown ids: true).
 fn kind_in(table: &[bool], node: Node) -> bool {
     table.get(node.kind_id() as usize).copied().unwrap_or(true)
+}
+
+/// A function body that [`PyModel::build_skipping`] does not walk whole.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Skip<'e> {
+    /// The body's byte range.
+    pub body: Range<usize>,
+    /// The [`PyModel::events`] in it (sorted): only the nodes holding one are walked.
+    pub events: &'e [usize],
 }
 
 /// Callee names that run their callable argument in a worker thread.
@@ -181,11 +197,13 @@ impl<'t> PyModel<'t> {
         Self::build_skipping(src, tree, index, &[])
     }
 
-    /// [`PyModel::build`] without walking into the function bodies whose byte ranges are in
-    /// `skip` (sorted by start): their `def` (name, parameters, decorators) is still seen.
-    /// Equal to the full model in everything but the skipped bodies' local facts when no
-    /// skipped body holds one of the full model's [`PyModel::events`].
-    pub fn build_skipping(src: &'t str, tree: &'t Tree, index: &LineIndex, skip: &[Range<usize>]) -> Self {
+    /// [`PyModel::build`] without walking all of the function bodies in `skip` (sorted by
+    /// start): their `def` (name, parameters, decorators) is still seen. Of such a body, only
+    /// the nodes whose byte range holds one of its [`Skip::events`] are entered (none when it
+    /// has none), and a nested `def` or `class` so reached is walked whole.
+    /// Equal to the full model in everything but the skipped nodes' local facts when the
+    /// events of each such body are exactly the full model's [`PyModel::events`] in it.
+    pub fn build_skipping(src: &'t str, tree: &'t Tree, index: &LineIndex, skip: &[Skip]) -> Self {
         let mut m = PyModel {
             src,
             tree,
@@ -224,35 +242,70 @@ impl<'t> PyModel<'t> {
         // (scope index, end byte) of the scopes we are inside, innermost last.
         let mut stack: Vec<(usize, usize)> = vec![(0, usize::MAX)];
         let mut binding_scope: Vec<usize> = vec![0];
+        // The cursor's depth; inside a body of `skip` with events, its block's depth and its
+        // events; inside a nested `def`/`class` reached there, that node's depth (walked whole).
+        let mut depth = 0usize;
+        let mut directed: Option<(usize, &[usize])> = None;
+        let mut whole: Option<usize> = None;
         loop {
             let node = cursor.node();
-            while stack.last().is_some_and(|(_, end)| node.start_byte() >= *end && *end != usize::MAX) {
-                let (idx, _) = stack.pop().unwrap();
-                if binding_scope.last() == Some(&idx) {
-                    binding_scope.pop();
+            let visit = match directed {
+                Some((d, events)) if depth > d && whole.is_none() => {
+                    let k = events.partition_point(|&e| e < node.start_byte());
+                    events.get(k).is_some_and(|&e| e < node.end_byte())
                 }
-            }
-            m.enter(&mut cursor, node, &mut stack, &mut binding_scope, &mut decorated_offload, index);
-            let skipped = !skip.is_empty()
-                && kind_in(&KINDS.block, node)
-                && node.kind() == "block"
-                && skip.binary_search_by_key(&node.start_byte(), |r| r.start).is_ok_and(|i| skip[i].end == node.end_byte())
+                _ => true,
+            };
+            let mut descend = visit;
+            if visit {
+                while stack.last().is_some_and(|(_, end)| node.start_byte() >= *end && *end != usize::MAX) {
+                    let (idx, _) = stack.pop().unwrap();
+                    if binding_scope.last() == Some(&idx) {
+                        binding_scope.pop();
+                    }
+                }
+                m.enter(&mut cursor, node, &mut stack, &mut binding_scope, &mut decorated_offload, index);
+                if directed.is_some_and(|(d, _)| depth > d)
+                    && whole.is_none()
+                    && kind_in(&KINDS.def, node)
+                    && matches!(node.kind(), "function_definition" | "class_definition")
+                {
+                    whole = Some(depth);
+                }
+                let found = if !skip.is_empty() && kind_in(&KINDS.block, node) && node.kind() == "block" {
+                    let i = skip.binary_search_by_key(&node.start_byte(), |s| s.body.start).ok();
+                    i.filter(|&i| skip[i].body.end == node.end_byte())
+                } else {
+                    None
+                };
                 // The cursor's parent (`Node::parent` searches down from the root).
-                && {
+                if let Some(i) = found.filter(|_| {
                     let mut up = cursor.clone();
                     up.goto_parent() && up.node().kind() == "function_definition"
-                };
-            if !skipped && cursor.goto_first_child() {
+                }) {
+                    if skip[i].events.is_empty() {
+                        descend = false;
+                    } else {
+                        directed = Some((depth, skip[i].events));
+                    }
+                }
+            }
+            if descend && cursor.goto_first_child() {
+                depth += 1;
                 continue;
             }
             loop {
                 if cursor.goto_next_sibling() {
+                    // Left the nodes at this depth and below.
+                    whole = whole.filter(|&w| w < depth);
+                    directed = directed.filter(|&(d, _)| d < depth);
                     break;
                 }
                 if !cursor.goto_parent() {
                     m.finish(&decorated_offload);
                     return m;
                 }
+                depth -= 1;
             }
         }
     }
