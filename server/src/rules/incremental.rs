@@ -65,7 +65,7 @@ use crate::semantic::python::{Field, Skip};
 use crate::semantic::{PyModel, ScopeKind};
 use crate::syntax::Lang;
 use crate::text::LineIndex;
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::ops::Range;
 use std::sync::Arc;
 use tree_sitter::{Node, Tree};
@@ -139,10 +139,10 @@ pub enum Path {
 /// The whole-file facts of the Python model that rules read across functions.
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Digest {
-    imports: HashMap<String, String>,
+    imports: FxHashMap<String, String>,
     flags: (bool, bool, bool, bool),
-    classes: HashMap<String, Vec<String>>,
-    sets: [HashSet<String>; 4],
+    classes: FxHashMap<String, Vec<String>>,
+    sets: [FxHashSet<String>; 4],
     scopes: Vec<ScopeSig>,
 }
 

@@ -2,7 +2,8 @@
 //! [`crate::semantic`] for what each means.
 
 use crate::text::LineIndex;
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap, FxHashSet};
+use std::collections::HashMap;
 use std::ops::Range;
 use tree_sitter::{Node, Tree, TreeCursor};
 
@@ -70,19 +71,22 @@ pub struct PyModel<'t> {
     pub tree: &'t Tree,
     pub scopes: Vec<Scope>,
     /// local name → dotted path it was imported as.
-    pub imports: HashMap<String, String>,
+    pub imports: FxHashMap<String, String>,
     pub imports_django: bool,
     /// Another ORM/ODM whose models also have `.objects` (mongoengine, dorm).
     pub imports_other_odm: bool,
     /// `from <…models…> import *` seen.
     pub star_from_models: bool,
-    bindings: HashMap<(usize, String), Vec<Binding<'t>>>,
+    /// (scope, name id in `names`) → the name's bindings in that scope, in text order.
+    bindings: FxHashMap<(usize, u32), Vec<Binding<'t>>>,
+    /// The bound names (slices of `src`), numbered.
+    names: FxHashMap<&'t str, u32>,
     /// Classes defined in this file, with their base-class expressions' texts.
-    pub classes: HashMap<String, Vec<String>>,
+    pub classes: FxHashMap<String, Vec<String>>,
     /// Class attribute names assigned a manager (`objects = BookManager()`).
-    pub manager_attrs: HashSet<String>,
-    offloaded_names: HashSet<String>,
-    offloaded_lambdas: HashSet<usize>,
+    pub manager_attrs: FxHashSet<String>,
+    offloaded_names: FxHashSet<String>,
+    offloaded_lambdas: FxHashSet<usize>,
     /// Argument lists of offloader calls: code there is handed to a thread (or is AG304's).
     pub offload_args: Vec<Range<usize>>,
     /// Comments by line, for suppressions.
@@ -91,18 +95,18 @@ pub struct PyModel<'t> {
     pub import_insert: usize,
     /// `for` loops and comprehension clauses by the byte their targets' binding starts at
     /// (the end of the iterable): what a loop variable iterates over.
-    pub loop_iters: HashMap<usize, LoopIter<'t>>,
+    pub loop_iters: FxHashMap<usize, LoopIter<'t>>,
     /// Class attributes declared as many-to-many (or generic) relations: related managers on
     /// instances (`tags = models.ManyToManyField(Tag)`).
-    pub m2m_attrs: HashSet<String>,
+    pub m2m_attrs: FxHashSet<String>,
     /// `related_name="…"` of foreign keys and many-to-many fields declared in this file: related
     /// managers on the other side's instances.
-    pub related_names: HashSet<String>,
+    pub related_names: FxHashSet<String>,
     /// Function scopes by name, built on first use (`bridges::defs_named`): resolving a
     /// callable costs a lookup, not a scan of every scope.
-    pub(crate) functions_by_name: std::cell::OnceCell<HashMap<String, Vec<usize>>>,
+    pub(crate) functions_by_name: std::cell::OnceCell<FxHashMap<String, Vec<usize>>>,
     /// The `function_definition` of every function scope, by scope index.
-    pub(crate) function_nodes: HashMap<usize, Node<'t>>,
+    pub(crate) function_nodes: FxHashMap<usize, Node<'t>>,
     /// Set by focused analysis ([`crate::rules::incremental`]): whole-file searches that only
     /// matter near their result ([`PyModel::atomic_regions`]) look only at nodes overlapping
     /// this byte range. `None` (the default): the whole file.
@@ -137,6 +141,8 @@ struct KindTable {
     block: Vec<bool>,
     /// `function_definition`, `class_definition`.
     def: Vec<bool>,
+    /// `parameters`, `argument_list`.
+    lists: Vec<bool>,
     /// Field ids of the field names this module asks for.
     fields: Vec<(&'static str, u16)>,
 }
@@ -170,6 +176,7 @@ static KINDS: std::sync::LazyLock<KindTable> = std::sync::LazyLock::new(|| {
         entered: table(ENTERED),
         block: table(&["block"]),
         def: table(&["function_definition", "class_definition"]),
+        lists: table(&["parameters", "argument_list"]),
         fields,
     }
 });
@@ -186,6 +193,39 @@ pub struct Skip<'e> {
     pub body: Range<usize>,
     /// The [`PyModel::events`] in it (sorted): only the nodes holding one are walked.
     pub events: &'e [usize],
+}
+
+/// True when no node of a kind [`PyModel::enter`] acts on ([`ENTERED`]) can lie inside a
+/// `parameters` or `argument_list` node of an error-free tree with this text, so the walk
+/// need not go into it: its text is `(…)` with only identifiers, numbers, plain strings and
+/// `,=*/:.+-` and white space inside, no `:=` and neither `lambda` nor `as` as a word. Inside
+/// such a list there are only expressions and parameters (no statement, so no `block`,
+/// import, assignment, `for`, `with` or `except`), and of the expressions [`PyModel::enter`]
+/// acts on a comment needs `#`, a call or a generator `(`, a comprehension clause brackets,
+/// an f-string's interpolation `{`, a lambda and an `as` pattern their keyword and a named
+/// expression `:=` (a keyword can follow a number without a space). Anything else (any other byte, such as `(`, `[`, `{`, `#`, `\\`, `@`, or
+/// non-ASCII, even inside a string) answers false: the list is walked.
+fn plain_list(text: &[u8]) -> bool {
+    let [b'(', inner @ .., b')'] = text else { return false };
+    let mut word = 0..0;
+    for (i, &c) in inner.iter().enumerate() {
+        if c.is_ascii_alphanumeric() || c == b'_' {
+            if word.end != i {
+                word = i..i;
+            }
+            word.end = i + 1;
+            // At a word's end: the keyword, or a number right before it (`0as`).
+            let w = &inner[word.clone()];
+            if inner.get(i + 1).is_none_or(|n| !(n.is_ascii_alphanumeric() || *n == b'_'))
+                && (w == b"lambda" || w == b"as" || w[0].is_ascii_digit() && (w.ends_with(b"as") || w.ends_with(b"lambda")))
+            {
+                return false;
+            }
+        } else if !b" \t\r\n,=*/:.'\"+-".contains(&c) || (c == b'=' && i > 0 && inner[i - 1] == b':') {
+            return false;
+        }
+    }
+    true
 }
 
 /// Callee names that run their callable argument in a worker thread.
@@ -217,27 +257,28 @@ impl<'t> PyModel<'t> {
                 offloaded: false,
                 def_start: 0,
             }],
-            imports: HashMap::new(),
+            imports: FxHashMap::default(),
             imports_django: false,
             imports_other_odm: false,
             star_from_models: false,
-            bindings: HashMap::new(),
-            classes: HashMap::new(),
-            manager_attrs: HashSet::new(),
-            offloaded_names: HashSet::new(),
-            offloaded_lambdas: HashSet::new(),
+            bindings: FxHashMap::default(),
+            names: FxHashMap::default(),
+            classes: FxHashMap::default(),
+            manager_attrs: FxHashSet::default(),
+            offloaded_names: FxHashSet::default(),
+            offloaded_lambdas: FxHashSet::default(),
             offload_args: Vec::new(),
             comments: HashMap::new(),
             import_insert: 0,
-            loop_iters: HashMap::new(),
-            m2m_attrs: HashSet::new(),
-            related_names: HashSet::new(),
+            loop_iters: FxHashMap::default(),
+            m2m_attrs: FxHashSet::default(),
+            related_names: FxHashSet::default(),
             functions_by_name: std::cell::OnceCell::new(),
-            function_nodes: HashMap::new(),
+            function_nodes: FxHashMap::default(),
             focus: None,
             events: Vec::new(),
         };
-        let mut decorated_offload: HashSet<usize> = HashSet::new();
+        let mut decorated_offload: FxHashSet<usize> = FxHashSet::default();
         let mut cursor = tree.walk();
         // (scope index, end byte) of the scopes we are inside, innermost last.
         let mut stack: Vec<(usize, usize)> = vec![(0, usize::MAX)];
@@ -256,7 +297,11 @@ impl<'t> PyModel<'t> {
                 }
                 _ => true,
             };
-            let mut descend = visit;
+            // A parameter or argument list with nothing [`PyModel::enter`] acts on inside.
+            let mut descend = visit
+                && !(kind_in(&KINDS.lists, node)
+                    && matches!(node.kind(), "parameters" | "argument_list")
+                    && plain_list(&src.as_bytes()[node.byte_range()]));
             if visit {
                 while stack.last().is_some_and(|(_, end)| node.start_byte() >= *end && *end != usize::MAX) {
                     let (idx, _) = stack.pop().unwrap();
@@ -310,7 +355,7 @@ impl<'t> PyModel<'t> {
         }
     }
 
-    fn finish(&mut self, decorated_offload: &HashSet<usize>) {
+    fn finish(&mut self, decorated_offload: &FxHashSet<usize>) {
         self.events.sort_unstable();
         for (i, s) in self.scopes.iter_mut().enumerate() {
             s.offloaded = match s.kind {
@@ -335,7 +380,7 @@ impl<'t> PyModel<'t> {
         node: Node<'t>,
         stack: &mut Vec<(usize, usize)>,
         binding_scope: &mut Vec<usize>,
-        decorated_offload: &mut HashSet<usize>,
+        decorated_offload: &mut FxHashSet<usize>,
         index: &LineIndex,
     ) {
         if !kind_in(&KINDS.entered, node) {
@@ -359,7 +404,8 @@ impl<'t> PyModel<'t> {
                     "class_definition" => ScopeKind::Class,
                     _ => return,
                 };
-                let name = owner.field("name").map(|n| self.text(n).to_string());
+                let name_src = owner.field("name").map(|n| self.text(n));
+                let name = name_src.map(str::to_string);
                 let is_async = kind == ScopeKind::Function
                     && owner.child(0).is_some_and(|c| c.kind() == "async");
                 let def_node = match up.goto_parent().then(|| up.node()) {
@@ -397,10 +443,12 @@ impl<'t> PyModel<'t> {
                             })
                             .unwrap_or_default();
                         self.classes.insert(n.clone(), bases);
-                        self.bind(bscope, n, owner.start_byte(), None);
                     }
-                } else if let Some(n) = &name {
+                }
+                if let Some(n) = name_src {
                     self.bind(bscope, n, owner.start_byte(), None);
+                }
+                if kind == ScopeKind::Function && name.is_some() {
                     if let Some(params) = owner.field("parameters") {
                         self.bind_params(idx, params);
                     }
@@ -456,17 +504,17 @@ impl<'t> PyModel<'t> {
                     (node.field("left"), node.field("right"))
                 {
                     if left.kind() == "identifier" {
-                        let name = self.text(left).to_string();
+                        let name = self.text(left);
                         if right.kind() != "assignment" {
-                            self.bind(bscope, &name, node.end_byte(), Some(right));
+                            self.bind(bscope, name, node.end_byte(), Some(right));
                         } else {
-                            self.bind(bscope, &name, node.end_byte(), None);
+                            self.bind(bscope, name, node.end_byte(), None);
                         }
                         // Class attribute holding a manager.
                         if self.scopes[cur_scope].kind == ScopeKind::Class && is_manager_ctor(self.text(right)) {
-                            self.manager_attrs.insert(name);
+                            self.manager_attrs.insert(name.to_string());
                         } else if self.scopes[cur_scope].kind == ScopeKind::Class && right.kind() == "call" {
-                            self.note_relation_field(&name, right);
+                            self.note_relation_field(name, right);
                         }
                     } else {
                         self.bind_targets(bscope, left, node.end_byte());
@@ -482,8 +530,8 @@ impl<'t> PyModel<'t> {
             }
             "named_expression" => {
                 if let (Some(n), Some(v)) = (node.field("name"), node.field("value")) {
-                    let name = self.text(n).to_string();
-                    self.bind(bscope, &name, node.end_byte(), Some(v));
+                    let name = self.text(n);
+                    self.bind(bscope, name, node.end_byte(), Some(v));
                 }
             }
             "for_statement" | "for_in_clause" => {
@@ -527,8 +575,10 @@ impl<'t> PyModel<'t> {
         self.scopes.len() - 1
     }
 
-    fn bind(&mut self, scope: usize, name: &str, pos: usize, value: Option<Node<'t>>) {
-        self.bindings.entry((scope, name.to_string())).or_default().push(Binding { pos, value });
+    fn bind(&mut self, scope: usize, name: &'t str, pos: usize, value: Option<Node<'t>>) {
+        let next = self.names.len() as u32;
+        let id = *self.names.entry(name).or_insert(next);
+        self.bindings.entry((scope, id)).or_default().push(Binding { pos, value });
     }
 
     fn bind_params(&mut self, scope: usize, params: Node<'t>) {
@@ -752,7 +802,7 @@ impl<'t> PyModel<'t> {
     }
 
     /// Names passed to an offloader anywhere in the file (their `def`s are offloaded).
-    pub fn offloaded_names(&self) -> &HashSet<String> {
+    pub fn offloaded_names(&self) -> &FxHashSet<String> {
         &self.offloaded_names
     }
 
@@ -765,10 +815,11 @@ impl<'t> PyModel<'t> {
     /// The binding of `name` in effect at byte `at`, searching outwards from the scope there.
     /// `None`: the name is not bound in this file (a builtin, or from a star import).
     pub fn binding(&self, name: &str, at: usize) -> Option<&Binding<'t>> {
+        let id = *self.names.get(name)?;
         let mut scope = self.scope_at(at);
         let mut own = true;
         loop {
-            if let Some(list) = self.bindings.get(&(scope, name.to_string())) {
+            if let Some(list) = self.bindings.get(&(scope, id)) {
                 // In the use's own scope: the last binding before the use. In an enclosing
                 // scope (a closure read): the last binding before the use as well.
                 if let Some(b) = list.iter().rev().find(|b| b.pos <= at) {
@@ -922,6 +973,59 @@ MOD = 1
             assert!(m.binding("p", at("USE1")).unwrap().value.is_none(), "parameter");
             assert!(m.binding("nothing", at("USE1")).is_none());
         });
+    }
+
+    /// Every `parameters`/`argument_list` node that [`plain_list`] lets the walk skip holds
+    /// no node of an [`ENTERED`] kind: in tricky lists and in every Python fixture.
+    #[test]
+    fn plain_lists_hold_nothing_entered() {
+        fn check(src: &str) -> (usize, usize) {
+            let tree = parse(Lang::Python, src, None);
+            if tree.root_node().has_error() {
+                return (0, 0);
+            }
+            let (mut plain, mut lists) = (0, 0);
+            let mut todo = vec![tree.root_node()];
+            while let Some(n) = todo.pop() {
+                let mut c = n.walk();
+                todo.extend(n.children(&mut c));
+                if !matches!(n.kind(), "parameters" | "argument_list") {
+                    continue;
+                }
+                lists += 1;
+                if !plain_list(&src.as_bytes()[n.byte_range()]) {
+                    continue;
+                }
+                plain += 1;
+                let mut inner = vec![n];
+                while let Some(m) = inner.pop() {
+                    assert!(m == n || !ENTERED.contains(&m.kind()), "{} in {:?}", m.kind(), &src[n.byte_range()]);
+                    let mut c = m.walk();
+                    inner.extend(m.children(&mut c));
+                }
+            }
+            (plain, lists)
+        }
+        let tricky = [
+            "def f(x=a as b): pass\n", "def f(x=0as b): pass\n", "def f(x=y:=1): pass\n", "def f(x=lambda: 1): pass\n",
+            "def f(x=1lambda: 1): pass\n", "f(x=y:=1)\n", "f(a as b)\n", "f(lambda: 1)\n", "f(x for x in y)\n",
+            "f(g(x))\n", "f([x for x in y])\n", "f({x for x in y})\n", "f(f'{g()}')\n", "f(x, # c\n y)\n",
+            "def f(a, /, b: int = 1, *c, d='(', **e) -> int: pass\n", "f(a.b, c=-1, *d, **e)\n", "f(alias, base=has)\n",
+        ];
+        let plain: usize = tricky.iter().map(|s| check(s).0).sum();
+        assert_eq!(plain, 4, "the last two, `(x)` in `f(g(x))` and `()` in the f-string");
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let (mut plain, mut lists) = (0, 0);
+        for dir in ["tests/fixtures/python", "tests/demo/shop"] {
+            for e in std::fs::read_dir(root.join(dir)).unwrap() {
+                let p = e.unwrap().path();
+                if p.extension().is_some_and(|x| x == "py") {
+                    let (a, b) = check(&std::fs::read_to_string(p).unwrap());
+                    (plain, lists) = (plain + a, lists + b);
+                }
+            }
+        }
+        assert!(plain * 4 > lists, "{plain} of {lists} lists are plain");
     }
 
     #[test]
