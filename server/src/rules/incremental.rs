@@ -54,7 +54,9 @@
 //!   unit), loops, lambdas and generators (scopes that are not in the [`Digest`]), offload
 //!   argument ranges and offloaded lambdas (looked up at positions inside F only).
 //!   Module-level facts (`import_insert`, the docstring) come from module-level statements,
-//!   which are walked.
+//!   which are walked. Nor are such a function's parameters bound: they are bound in its
+//!   body's scope, which is not visible from F either (parameter defaults and annotations,
+//!   evaluated in the enclosing scope, are walked as in a full walk).
 //! - the `def`/`class` scopes are pushed in the same order with the same parents (the parent
 //!   of a nested `def` is the enclosing function or class, both entered), so the [`Digest`]'s
 //!   list of scope signatures is compared position by position as before.

@@ -143,6 +143,7 @@ struct KindTable {
     def: Vec<bool>,
     /// `parameters`, `argument_list`.
     lists: Vec<bool>,
+    identifier: Vec<bool>,
     /// Field ids of the field names this module asks for.
     fields: Vec<(&'static str, u16)>,
 }
@@ -177,9 +178,18 @@ static KINDS: std::sync::LazyLock<KindTable> = std::sync::LazyLock::new(|| {
         block: table(&["block"]),
         def: table(&["function_definition", "class_definition"]),
         lists: table(&["parameters", "argument_list"]),
+        identifier: table(&["identifier"]),
         fields,
     }
 });
+
+/// `node.kind() == "identifier"`.
+fn is_identifier(node: Node) -> bool {
+    match KINDS.identifier.get(node.kind_id() as usize) {
+        Some(&b) => b,
+        None => node.kind() == "identifier",
+    }
+}
 
 /// True when `node.kind()` may be one of `names`'s table (unknown ids: true).
 fn kind_in(table: &[bool], node: Node) -> bool {
@@ -241,8 +251,10 @@ impl<'t> PyModel<'t> {
     /// start): their `def` (name, parameters, decorators) is still seen. Of such a body, only
     /// the nodes whose byte range holds one of its [`Skip::events`] are entered (none when it
     /// has none), and a nested `def` or `class` so reached is walked whole.
-    /// Equal to the full model in everything but the skipped nodes' local facts when the
-    /// events of each such body are exactly the full model's [`PyModel::events`] in it.
+    /// The parameters of a function whose body is in `skip` are not bound (they are local to
+    /// the body's scope). Equal to the full model in everything but the skipped nodes' and
+    /// these local facts when the events of each such body are exactly the full model's
+    /// [`PyModel::events`] in it.
     pub fn build_skipping(src: &'t str, tree: &'t Tree, index: &LineIndex, skip: &[Skip]) -> Self {
         let mut m = PyModel {
             src,
@@ -309,14 +321,6 @@ impl<'t> PyModel<'t> {
                         binding_scope.pop();
                     }
                 }
-                m.enter(&mut cursor, node, &mut stack, &mut binding_scope, &mut decorated_offload, index);
-                if directed.is_some_and(|(d, _)| depth > d)
-                    && whole.is_none()
-                    && kind_in(&KINDS.def, node)
-                    && matches!(node.kind(), "function_definition" | "class_definition")
-                {
-                    whole = Some(depth);
-                }
                 let found = if !skip.is_empty() && kind_in(&KINDS.block, node) && node.kind() == "block" {
                     let i = skip.binary_search_by_key(&node.start_byte(), |s| s.body.start).ok();
                     i.filter(|&i| skip[i].body.end == node.end_byte())
@@ -324,10 +328,19 @@ impl<'t> PyModel<'t> {
                     None
                 };
                 // The cursor's parent (`Node::parent` searches down from the root).
-                if let Some(i) = found.filter(|_| {
+                let found = found.filter(|_| {
                     let mut up = cursor.clone();
                     up.goto_parent() && up.node().kind() == "function_definition"
-                }) {
+                });
+                m.enter(&mut cursor, node, &mut stack, &mut binding_scope, &mut decorated_offload, index, found.is_some());
+                if directed.is_some_and(|(d, _)| depth > d)
+                    && whole.is_none()
+                    && kind_in(&KINDS.def, node)
+                    && matches!(node.kind(), "function_definition" | "class_definition")
+                {
+                    whole = Some(depth);
+                }
+                if let Some(i) = found {
                     if skip[i].events.is_empty() {
                         descend = false;
                     } else {
@@ -382,6 +395,7 @@ impl<'t> PyModel<'t> {
         binding_scope: &mut Vec<usize>,
         decorated_offload: &mut FxHashSet<usize>,
         index: &LineIndex,
+        skipped_body: bool,
     ) {
         if !kind_in(&KINDS.entered, node) {
             return;
@@ -448,7 +462,9 @@ impl<'t> PyModel<'t> {
                 if let Some(n) = name_src {
                     self.bind(bscope, n, owner.start_byte(), None);
                 }
-                if kind == ScopeKind::Function && name.is_some() {
+                // The parameters are bound in the body's scope only: a skipped body's are not
+                // looked up.
+                if kind == ScopeKind::Function && name.is_some() && !skipped_body {
                     if let Some(params) = owner.field("parameters") {
                         self.bind_params(idx, params);
                     }
@@ -583,21 +599,21 @@ impl<'t> PyModel<'t> {
 
     fn bind_params(&mut self, scope: usize, params: Node<'t>) {
         let mut c = params.walk();
-        for p in params.named_children(&mut c) {
-            let id = match p.kind() {
-                "identifier" => Some(p),
-                _ => p
-                    .field("name")
-                    .or_else(|| {
-                        let mut c2 = p.walk();
-                        let first = p.named_children(&mut c2).find(|n| n.kind() == "identifier");
-                        first
-                    }),
-            };
-            if let Some(id) = id.filter(|i| i.kind() == "identifier") {
-                let name = self.text(id);
-                self.bind(scope, name, 0, None);
+        let mut more = c.goto_first_child();
+        while more {
+            let p = c.node();
+            if p.is_named() {
+                let id = if is_identifier(p) {
+                    Some(p)
+                } else {
+                    p.field("name").or_else(|| (0..p.named_child_count() as u32).filter_map(|i| p.named_child(i)).find(|n| is_identifier(*n)))
+                };
+                if let Some(id) = id.filter(|i| is_identifier(*i)) {
+                    let name = self.text(id);
+                    self.bind(scope, name, 0, None);
+                }
             }
+            more = c.goto_next_sibling();
         }
     }
 
