@@ -74,6 +74,8 @@ proptest! {
             doc.apply_changes(&[Change { range: Some((a, b)), text: frag.to_string() }], enc, i as i32 + 2);
             expected.replace_range(start..end, frag);
             prop_assert_eq!(&doc.text, &expected);
+            // The line index is updated in place: equal to a fresh one.
+            prop_assert_eq!(&doc.index, &LineIndex::new(&expected));
         }
         let fresh = syntax::parse(Lang::Python, &expected, None);
         prop_assert_eq!(doc.tree.root_node().to_sexp(), fresh.root_node().to_sexp());
@@ -256,6 +258,55 @@ fn other_bodies_with_file_wide_facts_are_walked() {
     assert_ne!(full_findings(with), full_findings(&without), "the import matters");
     assert_eq!(path_after(with, &with.replace("a = 1", "a = 2")), Path::Focused);
     assert_eq!(path_after(&without, &without.replace("a = 1", "a = 2")), Path::Focused);
+}
+
+#[test]
+fn other_bodies_are_walked_towards_their_events() {
+    // `g`'s body holds an import deep inside `if`/`try`, a nested class with a manager, a
+    // nested def and an offload: an edit in `f` walks only towards them, and each one matters.
+    let with = "\
+from .models import Book
+
+
+def g(x):
+    if x:
+        try:
+            y = lambda: 1
+            from django.db import transaction
+        except E:
+            pass
+    for i in x:
+        class K(models.Model):
+            people = PersonManager()
+    with w():
+        def helper():
+            return Book.objects.get()
+    return run(h(sync_to_async(functools.partial(helper2, 1)), lambda: 2))
+
+
+async def helper2():
+    return 1
+
+
+async def f(request):
+    a = 1
+    await sync_to_async(helper)()
+    Book.people.first()
+    return Book.objects.get(pk=a)
+";
+    for (find, replace) in [
+        ("from django.db import transaction", "pass"),
+        ("people = PersonManager()", "people = 1"),
+        ("sync_to_async(functools.partial(helper2, 1))", "functools.partial(helper2, 1)"),
+    ] {
+        let without = with.replacen(find, replace, 1);
+        assert_ne!(full_findings(with), full_findings(&without), "{find} matters");
+        assert_eq!(path_after(&without, &without.replace("a = 1", "a = 2")), Path::Focused, "{find}");
+    }
+    assert_eq!(path_after(with, &with.replace("a = 1", "a = 2")), Path::Focused);
+    // A chain of edits in `f`, each from the previous snapshot.
+    let ops: Vec<_> = (0..6).map(|k| (24 + k % 2, 80, 0, 0)).collect();
+    assert_eq!(check_edits(with, &ops), ops.len());
 }
 
 #[test]

@@ -31,18 +31,43 @@
 //!
 //! Then the rules run with the queries and the atomic-region search restricted to F's unit
 //! ([`super::Focus::Range`]); their findings inside the unit replace the old ones there, and
-//! the old findings after it are shifted by the edit's length difference. The semantic model
-//! does not walk the bodies of the other function units that hold none of the previous
-//! model's [`PyModel::events`]: such a body (unchanged text) contributes only facts local to
-//! itself, which no rule consults from F, so the model's whole-file facts are those of the
-//! full model and the [`Digest`] comparison stays exact.
+//! the old findings after it are shifted by the edit's length difference.
+//!
+//! The semantic model does not walk the other function units' bodies whole
+//! ([`PyModel::build_skipping`]): of such a body it enters only the nodes whose byte range
+//! holds one of the previous model's [`PyModel::events`] in it (moved by the edit's length
+//! difference when after it), so none for most bodies, and walks a nested `def` or `class`
+//! so reached whole. Why the model's whole-file facts are then exactly those of the full model
+//! (so the [`Digest`] comparison stays exact, and the rules, which read from F only F's own
+//! facts and these, see what a full analysis sees):
+//! - the body's text is unchanged (it lies outside F's slot) and so is its subtree, so its
+//!   events in the new tree are its previous events, moved;
+//! - every node holding an event is entered, in document order, with the same enclosing
+//!   scopes as in a full walk (its ancestors are entered too), so each import, nested
+//!   `def`/`class` (with its header, async-ness, parent kind, decorators and everything in
+//!   it: class attributes, managers, relations) and offloader call that names a function is
+//!   recorded as in the full walk, and the new events are exactly the previous ones, moved;
+//! - a node not entered holds no event: no import, no `def`/`class`, no name handed to an
+//!   offloader. What it does hold contributes only facts local to the body: bindings in the
+//!   body's scopes (not visible from F: F is not nested in it, and class scopes are not
+//!   visible from methods), comments (suppressions read the finding's own line, inside F's
+//!   unit), loops, lambdas and generators (scopes that are not in the [`Digest`]), offload
+//!   argument ranges and offloaded lambdas (looked up at positions inside F only).
+//!   Module-level facts (`import_insert`, the docstring) come from module-level statements,
+//!   which are walked. Nor are such a function's parameters bound: they are bound in its
+//!   body's scope, which is not visible from F either (parameter defaults and annotations,
+//!   evaluated in the enclosing scope, are walked as in a full walk).
+//! - the `def`/`class` scopes are pushed in the same order with the same parents (the parent
+//!   of a nested `def` is the enclosing function or class, both entered), so the [`Digest`]'s
+//!   list of scope signatures is compared position by position as before.
 
 use super::{analyze_rules, rules_for, triggers, Analysis, Finding, Focus};
 use crate::config::Settings;
+use crate::semantic::python::{Field, Skip};
 use crate::semantic::{PyModel, ScopeKind};
 use crate::syntax::Lang;
 use crate::text::LineIndex;
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::ops::Range;
 use std::sync::Arc;
 use tree_sitter::{Node, Tree};
@@ -116,10 +141,10 @@ pub enum Path {
 /// The whole-file facts of the Python model that rules read across functions.
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Digest {
-    imports: HashMap<String, String>,
+    imports: FxHashMap<String, String>,
     flags: (bool, bool, bool, bool),
-    classes: HashMap<String, Vec<String>>,
-    sets: [HashSet<String>; 4],
+    classes: FxHashMap<String, Vec<String>>,
+    sets: [FxHashSet<String>; 4],
     scopes: Vec<ScopeSig>,
 }
 
@@ -191,12 +216,12 @@ impl Digest {
 /// The module-level statements and the statements of module-level class bodies, in order.
 fn entries(tree: &Tree) -> Vec<Entry> {
     fn func_body(n: Node) -> Option<Range<usize>> {
-        let def = if n.kind() == "decorated_definition" { n.child_by_field_name("definition")? } else { n };
-        (def.kind() == "function_definition").then(|| def.child_by_field_name("body").map(|b| b.byte_range()))?
+        let def = if n.kind() == "decorated_definition" { n.field("definition")? } else { n };
+        (def.kind() == "function_definition").then(|| def.field("body").map(|b| b.byte_range()))?
     }
     fn class_body(n: Node) -> Option<Node> {
-        let def = if n.kind() == "decorated_definition" { n.child_by_field_name("definition")? } else { n };
-        (def.kind() == "class_definition").then(|| def.child_by_field_name("body"))?
+        let def = if n.kind() == "decorated_definition" { n.field("definition")? } else { n };
+        (def.kind() == "class_definition").then(|| def.field("body"))?
     }
     let mut out = vec![];
     let root = tree.root_node();
@@ -211,6 +236,19 @@ fn entries(tree: &Tree) -> Vec<Entry> {
         }
     }
     out
+}
+
+/// The lengths of the common prefix of `old` and `new`, and of the common suffix of what
+/// follows that prefix in each (compared a chunk at a time, then byte by byte).
+fn common_affixes(old: &[u8], new: &[u8]) -> (usize, usize) {
+    const K: usize = 32;
+    let whole = old.chunks_exact(K).zip(new.chunks_exact(K)).take_while(|(a, b)| a == b).count() * K;
+    let p = whole + old[whole..].iter().zip(&new[whole..]).take_while(|(a, b)| a == b).count();
+    let (o, n) = (&old[p..], &new[p..]);
+    let whole = o.rchunks_exact(K).zip(n.rchunks_exact(K)).take_while(|(a, b)| a == b).count() * K;
+    let s = whole
+        + o[..o.len() - whole].iter().rev().zip(n[..n.len() - whole].iter().rev()).take_while(|(a, b)| a == b).count();
+    (p, s)
 }
 
 /// End of entry `i`'s slot: the start of the line of the next entry, or the end of the text.
@@ -300,8 +338,7 @@ fn focused(
     }
     // The changed region: old[p..oe] became new[p..ne].
     let (old, new) = (prev.text.as_bytes(), text.as_bytes());
-    let p = old.iter().zip(new).take_while(|(a, b)| a == b).count();
-    let s = old[p..].iter().rev().zip(new[p..].iter().rev()).take_while(|(a, b)| a == b).count();
+    let (p, s) = common_affixes(old, new);
     let (oe, ne) = (old.len() - s, new.len() - s);
     let delta = ne as isize - oe as isize;
     let shift = |x: usize| (x as isize + delta) as usize;
@@ -375,15 +412,18 @@ fn focused(
             None
         }
     };
-    // The other function units' bodies without an event: the model need not walk them.
-    let quiet = |b: &Range<usize>| {
-        let k = prev.events.partition_point(|&e| e < b.start);
-        prev.events.get(k).is_none_or(|&e| e >= b.end)
-    };
-    let skip: Vec<Range<usize>> = (0..ents_old.len())
-        .filter(|&j| j != i)
-        .filter_map(|j| ents_old[j].body.as_ref().filter(|b| quiet(b)).and(ents_new[j].body.clone()))
-        .collect();
+    // The other function units' bodies: the model walks only their nodes that hold one of
+    // their previous events (moved to the new text), none for most.
+    let mut moved = Vec::with_capacity(prev.events.len());
+    let mut spans = Vec::new();
+    for j in (0..ents_old.len()).filter(|&j| j != i) {
+        let (Some(b), Some(nb)) = (&ents_old[j].body, &ents_new[j].body) else { continue };
+        let from = moved.len();
+        let (k0, k1) = (prev.events.partition_point(|&e| e < b.start), prev.events.partition_point(|&e| e < b.end));
+        moved.extend(prev.events[k0..k1].iter().map(|&e| e - b.start + nb.start));
+        spans.push((nb.clone(), from..moved.len()));
+    }
+    let skip: Vec<Skip> = spans.into_iter().map(|(body, r)| Skip { body, events: &moved[r] }).collect();
     let (mut events, mut import_insert) = (vec![], 0);
     let focus = unit_new.clone();
     let analysis = analyze_rules(text, lang, tree, index, settings, |m| found.holds(m), &skip, &mut |py| {
@@ -441,6 +481,27 @@ mod tests {
     }
 
     #[test]
+    fn common_affixes_equal_a_byte_by_byte_comparison() {
+        let slow = |old: &[u8], new: &[u8]| {
+            let p = old.iter().zip(new).take_while(|(a, b)| a == b).count();
+            let s = old[p..].iter().rev().zip(new[p..].iter().rev()).take_while(|(a, b)| a == b).count();
+            (p, s)
+        };
+        let base: Vec<u8> = (0..200u32).map(|i| b"abcab\n"[(i % 6) as usize]).collect();
+        for at in [0, 1, 31, 32, 33, 64, 100, 199, 200] {
+            for del in [0, 1, 5, 40] {
+                for ins in [&b""[..], b"x", b"ab", &[b'a'; 70]] {
+                    let mut new = base.clone();
+                    let end = (at + del).min(base.len());
+                    new.splice(at..end, ins.iter().copied());
+                    assert_eq!(common_affixes(&base, &new), slow(&base, &new), "{at} {del} {ins:?}");
+                    assert_eq!(common_affixes(&new, &base), slow(&new, &base), "{at} {del} {ins:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn an_unusable_snapshot_falls_back() {
         let mut s = snap(SRC);
         s.usable = false; // an internal error, or a syntax error, in the previous analysis
@@ -456,9 +517,70 @@ mod tests {
         let index = LineIndex::new(src);
         let full = PyModel::build(src, &tree, &index);
         let bodies: Vec<_> = s.entries.iter().filter_map(|e| e.body.clone()).collect();
-        let skipping = PyModel::build_skipping(src, &tree, &index, &bodies[3..4]);
+        let skipping = PyModel::build_skipping(src, &tree, &index, &[Skip { body: bodies[3].clone(), events: &[] }]);
         assert!(skipping.scopes.len() < full.scopes.len(), "d's lambda and comprehension are not walked");
         assert!(Digest::of(&full).matches(&skipping));
         assert_eq!(full.events, skipping.events);
+    }
+
+    #[test]
+    fn model_walks_only_towards_events() {
+        let src = "\
+from .models import Book
+
+
+def a(x):
+    y = list(z for z in x)
+    if x:
+        try:
+            f = lambda: 1
+            from django.db import transaction as tx  # deep
+        except E as e:
+            pass
+    for i in x:
+        class K(models.Model):
+            objects = BookManager()
+            tags = models.ManyToManyField(T, related_name=\"books\")
+            def m(self):
+                return lambda: 2
+    with w() as v:
+        @sync_to_async
+        def inner(q):
+            import os
+            return sync_to_async(lambda: 3)
+    return g(h(partial(1, sync_to_async(functools.partial(helper, 1)), lambda: 4)))
+
+
+async def b():
+    return Book.objects.get()
+";
+        let s = snap(src);
+        let tree = parse(Lang::Python, src, None);
+        let index = LineIndex::new(src);
+        let full = PyModel::build(src, &tree, &index);
+        assert_eq!(full.events.len(), 6, "3 imports, 1 offloaded name, the class, inner");
+        let a = s.entries[1].body.clone().unwrap();
+        let skip = [Skip { body: a.clone(), events: &full.events[1..] }];
+        let directed = PyModel::build_skipping(src, &tree, &index, &skip);
+        assert!(Digest::of(&full).matches(&directed));
+        assert_eq!(full.events, directed.events);
+        assert!(directed.classes.contains_key("K") && directed.manager_attrs.contains("objects"));
+        assert!(directed.related_names.contains("books") && directed.offloaded_names().contains("helper"));
+        assert_eq!(directed.import_of("tx"), Some("django.db.transaction"));
+        // Not walked: the generator, the first and last lambdas; walked: the class and
+        // `inner` whole (the method's and `inner`'s lambdas).
+        let kinds = |m: &PyModel| m.scopes.iter().map(|s| s.kind).collect::<Vec<_>>();
+        assert_eq!(kinds(&full).len(), kinds(&directed).len() + 3, "{:?} {:?}", kinds(&full), kinds(&directed));
+        let lambdas = |m: &PyModel| m.scopes.iter().filter(|s| s.kind == ScopeKind::Lambda).count();
+        assert_eq!((lambdas(&full), lambdas(&directed)), (4, 2));
+        // Every other body of `b`'s file likewise: the same findings as a full analysis.
+        let after = src.replace("return Book.objects.get()", "x = 1\n    return Book.objects.get()");
+        let t2 = parse(Lang::Python, &after, None);
+        let (inc, _, path) =
+            analyze_incremental(Some(&s), after.clone(), Lang::Python, &t2, &LineIndex::new(&after), &Settings::default());
+        assert_eq!(path, Path::Focused);
+        let whole = super::super::analyze(&after, Lang::Python, &t2, &LineIndex::new(&after), &Settings::default());
+        assert_eq!(inc.findings, whole.findings);
+        assert!(!inc.findings.is_empty());
     }
 }

@@ -303,7 +303,7 @@ pub(crate) fn analyze_rules(
     index: &LineIndex,
     settings: &Settings,
     triggered: impl Fn(&RuleMeta) -> bool,
-    skip: &[Range<usize>],
+    skip: &[crate::semantic::python::Skip],
     plan: &mut dyn FnMut(&PyModel) -> Focus,
 ) -> Option<Analysis> {
     let mut out = Analysis::default();

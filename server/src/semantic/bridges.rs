@@ -49,7 +49,7 @@ impl<'t> PyModel<'t> {
     /// The function scopes named `name` (an index built on first use).
     fn function_scopes_named(&self, name: &str) -> &[usize] {
         let by_name = self.functions_by_name.get_or_init(|| {
-            let mut m: std::collections::HashMap<String, Vec<usize>> = Default::default();
+            let mut m: rustc_hash::FxHashMap<String, Vec<usize>> = Default::default();
             for (i, s) in self.scopes.iter().enumerate() {
                 if let (ScopeKind::Function, Some(n)) = (s.kind, s.name.as_deref()) {
                     m.entry(n.to_string()).or_default().push(i);

@@ -2,7 +2,8 @@
 //! [`crate::semantic`] for what each means.
 
 use crate::text::LineIndex;
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap, FxHashSet};
+use std::collections::HashMap;
 use std::ops::Range;
 use tree_sitter::{Node, Tree, TreeCursor};
 
@@ -70,19 +71,22 @@ pub struct PyModel<'t> {
     pub tree: &'t Tree,
     pub scopes: Vec<Scope>,
     /// local name → dotted path it was imported as.
-    pub imports: HashMap<String, String>,
+    pub imports: FxHashMap<String, String>,
     pub imports_django: bool,
     /// Another ORM/ODM whose models also have `.objects` (mongoengine, dorm).
     pub imports_other_odm: bool,
     /// `from <…models…> import *` seen.
     pub star_from_models: bool,
-    bindings: HashMap<(usize, String), Vec<Binding<'t>>>,
+    /// (scope, name id in `names`) → the name's bindings in that scope, in text order.
+    bindings: FxHashMap<(usize, u32), Vec<Binding<'t>>>,
+    /// The bound names (slices of `src`), numbered.
+    names: FxHashMap<&'t str, u32>,
     /// Classes defined in this file, with their base-class expressions' texts.
-    pub classes: HashMap<String, Vec<String>>,
+    pub classes: FxHashMap<String, Vec<String>>,
     /// Class attribute names assigned a manager (`objects = BookManager()`).
-    pub manager_attrs: HashSet<String>,
-    offloaded_names: HashSet<String>,
-    offloaded_lambdas: HashSet<usize>,
+    pub manager_attrs: FxHashSet<String>,
+    offloaded_names: FxHashSet<String>,
+    offloaded_lambdas: FxHashSet<usize>,
     /// Argument lists of offloader calls: code there is handed to a thread (or is AG304's).
     pub offload_args: Vec<Range<usize>>,
     /// Comments by line, for suppressions.
@@ -91,18 +95,18 @@ pub struct PyModel<'t> {
     pub import_insert: usize,
     /// `for` loops and comprehension clauses by the byte their targets' binding starts at
     /// (the end of the iterable): what a loop variable iterates over.
-    pub loop_iters: HashMap<usize, LoopIter<'t>>,
+    pub loop_iters: FxHashMap<usize, LoopIter<'t>>,
     /// Class attributes declared as many-to-many (or generic) relations: related managers on
     /// instances (`tags = models.ManyToManyField(Tag)`).
-    pub m2m_attrs: HashSet<String>,
+    pub m2m_attrs: FxHashSet<String>,
     /// `related_name="…"` of foreign keys and many-to-many fields declared in this file: related
     /// managers on the other side's instances.
-    pub related_names: HashSet<String>,
+    pub related_names: FxHashSet<String>,
     /// Function scopes by name, built on first use (`bridges::defs_named`): resolving a
     /// callable costs a lookup, not a scan of every scope.
-    pub(crate) functions_by_name: std::cell::OnceCell<HashMap<String, Vec<usize>>>,
+    pub(crate) functions_by_name: std::cell::OnceCell<FxHashMap<String, Vec<usize>>>,
     /// The `function_definition` of every function scope, by scope index.
-    pub(crate) function_nodes: HashMap<usize, Node<'t>>,
+    pub(crate) function_nodes: FxHashMap<usize, Node<'t>>,
     /// Set by focused analysis ([`crate::rules::incremental`]): whole-file searches that only
     /// matter near their result ([`PyModel::atomic_regions`]) look only at nodes overlapping
     /// this byte range. `None` (the default): the whole file.
@@ -123,6 +127,117 @@ pub struct LoopIter<'t> {
     pub is_async: bool,
 }
 
+/// The node kinds [`PyModel::enter`] acts on, as a table by symbol id: `node.kind()` (a
+/// string, checked for UTF-8 on every call) is read only for these. A kind name can have
+/// several ids (aliases), so the table is built from every id's name.
+const ENTERED: &[&str] = &[
+    "comment", "block", "lambda", "generator_expression", "import_statement", "import_from_statement",
+    "future_import_statement", "expression_statement", "assignment", "augmented_assignment", "named_expression",
+    "for_statement", "for_in_clause", "as_pattern", "with_item", "except_clause", "call",
+];
+
+struct KindTable {
+    entered: Vec<bool>,
+    block: Vec<bool>,
+    /// `function_definition`, `class_definition`.
+    def: Vec<bool>,
+    /// `parameters`, `argument_list`.
+    lists: Vec<bool>,
+    identifier: Vec<bool>,
+    /// Field ids of the field names this module asks for.
+    fields: Vec<(&'static str, u16)>,
+}
+
+const FIELDS: &[&str] = &[
+    "alias", "arguments", "body", "function", "left", "module_name", "name", "object", "parameters", "right",
+    "superclasses", "value", "definition",
+];
+
+/// `Node::child_by_field_name` without tree-sitter's linear `strncmp` search of the
+/// language's field names (same result: that is the child with the name's field id).
+pub(crate) trait Field<'a> {
+    fn field(&self, name: &str) -> Option<Node<'a>>;
+}
+
+impl<'a> Field<'a> for Node<'a> {
+    fn field(&self, name: &str) -> Option<Node<'a>> {
+        match KINDS.fields.iter().find(|(k, _)| *k == name) {
+            Some(&(_, id)) => self.child_by_field_id(id),
+            None => self.child_by_field_name(name),
+        }
+    }
+}
+
+static KINDS: std::sync::LazyLock<KindTable> = std::sync::LazyLock::new(|| {
+    let lang = crate::syntax::Lang::Python.ts_language();
+    let ids = 0..lang.node_kind_count() as u16;
+    let table = |names: &[&str]| ids.clone().map(|id| lang.node_kind_for_id(id).is_some_and(|k| names.contains(&k))).collect();
+    let fields = FIELDS.iter().filter_map(|&f| Some((f, lang.field_id_for_name(f)?.get()))).collect();
+    KindTable {
+        entered: table(ENTERED),
+        block: table(&["block"]),
+        def: table(&["function_definition", "class_definition"]),
+        lists: table(&["parameters", "argument_list"]),
+        identifier: table(&["identifier"]),
+        fields,
+    }
+});
+
+/// `node.kind() == "identifier"`.
+fn is_identifier(node: Node) -> bool {
+    match KINDS.identifier.get(node.kind_id() as usize) {
+        Some(&b) => b,
+        None => node.kind() == "identifier",
+    }
+}
+
+/// True when `node.kind()` may be one of `names`'s table (unknown ids: true).
+fn kind_in(table: &[bool], node: Node) -> bool {
+    table.get(node.kind_id() as usize).copied().unwrap_or(true)
+}
+
+/// A function body that [`PyModel::build_skipping`] does not walk whole.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Skip<'e> {
+    /// The body's byte range.
+    pub body: Range<usize>,
+    /// The [`PyModel::events`] in it (sorted): only the nodes holding one are walked.
+    pub events: &'e [usize],
+}
+
+/// True when no node of a kind [`PyModel::enter`] acts on ([`ENTERED`]) can lie inside a
+/// `parameters` or `argument_list` node of an error-free tree with this text, so the walk
+/// need not go into it: its text is `(…)` with only identifiers, numbers, plain strings and
+/// `,=*/:.+-` and white space inside, no `:=` and neither `lambda` nor `as` as a word. Inside
+/// such a list there are only expressions and parameters (no statement, so no `block`,
+/// import, assignment, `for`, `with` or `except`), and of the expressions [`PyModel::enter`]
+/// acts on a comment needs `#`, a call or a generator `(`, a comprehension clause brackets,
+/// an f-string's interpolation `{`, a lambda and an `as` pattern their keyword and a named
+/// expression `:=` (a keyword can follow a number without a space). Anything else (any other byte, such as `(`, `[`, `{`, `#`, `\\`, `@`, or
+/// non-ASCII, even inside a string) answers false: the list is walked.
+fn plain_list(text: &[u8]) -> bool {
+    let [b'(', inner @ .., b')'] = text else { return false };
+    let mut word = 0..0;
+    for (i, &c) in inner.iter().enumerate() {
+        if c.is_ascii_alphanumeric() || c == b'_' {
+            if word.end != i {
+                word = i..i;
+            }
+            word.end = i + 1;
+            // At a word's end: the keyword, or a number right before it (`0as`).
+            let w = &inner[word.clone()];
+            if inner.get(i + 1).is_none_or(|n| !(n.is_ascii_alphanumeric() || *n == b'_'))
+                && (w == b"lambda" || w == b"as" || w[0].is_ascii_digit() && (w.ends_with(b"as") || w.ends_with(b"lambda")))
+            {
+                return false;
+            }
+        } else if !b" \t\r\n,=*/:.'\"+-".contains(&c) || (c == b'=' && i > 0 && inner[i - 1] == b':') {
+            return false;
+        }
+    }
+    true
+}
+
 /// Callee names that run their callable argument in a worker thread.
 const OFFLOADERS: &[&str] =
     &["sync_to_async", "database_sync_to_async", "to_thread", "run_in_executor", "run_sync"];
@@ -141,11 +256,15 @@ impl<'t> PyModel<'t> {
         Self::build_skipping(src, tree, index, &[])
     }
 
-    /// [`PyModel::build`] without walking into the function bodies whose byte ranges are in
-    /// `skip` (sorted by start): their `def` (name, parameters, decorators) is still seen.
-    /// Equal to the full model in everything but the skipped bodies' local facts when no
-    /// skipped body holds one of the full model's [`PyModel::events`].
-    pub fn build_skipping(src: &'t str, tree: &'t Tree, index: &LineIndex, skip: &[Range<usize>]) -> Self {
+    /// [`PyModel::build`] without walking all of the function bodies in `skip` (sorted by
+    /// start): their `def` (name, parameters, decorators) is still seen. Of such a body, only
+    /// the nodes whose byte range holds one of its [`Skip::events`] are entered (none when it
+    /// has none), and a nested `def` or `class` so reached is walked whole.
+    /// The parameters of a function whose body is in `skip` are not bound (they are local to
+    /// the body's scope). Equal to the full model in everything but the skipped nodes' and
+    /// these local facts when the events of each such body are exactly the full model's
+    /// [`PyModel::events`] in it.
+    pub fn build_skipping(src: &'t str, tree: &'t Tree, index: &LineIndex, skip: &[Skip]) -> Self {
         let mut m = PyModel {
             src,
             tree,
@@ -159,60 +278,106 @@ impl<'t> PyModel<'t> {
                 offloaded: false,
                 def_start: 0,
             }],
-            imports: HashMap::new(),
+            imports: FxHashMap::default(),
             imports_django: false,
             imports_other_odm: false,
             star_from_models: false,
-            bindings: HashMap::new(),
-            classes: HashMap::new(),
-            manager_attrs: HashSet::new(),
-            offloaded_names: HashSet::new(),
-            offloaded_lambdas: HashSet::new(),
+            bindings: FxHashMap::default(),
+            names: FxHashMap::default(),
+            classes: FxHashMap::default(),
+            manager_attrs: FxHashSet::default(),
+            offloaded_names: FxHashSet::default(),
+            offloaded_lambdas: FxHashSet::default(),
             offload_args: Vec::new(),
             comments: HashMap::new(),
             import_insert: 0,
-            loop_iters: HashMap::new(),
-            m2m_attrs: HashSet::new(),
-            related_names: HashSet::new(),
+            loop_iters: FxHashMap::default(),
+            m2m_attrs: FxHashSet::default(),
+            related_names: FxHashSet::default(),
             functions_by_name: std::cell::OnceCell::new(),
-            function_nodes: HashMap::new(),
+            function_nodes: FxHashMap::default(),
             focus: None,
             events: Vec::new(),
         };
-        let mut decorated_offload: HashSet<usize> = HashSet::new();
+        let mut decorated_offload: FxHashSet<usize> = FxHashSet::default();
         let mut cursor = tree.walk();
         // (scope index, end byte) of the scopes we are inside, innermost last.
         let mut stack: Vec<(usize, usize)> = vec![(0, usize::MAX)];
         let mut binding_scope: Vec<usize> = vec![0];
+        // The cursor's depth; inside a body of `skip` with events, its block's depth and its
+        // events; inside a nested `def`/`class` reached there, that node's depth (walked whole).
+        let mut depth = 0usize;
+        let mut directed: Option<(usize, &[usize])> = None;
+        let mut whole: Option<usize> = None;
         loop {
             let node = cursor.node();
-            while stack.last().is_some_and(|(_, end)| node.start_byte() >= *end && *end != usize::MAX) {
-                let (idx, _) = stack.pop().unwrap();
-                if binding_scope.last() == Some(&idx) {
-                    binding_scope.pop();
+            let visit = match directed {
+                Some((d, events)) if depth > d && whole.is_none() => {
+                    let k = events.partition_point(|&e| e < node.start_byte());
+                    events.get(k).is_some_and(|&e| e < node.end_byte())
+                }
+                _ => true,
+            };
+            // A parameter or argument list with nothing [`PyModel::enter`] acts on inside.
+            let mut descend = visit
+                && !(kind_in(&KINDS.lists, node)
+                    && matches!(node.kind(), "parameters" | "argument_list")
+                    && plain_list(&src.as_bytes()[node.byte_range()]));
+            if visit {
+                while stack.last().is_some_and(|(_, end)| node.start_byte() >= *end && *end != usize::MAX) {
+                    let (idx, _) = stack.pop().unwrap();
+                    if binding_scope.last() == Some(&idx) {
+                        binding_scope.pop();
+                    }
+                }
+                let found = if !skip.is_empty() && kind_in(&KINDS.block, node) && node.kind() == "block" {
+                    let i = skip.binary_search_by_key(&node.start_byte(), |s| s.body.start).ok();
+                    i.filter(|&i| skip[i].body.end == node.end_byte())
+                } else {
+                    None
+                };
+                // The cursor's parent (`Node::parent` searches down from the root).
+                let found = found.filter(|_| {
+                    let mut up = cursor.clone();
+                    up.goto_parent() && up.node().kind() == "function_definition"
+                });
+                m.enter(&mut cursor, node, &mut stack, &mut binding_scope, &mut decorated_offload, index, found.is_some());
+                if directed.is_some_and(|(d, _)| depth > d)
+                    && whole.is_none()
+                    && kind_in(&KINDS.def, node)
+                    && matches!(node.kind(), "function_definition" | "class_definition")
+                {
+                    whole = Some(depth);
+                }
+                if let Some(i) = found {
+                    if skip[i].events.is_empty() {
+                        descend = false;
+                    } else {
+                        directed = Some((depth, skip[i].events));
+                    }
                 }
             }
-            m.enter(&mut cursor, node, &mut stack, &mut binding_scope, &mut decorated_offload, index);
-            let skipped = !skip.is_empty()
-                && node.kind() == "block"
-                && skip.binary_search_by_key(&node.start_byte(), |r| r.start).is_ok_and(|i| skip[i].end == node.end_byte())
-                && node.parent().is_some_and(|p| p.kind() == "function_definition");
-            if !skipped && cursor.goto_first_child() {
+            if descend && cursor.goto_first_child() {
+                depth += 1;
                 continue;
             }
             loop {
                 if cursor.goto_next_sibling() {
+                    // Left the nodes at this depth and below.
+                    whole = whole.filter(|&w| w < depth);
+                    directed = directed.filter(|&(d, _)| d < depth);
                     break;
                 }
                 if !cursor.goto_parent() {
                     m.finish(&decorated_offload);
                     return m;
                 }
+                depth -= 1;
             }
         }
     }
 
-    fn finish(&mut self, decorated_offload: &HashSet<usize>) {
+    fn finish(&mut self, decorated_offload: &FxHashSet<usize>) {
         self.events.sort_unstable();
         for (i, s) in self.scopes.iter_mut().enumerate() {
             s.offloaded = match s.kind {
@@ -237,9 +402,13 @@ impl<'t> PyModel<'t> {
         node: Node<'t>,
         stack: &mut Vec<(usize, usize)>,
         binding_scope: &mut Vec<usize>,
-        decorated_offload: &mut HashSet<usize>,
+        decorated_offload: &mut FxHashSet<usize>,
         index: &LineIndex,
+        skipped_body: bool,
     ) {
+        if !kind_in(&KINDS.entered, node) {
+            return;
+        }
         let cur_scope = stack.last().map(|s| s.0).unwrap_or(0);
         let bscope = *binding_scope.last().unwrap_or(&0);
         let field = cursor.field_name();
@@ -258,7 +427,8 @@ impl<'t> PyModel<'t> {
                     "class_definition" => ScopeKind::Class,
                     _ => return,
                 };
-                let name = owner.child_by_field_name("name").map(|n| self.text(n).to_string());
+                let name_src = owner.field("name").map(|n| self.text(n));
+                let name = name_src.map(str::to_string);
                 let is_async = kind == ScopeKind::Function
                     && owner.child(0).is_some_and(|c| c.kind() == "async");
                 let def_node = match up.goto_parent().then(|| up.node()) {
@@ -286,7 +456,7 @@ impl<'t> PyModel<'t> {
                 if kind == ScopeKind::Class {
                     if let Some(n) = &name {
                         let bases = owner
-                            .child_by_field_name("superclasses")
+                            .field("superclasses")
                             .map(|s| {
                                 let mut c = s.walk();
                                 s.named_children(&mut c)
@@ -296,11 +466,15 @@ impl<'t> PyModel<'t> {
                             })
                             .unwrap_or_default();
                         self.classes.insert(n.clone(), bases);
-                        self.bind(bscope, n, owner.start_byte(), None);
                     }
-                } else if let Some(n) = &name {
+                }
+                if let Some(n) = name_src {
                     self.bind(bscope, n, owner.start_byte(), None);
-                    if let Some(params) = owner.child_by_field_name("parameters") {
+                }
+                // The parameters are bound in the body's scope only: a skipped body's are not
+                // looked up.
+                if kind == ScopeKind::Function && name.is_some() && !skipped_body {
+                    if let Some(params) = owner.field("parameters") {
                         self.bind_params(idx, params);
                     }
                 }
@@ -308,9 +482,9 @@ impl<'t> PyModel<'t> {
                 binding_scope.push(idx);
             }
             "lambda" => {
-                if let Some(body) = node.child_by_field_name("body") {
+                if let Some(body) = node.field("body") {
                     let idx = self.push_scope(ScopeKind::Lambda, body.byte_range(), None, cur_scope, None, false, node.start_byte());
-                    if let Some(params) = node.child_by_field_name("parameters") {
+                    if let Some(params) = node.field("parameters") {
                         self.bind_params(idx, params);
                     }
                     stack.push((idx, node.end_byte()));
@@ -321,7 +495,7 @@ impl<'t> PyModel<'t> {
                 let hole = node
                     .named_children(&mut c)
                     .find(|n| n.kind() == "for_in_clause")
-                    .and_then(|f| f.child_by_field_name("right"))
+                    .and_then(|f| f.field("right"))
                     .map(|r| r.byte_range());
                 let idx = self.push_scope(ScopeKind::GenExp, node.byte_range(), hole, cur_scope, None, false, node.start_byte());
                 stack.push((idx, node.end_byte()));
@@ -352,51 +526,51 @@ impl<'t> PyModel<'t> {
                 }
             "assignment" => {
                 if let (Some(left), Some(right)) =
-                    (node.child_by_field_name("left"), node.child_by_field_name("right"))
+                    (node.field("left"), node.field("right"))
                 {
                     if left.kind() == "identifier" {
-                        let name = self.text(left).to_string();
+                        let name = self.text(left);
                         if right.kind() != "assignment" {
-                            self.bind(bscope, &name, node.end_byte(), Some(right));
+                            self.bind(bscope, name, node.end_byte(), Some(right));
                         } else {
-                            self.bind(bscope, &name, node.end_byte(), None);
+                            self.bind(bscope, name, node.end_byte(), None);
                         }
                         // Class attribute holding a manager.
                         if self.scopes[cur_scope].kind == ScopeKind::Class && is_manager_ctor(self.text(right)) {
-                            self.manager_attrs.insert(name);
+                            self.manager_attrs.insert(name.to_string());
                         } else if self.scopes[cur_scope].kind == ScopeKind::Class && right.kind() == "call" {
-                            self.note_relation_field(&name, right);
+                            self.note_relation_field(name, right);
                         }
                     } else {
                         self.bind_targets(bscope, left, node.end_byte());
                     }
-                } else if let Some(left) = node.child_by_field_name("left") {
+                } else if let Some(left) = node.field("left") {
                     self.bind_targets(bscope, left, node.end_byte());
                 }
             }
             "augmented_assignment" => {
-                if let Some(left) = node.child_by_field_name("left") {
+                if let Some(left) = node.field("left") {
                     self.bind_targets(bscope, left, node.end_byte());
                 }
             }
             "named_expression" => {
-                if let (Some(n), Some(v)) = (node.child_by_field_name("name"), node.child_by_field_name("value")) {
-                    let name = self.text(n).to_string();
-                    self.bind(bscope, &name, node.end_byte(), Some(v));
+                if let (Some(n), Some(v)) = (node.field("name"), node.field("value")) {
+                    let name = self.text(n);
+                    self.bind(bscope, name, node.end_byte(), Some(v));
                 }
             }
             "for_statement" | "for_in_clause" => {
-                if let Some(left) = node.child_by_field_name("left") {
-                    let pos = node.child_by_field_name("right").map(|r| r.end_byte()).unwrap_or(left.end_byte());
+                if let Some(left) = node.field("left") {
+                    let pos = node.field("right").map(|r| r.end_byte()).unwrap_or(left.end_byte());
                     self.bind_targets(bscope, left, pos);
-                    if let Some(iter) = node.child_by_field_name("right") {
+                    if let Some(iter) = node.field("right") {
                         let is_async = node.child(0).is_some_and(|c| c.kind() == "async");
                         self.loop_iters.insert(pos, LoopIter { target: left, iter, is_async });
                     }
                 }
             }
             "as_pattern" | "with_item" => {
-                if let Some(alias) = node.child_by_field_name("alias") {
+                if let Some(alias) = node.field("alias") {
                     self.bind_targets(bscope, alias, alias.end_byte());
                 }
             }
@@ -426,27 +600,29 @@ impl<'t> PyModel<'t> {
         self.scopes.len() - 1
     }
 
-    fn bind(&mut self, scope: usize, name: &str, pos: usize, value: Option<Node<'t>>) {
-        self.bindings.entry((scope, name.to_string())).or_default().push(Binding { pos, value });
+    fn bind(&mut self, scope: usize, name: &'t str, pos: usize, value: Option<Node<'t>>) {
+        let next = self.names.len() as u32;
+        let id = *self.names.entry(name).or_insert(next);
+        self.bindings.entry((scope, id)).or_default().push(Binding { pos, value });
     }
 
     fn bind_params(&mut self, scope: usize, params: Node<'t>) {
         let mut c = params.walk();
-        for p in params.named_children(&mut c) {
-            let id = match p.kind() {
-                "identifier" => Some(p),
-                _ => p
-                    .child_by_field_name("name")
-                    .or_else(|| {
-                        let mut c2 = p.walk();
-                        let first = p.named_children(&mut c2).find(|n| n.kind() == "identifier");
-                        first
-                    }),
-            };
-            if let Some(id) = id.filter(|i| i.kind() == "identifier") {
-                let name = self.text(id).to_string();
-                self.bind(scope, &name, 0, None);
+        let mut more = c.goto_first_child();
+        while more {
+            let p = c.node();
+            if p.is_named() {
+                let id = if is_identifier(p) {
+                    Some(p)
+                } else {
+                    p.field("name").or_else(|| (0..p.named_child_count() as u32).filter_map(|i| p.named_child(i)).find(|n| is_identifier(*n)))
+                };
+                if let Some(id) = id.filter(|i| is_identifier(*i)) {
+                    let name = self.text(id);
+                    self.bind(scope, name, 0, None);
+                }
             }
+            more = c.goto_next_sibling();
         }
     }
 
@@ -456,8 +632,8 @@ impl<'t> PyModel<'t> {
         while let Some(n) = todo.pop() {
             match n.kind() {
                 "identifier" => {
-                    let name = self.text(n).to_string();
-                    self.bind(scope, &name, pos, None);
+                    let name = self.text(n);
+                    self.bind(scope, name, pos, None);
                 }
                 "attribute" | "subscript" => {}
                 _ => {
@@ -480,8 +656,8 @@ impl<'t> PyModel<'t> {
                             (p, first)
                         }
                         "aliased_import" => {
-                            let p = child.child_by_field_name("name").map(|n| self.text(n)).unwrap_or("");
-                            let a = child.child_by_field_name("alias").map(|n| self.text(n)).unwrap_or("");
+                            let p = child.field("name").map(|n| self.text(n)).unwrap_or("");
+                            let a = child.field("alias").map(|n| self.text(n)).unwrap_or("");
                             (p.to_string(), a.to_string())
                         }
                         _ => continue,
@@ -492,18 +668,18 @@ impl<'t> PyModel<'t> {
                 }
             }
             "import_from_statement" => {
-                let module = node.child_by_field_name("module_name").map(|n| self.text(n).to_string()).unwrap_or_default();
+                let module = node.field("module_name").map(|n| self.text(n).to_string()).unwrap_or_default();
                 self.note_module(&module);
                 let from_models = module.trim_start_matches('.').split('.').any(|p| p == "models") || module == ".";
                 for child in node.named_children(&mut c) {
-                    if child.start_byte() == node.child_by_field_name("module_name").map(|n| n.start_byte()).unwrap_or(usize::MAX) {
+                    if child.start_byte() == node.field("module_name").map(|n| n.start_byte()).unwrap_or(usize::MAX) {
                         continue;
                     }
                     let (name, local) = match child.kind() {
                         "dotted_name" => (self.text(child).to_string(), self.text(child).to_string()),
                         "aliased_import" => {
-                            let p = child.child_by_field_name("name").map(|n| self.text(n)).unwrap_or("");
-                            let a = child.child_by_field_name("alias").map(|n| self.text(n)).unwrap_or("");
+                            let p = child.field("name").map(|n| self.text(n)).unwrap_or("");
+                            let a = child.field("alias").map(|n| self.text(n)).unwrap_or("");
                             (p.to_string(), a.to_string())
                         }
                         "wildcard_import" => {
@@ -534,7 +710,7 @@ impl<'t> PyModel<'t> {
 
     /// `tags = models.ManyToManyField(…, related_name="books")` in a class body.
     fn note_relation_field(&mut self, name: &str, call: Node<'t>) {
-        let Some(func) = call.child_by_field_name("function") else { return };
+        let Some(func) = call.field("function") else { return };
         let ctor = last_name(self.text(func));
         let many = matches!(ctor, "ManyToManyField" | "GenericRelation");
         if !many && ctor != "ForeignKey" {
@@ -543,11 +719,11 @@ impl<'t> PyModel<'t> {
         if many {
             self.m2m_attrs.insert(name.to_string());
         }
-        let Some(args) = call.child_by_field_name("arguments") else { return };
+        let Some(args) = call.field("arguments") else { return };
         let mut c = args.walk();
         for kw in args.named_children(&mut c).filter(|a| a.kind() == "keyword_argument") {
-            let key = kw.child_by_field_name("name").map(|n| self.text(n));
-            let value = kw.child_by_field_name("value").filter(|v| v.kind() == "string");
+            let key = kw.field("name").map(|n| self.text(n));
+            let value = kw.field("value").filter(|v| v.kind() == "string");
             if let (Some("related_name"), Some(v)) = (key, value) {
                 let t = self.text(v).trim_matches(|c| c == '"' || c == '\'');
                 if !t.is_empty() && !t.contains('+') && !t.contains('%') {
@@ -558,11 +734,11 @@ impl<'t> PyModel<'t> {
     }
 
     fn note_offload(&mut self, call: Node<'t>) {
-        let Some(func) = call.child_by_field_name("function") else { return };
-        let Some(args) = call.child_by_field_name("arguments") else { return };
+        let Some(func) = call.field("function") else { return };
+        let Some(args) = call.field("arguments") else { return };
         let callee = last_name(self.text(func));
         let recv = match func.kind() {
-            "attribute" => func.child_by_field_name("object").map(|o| self.text(o).to_ascii_lowercase()),
+            "attribute" => func.field("object").map(|o| self.text(o).to_ascii_lowercase()),
             _ => None,
         };
         let mut c = args.walk();
@@ -576,8 +752,8 @@ impl<'t> PyModel<'t> {
             let t = args
                 .named_children(&mut c)
                 .filter(|a| a.kind() == "keyword_argument")
-                .find(|a| a.child_by_field_name("name").is_some_and(|n| self.text(n) == "target"))
-                .and_then(|a| a.child_by_field_name("value"));
+                .find(|a| a.field("name").is_some_and(|n| self.text(n) == "target"))
+                .and_then(|a| a.field("value"));
             t
         } else {
             return;
@@ -587,9 +763,9 @@ impl<'t> PyModel<'t> {
         // functools.partial(f, …) hands `f` over.
         while let Some(t) = target {
             if t.kind() == "call"
-                && t.child_by_field_name("function").is_some_and(|f| last_name(self.text(f)) == "partial")
+                && t.field("function").is_some_and(|f| last_name(self.text(f)) == "partial")
             {
-                target = t.child_by_field_name("arguments").and_then(|a| a.named_child(0));
+                target = t.field("arguments").and_then(|a| a.named_child(0));
                 continue;
             }
             break;
@@ -651,7 +827,7 @@ impl<'t> PyModel<'t> {
     }
 
     /// Names passed to an offloader anywhere in the file (their `def`s are offloaded).
-    pub fn offloaded_names(&self) -> &HashSet<String> {
+    pub fn offloaded_names(&self) -> &FxHashSet<String> {
         &self.offloaded_names
     }
 
@@ -664,10 +840,11 @@ impl<'t> PyModel<'t> {
     /// The binding of `name` in effect at byte `at`, searching outwards from the scope there.
     /// `None`: the name is not bound in this file (a builtin, or from a star import).
     pub fn binding(&self, name: &str, at: usize) -> Option<&Binding<'t>> {
+        let id = *self.names.get(name)?;
         let mut scope = self.scope_at(at);
         let mut own = true;
         loop {
-            if let Some(list) = self.bindings.get(&(scope, name.to_string())) {
+            if let Some(list) = self.bindings.get(&(scope, id)) {
                 // In the use's own scope: the last binding before the use. In an enclosing
                 // scope (a closure read): the last binding before the use as well.
                 if let Some(b) = list.iter().rev().find(|b| b.pos <= at) {
@@ -836,6 +1013,59 @@ MOD = 1
             assert!(m.binding("p", at("USE1")).unwrap().value.is_none(), "parameter");
             assert!(m.binding("nothing", at("USE1")).is_none());
         });
+    }
+
+    /// Every `parameters`/`argument_list` node that [`plain_list`] lets the walk skip holds
+    /// no node of an [`ENTERED`] kind: in tricky lists and in every Python fixture.
+    #[test]
+    fn plain_lists_hold_nothing_entered() {
+        fn check(src: &str) -> (usize, usize) {
+            let tree = parse(Lang::Python, src, None);
+            if tree.root_node().has_error() {
+                return (0, 0);
+            }
+            let (mut plain, mut lists) = (0, 0);
+            let mut todo = vec![tree.root_node()];
+            while let Some(n) = todo.pop() {
+                let mut c = n.walk();
+                todo.extend(n.children(&mut c));
+                if !matches!(n.kind(), "parameters" | "argument_list") {
+                    continue;
+                }
+                lists += 1;
+                if !plain_list(&src.as_bytes()[n.byte_range()]) {
+                    continue;
+                }
+                plain += 1;
+                let mut inner = vec![n];
+                while let Some(m) = inner.pop() {
+                    assert!(m == n || !ENTERED.contains(&m.kind()), "{} in {:?}", m.kind(), &src[n.byte_range()]);
+                    let mut c = m.walk();
+                    inner.extend(m.children(&mut c));
+                }
+            }
+            (plain, lists)
+        }
+        let tricky = [
+            "def f(x=a as b): pass\n", "def f(x=0as b): pass\n", "def f(x=y:=1): pass\n", "def f(x=lambda: 1): pass\n",
+            "def f(x=1lambda: 1): pass\n", "f(x=y:=1)\n", "f(a as b)\n", "f(lambda: 1)\n", "f(x for x in y)\n",
+            "f(g(x))\n", "f([x for x in y])\n", "f({x for x in y})\n", "f(f'{g()}')\n", "f(x, # c\n y)\n",
+            "def f(a, /, b: int = 1, *c, d='(', **e) -> int: pass\n", "f(a.b, c=-1, *d, **e)\n", "f(alias, base=has)\n",
+        ];
+        let plain: usize = tricky.iter().map(|s| check(s).0).sum();
+        assert_eq!(plain, 4, "the last two, `(x)` in `f(g(x))` and `()` in the f-string");
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let (mut plain, mut lists) = (0, 0);
+        for dir in ["tests/fixtures/python", "tests/demo/shop"] {
+            for e in std::fs::read_dir(root.join(dir)).unwrap() {
+                let p = e.unwrap().path();
+                if p.extension().is_some_and(|x| x == "py") {
+                    let (a, b) = check(&std::fs::read_to_string(p).unwrap());
+                    (plain, lists) = (plain + a, lists + b);
+                }
+            }
+        }
+        assert!(plain * 4 > lists, "{plain} of {lists} lists are plain");
     }
 
     #[test]

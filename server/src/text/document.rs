@@ -71,7 +71,7 @@ impl Document {
         let start_position = self.index.ts_point(range.start);
         let old_end_position = self.index.ts_point(range.end);
         self.text.replace_range(range.clone(), new);
-        self.index = LineIndex::new(&self.text);
+        self.index.replace(&self.text, range.clone(), new.len());
         if edit_tree {
             let new_end = range.start + new.len();
             self.tree.edit(&InputEdit {

@@ -31,7 +31,7 @@ pub struct Pos {
 }
 
 /// Start offsets of every line of a text.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LineIndex {
     /// Byte offset where each line starts (LSP lines). Always starts with 0.
     starts: Vec<usize>,
@@ -67,6 +67,45 @@ impl LineIndex {
             rows
         });
         LineIndex { starts, ts_rows, ascii: text.is_ascii() }
+    }
+
+    /// Updates the index after `range` of the old text was replaced by `inserted_len` bytes:
+    /// `text` is the new text. Equal to `LineIndex::new(text)` (tested); only the lines around
+    /// the edit are rescanned, the others' starts are kept or shifted. A text with a lone `\r`
+    /// (before or after) is indexed from scratch.
+    pub fn replace(&mut self, text: &str, range: std::ops::Range<usize>, inserted_len: usize) {
+        let (start, end, n) = (range.start, range.end, inserted_len);
+        let bytes = text.as_bytes();
+        if self.ts_rows.is_some() || end < start || start + n > bytes.len() {
+            *self = LineIndex::new(text);
+            return;
+        }
+        // A line starts at i + 1 when text[i] is `\n`, or a `\r` not followed by `\n`; that
+        // depends on text[i] and text[i + 1]. Starts s < start depend on unchanged bytes only,
+        // so do (shifted) old starts s >= end + 1; those between come from a rescan.
+        let delta = (start + n) as isize - end as isize;
+        let keep = self.starts.partition_point(|&s| s < start);
+        let tail = self.starts.partition_point(|&s| s < end + 1);
+        let mut mid = Vec::new();
+        if start == 0 {
+            mid.push(0);
+        }
+        for i in start.saturating_sub(1)..start + n {
+            match bytes[i] {
+                b'\n' => mid.push(i + 1),
+                b'\r' if bytes.get(i + 1) != Some(&b'\n') => {
+                    // A lone `\r` (tree-sitter rows differ from lines): from scratch.
+                    *self = LineIndex::new(text);
+                    return;
+                }
+                _ => {}
+            }
+        }
+        for s in &mut self.starts[tail..] {
+            *s = (*s as isize + delta) as usize;
+        }
+        self.starts.splice(keep..tail, mid);
+        self.ascii = if self.ascii { text[start..start + n].is_ascii() } else { text.is_ascii() };
     }
 
     pub fn line_count(&self) -> usize {
@@ -196,6 +235,28 @@ mod tests {
         assert_eq!(idx.ts_point(z).row, 1);
         // line past the end clamps to the end
         assert_eq!(idx.offset(text, Pos { line: 40, col: 0 }, Encoding::Utf8), text.len());
+    }
+
+    #[test]
+    fn replace_equals_a_fresh_index() {
+        let texts = ["", "a", "\n", "\r\n", "ab\ncd\r\nef\n", "x\r\n\r\ny", "é\n😀\r\nz", "a\rb\nc"];
+        let inserts = ["", "\n", "\r", "\r\n", "q", "é", "\n\n", "\rx", "x\r"];
+        for old in texts {
+            for start in 0..=old.len() {
+                for end in start..=old.len() {
+                    if !old.is_char_boundary(start) || !old.is_char_boundary(end) {
+                        continue;
+                    }
+                    for ins in inserts {
+                        let mut new = old.to_string();
+                        new.replace_range(start..end, ins);
+                        let mut idx = LineIndex::new(old);
+                        idx.replace(&new, start..end, ins.len());
+                        assert_eq!(idx, LineIndex::new(&new), "{old:?} [{start}..{end}] <- {ins:?}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]
