@@ -6,8 +6,10 @@
 //! stderr by path and the run goes on.
 //!
 //! Invariants:
-//! - Files are checked in parallel (rayon, every core), while the walk goes on when no progress
-//!   bar is drawn; output is in discovery order, the same as a serial run.
+//! - Files are checked in parallel on every core, each by the walker thread that finds it
+//!   ([`workspace::visit_parallel`]) when no progress bar is drawn (else the walk comes first,
+//!   for the count, and rayon checks); output is in discovery order either way, the same as a
+//!   serial run.
 //! - A file none of whose enabled rules' triggers occur ([`triggers::may_fire`]) is read and
 //!   UTF-8-checked but not parsed; findings are the same as with `--no-prefilter`.
 //! - A Python file that is parsed is parsed sparsely ([`analyze_sparse`]): sync function
@@ -212,13 +214,10 @@ fn check_file(path: PathBuf, cache: &SettingsCache, args: &CheckArgs) -> Outcome
 }
 
 pub fn run(args: CheckArgs) -> i32 {
-    // Compiling the combined queries takes a few milliseconds of one core: done meanwhile, off
-    // the path of the walk and the first parses (which would otherwise wait for it).
-    std::thread::spawn(|| {
-        for lang in [Lang::Python, Lang::Rust] {
-            let _ = syntax::combined(lang);
-        }
-    });
+    // Compiling the combined Python query takes about 20 ms of one core: done meanwhile, off
+    // the path of the walk and the first parses (which would otherwise wait for it). The Rust
+    // one (about 7 ms) is compiled when a Rust file first needs it: most trees hold none.
+    std::thread::spawn(|| syntax::combined(Lang::Python));
     let overrides = Overrides {
         select: (!args.select.is_empty()).then(|| split_list(&args.select)),
         ignore: (!args.ignore.is_empty()).then(|| split_list(&args.ignore)),
@@ -256,11 +255,11 @@ pub fn run(args: CheckArgs) -> i32 {
     };
     let paths = paths_or_cwd(&args.paths);
     // Files are checked in parallel; outcomes come back in discovery order.
-    let (outcomes, walk_errors, bar) = if std::io::stderr().is_terminal() {
+    let (outcomes, walk_errors, bar): (Vec<Outcome>, _, _) = if std::io::stderr().is_terminal() {
         // The progress bar needs the number of files first.
         let (files, walk_errors) = workspace::discover_filtered(&paths, Some(exclude));
         let bar = progress(files.len());
-        let outcomes: Vec<Outcome> = files
+        let outcomes = files
             .into_par_iter()
             .map(|path| {
                 let o = check_file(path, &cache, &args);
@@ -270,23 +269,9 @@ pub fn run(args: CheckArgs) -> i32 {
             .collect();
         (outcomes, walk_errors, bar)
     } else {
-        // Files are checked while the walk goes on (the walk is serial, and mostly system
-        // calls): numbered as found, then put back in that order.
-        let (tx, rx) = std::sync::mpsc::channel::<(usize, PathBuf)>();
-        std::thread::scope(|scope| {
-            let walker = scope.spawn(move || {
-                let mut n = 0;
-                workspace::discover_each(&paths, Some(exclude), |p| {
-                    let _ = tx.send((n, p));
-                    n += 1;
-                })
-            });
-            let mut numbered: Vec<(usize, Outcome)> =
-                rx.into_iter().par_bridge().map(|(n, path)| (n, check_file(path, &cache, &args))).collect();
-            numbered.sort_unstable_by_key(|(n, _)| *n);
-            let walk_errors = walker.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
-            (numbered.into_iter().map(|(_, o)| o).collect(), walk_errors, indicatif::ProgressBar::hidden())
-        })
+        // Each file is checked by the walker thread that finds it.
+        let (found, walk_errors) = workspace::visit_parallel(&paths, Some(exclude), |p| check_file(p.to_path_buf(), &cache, &args));
+        (found.into_iter().map(|(_, o)| o).collect(), walk_errors, indicatif::ProgressBar::hidden())
     };
     let mut errors: Vec<String> = walk_errors.iter().map(|e| format!("{}: {}", e.path.display(), e.message)).collect();
     let mut reports = vec![];

@@ -8,6 +8,7 @@
 use crate::config::paths::PathRules;
 use crate::config::{self, ConfigError, FileConfig, Overrides, Settings};
 use crate::syntax::Lang;
+use rustc_hash::FxHashSet;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -196,62 +197,181 @@ pub type Exclude = Arc<dyn Fn(&Path) -> bool + Send + Sync>;
 /// [`discover`], leaving out every file or folder for which `exclude` answers true (named
 /// files included, so that `exclude` holds for pre-commit, which names files).
 pub fn discover_filtered(paths: &[PathBuf], exclude: Option<Exclude>) -> (Vec<PathBuf>, Vec<WalkError>) {
-    let mut files = vec![];
-    let errors = discover_each(paths, exclude, |p| files.push(p));
-    (files, errors)
+    let (found, errors) = visit_parallel(paths, exclude, |_| ());
+    (found.into_iter().map(|(p, ())| p).collect(), errors)
 }
 
-/// [`discover_filtered`], handing each file to `found` as soon as the walk reaches it, in the
-/// same order (so that files can be checked while the walk goes on).
-pub fn discover_each(paths: &[PathBuf], exclude: Option<Exclude>, mut found: impl FnMut(PathBuf)) -> Vec<WalkError> {
+/// [`discover_filtered`], handing each file to `visit` as soon as the walk reaches it, on every
+/// core: the folders are read in parallel (each by whichever thread is free) and each file is
+/// visited by the thread that found it, so that checking overlaps the walk. The results come
+/// back in the order of [`discover_filtered`], whatever the threads did:
+/// - the roots in the order given, each file once (at its first place: a file under two of the
+///   roots named is visited again, but reported once);
+/// - a folder's files in the order of a depth-first walk with each folder's entries sorted by
+///   name, which is the order of their paths (`Path`'s order compares component by component).
+///
+/// The parallel walk also finds each folder's `.gitignore`, `.ignore` and `.git` in its
+/// listing, where a serial walk looks for each of them by name.
+pub fn visit_parallel<T: Send>(
+    paths: &[PathBuf],
+    exclude: Option<Exclude>,
+    visit: impl Fn(&Path) -> T + Sync,
+) -> (Vec<(PathBuf, T)>, Vec<WalkError>) {
+    use rayon::prelude::*;
     let mut errors = vec![];
-    // Consecutive duplicates (a path named twice) are handed over once.
-    let mut last: Option<PathBuf> = None;
-    let mut push = |p: PathBuf| {
-        if last.as_ref() != Some(&p) {
-            last = Some(p.clone());
-            found(p);
-        }
-    };
+    let mut out: Vec<(PathBuf, T)> = vec![];
+    let mut seen: FxHashSet<PathBuf> = FxHashSet::default();
     let excluded = |p: &Path| exclude.as_ref().is_some_and(|f| f(p));
+    // Consecutive named files are visited together.
+    let mut files: Vec<PathBuf> = vec![];
+    let flush = |files: &mut Vec<PathBuf>, out: &mut Vec<(PathBuf, T)>| {
+        let batch: Vec<(PathBuf, T)> = std::mem::take(files)
+            .into_par_iter()
+            .map(|p| {
+                let t = visit(&p);
+                (p, t)
+            })
+            .collect();
+        out.extend(batch);
+    };
     for p in paths {
         match std::fs::metadata(p) {
             Err(e) => {
                 // A dangling symlink or a missing path.
                 errors.push(WalkError { path: p.clone(), message: e.to_string() });
-                continue;
             }
             Ok(m) if m.is_file() => {
-                if Lang::from_path(p).is_some() && !excluded(p) {
-                    push(p.clone());
+                if Lang::from_path(p).is_some() && !excluded(p) && seen.insert(p.clone()) {
+                    files.push(p.clone());
                 }
-                continue;
             }
-            Ok(_) => {}
-        }
-        let mut builder = ignore::WalkBuilder::new(p);
-        builder.require_git(false).sort_by_file_name(|a, b| a.cmp(b));
-        if let Some(f) = exclude.clone() {
-            // The roots the user named are walked even when a glob matches them; files in no
-            // language we check are dropped below anyway, without resolving their folder's
-            // settings.
-            builder.filter_entry(move |e| {
-                let dropped_anyway = e.file_type().is_some_and(|t| t.is_file()) && Lang::from_path(e.path()).is_none();
-                e.depth() == 0 || dropped_anyway || !f(e.path())
-            });
-        }
-        for entry in builder.build() {
-            match entry {
-                Ok(e) => {
-                    let path = e.path();
-                    let is_file = e.file_type().is_some_and(|t| t.is_file() || t.is_symlink());
-                    if is_file && Lang::from_path(path).is_some() {
-                        push(path.to_path_buf());
-                    }
-                }
-                Err(err) => errors.push(WalkError { path: p.clone(), message: err.to_string() }),
+            Ok(_) => {
+                flush(&mut files, &mut out);
+                let (mut found, mut errs) = walk_folder(p, exclude.clone(), &visit);
+                found.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+                found.retain(|(p, _)| seen.insert(p.clone()));
+                out.extend(found);
+                errs.sort_unstable_by(|a, b| a.message.cmp(&b.message));
+                errors.extend(errs);
             }
         }
     }
-    errors
+    flush(&mut files, &mut out);
+    (out, errors)
+}
+
+/// One folder root of [`visit_parallel`], unordered.
+fn walk_folder<T: Send>(
+    root: &Path,
+    exclude: Option<Exclude>,
+    visit: &(impl Fn(&Path) -> T + Sync),
+) -> (Vec<(PathBuf, T)>, Vec<WalkError>) {
+    let mut builder = ignore::WalkBuilder::new(root);
+    builder.require_git(false);
+    if let Some(f) = exclude {
+        // The root the user named is walked even when a glob matches it; files in no
+        // language we check are dropped below anyway, without resolving their folder's
+        // settings.
+        builder.filter_entry(move |e| {
+            let dropped_anyway = e.file_type().is_some_and(|t| t.is_file()) && Lang::from_path(e.path()).is_none();
+            e.depth() == 0 || dropped_anyway || !f(e.path())
+        });
+    }
+    let shared = Shared { root, visit, found: Mutex::new(vec![]), errors: Mutex::new(vec![]) };
+    builder.build_parallel().visit(&mut &shared);
+    (shared.found.into_inner().unwrap_or_else(|e| e.into_inner()), shared.errors.into_inner().unwrap_or_else(|e| e.into_inner()))
+}
+
+/// What the threads of one [`walk_folder`] share: each collects on its own and adds its
+/// findings here once, when it ends.
+struct Shared<'a, T, F> {
+    root: &'a Path,
+    visit: &'a F,
+    found: Mutex<Vec<(PathBuf, T)>>,
+    errors: Mutex<Vec<WalkError>>,
+}
+
+struct Visitor<'a, T, F> {
+    shared: &'a Shared<'a, T, F>,
+    found: Vec<(PathBuf, T)>,
+    errors: Vec<WalkError>,
+}
+
+impl<'s, T: Send, F: Fn(&Path) -> T + Sync> ignore::ParallelVisitorBuilder<'s> for &'s Shared<'s, T, F> {
+    fn build(&mut self) -> Box<dyn ignore::ParallelVisitor + 's> {
+        Box::new(Visitor { shared: *self, found: vec![], errors: vec![] })
+    }
+}
+
+impl<T: Send, F: Fn(&Path) -> T + Sync> ignore::ParallelVisitor for Visitor<'_, T, F> {
+    fn visit(&mut self, entry: Result<ignore::DirEntry, ignore::Error>) -> ignore::WalkState {
+        match entry {
+            Ok(e) => {
+                let is_file = e.file_type().is_some_and(|t| t.is_file() || t.is_symlink());
+                if is_file && Lang::from_path(e.path()).is_some() {
+                    let path = e.into_path();
+                    let t = (self.shared.visit)(&path);
+                    self.found.push((path, t));
+                }
+            }
+            Err(err) => self.errors.push(WalkError { path: self.shared.root.to_path_buf(), message: err.to_string() }),
+        }
+        ignore::WalkState::Continue
+    }
+}
+
+impl<T, F> Drop for Visitor<'_, T, F> {
+    fn drop(&mut self) {
+        self.shared.found.lock().unwrap_or_else(|e| e.into_inner()).append(&mut self.found);
+        self.shared.errors.lock().unwrap_or_else(|e| e.into_inner()).append(&mut self.errors);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The serial walk whose order [`visit_parallel`] promises: depth first, each folder's
+    /// entries sorted by name.
+    fn serial(root: &Path) -> Vec<PathBuf> {
+        let mut b = ignore::WalkBuilder::new(root);
+        b.require_git(false).sort_by_file_name(|a, b| a.cmp(b));
+        b.build()
+            .flatten()
+            .filter(|e| e.file_type().is_some_and(|t| t.is_file()) && Lang::from_path(e.path()).is_some())
+            .map(|e| e.into_path())
+            .collect()
+    }
+
+    #[test]
+    fn parallel_walk_keeps_the_serial_order_and_visits_each_file_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        // Names where a folder sorts before a file it prefixes (`a/` < `a.py`), case, `_`,
+        // digits, nesting, and files of no checked language.
+        for f in ["a.py", "a/z.py", "a/b/c.py", "a-b.py", "A.py", "_x.py", "0.rs", "a/readme.txt", "b/a.py", "b/b.pyi", "ab/x.py", "z.py", "ignored/x.py"] {
+            let p = root.join(f);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(&p, "x = 1\n").unwrap();
+        }
+        std::fs::write(root.join(".gitignore"), "ignored/\n").unwrap();
+        let want = serial(root);
+        assert!(want.len() >= 10 && !want.iter().any(|p| p.starts_with(root.join("ignored"))), "{want:?}");
+        for _ in 0..20 {
+            assert_eq!(discover(&[root.to_path_buf()]).0, want);
+        }
+        // A root named twice, and a file under a root named after it: each file once, at its
+        // first place.
+        let named = root.join("b/a.py");
+        let (files, errors) = discover(&[named.clone(), root.to_path_buf(), root.join("b"), root.to_path_buf()]);
+        assert!(errors.is_empty());
+        let mut expected = vec![named.clone()];
+        expected.extend(want.iter().filter(|p| **p != named).cloned());
+        assert_eq!(files, expected);
+        // The visitor sees each file once, even when two roots reach it.
+        let seen = Mutex::new(vec![]);
+        let (found, _) = visit_parallel(&[root.join("b"), root.to_path_buf()], None, |p| seen.lock().unwrap().push(p.to_path_buf()));
+        assert_eq!(found.len(), want.len());
+        assert_eq!(seen.into_inner().unwrap().len(), want.len() + 2, "b/'s two files are visited again under the root");
+    }
 }
