@@ -122,3 +122,74 @@ fn a_renamed_bridge_in_sync_code_keeps_its_finding() {
         assert_eq!(sparse.findings, full.findings);
     }
 }
+
+/// Helpers with local imports and nested definitions (a decorator factory): their other
+/// statements are blanked, the imports and nested headers stay.
+const HELPERS: &str = r#""""Views and helpers."""
+import functools
+
+from django.db import transaction
+
+from .models import Order
+
+
+def export_csv(queryset):
+    """Rows as CSV."""
+    import csv
+    import io
+
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    for row in queryset.values_list("pk", "total"):
+        writer.writerow(row)
+    return buf.getvalue()
+
+
+def cached(timeout):
+    from django.core.cache import cache
+
+    def decorator(func):
+        @functools.wraps(func)
+        def inner(*args):
+            key = f"{func.__name__}:{args!r}"
+            hit = cache.get(key)
+            if hit is None:
+                hit = func(*args)
+                cache.set(key, hit, timeout)
+            return hit
+
+        return inner
+
+    return decorator
+
+
+async def order_total(request, pk):
+    order = Order.objects.get(pk=pk)
+    return order.total
+
+
+def place(order_id):
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order_id)
+        from .tasks import send_receipt
+
+        send_receipt.delay(order.pk)
+    return order
+"#;
+
+#[test]
+fn helpers_with_local_imports_are_thinned_and_keep_the_findings() {
+    let settings = Settings::default();
+    let (hot, cross) = awaitguard::rules::triggers::hot_positions(HELPERS, Lang::Python, &settings);
+    let m = sparse::mask(HELPERS, &hot, &sparse::event_positions(HELPERS), &cross).expect("something is masked");
+    let kept: Vec<&str> = m.text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    for line in ["import csv", "import io", "from django.core.cache import cache", "def decorator(func):", "@functools.wraps(func)", "def inner(*args):"] {
+        assert!(kept.contains(&line), "{line} is kept: {}", m.text);
+    }
+    for gone in ["buf = io.StringIO()", "return decorator", "return inner", "hit = cache.get(key)"] {
+        assert!(!kept.contains(&gone), "{gone} is blanked: {}", m.text);
+    }
+    assert!(m.text.contains("send_receipt.delay(order.pk)"), "a unit with a trigger stays whole");
+    let n = compare(HELPERS, "HELPERS").expect("a sparse analysis");
+    assert!(n >= 2, "AG101 in order_total, AG208 in place: {n}");
+}

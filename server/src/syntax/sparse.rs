@@ -13,6 +13,17 @@
 //!   offloaded names), so it contributes only facts local to itself;
 //! - its body starts on a line of its own and is at least 4 bytes long.
 //!
+//! A sync unit with no hot position whose body's event words are all `import`, `def` or
+//! `class` is *thinned* instead: each statement of its body (with its decorators and its
+//! `else`/`elif`/`except`/`finally` clauses) that holds no event word is blanked, and a nested
+//! `def` that stays is thinned the same way (its body becomes `pass` when it holds no event
+//! word). Those words record facts of their own statement only (the import; the nested
+//! definition's header, decorators and body), so the model's file-wide facts are those of the
+//! full text. What is blanked only binds names in the unit's scopes, which nothing outside the
+//! unit sees, and no rule reports inside a unit without a hot position. A body holding an
+//! offloader is left whole: its call's argument may name a local. When no statement would
+//! stay (the event word is in a comment), the unit is left whole.
+//!
 //! Nothing is masked when a hot position of a rule that follows assignments across scopes
 //! (`select_for_update`) lies outside every unit, when the file imports `sync_to_async` under
 //! another name (AG302 reports at calls of the bridge, found through the imports), or when the scanner meets text it does not
@@ -23,8 +34,9 @@
 //! Invariants:
 //! - The masked text has the same length as the original and the same bytes outside the
 //!   masked ranges; every masked range is the whole body (first statement to the end of the
-//!   last statement's line) of one sync unit, as CPython's tokenizer splits the file into
-//!   logical lines and blocks. The scanner follows that tokenizer (strings with prefixes,
+//!   last statement's line) of one sync unit or of a `def` nested in one, or whole statements
+//!   of such a body, as CPython's tokenizer splits the file into logical lines and blocks;
+//!   every block keeps at least one statement (`pass` or one holding an event word). The scanner follows that tokenizer (strings with prefixes,
 //!   triple quotes and f-string replacement fields, comments, brackets, backslash
 //!   continuations, INDENT/DEDENT rules).
 //! - Why findings do not change: rules that report in sync code report at (or, for
@@ -46,7 +58,11 @@ use std::sync::OnceLock;
 /// The original text with some sync function bodies blanked, and the blanked ranges.
 pub struct Masked {
     pub text: String,
+    /// The blanked ranges, in order: whole bodies (which start with `pass`) and statements.
     pub ranges: Vec<Range<usize>>,
+    /// What the parser does not read: the ranges after their `pass`, and the blanked
+    /// statements from the start of their first line.
+    skip: Vec<Range<usize>>,
 }
 
 /// What a logical line starts with.
@@ -316,6 +332,8 @@ fn indentation_is_consistent(lines: &[Line]) -> bool {
 struct Unit {
     whole: Range<usize>,
     body: Range<usize>,
+    /// The body's logical lines (indices into the file's lines).
+    body_lines: Range<usize>,
     is_async: bool,
 }
 
@@ -335,6 +353,7 @@ fn statement(lines: &[Line], mut k: usize, indent: usize) -> (usize, Option<Unit
         Head::Def | Head::AsyncDef if header.colon && j > k + 1 => Some(Unit {
             whole: whole_start..lines[j - 1].end,
             body: lines[k + 1].start..lines[j - 1].end,
+            body_lines: k + 1..j,
             is_async: header.head == Head::AsyncDef,
         }),
         _ => None,
@@ -379,9 +398,88 @@ fn renames_a_bridge(src: &str) -> bool {
     })
 }
 
-/// Masks the bodies of the sync units of `src` that hold no position of `hot` (sorted) and no
-/// position of `events` (sorted) in their body. `cross_scope`: hot positions that must all lie
-/// inside units for anything to be masked. `None` when nothing is masked.
+/// Event words whose occurrence records a fact of its own statement only: the import, or the
+/// nested definition with its header (the offloaders' calls resolve their arguments, which
+/// may name locals, so a body holding one is not thinned).
+const STATEMENT_EVENTS: &[&str] = &["import", "def", "class"];
+
+/// The statements of a body (`lines[body]`, indented `indent`), as ranges of line indices:
+/// each with its decorators and its `else`/`elif`/`except`/`finally` clauses.
+fn statements(src: &str, lines: &[Line], body: Range<usize>) -> Vec<Range<usize>> {
+    let indent = lines[body.start].indent;
+    let clause = |l: &Line| {
+        let rest = &src[l.start..];
+        let word = rest.bytes().take_while(|b| is_ident(*b)).count();
+        matches!(&rest[..word], "else" | "elif" | "except" | "finally")
+    };
+    let mut out = vec![];
+    let mut i = body.start;
+    while i < body.end {
+        let start = i;
+        while i + 1 < body.end && lines[i].head == Head::Decorator && lines[i + 1].indent == indent {
+            i += 1;
+        }
+        i += 1;
+        loop {
+            while i < body.end && lines[i].indent > indent {
+                i += 1;
+            }
+            if i < body.end && lines[i].indent == indent && clause(&lines[i]) {
+                i += 1;
+                continue;
+            }
+            break;
+        }
+        out.push(start..i);
+    }
+    out
+}
+
+/// What [`thin`] blanks: a whole body (to become `pass`), or statements.
+enum Cut {
+    Body(Range<usize>),
+    Statements(Range<usize>),
+}
+
+/// Starts of `ps` (sorted) inside `r`.
+fn in_range<'p>(ps: &'p [usize], r: &Range<usize>) -> &'p [usize] {
+    let k = ps.partition_point(|&p| p < r.start);
+    &ps[k..k + ps[k..].partition_point(|&p| p < r.end)]
+}
+
+/// The cuts that leave of the block `lines[block]` only its statements that hold an event
+/// position, and of a nested `def` so kept, its header and (the same way) what of its body
+/// holds one. `None` when no statement would stay (an event word only in a comment).
+fn thin(src: &str, lines: &[Line], events: &[usize], block: Range<usize>) -> Option<Vec<Cut>> {
+    let span = |r: &Range<usize>| lines[r.start].start..lines[r.end - 1].end;
+    let mut cuts = vec![];
+    let mut kept = false;
+    for r in statements(src, lines, block) {
+        if in_range(events, &span(&r)).is_empty() {
+            cuts.push(Cut::Statements(span(&r)));
+            continue;
+        }
+        kept = true;
+        let header = (r.start..r.end).find(|&i| lines[i].head != Head::Decorator).unwrap_or(r.start);
+        if lines[header].head == Head::Def && lines[header].colon && header + 1 < r.end {
+            let body = header + 1..r.end;
+            if in_range(events, &span(&body)).is_empty() {
+                if span(&body).len() >= 4 {
+                    cuts.push(Cut::Body(span(&body)));
+                }
+            } else if let Some(inner) = thin(src, lines, events, body) {
+                cuts.extend(inner);
+            }
+        }
+    }
+    kept.then_some(cuts)
+}
+
+/// Masks the bodies of the sync units of `src` that hold no position of `hot` (sorted): a
+/// body that holds no position of `events` (sorted) becomes `pass`; in one whose events are
+/// all [`STATEMENT_EVENTS`], the statements that hold none are blanked. `cross_scope`: hot
+/// positions that must all lie inside units for anything to be masked. `None` when nothing is
+/// masked.
 pub fn mask(src: &str, hot: &[usize], events: &[usize], cross_scope: &[usize]) -> Option<Masked> {
     if renames_a_bridge(src) {
         return None;
@@ -391,18 +489,43 @@ pub fn mask(src: &str, hot: &[usize], events: &[usize], cross_scope: &[usize]) -
         return None;
     }
     let units = units(&lines);
-    let within = |ps: &[usize], r: &Range<usize>| {
-        let k = ps.partition_point(|&p| p < r.start);
-        ps.get(k).is_some_and(|&p| p < r.end)
-    };
+    let within = |ps: &[usize], r: &Range<usize>| !in_range(ps, r).is_empty();
     if cross_scope.iter().any(|&p| !units.iter().any(|u| u.whole.contains(&p))) {
         return None;
     }
-    let ranges: Vec<Range<usize>> = units
-        .into_iter()
-        .filter(|u| !u.is_async && u.body.len() >= 4 && !within(hot, &u.whole) && !within(events, &u.body))
-        .map(|u| u.body)
-        .collect();
+    let (mut ranges, mut skip, mut passes) = (vec![], vec![], vec![]);
+    for u in units.iter().filter(|u| !u.is_async && u.body.len() >= 4 && !within(hot, &u.whole)) {
+        let inside = in_range(events, &u.body);
+        if inside.is_empty() {
+            ranges.push(u.body.clone());
+            passes.push(u.body.start);
+            skip.push(u.body.start + 4..u.body.end);
+            continue;
+        }
+        let statement_events = inside.iter().all(|&p| {
+            let word = src[p..].bytes().take_while(|b| is_ident(*b)).count();
+            STATEMENT_EVENTS.contains(&&src[p..p + word])
+        });
+        if !statement_events {
+            continue;
+        }
+        if let Some(cuts) = thin(src, &lines, events, u.body_lines.clone()) {
+            for c in cuts {
+                match c {
+                    Cut::Body(r) => {
+                        passes.push(r.start);
+                        skip.push(r.start + 4..r.end);
+                        ranges.push(r);
+                    }
+                    Cut::Statements(r) => {
+                        // The parser skips the indentation too: it reads a blank line.
+                        skip.push(src[..r.start].rfind('\n').map_or(0, |n| n + 1)..r.end);
+                        ranges.push(r);
+                    }
+                }
+            }
+        }
+    }
     if ranges.is_empty() {
         return None;
     }
@@ -413,16 +536,18 @@ pub fn mask(src: &str, hot: &[usize], events: &[usize], cross_scope: &[usize]) -
                 *b = b' ';
             }
         }
-        bytes[r.start..r.start + 4].copy_from_slice(b"pass");
+    }
+    for &at in &passes {
+        bytes[at..at + 4].copy_from_slice(b"pass");
     }
     // Only ASCII bytes were written, over whole characters: still UTF-8.
     let text = String::from_utf8(bytes).ok()?;
-    Some(Masked { text, ranges })
+    Some(Masked { text, ranges, skip })
 }
 
 impl Masked {
-    /// What the parser needs to read: everything but the masked bodies after their `pass`
-    /// (blank space the lexer would otherwise step through byte by byte).
+    /// What the parser needs to read: everything but [`Masked::skip`] (blank space the lexer
+    /// would otherwise step through byte by byte).
     pub fn included(&self, index: &crate::text::LineIndex) -> Vec<tree_sitter::Range> {
         let mut out = vec![];
         let mut from = 0;
@@ -436,8 +561,8 @@ impl Masked {
                 });
             }
         };
-        for r in &self.ranges {
-            push(from, r.start + 4);
+        for r in &self.skip {
+            push(from, r.start);
             from = r.end;
         }
         push(from, self.text.len());
@@ -485,6 +610,39 @@ mod tests {
         let m = masked(src).unwrap();
         assert!(m.contains("def f(self):\n        pass         \n"), "{m:?}");
         assert!(m.contains("return 2"), "a nested class's methods are not units");
+    }
+
+    fn thinned(src: &str) -> String {
+        mask(src, &[], &event_positions(src), &[]).map(|m| m.text).unwrap_or_default()
+    }
+
+    #[test]
+    fn bodies_with_imports_or_nested_definitions_keep_only_those_statements() {
+        let src = "def deco(f):\n    \"\"\"Doc.\"\"\"\n    from functools import wraps\n    n = 1\n    if n:\n        n += 1\n    elif n > 2:\n        from os import path\n    else:\n        n = 0\n    @wraps(f)\n    def inner(*a):\n        x = f(*a)\n        return x\n    try:\n        y = 2\n    except ImportError:\n        y = 3\n    return inner\n";
+        let m = mask(src, &[], &event_positions(src), &[]).unwrap();
+        assert_eq!(m.text.len(), src.len());
+        assert_eq!(m.text.matches('\n').count(), src.matches('\n').count());
+        let kept: Vec<&str> = m.text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+        assert_eq!(
+            kept,
+            ["def deco(f):", "from functools import wraps", "if n:", "n += 1", "elif n > 2:", "from os import path", "else:", "n = 0", "@wraps(f)", "def inner(*a):", "pass"],
+            "{}",
+            m.text
+        );
+        // Each blanked statement is a range; the nested body is one too.
+        assert_eq!(m.ranges.len(), 5, "docstring, n = 1, inner's body, try, return: {:?}", m.ranges);
+    }
+
+    #[test]
+    fn bodies_with_an_offloader_or_only_commented_events_are_not_thinned() {
+        let src = "def f():\n    import os\n    g = os.getcwd\n    return sync_to_async(g)\n";
+        assert!(masked_with_events(src).is_none());
+        let src = "def f():\n    x = 1\n    # import this\n    return x\n";
+        assert!(masked_with_events(src).is_none());
+    }
+
+    fn masked_with_events(src: &str) -> Option<String> {
+        mask(src, &[], &event_positions(src), &[]).map(|m| m.text)
     }
 
     #[test]

@@ -2,14 +2,14 @@
 //! settings apply to each (config discovery per folder, cached).
 //!
 //! Invariant: settings for a file depend only on the config files above it, its path relative
-//! to that config (per-file globs) and the overrides; the cache is keyed by (absolute) folder
-//! and can be cleared when config files change.
+//! to that config (per-file globs) and the overrides; the cache is keyed by folder (as the path
+//! names it: the current folder, read once, makes it absolute) and can be cleared when config
+//! files change.
 
 use crate::config::paths::PathRules;
 use crate::config::{self, ConfigError, FileConfig, Overrides, Settings};
 use crate::syntax::Lang;
-use rustc_hash::FxHashSet;
-use std::collections::HashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -28,13 +28,13 @@ pub struct SettingsCache {
     explicit: Option<(PathBuf, FileConfig)>,
     /// `--isolated`: ignore config files.
     isolated: bool,
-    cache: Mutex<HashMap<PathBuf, Result<Arc<Folder>, ConfigError>>>,
+    cache: Mutex<FxHashMap<PathBuf, Result<Arc<Folder>, ConfigError>>>,
     /// The same before version detection ([`SettingsCache::enabled_for_file`]).
-    undetected: Mutex<HashMap<PathBuf, Result<Arc<Folder>, ConfigError>>>,
+    undetected: Mutex<FxHashMap<PathBuf, Result<Arc<Folder>, ConfigError>>>,
     /// Django/Celery version detection, memoised per folder.
     detector: config::detect::Detector,
     /// Config discovery, memoised per folder: the config that applies there, if any.
-    discovered: Mutex<HashMap<PathBuf, Discovered>>,
+    discovered: Mutex<FxHashMap<PathBuf, Discovered>>,
     /// The current folder when the cache was made: relative paths are made absolute against it
     /// without a `getcwd` per file.
     cwd: Option<PathBuf>,
@@ -63,8 +63,8 @@ impl SettingsCache {
             overrides,
             explicit,
             isolated,
-            cache: Mutex::new(HashMap::new()),
-            undetected: Mutex::new(HashMap::new()),
+            cache: Default::default(),
+            undetected: Default::default(),
             detector: Default::default(),
             discovered: Default::default(),
             cwd: std::env::current_dir().ok(),
@@ -75,23 +75,26 @@ impl SettingsCache {
         &self.overrides
     }
 
-    /// What applies to the files of `abs`'s folder; with Django/Celery versions detected from
-    /// the lock and requirements files above it when `detect`.
-    fn folder(&self, abs: &Path, detect: bool) -> Result<Arc<Folder>, ConfigError> {
-        let dir = abs.parent().map(Path::to_path_buf).unwrap_or_default();
+    /// What applies to the files of `path`'s folder; with Django/Celery versions detected from
+    /// the lock and requirements files above it when `detect`. Cached by the folder as
+    /// written in `path` (made absolute only on a miss: the current folder is fixed).
+    fn folder(&self, path: &Path, detect: bool) -> Result<Arc<Folder>, ConfigError> {
+        let raw_dir = path.parent().unwrap_or(Path::new(""));
         let cache = if detect { &self.cache } else { &self.undetected };
-        if let Some(hit) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&dir) {
+        if let Some(hit) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(raw_dir) {
             return hit.clone();
         }
+        let abs = absolute(self.cwd.as_deref(), path);
+        let dir = abs.parent().map(Path::to_path_buf).unwrap_or_default();
         let res = self.resolve(&dir, detect).map(Arc::new);
-        cache.lock().unwrap_or_else(|e| e.into_inner()).insert(dir, res.clone());
+        cache.lock().unwrap_or_else(|e| e.into_inner()).insert(raw_dir.to_path_buf(), res.clone());
         res
     }
 
     fn settings_of(&self, path: &Path, detect: bool) -> Result<Arc<Settings>, ConfigError> {
-        let abs = absolute(self.cwd.as_deref(), path);
-        let folder = self.folder(&abs, detect)?;
-        match folder.paths.as_ref().and_then(|p| p.for_file(&folder.settings, &abs)) {
+        let folder = self.folder(path, detect)?;
+        let Some(rules) = &folder.paths else { return Ok(folder.settings.clone()) };
+        match rules.for_file(&folder.settings, &absolute(self.cwd.as_deref(), path)) {
             Some(s) => Ok(Arc::new(s)),
             None => Ok(folder.settings.clone()),
         }
@@ -112,9 +115,8 @@ impl SettingsCache {
     /// Whether the file or folder at `path` is excluded by the `exclude` globs of the config
     /// that applies to it. A config error answers `false` (it is reported by [`Self::for_file`]).
     pub fn is_excluded(&self, path: &Path) -> bool {
-        let abs = absolute(self.cwd.as_deref(), path);
-        match self.folder(&abs, false) {
-            Ok(f) => f.paths.as_ref().is_some_and(|p| p.is_excluded(&abs)),
+        match self.folder(path, false) {
+            Ok(f) => f.paths.as_ref().is_some_and(|p| p.is_excluded(&absolute(self.cwd.as_deref(), path))),
             Err(_) => false,
         }
     }
