@@ -612,10 +612,6 @@ mod tests {
         assert!(m.contains("return 2"), "a nested class's methods are not units");
     }
 
-    fn thinned(src: &str) -> String {
-        mask(src, &[], &event_positions(src), &[]).map(|m| m.text).unwrap_or_default()
-    }
-
     #[test]
     fn bodies_with_imports_or_nested_definitions_keep_only_those_statements() {
         let src = "def deco(f):\n    \"\"\"Doc.\"\"\"\n    from functools import wraps\n    n = 1\n    if n:\n        n += 1\n    elif n > 2:\n        from os import path\n    else:\n        n = 0\n    @wraps(f)\n    def inner(*a):\n        x = f(*a)\n        return x\n    try:\n        y = 2\n    except ImportError:\n        y = 3\n    return inner\n";
