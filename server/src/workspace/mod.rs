@@ -33,12 +33,18 @@ pub struct SettingsCache {
     undetected: Mutex<FxHashMap<PathBuf, Result<Arc<Folder>, ConfigError>>>,
     /// Django/Celery version detection, memoised per folder.
     detector: config::detect::Detector,
+    /// Resolved folders by (config, detected Django version, detected Celery version).
+    resolved: Mutex<FxHashMap<ResolvedKey, Result<Arc<Folder>, ConfigError>>>,
     /// Config discovery, memoised per folder: the config that applies there, if any.
     discovered: Mutex<FxHashMap<PathBuf, Discovered>>,
     /// The current folder when the cache was made: relative paths are made absolute against it
     /// without a `getcwd` per file.
     cwd: Option<PathBuf>,
 }
+
+/// What a folder's settings are made of besides the overrides: the config file that applies
+/// (its path), and the Django and Celery versions detected above the folder.
+type ResolvedKey = (Option<PathBuf>, Option<crate::dialects::Version>, Option<crate::dialects::Version>);
 
 /// The outcome of config discovery for one folder.
 type Discovered = Result<Option<Arc<(PathBuf, FileConfig)>>, ConfigError>;
@@ -66,6 +72,7 @@ impl SettingsCache {
             cache: Default::default(),
             undetected: Default::default(),
             detector: Default::default(),
+            resolved: Default::default(),
             discovered: Default::default(),
             cwd: std::env::current_dir().ok(),
         }
@@ -86,7 +93,7 @@ impl SettingsCache {
         }
         let abs = absolute(self.cwd.as_deref(), path);
         let dir = abs.parent().map(Path::to_path_buf).unwrap_or_default();
-        let res = self.resolve(&dir, detect).map(Arc::new);
+        let res = self.resolve(&dir, detect);
         cache.lock().unwrap_or_else(|e| e.into_inner()).insert(raw_dir.to_path_buf(), res.clone());
         res
     }
@@ -121,7 +128,7 @@ impl SettingsCache {
         }
     }
 
-    fn resolve(&self, dir: &Path, detect: bool) -> Result<Folder, ConfigError> {
+    fn resolve(&self, dir: &Path, detect: bool) -> Result<Arc<Folder>, ConfigError> {
         let found = if self.isolated {
             None
         } else if let Some(e) = &self.explicit {
@@ -130,16 +137,32 @@ impl SettingsCache {
             self.discover(dir)?
         };
         let detect = detect && !self.isolated;
-        let detected = if detect { self.detector.version(dir, "django").map(|(v, _)| v) } else { None };
-        let mut settings = Settings::resolve(found.as_deref().map(|(p, c)| (p.as_path(), c)), &self.overrides, detected)?;
-        if settings.celery_version.is_none() && detect {
-            settings.celery_version = self.detector.version(dir, "celery").map(|(v, _)| v);
-        }
-        let paths = match &found {
-            Some(f) => Some(PathRules::new(&f.0, &f.1)?).filter(|r| !r.is_empty()).map(Arc::new),
-            None => None,
+        let django = if detect { self.detector.version(dir, "django").map(|(v, _)| v) } else { None };
+        // A config's `celery-version` wins over detection.
+        let celery = if detect && found.as_ref().is_none_or(|f| f.1.celery_version.is_none()) {
+            self.detector.version(dir, "celery").map(|(v, _)| v)
+        } else {
+            None
         };
-        Ok(Folder { settings: Arc::new(settings), paths })
+        // Folders that share a config and the detected versions share their settings: most of
+        // a tree's folders resolve to the same.
+        let key = (found.as_ref().map(|f| f.0.clone()), django, celery);
+        if let Some(hit) = self.resolved.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+            return hit.clone();
+        }
+        let res = (|| {
+            let mut settings = Settings::resolve(found.as_deref().map(|(p, c)| (p.as_path(), c)), &self.overrides, django)?;
+            if settings.celery_version.is_none() {
+                settings.celery_version = celery;
+            }
+            let paths = match &found {
+                Some(f) => Some(PathRules::new(&f.0, &f.1)?).filter(|r| !r.is_empty()).map(Arc::new),
+                None => None,
+            };
+            Ok(Arc::new(Folder { settings: Arc::new(settings), paths }))
+        })();
+        self.resolved.lock().unwrap_or_else(|e| e.into_inner()).insert(key, res.clone());
+        res
     }
 
     /// [`config::discover`] memoised per folder: each folder above `dir` is looked at once for
@@ -175,6 +198,7 @@ impl SettingsCache {
         self.cache.lock().unwrap_or_else(|e| e.into_inner()).clear();
         self.undetected.lock().unwrap_or_else(|e| e.into_inner()).clear();
         self.discovered.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        self.resolved.lock().unwrap_or_else(|e| e.into_inner()).clear();
         self.detector.clear();
     }
 }
