@@ -1,12 +1,15 @@
 //! `check`'s sparse parse (`syntax::sparse`, `rules::analyze_sparse`) against the full parse:
 //! the same findings on every Python file of the test tree that parses, and on a realistic
-//! module where most of the text is sync code no rule looks at. The comparison is not vacuous:
-//! the test counts the files where something was masked.
+//! module where most of the text is sync code no rule looks at, and on generated modules whose
+//! sync functions mix local imports, nested definitions, clauses, triggers and offloaders (the
+//! statement-level thinning). The comparisons are not vacuous: the tests count what was masked.
 
 use awaitguard::config::Settings;
 use awaitguard::rules::{analyze, analyze_sparse};
 use awaitguard::syntax::{self, sparse, Lang};
 use awaitguard::text::LineIndex;
+use proptest::prelude::*;
+use proptest::strategy::ValueTree;
 use std::path::Path;
 
 fn python_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
@@ -192,4 +195,72 @@ fn helpers_with_local_imports_are_thinned_and_keep_the_findings() {
     assert!(m.text.contains("send_receipt.delay(order.pk)"), "a unit with a trigger stays whole");
     let n = compare(HELPERS, "HELPERS").expect("a sparse analysis");
     assert!(n >= 2, "AG101 in order_total, AG208 in place: {n}");
+}
+
+/// Statements of a sync function body (indented 4): some record file-wide facts (imports,
+/// nested definitions), some hold triggers, some only bind locals.
+const BODY: &[&str] = &[
+    "    import os\n",
+    "    from django.db import transaction\n",
+    "    y = x + 1\n",
+    "    \"\"\"Doc that says def, class and import.\"\"\"\n",
+    "    if x:\n        import json\n    elif y:\n        z = 2\n    else:\n        z = 3\n",
+    "    try:\n        from .models import Order\n    except ImportError:\n        Order = None\n    finally:\n        w = 1\n",
+    "    @functools.wraps(x)\n    def inner(*a):\n        from os import path\n        return path.join(*a)\n",
+    "    def helper(q):\n        return [o for o in q]\n",
+    "    class Local:\n        objects = None\n",
+    "    for o in Order.objects.all():\n        print(o)\n",
+    "    with transaction.atomic():\n        notify.delay(x)\n",
+    "    # import this\n",
+    "    return sync_to_async(x)\n",
+    "    qs = Order.objects.select_for_update()\n",
+    "    return Order.objects.get(pk=x)\n",
+];
+
+/// Functions around the sync ones: async views with findings, a class with methods.
+const OTHERS: &[&str] = &[
+    "async def view(request):\n    o = Order.objects.get(pk=1)\n    for i in Order.objects.all():\n        print(i)\n    return helper(o)\n",
+    "async def fetch(request):\n    return await sync_to_async(helper)(request)\n",
+    "class Shop:\n    name = 'x'\n\n    def total(self):\n        import decimal\n        return decimal.Decimal(1)\n\n    async def arefresh(self):\n        self.refresh_from_db()\n",
+    "qs = Order.objects.filter(paid=True)\n",
+];
+
+fn module() -> impl Strategy<Value = String> {
+    let sync_fn = (0..20usize, prop::collection::vec(prop::sample::select(BODY), 1..6)).prop_map(|(n, body)| format!("def f{n}(x):\n{}", body.concat()));
+    let item = prop_oneof![3 => sync_fn, 1 => prop::sample::select(OTHERS).prop_map(str::to_string)];
+    prop::collection::vec(item, 1..8).prop_map(|items| format!("import functools\nfrom asgiref.sync import sync_to_async\n\n\n{}", items.join("\n\n")))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    #[test]
+    fn generated_modules_get_the_same_findings(src in module()) {
+        let settings = Settings::default();
+        let index = LineIndex::new(&src);
+        let tree = syntax::parse(Lang::Python, &src, None);
+        prop_assume!(!tree.root_node().has_error());
+        let full = analyze(&src, Lang::Python, &tree, &index, &settings);
+        if let Some(sparse) = analyze_sparse(&src, &settings, &index) {
+            prop_assert_eq!(sparse.findings, full.findings, "{}", src);
+        }
+    }
+}
+
+#[test]
+fn generated_modules_are_thinned() {
+    // The generator above is not vacuous: statement-level thinning happens in its modules.
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let (mut thinned, mut total) = (0, 0);
+    for _ in 0..100 {
+        let src = module().new_tree(&mut runner).unwrap().current();
+        total += 1;
+        let settings = Settings::default();
+        let (hot, cross) = awaitguard::rules::triggers::hot_positions(&src, Lang::Python, &settings);
+        if let Some(m) = sparse::mask(&src, &hot, &sparse::event_positions(&src), &cross) {
+            // A blanked statement that is not a whole body: its text does not start a body.
+            thinned += usize::from(m.text.contains("import os") && m.ranges.iter().any(|r| !m.text[r.clone()].starts_with("pass")));
+        }
+    }
+    assert!(thinned >= 10, "only {thinned} of {total} generated modules thinned");
 }
