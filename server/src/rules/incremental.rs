@@ -184,7 +184,9 @@ struct ScopeSig {
 }
 
 fn flags(py: &PyModel) -> (bool, bool, bool, bool) {
-    (py.imports_django, py.imports_other_odm, py.star_from_models, py.src.contains("\r\n"))
+    // A plain byte search first: most files have no `\r` at all.
+    let crlf = py.src.as_bytes().contains(&b'\r') && py.src.contains("\r\n");
+    (py.imports_django, py.imports_other_odm, py.star_from_models, crlf)
 }
 
 /// The `def`/`class` scopes of a model: (scope, parent kind, header).
@@ -295,12 +297,30 @@ pub fn analyze_incremental(
     index: &LineIndex,
     settings: &Settings,
 ) -> (Analysis, Snapshot, Path) {
+    match try_focused(prev, text, lang, tree, index, settings) {
+        Ok(done) => done,
+        Err((text, why)) => full(text, lang, tree, index, settings, why),
+    }
+}
+
+/// [`analyze_incremental`] when it does not fall back to [`full`]; else the text back and why
+/// (for a caller that runs the short focused attempt in place and the long full analysis
+/// elsewhere).
+#[allow(clippy::result_large_err)]
+pub fn try_focused(
+    prev: Option<&Snapshot>,
+    text: String,
+    lang: Lang,
+    tree: &Tree,
+    index: &LineIndex,
+    settings: &Settings,
+) -> Result<(Analysis, Snapshot, Path), (String, Fallback)> {
     match focused(prev, &text, lang, tree, index, settings) {
         Ok((analysis, facts, path)) => {
             let snap = Snapshot { text, lang, findings: analysis.findings.clone(), usable: true, facts };
-            (analysis, snap, path)
+            Ok((analysis, snap, path))
         }
-        Err(why) => full(text, lang, tree, index, settings, why),
+        Err(why) => Err((text, why)),
     }
 }
 
