@@ -73,6 +73,15 @@
 //! unit's header lies outside the edited slot (F's before its body start), so its text, and
 //! the answer, carry over. A unit test (`model_replays_only_quiet_headers`) checks that
 //! replaying a header that is not quiet would lose a fact.
+//!
+//! Likewise a unit with a quiet header whose body's events are all names handed to an
+//! offloader ([`PyModel::offloads`], kept in the snapshot with the events): its `def` and
+//! those offloads (event, offloaded name) are recorded without going into it. Exact for the
+//! same reasons: the body's text is unchanged, so its events are its previous ones and each
+//! names what it named before; such an event records nothing else but local facts (the
+//! offloader call's argument range, which is looked up inside F only); and a body with any
+//! other event (an import, a nested `def` or `class`) is walked towards its events as above
+//! (`offload_only_bodies_are_replayed` checks that replaying one would lose a fact).
 
 use super::{analyze_rules, rules_for, triggers, Analysis, Finding, Focus};
 use crate::config::Settings;
@@ -108,6 +117,8 @@ struct Facts {
     import_insert: usize,
     /// The model's [`PyModel::events`].
     events: Vec<usize>,
+    /// The model's [`PyModel::offloads`].
+    offloads: Vec<(usize, String)>,
     rules: Vec<&'static str>,
     /// The trigger counts of the text (the pre-filter), updated around each edit.
     counts: triggers::Counts,
@@ -336,18 +347,19 @@ pub fn full(
     let counts = triggers::Counts::scan(&text, lang);
     let found = counts.found();
     let rules = rules_for(lang, settings, |m| found.holds(m)).iter().map(|r| r.meta().code).collect();
-    let (mut digest, mut events, mut import_insert) = (None, vec![], 0);
+    let (mut digest, mut events, mut offloads, mut import_insert) = (None, vec![], vec![], 0);
     let analysis = analyze_rules(&text, lang, tree, index, settings, |m| found.holds(m), &[], &mut |py| {
         digest = Some(Arc::new(Digest::of(py)));
         import_insert = py.import_insert;
         events = py.events.clone();
+        offloads = py.offloads.clone();
         Focus::Whole
     })
     .unwrap_or_default();
     let usable = analysis.errors.is_empty() && !tree.root_node().has_error();
     let entries = if lang == Lang::Python && usable { entries(tree) } else { vec![] };
     let quiet = entries.iter().map(|e| e.body.as_ref().is_some_and(|b| quiet_header(&text.as_bytes()[e.start..b.start]))).collect();
-    let facts = Facts { entries, quiet, digest, import_insert, events, rules, counts };
+    let facts = Facts { entries, quiet, digest, import_insert, events, offloads, rules, counts };
     let snap = Snapshot { text, lang, findings: analysis.findings.clone(), usable, facts };
     (analysis, snap, Path::Full(why))
 }
@@ -451,23 +463,35 @@ fn focused(
     };
     // The other function units' bodies: the model walks only their nodes that hold one of
     // their previous events (moved to the new text), none for most.
-    let prev_events = &prev.facts.events;
+    // A unit with a quiet header whose events are all offloads is not gone into at all: its
+    // `def` and its offloaded names (from the previous model) are recorded.
+    let (prev_events, prev_offloads) = (&prev.facts.events, &prev.facts.offloads);
     let mut moved = Vec::with_capacity(prev_events.len());
+    let mut names: Vec<&str> = Vec::with_capacity(prev_offloads.len());
     let mut spans = Vec::new();
     for j in (0..ents_old.len()).filter(|&j| j != i) {
         let (Some(b), Some(nb)) = (&ents_old[j].body, &ents_new[j].body) else { continue };
-        let from = moved.len();
+        let from = (moved.len(), names.len());
         let (k0, k1) = (prev_events.partition_point(|&e| e < b.start), prev_events.partition_point(|&e| e < b.end));
         moved.extend(prev_events[k0..k1].iter().map(|&e| e - b.start + nb.start));
-        let head = (k0 == k1 && prev.facts.quiet[j]).then_some(ents_new[j].start);
-        spans.push((nb.clone(), from..moved.len(), head));
+        let (o0, o1) = (prev_offloads.partition_point(|o| o.0 < b.start), prev_offloads.partition_point(|o| o.0 < b.end));
+        let offloads_only = prev_offloads[o0..o1].iter().map(|o| o.0).eq(prev_events[k0..k1].iter().copied());
+        let head = prev.facts.quiet[j] && offloads_only;
+        if head {
+            names.extend(prev_offloads[o0..o1].iter().map(|o| o.1.as_str()));
+        }
+        spans.push((nb.clone(), from.0..moved.len(), head.then_some((ents_new[j].start, from.1..names.len()))));
     }
-    let skip: Vec<Skip> = spans.into_iter().map(|(body, r, head)| Skip { body, events: &moved[r], head }).collect();
-    let (mut events, mut import_insert) = (vec![], 0);
+    let skip: Vec<Skip> = spans
+        .into_iter()
+        .map(|(body, r, head)| Skip { body, events: &moved[r], head: head.map(|(h, n)| (h, &names[n])) })
+        .collect();
+    let (mut events, mut offloads, mut import_insert) = (vec![], vec![], 0);
     let focus = unit_new.clone();
     let analysis = analyze_rules(text, lang, tree, index, settings, |m| found.holds(m), &skip, &mut |py| {
         let same = to_old(py.import_insert) == Some(prev.facts.import_insert) && prev_digest.matches(py);
         events = py.events.clone();
+        offloads = py.offloads.clone();
         import_insert = py.import_insert;
         if same { Focus::Range(focus.clone()) } else { Focus::Abort }
     })
@@ -485,7 +509,8 @@ fn focused(
     }
     findings.sort_by(|a, b| (a.range.start, a.range.end, a.code).cmp(&(b.range.start, b.range.end, b.code)));
     findings.dedup();
-    let facts = Facts { entries: ents_new, quiet: prev.facts.quiet.clone(), digest: Some(prev_digest.clone()), import_insert, events, rules, counts };
+    let quiet = prev.facts.quiet.clone();
+    let facts = Facts { entries: ents_new, quiet, digest: Some(prev_digest.clone()), import_insert, events, offloads, rules, counts };
     Ok((Analysis { findings, errors: vec![] }, facts, Path::Focused))
 }
 
@@ -594,18 +619,53 @@ mod tests {
             assert!(units.iter().all(|(_, &q)| q == is_quiet), "{src}");
             // Replayed whatever the header: equal to the full model exactly when it is quiet.
             let skip: Vec<Skip> =
-                units.iter().map(|(e, _)| Skip { body: e.body.clone().unwrap(), events: &[], head: Some(e.start) }).collect();
+                units.iter().map(|(e, _)| Skip { body: e.body.clone().unwrap(), events: &[], head: Some((e.start, &[])) }).collect();
             let replayed = PyModel::build_skipping(&src, &tree, &index, &skip);
             let same = Digest::of(&full).matches(&replayed) && facts(&full) == facts(&replayed) && full.events == replayed.events;
             assert_eq!(same, is_quiet, "{src}");
             // As focused analysis does it: only quiet headers are replayed.
             let skip: Vec<Skip> = units
                 .iter()
-                .map(|(e, &q)| Skip { body: e.body.clone().unwrap(), events: &[], head: q.then_some(e.start) })
+                .map(|(e, &q)| Skip { body: e.body.clone().unwrap(), events: &[], head: q.then_some((e.start, &[][..])) })
                 .collect();
             let guarded = PyModel::build_skipping(&src, &tree, &index, &skip);
             assert!(Digest::of(&full).matches(&guarded) && facts(&full) == facts(&guarded), "{src}");
         }
+    }
+
+    /// A body whose events are all offloads is replayed with their names; one with another
+    /// event (an import) is not: replaying it would lose the import.
+    #[test]
+    fn offload_only_bodies_are_replayed() {
+        let src = "from asgiref.sync import sync_to_async\n\n\nclass Q:\n    def count(self):\n        return 1\n\n    \
+                   async def acount(self):\n        return await sync_to_async(self.count)()\n\n    \
+                   async def aimp(self):\n        import os\n        return await sync_to_async(self.count)()\n\n    \
+                   def edited(self):\n        return 1\n";
+        let s = snap(src);
+        let names: Vec<_> = s.facts.offloads.iter().map(|(e, n)| (*e, n.as_str())).collect();
+        assert_eq!(names, [(src.find("self.count)()").unwrap(), "count"), (src.rfind("self.count").unwrap(), "count")]);
+        let tree = parse(Lang::Python, src, None);
+        let index = LineIndex::new(src);
+        let full = PyModel::build(src, &tree, &index);
+        let unit = |k: usize| s.facts.entries.iter().filter(|e| e.body.is_some()).nth(k).unwrap().clone();
+        let (acount, aimp) = (unit(1), unit(2));
+        let events = |u: &Entry| {
+            let b = u.body.clone().unwrap();
+            full.events.iter().copied().filter(|e| b.contains(e)).collect::<Vec<_>>()
+        };
+        let (ea, ei) = (events(&acount), events(&aimp));
+        let skip = [Skip { body: acount.body.clone().unwrap(), events: &ea, head: Some((acount.start, &["count"][..])) }];
+        let replayed = PyModel::build_skipping(src, &tree, &index, &skip);
+        assert!(Digest::of(&full).matches(&replayed) && full.events == replayed.events && full.offloads == replayed.offloads);
+        let forced = [Skip { body: aimp.body.clone().unwrap(), events: &ei, head: Some((aimp.start, &["os", "count"][..])) }];
+        assert!(!Digest::of(&full).matches(&PyModel::build_skipping(src, &tree, &index, &forced)), "the import is lost");
+        let after = src.replace("def edited(self):\n        return 1", "def edited(self):\n        return 12");
+        let t2 = parse(Lang::Python, &after, None);
+        let (inc, next, path) =
+            analyze_incremental(Some(&s), after.clone(), Lang::Python, &t2, &LineIndex::new(&after), &Settings::default());
+        assert_eq!(path, Path::Focused);
+        assert_eq!(inc.findings, super::super::analyze(&after, Lang::Python, &t2, &LineIndex::new(&after), &Settings::default()).findings);
+        assert_eq!(next.facts.offloads, snap(&after).facts.offloads);
     }
 
     #[test]

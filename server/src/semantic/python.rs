@@ -117,6 +117,9 @@ pub struct PyModel<'t> {
     /// comments, loops, lambdas, offload argument ranges), so focused analysis of another
     /// function may skip it ([`PyModel::build_skipping`]).
     pub events: Vec<usize>,
+    /// The events that are a name handed to an offloader, with that name (`last_name` of the
+    /// argument): all that such an event records besides local facts. Sorted.
+    pub offloads: Vec<(usize, String)>,
 }
 
 /// A `for` statement or `for … in` clause: its target, iterable, and whether it is `async for`.
@@ -207,10 +210,11 @@ pub struct Skip<'e> {
     /// The [`PyModel::events`] in it (sorted): only the nodes holding one are walked.
     pub events: &'e [usize],
     /// The start of the function's statement (its first decorator, or `def`/`async`), when
-    /// `events` is empty and the text from there to the body is a [`quiet_header`]: the walk
-    /// then does not go into the statement at all and records only what its header gives
-    /// (see [`PyModel::build_skipping`]). `None`: the header is walked.
-    pub head: Option<usize>,
+    /// the text from there to the body is a [`quiet_header`] and every one of `events` is a
+    /// name handed to an offloader: those names, by event. The walk then does not go into the
+    /// statement at all and records only the `def` and these offloads (see
+    /// [`PyModel::build_skipping`]). `None`: the header is walked.
+    pub head: Option<(usize, &'e [&'e str])>,
 }
 
 /// True when a function header's text (from its first decorator or `def` to its body) holds
@@ -312,8 +316,9 @@ impl<'t> PyModel<'t> {
     /// the body's scope). Equal to the full model in everything but the skipped nodes' and
     /// these local facts when the events of each such body are exactly the full model's
     /// [`PyModel::events`] in it. A function statement with a [`Skip::head`] is not gone into
-    /// at all: only its `def` is recorded (scope, name binding, node), which equals the walk
-    /// when its header is a [`quiet_header`].
+    /// at all: only its `def` (scope, name binding, node) and the offloaded names of its
+    /// events are recorded, which equals the walk but for the body's local facts when its
+    /// header is a [`quiet_header`] and its events are exactly those offloads.
     pub fn build_skipping(src: &'t str, tree: &'t Tree, index: &LineIndex, skip: &[Skip]) -> Self {
         let mut m = PyModel {
             src,
@@ -348,6 +353,7 @@ impl<'t> PyModel<'t> {
             function_nodes: FxHashMap::default(),
             focus: None,
             events: Vec::new(),
+            offloads: Vec::new(),
         };
         let mut decorated_offload: FxHashSet<usize> = FxHashSet::default();
         let mut cursor = tree.walk();
@@ -385,13 +391,21 @@ impl<'t> PyModel<'t> {
                 let replay = if !skip.is_empty() && kind_in(&KINDS.unit, node) {
                     let k = skip.partition_point(|s| s.body.start <= node.start_byte());
                     skip.get(k)
-                        .filter(|s| s.head == Some(node.start_byte()) && s.body.end == node.end_byte())
-                        .and_then(|s| Some((s.body.clone(), def_of(node)?)))
+                        .filter(|s| {
+                            s.head.is_some_and(|(h, names)| h == node.start_byte() && names.len() == s.events.len())
+                                && s.body.end == node.end_byte()
+                        })
+                        .and_then(|s| Some((s, def_of(node)?)))
                 } else {
                     None
                 };
-                if let Some((body, owner)) = replay {
-                    m.replay_def(node, owner, body, &mut stack, &mut binding_scope);
+                if let Some((s, owner)) = replay {
+                    m.replay_def(node, owner, s.body.clone(), &mut stack, &mut binding_scope);
+                    for (&e, &name) in s.events.iter().zip(s.head.map_or(&[][..], |h| h.1)) {
+                        m.events.push(e);
+                        m.offloaded_names.insert(name.to_string());
+                        m.offloads.push((e, name.to_string()));
+                    }
                     descend = false;
                 } else {
                     let found = if !skip.is_empty() && kind_in(&KINDS.block, node) && node.kind() == "block" {
@@ -444,9 +458,9 @@ impl<'t> PyModel<'t> {
 
     /// What the walk records for the function statement `node` (`def_node` in
     /// [`PyModel::enter`]) with `owner` its `function_definition` and `body` its body, when its
-    /// header is a [`quiet_header`] and its body is skipped without events: the body's scope,
-    /// entered and left as the `block` branch of `enter` does it for a skipped body (no
-    /// parameters bound), with no offloading decorator (a quiet header has none).
+    /// header is a [`quiet_header`] and its body is skipped: the body's scope, entered and left
+    /// as the `block` branch of `enter` does it for a skipped body (no parameters bound), with
+    /// no offloading decorator (a quiet header has none). The body's offloads are the caller's.
     fn replay_def(
         &mut self,
         node: Node<'t>,
@@ -474,6 +488,7 @@ impl<'t> PyModel<'t> {
 
     fn finish(&mut self, decorated_offload: &FxHashSet<usize>) {
         self.events.sort_unstable();
+        self.offloads.sort_unstable();
         for (i, s) in self.scopes.iter_mut().enumerate() {
             s.offloaded = match s.kind {
                 ScopeKind::Function => {
@@ -870,8 +885,10 @@ impl<'t> PyModel<'t> {
                 self.offloaded_lambdas.insert(t.start_byte());
             }
             Some(t) if matches!(t.kind(), "identifier" | "attribute") => {
+                let name = last_name(self.text(t));
                 self.events.push(t.start_byte());
-                self.offloaded_names.insert(last_name(self.text(t)).to_string());
+                self.offloaded_names.insert(name.to_string());
+                self.offloads.push((t.start_byte(), name.to_string()));
             }
             _ => {}
         }
