@@ -7,9 +7,10 @@
 //!   handlers are first polled in arrival order. `did_open`/`did_change`/`did_close` therefore
 //!   apply the change and reparse *before* any `.await`, under the `DashMap` shard lock (a
 //!   sync lock, never held across `.await`).
-//! - **Only the current version is published.** Analysis runs on the blocking pool after the
-//!   edit; its result is cached and published only if the document's version is still the
-//!   one analysed, and under `publish_lock`, so publications never go out of order.
+//! - **Only the current version is published.** Analysis runs after the edit (the short
+//!   focused attempt in the handler itself, for texts up to 512 KB; a full analysis on the
+//!   blocking pool); its result is cached and published only if the document's version is
+//!   still the one analysed, and under `publish_lock`, so publications never go out of order.
 //! - **Bursts are coalesced.** At most one push analysis per document is in flight; changes
 //!   that arrive meanwhile only mark it for another round, which analyses the newest version
 //!   (intermediate versions are never analysed), so a burst of edits costs a bounded amount

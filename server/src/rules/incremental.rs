@@ -18,7 +18,9 @@
 //! - the statement structure outside F is unchanged: the same module-level and class-body
 //!   statements at the same (shifted) offsets, F at the same start with the same body start.
 //!   Together with the above, the text outside F's slot is unchanged;
-//! - the same rules run (the trigger pre-filter reads the whole text);
+//! - the same rules run (the trigger pre-filter: its counts of the previous text are updated
+//!   by scanning only around the change, [`triggers::Counts::update`], which equals a scan of
+//!   the whole new text);
 //! - the whole-file facts of the semantic model are unchanged ([`Digest`]): imports, classes
 //!   and their manager / relation attributes, offloaded names, every `def`/`class` header with
 //!   its async-ness, parent kind and offloaded flag (functions are resolved by name across
@@ -60,10 +62,30 @@
 //! - the `def`/`class` scopes are pushed in the same order with the same parents (the parent
 //!   of a nested `def` is the enclosing function or class, both entered), so the [`Digest`]'s
 //!   list of scope signatures is compared position by position as before.
+//!
+//! Nor does the model go into such a unit's statement at all when its body has no event and
+//! its header (from the statement's start to the body) is a [`quiet_header`]: it records the
+//! body's scope, the name's binding and the `def` node as the walk would ([`Skip::head`]).
+//! Why that is exact: a quiet header holds nothing else the walk records (see
+//! [`quiet_header`]: no comment, lambda, comprehension, named expression, `as` pattern,
+//! offloader call or offloading decorator), and its body is skipped as above. Whether a
+//! header is quiet is decided once, on the full analysis, and kept in the snapshot: every
+//! unit's header lies outside the edited slot (F's before its body start), so its text, and
+//! the answer, carry over. A unit test (`model_replays_only_quiet_headers`) checks that
+//! replaying a header that is not quiet would lose a fact.
+//!
+//! Likewise a unit with a quiet header whose body's events are all names handed to an
+//! offloader ([`PyModel::offloads`], kept in the snapshot with the events): its `def` and
+//! those offloads (event, offloaded name) are recorded without going into it. Exact for the
+//! same reasons: the body's text is unchanged, so its events are its previous ones and each
+//! names what it named before; such an event records nothing else but local facts (the
+//! offloader call's argument range, which is looked up inside F only); and a body with any
+//! other event (an import, a nested `def` or `class`) is walked towards its events as above
+//! (`offload_only_bodies_are_replayed` checks that replaying one would lose a fact).
 
 use super::{analyze_rules, rules_for, triggers, Analysis, Finding, Focus};
 use crate::config::Settings;
-use crate::semantic::python::{Field, Skip};
+use crate::semantic::python::{quiet_header, Field, Skip};
 use crate::semantic::{PyModel, ScopeKind};
 use crate::syntax::Lang;
 use crate::text::LineIndex;
@@ -80,13 +102,26 @@ pub struct Snapshot {
     findings: Vec<Finding>,
     /// False after an internal error or on a tree with a syntax error.
     usable: bool,
+    facts: Facts,
+}
+
+/// The facts of the analysed text that the next focused analysis starts from.
+#[derive(Clone, Debug)]
+struct Facts {
     entries: Vec<Entry>,
+    /// By entry: a function unit whose header (from its statement's start to its body) is a
+    /// [`quiet_header`]. Headers lie outside the edited slot, so this carries over.
+    quiet: Vec<bool>,
     digest: Option<Arc<Digest>>,
     /// The model's `import_insert`.
     import_insert: usize,
     /// The model's [`PyModel::events`].
     events: Vec<usize>,
+    /// The model's [`PyModel::offloads`].
+    offloads: Vec<(usize, String)>,
     rules: Vec<&'static str>,
+    /// The trigger counts of the text (the pre-filter), updated around each edit.
+    counts: triggers::Counts,
 }
 
 impl Snapshot {
@@ -160,7 +195,9 @@ struct ScopeSig {
 }
 
 fn flags(py: &PyModel) -> (bool, bool, bool, bool) {
-    (py.imports_django, py.imports_other_odm, py.star_from_models, py.src.contains("\r\n"))
+    // A plain byte search first: most files have no `\r` at all.
+    let crlf = py.src.as_bytes().contains(&b'\r') && py.src.contains("\r\n");
+    (py.imports_django, py.imports_other_odm, py.star_from_models, crlf)
 }
 
 /// The `def`/`class` scopes of a model: (scope, parent kind, header).
@@ -271,22 +308,30 @@ pub fn analyze_incremental(
     index: &LineIndex,
     settings: &Settings,
 ) -> (Analysis, Snapshot, Path) {
+    match try_focused(prev, text, lang, tree, index, settings) {
+        Ok(done) => done,
+        Err((text, why)) => full(text, lang, tree, index, settings, why),
+    }
+}
+
+/// [`analyze_incremental`] when it does not fall back to [`full`]; else the text back and why
+/// (for a caller that runs the short focused attempt in place and the long full analysis
+/// elsewhere).
+#[allow(clippy::result_large_err)]
+pub fn try_focused(
+    prev: Option<&Snapshot>,
+    text: String,
+    lang: Lang,
+    tree: &Tree,
+    index: &LineIndex,
+    settings: &Settings,
+) -> Result<(Analysis, Snapshot, Path), (String, Fallback)> {
     match focused(prev, &text, lang, tree, index, settings) {
-        Ok((analysis, entries, (digest, import_insert), events, rules, path)) => {
-            let snap = Snapshot {
-                text,
-                lang,
-                findings: analysis.findings.clone(),
-                usable: true,
-                entries,
-                digest,
-                import_insert,
-                events,
-                rules,
-            };
-            (analysis, snap, path)
+        Ok((analysis, facts, path)) => {
+            let snap = Snapshot { text, lang, findings: analysis.findings.clone(), usable: true, facts };
+            Ok((analysis, snap, path))
         }
-        Err(why) => full(text, lang, tree, index, settings, why),
+        Err(why) => Err((text, why)),
     }
 }
 
@@ -299,23 +344,26 @@ pub fn full(
     settings: &Settings,
     why: Fallback,
 ) -> (Analysis, Snapshot, Path) {
-    let found = triggers::Found::scan(&text, lang);
+    let counts = triggers::Counts::scan(&text, lang);
+    let found = counts.found();
     let rules = rules_for(lang, settings, |m| found.holds(m)).iter().map(|r| r.meta().code).collect();
-    let (mut digest, mut events, mut import_insert) = (None, vec![], 0);
+    let (mut digest, mut events, mut offloads, mut import_insert) = (None, vec![], vec![], 0);
     let analysis = analyze_rules(&text, lang, tree, index, settings, |m| found.holds(m), &[], &mut |py| {
         digest = Some(Arc::new(Digest::of(py)));
         import_insert = py.import_insert;
         events = py.events.clone();
+        offloads = py.offloads.clone();
         Focus::Whole
     })
     .unwrap_or_default();
     let usable = analysis.errors.is_empty() && !tree.root_node().has_error();
     let entries = if lang == Lang::Python && usable { entries(tree) } else { vec![] };
-    let snap = Snapshot { text, lang, findings: analysis.findings.clone(), usable, entries, digest, import_insert, events, rules };
+    let quiet = entries.iter().map(|e| e.body.as_ref().is_some_and(|b| quiet_header(&text.as_bytes()[e.start..b.start]))).collect();
+    let facts = Facts { entries, quiet, digest, import_insert, events, offloads, rules, counts };
+    let snap = Snapshot { text, lang, findings: analysis.findings.clone(), usable, facts };
     (analysis, snap, Path::Full(why))
 }
 
-type Focused = (Analysis, Vec<Entry>, (Option<Arc<Digest>>, usize), Vec<usize>, Vec<&'static str>, Path);
 
 fn focused(
     prev: Option<&Snapshot>,
@@ -324,11 +372,11 @@ fn focused(
     tree: &Tree,
     index: &LineIndex,
     settings: &Settings,
-) -> Result<Focused, Fallback> {
+) -> Result<(Analysis, Facts, Path), Fallback> {
     let prev = prev.filter(|p| p.usable && p.lang == lang).ok_or(Fallback::NoSnapshot)?;
     if prev.text == text {
         let analysis = Analysis { findings: prev.findings.clone(), errors: vec![] };
-        return Ok((analysis, prev.entries.clone(), (prev.digest.clone(), prev.import_insert), prev.events.clone(), prev.rules.clone(), Path::Unchanged));
+        return Ok((analysis, prev.facts.clone(), Path::Unchanged));
     }
     if lang != Lang::Python {
         return Err(Fallback::NotPython);
@@ -344,7 +392,7 @@ fn focused(
     let shift = |x: usize| (x as isize + delta) as usize;
 
     // F: the function unit whose slot holds the change, before and after.
-    let (ents_old, ents_new) = (&prev.entries, entries(tree));
+    let (ents_old, ents_new) = (&prev.facts.entries, entries(tree));
     let i = (0..ents_old.len())
         .find(|&i| {
             ents_old[i].body.as_ref().is_some_and(|b| b.start <= p && oe <= slot_end(ents_old, i, &prev.text))
@@ -397,12 +445,13 @@ fn focused(
         kept.push(f);
     }
 
-    let found = triggers::Found::scan(text, lang);
+    let counts = prev.facts.counts.update(&prev.text, text, p, oe, ne);
+    let found = counts.found();
     let rules: Vec<&'static str> = rules_for(lang, settings, |m| found.holds(m)).iter().map(|r| r.meta().code).collect();
-    if rules != prev.rules {
+    if rules != prev.facts.rules {
         return Err(Fallback::RulesChanged);
     }
-    let prev_digest = prev.digest.as_ref().ok_or(Fallback::ModelChanged)?;
+    let prev_digest = prev.facts.digest.as_ref().ok_or(Fallback::ModelChanged)?;
     let to_old = |x: usize| {
         if x <= p {
             Some(x)
@@ -414,21 +463,35 @@ fn focused(
     };
     // The other function units' bodies: the model walks only their nodes that hold one of
     // their previous events (moved to the new text), none for most.
-    let mut moved = Vec::with_capacity(prev.events.len());
+    // A unit with a quiet header whose events are all offloads is not gone into at all: its
+    // `def` and its offloaded names (from the previous model) are recorded.
+    let (prev_events, prev_offloads) = (&prev.facts.events, &prev.facts.offloads);
+    let mut moved = Vec::with_capacity(prev_events.len());
+    let mut names: Vec<&str> = Vec::with_capacity(prev_offloads.len());
     let mut spans = Vec::new();
     for j in (0..ents_old.len()).filter(|&j| j != i) {
         let (Some(b), Some(nb)) = (&ents_old[j].body, &ents_new[j].body) else { continue };
-        let from = moved.len();
-        let (k0, k1) = (prev.events.partition_point(|&e| e < b.start), prev.events.partition_point(|&e| e < b.end));
-        moved.extend(prev.events[k0..k1].iter().map(|&e| e - b.start + nb.start));
-        spans.push((nb.clone(), from..moved.len()));
+        let from = (moved.len(), names.len());
+        let (k0, k1) = (prev_events.partition_point(|&e| e < b.start), prev_events.partition_point(|&e| e < b.end));
+        moved.extend(prev_events[k0..k1].iter().map(|&e| e - b.start + nb.start));
+        let (o0, o1) = (prev_offloads.partition_point(|o| o.0 < b.start), prev_offloads.partition_point(|o| o.0 < b.end));
+        let offloads_only = prev_offloads[o0..o1].iter().map(|o| o.0).eq(prev_events[k0..k1].iter().copied());
+        let head = prev.facts.quiet[j] && offloads_only;
+        if head {
+            names.extend(prev_offloads[o0..o1].iter().map(|o| o.1.as_str()));
+        }
+        spans.push((nb.clone(), from.0..moved.len(), head.then_some((ents_new[j].start, from.1..names.len()))));
     }
-    let skip: Vec<Skip> = spans.into_iter().map(|(body, r)| Skip { body, events: &moved[r] }).collect();
-    let (mut events, mut import_insert) = (vec![], 0);
+    let skip: Vec<Skip> = spans
+        .into_iter()
+        .map(|(body, r, head)| Skip { body, events: &moved[r], head: head.map(|(h, n)| (h, &names[n])) })
+        .collect();
+    let (mut events, mut offloads, mut import_insert) = (vec![], vec![], 0);
     let focus = unit_new.clone();
     let analysis = analyze_rules(text, lang, tree, index, settings, |m| found.holds(m), &skip, &mut |py| {
-        let same = to_old(py.import_insert) == Some(prev.import_insert) && prev_digest.matches(py);
+        let same = to_old(py.import_insert) == Some(prev.facts.import_insert) && prev_digest.matches(py);
         events = py.events.clone();
+        offloads = py.offloads.clone();
         import_insert = py.import_insert;
         if same { Focus::Range(focus.clone()) } else { Focus::Abort }
     })
@@ -446,7 +509,9 @@ fn focused(
     }
     findings.sort_by(|a, b| (a.range.start, a.range.end, a.code).cmp(&(b.range.start, b.range.end, b.code)));
     findings.dedup();
-    Ok((Analysis { findings, errors: vec![] }, ents_new, (Some(prev_digest.clone()), import_insert), events, rules, Path::Focused))
+    let quiet = prev.facts.quiet.clone();
+    let facts = Facts { entries: ents_new, quiet, digest: Some(prev_digest.clone()), import_insert, events, offloads, rules, counts };
+    Ok((Analysis { findings, errors: vec![] }, facts, Path::Focused))
 }
 
 #[cfg(test)]
@@ -512,15 +577,95 @@ mod tests {
     fn model_skips_only_quiet_bodies() {
         let src = "from .models import Book\n\n\ndef a():\n    import os\n\n\nasync def b():\n    return Book.objects.get()\n\n\ndef c():\n    x = sync_to_async(b)\n\n\ndef d():\n    lambda: [y for y in x]\n";
         let s = snap(src);
-        assert_eq!(s.events.len(), 3, "the imports, the offload");
+        assert_eq!(s.facts.events.len(), 3, "the imports, the offload");
         let tree = parse(Lang::Python, src, None);
         let index = LineIndex::new(src);
         let full = PyModel::build(src, &tree, &index);
-        let bodies: Vec<_> = s.entries.iter().filter_map(|e| e.body.clone()).collect();
-        let skipping = PyModel::build_skipping(src, &tree, &index, &[Skip { body: bodies[3].clone(), events: &[] }]);
+        let bodies: Vec<_> = s.facts.entries.iter().filter_map(|e| e.body.clone()).collect();
+        let skipping = PyModel::build_skipping(src, &tree, &index, &[Skip { body: bodies[3].clone(), events: &[], head: None }]);
         assert!(skipping.scopes.len() < full.scopes.len(), "d's lambda and comprehension are not walked");
         assert!(Digest::of(&full).matches(&skipping));
         assert_eq!(full.events, skipping.events);
+    }
+
+    /// A function statement is replayed (not walked) only when its header is quiet; each of
+    /// these headers gives the model something besides its `def`, which replaying would lose.
+    #[test]
+    fn model_replays_only_quiet_headers() {
+        let loud = [
+            "def f(x=(y := 1)):\n    pass\n",
+            "def f(x=lambda: 1):\n    pass\n",
+            "def f(x):  # awaitguard: ignore\n    pass\n",
+            "@sync_to_async\ndef f(x):\n    pass\n",
+            "def f(x=[y for y in z]):\n    pass\n",
+            "def f(x=sync_to_async(g)):\n    pass\n",
+            "def f(x=pool.submit(g)):\n    pass\n",
+            "def f(x=Thread(target=g)):\n    pass\n",
+            "def f(x=1if a else(lambda: 2)):\n    pass\n",
+        ];
+        let quiet = ["def f(x, *a, k=1, **kw) -> int:\n    pass\n", "@property\n@cached(ttl=5)\nasync def f(self, x: dict[str, int] = None):\n    pass\n"];
+        let facts = |m: &PyModel| {
+            let y = m.binding("y", m.src.len()).map(|b| b.pos);
+            (m.scopes.len(), y, m.comments.len(), m.offload_args.clone(), m.loop_iters.len(), m.offloaded_names().len())
+        };
+        for (unit, is_quiet) in loud.iter().map(|u| (u, false)).chain(quiet.iter().map(|u| (u, true))) {
+            let src = format!("import os\n\n{unit}\n\nclass C:\n    {}\n", unit.replace('\n', "\n    "));
+            let s = snap(&src);
+            let tree = parse(Lang::Python, &src, None);
+            let index = LineIndex::new(&src);
+            let full = PyModel::build(&src, &tree, &index);
+            let units: Vec<_> = s.facts.entries.iter().zip(&s.facts.quiet).filter(|(e, _)| e.body.is_some()).collect();
+            assert_eq!(units.len(), 2, "{src}");
+            assert!(units.iter().all(|(_, &q)| q == is_quiet), "{src}");
+            // Replayed whatever the header: equal to the full model exactly when it is quiet.
+            let skip: Vec<Skip> =
+                units.iter().map(|(e, _)| Skip { body: e.body.clone().unwrap(), events: &[], head: Some((e.start, &[])) }).collect();
+            let replayed = PyModel::build_skipping(&src, &tree, &index, &skip);
+            let same = Digest::of(&full).matches(&replayed) && facts(&full) == facts(&replayed) && full.events == replayed.events;
+            assert_eq!(same, is_quiet, "{src}");
+            // As focused analysis does it: only quiet headers are replayed.
+            let skip: Vec<Skip> = units
+                .iter()
+                .map(|(e, &q)| Skip { body: e.body.clone().unwrap(), events: &[], head: q.then_some((e.start, &[][..])) })
+                .collect();
+            let guarded = PyModel::build_skipping(&src, &tree, &index, &skip);
+            assert!(Digest::of(&full).matches(&guarded) && facts(&full) == facts(&guarded), "{src}");
+        }
+    }
+
+    /// A body whose events are all offloads is replayed with their names; one with another
+    /// event (an import) is not: replaying it would lose the import.
+    #[test]
+    fn offload_only_bodies_are_replayed() {
+        let src = "from asgiref.sync import sync_to_async\n\n\nclass Q:\n    def count(self):\n        return 1\n\n    \
+                   async def acount(self):\n        return await sync_to_async(self.count)()\n\n    \
+                   async def aimp(self):\n        import os\n        return await sync_to_async(self.count)()\n\n    \
+                   def edited(self):\n        return 1\n";
+        let s = snap(src);
+        let names: Vec<_> = s.facts.offloads.iter().map(|(e, n)| (*e, n.as_str())).collect();
+        assert_eq!(names, [(src.find("self.count)()").unwrap(), "count"), (src.rfind("self.count").unwrap(), "count")]);
+        let tree = parse(Lang::Python, src, None);
+        let index = LineIndex::new(src);
+        let full = PyModel::build(src, &tree, &index);
+        let unit = |k: usize| s.facts.entries.iter().filter(|e| e.body.is_some()).nth(k).unwrap().clone();
+        let (acount, aimp) = (unit(1), unit(2));
+        let events = |u: &Entry| {
+            let b = u.body.clone().unwrap();
+            full.events.iter().copied().filter(|e| b.contains(e)).collect::<Vec<_>>()
+        };
+        let (ea, ei) = (events(&acount), events(&aimp));
+        let skip = [Skip { body: acount.body.clone().unwrap(), events: &ea, head: Some((acount.start, &["count"][..])) }];
+        let replayed = PyModel::build_skipping(src, &tree, &index, &skip);
+        assert!(Digest::of(&full).matches(&replayed) && full.events == replayed.events && full.offloads == replayed.offloads);
+        let forced = [Skip { body: aimp.body.clone().unwrap(), events: &ei, head: Some((aimp.start, &["os", "count"][..])) }];
+        assert!(!Digest::of(&full).matches(&PyModel::build_skipping(src, &tree, &index, &forced)), "the import is lost");
+        let after = src.replace("def edited(self):\n        return 1", "def edited(self):\n        return 12");
+        let t2 = parse(Lang::Python, &after, None);
+        let (inc, next, path) =
+            analyze_incremental(Some(&s), after.clone(), Lang::Python, &t2, &LineIndex::new(&after), &Settings::default());
+        assert_eq!(path, Path::Focused);
+        assert_eq!(inc.findings, super::super::analyze(&after, Lang::Python, &t2, &LineIndex::new(&after), &Settings::default()).findings);
+        assert_eq!(next.facts.offloads, snap(&after).facts.offloads);
     }
 
     #[test]
@@ -559,8 +704,8 @@ async def b():
         let index = LineIndex::new(src);
         let full = PyModel::build(src, &tree, &index);
         assert_eq!(full.events.len(), 6, "3 imports, 1 offloaded name, the class, inner");
-        let a = s.entries[1].body.clone().unwrap();
-        let skip = [Skip { body: a.clone(), events: &full.events[1..] }];
+        let a = s.facts.entries[1].body.clone().unwrap();
+        let skip = [Skip { body: a.clone(), events: &full.events[1..], head: None }];
         let directed = PyModel::build_skipping(src, &tree, &index, &skip);
         assert!(Digest::of(&full).matches(&directed));
         assert_eq!(full.events, directed.events);

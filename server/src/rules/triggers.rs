@@ -28,9 +28,12 @@ pub type Triggers = &'static [&'static [&'static str]];
 
 /// The automaton of one language: every trigger of its rules, and per rule (in [`RULES`]
 /// order, that language's only) its groups as sets of token indexes.
+#[derive(Debug)]
 struct Prefilter {
     automaton: AhoCorasick,
     rules: Vec<(&'static RuleMeta, Vec<u128>)>,
+    /// The length of the longest trigger.
+    longest: usize,
 }
 
 impl Prefilter {
@@ -48,7 +51,8 @@ impl Prefilter {
             .match_kind(MatchKind::LeftmostLongest)
             .build(&tokens)
             .expect("trigger automaton builds");
-        Prefilter { automaton, rules }
+        let longest = tokens.iter().map(|t| t.len()).max().unwrap_or(0);
+        Prefilter { automaton, rules, longest }
     }
 
     fn get(lang: Lang) -> &'static Prefilter {
@@ -140,6 +144,75 @@ pub fn hot_positions(src: &str, lang: Lang, settings: &Settings) -> (Vec<usize>,
     (positions, cross)
 }
 
+/// How many whole-identifier occurrences of each trigger a text has: what [`Found`] is made
+/// of, kept by focused analysis ([`super::incremental`]) so that after an edit only the
+/// bytes around it are scanned again ([`Counts::update`]).
+#[derive(Clone, Debug)]
+pub struct Counts {
+    prefilter: &'static Prefilter,
+    /// By token index (pattern id of the automaton).
+    counts: Vec<u32>,
+}
+
+impl PartialEq for Counts {
+    fn eq(&self, other: &Counts) -> bool {
+        std::ptr::eq(self.prefilter, other.prefilter) && self.counts == other.counts
+    }
+}
+
+/// Calls `f(start, end, token)` for each whole-identifier trigger occurrence that lies in
+/// `src[window]` (wholeness judged on all of `src`). Every such occurrence is reported: a
+/// match of the leftmost-longest search that overlapped one would hold the non-identifier
+/// byte before or after it, and triggers are identifiers.
+fn occurrences(p: &Prefilter, src: &[u8], window: std::ops::Range<usize>, mut f: impl FnMut(usize, usize, usize)) {
+    for m in p.automaton.find_iter(&src[window.clone()]) {
+        let (i, j) = (window.start + m.start(), window.start + m.end());
+        if (i == 0 || !is_ident_byte(src[i - 1])) && src.get(j).is_none_or(|b| !is_ident_byte(*b)) {
+            f(i, j, m.pattern().as_usize());
+        }
+    }
+}
+
+impl Counts {
+    /// Counts in all of `src`.
+    pub fn scan(src: &str, lang: Lang) -> Counts {
+        let prefilter = Prefilter::get(lang);
+        let mut counts = vec![0u32; prefilter.automaton.patterns_len()];
+        occurrences(prefilter, src.as_bytes(), 0..src.len(), |_, _, t| counts[t] += 1);
+        Counts { prefilter, counts }
+    }
+
+    /// The counts of `new`, when these are the counts of `old` and the two differ only in
+    /// `old[p..oe]`, which became `new[p..ne]` (`old[..p] == new[..p]`, `old[oe..] ==
+    /// new[ne..]`). Equal to [`Counts::scan`] of `new` (unit-tested): whether `[i, j)` is an
+    /// occurrence depends on the bytes `i - 1 ..= j` only, so an occurrence with `j < p` lies
+    /// in the common prefix of both texts and one with `i > oe` (`i > ne` in `new`) in the
+    /// common suffix; only the others, all within `L` bytes of the change (`L` the longest
+    /// trigger), are counted again, in each text.
+    pub fn update(&self, old: &str, new: &str, p: usize, oe: usize, ne: usize) -> Counts {
+        let longest = self.prefilter.longest;
+        let mut counts = self.counts.clone();
+        let window = |len: usize, e: usize| p.saturating_sub(longest)..(e + longest).min(len);
+        occurrences(self.prefilter, old.as_bytes(), window(old.len(), oe), |i, j, t| {
+            if j >= p && i <= oe {
+                counts[t] -= 1;
+            }
+        });
+        occurrences(self.prefilter, new.as_bytes(), window(new.len(), ne), |i, j, t| {
+            if j >= p && i <= ne {
+                counts[t] += 1;
+            }
+        });
+        Counts { prefilter: self.prefilter, counts }
+    }
+
+    /// The triggers present.
+    pub fn found(&self) -> Found {
+        let seen = self.counts.iter().enumerate().filter(|(_, &n)| n > 0).fold(0u128, |a, (t, _)| a | 1 << t);
+        Found { prefilter: self.prefilter, seen }
+    }
+}
+
 /// The triggers present in one file: which rules can fire in it.
 pub struct Found {
     prefilter: &'static Prefilter,
@@ -220,6 +293,27 @@ mod tests {
         assert_eq!(hot, vec![src.find("async").unwrap(), src.find("await").unwrap(), sfu, src.rfind("select").unwrap()]);
         assert_eq!(cross, vec![sfu]);
         assert!(CROSS_SCOPE.iter().all(|t| RULES.iter().any(|r| r.meta().triggers.iter().copied().flatten().any(|x| x == t))));
+    }
+
+    #[test]
+    fn counts_update_equals_a_fresh_scan() {
+        let base = "async def f():\n    await x.aget()  # atomic\n    qs.select_for_update()\nsync_to_async(g)\n";
+        let edits = ["", "c", "_", " ", "async", "await", "select_for_update", "x ", "aw", "ait"];
+        let before = Counts::scan(base, Lang::Python);
+        for at in 0..=base.len() {
+            for del in [0, 1, 2, 5, 9] {
+                for ins in edits {
+                    let end = (at + del).min(base.len());
+                    let new = format!("{}{ins}{}", &base[..at], &base[end..]);
+                    let expect = Counts::scan(&new, Lang::Python);
+                    assert_eq!(before.update(base, &new, at, end, at + ins.len()), expect, "{new:?}");
+                    assert_eq!(expect.update(&new, base, at, at + ins.len(), end), before, "{new:?}");
+                }
+            }
+        }
+        let whole = Counts::scan(base, Lang::Python).found();
+        let f = Found::scan(base, Lang::Python);
+        assert!(RULES.iter().all(|r| whole.holds(r.meta()) == f.holds(r.meta())));
     }
 
     #[test]

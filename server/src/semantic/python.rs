@@ -117,6 +117,9 @@ pub struct PyModel<'t> {
     /// comments, loops, lambdas, offload argument ranges), so focused analysis of another
     /// function may skip it ([`PyModel::build_skipping`]).
     pub events: Vec<usize>,
+    /// The events that are a name handed to an offloader, with that name (`last_name` of the
+    /// argument): all that such an event records besides local facts. Sorted.
+    pub offloads: Vec<(usize, String)>,
 }
 
 /// A `for` statement or `for … in` clause: its target, iterable, and whether it is `async for`.
@@ -141,6 +144,8 @@ struct KindTable {
     block: Vec<bool>,
     /// `function_definition`, `class_definition`.
     def: Vec<bool>,
+    /// `function_definition`, `decorated_definition`.
+    unit: Vec<bool>,
     /// `parameters`, `argument_list`.
     lists: Vec<bool>,
     identifier: Vec<bool>,
@@ -177,6 +182,7 @@ static KINDS: std::sync::LazyLock<KindTable> = std::sync::LazyLock::new(|| {
         entered: table(ENTERED),
         block: table(&["block"]),
         def: table(&["function_definition", "class_definition"]),
+        unit: table(&["function_definition", "decorated_definition"]),
         lists: table(&["parameters", "argument_list"]),
         identifier: table(&["identifier"]),
         fields,
@@ -203,6 +209,42 @@ pub struct Skip<'e> {
     pub body: Range<usize>,
     /// The [`PyModel::events`] in it (sorted): only the nodes holding one are walked.
     pub events: &'e [usize],
+    /// The start of the function's statement (its first decorator, or `def`/`async`), when
+    /// the text from there to the body is a [`quiet_header`] and every one of `events` is a
+    /// name handed to an offloader: those names, by event. The walk then does not go into the
+    /// statement at all and records only the `def` and these offloads (see
+    /// [`PyModel::build_skipping`]). `None`: the header is walked.
+    pub head: Option<(usize, &'e [&'e str])>,
+}
+
+/// True when a function header's text (from its first decorator or `def` to its body) holds
+/// nothing that [`PyModel::enter`] records, so that the header gives the model only its
+/// `def`: the scope, its name's binding and its node. A header holds no statement (decorators,
+/// parameters, defaults, annotations are expressions), and of the expressions that `enter`
+/// acts on ([`ENTERED`]): a comment needs `#`, a lambda, an `as` pattern and a comprehension or
+/// generator clause their keyword (`lambda`, `as`, `for`), a named expression `:=`, and a
+/// `call` is recorded only when its callee's last name is an offloader, `submit` or `Thread`
+/// (`note_offload`), which then occurs in the text, as does `sync_to_async` in a decorator
+/// that offloads the function. So the text must be ASCII, hold no `#` and no `:=`, none of
+/// those keywords as a word (nor at the end of a word that starts with a digit: `0for`) and
+/// none of those callee names anywhere (even inside a longer word or a string).
+pub fn quiet_header(text: &[u8]) -> bool {
+    if !text.is_ascii() || text.contains(&b'#') || text.windows(2).any(|w| w == b":=") {
+        return false;
+    }
+    let ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+    for word in text.split(|&c| !ident(c)).filter(|w| !w.is_empty()) {
+        for kw in [&b"lambda"[..], b"as", b"for"] {
+            if word == kw || word[0].is_ascii_digit() && word.ends_with(kw) {
+                return false;
+            }
+        }
+        let callee = |name: &str| word.windows(name.len()).any(|w| w == name.as_bytes());
+        if OFFLOADERS.iter().any(|o| callee(o)) || callee("submit") || callee("Thread") {
+            return false;
+        }
+    }
+    true
 }
 
 /// True when no node of a kind [`PyModel::enter`] acts on ([`ENTERED`]) can lie inside a
@@ -238,6 +280,16 @@ fn plain_list(text: &[u8]) -> bool {
     true
 }
 
+/// The `function_definition` of a function statement (itself, or what it decorates).
+fn def_of(node: Node) -> Option<Node> {
+    let def = match node.kind() {
+        "function_definition" => node,
+        "decorated_definition" => node.field("definition")?,
+        _ => return None,
+    };
+    (def.kind() == "function_definition").then_some(def)
+}
+
 /// Callee names that run their callable argument in a worker thread.
 const OFFLOADERS: &[&str] =
     &["sync_to_async", "database_sync_to_async", "to_thread", "run_in_executor", "run_sync"];
@@ -263,7 +315,10 @@ impl<'t> PyModel<'t> {
     /// The parameters of a function whose body is in `skip` are not bound (they are local to
     /// the body's scope). Equal to the full model in everything but the skipped nodes' and
     /// these local facts when the events of each such body are exactly the full model's
-    /// [`PyModel::events`] in it.
+    /// [`PyModel::events`] in it. A function statement with a [`Skip::head`] is not gone into
+    /// at all: only its `def` (scope, name binding, node) and the offloaded names of its
+    /// events are recorded, which equals the walk but for the body's local facts when its
+    /// header is a [`quiet_header`] and its events are exactly those offloads.
     pub fn build_skipping(src: &'t str, tree: &'t Tree, index: &LineIndex, skip: &[Skip]) -> Self {
         let mut m = PyModel {
             src,
@@ -298,6 +353,7 @@ impl<'t> PyModel<'t> {
             function_nodes: FxHashMap::default(),
             focus: None,
             events: Vec::new(),
+            offloads: Vec::new(),
         };
         let mut decorated_offload: FxHashSet<usize> = FxHashSet::default();
         let mut cursor = tree.walk();
@@ -330,30 +386,53 @@ impl<'t> PyModel<'t> {
                         binding_scope.pop();
                     }
                 }
-                let found = if !skip.is_empty() && kind_in(&KINDS.block, node) && node.kind() == "block" {
-                    let i = skip.binary_search_by_key(&node.start_byte(), |s| s.body.start).ok();
-                    i.filter(|&i| skip[i].body.end == node.end_byte())
+                // A function statement of `skip` whose header is quiet and body has no events:
+                // only its `def`, without going into it.
+                let replay = if !skip.is_empty() && kind_in(&KINDS.unit, node) {
+                    let k = skip.partition_point(|s| s.body.start <= node.start_byte());
+                    skip.get(k)
+                        .filter(|s| {
+                            s.head.is_some_and(|(h, names)| h == node.start_byte() && names.len() == s.events.len())
+                                && s.body.end == node.end_byte()
+                        })
+                        .and_then(|s| Some((s, def_of(node)?)))
                 } else {
                     None
                 };
-                // The cursor's parent (`Node::parent` searches down from the root).
-                let found = found.filter(|_| {
-                    let mut up = cursor.clone();
-                    up.goto_parent() && up.node().kind() == "function_definition"
-                });
-                m.enter(&mut cursor, node, &mut stack, &mut binding_scope, &mut decorated_offload, index, found.is_some());
-                if directed.is_some_and(|(d, _)| depth > d)
-                    && whole.is_none()
-                    && kind_in(&KINDS.def, node)
-                    && matches!(node.kind(), "function_definition" | "class_definition")
-                {
-                    whole = Some(depth);
-                }
-                if let Some(i) = found {
-                    if skip[i].events.is_empty() {
-                        descend = false;
+                if let Some((s, owner)) = replay {
+                    m.replay_def(node, owner, s.body.clone(), &mut stack, &mut binding_scope);
+                    for (&e, &name) in s.events.iter().zip(s.head.map_or(&[][..], |h| h.1)) {
+                        m.events.push(e);
+                        m.offloaded_names.insert(name.to_string());
+                        m.offloads.push((e, name.to_string()));
+                    }
+                    descend = false;
+                } else {
+                    let found = if !skip.is_empty() && kind_in(&KINDS.block, node) && node.kind() == "block" {
+                        let i = skip.binary_search_by_key(&node.start_byte(), |s| s.body.start).ok();
+                        i.filter(|&i| skip[i].body.end == node.end_byte())
                     } else {
-                        directed = Some((depth, skip[i].events));
+                        None
+                    };
+                    // The cursor's parent (`Node::parent` searches down from the root).
+                    let found = found.filter(|_| {
+                        let mut up = cursor.clone();
+                        up.goto_parent() && up.node().kind() == "function_definition"
+                    });
+                    m.enter(&mut cursor, node, &mut stack, &mut binding_scope, &mut decorated_offload, index, found.is_some());
+                    if directed.is_some_and(|(d, _)| depth > d)
+                        && whole.is_none()
+                        && kind_in(&KINDS.def, node)
+                        && matches!(node.kind(), "function_definition" | "class_definition")
+                    {
+                        whole = Some(depth);
+                    }
+                    if let Some(i) = found {
+                        if skip[i].events.is_empty() {
+                            descend = false;
+                        } else {
+                            directed = Some((depth, skip[i].events));
+                        }
                     }
                 }
             }
@@ -377,8 +456,39 @@ impl<'t> PyModel<'t> {
         }
     }
 
+    /// What the walk records for the function statement `node` (`def_node` in
+    /// [`PyModel::enter`]) with `owner` its `function_definition` and `body` its body, when its
+    /// header is a [`quiet_header`] and its body is skipped: the body's scope, entered and left
+    /// as the `block` branch of `enter` does it for a skipped body (no parameters bound), with
+    /// no offloading decorator (a quiet header has none). The body's offloads are the caller's.
+    fn replay_def(
+        &mut self,
+        node: Node<'t>,
+        owner: Node<'t>,
+        body: Range<usize>,
+        stack: &mut Vec<(usize, usize)>,
+        binding_scope: &mut Vec<usize>,
+    ) {
+        let cur_scope = stack.last().map(|s| s.0).unwrap_or(0);
+        let bscope = *binding_scope.last().unwrap_or(&0);
+        let name_src = owner.field("name").map(|n| self.text(n));
+        let is_async = owner.child(0).is_some_and(|c| c.kind() == "async");
+        if !matches!(self.scopes[cur_scope].kind, ScopeKind::Module | ScopeKind::Class) {
+            self.events.push(owner.start_byte());
+        }
+        let end = body.end;
+        let idx = self.push_scope(ScopeKind::Function, body, None, cur_scope, name_src.map(str::to_string), is_async, node.start_byte());
+        self.function_nodes.insert(idx, owner);
+        if let Some(n) = name_src {
+            self.bind(bscope, n, owner.start_byte(), None);
+        }
+        stack.push((idx, end));
+        binding_scope.push(idx);
+    }
+
     fn finish(&mut self, decorated_offload: &FxHashSet<usize>) {
         self.events.sort_unstable();
+        self.offloads.sort_unstable();
         for (i, s) in self.scopes.iter_mut().enumerate() {
             s.offloaded = match s.kind {
                 ScopeKind::Function => {
@@ -775,8 +885,10 @@ impl<'t> PyModel<'t> {
                 self.offloaded_lambdas.insert(t.start_byte());
             }
             Some(t) if matches!(t.kind(), "identifier" | "attribute") => {
+                let name = last_name(self.text(t));
                 self.events.push(t.start_byte());
-                self.offloaded_names.insert(last_name(self.text(t)).to_string());
+                self.offloaded_names.insert(name.to_string());
+                self.offloads.push((t.start_byte(), name.to_string()));
             }
             _ => {}
         }
