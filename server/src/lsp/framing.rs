@@ -196,7 +196,7 @@ where
 /// Reads the frames the server writes to `server` and sends each, whole, to `frames`, until
 /// `server` ends. The server frames well; should a header ever lack a length, the bytes read
 /// are passed on as they are.
-pub async fn read_frames<R: AsyncRead + Unpin>(server: R, frames: tokio::sync::mpsc::UnboundedSender<Vec<u8>>) {
+pub async fn read_frames<R: AsyncRead + Unpin>(server: R, frames: std::sync::mpsc::Sender<Vec<u8>>) {
     let mut r = BufReader::with_capacity(64 * 1024, server);
     let mut line = Vec::new();
     loop {
@@ -238,10 +238,12 @@ pub async fn read_frames<R: AsyncRead + Unpin>(server: R, frames: tokio::sync::m
 }
 
 /// Writes every frame from `frames` to `out`, flushing after each, until every sender is gone
-/// (or `out` fails).
-pub async fn write_frames<W: AsyncWrite + Unpin>(mut frames: tokio::sync::mpsc::UnboundedReceiver<Vec<u8>>, mut out: W) {
-    while let Some(frame) = frames.recv().await {
-        if out.write_all(&frame).await.is_err() || out.flush().await.is_err() {
+/// (or `out` fails). Blocking: it runs on a thread of its own, so a frame goes from the
+/// server's output to stdout in one thread wake-up (tokio's `stdout` would take two: the
+/// writer task, then a blocking-pool thread).
+pub fn write_frames(frames: std::sync::mpsc::Receiver<Vec<u8>>, mut out: impl std::io::Write) {
+    for frame in frames {
+        if out.write_all(&frame).and_then(|_| out.flush()).is_err() {
             return;
         }
     }
@@ -309,7 +311,7 @@ mod tests {
     fn frames_pass_whole_and_in_order() {
         let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
         let input = frame("{\"a\":1}") + &frame("{\"b\":\"\u{e9}\"}");
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let (tx, rx) = std::sync::mpsc::channel();
         rt.block_on(read_frames(input.as_bytes(), tx));
         assert_eq!(rx.try_recv().unwrap(), frame("{\"a\":1}").into_bytes());
         assert_eq!(rx.try_recv().unwrap(), frame("{\"b\":\"\u{e9}\"}").into_bytes());

@@ -240,8 +240,12 @@ pub fn serve_stdio() {
         // stdin goes through the framing guard: one malformed message must not end the session,
         // and gets its JSON-RPC error answer. Answers and the server's own frames share stdout
         // through one writer, a whole frame at a time.
-        let (frames, to_stdout) = tokio::sync::mpsc::unbounded_channel();
-        let writer = tokio::spawn(framing::write_frames(to_stdout, tokio::io::stdout()));
+        let (frames, to_stdout) = std::sync::mpsc::channel();
+        let (written, writer) = std::sync::mpsc::channel::<()>();
+        std::thread::spawn(move || {
+            framing::write_frames(to_stdout, std::io::stdout().lock());
+            let _ = written.send(());
+        });
         let (server_out, server_frames) = tokio::io::duplex(64 * 1024);
         let reader = tokio::spawn(framing::read_frames(server_frames, frames.clone()));
         let (input, guarded) = tokio::io::duplex(64 * 1024);
@@ -263,11 +267,12 @@ pub fn serve_stdio() {
         }
         // The server's end of the output is dropped with `serve`: let what it wrote reach
         // stdout.
-        let _ = tokio::time::timeout(std::time::Duration::from_millis(EXIT_GRACE_MS), async {
-            let _ = reader.await;
-            let _ = writer.await;
-        })
-        .await;
+        let grace = std::time::Duration::from_millis(EXIT_GRACE_MS);
+        let start = std::time::Instant::now();
+        let _ = tokio::time::timeout(grace, reader).await;
+        // The writer thread ends once every sender is gone and what they sent is written.
+        let rest = grace.saturating_sub(start.elapsed());
+        let _ = tokio::task::spawn_blocking(move || writer.recv_timeout(rest)).await;
     });
     // tokio's stdin reader may sit in a blocking read: do not wait for the runtime to drain.
     let code = if shutdown.load(Ordering::SeqCst) { 0 } else { 1 };
