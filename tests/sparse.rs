@@ -23,6 +23,12 @@ fn python_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
     }
 }
 
+/// What `check` masks of `src` under the default settings.
+fn mask(src: &str) -> Option<sparse::Masked> {
+    let (hot, cross) = awaitguard::rules::triggers::hot_positions(src, Lang::Python, &Settings::default());
+    sparse::mask(src, &hot, &sparse::event_positions(src), &cross)
+}
+
 /// The sparse analysis of `text` when there is one, after checking it equals the full one.
 fn compare(text: &str, what: &str) -> Option<usize> {
     let settings = Settings::default();
@@ -102,9 +108,7 @@ def reserve(seat_id):
 
 #[test]
 fn a_realistic_module_is_masked_and_keeps_its_findings() {
-    let settings = Settings::default();
-    let (hot, cross) = awaitguard::rules::triggers::hot_positions(MODULE, Lang::Python, &settings);
-    let m = sparse::mask(MODULE, &hot, &sparse::event_positions(MODULE), &cross).expect("something is masked");
+    let m = mask(MODULE).expect("something is masked");
     let bodies: Vec<&str> = m.ranges.iter().map(|r| &MODULE[r.clone()]).collect();
     assert_eq!(bodies.len(), 4, "__str__, price, label, totals: {bodies:#?}");
     assert!(bodies.iter().all(|b| !b.contains("async") && !b.contains("select_for_update")));
@@ -182,9 +186,7 @@ def place(order_id):
 
 #[test]
 fn helpers_with_local_imports_are_thinned_and_keep_the_findings() {
-    let settings = Settings::default();
-    let (hot, cross) = awaitguard::rules::triggers::hot_positions(HELPERS, Lang::Python, &settings);
-    let m = sparse::mask(HELPERS, &hot, &sparse::event_positions(HELPERS), &cross).expect("something is masked");
+    let m = mask(HELPERS).expect("something is masked");
     let kept: Vec<&str> = m.text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
     for line in ["import csv", "import io", "from django.core.cache import cache", "def decorator(func):", "@functools.wraps(func)", "def inner(*args):"] {
         assert!(kept.contains(&line), "{line} is kept: {}", m.text);
@@ -255,9 +257,7 @@ fn generated_modules_are_thinned() {
     for _ in 0..100 {
         let src = module().new_tree(&mut runner).unwrap().current();
         total += 1;
-        let settings = Settings::default();
-        let (hot, cross) = awaitguard::rules::triggers::hot_positions(&src, Lang::Python, &settings);
-        if let Some(m) = sparse::mask(&src, &hot, &sparse::event_positions(&src), &cross) {
+        if let Some(m) = mask(&src) {
             // A blanked statement that is not a whole body: its text does not start a body.
             thinned += usize::from(m.text.contains("import os") && m.ranges.iter().any(|r| !m.text[r.clone()].starts_with("pass")));
         }
