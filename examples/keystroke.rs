@@ -6,7 +6,7 @@
 //! `cargo run --release --example keystroke -- FILE [EDITS]`
 
 use awaitguard::config::Settings;
-use awaitguard::rules::incremental::analyze_incremental;
+use awaitguard::analysis::incremental::analyze_incremental;
 use awaitguard::syntax::Lang;
 use awaitguard::text::{Change, Document, Encoding, Pos};
 use std::time::Instant;

@@ -7,7 +7,7 @@
 mod common;
 
 use awaitguard::fix::{self, Applicability};
-use awaitguard::rules::fix_all;
+use awaitguard::analysis::fix_all;
 use awaitguard::syntax;
 use awaitguard::text::LineIndex;
 use std::collections::BTreeMap;

@@ -1,14 +1,14 @@
 //! Property: after any sequence of LSP-style edits (in any position encoding, with astral
 //! characters, CRLF and lone CR), the incrementally maintained document equals a fresh parse
 //! of the same text: same text, same tree, same findings. And focused re-analysis
-//! (`rules::incremental`) gives, after every edit of real files, the findings of a fresh full
+//! (`analysis::incremental`) gives, after every edit of real files, the findings of a fresh full
 //! analysis; each of its fallbacks is exercised by a unit test below.
 
 mod common;
 
 use awaitguard::config::Settings;
-use awaitguard::rules::analyze;
-use awaitguard::rules::incremental::{analyze_incremental, Fallback, Path};
+use awaitguard::analysis::analyze;
+use awaitguard::analysis::incremental::{analyze_incremental, Fallback, Path};
 use awaitguard::syntax::{self, Lang};
 use awaitguard::text::{Change, Document, Encoding, LineIndex, Pos};
 use proptest::prelude::*;

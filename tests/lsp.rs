@@ -3,7 +3,7 @@
 mod common;
 
 use awaitguard::config::Settings;
-use awaitguard::rules::fix_all;
+use awaitguard::analysis::fix_all;
 use awaitguard::syntax::Lang;
 use common::lsp::{apply_edits, edits_of, pull_caps, push_caps, Client};
 use serde_json::{json, Value};

@@ -1,12 +1,13 @@
-//! `check`'s sparse parse (`syntax::sparse`, `rules::analyze_sparse`) against the full parse:
+//! `check`'s sparse parse (`analysis::sparse`, `analysis::analyze_sparse`) against the full parse:
 //! the same findings on every Python file of the test tree that parses, and on a realistic
 //! module where most of the text is sync code no rule looks at, and on generated modules whose
 //! sync functions mix local imports, nested definitions, clauses, triggers and offloaders (the
 //! statement-level thinning). The comparisons are not vacuous: the tests count what was masked.
 
 use awaitguard::config::Settings;
-use awaitguard::rules::{analyze, analyze_sparse};
-use awaitguard::syntax::{self, sparse, Lang};
+use awaitguard::analysis::{analyze, analyze_sparse};
+use awaitguard::analysis::sparse;
+use awaitguard::syntax::{self, Lang};
 use awaitguard::text::LineIndex;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
@@ -25,7 +26,7 @@ fn python_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
 
 /// What `check` masks of `src` under the default settings.
 fn mask(src: &str) -> Option<sparse::Masked> {
-    let (hot, cross) = awaitguard::rules::triggers::hot_positions(src, Lang::Python, &Settings::default());
+    let (hot, cross) = awaitguard::analysis::triggers::hot_positions(src, Lang::Python, &Settings::default());
     sparse::mask(src, &hot, &sparse::event_positions(src), &cross)
 }
 

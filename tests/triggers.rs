@@ -7,7 +7,8 @@
 mod common;
 
 use awaitguard::config::Settings;
-use awaitguard::rules::{analyze_all, RULES};
+use awaitguard::analysis::analyze_all;
+use awaitguard::rules::RULES;
 use awaitguard::syntax::{self, Lang};
 use awaitguard::text::LineIndex;
 use std::path::{Path, PathBuf};

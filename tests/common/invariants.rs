@@ -8,8 +8,8 @@
 
 use awaitguard::config::Settings;
 use awaitguard::fix;
-use awaitguard::rules::incremental::analyze_incremental;
-use awaitguard::rules::{analyze, analyze_sparse, fix_all, Analysis};
+use awaitguard::analysis::incremental::analyze_incremental;
+use awaitguard::analysis::{analyze, analyze_sparse, fix_all, Analysis};
 use awaitguard::syntax::{self, Lang};
 use awaitguard::text::{Change, Document, Encoding, LineIndex, Pos};
 use tree_sitter::Tree;

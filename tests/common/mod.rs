@@ -6,7 +6,8 @@ pub mod invariants;
 pub mod lsp;
 
 use awaitguard::config::{Overrides, Settings};
-use awaitguard::rules::{analyze, Finding};
+use awaitguard::analysis::analyze;
+use awaitguard::rules::Finding;
 use awaitguard::syntax::{self, Lang};
 use awaitguard::text::LineIndex;
 use std::path::{Path, PathBuf};

@@ -17,9 +17,10 @@
 //! - No tree outlives its file's check; only files with findings keep their text.
 
 use super::fix::{self as fixer, Source};
-use super::{paths_or_cwd, render, split_list};
+use super::render::{self, FileReport};
+use super::{paths_or_cwd, split_list};
 use crate::config::{self, Overrides};
-use crate::rules::{analyze, analyze_all, analyze_sparse, triggers, Analysis, Finding};
+use crate::analysis::{analyze, analyze_all, analyze_sparse, triggers, Analysis};
 use rayon::prelude::*;
 use crate::syntax::{self, Lang};
 use crate::text::LineIndex;
@@ -86,14 +87,6 @@ pub struct CheckArgs {
     /// the pre-filter changes no finding).
     #[arg(long, hide = true)]
     pub no_prefilter: bool,
-}
-
-/// One checked file.
-pub struct FileReport {
-    pub path: PathBuf,
-    pub text: String,
-    pub index: LineIndex,
-    pub findings: Vec<Finding>,
 }
 
 /// Below this many files no progress bar is drawn.

@@ -1,7 +1,7 @@
 //! `--fix`, `--unsafe-fixes`, `--diff`: computing a file's fixed text and writing it safely.
 //!
 //! Invariants:
-//! - The fixed text is computed by [`crate::rules::fix_all`] (fixes to a fixpoint, so a second
+//! - The fixed text is computed by [`crate::analysis::fix_all`] (fixes to a fixpoint, so a second
 //!   run finds nothing more to fix) and checked again here: if the file parsed before and the
 //!   result does not, nothing is written and the file is reported.
 //! - Line endings are kept: a file whose line breaks are all CRLF is fixed with LF breaks and
@@ -72,9 +72,9 @@ fn all_crlf(text: &str) -> bool {
 pub fn fixed_text(text: &str, lang: Lang, settings: &Settings, unsafe_too: bool) -> Result<Option<String>, String> {
     let new = if all_crlf(text) {
         let lf = text.replace("\r\n", "\n");
-        crate::rules::fix_all(&lf, lang, settings, unsafe_too).map(|t| t.replace('\n', "\r\n"))
+        crate::analysis::fix_all(&lf, lang, settings, unsafe_too).map(|t| t.replace('\n', "\r\n"))
     } else {
-        crate::rules::fix_all(text, lang, settings, unsafe_too)
+        crate::analysis::fix_all(text, lang, settings, unsafe_too)
     };
     let Some(new) = new else { return Ok(None) };
     if new == text {

@@ -4,12 +4,21 @@
 //! Columns are 1-based and count Unicode scalar values (characters); SARIF says so with
 //! `columnKind: unicodeCodePoints`.
 
-use super::check::FileReport;
 use crate::fix::Applicability;
-use crate::rules::Severity;
+use crate::rules::{Finding, Severity};
 use crate::text::{Encoding, LineIndex};
 use serde::Serialize;
 use std::io::{self, IsTerminal, Write};
+use std::path::PathBuf;
+
+/// One checked file.
+pub struct FileReport {
+    pub path: PathBuf,
+    pub text: String,
+    pub index: LineIndex,
+    pub findings: Vec<Finding>,
+}
+
 
 pub fn use_color() -> bool {
     std::env::var_os("NO_COLOR").is_none() && io::stdout().is_terminal()

@@ -14,9 +14,10 @@ pub mod paths;
 pub mod probe;
 
 use crate::dialects::{django, Version};
-use crate::rules::{Severity, RULES};
+use crate::rules::RULES;
+pub use crate::settings::{Settings, Severity, SOO_RULES};
 use serde::Deserialize;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -43,14 +44,6 @@ pub struct FileConfig {
     pub lines: BTreeMap<String, usize>,
 }
 
-/// Rules whose *error* severity comes from Django raising `SynchronousOnlyOperation`. In a
-/// file matched by `allow-async-unsafe` (which runs with `DJANGO_ALLOW_ASYNC_UNSAFE` set) the
-/// call does not raise, but it still runs blocking database I/O on the event loop: these
-/// findings are capped at *warning*. The transaction rules (AG201–AG207) are not capped: with
-/// the variable set, `atomic()` in async code silently stops protecting the awaited writes,
-/// which is worse than the exception. AG307 (the escape itself) is not reported there.
-pub const SOO_RULES: &[&str] = &["AG101", "AG102", "AG103", "AG104", "AG105", "AG106", "AG107", "AG108", "AG304"];
-
 /// The rule that reports setting `DJANGO_ALLOW_ASYNC_UNSAFE`.
 pub const ESCAPE_RULE: &str = "AG307";
 
@@ -62,31 +55,6 @@ pub struct Overrides {
     pub ignore: Option<Vec<String>>,
     pub severity: Option<BTreeMap<String, String>>,
     pub django_version: Option<String>,
-}
-
-/// The resolved settings one file is analysed with.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Settings {
-    enabled: HashSet<&'static str>,
-    pub severity: HashMap<&'static str, Severity>,
-    pub django_version: Version,
-    /// Celery version, when configured or detected (`None`: unknown, so no Celery-version-gated
-    /// API is suggested).
-    pub celery_version: Option<Version>,
-    /// The file runs with `DJANGO_ALLOW_ASYNC_UNSAFE` set (`allow-async-unsafe` globs).
-    pub allow_async_unsafe: bool,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Settings {
-            enabled: RULES.iter().map(|r| r.meta().code).collect(),
-            severity: HashMap::new(),
-            django_version: django::NEWEST,
-            celery_version: None,
-            allow_async_unsafe: false,
-        }
-    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -149,27 +117,6 @@ fn is_code_shaped(s: &str) -> bool {
 }
 
 impl Settings {
-    pub fn is_enabled(&self, code: &str) -> bool {
-        self.enabled.contains(code)
-    }
-
-    /// Turns a rule off for this file (`per-file-ignores`).
-    pub fn disable(&mut self, code: &str) {
-        self.enabled.remove(code);
-    }
-
-    /// The severity a finding of `code` is reported with, given the rule's own severity for
-    /// it: the configured `severity` wins; then `allow-async-unsafe` caps [`SOO_RULES`] at
-    /// warning.
-    pub fn effective_severity(&self, code: &str, rule_severity: Severity) -> Severity {
-        let sev = self.severity.get(code).copied().unwrap_or(rule_severity);
-        if self.allow_async_unsafe && SOO_RULES.contains(&code) {
-            sev.min(Severity::Warning)
-        } else {
-            sev
-        }
-    }
-
     /// Resolves settings: file config, then overrides, then the detected Django version
     /// when none is configured.
     pub fn resolve(
@@ -185,15 +132,16 @@ impl Settings {
         if let Some((path, fc)) = file {
             let (p, c) = (Some(path), Some(fc));
             if let Some(list) = &fc.select {
-                s.enabled = sel(list, p, c, "select")?.into_iter().collect();
+                s.selected = Some(sel(list, p, c, "select")?.into_iter().collect());
             }
             if let Some(list) = &fc.extend_select {
-                s.enabled.extend(sel(list, p, c, "extend-select")?);
+                let more = sel(list, p, c, "extend-select")?;
+                if let Some(set) = &mut s.selected {
+                    set.extend(more);
+                }
             }
             if let Some(list) = &fc.ignore {
-                for c in sel(list, p, c, "ignore")? {
-                    s.enabled.remove(c);
-                }
+                s.ignored.extend(sel(list, p, c, "ignore")?);
             }
             if let Some(map) = &fc.severity {
                 apply_severity(&mut s, map, p, c, "severity")?;
@@ -206,12 +154,11 @@ impl Settings {
             }
         }
         if let Some(list) = &over.select {
-            s.enabled = sel(list, None, None, "select")?.into_iter().collect();
+            s.selected = Some(sel(list, None, None, "select")?.into_iter().collect());
+            s.ignored.clear();
         }
         if let Some(list) = &over.ignore {
-            for c in sel(list, None, None, "ignore")? {
-                s.enabled.remove(c);
-            }
+            s.ignored.extend(sel(list, None, None, "ignore")?);
         }
         if let Some(map) = &over.severity {
             apply_severity(&mut s, map, None, None, "severity")?;

@@ -758,7 +758,7 @@ pub fn x1_for_tail(py: &PyModel, at: usize, func: usize) -> Result<Fix, &'static
 mod tests {
     use crate::config::{Overrides, Settings};
     use crate::fix::{apply, Applicability};
-    use crate::rules::analyze;
+    use crate::analysis::analyze;
     use crate::syntax::{has_syntax_error, parse, Lang};
     use crate::text::LineIndex;
 

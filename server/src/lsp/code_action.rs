@@ -5,7 +5,7 @@
 use super::convert::{self, DiagData};
 use super::{diagnostics, State, FIX_ALL_KIND};
 use crate::fix::{self, Applicability};
-use crate::rules::{self, suppression};
+use crate::analysis::{self, suppression};
 use std::collections::HashMap;
 use std::sync::Arc;
 use tower_lsp_server::jsonrpc::Result;
@@ -37,7 +37,7 @@ pub async fn fix_all_edit(s: &Arc<State>, uri: &Uri) -> Option<(i32, TextEdit)> 
     }
     let settings = diagnostics::settings_for(s, uri);
     let src = text.clone();
-    let new = tokio::task::spawn_blocking(move || rules::fix_all(&src, lang, &settings, false)).await.ok()??;
+    let new = tokio::task::spawn_blocking(move || analysis::fix_all(&src, lang, &settings, false)).await.ok()??;
     let edit = fix::diff_edit(&text, &new)?;
     let st = s.docs.get(uri)?;
     if st.doc.version != version {

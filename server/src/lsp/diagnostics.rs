@@ -3,7 +3,7 @@
 //!
 //! Each analysis starts from the snapshot the previous one left (same settings generation)
 //! and re-analyses only the edited function when that provably gives the findings of a full
-//! analysis (`rules::incremental`); the result is the same either way. That focused attempt
+//! analysis (`analysis::incremental`); the result is the same either way. That focused attempt
 //! (about a millisecond on a 120 KB file) runs in the handler, on the server's own thread,
 //! for texts up to [`IN_PLACE_MAX_BYTES`]; a full analysis runs on the blocking pool, so a long
 //! one never holds up the handling of other messages. A panic is caught on either path and
@@ -11,8 +11,8 @@
 
 use super::{convert, State};
 use crate::config::Settings;
-use crate::rules::incremental::{analyze_incremental, full, try_focused};
-use crate::rules::Analysis;
+use crate::analysis::incremental::{analyze_incremental, full, try_focused};
+use crate::analysis::Analysis;
 use std::sync::Arc;
 use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types::*;

@@ -34,7 +34,7 @@ mod initialize;
 mod text_sync;
 
 use crate::config::Overrides;
-use crate::rules::Analysis;
+use crate::analysis::Analysis;
 use crate::text::{Document, Encoding};
 use crate::workspace::SettingsCache;
 use dashmap::DashMap;
@@ -56,8 +56,8 @@ pub(crate) struct DocState {
     /// (settings generation, version, analysis) of the newest analysis done.
     pub analysis: Option<(u64, i32, Arc<Analysis>)>,
     /// (settings generation, snapshot) of the newest analysis done: the next analysis of
-    /// this document re-analyses only what changed since (`rules::incremental`).
-    pub snapshot: Option<(u64, Arc<crate::rules::incremental::Snapshot>)>,
+    /// this document re-analyses only what changed since (`analysis::incremental`).
+    pub snapshot: Option<(u64, Arc<crate::analysis::incremental::Snapshot>)>,
     /// A push publication loop is running for this document (see `diagnostics::publish`).
     pub publishing: bool,
     /// Something changed (text or settings) since that loop last looked: it goes round again.

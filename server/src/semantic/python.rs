@@ -107,7 +107,7 @@ pub struct PyModel<'t> {
     pub(crate) functions_by_name: std::cell::OnceCell<FxHashMap<String, Vec<usize>>>,
     /// The `function_definition` of every function scope, by scope index.
     pub(crate) function_nodes: FxHashMap<usize, Node<'t>>,
-    /// Set by focused analysis ([`crate::rules::incremental`]): whole-file searches that only
+    /// Set by focused analysis ([`crate::analysis::incremental`]): whole-file searches that only
     /// matter near their result ([`PyModel::atomic_regions`]) look only at nodes overlapping
     /// this byte range. `None` (the default): the whole file.
     pub focus: Option<Range<usize>>,
@@ -296,7 +296,7 @@ const OFFLOADERS: &[&str] =
 
 /// Words without one of which a stretch of code records no [`PyModel::events`]: import
 /// statements, nested `def`/`class`, and the offloader calls of `note_offload` (OFFLOADERS,
-/// `….submit(f)`, `Thread(target=f)`). Sparse parsing ([`crate::syntax::sparse`]) blanks only
+/// `….submit(f)`, `Thread(target=f)`). Sparse parsing ([`crate::analysis::sparse`]) blanks only
 /// function bodies that hold none of them; a unit test keeps the list in step with the walk.
 pub const EVENT_WORDS: &[&str] = &[
     "import", "def", "class", "sync_to_async", "database_sync_to_async", "to_thread", "run_in_executor", "run_sync",

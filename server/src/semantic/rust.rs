@@ -1108,7 +1108,7 @@ async fn f(p: web::Data<DbPool>, s: &S, map: HashMap<u8, u8>) {
         let tree = parse(Lang::Rust, &src, None);
         let index = LineIndex::new(&src);
         let settings = crate::config::Settings::default();
-        let a = crate::rules::analyze(&src, Lang::Rust, &tree, &index, &settings);
+        let a = crate::analysis::analyze(&src, Lang::Rust, &tree, &index, &settings);
         assert!(a.errors.is_empty(), "{:?}", a.errors);
         assert!(a.findings.iter().any(|f| f.code == "AG501"), "{:?}", a.findings);
     }

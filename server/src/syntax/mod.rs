@@ -8,7 +8,6 @@
 //! - Parsing never fails for a text we hold: tree-sitter always yields a tree (with ERROR
 //!   nodes for bad input). Parsers are per-thread and reused.
 
-pub mod sparse;
 pub mod wide;
 
 use std::cell::RefCell;

@@ -17,8 +17,8 @@
 //!   at the first point where some enabled rule's triggers all hold; [`Found`] (after parsing)
 //!   tells [`super::analyze`] which rules to run at all.
 
-use super::{RuleMeta, RULES};
-use crate::config::Settings;
+use crate::rules::{RuleMeta, RULES};
+use crate::settings::Settings;
 use crate::syntax::Lang;
 use aho_corasick::{AhoCorasick, MatchKind};
 use std::sync::OnceLock;
@@ -101,13 +101,13 @@ pub fn may_fire(src: &str, lang: Lang, settings: &Settings) -> bool {
 /// Triggers through which a rule follows assignments across scopes (`qs =
 /// X.objects.select_for_update()` at module level, evaluated in a function): an occurrence
 /// outside every function unit turns sparse parsing off for the file
-/// ([`crate::syntax::sparse`]).
+/// ([`crate::analysis::sparse`]).
 pub const CROSS_SCOPE: &[&str] = &["select_for_update"];
 
 /// Where the triggers of the rules that run on `src` occur (sorted starts of whole-identifier
 /// occurrences), and the subset of those that are [`CROSS_SCOPE`] triggers that may start a
 /// call (not followed by `=`: `select_for_update = False` is a plain attribute): what sparse
-/// parsing must keep ([`crate::syntax::sparse::mask`]).
+/// parsing must keep ([`crate::analysis::sparse::mask`]).
 pub fn hot_positions(src: &str, lang: Lang, settings: &Settings) -> (Vec<usize>, Vec<usize>) {
     let p = Prefilter::get(lang);
     let bytes = src.as_bytes();

@@ -83,8 +83,9 @@
 //! other event (an import, a nested `def` or `class`) is walked towards its events as above
 //! (`offload_only_bodies_are_replayed` checks that replaying one would lose a fact).
 
-use super::{analyze_rules, rules_for, triggers, Analysis, Finding, Focus};
-use crate::config::Settings;
+use super::{analyze_rules, rules_for, triggers, Analysis, Focus};
+use crate::rules::Finding;
+use crate::settings::Settings;
 use crate::semantic::python::{quiet_header, Field, Skip};
 use crate::semantic::{PyModel, ScopeKind};
 use crate::syntax::Lang;

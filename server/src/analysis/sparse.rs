@@ -3,11 +3,11 @@
 //! what can matter.
 //!
 //! A *unit* is a module-level `def` or a `def` directly in the body of a module-level
-//! `class` (as in [`crate::rules::incremental`]). [`mask`] replaces the body of a sync unit
+//! `class` (as in [`crate::analysis::incremental`]). [`mask`] replaces the body of a sync unit
 //! with `pass` followed by spaces (newlines kept, so the text keeps its length and its line
 //! structure) when:
 //! - the unit (decorators, header and body) holds no *hot* position: an occurrence of a
-//!   trigger of a rule that runs on the file ([`crate::rules::triggers::hot_positions`]);
+//!   trigger of a rule that runs on the file ([`crate::analysis::triggers::hot_positions`]);
 //! - its body holds no *event* word ([`crate::semantic::python::EVENT_WORDS`]): nothing in
 //!   it reaches the file-wide facts of the semantic model (imports, nested definitions,
 //!   offloaded names), so it contributes only facts local to itself;

@@ -3,7 +3,7 @@
 //! `# awaitguard: ignore`, `# noqa: AG101` and a bare `# noqa` (Python); `// awaitguard: …`
 //! (Rust). Codes and kebab names are both accepted, case-insensitively for codes.
 
-use super::Finding;
+use crate::rules::Finding;
 use crate::text::LineIndex;
 use std::collections::HashMap;
 use std::ops::Range;

@@ -1,0 +1,229 @@
+//! The analysis pipeline shared by the server and the CLI: which rules run on a file
+//! ([`triggers`]), the semantic model they read, running them, suppressions, the focused
+//! per-keystroke re-analysis ([`incremental`]) and the fix-all loop.
+//!
+//! Invariants:
+//! - A finding is a pure function of (file text, settings, project model): [`analyze`] reads
+//!   nothing else.
+//! - A panicking rule costs only its own findings for that file: [`analyze_rules`] catches it
+//!   and reports it in [`Analysis::errors`].
+//! - A rule runs only on a file where its [`RuleMeta::triggers`] occur: without them it cannot
+//!   fire (`tests/triggers.rs` proves it for every rule over every fixture).
+//! - Depends on `rules`, `semantic`, `syntax`, `settings`; nothing below it depends on it.
+
+pub mod incremental;
+pub mod sparse;
+pub mod suppression;
+pub mod triggers;
+
+use crate::rules::{Ctx, Finding, Rule, RuleMeta, RULES};
+use crate::semantic::{PyModel, RustModel};
+use crate::settings::Settings;
+use crate::syntax::Lang;
+use crate::text::LineIndex;
+use std::ops::Range;
+use tree_sitter::Tree;
+
+/// The result of analysing one file.
+#[derive(Debug, Default)]
+pub struct Analysis {
+    pub findings: Vec<Finding>,
+    /// Internal errors (a rule that panicked), one line each.
+    pub errors: Vec<String>,
+}
+
+/// Analyses one file. Pure: same inputs, same findings. Runs only the enabled rules whose
+/// triggers occur in `src` ([`triggers::Found`]); the findings are those of [`analyze_all`].
+pub fn analyze(src: &str, lang: Lang, tree: &Tree, index: &LineIndex, settings: &Settings) -> Analysis {
+    let found = triggers::Found::scan(src, lang);
+    analyze_rules(src, lang, tree, index, settings, |m| found.holds(m), &[], &mut |_| Focus::Whole).unwrap_or_default()
+}
+
+/// [`analyze`] of a Python `text` on its sparse parse ([`crate::analysis::sparse`]), for
+/// `check`: the rules read the original text, the tree is that of the masked text (same
+/// length, same bytes outside the masked bodies, which the parser skips). `None` (parse the
+/// original instead) when nothing can be masked, when the masked text does not parse cleanly,
+/// or when a finding or a fix reaches into a masked body. Equal to [`analyze`] whenever the
+/// original text parses without error (checked by the fuzz target `analyze_fix`, the
+/// proptests, every fixture and `bench/run.sh` on real corpora).
+pub fn analyze_sparse(text: &str, settings: &Settings, index: &LineIndex) -> Option<Analysis> {
+    use crate::analysis::sparse;
+    let (hot, cross_scope) = triggers::hot_positions(text, Lang::Python, settings);
+    let masked = sparse::mask(text, &hot, &sparse::event_positions(text), &cross_scope)?;
+    let tree = crate::syntax::parse_ranges(Lang::Python, &masked.text, &masked.included(index))?;
+    if tree.root_node().has_error() {
+        return None;
+    }
+    let analysis = analyze(text, Lang::Python, &tree, index, settings);
+    let touches = |r: &Range<usize>| masked.ranges.iter().any(|m| r.start < m.end && m.start < r.end);
+    let reaches = analysis
+        .findings
+        .iter()
+        .any(|f| touches(&f.range) || f.fixes.iter().flat_map(|x| &x.edits).any(|e| touches(&e.range)));
+    (!reaches).then_some(analysis)
+}
+
+/// [`analyze`] running every enabled rule, triggers or not: the reference the trigger
+/// pre-filter is tested against.
+pub fn analyze_all(src: &str, lang: Lang, tree: &Tree, index: &LineIndex, settings: &Settings) -> Analysis {
+    analyze_rules(src, lang, tree, index, settings, |_| true, &[], &mut |_| Focus::Whole).unwrap_or_default()
+}
+
+/// What [`analyze_rules`] does once the Python model is built.
+pub(crate) enum Focus {
+    /// Run the rules on the whole file.
+    Whole,
+    /// Run the rules with the queries (and [`PyModel::focus`]) restricted to this range.
+    Range(Range<usize>),
+    /// Stop: the caller falls back to another analysis.
+    Abort,
+}
+
+/// The enabled rules of `lang` whose triggers hold, in code order.
+pub(crate) fn rules_for(lang: Lang, settings: &Settings, triggered: impl Fn(&RuleMeta) -> bool) -> Vec<&'static dyn Rule> {
+    RULES
+        .iter()
+        .copied()
+        .filter(|r| r.meta().lang == lang && settings.is_enabled(r.meta().code) && triggered(r.meta()))
+        .collect()
+}
+
+/// The analysis proper. The Python model skips the function bodies in `skip`
+/// ([`PyModel::build_skipping`]); `plan` sees it (before any rule runs) and decides how much
+/// of the file the rules look at; `None` only when it answered [`Focus::Abort`].
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn analyze_rules(
+    src: &str,
+    lang: Lang,
+    tree: &Tree,
+    index: &LineIndex,
+    settings: &Settings,
+    triggered: impl Fn(&RuleMeta) -> bool,
+    skip: &[crate::semantic::python::Skip],
+    plan: &mut dyn FnMut(&PyModel) -> Focus,
+) -> Option<Analysis> {
+    let mut out = Analysis::default();
+    let rules = rules_for(lang, settings, triggered);
+    if rules.is_empty() {
+        return Some(out);
+    }
+    let py = match lang {
+        Lang::Python => {
+            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| PyModel::build_skipping(src, tree, index, skip))) {
+                Ok(m) => Some(m),
+                Err(p) => {
+                    out.errors.push(format!("semantic model panicked: {}", panic_message(&p)));
+                    return Some(out);
+                }
+            }
+        }
+        Lang::Rust => None,
+    };
+    let mut py = py;
+    let focus = match py.as_mut().map(|m| (plan(m), m)) {
+        Some((Focus::Abort, _)) => return None,
+        Some((Focus::Range(r), m)) => {
+            m.focus = Some(r.clone());
+            Some(r)
+        }
+        _ => None,
+    };
+    let rs = match lang {
+        Lang::Rust => {
+            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| RustModel::build(src, tree, index))) {
+                Ok(m) => Some(m),
+                Err(p) => {
+                    out.errors.push(format!("semantic model panicked: {}", panic_message(&p)));
+                    return Some(out);
+                }
+            }
+        }
+        Lang::Python => None,
+    };
+    let cx = Ctx::new(src, tree, index, settings, py.as_ref(), rs.as_ref(), focus);
+    for rule in rules {
+        let mut found = Vec::new();
+        let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            if test_panic_rule() == Some(rule.meta().code) {
+                panic!("test panic requested by AWAITGUARD_TEST_PANIC");
+            }
+            rule.check(&cx, &mut found)
+        }));
+        match res {
+            Ok(()) => out.findings.extend(found),
+            Err(p) => out.errors.push(format!("rule {} panicked: {}", rule.meta().code, panic_message(&p))),
+        }
+    }
+    let comments = py.as_ref().map(|m| &m.comments).or(rs.as_ref().map(|m| &m.comments));
+    out.findings.retain(|f| !suppression::is_suppressed(src, index, comments, f));
+    drop_fixes_on_broken_code(tree, &mut out.findings);
+    for f in &mut out.findings {
+        f.severity = settings.effective_severity(f.code, f.severity);
+    }
+    out.findings.sort_by(|a, b| (a.range.start, a.range.end, a.code).cmp(&(b.range.start, b.range.end, b.code)));
+    out.findings.dedup();
+    Some(out)
+}
+
+/// A finding whose code does not parse (its node holds an ERROR or MISSING node) keeps no
+/// fix: an edit computed from error recovery's guess can miss its mark, and fix-all would then
+/// apply it again on every round (`await sync_to_async(f(` gained `()` per round; found by
+/// fuzzing). Trees without an error are left alone.
+fn drop_fixes_on_broken_code(tree: &Tree, findings: &mut [Finding]) {
+    let root = tree.root_node();
+    if !root.has_error() {
+        return;
+    }
+    for f in findings.iter_mut().filter(|f| !f.fixes.is_empty()) {
+        if root.descendant_for_byte_range(f.range.start, f.range.end).is_none_or(|n| n.has_error()) {
+            f.fixes.clear();
+        }
+    }
+}
+
+/// `AWAITGUARD_TEST_PANIC=AG101` makes that rule panic: how tests prove a panicking rule
+/// costs only its own findings. Read once per process.
+fn test_panic_rule() -> Option<&'static str> {
+    static CODE: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    CODE.get_or_init(|| std::env::var("AWAITGUARD_TEST_PANIC").ok()).as_deref()
+}
+
+fn panic_message(p: &Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = p.downcast_ref::<&str>() {
+        s.to_string()
+    } else if let Some(s) = p.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "unknown panic".into()
+    }
+}
+
+/// Applies fixes repeatedly (re-parsing and re-analysing each round, at most 16 rounds) until
+/// no applicable fix is left. Only safe fixes unless `unsafe_too`. Returns the new text, or
+/// `None` when nothing changed. A round whose result would not parse stops the loop and keeps
+/// the last text that did (fixes never produce invalid code).
+pub fn fix_all(src: &str, lang: Lang, settings: &Settings, unsafe_too: bool) -> Option<String> {
+    let mut text = src.to_string();
+    let started_clean = !crate::syntax::has_syntax_error(&crate::syntax::parse(lang, src, None));
+    for _ in 0..16 {
+        let tree = crate::syntax::parse(lang, &text, None);
+        let index = LineIndex::new(&text);
+        let analysis = analyze(&text, lang, &tree, &index, settings);
+        let fixes = analysis.findings.iter().filter_map(|f| {
+            f.fixes.iter().find(|x| unsafe_too || x.applicability == crate::fix::Applicability::Safe)
+        });
+        let edits = crate::fix::non_conflicting(fixes);
+        if edits.is_empty() {
+            break;
+        }
+        let Some(next) = crate::fix::apply(&text, &edits) else { break };
+        if started_clean && crate::syntax::has_syntax_error(&crate::syntax::parse(lang, &next, None)) {
+            break;
+        }
+        if next == text {
+            break;
+        }
+        text = next;
+    }
+    (text != src).then_some(text)
+}

@@ -1,0 +1,101 @@
+//! The resolved settings one file is analysed with, and severities: a leaf that rules,
+//! config, the analysis pipeline and both front ends share.
+//!
+//! Invariants:
+//! - Nothing here reads files or knows the rule registry: `config` resolves files and
+//!   selectors into a [`Settings`]; rules only read it. (This is what keeps `config` and
+//!   `rules` from importing each other.)
+//! - [`Settings::is_enabled`] is asked only about codes of implemented rules.
+
+use crate::dialects::{django, Version};
+use serde::Serialize;
+use std::collections::{HashMap, HashSet};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Hint,
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn parse(s: &str) -> Option<Severity> {
+        match s {
+            "error" => Some(Severity::Error),
+            "warning" | "warn" => Some(Severity::Warning),
+            "info" | "information" => Some(Severity::Info),
+            "hint" => Some(Severity::Hint),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+            Severity::Hint => "hint",
+        }
+    }
+}
+
+/// Rules whose *error* severity comes from Django raising `SynchronousOnlyOperation`. In a
+/// file matched by `allow-async-unsafe` (which runs with `DJANGO_ALLOW_ASYNC_UNSAFE` set) the
+/// call does not raise, but it still runs blocking database I/O on the event loop: these
+/// findings are capped at *warning*. The transaction rules (AG201–AG207) are not capped: with
+/// the variable set, `atomic()` in async code silently stops protecting the awaited writes,
+/// which is worse than the exception. AG307 (the escape itself) is not reported there.
+pub const SOO_RULES: &[&str] = &["AG101", "AG102", "AG103", "AG104", "AG105", "AG106", "AG107", "AG108", "AG304"];
+
+/// The resolved settings one file is analysed with.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Settings {
+    /// `None`: every rule (the default); `Some`: only these codes.
+    pub(crate) selected: Option<HashSet<&'static str>>,
+    /// Codes turned off (after `selected`).
+    pub(crate) ignored: HashSet<&'static str>,
+    pub severity: HashMap<&'static str, Severity>,
+    pub django_version: Version,
+    /// Celery version, when configured or detected (`None`: unknown, so no Celery-version-gated
+    /// API is suggested).
+    pub celery_version: Option<Version>,
+    /// The file runs with `DJANGO_ALLOW_ASYNC_UNSAFE` set (`allow-async-unsafe` globs).
+    pub allow_async_unsafe: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            selected: None,
+            ignored: HashSet::new(),
+            severity: HashMap::new(),
+            django_version: django::NEWEST,
+            celery_version: None,
+            allow_async_unsafe: false,
+        }
+    }
+}
+
+impl Settings {
+    pub fn is_enabled(&self, code: &str) -> bool {
+        self.selected.as_ref().is_none_or(|s| s.contains(code)) && !self.ignored.contains(code)
+    }
+
+    /// Turns a rule off for this file (`per-file-ignores`).
+    pub fn disable(&mut self, code: &'static str) {
+        self.ignored.insert(code);
+    }
+
+    /// The severity a finding of `code` is reported with, given the rule's own severity for
+    /// it: the configured `severity` wins; then `allow-async-unsafe` caps [`SOO_RULES`] at
+    /// warning.
+    pub fn effective_severity(&self, code: &str, rule_severity: Severity) -> Severity {
+        let sev = self.severity.get(code).copied().unwrap_or(rule_severity);
+        if self.allow_async_unsafe && SOO_RULES.contains(&code) {
+            sev.min(Severity::Warning)
+        } else {
+            sev
+        }
+    }
+}
