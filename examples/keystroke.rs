@@ -24,7 +24,7 @@ fn main() {
     let col = lines[line].encode_utf16().count() as u32;
     let settings = Settings::default();
     let mut doc = Document::new(text.clone(), 1, Lang::Python);
-    let (_, mut snap, _) = analyze_incremental(None, doc.text.clone(), doc.lang, &doc.tree, &doc.index, &settings);
+    let (_, mut snap, _) = analyze_incremental(None, doc.text.clone(), doc.lang, &doc.tree, &doc.index, &settings, None);
     let (mut parse, mut analyse, mut paths) = (vec![], vec![], std::collections::BTreeMap::new());
     for i in 0..edits {
         let at = Pos { line: line as u32, col };
@@ -36,7 +36,7 @@ fn main() {
         let t0 = Instant::now();
         doc.apply_changes(&[change], Encoding::Utf16, i as i32 + 2);
         let t1 = Instant::now();
-        let (_, next, path) = analyze_incremental(Some(&snap), doc.text.clone(), doc.lang, &doc.tree, &doc.index, &settings);
+        let (_, next, path) = analyze_incremental(Some(&snap), doc.text.clone(), doc.lang, &doc.tree, &doc.index, &settings, None);
         let t2 = Instant::now();
         snap = next;
         parse.push((t1 - t0).as_secs_f64() * 1e6);

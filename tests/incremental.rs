@@ -156,7 +156,7 @@ fn full_findings(text: &str) -> Vec<awaitguard::rules::Finding> {
 fn check_edits(text: &str, ops: &[(usize, usize, usize, usize)]) -> usize {
     let settings = Settings::default();
     let mut doc = Document::new(text.to_string(), 1, Lang::Python);
-    let (_, mut snap, _) = analyze_incremental(None, doc.text.clone(), Lang::Python, &doc.tree, &doc.index, &settings);
+    let (_, mut snap, _) = analyze_incremental(None, doc.text.clone(), Lang::Python, &doc.tree, &doc.index, &settings, None);
     let mut focused = 0;
     for (i, &(line, col, del, frag)) in ops.iter().enumerate() {
         let lines = doc.index.line_count();
@@ -167,7 +167,7 @@ fn check_edits(text: &str, ops: &[(usize, usize, usize, usize)]) -> usize {
         let a = doc.index.position(&doc.text, start, Encoding::Utf8);
         let b = doc.index.position(&doc.text, end, Encoding::Utf8);
         doc.apply_changes(&[Change { range: Some((a, b)), text: BODY_FRAGMENTS[frag].to_string() }], Encoding::Utf8, i as i32 + 2);
-        let (inc, next, path) = analyze_incremental(Some(&snap), doc.text.clone(), Lang::Python, &doc.tree, &doc.index, &settings);
+        let (inc, next, path) = analyze_incremental(Some(&snap), doc.text.clone(), Lang::Python, &doc.tree, &doc.index, &settings, None);
         assert!(inc.errors.is_empty());
         assert_eq!(inc.findings, full_findings(&doc.text), "{path:?} after edit {i}:\n{}", doc.text);
         focused += usize::from(path == Path::Focused);
@@ -210,9 +210,9 @@ fn path_after(before: &str, after: &str) -> Path {
     let settings = Settings::default();
     let parse = |t: &str| (syntax::parse(Lang::Python, t, None), LineIndex::new(t));
     let (t0, i0) = parse(before);
-    let (_, snap, _) = analyze_incremental(None, before.to_string(), Lang::Python, &t0, &i0, &settings);
+    let (_, snap, _) = analyze_incremental(None, before.to_string(), Lang::Python, &t0, &i0, &settings, None);
     let (t1, i1) = parse(after);
-    let (a, _, path) = analyze_incremental(Some(&snap), after.to_string(), Lang::Python, &t1, &i1, &settings);
+    let (a, _, path) = analyze_incremental(Some(&snap), after.to_string(), Lang::Python, &t1, &i1, &settings, None);
     assert_eq!(a.findings, full_findings(after));
     path
 }
@@ -241,11 +241,11 @@ fn focused_and_every_fallback() {
     let settings = Settings::default();
     let tree = syntax::parse(Lang::Rust, rust, None);
     let index = LineIndex::new(rust);
-    let (_, snap, first) = analyze_incremental(None, rust.into(), Lang::Rust, &tree, &index, &settings);
+    let (_, snap, first) = analyze_incremental(None, rust.into(), Lang::Rust, &tree, &index, &settings, None);
     assert_eq!(first, Path::Full(Fallback::NoSnapshot));
     let rust2 = rust.replace("f()", "g()");
     let tree2 = syntax::parse(Lang::Rust, &rust2, None);
-    let (_, _, path) = analyze_incremental(Some(&snap), rust2.clone(), Lang::Rust, &tree2, &LineIndex::new(&rust2), &settings);
+    let (_, _, path) = analyze_incremental(Some(&snap), rust2.clone(), Lang::Rust, &tree2, &LineIndex::new(&rust2), &settings, None);
     assert_eq!(path, Path::Full(Fallback::NotPython));
 }
 

@@ -36,7 +36,7 @@ fn compare(text: &str, what: &str) -> Option<usize> {
     let index = LineIndex::new(text);
     let tree = syntax::parse(Lang::Python, text, None);
     let full = analyze(text, Lang::Python, &tree, &index, &settings);
-    let sparse = analyze_sparse(text, &settings, &index)?;
+    let sparse = analyze_sparse(text, &settings, &index, None)?;
     if !tree.root_node().has_error() {
         assert_eq!(sparse.findings, full.findings, "{what}: the sparse parse changed the findings");
     }
@@ -126,7 +126,7 @@ fn a_renamed_bridge_in_sync_code_keeps_its_finding() {
     let tree = syntax::parse(Lang::Python, src, None);
     let full = analyze(src, Lang::Python, &tree, &index, &settings);
     assert!(full.findings.iter().any(|f| f.code == "AG302"), "{:?}", full.findings);
-    if let Some(sparse) = analyze_sparse(src, &settings, &index) {
+    if let Some(sparse) = analyze_sparse(src, &settings, &index, None) {
         assert_eq!(sparse.findings, full.findings);
     }
 }
@@ -244,7 +244,7 @@ proptest! {
         let tree = syntax::parse(Lang::Python, &src, None);
         prop_assume!(!tree.root_node().has_error());
         let full = analyze(&src, Lang::Python, &tree, &index, &settings);
-        if let Some(sparse) = analyze_sparse(&src, &settings, &index) {
+        if let Some(sparse) = analyze_sparse(&src, &settings, &index, None) {
             prop_assert_eq!(sparse.findings, full.findings, "{}", src);
         }
     }

@@ -71,7 +71,7 @@ pub fn check_text(data: &[u8]) {
         }
         if clean && lang == Lang::Python {
             // `check`'s sparse parse gives the same findings on any text that parses.
-            if let Some(sparse) = analyze_sparse(&text, &settings, &LineIndex::new(&text)) {
+            if let Some(sparse) = analyze_sparse(&text, &settings, &LineIndex::new(&text), None) {
                 assert_eq!(sparse.findings, a.findings, "sparse parse changed the findings");
             }
         }
@@ -243,7 +243,7 @@ pub fn check_script(script: &Script) {
     let mut expected = script.base.clone();
     // The server's path: each analysis reuses the previous one's snapshot (focused
     // re-analysis); after every edit it must equal a fresh full analysis.
-    let (_, mut snapshot, _) = analyze_incremental(None, doc.text.clone(), doc.lang, &doc.tree, &doc.index, &settings);
+    let (_, mut snapshot, _) = analyze_incremental(None, doc.text.clone(), doc.lang, &doc.tree, &doc.index, &settings, None);
     for (i, e) in script.edits.iter().enumerate() {
         for c in &e.changes {
             reference_apply(&mut expected, c, e.enc);
@@ -251,7 +251,7 @@ pub fn check_script(script: &Script) {
         doc.apply_changes(&e.changes, e.enc, i as i32 + 1);
         assert!(doc.text == expected, "text after edit {i} differs from the reference:\n{:?}\n{:?}", doc.text, expected);
         assert_eq!(doc.version, i as i32 + 1);
-        let (inc, next, path) = analyze_incremental(Some(&snapshot), doc.text.clone(), doc.lang, &doc.tree, &doc.index, &settings);
+        let (inc, next, path) = analyze_incremental(Some(&snapshot), doc.text.clone(), doc.lang, &doc.tree, &doc.index, &settings, None);
         assert!(inc.errors.is_empty(), "internal errors: {:?}", inc.errors);
         let fresh = syntax::parse(script.lang, &expected, None);
         let full = analyse(&expected, script.lang, &fresh, &settings);

@@ -87,6 +87,8 @@ use super::{analyze_rules, rules_for, triggers, Analysis, Focus};
 use crate::rules::Finding;
 use crate::settings::Settings;
 use crate::semantic::python::{quiet_header, Field, Skip};
+use crate::semantic::outside::Outside;
+use crate::semantic::summary::LocalFn;
 use crate::semantic::{PyModel, ScopeKind};
 use crate::syntax::Lang;
 use crate::text::LineIndex;
@@ -103,6 +105,9 @@ pub struct Snapshot {
     findings: Vec<Finding>,
     /// False after an internal error or on a tree with a syntax error.
     usable: bool,
+    /// The functions of this file whose bodies the analysis read for another's sake (what a
+    /// helper returns), as it found them.
+    consulted: Vec<LocalFn>,
     facts: Facts,
 }
 
@@ -162,6 +167,10 @@ pub enum Fallback {
     Straddles,
     /// The focused run had an internal error.
     Errors,
+    /// The previous analysis read a helper's body (what it returns), or the focused run
+    /// asked about a function outside the edited one: the edit may change another
+    /// function's findings.
+    HelperConsulted,
 }
 
 /// How [`analyze_incremental`] got its result.
@@ -308,10 +317,11 @@ pub fn analyze_incremental(
     tree: &Tree,
     index: &LineIndex,
     settings: &Settings,
+    outside: Option<&dyn Outside>,
 ) -> (Analysis, Snapshot, Path) {
-    match try_focused(prev, text, lang, tree, index, settings) {
+    match try_focused(prev, text, lang, tree, index, settings, outside) {
         Ok(done) => done,
-        Err((text, why)) => full(text, lang, tree, index, settings, why),
+        Err((text, why)) => full(text, lang, tree, index, settings, outside, why),
     }
 }
 
@@ -326,10 +336,12 @@ pub fn try_focused(
     tree: &Tree,
     index: &LineIndex,
     settings: &Settings,
+    outside: Option<&dyn Outside>,
 ) -> Result<(Analysis, Snapshot, Path), (String, Fallback)> {
-    match focused(prev, &text, lang, tree, index, settings) {
+    match focused(prev, &text, lang, tree, index, settings, outside) {
         Ok((analysis, facts, path)) => {
-            let snap = Snapshot { text, lang, findings: analysis.findings.clone(), usable: true, facts };
+            let consulted = analysis.consulted.clone();
+            let snap = Snapshot { text, lang, findings: analysis.findings.clone(), usable: true, consulted, facts };
             Ok((analysis, snap, path))
         }
         Err(why) => Err((text, why)),
@@ -343,13 +355,14 @@ pub fn full(
     tree: &Tree,
     index: &LineIndex,
     settings: &Settings,
+    outside: Option<&dyn Outside>,
     why: Fallback,
 ) -> (Analysis, Snapshot, Path) {
     let counts = triggers::Counts::scan(&text, lang);
     let found = counts.found();
     let rules = rules_for(lang, settings, |m| found.holds(m)).iter().map(|r| r.meta().code).collect();
     let (mut digest, mut events, mut offloads, mut import_insert) = (None, vec![], vec![], 0);
-    let analysis = analyze_rules(&text, lang, tree, index, settings, |m| found.holds(m), &[], &mut |py| {
+    let analysis = analyze_rules(&text, lang, tree, index, settings, outside, |m| found.holds(m), &[], &mut |py| {
         digest = Some(Arc::new(Digest::of(py)));
         import_insert = py.import_insert;
         events = py.events.clone();
@@ -361,7 +374,8 @@ pub fn full(
     let entries = if lang == Lang::Python && usable { entries(tree) } else { vec![] };
     let quiet = entries.iter().map(|e| e.body.as_ref().is_some_and(|b| quiet_header(&text.as_bytes()[e.start..b.start]))).collect();
     let facts = Facts { entries, quiet, digest, import_insert, events, offloads, rules, counts };
-    let snap = Snapshot { text, lang, findings: analysis.findings.clone(), usable, facts };
+    let consulted = analysis.consulted.clone();
+    let snap = Snapshot { text, lang, findings: analysis.findings.clone(), usable, consulted, facts };
     (analysis, snap, Path::Full(why))
 }
 
@@ -373,10 +387,11 @@ fn focused(
     tree: &Tree,
     index: &LineIndex,
     settings: &Settings,
+    outside: Option<&dyn Outside>,
 ) -> Result<(Analysis, Facts, Path), Fallback> {
     let prev = prev.filter(|p| p.usable && p.lang == lang).ok_or(Fallback::NoSnapshot)?;
     if prev.text == text {
-        let analysis = Analysis { findings: prev.findings.clone(), errors: vec![] };
+        let analysis = Analysis { findings: prev.findings.clone(), errors: vec![], consulted: prev.consulted.clone() };
         return Ok((analysis, prev.facts.clone(), Path::Unchanged));
     }
     if lang != Lang::Python {
@@ -417,6 +432,12 @@ fn focused(
         }
     }
     let unit_old = ents_old[i].start..slot_end(ents_old, i, &prev.text);
+    // A helper whose body another function's findings read is being edited: those may change.
+    if prev.consulted.iter().any(|f| f.def_range.start < unit_old.end && unit_old.start < f.def_range.end) {
+        return Err(Fallback::HelperConsulted);
+    }
+    // The helpers read before, where they are now (all lie outside the edited unit).
+    let carried: Vec<LocalFn> = prev.consulted.iter().map(|f| if f.def_range.start >= oe { f.shifted(delta) } else { f.clone() }).collect();
     let unit_new = ents_new[i].start..slot_end(&ents_new, i, text);
     if prev.text[unit_old.clone()].contains("_atomic") || text[unit_new.clone()].contains("_atomic") {
         return Err(Fallback::FreshName);
@@ -489,8 +510,9 @@ fn focused(
         .collect();
     let (mut events, mut offloads, mut import_insert) = (vec![], vec![], 0);
     let focus = unit_new.clone();
-    let analysis = analyze_rules(text, lang, tree, index, settings, |m| found.holds(m), &skip, &mut |py| {
+    let analysis = analyze_rules(text, lang, tree, index, settings, outside, |m| found.holds(m), &skip, &mut |py| {
         let same = to_old(py.import_insert) == Some(prev.facts.import_insert) && prev_digest.matches(py);
+        py.local_fns.borrow_mut().extend(carried.iter().map(|f| (f.def_range.start, f.clone())));
         events = py.events.clone();
         offloads = py.offloads.clone();
         import_insert = py.import_insert;
@@ -500,6 +522,11 @@ fn focused(
     if !analysis.errors.is_empty() {
         return Err(Fallback::Errors);
     }
+    // A helper outside the unit read now for the first time: its body was not walked here.
+    if analysis.consulted.iter().any(|f| !inside(&f.def_range, &unit_new) && !carried.contains(f)) {
+        return Err(Fallback::HelperConsulted);
+    }
+    let consulted = analysis.consulted.clone();
     let mut findings = kept;
     for f in analysis.findings {
         if inside(&f.range, &unit_new) {
@@ -512,7 +539,7 @@ fn focused(
     findings.dedup();
     let quiet = prev.facts.quiet.clone();
     let facts = Facts { entries: ents_new, quiet, digest: Some(prev_digest.clone()), import_insert, events, offloads, rules, counts };
-    Ok((Analysis { findings, errors: vec![] }, facts, Path::Focused))
+    Ok((Analysis { findings, errors: vec![], consulted }, facts, Path::Focused))
 }
 
 #[cfg(test)]
@@ -522,12 +549,12 @@ mod tests {
 
     fn snap(src: &str) -> Snapshot {
         let tree = parse(Lang::Python, src, None);
-        full(src.to_string(), Lang::Python, &tree, &LineIndex::new(src), &Settings::default(), Fallback::NoSnapshot).1
+        full(src.to_string(), Lang::Python, &tree, &LineIndex::new(src), &Settings::default(), None, Fallback::NoSnapshot).1
     }
 
     fn path(prev: &Snapshot, src: &str) -> Path {
         let tree = parse(Lang::Python, src, None);
-        analyze_incremental(Some(prev), src.to_string(), Lang::Python, &tree, &LineIndex::new(src), &Settings::default()).2
+        analyze_incremental(Some(prev), src.to_string(), Lang::Python, &tree, &LineIndex::new(src), &Settings::default(), None).2
     }
 
     const SRC: &str = "from .models import Book\n\n\nasync def f():\n    return Book.objects.get()\n\n\ndef g():\n    return 1\n";
@@ -663,7 +690,7 @@ mod tests {
         let after = src.replace("def edited(self):\n        return 1", "def edited(self):\n        return 12");
         let t2 = parse(Lang::Python, &after, None);
         let (inc, next, path) =
-            analyze_incremental(Some(&s), after.clone(), Lang::Python, &t2, &LineIndex::new(&after), &Settings::default());
+            analyze_incremental(Some(&s), after.clone(), Lang::Python, &t2, &LineIndex::new(&after), &Settings::default(), None);
         assert_eq!(path, Path::Focused);
         assert_eq!(inc.findings, super::super::analyze(&after, Lang::Python, &t2, &LineIndex::new(&after), &Settings::default()).findings);
         assert_eq!(next.facts.offloads, snap(&after).facts.offloads);
@@ -723,7 +750,7 @@ async def b():
         let after = src.replace("return Book.objects.get()", "x = 1\n    return Book.objects.get()");
         let t2 = parse(Lang::Python, &after, None);
         let (inc, _, path) =
-            analyze_incremental(Some(&s), after.clone(), Lang::Python, &t2, &LineIndex::new(&after), &Settings::default());
+            analyze_incremental(Some(&s), after.clone(), Lang::Python, &t2, &LineIndex::new(&after), &Settings::default(), None);
         assert_eq!(path, Path::Focused);
         let whole = super::super::analyze(&after, Lang::Python, &t2, &LineIndex::new(&after), &Settings::default());
         assert_eq!(inc.findings, whole.findings);

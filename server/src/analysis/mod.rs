@@ -17,6 +17,7 @@ pub mod suppression;
 pub mod triggers;
 
 use crate::rules::{Ctx, Finding, Rule, RuleMeta, RULES};
+use crate::semantic::outside::Outside;
 use crate::semantic::{PyModel, RustModel};
 use crate::settings::Settings;
 use crate::syntax::Lang;
@@ -30,13 +31,31 @@ pub struct Analysis {
     pub findings: Vec<Finding>,
     /// Internal errors (a rule that panicked), one line each.
     pub errors: Vec<String>,
+    /// Functions of this file whose bodies the analysis summarised (a helper's return value
+    /// asked for), in `def` order. The sparse parse must not have blanked them; focused
+    /// re-analysis carries them over ([`incremental`]).
+    pub consulted: Vec<crate::semantic::summary::LocalFn>,
 }
 
 /// Analyses one file. Pure: same inputs, same findings. Runs only the enabled rules whose
 /// triggers occur in `src` ([`triggers::Found`]); the findings are those of [`analyze_all`].
 pub fn analyze(src: &str, lang: Lang, tree: &Tree, index: &LineIndex, settings: &Settings) -> Analysis {
+    analyze_with(src, lang, tree, index, settings, None)
+}
+
+/// [`analyze`] with the rest of the project: names defined in other files are resolved
+/// through `outside` ([`crate::project::FileView`]).
+pub fn analyze_with(
+    src: &str,
+    lang: Lang,
+    tree: &Tree,
+    index: &LineIndex,
+    settings: &Settings,
+    outside: Option<&dyn Outside>,
+) -> Analysis {
     let found = triggers::Found::scan(src, lang);
-    analyze_rules(src, lang, tree, index, settings, |m| found.holds(m), &[], &mut |_| Focus::Whole).unwrap_or_default()
+    analyze_rules(src, lang, tree, index, settings, outside, |m| found.holds(m), &[], &mut |_| Focus::Whole)
+        .unwrap_or_default()
 }
 
 /// [`analyze`] of a Python `text` on its sparse parse ([`crate::analysis::sparse`]), for
@@ -46,7 +65,7 @@ pub fn analyze(src: &str, lang: Lang, tree: &Tree, index: &LineIndex, settings: 
 /// or when a finding or a fix reaches into a masked body. Equal to [`analyze`] whenever the
 /// original text parses without error (checked by the fuzz target `analyze_fix`, the
 /// proptests, every fixture and `bench/run.sh` on real corpora).
-pub fn analyze_sparse(text: &str, settings: &Settings, index: &LineIndex) -> Option<Analysis> {
+pub fn analyze_sparse(text: &str, settings: &Settings, index: &LineIndex, outside: Option<&dyn Outside>) -> Option<Analysis> {
     use crate::analysis::sparse;
     let (hot, cross_scope) = triggers::hot_positions(text, Lang::Python, settings);
     let masked = sparse::mask(text, &hot, &sparse::event_positions(text), &cross_scope)?;
@@ -54,19 +73,20 @@ pub fn analyze_sparse(text: &str, settings: &Settings, index: &LineIndex) -> Opt
     if tree.root_node().has_error() {
         return None;
     }
-    let analysis = analyze(text, Lang::Python, &tree, index, settings);
+    let analysis = analyze_with(text, Lang::Python, &tree, index, settings, outside);
     let touches = |r: &Range<usize>| masked.ranges.iter().any(|m| r.start < m.end && m.start < r.end);
     let reaches = analysis
         .findings
         .iter()
-        .any(|f| touches(&f.range) || f.fixes.iter().flat_map(|x| &x.edits).any(|e| touches(&e.range)));
+        .any(|f| touches(&f.range) || f.fixes.iter().flat_map(|x| &x.edits).any(|e| touches(&e.range)))
+        || analysis.consulted.iter().any(|f| touches(&f.def_range));
     (!reaches).then_some(analysis)
 }
 
 /// [`analyze`] running every enabled rule, triggers or not: the reference the trigger
 /// pre-filter is tested against.
 pub fn analyze_all(src: &str, lang: Lang, tree: &Tree, index: &LineIndex, settings: &Settings) -> Analysis {
-    analyze_rules(src, lang, tree, index, settings, |_| true, &[], &mut |_| Focus::Whole).unwrap_or_default()
+    analyze_rules(src, lang, tree, index, settings, None, |_| true, &[], &mut |_| Focus::Whole).unwrap_or_default()
 }
 
 /// What [`analyze_rules`] does once the Python model is built.
@@ -98,6 +118,7 @@ pub(crate) fn analyze_rules(
     tree: &Tree,
     index: &LineIndex,
     settings: &Settings,
+    outside: Option<&dyn Outside>,
     triggered: impl Fn(&RuleMeta) -> bool,
     skip: &[crate::semantic::python::Skip],
     plan: &mut dyn FnMut(&PyModel) -> Focus,
@@ -120,6 +141,9 @@ pub(crate) fn analyze_rules(
         Lang::Rust => None,
     };
     let mut py = py;
+    if let Some(m) = py.as_mut() {
+        m.outside = outside;
+    }
     let focus = match py.as_mut().map(|m| (plan(m), m)) {
         Some((Focus::Abort, _)) => return None,
         Some((Focus::Range(r), m)) => {
@@ -153,6 +177,10 @@ pub(crate) fn analyze_rules(
             Ok(()) => out.findings.extend(found),
             Err(p) => out.errors.push(format!("rule {} panicked: {}", rule.meta().code, panic_message(&p))),
         }
+    }
+    if let Some(m) = &py {
+        out.consulted = m.local_fns.borrow().values().cloned().collect();
+        out.consulted.sort_by_key(|f| f.def_range.start);
     }
     let comments = py.as_ref().map(|m| &m.comments).or(rs.as_ref().map(|m| &m.comments));
     out.findings.retain(|f| !suppression::is_suppressed(src, index, comments, f));
@@ -203,12 +231,17 @@ fn panic_message(p: &Box<dyn std::any::Any + Send>) -> String {
 /// `None` when nothing changed. A round whose result would not parse stops the loop and keeps
 /// the last text that did (fixes never produce invalid code).
 pub fn fix_all(src: &str, lang: Lang, settings: &Settings, unsafe_too: bool) -> Option<String> {
+    fix_all_with(src, lang, settings, unsafe_too, None)
+}
+
+/// [`fix_all`] with the rest of the project (see [`analyze_with`]).
+pub fn fix_all_with(src: &str, lang: Lang, settings: &Settings, unsafe_too: bool, outside: Option<&dyn Outside>) -> Option<String> {
     let mut text = src.to_string();
     let started_clean = !crate::syntax::has_syntax_error(&crate::syntax::parse(lang, src, None));
     for _ in 0..16 {
         let tree = crate::syntax::parse(lang, &text, None);
         let index = LineIndex::new(&text);
-        let analysis = analyze(&text, lang, &tree, &index, settings);
+        let analysis = analyze_with(&text, lang, &tree, &index, settings, outside);
         let fixes = analysis.findings.iter().filter_map(|f| {
             f.fixes.iter().find(|x| unsafe_too || x.applicability == crate::fix::Applicability::Safe)
         });

@@ -20,7 +20,9 @@ use super::fix::{self as fixer, Source};
 use super::render::{self, FileReport};
 use super::{paths_or_cwd, split_list};
 use crate::config::{self, Overrides};
-use crate::analysis::{analyze, analyze_all, analyze_sparse, triggers, Analysis};
+use crate::analysis::{analyze_all, analyze_sparse, analyze_with, triggers, Analysis};
+use crate::project::Project;
+use crate::semantic::outside::Outside;
 use rayon::prelude::*;
 use crate::syntax::{self, Lang};
 use crate::text::LineIndex;
@@ -105,18 +107,28 @@ fn progress(n: usize) -> indicatif::ProgressBar {
 
 /// Analyses one file's text; `None` when the trigger pre-filter rules out every enabled rule
 /// (the file is not even parsed). Without `prefilter`, every enabled rule runs on every file.
-fn analyze_text(text: &str, lang: Lang, settings: &config::Settings, prefilter: bool) -> Option<(LineIndex, Analysis)> {
+fn analyze_text(
+    text: &str,
+    lang: Lang,
+    settings: &config::Settings,
+    prefilter: bool,
+    outside: Option<&dyn Outside>,
+) -> Option<(LineIndex, Analysis)> {
     if prefilter && !triggers::may_fire(text, lang, settings) {
         return None;
     }
     let index = LineIndex::new(text);
     if prefilter && lang == Lang::Python {
-        if let Some(analysis) = analyze_sparse(text, settings, &index) {
+        if let Some(analysis) = analyze_sparse(text, settings, &index, outside) {
             return Some((index, analysis));
         }
     }
     let tree = syntax::parse(lang, text, None);
-    let analysis = if prefilter { analyze(text, lang, &tree, &index, settings) } else { analyze_all(text, lang, &tree, &index, settings) };
+    let analysis = if prefilter {
+        analyze_with(text, lang, &tree, &index, settings, outside)
+    } else {
+        analyze_all(text, lang, &tree, &index, settings)
+    };
     Some((index, analysis))
 }
 
@@ -133,7 +145,7 @@ struct Outcome {
     fixed: Option<usize>,
 }
 
-fn check_file(path: PathBuf, cache: &SettingsCache, args: &CheckArgs) -> Outcome {
+fn check_file(path: PathBuf, cache: &SettingsCache, args: &CheckArgs, project: &Arc<Project>) -> Outcome {
     let mut o = Outcome::default();
     // Versions are detected only for files the pre-filter lets through (below).
     let settings = match cache.enabled_for_file(&path) {
@@ -167,18 +179,19 @@ fn check_file(path: PathBuf, cache: &SettingsCache, args: &CheckArgs) -> Outcome
             return o;
         }
     };
-    let Some((mut index, mut analysis)) = analyze_text(&source.text, lang, &settings, !args.no_prefilter) else {
+    let view = project.view(&path);
+    let Some((mut index, mut analysis)) = analyze_text(&source.text, lang, &settings, !args.no_prefilter, Some(&view)) else {
         return o;
     };
     let mut text = source.text.clone();
     if (args.fix || args.diff) && analysis.findings.iter().any(|f| !f.fixes.is_empty()) {
-        match fixer::fixed_text(&source.text, lang, &settings, args.unsafe_fixes) {
+        match fixer::fixed_text(&source.text, lang, &settings, args.unsafe_fixes, Some(&view)) {
             Err(e) => o.errors.push(format!("{}: {e}", path.display())),
             Ok(None) => {}
             Ok(Some(new)) => {
                 let before = analysis.findings.len();
                 let (new_index, new_analysis) =
-                    analyze_text(&new, lang, &settings, !args.no_prefilter).unwrap_or_else(|| (LineIndex::new(&new), Analysis::default()));
+                    analyze_text(&new, lang, &settings, !args.no_prefilter, Some(&view)).unwrap_or_else(|| (LineIndex::new(&new), Analysis::default()));
                 let count = before.saturating_sub(new_analysis.findings.len()).max(1);
                 if args.diff {
                     o.diff = Some(fixer::unified_diff(&path, &source.text, &new));
@@ -247,6 +260,7 @@ pub fn run(args: CheckArgs) -> i32 {
         Arc::new(move |p: &std::path::Path| cache.is_excluded(p))
     };
     let paths = paths_or_cwd(&args.paths);
+    let project = Project::new(workspace::project_roots(&paths));
     // Files are checked in parallel; outcomes come back in discovery order.
     let (outcomes, walk_errors, bar): (Vec<Outcome>, _, _) = if std::io::stderr().is_terminal() {
         // The progress bar needs the number of files first.
@@ -255,7 +269,7 @@ pub fn run(args: CheckArgs) -> i32 {
         let outcomes = files
             .into_par_iter()
             .map(|path| {
-                let o = check_file(path, &cache, &args);
+                let o = check_file(path, &cache, &args, &project);
                 bar.inc(1);
                 o
             })
@@ -263,7 +277,7 @@ pub fn run(args: CheckArgs) -> i32 {
         (outcomes, walk_errors, bar)
     } else {
         // Each file is checked by the walker thread that finds it.
-        let (found, walk_errors) = workspace::visit_parallel(&paths, Some(exclude), |p| check_file(p.to_path_buf(), &cache, &args));
+        let (found, walk_errors) = workspace::visit_parallel(&paths, Some(exclude), |p| check_file(p.to_path_buf(), &cache, &args, &project));
         (found.into_iter().map(|(_, o)| o).collect(), walk_errors, indicatif::ProgressBar::hidden())
     };
     let mut errors: Vec<String> = walk_errors.iter().map(|e| format!("{}: {}", e.path.display(), e.message)).collect();

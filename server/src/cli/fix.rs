@@ -69,12 +69,18 @@ fn all_crlf(text: &str) -> bool {
 
 /// The fixed text of `text` (no BOM), `Ok(None)` when nothing changes, `Err` when the result
 /// would not parse although the input did.
-pub fn fixed_text(text: &str, lang: Lang, settings: &Settings, unsafe_too: bool) -> Result<Option<String>, String> {
+pub fn fixed_text(
+    text: &str,
+    lang: Lang,
+    settings: &Settings,
+    unsafe_too: bool,
+    outside: Option<&dyn crate::semantic::outside::Outside>,
+) -> Result<Option<String>, String> {
     let new = if all_crlf(text) {
         let lf = text.replace("\r\n", "\n");
-        crate::analysis::fix_all(&lf, lang, settings, unsafe_too).map(|t| t.replace('\n', "\r\n"))
+        crate::analysis::fix_all_with(&lf, lang, settings, unsafe_too, outside).map(|t| t.replace('\n', "\r\n"))
     } else {
-        crate::analysis::fix_all(text, lang, settings, unsafe_too)
+        crate::analysis::fix_all_with(text, lang, settings, unsafe_too, outside)
     };
     let Some(new) = new else { return Ok(None) };
     if new == text {

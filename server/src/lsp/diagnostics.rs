@@ -71,7 +71,7 @@ pub async fn current(s: &Arc<State>, uri: &Uri) -> Option<(i32, Arc<Analysis>)> 
         // full analysis (its fallback, or any analysis of a large text) runs on the blocking
         // pool. Panics are caught either way.
         let attempt = if text.len() <= IN_PLACE_MAX_BYTES {
-            let run = || try_focused(prev.as_deref(), text, lang, &tree, &index, &settings);
+            let run = || try_focused(prev.as_deref(), text, lang, &tree, &index, &settings, None);
             match std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
                 Ok(Ok(done)) => Ok(done),
                 Ok(Err((text, why))) => Err(Ok((text, Some(why)))),
@@ -83,8 +83,8 @@ pub async fn current(s: &Arc<State>, uri: &Uri) -> Option<(i32, Arc<Analysis>)> 
         let res = match attempt {
             Ok(done) => Ok(done),
             Err(Ok((text, why))) => tokio::task::spawn_blocking(move || match why {
-                Some(why) => full(text, lang, &tree, &index, &settings, why),
-                None => analyze_incremental(prev.as_deref(), text, lang, &tree, &index, &settings),
+                Some(why) => full(text, lang, &tree, &index, &settings, None, why),
+                None => analyze_incremental(prev.as_deref(), text, lang, &tree, &index, &settings, None),
             })
             .await
             .map_err(|e| e.to_string()),

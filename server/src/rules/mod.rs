@@ -37,6 +37,7 @@ mod ag510_transaction_not_committed;
 mod ag511_query_bypasses_transaction;
 mod rust_util;
 
+use crate::semantic::outside::Loc;
 use crate::settings::Settings;
 use crate::fix::Fix;
 use crate::semantic::{PyModel, RustModel};
@@ -123,12 +124,16 @@ pub struct Finding {
     pub severity: Severity,
     pub message: String,
     pub fixes: Vec<Fix>,
+    /// Places in other files (or elsewhere in this one) the finding rests on: the database
+    /// call inside a helper, the declaration of a pool alias … (LSP `relatedInformation`,
+    /// SARIF `relatedLocations`, `note:` lines in text output).
+    pub related: Vec<Loc>,
 }
 
 impl Finding {
     /// A finding of the rule described by `meta`, at its default severity.
     pub fn new(meta: &'static RuleMeta, range: Range<usize>, message: String, fixes: Vec<Fix>) -> Finding {
-        Finding { code: meta.code, name: meta.name, range, severity: meta.severity, message, fixes }
+        Finding { code: meta.code, name: meta.name, range, severity: meta.severity, message, fixes, related: vec![] }
     }
 }
 
@@ -218,35 +223,5 @@ impl<'t> Captures<'t> {
     }
 }
 
-/// A short, single-line rendering of source text for messages: as is when it fits, else with
-/// call arguments collapsed (`Book.objects.filter(…)`), else `…`.
-pub fn short(text: &str, max: usize) -> String {
-    let t = text.trim();
-    let fits = |s: &str| !s.contains('\n') && s.chars().count() <= max;
-    if fits(t) {
-        return t.to_string();
-    }
-    let mut out = String::new();
-    let mut depth = 0usize;
-    for c in t.chars() {
-        match c {
-            '(' | '[' | '{' => {
-                if depth == 0 {
-                    out.push(c);
-                    out.push('…');
-                }
-                depth += 1;
-            }
-            ')' | ']' | '}' => {
-                depth = depth.saturating_sub(1);
-                if depth == 0 {
-                    out.push(c);
-                }
-            }
-            _ if depth == 0 && !c.is_whitespace() => out.push(c),
-            _ => {}
-        }
-    }
-    if fits(&out) { out } else { "…".into() }
-}
+pub use crate::text::short;
 

@@ -119,10 +119,18 @@ impl<'t> PyModel<'t> {
                         if ASYNC_INSTANCE_GETTERS.contains(&self.node_text(m)) && self.value_at(obj, depth + 1).is_orm() {
                             Value::Instance
                         } else {
-                            Value::Unknown
+                            match self.callee_facts(func) {
+                                Some(f) if f.is_async || f.offloaded => returns_value(f.returns),
+                                _ => Value::Unknown,
+                            }
                         }
                     }
                     "identifier" if self.is_django_function(func, "aget_object_or_404") => Value::Instance,
+                    // `await helper(…)`: an async or `@sync_to_async` helper of the project.
+                    "identifier" => match self.callee_facts(func) {
+                        Some(f) if f.is_async || f.offloaded => returns_value(f.returns),
+                        _ => Value::Unknown,
+                    },
                     _ => Value::Unknown,
                 }
             }
@@ -172,6 +180,12 @@ impl<'t> PyModel<'t> {
                 let recv = self.value_at(obj, depth);
                 if django::LAZY_BUILDERS.contains(&m) && matches!(recv, Value::RelatedManager | Value::QuerySet) {
                     Value::QuerySet
+                } else if recv == Value::Unknown && obj.kind() == "identifier" {
+                    // `services.books_by(…)`: a sync helper of an imported project module.
+                    match self.callee_facts(func) {
+                        Some(f) if !f.is_async && !f.offloaded => returns_value(f.returns),
+                        _ => Value::Unknown,
+                    }
                 } else if (INSTANCE_GETTERS.contains(&m) && recv.is_orm())
                     || (m == "get_object_or_404" && self.is_django_function(func, m))
                 {
@@ -191,6 +205,21 @@ impl<'t> PyModel<'t> {
                 }
                 if let Some(bases) = self.classes.get(name) {
                     return if self.is_model_class(name, bases, depth) { Value::Instance } else { Value::Unknown };
+                }
+                // A project class or sync helper: the project model knows.
+                if self.import_of(name).is_some() {
+                    match self.imported_def(name, None) {
+                        Some(super::outside::PyDef::Class(c)) => {
+                            return if c.is_model { Value::Instance } else { Value::Unknown };
+                        }
+                        Some(super::outside::PyDef::Function(f)) => {
+                            return if f.is_async || f.offloaded { Value::Unknown } else { returns_value(f.returns) };
+                        }
+                        Some(_) => return Value::Unknown,
+                        None => {}
+                    }
+                } else if let Some(f) = self.callee_facts(func) {
+                    return if f.is_async || f.offloaded { Value::Unknown } else { returns_value(f.returns) };
                 }
                 match self.import_of(name) {
                     Some(path) if self.orm_imported() && !self.foreign_odm() => {
@@ -216,7 +245,10 @@ impl<'t> PyModel<'t> {
             return false;
         };
         let attr = self.node_text(attr);
-        let known = attr.ends_with("_set") || self.m2m_attrs.contains(attr) || self.related_names.contains(attr);
+        let known = attr.ends_with("_set")
+            || self.m2m_attrs.contains(attr)
+            || self.related_names.contains(attr)
+            || self.imported_facts().related_attrs.iter().any(|a| a == attr);
         known && self.value_at(obj, depth) == Value::Instance
     }
 
@@ -288,6 +320,16 @@ impl<'t> PyModel<'t> {
         }
         let Some(name) = scope.name.as_deref() else { return false };
         self.classes.get(name).is_some_and(|bases| self.is_model_class(name, bases, 1))
+    }
+}
+
+/// The value a call gives, from what the function returns.
+fn returns_value(r: super::outside::Returns) -> Value {
+    match r {
+        super::outside::Returns::QuerySet => Value::QuerySet,
+        super::outside::Returns::Instance => Value::Instance,
+        super::outside::Returns::Manager => Value::Manager,
+        super::outside::Returns::Other => Value::Unknown,
     }
 }
 

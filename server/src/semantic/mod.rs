@@ -18,11 +18,13 @@
 //! chains, whose cost grows with depth.
 
 pub mod instances;
+pub mod outside;
 pub mod python;
 pub mod receivers;
 pub mod transactions;
 pub mod bridges;
 pub mod rust;
+pub mod summary;
 
 pub use python::{Context, PyModel, Scope, ScopeKind};
 pub use rust::RustModel;

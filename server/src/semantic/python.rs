@@ -120,6 +120,17 @@ pub struct PyModel<'t> {
     /// The events that are a name handed to an offloader, with that name (`last_name` of the
     /// argument): all that such an event records besides local facts. Sorted.
     pub offloads: Vec<(usize, String)>,
+    /// The rest of the project, when the analysis has it ([`super::outside`]); `None`: this
+    /// file alone.
+    pub outside: Option<&'t dyn super::outside::Outside>,
+    /// What the project modules this file imports declare (see [`PyModel::imported_facts`]).
+    pub(crate) imported: std::cell::OnceCell<super::outside::ModuleFacts>,
+    /// This file's custom queryset methods (see [`PyModel::queryset_methods`]).
+    pub(crate) local_qs_methods: std::cell::OnceCell<Vec<String>>,
+    /// [`PyModel::local_fn`] answers by `def` start, and how deep such questions are nested
+    /// now (a helper returning another helper's value): bounded, so recursion terminates.
+    pub(crate) local_fns: std::cell::RefCell<FxHashMap<usize, super::summary::LocalFn>>,
+    pub(crate) local_fn_depth: std::cell::Cell<u32>,
 }
 
 /// A `for` statement or `for … in` clause: its target, iterable, and whether it is `async for`.
@@ -354,6 +365,11 @@ impl<'t> PyModel<'t> {
             focus: None,
             events: Vec::new(),
             offloads: Vec::new(),
+            outside: None,
+            imported: std::cell::OnceCell::new(),
+            local_qs_methods: std::cell::OnceCell::new(),
+            local_fns: Default::default(),
+            local_fn_depth: Default::default(),
         };
         let mut decorated_offload: FxHashSet<usize> = FxHashSet::default();
         let mut cursor = tree.walk();

@@ -4,6 +4,7 @@
 //! Resolution follows plain assignments within the file (`qs = Book.objects.filter(…)`,
 //! `qs = qs.exclude(…)`), bounded in depth so a cycle cannot loop.
 
+use super::outside::PyDef;
 use super::python::{last_name, PyModel};
 use crate::dialects::django;
 use tree_sitter::Node;
@@ -46,7 +47,8 @@ impl<'t> PyModel<'t> {
                 };
                 let attr = self.node_text(attr);
                 let is_manager_attr = matches!(attr, "objects" | "_default_manager" | "_base_manager")
-                    || self.manager_attrs.contains(attr);
+                    || self.manager_attrs.contains(attr)
+                    || self.imported_facts().manager_attrs.iter().any(|a| a == attr);
                 if is_manager_attr && self.is_model(obj, depth + 1) {
                     Receiver::Manager
                 } else {
@@ -62,7 +64,12 @@ impl<'t> PyModel<'t> {
                 else {
                     return Receiver::Unknown;
                 };
-                if django::LAZY_BUILDERS.contains(&self.node_text(method)) && self.receiver_at(obj, depth + 1).is_orm() {
+                let m = self.node_text(method);
+                let builder = django::LAZY_BUILDERS.contains(&m);
+                if (builder || django::queryset_terminal(m).is_none())
+                    && self.receiver_at(obj, depth + 1).is_orm()
+                    && (builder || self.is_custom_queryset_method(m))
+                {
                     Receiver::QuerySet
                 } else {
                     Receiver::Unknown
@@ -114,6 +121,14 @@ impl<'t> PyModel<'t> {
                         return false;
                     }
                 }
+                // Imported from the project: the project model knows.
+                if !self.classes.contains_key(name) {
+                    match self.imported_def(name, None) {
+                        Some(PyDef::Class(c)) => return c.is_model,
+                        Some(_) => return false,
+                        None => {}
+                    }
+                }
                 if let Some(bases) = self.classes.get(name) {
                     return self.is_model_class(name, bases, depth + 1);
                 }
@@ -126,10 +141,18 @@ impl<'t> PyModel<'t> {
                 }
                 (self.orm_imported() || self.star_from_models) && starts_upper(name)
             }
-            // self.model (generic views, managers)
+            // self.model (generic views, managers); `models.Book` through an imported module
             "attribute" => {
                 let attr = n.child_by_field_name("attribute").map(|a| self.node_text(a));
                 let obj = n.child_by_field_name("object").map(|o| self.node_text(o));
+                if let (Some(o), Some(a)) = (n.child_by_field_name("object").filter(|o| o.kind() == "identifier"), attr) {
+                    let local = self.binding(self.node_text(o), o.start_byte()).is_some_and(|b| b.value.is_some());
+                    if !local {
+                        if let Some(PyDef::Class(c)) = self.imported_def(self.node_text(o), Some(a)) {
+                            return c.is_model;
+                        }
+                    }
+                }
                 self.imports_django && !self.imports_other_odm && obj == Some("self") && attr == Some("model")
             }
             _ => false,
@@ -161,7 +184,11 @@ impl<'t> PyModel<'t> {
             }
             match self.classes.get(last) {
                 Some(bb) => self.is_model_class(last, bb, depth + 1),
-                None => false,
+                None => {
+                    // A base imported from the project (`TimeStamped`, `core.models.Base`).
+                    let (head, tail) = b.split_once('.').map_or((b.as_str(), None), |(h, t)| (h, Some(t)));
+                    matches!(self.imported_def(head, tail), Some(PyDef::Class(c)) if c.is_model)
+                }
             }
         })
     }

@@ -266,3 +266,35 @@ mod tests {
         assert_eq!(idx.position(text, 1, Encoding::Utf16), Pos { line: 0, col: 1 });
     }
 }
+
+/// A short, single-line rendering of source text for messages: as is when it fits, else with
+/// call arguments collapsed (`Book.objects.filter(…)`), else `…`.
+pub fn short(text: &str, max: usize) -> String {
+    let t = text.trim();
+    let fits = |s: &str| !s.contains('\n') && s.chars().count() <= max;
+    if fits(t) {
+        return t.to_string();
+    }
+    let mut out = String::new();
+    let mut depth = 0usize;
+    for c in t.chars() {
+        match c {
+            '(' | '[' | '{' => {
+                if depth == 0 {
+                    out.push(c);
+                    out.push('…');
+                }
+                depth += 1;
+            }
+            ')' | ']' | '}' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    out.push(c);
+                }
+            }
+            _ if depth == 0 && !c.is_whitespace() => out.push(c),
+            _ => {}
+        }
+    }
+    if fits(&out) { out } else { "…".into() }
+}

@@ -401,3 +401,25 @@ mod tests {
         assert_eq!(seen.into_inner().unwrap().len(), want.len() + 2, "b/'s two files are visited again under the root");
     }
 }
+
+/// The folders that bound the project model for a `check` of `paths`: for each, the nearest
+/// enclosing folder that holds a `.git`, else the nearest with a `pyproject.toml`,
+/// `setup.cfg`, `setup.py`, `manage.py` or `Cargo.toml`, else the path's own folder.
+pub fn project_roots(paths: &[PathBuf]) -> Vec<PathBuf> {
+    let mut out = vec![];
+    for p in paths {
+        let p = crate::project::normalize(p);
+        let dir = if p.is_dir() { p.clone() } else { p.parent().map(Path::to_path_buf).unwrap_or(p.clone()) };
+        let git = dir.ancestors().find(|d| d.join(".git").exists());
+        let marker = || {
+            dir.ancestors().find(|d| {
+                ["pyproject.toml", "setup.cfg", "setup.py", "manage.py", "Cargo.toml"].iter().any(|m| d.join(m).is_file())
+            })
+        };
+        let root = git.or_else(marker).unwrap_or(&dir).to_path_buf();
+        if !out.contains(&root) {
+            out.push(root);
+        }
+    }
+    out
+}

@@ -1,0 +1,216 @@
+//! The project model: what one file's analysis can learn about the rest of the project —
+//! Python module resolution and per-file summaries (classes, Django models and their
+//! managers and relations, functions and what they return or do), Rust module resolution and
+//! summaries ([`rust`]).
+//!
+//! Shape (rust-analyzer's, in small): a [`Project`] holds the file texts it was told about
+//! (open documents overlay the disk) and, per file, a **summary** computed from that file's
+//! text alone, on demand, memoised by the text's hash. Questions that cross files
+//! ([`crate::semantic::outside::Outside`]) are answered by a [`FileView`] — the project seen
+//! from one file — which resolves names through the summaries at query time and records
+//! every file it read, so the server knows which open documents depend on which files.
+//!
+//! Why not salsa: the dependency graph here is two levels deep (a file's findings ← the
+//! summaries of the files it reaches; a summary ← its own text), so "recompute a summary when
+//! its text's hash changes, and re-analyse the open files that read it" is all the
+//! invalidation needed; a summary that comes out equal after an edit changes nothing
+//! (early cut-off, by comparing summaries). salsa (what rust-analyzer and ty are built on)
+//! would bring durability, cancellation and LRU we do not need yet, a database lifetime
+//! through every rule, and an API that still changes between minor versions. Revisit when
+//! summaries start to depend on each other (then per-query memoisation pays).
+//!
+//! Invariants:
+//! - A summary depends only on its own file's text: [`Project::py_summary`] of the same
+//!   text is the same, however the project got there (fresh or through edits).
+//! - Everything crossing files is resolved at query time with bounded depth: cycles (import
+//!   cycles, recursive helpers) end in "unknown".
+//! - Names that resolve outside the project roots are unknown, and unknown means silent.
+//! - Nothing is executed; files are only read.
+
+pub mod python;
+
+use crate::semantic::outside::{Outside, PyDef, RsDef};
+use rustc_hash::{FxHashMap, FxHashSet, FxHasher};
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
+
+/// A file's text as the project sees it: an open document's, else the disk's.
+#[derive(Clone)]
+struct Text {
+    text: Option<Arc<str>>,
+}
+
+/// The project model. Shared (`Arc`) between threads: every table is behind a lock, and no
+/// lock is held while a summary is computed.
+#[derive(Default)]
+pub struct Project {
+    /// Folders that bound the project (workspace folders, `check`'s arguments' roots).
+    roots: RwLock<Vec<PathBuf>>,
+    /// Open documents' texts: they win over the disk.
+    overlay: RwLock<FxHashMap<PathBuf, Arc<str>>>,
+    /// Disk texts read so far (`None`: not a readable UTF-8 file).
+    disk: RwLock<FxHashMap<PathBuf, Text>>,
+    /// Python summaries by path, with the hash of the text they were computed from.
+    py: Mutex<FxHashMap<PathBuf, (u64, Arc<python::PySummary>)>>,
+}
+
+pub fn hash_text(text: &str) -> u64 {
+    let mut h = FxHasher::default();
+    text.hash(&mut h);
+    h.finish()
+}
+
+impl Project {
+    pub fn new(roots: Vec<PathBuf>) -> Arc<Project> {
+        Arc::new(Project { roots: RwLock::new(roots.into_iter().map(|r| normalize(&r)).collect()), ..Default::default() })
+    }
+
+    pub fn roots(&self) -> Vec<PathBuf> {
+        self.roots.read().unwrap().clone()
+    }
+
+    pub fn set_roots(&self, roots: Vec<PathBuf>) {
+        *self.roots.write().unwrap() = roots.into_iter().map(|r| normalize(&r)).collect();
+    }
+
+    /// True when `path` lies under one of the roots.
+    pub fn contains(&self, path: &Path) -> bool {
+        self.roots.read().unwrap().iter().any(|r| path.starts_with(r))
+    }
+
+    /// An open document's text (it wins over the disk until [`Project::close`]).
+    pub fn open(&self, path: &Path, text: Arc<str>) {
+        self.overlay.write().unwrap().insert(normalize(path), text);
+    }
+
+    /// The document is closed: the disk's text counts again.
+    pub fn close(&self, path: &Path) {
+        let p = normalize(path);
+        self.overlay.write().unwrap().remove(&p);
+        self.disk.write().unwrap().remove(&p);
+    }
+
+    /// The file changed, appeared or went away on disk: forget what was read of it.
+    pub fn changed_on_disk(&self, path: &Path) {
+        let p = normalize(path);
+        let mut disk = self.disk.write().unwrap();
+        // A folder (deleted, renamed): everything below it.
+        disk.retain(|k, _| !k.starts_with(&p));
+    }
+
+    /// Forget every disk text (a workspace folder was removed or added).
+    pub fn forget_disk(&self) {
+        self.disk.write().unwrap().clear();
+    }
+
+    /// The text of `path`: the open document's, else the file's on disk (read once, until
+    /// [`Project::changed_on_disk`]). `None`: no such readable UTF-8 file.
+    pub fn text(&self, path: &Path) -> Option<Arc<str>> {
+        if let Some(t) = self.overlay.read().unwrap().get(path) {
+            return Some(t.clone());
+        }
+        if let Some(t) = self.disk.read().unwrap().get(path) {
+            return t.text.clone();
+        }
+        let text = read_source(path);
+        self.disk.write().unwrap().insert(path.to_path_buf(), Text { text: text.clone() });
+        text
+    }
+
+    /// True when `path` is a file the project can read (open, or on disk).
+    pub fn exists(&self, path: &Path) -> bool {
+        self.text(path).is_some()
+    }
+
+    /// The summary of the Python file at `path`, computed from its current text (memoised
+    /// by the text's hash).
+    pub fn py_summary(&self, path: &Path) -> Option<Arc<python::PySummary>> {
+        let text = self.text(path)?;
+        let h = hash_text(&text);
+        if let Some((hash, s)) = self.py.lock().unwrap().get(path) {
+            if *hash == h {
+                return Some(s.clone());
+            }
+        }
+        let s = Arc::new(python::summarize(&text));
+        self.py.lock().unwrap().insert(path.to_path_buf(), (h, s.clone()));
+        Some(s)
+    }
+
+    /// The project seen from the file at `path`.
+    pub fn view(self: &Arc<Self>, path: &Path) -> FileView {
+        FileView { project: self.clone(), file: normalize(path), read: Mutex::new(FxHashSet::default()) }
+    }
+}
+
+/// Reads a source file as UTF-8 (a BOM dropped); files over 10 MB are not summarised.
+fn read_source(path: &Path) -> Option<Arc<str>> {
+    let meta = std::fs::metadata(path).ok()?;
+    if !meta.is_file() || meta.len() > 10 * 1024 * 1024 {
+        return None;
+    }
+    let bytes = std::fs::read(path).ok()?;
+    let s = String::from_utf8(bytes).ok()?;
+    Some(Arc::from(s.strip_prefix('\u{feff}').unwrap_or(&s)))
+}
+
+/// An absolute path with `.` and `..` folded (no file-system access: symlinks are kept).
+pub fn normalize(p: &Path) -> PathBuf {
+    let abs = if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        std::env::current_dir().map(|d| d.join(p)).unwrap_or_else(|_| p.to_path_buf())
+    };
+    let mut out = PathBuf::new();
+    for c in abs.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The project seen from one file: answers [`Outside`] questions and records the files it
+/// read to answer them ([`FileView::dependencies`]).
+pub struct FileView {
+    project: Arc<Project>,
+    file: PathBuf,
+    read: Mutex<FxHashSet<PathBuf>>,
+}
+
+impl FileView {
+    pub fn file(&self) -> &Path {
+        &self.file
+    }
+
+    pub fn project(&self) -> &Arc<Project> {
+        &self.project
+    }
+
+    /// The other files whose content the answers so far rested on (or that were looked for
+    /// and not found: creating one may change an answer).
+    pub fn dependencies(&self) -> Vec<PathBuf> {
+        let mut v: Vec<PathBuf> = self.read.lock().unwrap().iter().filter(|p| **p != self.file).cloned().collect();
+        v.sort();
+        v
+    }
+
+    pub(crate) fn note(&self, path: &Path) {
+        self.read.lock().unwrap().insert(path.to_path_buf());
+    }
+}
+
+impl Outside for FileView {
+    fn py_def(&self, dotted: &str) -> Option<PyDef> {
+        python::resolve_def(self, dotted)
+    }
+
+    fn rs_def(&self, _path: &str) -> Option<RsDef> {
+        None
+    }
+}

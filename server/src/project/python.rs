@@ -1,0 +1,377 @@
+//! Python in the project model: module resolution and per-file summaries.
+//!
+//! **Module resolution.** An import path (`shop.models.Book`, `.models`, `..services.close`)
+//! is resolved from the importing file: relative paths from its package; absolute ones
+//! against the file's own import root (the folder above its topmost package, i.e. the first
+//! ancestor without `__init__.py`), then each project root and its `src/`. Namespace packages
+//! (folders without `__init__.py`) resolve like packages. The longest prefix that is a
+//! module wins; the rest is looked up in that module's summary (a class, a function, or a
+//! name it imports — re-exports through `__init__.py` are followed). A path that resolves to
+//! no project file is unknown.
+//!
+//! **Summaries** ([`PySummary`]) are computed from one file's text: its imports, its
+//! top-level classes (bases, whether they declare managers) and functions
+//! ([`LocalFn`]: returns, sync database work, calls), and what its models declare
+//! ([`ModuleFacts`]). Facts that cross files (is this class a model through a base declared
+//! elsewhere; does this helper reach the database through another module's helper) are
+//! resolved when asked, with bounded depth.
+
+use super::FileView;
+use crate::semantic::outside::{ClassFacts, FnFacts, Loc, ModuleFacts, PyDef};
+use crate::semantic::python::last_name;
+use crate::semantic::summary::LocalFn;
+use crate::semantic::PyModel;
+use rustc_hash::FxHashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// How many files a resolution may pass through (re-exports, base classes, helper calls).
+const MAX_DEPTH: u32 = 8;
+
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct PyClass {
+    /// Base class expressions, as written.
+    pub bases: Vec<String>,
+    /// Manager attributes declared in the body (`live = PublishedManager()`).
+    pub manager_attrs: Vec<String>,
+    /// The class name's range.
+    pub name_range: std::ops::Range<usize>,
+}
+
+/// What other files may ask of one Python file.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct PySummary {
+    /// local name → dotted import path (leading dots: relative).
+    pub imports: FxHashMap<String, String>,
+    pub classes: FxHashMap<String, PyClass>,
+    /// Module-level functions.
+    pub functions: FxHashMap<String, LocalFn>,
+    /// The file imports Django (or dorm): `…Model` bases are models.
+    pub orm: bool,
+    pub facts: Arc<ModuleFacts>,
+}
+
+/// The summary of a Python source text.
+pub fn summarize(text: &str) -> PySummary {
+    let tree = crate::syntax::parse(crate::syntax::Lang::Python, text, None);
+    let index = crate::text::LineIndex::new(text);
+    let m = PyModel::build(text, &tree, &index);
+    let mut s = PySummary {
+        imports: m.imports.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        orm: m.imports_django || m.imports_dorm(),
+        ..Default::default()
+    };
+    let root = tree.root_node();
+    let mut c = root.walk();
+    for node in root.named_children(&mut c) {
+        let def = match node.kind() {
+            "decorated_definition" => node.child_by_field_name("definition"),
+            _ => Some(node),
+        };
+        let Some(def) = def else { continue };
+        let Some(name) = def.child_by_field_name("name").map(|n| m.node_text(n).to_string()) else { continue };
+        match def.kind() {
+            "function_definition" => {
+                s.functions.insert(name, m.local_fn(def));
+            }
+            "class_definition" => {
+                let bases = def
+                    .child_by_field_name("superclasses")
+                    .map(|a| {
+                        let mut c = a.walk();
+                        a.named_children(&mut c)
+                            .filter(|b| matches!(b.kind(), "identifier" | "attribute"))
+                            .map(|b| m.node_text(b).to_string())
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let manager_attrs = class_manager_attrs(&m, def);
+                let name_range = def.child_by_field_name("name").map(|n| n.byte_range()).unwrap_or_default();
+                s.classes.insert(name, PyClass { bases, manager_attrs, name_range });
+            }
+            _ => {}
+        }
+    }
+    let mut related: Vec<String> = m.m2m_attrs.iter().chain(m.related_names.iter()).cloned().collect();
+    related.sort();
+    let mut managers: Vec<String> = m.manager_attrs.iter().cloned().collect();
+    managers.sort();
+    s.facts = Arc::new(ModuleFacts { related_attrs: related, manager_attrs: managers, queryset_methods: m.queryset_methods() });
+    s
+}
+
+/// Manager attributes assigned in a class body.
+fn class_manager_attrs(m: &PyModel, class: tree_sitter::Node) -> Vec<String> {
+    let Some(body) = class.child_by_field_name("body") else { return vec![] };
+    let mut out = vec![];
+    let mut c = body.walk();
+    for st in body.named_children(&mut c).filter(|n| n.kind() == "expression_statement") {
+        let Some(a) = st.named_child(0).filter(|a| a.kind() == "assignment") else { continue };
+        let (Some(l), Some(r)) = (a.child_by_field_name("left"), a.child_by_field_name("right")) else { continue };
+        if l.kind() == "identifier" && m.manager_attrs.contains(m.node_text(l)) && r.kind() == "call" {
+            out.push(m.node_text(l).to_string());
+        }
+    }
+    out
+}
+
+/// What `dotted` names, seen from `view`'s file.
+pub fn resolve_def(view: &FileView, dotted: &str) -> Option<PyDef> {
+    resolve_from(view, &view.file, dotted, 0)
+}
+
+fn resolve_from(view: &FileView, from: &Path, dotted: &str, depth: u32) -> Option<PyDef> {
+    let (file, attrs) = locate(view, from, dotted)?;
+    attr_chain(view, &file, &attrs, depth)
+}
+
+/// The module file of the longest importable prefix of `dotted`, and the attributes after it.
+fn locate(view: &FileView, from: &Path, dotted: &str) -> Option<(PathBuf, Vec<String>)> {
+    let level = dotted.len() - dotted.trim_start_matches('.').len();
+    let rest = &dotted[level..];
+    let parts: Vec<&str> = if rest.is_empty() { vec![] } else { rest.split('.').collect() };
+    for k in (0..=parts.len()).rev() {
+        if k == 0 && level == 0 {
+            break;
+        }
+        if let Some(file) = module_file(view, from, level, &parts[..k]) {
+            return Some((file, parts[k..].iter().map(|s| s.to_string()).collect()));
+        }
+    }
+    None
+}
+
+/// The file of module `parts` (relative `level` dots from `from`'s package, or absolute).
+fn module_file(view: &FileView, from: &Path, level: usize, parts: &[&str]) -> Option<PathBuf> {
+    let project = &view.project;
+    let candidates = |base: &Path| -> Option<PathBuf> {
+        let mut p = base.to_path_buf();
+        for part in parts {
+            p.push(part);
+        }
+        let as_file = p.with_extension("py");
+        let as_pkg = p.join("__init__.py");
+        for cand in [as_file, as_pkg] {
+            if parts.is_empty() && cand.extension().is_some_and(|e| e == "py") && !cand.ends_with("__init__.py") {
+                continue;
+            }
+            view.note(&cand);
+            if project.contains(&cand) && project.exists(&cand) {
+                return Some(cand);
+            }
+        }
+        None
+    };
+    if level > 0 {
+        let mut base = from.parent()?.to_path_buf();
+        for _ in 1..level {
+            base = base.parent()?.to_path_buf();
+        }
+        if parts.is_empty() {
+            let init = base.join("__init__.py");
+            view.note(&init);
+            return (project.contains(&init) && project.exists(&init)).then_some(init);
+        }
+        return candidates(&base);
+    }
+    for root in search_roots(view, from) {
+        if let Some(f) = candidates(&root) {
+            return Some(f);
+        }
+    }
+    None
+}
+
+/// Where absolute imports are looked up from `from`: its own import root, then each project
+/// root and its `src/`.
+fn search_roots(view: &FileView, from: &Path) -> Vec<PathBuf> {
+    let mut out = vec![];
+    let mut dir = from.parent().map(Path::to_path_buf);
+    while let Some(d) = dir {
+        if !view.project.exists(&d.join("__init__.py")) {
+            out.push(d);
+            break;
+        }
+        dir = d.parent().map(Path::to_path_buf);
+    }
+    for r in view.project.roots() {
+        out.push(r.join("src"));
+        out.push(r);
+    }
+    out.dedup();
+    out
+}
+
+fn attr_chain(view: &FileView, file: &Path, attrs: &[String], depth: u32) -> Option<PyDef> {
+    if depth > MAX_DEPTH {
+        return None;
+    }
+    view.note(file);
+    let summary = view.project.py_summary(file)?;
+    let Some((name, rest)) = attrs.split_first() else {
+        return Some(PyDef::Module(deep_facts(view, file, &summary, depth)));
+    };
+    if let Some(class) = summary.classes.get(name) {
+        return rest.is_empty().then(|| PyDef::Class(Arc::new(class_facts(view, file, &summary, name, class, depth))));
+    }
+    if let Some(f) = summary.functions.get(name) {
+        return rest.is_empty().then(|| PyDef::Function(Arc::new(fn_facts(view, file, &summary, f, depth))));
+    }
+    if let Some(target) = summary.imports.get(name) {
+        let mut dotted = target.clone();
+        for r in rest {
+            dotted.push('.');
+            dotted.push_str(r);
+        }
+        return resolve_from(view, file, &dotted, depth + 1);
+    }
+    // A submodule of a package not imported by its `__init__.py` (`import pkg.sub`).
+    if file.ends_with("__init__.py") {
+        let pkg = file.parent()?;
+        let sub = module_file(view, &pkg.join("__init__.py"), 1, &[name.as_str()])?;
+        return attr_chain(view, &sub, rest, depth + 1);
+    }
+    None
+}
+
+/// How many import levels the facts of a module gather: its own models, the modules it
+/// imports, and theirs (a view imports a service that imports the models with the
+/// `related_name`; `models.py` imports the custom querysets).
+const FACTS_DEPTH: u32 = 2;
+
+/// The facts of `file`'s models and of the project modules it imports, to [`FACTS_DEPTH`].
+fn deep_facts(view: &FileView, file: &Path, summary: &PySummary, depth: u32) -> Arc<ModuleFacts> {
+    let mut seen = vec![file.to_path_buf()];
+    let mut todo = vec![(file.to_path_buf(), summary.clone_facts_and_imports(), 0u32)];
+    let mut out = ModuleFacts::default();
+    while let Some((f, (facts, imports), level)) = todo.pop() {
+        out.related_attrs.extend(facts.related_attrs.iter().cloned());
+        out.manager_attrs.extend(facts.manager_attrs.iter().cloned());
+        out.queryset_methods.extend(facts.queryset_methods.iter().cloned());
+        if level >= FACTS_DEPTH || depth + level >= MAX_DEPTH {
+            continue;
+        }
+        for path in imports {
+            let Some((g, _)) = locate(view, &f, &path) else { continue };
+            if seen.contains(&g) {
+                continue;
+            }
+            seen.push(g.clone());
+            view.note(&g);
+            if let Some(sg) = view.project.py_summary(&g) {
+                todo.push((g, sg.clone_facts_and_imports(), level + 1));
+            }
+        }
+    }
+    for v in [&mut out.related_attrs, &mut out.manager_attrs, &mut out.queryset_methods] {
+        v.sort();
+        v.dedup();
+    }
+    Arc::new(out)
+}
+
+impl PySummary {
+    fn clone_facts_and_imports(&self) -> (Arc<ModuleFacts>, Vec<String>) {
+        let mut imports: Vec<String> = self.imports.values().cloned().collect();
+        imports.sort();
+        (self.facts.clone(), imports)
+    }
+}
+
+fn class_facts(view: &FileView, file: &Path, summary: &PySummary, name: &str, class: &PyClass, depth: u32) -> ClassFacts {
+    let mut facts = ClassFacts {
+        name: name.to_string(),
+        manager_attrs: class.manager_attrs.clone(),
+        loc: Some(Loc { path: file.to_path_buf(), range: class.name_range.clone(), what: format!("class {name}") }),
+        ..Default::default()
+    };
+    for base in &class.bases {
+        let last = last_name(base);
+        if last == name && !base.contains('.') {
+            continue;
+        }
+        match base_def(view, file, summary, base, depth) {
+            Some(PyDef::Class(b)) => {
+                facts.is_model |= b.is_model;
+                facts.manager_attrs.extend(b.manager_attrs.iter().cloned());
+            }
+            Some(_) => {}
+            // Outside the project (django.db.models.Model, a third-party abstract model).
+            None => facts.is_model |= last == "Model" || (summary.orm && last.ends_with("Model")),
+        }
+    }
+    if facts.is_model && !facts.manager_attrs.iter().any(|a| a == "objects") {
+        facts.manager_attrs.push("objects".into());
+    }
+    facts.manager_attrs.sort();
+    facts.manager_attrs.dedup();
+    facts
+}
+
+/// What a base-class expression of a class in `file` names.
+fn base_def(view: &FileView, file: &Path, summary: &PySummary, base: &str, depth: u32) -> Option<PyDef> {
+    let (head, tail) = base.split_once('.').map_or((base, None), |(h, t)| (h, Some(t)));
+    if tail.is_none() {
+        if let Some(c) = summary.classes.get(head) {
+            return Some(PyDef::Class(Arc::new(class_facts(view, file, summary, head, c, depth + 1))));
+        }
+    }
+    let target = summary.imports.get(head)?;
+    let dotted = match tail {
+        Some(t) => format!("{target}.{t}"),
+        None => target.clone(),
+    };
+    resolve_from(view, file, &dotted, depth + 1)
+}
+
+fn fn_facts(view: &FileView, file: &Path, summary: &PySummary, f: &LocalFn, depth: u32) -> FnFacts {
+    let here = |range: &std::ops::Range<usize>, what: String| Loc { path: file.to_path_buf(), range: range.clone(), what };
+    let mut facts = FnFacts {
+        name: f.name.clone(),
+        is_async: f.is_async,
+        offloaded: f.offloaded,
+        generator: f.generator,
+        returns: f.returns,
+        loc: Some(here(&f.name_range, format!("def {}", f.name))),
+        ..Default::default()
+    };
+    if f.is_async || f.offloaded {
+        return facts;
+    }
+    if let Some((range, text)) = &f.db_call {
+        facts.db_work = vec![here(range, text.clone())];
+        return facts;
+    }
+    if depth >= MAX_DEPTH {
+        return facts;
+    }
+    // Through the project functions it calls (sync, not offloaded), first found in text order.
+    for (callee, range) in &f.calls {
+        let callee_facts = match callee.split_once('.') {
+            None if summary.functions.contains_key(callee) => {
+                if callee == &f.name {
+                    continue;
+                }
+                Some(fn_facts(view, file, summary, &summary.functions[callee], depth + 1))
+            }
+            _ => {
+                let (head, tail) = callee.split_once('.').map_or((callee.as_str(), None), |(h, t)| (h, Some(t)));
+                let Some(target) = summary.imports.get(head) else { continue };
+                let dotted = match tail {
+                    Some(t) => format!("{target}.{t}"),
+                    None => target.clone(),
+                };
+                match resolve_from(view, file, &dotted, depth + 1) {
+                    Some(PyDef::Function(g)) => Some((*g).clone()),
+                    _ => None,
+                }
+            }
+        };
+        if let Some(g) = callee_facts.filter(|g| !g.db_work.is_empty() && !g.is_async && !g.offloaded) {
+            facts.db_work = std::iter::once(here(range, format!("{}()", callee))).chain(g.db_work).collect();
+            return facts;
+        }
+    }
+    facts
+}
+

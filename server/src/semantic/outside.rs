@@ -1,0 +1,247 @@
+//! What one file's analysis may ask about names defined in other files of the project: the
+//! questions, and the shape of their answers. The project model ([`crate::project`])
+//! answers them; the semantic model only asks (so `semantic` does not depend on `project`).
+//!
+//! Invariants:
+//! - An answer is a pure function of the project's file texts: the same texts give the same
+//!   answers, whether the model was built fresh or updated by edits.
+//! - `None` means unknown: a name outside the project (site-packages, crates.io), a file
+//!   that does not parse, a cycle. Rules stay silent on unknown.
+
+use std::ops::Range;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// A place in another file (or this one), for `related` locations of findings.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+pub struct Loc {
+    pub path: PathBuf,
+    pub range: Range<usize>,
+    /// What is there, in a few words (`Loan.objects.get()`).
+    pub what: String,
+}
+
+/// What a function returns, as far as its `return` statements tell.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Returns {
+    /// A lazy Django queryset (every returned value is one).
+    QuerySet,
+    /// A model instance.
+    Instance,
+    /// A Django manager.
+    Manager,
+    #[default]
+    Other,
+}
+
+/// A Python function or method.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct FnFacts {
+    pub name: String,
+    pub is_async: bool,
+    /// Decorated with `@sync_to_async` / `@database_sync_to_async` (calling it gives an
+    /// awaitable that runs the body in a thread).
+    pub offloaded: bool,
+    pub generator: bool,
+    pub returns: Returns,
+    /// Sync database work in the body, directly or through project functions it calls: the
+    /// chain of call sites, the database call last. Empty: none known.
+    pub db_work: Vec<Loc>,
+    pub loc: Option<Loc>,
+}
+
+/// A Python class.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct ClassFacts {
+    pub name: String,
+    /// A Django (or dorm) model, through its bases in any project file.
+    pub is_model: bool,
+    /// Attributes that hold a manager (`objects`, `live = PublishedManager()`), inherited
+    /// ones included.
+    pub manager_attrs: Vec<String>,
+    pub loc: Option<Loc>,
+}
+
+/// What the models of one module declare that makes `obj.<attr>` or `X.<m>()` ORM work.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct ModuleFacts {
+    /// Related-manager attributes on instances: many-to-many fields, `related_name`s of
+    /// foreign keys and many-to-many fields, and the default `<model>_set` names.
+    pub related_attrs: Vec<String>,
+    /// Attributes of model classes that hold managers.
+    pub manager_attrs: Vec<String>,
+    /// Methods of custom `QuerySet`/`Manager` classes that return a queryset.
+    pub queryset_methods: Vec<String>,
+}
+
+/// What a Python name imported from the project is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PyDef {
+    Module(Arc<ModuleFacts>),
+    Class(Arc<ClassFacts>),
+    Function(Arc<FnFacts>),
+}
+
+/// Questions about the rest of the project, asked by the analysis of one file.
+pub trait Outside: Sync {
+    /// What the import path `dotted` names: `.models.Book`, `shop.services.close_loan`,
+    /// `.models` (leading dots: relative to the analysed file's package).
+    fn py_def(&self, dotted: &str) -> Option<PyDef>;
+
+    /// Rust: what the path names (`crate::db::DbPool`, `super::repo::find_user`), relative
+    /// to the analysed file's module. `None` by default (unknown).
+    fn rs_def(&self, _path: &str) -> Option<RsDef> {
+        None
+    }
+}
+
+/// What a Rust path in the project names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RsDef {
+    /// `type X = …;`, a `static`/`LazyLock`/`Lazy` item, or a `const`: the crate object it is.
+    Value(super::rust::Kind),
+    /// A struct: its fields' kinds (unknown fields left out).
+    Struct(Vec<(String, super::rust::Kind)>),
+    /// A function.
+    Fn(Arc<RsFnFacts>),
+}
+
+/// A Rust function.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct RsFnFacts {
+    pub name: String,
+    pub is_async: bool,
+    /// What it returns (a pooled connection, a pool …).
+    pub returns: Option<super::rust::Kind>,
+    /// It blocks on the database, directly or through project functions it calls: the chain
+    /// of call sites, the blocking call last. Empty: not known to block.
+    pub blocks: Vec<Loc>,
+    /// Indexes of parameters whose closure it runs in `spawn_blocking` / `web::block`.
+    pub offloads_params: Vec<usize>,
+    pub loc: Option<Loc>,
+}
+
+/// The module facts of every project module `imports` names (the module itself, or the
+/// module a name was imported from), merged: what this file can see of models declared
+/// elsewhere.
+pub fn imported_facts<'a>(outside: &dyn Outside, imports: impl Iterator<Item = &'a String>) -> ModuleFacts {
+    let mut modules: Vec<String> = vec![];
+    for path in imports {
+        let module = match path.rsplit_once('.') {
+            Some((m, _)) if !m.is_empty() => m.to_string(),
+            _ => path.clone(),
+        };
+        modules.push(module);
+        modules.push(path.clone());
+    }
+    modules.sort();
+    modules.dedup();
+    let mut out = ModuleFacts::default();
+    for m in modules {
+        if m.trim_start_matches('.').is_empty() && !m.starts_with('.') {
+            continue;
+        }
+        if let Some(PyDef::Module(f)) = outside.py_def(&m) {
+            out.related_attrs.extend(f.related_attrs.iter().cloned());
+            out.manager_attrs.extend(f.manager_attrs.iter().cloned());
+            out.queryset_methods.extend(f.queryset_methods.iter().cloned());
+        }
+    }
+    for v in [&mut out.related_attrs, &mut out.manager_attrs, &mut out.queryset_methods] {
+        v.sort();
+        v.dedup();
+    }
+    out
+}
+
+impl<'t> super::PyModel<'t> {
+    /// What the project modules this file imports declare, merged (empty without a project).
+    pub fn imported_facts(&self) -> &ModuleFacts {
+        self.imported.get_or_init(|| match self.outside {
+            Some(o) => imported_facts(o, self.imports.values()),
+            None => ModuleFacts::default(),
+        })
+    }
+
+    /// What the imported name `name` (or `name.attr`, for an imported module) is in the
+    /// project; `None`: not imported, or unknown.
+    pub fn imported_def(&self, name: &str, attr: Option<&str>) -> Option<PyDef> {
+        let outside = self.outside?;
+        let path = self.import_of(name)?;
+        match attr {
+            Some(a) => outside.py_def(&format!("{path}.{a}")),
+            None => outside.py_def(path),
+        }
+    }
+
+    /// The facts of the function a callee expression names: a `def` of this file
+    /// (`helper`), or a project function imported by name (`helper`) or through its module
+    /// (`services.helper`). `None`: unknown.
+    pub fn callee_facts(&self, func: tree_sitter::Node<'t>) -> Option<FnFacts> {
+        match func.kind() {
+            "identifier" => {
+                let name = self.node_text(func);
+                if self.import_of(name).is_some() {
+                    if self.binding(name, func.start_byte()).is_some_and(|b| b.value.is_some()) {
+                        return None;
+                    }
+                    return match self.imported_def(name, None)? {
+                        PyDef::Function(f) => Some((*f).clone()),
+                        _ => None,
+                    };
+                }
+                match self.callable(func) {
+                    super::bridges::Callable::SyncDef(def) | super::bridges::Callable::AsyncDef(Some(def)) => {
+                        let f = self.local_fn_memo(def)?;
+                        Some(FnFacts {
+                            name: f.name,
+                            is_async: f.is_async,
+                            offloaded: f.offloaded || self.offloaded_names().contains(self.node_text(func)),
+                            generator: f.generator,
+                            returns: f.returns,
+                            db_work: vec![],
+                            loc: None,
+                        })
+                    }
+                    _ => None,
+                }
+            }
+            "attribute" => {
+                let obj = func.child_by_field_name("object").filter(|o| o.kind() == "identifier")?;
+                let attr = self.node_text(func.child_by_field_name("attribute")?);
+                if self.binding(self.node_text(obj), obj.start_byte()).is_some_and(|b| b.value.is_some()) {
+                    return None;
+                }
+                match self.imported_def(self.node_text(obj), Some(attr))? {
+                    PyDef::Function(f) => Some((*f).clone()),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// [`PyModel::local_fn`], memoised; `None` when asked more than a few levels deep (a
+    /// helper whose return value is another helper's, and so on: recursion ends here).
+    pub fn local_fn_memo(&self, def: tree_sitter::Node<'t>) -> Option<super::summary::LocalFn> {
+        if let Some(f) = self.local_fns.borrow().get(&def.start_byte()) {
+            return Some(f.clone());
+        }
+        let d = self.local_fn_depth.get();
+        if d >= 4 {
+            return None;
+        }
+        self.local_fn_depth.set(d + 1);
+        let f = self.local_fn(def);
+        self.local_fn_depth.set(d);
+        self.local_fns.borrow_mut().insert(def.start_byte(), f.clone());
+        Some(f)
+    }
+
+    /// True when `name` is a custom queryset method (this file's, or a project module's that
+    /// this file imports from) that returns a queryset.
+    pub fn is_custom_queryset_method(&self, name: &str) -> bool {
+        self.local_qs_methods.get_or_init(|| self.queryset_methods()).iter().any(|m| m == name)
+            || self.imported_facts().queryset_methods.iter().any(|m| m == name)
+    }
+}

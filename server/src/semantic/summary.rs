@@ -1,0 +1,223 @@
+//! What a function of this file does, as other code sees it: what it returns, whether it
+//! does sync database work, whether it is a generator or offloaded, and which functions it
+//! calls. The project model ([`crate::project::python`]) stores these per file; the rules
+//! of this file ask about their own functions the same way.
+//!
+//! Invariants: looks only at the function's own body (nested `def`s, lambdas and classes are
+//! theirs), walks with an explicit stack (no recursion), and never follows names outside
+//! this file (callers do, through [`super::outside::Outside`]).
+
+use super::instances::{strip_parens, Value};
+use super::python::{last_name, PyModel};
+use crate::dialects::{django, django_api};
+use super::outside::Returns;
+use std::ops::Range;
+use tree_sitter::Node;
+
+/// A function's own facts (no other file consulted).
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct LocalFn {
+    pub name: String,
+    /// The `def` name's range.
+    pub name_range: Range<usize>,
+    /// The whole `function_definition`.
+    pub def_range: Range<usize>,
+    pub is_async: bool,
+    pub offloaded: bool,
+    pub generator: bool,
+    pub returns: Returns,
+    /// The first sync database call in the body (range, short text).
+    pub db_call: Option<(Range<usize>, String)>,
+    /// Calls of plain names and `module.name` in the body, in order: (callee text, call range).
+    pub calls: Vec<(String, Range<usize>)>,
+}
+
+impl LocalFn {
+    /// The same facts for the function moved by `delta` bytes.
+    pub fn shifted(&self, delta: isize) -> LocalFn {
+        let sh = |r: &Range<usize>| (r.start as isize + delta) as usize..(r.end as isize + delta) as usize;
+        LocalFn {
+            name_range: sh(&self.name_range),
+            def_range: sh(&self.def_range),
+            db_call: self.db_call.as_ref().map(|(r, t)| (sh(r), t.clone())),
+            calls: self.calls.iter().map(|(t, r)| (t.clone(), sh(r))).collect(),
+            ..self.clone()
+        }
+    }
+}
+
+const DECORATOR_OFFLOADERS: &[&str] = &["sync_to_async", "database_sync_to_async"];
+/// Instance methods that query (RULES.md §AG103).
+const INSTANCE_QUERIES: &[&str] = &["save", "delete", "refresh_from_db"];
+
+impl<'t> PyModel<'t> {
+    /// The facts of the `function_definition` `def`.
+    pub fn local_fn(&self, def: Node<'t>) -> LocalFn {
+        let name_node = def.child_by_field_name("name");
+        let mut f = LocalFn {
+            name: name_node.map(|n| self.node_text(n).to_string()).unwrap_or_default(),
+            name_range: name_node.map(|n| n.byte_range()).unwrap_or(def.byte_range()),
+            def_range: def.byte_range(),
+            is_async: def.child(0).is_some_and(|c| c.kind() == "async"),
+            ..Default::default()
+        };
+        if let Some(parent) = def.parent().filter(|p| p.kind() == "decorated_definition") {
+            let mut c = parent.walk();
+            for d in parent.named_children(&mut c).filter(|d| d.kind() == "decorator") {
+                let text = self.node_text(d).trim_start_matches('@').trim();
+                let callee = text.split('(').next().unwrap_or("");
+                if DECORATOR_OFFLOADERS.contains(&last_name(callee)) {
+                    f.offloaded = true;
+                }
+            }
+        }
+        let Some(body) = def.child_by_field_name("body") else { return f };
+        let in_qs_class = self.enclosing_queryset_class(def);
+        let mut returns: Vec<Returns> = vec![];
+        let mut stack = vec![body];
+        while let Some(n) = stack.pop() {
+            match n.kind() {
+                "function_definition" | "class_definition" | "lambda" | "decorated_definition" => continue,
+                "yield" => f.generator = true,
+                "return_statement" => {
+                    if let Some(e) = n.named_child(0) {
+                        returns.push(self.returned(e, in_qs_class));
+                    }
+                }
+                "call" => {
+                    if f.db_call.is_none() && !f.is_async && self.is_sync_db_call(n) {
+                        let text = self.node_text(n);
+                        f.db_call = Some((n.byte_range(), crate::text::short(text, 48)));
+                    }
+                    if let Some(func) = n.child_by_field_name("function") {
+                        if matches!(func.kind(), "identifier" | "attribute") && is_dotted(self.node_text(func)) {
+                            f.calls.push((self.node_text(func).to_string(), n.byte_range()));
+                        }
+                    }
+                }
+                "for_statement" if !f.is_async && f.db_call.is_none() => {
+                    if n.child(0).is_some_and(|c| c.kind() != "async") {
+                        if let Some(it) = n.child_by_field_name("right") {
+                            if self.value(it) == Value::QuerySet {
+                                f.db_call = Some((it.byte_range(), format!("for … in {}", crate::text::short(self.node_text(it), 40))));
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+            let mut c = n.walk();
+            // Reverse, so the stack pops in text order.
+            let children: Vec<Node> = n.named_children(&mut c).collect();
+            stack.extend(children.into_iter().rev());
+        }
+        f.calls.sort_by_key(|(_, r)| r.start);
+        f.returns = match returns.split_first() {
+            Some((first, rest)) if rest.iter().all(|r| r == first) => *first,
+            _ => Returns::Other,
+        };
+        f
+    }
+
+    /// What `return e` gives: a queryset built from `self` in a custom QuerySet/Manager
+    /// method, else what [`PyModel::value`] says.
+    fn returned(&self, e: Node<'t>, in_qs_class: bool) -> Returns {
+        let e = strip_parens(e);
+        if in_qs_class && self.chain_from_self_is_lazy(e) {
+            return Returns::QuerySet;
+        }
+        match self.value(e) {
+            Value::QuerySet => Returns::QuerySet,
+            Value::Instance => Returns::Instance,
+            Value::Manager => Returns::Manager,
+            _ => Returns::Other,
+        }
+    }
+
+    /// `self.filter(…)…`, `super().get_queryset().filter(…)`, `self.get_queryset()`: every
+    /// call of the chain a lazy builder (or `get_queryset`), rooted at `self` or `super()`.
+    fn chain_from_self_is_lazy(&self, mut e: Node<'t>) -> bool {
+        let mut calls = 0;
+        loop {
+            match e.kind() {
+                "call" => {
+                    let Some(func) = e.child_by_field_name("function") else { return false };
+                    if func.kind() == "identifier" {
+                        return self.node_text(func) == "super" && calls > 0;
+                    }
+                    if func.kind() != "attribute" {
+                        return false;
+                    }
+                    let m = func.child_by_field_name("attribute").map(|a| self.node_text(a)).unwrap_or("");
+                    if !(django::LAZY_BUILDERS.contains(&m) || m == "get_queryset") {
+                        return false;
+                    }
+                    calls += 1;
+                    let Some(obj) = func.child_by_field_name("object") else { return false };
+                    e = obj;
+                }
+                "identifier" => return self.node_text(e) == "self" && calls > 0,
+                _ => return false,
+            }
+        }
+    }
+
+    /// The function `def` is a method of a class deriving a `…QuerySet` or `…Manager`.
+    fn enclosing_queryset_class(&self, def: Node<'t>) -> bool {
+        let Some(class) = def.parent().and_then(|p| if p.kind() == "decorated_definition" { p.parent() } else { Some(p) })
+            .and_then(|block| block.parent())
+            .filter(|c| c.kind() == "class_definition")
+        else {
+            return false;
+        };
+        let name = class.child_by_field_name("name").map(|n| self.node_text(n)).unwrap_or("");
+        self.classes.get(name).is_some_and(|bases| bases.iter().any(|b| is_queryset_class_name(last_name(b))))
+    }
+
+    /// A call that runs a query synchronously: a terminal on a manager, queryset or related
+    /// manager, or a querying instance method.
+    pub fn is_sync_db_call(&self, call: Node<'t>) -> bool {
+        let Some(func) = call.child_by_field_name("function").filter(|f| f.kind() == "attribute") else { return false };
+        let (Some(recv), Some(m)) = (func.child_by_field_name("object"), func.child_by_field_name("attribute")) else {
+            return false;
+        };
+        let m = self.node_text(m);
+        match self.value(recv) {
+            Value::Manager | Value::QuerySet => django::queryset_terminal(m).is_some(),
+            Value::RelatedManager => django_api::related_terminal(m).is_some(),
+            Value::Instance => INSTANCE_QUERIES.contains(&m),
+            Value::Unknown => false,
+        }
+    }
+
+    /// Methods of this file's custom `QuerySet`/`Manager` classes that return a queryset.
+    pub fn queryset_methods(&self) -> Vec<String> {
+        let mut out = vec![];
+        for (&scope, &def) in &self.function_nodes {
+            let Some(class) = self.scopes[scope].parent.filter(|&p| self.scopes[p].kind == super::ScopeKind::Class) else {
+                continue;
+            };
+            let Some(cname) = self.scopes[class].name.as_deref() else { continue };
+            if !self.classes.get(cname).is_some_and(|b| b.iter().any(|b| is_queryset_class_name(last_name(b)))) {
+                continue;
+            }
+            let Some(f) = self.local_fn_memo(def) else { continue };
+            if f.returns == Returns::QuerySet && !f.name.starts_with("__") {
+                out.push(f.name);
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+}
+
+/// `QuerySet`, `BookQuerySet`, `Manager`, `PublishedManager`, `BaseManager`.
+pub fn is_queryset_class_name(last: &str) -> bool {
+    last.ends_with("QuerySet") || last.ends_with("Manager")
+}
+
+/// A plain name or a dotted name (`services.close_loan`), nothing else.
+fn is_dotted(text: &str) -> bool {
+    !text.is_empty() && text.split('.').all(|p| !p.is_empty() && p.chars().all(|c| c.is_alphanumeric() || c == '_'))
+}

@@ -1,0 +1,88 @@
+//! Multi-file fixture projects (`tests/projects/<name>/`): the real binary checks each
+//! folder, and every line marked `# expect: CODE[, CODE]` (`// expect:` in Rust) must have
+//! exactly those findings; every other line none. Findings that rest on another file are
+//! the point: models, managers, querysets and helpers declared in one module and used in
+//! another.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+fn projects() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/projects");
+    let mut v: Vec<PathBuf> = std::fs::read_dir(&root).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
+    v.sort();
+    v
+}
+
+fn files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            files(&p, out);
+        } else if p.extension().is_some_and(|x| x == "py" || x == "rs") {
+            out.push(p);
+        }
+    }
+}
+
+type Expected = BTreeMap<(String, usize), BTreeSet<String>>;
+
+/// `(relative path, line)` → codes, from the `expect:` markers.
+fn expected(project: &Path) -> Expected {
+    let mut all = vec![];
+    files(project, &mut all);
+    let mut out = Expected::new();
+    for f in all {
+        let rel = f.strip_prefix(project).unwrap().to_string_lossy().to_string();
+        for (i, line) in std::fs::read_to_string(&f).unwrap().lines().enumerate() {
+            if let Some((_, codes)) = line.split_once("expect: ") {
+                let set = codes.split(',').map(|c| c.trim().to_string()).filter(|c| !c.is_empty()).collect();
+                out.insert((rel.clone(), i + 1), set);
+            }
+        }
+    }
+    out
+}
+
+/// `(relative path, line)` → codes, from `check --format json`.
+fn found(project: &Path) -> (Expected, serde_json::Value) {
+    let cwd = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = common::cli::run(cwd, &["check", "--format", "json", "--exit-zero", project.to_str().unwrap()]);
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}\n{}", out.stdout, out.stderr));
+    let mut got = Expected::new();
+    for f in json.as_array().unwrap() {
+        let path = Path::new(f["path"].as_str().unwrap());
+        let abs = if path.is_absolute() { path.to_path_buf() } else { cwd.join(path) };
+        let rel = abs.strip_prefix(project).unwrap_or(&abs).to_string_lossy().to_string();
+        let line = f["range"]["start"]["line"].as_u64().unwrap() as usize;
+        got.entry((rel, line)).or_default().insert(f["code"].as_str().unwrap().to_string());
+    }
+    (got, json)
+}
+
+#[test]
+fn every_project_has_exactly_its_expected_findings() {
+    let list = projects();
+    assert!(!list.is_empty());
+    for p in list {
+        let want = expected(&p);
+        let (got, _) = found(&p);
+        assert!(!want.is_empty(), "{}: no expect markers", p.display());
+        assert_eq!(got, want, "{}: findings (left) differ from the expect markers (right)", p.display());
+    }
+}
+
+#[test]
+fn findings_that_rest_on_another_file_say_where() {
+    for p in projects() {
+        let (_, json) = found(&p);
+        for f in json.as_array().unwrap() {
+            for r in f["related"].as_array().into_iter().flatten() {
+                let path = r["path"].as_str().unwrap();
+                assert!(Path::new(path).exists(), "related location names a file that exists: {r}");
+            }
+        }
+    }
+}
