@@ -160,7 +160,22 @@ pub async fn did_change_configuration(s: &Arc<State>, p: DidChangeConfigurationP
     }
 }
 
-pub async fn did_change_watched_files(s: &Arc<State>, _: DidChangeWatchedFilesParams) {
+pub async fn did_change_watched_files(s: &Arc<State>, p: DidChangeWatchedFilesParams) {
+    // Source files: the project model forgets what it read of them, and the open documents
+    // that read them are analysed again. Settings are re-read only for other files.
+    let mut config = false;
+    for change in &p.changes {
+        let Some(path) = change.uri.to_file_path().map(|p| crate::project::normalize(&p)) else { continue };
+        if crate::syntax::Lang::from_path(&path).is_some() {
+            s.project.changed_on_disk(&path);
+            diagnostics::refresh_dependents(s, &path, &change.uri);
+        } else {
+            config = true;
+        }
+    }
+    if !config && !p.changes.is_empty() {
+        return;
+    }
     s.settings.read().unwrap_or_else(|e| e.into_inner()).clear();
     s.shown_errors.lock().unwrap_or_else(|e| e.into_inner()).clear();
     s.generation.fetch_add(1, Ordering::SeqCst);

@@ -13,6 +13,7 @@ use super::{convert, State};
 use crate::config::Settings;
 use crate::analysis::incremental::{analyze_incremental, full, try_focused};
 use crate::analysis::Analysis;
+use crate::semantic::outside::Outside;
 use std::sync::Arc;
 use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types::*;
@@ -53,7 +54,7 @@ pub fn settings_for(s: &Arc<State>, uri: &Uri) -> Arc<Settings> {
 /// A file matched by the config's `exclude` globs gets no findings, as in `check`.
 pub async fn current(s: &Arc<State>, uri: &Uri) -> Option<(i32, Arc<Analysis>)> {
     let generation = s.generation();
-    let (text, lang, tree, index, version, prev) = {
+    let (text, lang, tree, index, version, prev, epoch) = {
         let st = s.docs.get(uri)?;
         if let Some((g, v, a)) = &st.analysis {
             if *g == generation && *v == st.doc.version {
@@ -62,8 +63,9 @@ pub async fn current(s: &Arc<State>, uri: &Uri) -> Option<(i32, Arc<Analysis>)> 
         }
         let d = &st.doc;
         let prev = st.snapshot.as_ref().filter(|(g, _)| *g == generation).map(|(_, p)| p.clone());
-        (d.text.clone(), d.lang, d.tree.clone(), d.index.clone(), d.version, prev)
+        (d.text.clone(), d.lang, d.tree.clone(), d.index.clone(), d.version, prev, st.deps_epoch)
     };
+    let view = uri.to_file_path().map(|p| s.project.view(&p));
     let excluded = uri.to_file_path().is_some_and(|p| s.settings.read().unwrap_or_else(|e| e.into_inner()).is_excluded(&p));
     let analysis = if s.editor.read().unwrap_or_else(|e| e.into_inner()).enable && !excluded {
         let settings = settings_for(s, uri);
@@ -71,7 +73,8 @@ pub async fn current(s: &Arc<State>, uri: &Uri) -> Option<(i32, Arc<Analysis>)> 
         // full analysis (its fallback, or any analysis of a large text) runs on the blocking
         // pool. Panics are caught either way.
         let attempt = if text.len() <= IN_PLACE_MAX_BYTES {
-            let run = || try_focused(prev.as_deref(), text, lang, &tree, &index, &settings, None);
+            let outside = view.as_ref().map(|v| v as &dyn Outside);
+            let run = || try_focused(prev.as_deref(), text, lang, &tree, &index, &settings, outside);
             match std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
                 Ok(Ok(done)) => Ok(done),
                 Ok(Err((text, why))) => Err(Ok((text, Some(why)))),
@@ -81,19 +84,28 @@ pub async fn current(s: &Arc<State>, uri: &Uri) -> Option<(i32, Arc<Analysis>)> 
             Err(Ok((text, None)))
         };
         let res = match attempt {
-            Ok(done) => Ok(done),
-            Err(Ok((text, why))) => tokio::task::spawn_blocking(move || match why {
-                Some(why) => full(text, lang, &tree, &index, &settings, None, why),
-                None => analyze_incremental(prev.as_deref(), text, lang, &tree, &index, &settings, None),
+            Ok(done) => Ok((done, view)),
+            Err(Ok((text, why))) => tokio::task::spawn_blocking(move || {
+                let outside = view.as_ref().map(|v| v as &dyn Outside);
+                let done = match why {
+                    Some(why) => full(text, lang, &tree, &index, &settings, outside, why),
+                    None => analyze_incremental(prev.as_deref(), text, lang, &tree, &index, &settings, outside),
+                };
+                (done, view)
             })
             .await
             .map_err(|e| e.to_string()),
             Err(Err(panicked)) => Err(panicked),
         };
         match res {
-            Ok((a, snapshot, _path)) => {
+            Ok(((a, snapshot, _path), view)) => {
                 if let Some(mut st) = s.docs.get_mut(uri) {
-                    st.snapshot = Some((generation, Arc::new(snapshot)));
+                    if st.deps_epoch == epoch {
+                        st.snapshot = Some((generation, Arc::new(snapshot)));
+                    }
+                    if let Some(v) = view {
+                        st.deps = v.dependencies();
+                    }
                 }
                 a
             }
@@ -110,7 +122,7 @@ pub async fn current(s: &Arc<State>, uri: &Uri) -> Option<(i32, Arc<Analysis>)> 
     }
     let analysis = Arc::new(analysis);
     if let Some(mut st) = s.docs.get_mut(uri) {
-        if st.doc.version == version {
+        if st.doc.version == version && st.deps_epoch == epoch {
             st.analysis = Some((generation, version, analysis.clone()));
         }
     }
@@ -159,6 +171,66 @@ async fn publish_current(s: &Arc<State>, uri: &Uri) {
         convert::diagnostics(&st, &analysis.findings, enc)
     };
     s.client.publish_diagnostics(uri.clone(), diags, Some(version)).await;
+}
+
+/// The text of the open document `uri` changed: the project model sees the new text, and
+/// when what other files can learn from it (its summary) changed, the open documents whose
+/// analysis read it are analysed again.
+pub fn text_changed(s: &Arc<State>, uri: &Uri) {
+    let Some(path) = uri.to_file_path().map(|p| crate::project::normalize(&p)) else { return };
+    let Some(text) = s.docs.get(uri).map(|st| Arc::<str>::from(st.doc.text.as_str())) else { return };
+    let dependents = dependents_of(s, &path, uri);
+    if dependents.is_empty() {
+        // Nobody reads this file: no summary is computed on the keystroke path.
+        s.project.open(&path, text);
+        return;
+    }
+    let before = s.project.py_summary(&path);
+    s.project.open(&path, text);
+    if s.project.py_summary(&path) != before {
+        reanalyse(s, dependents);
+    }
+}
+
+/// Open documents (other than `uri`) whose newest analysis read `path`.
+fn dependents_of(s: &Arc<State>, path: &std::path::Path, uri: &Uri) -> Vec<Uri> {
+    s.docs.iter().filter(|e| e.key() != uri && e.deps.iter().any(|d| d.starts_with(path))).map(|e| e.key().clone()).collect()
+}
+
+/// `path` appeared, changed or went away (opened, closed, on disk): analyse its dependents
+/// again.
+pub fn refresh_dependents(s: &Arc<State>, path: &std::path::Path, uri: &Uri) {
+    let dependents = dependents_of(s, path, uri);
+    reanalyse(s, dependents);
+}
+
+/// Drops the analyses (and snapshots: other files' answers changed) of `uris` and publishes
+/// them again (push), or asks the client to pull again.
+fn reanalyse(s: &Arc<State>, uris: Vec<Uri>) {
+    if uris.is_empty() {
+        return;
+    }
+    for uri in &uris {
+        if let Some(mut st) = s.docs.get_mut(uri) {
+            st.analysis = None;
+            st.snapshot = None;
+            st.deps_epoch += 1;
+        }
+    }
+    let facts = s.facts();
+    if facts.pull {
+        if facts.refresh {
+            let client = s.client.clone();
+            tokio::spawn(async move {
+                let _ = client.workspace_diagnostic_refresh().await;
+            });
+        }
+        return;
+    }
+    for uri in uris {
+        let s = s.clone();
+        tokio::spawn(async move { publish(&s, uri).await });
+    }
 }
 
 /// Re-analyse everything open after a settings change.

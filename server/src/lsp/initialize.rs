@@ -42,6 +42,7 @@ pub fn initialize(b: &Arc<State>, params: InitializeParams) -> Result<Initialize
             .unwrap_or(false),
         roots,
     };
+    b.project.set_roots(facts.roots.clone());
     *b.facts.write().unwrap_or_else(|e| e.into_inner()) = facts;
     if let Some(opts) = params.initialization_options {
         configuration::apply_settings_value(b, &opts, configuration::Source::InitializationOptions);
@@ -64,7 +65,7 @@ pub fn initialize(b: &Arc<State>, params: InitializeParams) -> Result<Initialize
             diagnostic_provider: pull.then(|| {
                 DiagnosticServerCapabilities::Options(DiagnosticOptions {
                     identifier: Some("awaitguard".into()),
-                    inter_file_dependencies: false,
+                    inter_file_dependencies: true,
                     workspace_diagnostics: false,
                     ..Default::default()
                 })
@@ -85,7 +86,15 @@ pub fn initialized(b: &Arc<State>) {
     let client = b.client.clone();
     let mut registrations = vec![];
     if facts.watch_registration {
-        let watchers = ["**/pyproject.toml", "**/awaitguard.toml", "**/.awaitguard.toml", "**/*.lock", "**/requirements*.txt"]
+        let watchers = [
+            "**/pyproject.toml",
+            "**/awaitguard.toml",
+            "**/.awaitguard.toml",
+            "**/*.lock",
+            "**/requirements*.txt",
+            "**/*.py",
+            "**/*.rs",
+        ]
             .iter()
             .map(|g| FileSystemWatcher { glob_pattern: GlobPattern::String((*g).into()), kind: None })
             .collect();

@@ -62,6 +62,12 @@ pub(crate) struct DocState {
     pub publishing: bool,
     /// Something changed (text or settings) since that loop last looked: it goes round again.
     pub republish: bool,
+    /// The other files the newest analysis read through the project model: when one of them
+    /// changes, this document is analysed again.
+    pub deps: Vec<std::path::PathBuf>,
+    /// Bumped when a file in `deps` changed: an analysis that started before does not
+    /// become the cached one (it may have read the old file).
+    pub deps_epoch: u64,
 }
 
 /// What the client told us in `initialize`.
@@ -121,6 +127,8 @@ pub struct State {
     /// Config errors already shown, so one bad file is not announced on every keystroke.
     pub(crate) shown_errors: std::sync::Mutex<std::collections::HashSet<String>>,
     pub(crate) shutdown: Arc<AtomicBool>,
+    /// The project model: workspace folders, overlaid with the open documents' texts.
+    pub(crate) project: Arc<crate::project::Project>,
 }
 
 impl State {
@@ -136,6 +144,7 @@ impl State {
             publish_lock: tokio::sync::Mutex::new(()),
             shown_errors: Default::default(),
             shutdown,
+            project: crate::project::Project::new(vec![]),
         }
     }
 

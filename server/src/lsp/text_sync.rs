@@ -17,8 +17,23 @@ fn lang_of(uri: &Uri, language_id: &str) -> Option<Lang> {
 pub async fn did_open(s: &Arc<State>, p: DidOpenTextDocumentParams) {
     let doc = p.text_document;
     let Some(lang) = lang_of(&doc.uri, &doc.language_id) else { return };
-    let state = DocState { doc: Document::new(doc.text, doc.version, lang), analysis: None, snapshot: None, publishing: false, republish: false };
+    if let Some(path) = doc.uri.to_file_path() {
+        s.project.open(&path, Arc::from(doc.text.as_str()));
+    }
+    let state = DocState {
+        doc: Document::new(doc.text, doc.version, lang),
+        analysis: None,
+        snapshot: None,
+        publishing: false,
+        republish: false,
+        deps: vec![],
+        deps_epoch: 0,
+    };
+    let path = doc.uri.to_file_path().map(|p| crate::project::normalize(&p));
     s.docs.insert(doc.uri.clone(), state);
+    if let Some(path) = path {
+        diagnostics::refresh_dependents(s, &path, &doc.uri);
+    }
     diagnostics::publish(s, doc.uri).await;
 }
 
@@ -52,12 +67,17 @@ pub async fn did_change(s: &Arc<State>, p: DidChangeTextDocumentParams) {
         st.doc.apply_changes(&changes, enc, p.text_document.version);
         st.analysis = None;
     }
+    diagnostics::text_changed(s, &uri);
     diagnostics::publish(s, uri).await;
 }
 
 pub async fn did_close(s: &Arc<State>, p: DidCloseTextDocumentParams) {
     let uri = p.text_document.uri;
     let removed = s.docs.remove(&uri).is_some();
+    if let Some(path) = uri.to_file_path() {
+        s.project.close(&path);
+        diagnostics::refresh_dependents(s, &crate::project::normalize(&path), &uri);
+    }
     if removed && !s.facts().pull {
         let _order = s.publish_lock.lock().await;
         s.client.publish_diagnostics(uri, vec![], None).await;
