@@ -79,8 +79,10 @@ def git_dir_of(source: str) -> Path | None:
     owner_repo = source.removeprefix("github:")
     base = MIRROR / owner_repo.replace("/", "+")
     for cand in (base / "repo", base):
-        if (cand / "HEAD").exists() or (cand / ".git").exists():
+        if (cand / "HEAD").exists():
             return cand
+        if (cand / ".git" / "HEAD").exists():
+            return cand / ".git"
     return None
 
 
