@@ -375,6 +375,17 @@ def cmd_report(args) -> int:
     print(f"{res.get('version', '?')} on {len(res['projects'])} projects, {len(findings)} findings "
           f"(precision = TP / (TP + FP + debatable))\n")
     print(format_table(table(findings, matched), args.markdown))
+    # The same code is often pinned twice (a known-bug pair, or a repository at two dates):
+    # count each site once per repository as well, so duplicated code does not weigh twice.
+    source = {p["name"]: p["source"] for p in load_projects()}
+    first: dict[tuple, int] = {}
+    for i, (f, k) in enumerate(zip(findings, key_list(findings))):
+        # k = (project, path, code, fingerprint, n): the n-th such finding in its project
+        first.setdefault((source.get(f["project"], f["project"]),) + k[1:], i)
+    keep = sorted(first.values())
+    print(f"\ndistinct sites ({len(keep)}: the n-th finding with the same path, rule and line text in two pins of one repository counted once):\n")
+    print(format_table(table([findings[i] for i in keep], {n: matched[i] for n, i in enumerate(keep) if i in matched}),
+                       args.markdown))
     per_project = collections.Counter(f["project"] for f in findings)
     bad = {n: s for n, s in res["projects"].items() if s.get("status") != "ok"}
     if bad:
