@@ -381,9 +381,11 @@ def cmd_report(args) -> int:
     first: dict[tuple, int] = {}
     for i, (f, k) in enumerate(zip(findings, key_list(findings))):
         # k = (project, path, code, fingerprint, n): the n-th such finding in its project
-        first.setdefault((source.get(f["project"], f["project"]),) + k[1:], i)
+        # judged differently (the code around it changed between the pins): kept apart
+        verdict = matched[i]["verdict"] if i in matched else None
+        first.setdefault((source.get(f["project"], f["project"]),) + k[1:] + (verdict,), i)
     keep = sorted(first.values())
-    print(f"\ndistinct sites ({len(keep)}: the n-th finding with the same path, rule and line text in two pins of one repository counted once):\n")
+    print(f"\ndistinct sites ({len(keep)}: the n-th finding with the same path, rule and line text in two pins of one repository counted once, unless judged differently):\n")
     print(format_table(table([findings[i] for i in keep], {n: matched[i] for n, i in enumerate(keep) if i in matched}),
                        args.markdown))
     per_project = collections.Counter(f["project"] for f in findings)
