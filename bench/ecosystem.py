@@ -37,7 +37,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ECO = HERE / "ecosystem"
-PROJECTS = ECO / "projects.toml"
+PROJECTS = Path(os.environ.get("AWAITGUARD_ECO_PROJECTS", ECO / "projects.toml"))
 VERDICTS = ECO / "verdicts.tsv"
 MIRROR = Path(os.environ.get("AWAITGUARD_ECO_MIRROR", "/work/.mirror"))
 MARKER = ".ecosystem-pin"
