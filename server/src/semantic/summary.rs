@@ -74,6 +74,9 @@ impl<'t> PyModel<'t> {
         let Some(body) = def.child_by_field_name("body") else { return f };
         let in_qs_class = self.enclosing_queryset_class(def);
         let mut returns: Vec<Returns> = vec![];
+        // Names iterated with `async for` in the body: their result cache is filled, so
+        // returning one gives no lazy queryset.
+        let mut async_iterated: Vec<&str> = vec![];
         let mut stack = vec![body];
         while let Some(n) = stack.pop() {
             match n.kind() {
@@ -81,7 +84,18 @@ impl<'t> PyModel<'t> {
                 "yield" => f.generator = true,
                 "return_statement" => {
                     if let Some(e) = n.named_child(0) {
-                        returns.push(self.returned(e, in_qs_class));
+                        let r = self.returned(e, in_qs_class);
+                        let text = self.node_text(e);
+                        let evaluated = r == Returns::QuerySet && async_iterated.contains(&text.trim());
+                        // An instance loaded with `prefetch_related`: its related managers are
+                        // served from the cache, which this summary does not track.
+                        let prefetched = r == Returns::Instance && text.contains("prefetch_related");
+                        returns.push(if evaluated || prefetched { Returns::Other } else { r });
+                    }
+                }
+                "for_statement" if n.child(0).is_some_and(|c| c.kind() == "async") => {
+                    if let Some(it) = n.child_by_field_name("right").filter(|i| i.kind() == "identifier") {
+                        async_iterated.push(self.node_text(it));
                     }
                 }
                 "call" => {
