@@ -84,20 +84,25 @@ pub fn line_ending(src: &str) -> &'static str {
 /// when no async twin exists in the detected version (Q9). Returns the edits (the import
 /// included).
 pub fn sync_to_async_call(model: &PyModel, call: Node) -> Option<Vec<Edit>> {
+    offload_call(model, call, "asgiref.sync", "sync_to_async")
+}
+
+/// [`sync_to_async_call`] with another bridge (`channels.db.database_sync_to_async`).
+pub fn offload_call(model: &PyModel, call: Node, module: &str, bridge: &str) -> Option<Vec<Edit>> {
     let func = call.child_by_field_name("function")?;
     let mut edits = vec![];
     let awaited = is_awaited(call);
     let parens = needs_parens(call);
     let prefix = match (awaited, parens) {
-        (true, _) => "sync_to_async(",
-        (false, true) => "(await sync_to_async(",
-        (false, false) => "await sync_to_async(",
+        (true, _) => format!("{bridge}("),
+        (false, true) => format!("(await {bridge}("),
+        (false, false) => format!("await {bridge}("),
     };
     edits.push(Edit::insert(func.start_byte(), prefix));
     edits.push(Edit::insert(func.end_byte(), ")"));
     if parens && !awaited {
         edits.push(Edit::insert(call.end_byte(), ")"));
     }
-    edits.extend(ensure_import(model, "asgiref.sync", "sync_to_async"));
+    edits.extend(ensure_import(model, module, bridge));
     Some(edits)
 }

@@ -335,43 +335,29 @@ fn fn_facts(view: &FileView, file: &Path, summary: &PySummary, f: &LocalFn, dept
         loc: Some(here(&f.name_range, format!("def {}", f.name))),
         ..Default::default()
     };
-    if f.is_async || f.offloaded {
-        return facts;
+    struct Here<'a> {
+        view: &'a FileView,
+        file: &'a Path,
+        summary: &'a PySummary,
     }
-    if let Some((range, text)) = &f.db_call {
-        facts.db_work = vec![here(range, text.clone())];
-        return facts;
-    }
-    if depth >= MAX_DEPTH {
-        return facts;
-    }
-    // Through the project functions it calls (sync, not offloaded), first found in text order.
-    for (callee, range) in &f.calls {
-        let callee_facts = match callee.split_once('.') {
-            None if summary.functions.contains_key(callee) => {
-                if callee == &f.name {
-                    continue;
-                }
-                Some(fn_facts(view, file, summary, &summary.functions[callee], depth + 1))
+    impl crate::semantic::summary::Callees for Here<'_> {
+        fn local(&mut self, name: &str) -> Option<LocalFn> {
+            self.summary.functions.get(name).cloned()
+        }
+        fn imported(&mut self, callee: &str, depth: u32) -> Option<FnFacts> {
+            let (head, tail) = callee.split_once('.').map_or((callee, None), |(h, t)| (h, Some(t)));
+            let target = self.summary.imports.get(head)?;
+            let dotted = match tail {
+                Some(t) => format!("{target}.{t}"),
+                None => target.clone(),
+            };
+            match resolve_from(self.view, self.file, &dotted, depth)? {
+                PyDef::Function(g) => Some((*g).clone()),
+                _ => None,
             }
-            _ => {
-                let (head, tail) = callee.split_once('.').map_or((callee.as_str(), None), |(h, t)| (h, Some(t)));
-                let Some(target) = summary.imports.get(head) else { continue };
-                let dotted = match tail {
-                    Some(t) => format!("{target}.{t}"),
-                    None => target.clone(),
-                };
-                match resolve_from(view, file, &dotted, depth + 1) {
-                    Some(PyDef::Function(g)) => Some((*g).clone()),
-                    _ => None,
-                }
-            }
-        };
-        if let Some(g) = callee_facts.filter(|g| !g.db_work.is_empty() && !g.is_async && !g.offloaded) {
-            facts.db_work = std::iter::once(here(range, format!("{}()", callee))).chain(g.db_work).collect();
-            return facts;
         }
     }
+    facts.db_work = crate::semantic::summary::db_work(f, file, depth, MAX_DEPTH, &mut Here { view, file, summary });
     facts
 }
 

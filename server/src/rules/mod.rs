@@ -18,6 +18,7 @@ mod ag102_sync_queryset_evaluation;
 mod ag103_sync_instance_method;
 mod ag105_request_user_in_async;
 mod ag107_sync_framework_helper;
+mod ag108_sync_helper_called_from_async;
 mod ag109_nonexistent_async_method;
 mod ag110_await_on_queryset;
 mod orm_fix;
@@ -94,6 +95,7 @@ pub static RULES: &[&dyn Rule] = &[
     &ag103_sync_instance_method::SyncInstanceMethod,
     &ag105_request_user_in_async::RequestUserInAsync,
     &ag107_sync_framework_helper::SyncFrameworkHelper,
+    &ag108_sync_helper_called_from_async::SyncHelperCalledFromAsync,
     &ag109_nonexistent_async_method::NonexistentAsyncMethod,
     &ag110_await_on_queryset::AwaitOnQueryset,
     &ag201_async_with_sync_atomic::AsyncWithSyncAtomic,

@@ -39,6 +39,15 @@ impl<'t> PyModel<'t> {
             .collect()
     }
 
+    /// The module-level `def` named `name` (the last one, as Python binds it), if any.
+    pub fn module_def_named(&self, name: &str) -> Option<Node<'t>> {
+        self.function_scopes_named(name)
+            .iter()
+            .rev()
+            .find(|&&i| self.scopes[i].parent == Some(0))
+            .and_then(|i| self.function_nodes.get(i).copied())
+    }
+
     /// True when a class of this file defines a method named `name`.
     pub fn defines_method(&self, name: &str) -> bool {
         self.function_scopes_named(name)

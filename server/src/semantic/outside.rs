@@ -154,6 +154,9 @@ pub fn imported_facts<'a>(outside: &dyn Outside, imports: impl Iterator<Item = &
     out
 }
 
+/// How many calls deep [`PyModel::local_db_work`] follows this file's helpers.
+const LOCAL_DEPTH: u32 = 8;
+
 impl<'t> super::PyModel<'t> {
     /// What the project modules this file imports declare, merged (empty without a project).
     pub fn imported_facts(&self) -> &ModuleFacts {
@@ -176,7 +179,8 @@ impl<'t> super::PyModel<'t> {
 
     /// The facts of the function a callee expression names: a `def` of this file
     /// (`helper`), or a project function imported by name (`helper`) or through its module
-    /// (`services.helper`). `None`: unknown.
+    /// (`services.helper`). `None`: unknown. `db_work` is filled for both ([`PyModel::local_db_work`]
+    /// for this file's defs), except while a function summary is being computed.
     pub fn callee_facts(&self, func: tree_sitter::Node<'t>) -> Option<FnFacts> {
         match func.kind() {
             "identifier" => {
@@ -193,13 +197,17 @@ impl<'t> super::PyModel<'t> {
                 match self.callable(func) {
                     super::bridges::Callable::SyncDef(def) | super::bridges::Callable::AsyncDef(Some(def)) => {
                         let f = self.local_fn_memo(def)?;
+                        let db_work = if self.local_fn_depth.get() == 0 { self.local_db_work(&f) } else { vec![] };
                         Some(FnFacts {
                             name: f.name,
                             is_async: f.is_async,
                             offloaded: f.offloaded || self.offloaded_names().contains(self.node_text(func)),
                             generator: f.generator,
                             returns: f.returns,
-                            db_work: vec![],
+                            // Inside a summary computation (`local_fn` asking what a call
+                            // returns) nobody reads `db_work`: not walked there, so summaries
+                            // stay cheap and do not depend on the order helpers are read in.
+                            db_work,
                             loc: None,
                         })
                     }
@@ -219,6 +227,30 @@ impl<'t> super::PyModel<'t> {
             }
             _ => None,
         }
+    }
+
+    /// The sync database work the function `f` of this file reaches
+    /// ([`super::summary::db_work`]): through this file's module-level functions (their
+    /// bodies read through [`PyModel::local_fn_memo`], so they count as consulted) and the
+    /// project functions it imports. Locations in this file have an empty path.
+    pub fn local_db_work(&self, f: &super::summary::LocalFn) -> Vec<Loc> {
+        struct Here<'m, 't> {
+            m: &'m super::PyModel<'t>,
+        }
+        impl super::summary::Callees for Here<'_, '_> {
+            fn local(&mut self, name: &str) -> Option<super::summary::LocalFn> {
+                let def = self.m.module_def_named(name)?;
+                self.m.local_fn_memo(def)
+            }
+            fn imported(&mut self, callee: &str, _depth: u32) -> Option<FnFacts> {
+                let (head, tail) = callee.split_once('.').map_or((callee, None), |(h, t)| (h, Some(t)));
+                match self.m.imported_def(head, tail)? {
+                    PyDef::Function(g) => Some((*g).clone()),
+                    _ => None,
+                }
+            }
+        }
+        super::summary::db_work(f, std::path::Path::new(""), 0, LOCAL_DEPTH, &mut Here { m: self })
     }
 
     /// [`PyModel::local_fn`], memoised; `None` when asked more than a few levels deep (a

@@ -10,8 +10,9 @@
 use super::instances::{strip_parens, Value};
 use super::python::{last_name, PyModel};
 use crate::dialects::{django, django_api};
-use super::outside::Returns;
+use super::outside::{FnFacts, Loc, Returns};
 use std::ops::Range;
+use std::path::Path;
 use tree_sitter::Node;
 
 /// A function's own facts (no other file consulted).
@@ -45,6 +46,71 @@ impl LocalFn {
         }
     }
 }
+
+/// Where [`db_work`] looks up the functions a function calls.
+pub trait Callees {
+    /// A module-level function of the same file, by name.
+    fn local(&mut self, name: &str) -> Option<LocalFn>;
+    /// A function of another module the callee text names (`close_loan` imported by name,
+    /// `services.close_loan`), with its own `db_work`; `depth`: files passed so far.
+    fn imported(&mut self, callee: &str, depth: u32) -> Option<FnFacts>;
+}
+
+/// The sync database work the function `f` (of the file at `path`) reaches: its own first
+/// database call, else the first found (in text order) through the functions it calls —
+/// module-level functions of its file by name ([`Callees::local`], transitively), or project
+/// functions of other modules ([`Callees::imported`]) — as the chain of call sites, the
+/// database call last. Empty for async and offloaded functions (their body does not run on
+/// the caller's thread), beyond `max_depth`, and for recursion (a function already on the
+/// walk). The one walk both the project model (other files) and
+/// [`PyModel::callee_facts`] (this file) use, so both agree.
+pub fn db_work(f: &LocalFn, path: &Path, depth: u32, max_depth: u32, callees: &mut dyn Callees) -> Vec<Loc> {
+    let mut seen = vec![f.name.clone()];
+    walk_db_work(f, path, depth, max_depth, callees, &mut seen)
+}
+
+fn walk_db_work(f: &LocalFn, path: &Path, depth: u32, max_depth: u32, callees: &mut dyn Callees, seen: &mut Vec<String>) -> Vec<Loc> {
+    let here = |range: &Range<usize>, what: String| Loc { path: path.to_path_buf(), range: range.clone(), what };
+    if f.is_async || f.offloaded {
+        return vec![];
+    }
+    if let Some((range, text)) = &f.db_call {
+        return vec![here(range, text.clone())];
+    }
+    if depth >= max_depth {
+        return vec![];
+    }
+    for (callee, range) in &f.calls {
+        let rest = if !callee.contains('.') {
+            if seen.iter().any(|s| s == callee) {
+                continue;
+            }
+            match callees.local(callee) {
+                Some(g) => {
+                    seen.push(callee.clone());
+                    walk_db_work(&g, path, depth + 1, max_depth, callees, seen)
+                }
+                None => imported_work(callees, callee, depth),
+            }
+        } else {
+            imported_work(callees, callee, depth)
+        };
+        if !rest.is_empty() {
+            return std::iter::once(here(range, format!("{callee}()"))).chain(rest).collect();
+        }
+    }
+    vec![]
+}
+
+fn imported_work(callees: &mut dyn Callees, callee: &str, depth: u32) -> Vec<Loc> {
+    match callees.imported(callee, depth + 1) {
+        Some(g) if !g.is_async && !g.offloaded => g.db_work,
+        _ => vec![],
+    }
+}
+
+/// Builtins that fetch every row of the queryset they are given.
+const EVALUATING_BUILTINS: &[&str] = &["list", "tuple", "set", "sorted", "len", "bool", "sum", "any", "all", "dict"];
 
 const DECORATOR_OFFLOADERS: &[&str] = &["sync_to_async", "database_sync_to_async"];
 /// Instance methods that query (RULES.md §AG103).
@@ -99,13 +165,29 @@ impl<'t> PyModel<'t> {
                     }
                 }
                 "call" => {
-                    if f.db_call.is_none() && !f.is_async && self.is_sync_db_call(n) {
+                    if f.db_call.is_none() && !f.is_async && (self.is_sync_db_call(n) || self.evaluates_queryset(n)) {
                         let text = self.node_text(n);
                         f.db_call = Some((n.byte_range(), crate::text::short(text, 48)));
                     }
                     if let Some(func) = n.child_by_field_name("function") {
                         if matches!(func.kind(), "identifier" | "attribute") && is_dotted(self.node_text(func)) {
                             f.calls.push((self.node_text(func).to_string(), n.byte_range()));
+                        }
+                    }
+                }
+                // `[b.title for b in qs]`: a list, set or dict comprehension fetches the rows
+                // (a generator expression stays lazy until it is consumed).
+                "for_in_clause"
+                    if !f.is_async
+                        && f.db_call.is_none()
+                        && n.child(0).is_some_and(|c| c.kind() != "async")
+                        && n.parent().is_some_and(|p| {
+                            matches!(p.kind(), "list_comprehension" | "set_comprehension" | "dictionary_comprehension")
+                        }) =>
+                {
+                    if let Some(it) = n.child_by_field_name("right") {
+                        if self.value(it) == Value::QuerySet {
+                            f.db_call = Some((it.byte_range(), format!("for … in {}", crate::text::short(self.node_text(it), 40))));
                         }
                     }
                 }
@@ -202,6 +284,17 @@ impl<'t> PyModel<'t> {
             Value::Instance => INSTANCE_QUERIES.contains(&m),
             Value::Unknown => false,
         }
+    }
+
+    /// `list(qs)`, `len(qs)`, `sorted(qs)` …: a builtin that fetches the rows of the queryset
+    /// it is given (RULES.md §AG102).
+    fn evaluates_queryset(&self, call: Node<'t>) -> bool {
+        let Some(func) = call.child_by_field_name("function").filter(|f| f.kind() == "identifier") else { return false };
+        if !EVALUATING_BUILTINS.contains(&self.node_text(func)) || self.binding(self.node_text(func), func.start_byte()).is_some() {
+            return false;
+        }
+        let Some(args) = call.child_by_field_name("arguments") else { return false };
+        self.sole_positional(args).is_some_and(|a| self.value(a) == Value::QuerySet)
     }
 
     /// Methods of this file's custom `QuerySet`/`Manager` classes that return a queryset.

@@ -1,0 +1,170 @@
+//! AG108 sync-helper-called-from-async: an async function calls, without `await` or
+//! offloading, a sync function of the project (this file or another module, any depth) that
+//! does sync database work (RULES.md §AG108).
+//!
+//! The callee is resolved by [`PyModel::callee_facts`]: a `def` of this file, or a project
+//! function imported by name or through its module. Its `db_work` (the chain of call sites,
+//! the database call last) comes from the one transitive walk
+//! ([`crate::semantic::summary::db_work`]) the project model uses too, and becomes the
+//! finding's `related` locations. Methods (`self.x()`, `obj.x()`), classes, names rebound by
+//! assignment and anything outside the project are unknown, and unknown is silent.
+//!
+//! Library sinks (same rule): calls into Django/DRF that query on the caller's behalf
+//! ([`sinks`]), reported only where the class is known (declared in this file or the project
+//! with a known base).
+
+use super::ag101_sync_orm_call::no_fix_reason;
+use super::{short, Ctx, Finding, FixAvailability, Rule, RuleMeta, Severity};
+use crate::fix::{python as pyfix, Applicability, Fix};
+use crate::semantic::outside::Returns;
+use crate::semantic::PyModel;
+use crate::syntax::{Lang, QueryId};
+use tree_sitter::Node;
+
+mod sinks;
+
+pub struct SyncHelperCalledFromAsync;
+
+pub(super) static META: RuleMeta = RuleMeta {
+    code: "AG108",
+    name: "sync-helper-called-from-async",
+    lang: Lang::Python,
+    severity: Severity::Error,
+    fix: FixAvailability::Sometimes,
+    // Every finding is in async context: the caller's file needs no ORM word at all (the
+    // query is in the helper's file).
+    triggers: &[&["async"]],
+    summary: "Sync helper that queries the database called from async code",
+    doc: r#"## AG108 sync-helper-called-from-async
+
+**What it catches.** An `async def` calls, without `await` or offloading, a sync function of
+your project — in the same file or in another module, however deep — that runs a Django
+query (an AG101–AG103 pattern inside it). The finding is at the call in async code; the
+related locations walk the chain to the query in the helper's file.
+
+```python
+# services.py
+def close_loan(loan_id):
+    loan = Loan.objects.get(pk=loan_id)
+    loan.returned = True
+    loan.save()
+
+# views.py
+async def return_book(request, loan_id):
+    close_loan(loan_id)                                 # AG108
+    await sync_to_async(close_loan)(loan_id)            # fixed
+```
+
+**Why it is wrong.** `@async_unsafe` checks for a running event loop in the *current
+thread*: a sync helper called directly from async code runs on the loop thread, so its
+query raises `SynchronousOnlyOperation`, however many calls deep it is.
+
+**Fix.** `await sync_to_async(helper)(args)` (parenthesised before a trailer:
+`(await sync_to_async(helper)(x)).title`); in a Channels consumer that imports
+`database_sync_to_async`, that bridge instead (it also closes stale connections). No fix when
+the helper returns a lazy queryset (the rows are fetched where it is evaluated, which AG102
+reports), when it is a generator, or where `await` is not allowed (lambda, nested sync
+`def`, class body, generator expression).
+
+**Library sinks** (same rule, in async context, where the class is known from the project):
+- DRF: `serializer.data`, `serializer.is_valid()`, `serializer.save()` on a
+  `ModelSerializer` subclass (fix: adrf's `await serializer.adata` / `ais_valid()` /
+  `asave()` when the serializer derives from adrf's, else `sync_to_async`);
+- `form.is_valid()` / `form.save()` on a `ModelForm` subclass;
+- `render()` / `render_to_string()` / `TemplateResponse(...).render()` whose context holds a
+  queryset or a model instance (the template evaluates it);
+- `request.session.save()`;
+- `Paginator(qs, …).count` / `.num_pages` on a queryset.
+
+**Stays silent on** helpers that only build lazy querysets; helpers passed to or decorated
+with `sync_to_async` / `database_sync_to_async` / `asyncio.to_thread`; calls from offloaded
+scopes; helpers whose database work is itself offloaded; awaited calls; methods, classes
+and callees outside the project.
+
+**Suppress** with `# awaitguard: ignore[AG108]` or `# noqa: AG108` on the line.
+"#,
+};
+
+impl Rule for SyncHelperCalledFromAsync {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &Ctx, out: &mut Vec<Finding>) {
+        let Some(py) = cx.py else { return };
+        cx.for_each_match(QueryId::PyCalls, |caps| {
+            let (Some(call), Some(func)) = (caps.get("call"), caps.get("function")) else { return };
+            if !matches!(func.kind(), "identifier" | "attribute") {
+                return;
+            }
+            let ctx = py.context_at(call.start_byte());
+            if !ctx.is_async() || py.in_offload_args(call.start_byte()) || pyfix::is_awaited(call) {
+                return;
+            }
+            if let Some(f) = helper_call(py, call, func) {
+                out.push(f);
+            } else if let Some(f) = sinks::call_sink(py, cx, call, func, ctx) {
+                out.push(f);
+            }
+        });
+        sinks::attribute_sinks(py, cx, out);
+    }
+}
+
+/// A call of a project helper that reaches sync database work.
+fn helper_call<'t>(py: &PyModel<'t>, call: Node<'t>, func: Node<'t>) -> Option<Finding> {
+    let facts = py.callee_facts(func)?;
+    if facts.is_async || facts.offloaded || facts.db_work.is_empty() {
+        return None;
+    }
+    // A sync `def` nested in an async one runs on the loop anyway: AG101–AG103 report inside
+    // it, where the query is.
+    if func.kind() == "identifier" && py.import_of(py.node_text(func)).is_none() {
+        if let crate::semantic::bridges::Callable::SyncDef(def) = py.callable(func) {
+            if py.context_at(def.start_byte()).is_async() {
+                return None;
+            }
+        }
+    }
+    let ctx = py.context_at(call.start_byte());
+    let name = short(py.node_text(func), 40);
+    let db = facts.db_work.last()?;
+    let via: Vec<&str> = facts.db_work[..facts.db_work.len() - 1].iter().map(|l| l.what.as_str()).collect();
+    let via = if via.is_empty() { String::new() } else { format!(" (through `{}`)", via.join("` → `")) };
+    let (module, bridge) = bridge_for(py);
+    let mut message = format!(
+        "`{name}()` runs `{}`{via} synchronously, which raises SynchronousOnlyOperation on the event loop",
+        short(&db.what, 48)
+    );
+    let mut fixes = vec![];
+    if facts.returns == Returns::QuerySet {
+        message.push_str(&format!(
+            "; it returns a lazy queryset, so evaluate it in a thread too (no automatic fix: wrapping the call alone does not fetch the rows)"
+        ));
+    } else if facts.generator {
+        message.push_str(&format!(
+            "; it is a generator, whose body runs where it is iterated (no automatic fix: iterate it inside `{bridge}`)"
+        ));
+    } else if !ctx.await_ok() {
+        message.push_str(&format!(": call it through `await {bridge}({name})(…)`"));
+        message.push_str(no_fix_reason(ctx));
+    } else {
+        message.push_str(&format!(": use `await {bridge}({name})(…)`"));
+        if let Some(edits) = pyfix::offload_call(py, call, module, bridge) {
+            fixes.push(Fix { title: format!("Wrap in `await {bridge}({name})(…)`"), applicability: Applicability::Safe, edits });
+        }
+    }
+    let mut f = Finding::new(&META, call.byte_range(), message, fixes);
+    f.related = facts.db_work.clone();
+    Some(f)
+}
+
+/// The bridge the fix uses: Channels' `database_sync_to_async` where the file imports it,
+/// else asgiref's `sync_to_async`.
+pub(super) fn bridge_for(py: &PyModel) -> (&'static str, &'static str) {
+    if py.import_of("database_sync_to_async").is_some_and(|p| p == "channels.db.database_sync_to_async") {
+        ("channels.db", "database_sync_to_async")
+    } else {
+        ("asgiref.sync", "sync_to_async")
+    }
+}
