@@ -203,3 +203,46 @@ fn workspace_folders_can_be_added_and_removed() {
     assert_eq!(r["items"], json!([]));
     assert_eq!(c.shutdown_and_exit(), 0);
 }
+
+/// `check` and the server's `workspace/diagnostic` give the same findings on every fixture
+/// project (DESIGN.md: a finding is a pure function of text, settings and project model).
+#[test]
+fn cli_and_server_agree_on_every_fixture_project() {
+    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/projects");
+    let mut projects: Vec<PathBuf> = std::fs::read_dir(&base).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
+    projects.sort();
+    for project in projects {
+        let dir = tempfile::tempdir().unwrap();
+        copy_dir(&project, dir.path());
+        let root = dir.path().canonicalize().unwrap();
+        let out = common::cli::run(&root, &["check", "--format", "json", "--exit-zero", "."]);
+        let json: Value = serde_json::from_str(&out.stdout).unwrap();
+        let mut cli: Vec<(String, u64, String)> = json
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                let path = root.join(f["path"].as_str().unwrap().trim_start_matches("./"));
+                (uri(&path), f["range"]["start"]["line"].as_u64().unwrap() - 1, f["code"].as_str().unwrap().to_string())
+            })
+            .collect();
+        cli.sort();
+        let mut c = start_pull(&root, false);
+        let r = c.request("workspace/diagnostic", json!({"previousResultIds": []}));
+        let mut server: Vec<(String, u64, String)> = r["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|i| {
+                let u = i["uri"].as_str().unwrap().to_string();
+                i["items"].as_array().unwrap().iter().map(move |d| {
+                    (u.clone(), d["range"]["start"]["line"].as_u64().unwrap(), d["code"].as_str().unwrap().to_string())
+                })
+            })
+            .collect();
+        server.sort();
+        assert!(!cli.is_empty(), "{}: findings to compare", project.display());
+        assert_eq!(cli, server, "{}: check (left) and the server (right) differ", project.display());
+        assert_eq!(c.shutdown_and_exit(), 0);
+    }
+}
