@@ -98,6 +98,7 @@ fixtures! {
     ag101_related => "python/AG101_related.py",
     ag101_related_django41 => "python/AG101_related_django41.py",
     ag101_dorm => "python/AG101_dorm.py",
+    ag101_user_model => "python/AG101_user_model.py",
     ag102 => "python/AG102.py",
     ag102_django40 => "python/AG102_django40.py",
     ag102_django42 => "python/AG102_django42.py",
