@@ -144,7 +144,11 @@ impl Rule for SyncOrmCall {
                 message.push_str(&format!("Use `await {recv_fixed}.{}()` in the async function", twin.async_name));
                 message.push_str(no_fix_reason(ctx));
             }
-            out.push(Finding { severity: if dialect == Dialect::Dorm { Severity::Warning } else { META.severity }, ..Finding::new(&META, call.byte_range(), message, fixes) });
+            out.push(Finding {
+                severity: if dialect == Dialect::Dorm { Severity::Warning } else { META.severity },
+                related: py.provenance(receiver),
+                ..Finding::new(&META, call.byte_range(), message, fixes)
+            });
         });
     }
 }

@@ -190,7 +190,12 @@ impl<'a, 'b, 't> Run<'a, 'b, 't> {
         if fixes.is_empty() && !ctx.await_ok() {
             message.push_str(no_fix_reason(ctx));
         }
-        self.out.push(Finding { severity: if self.dialect == Dialect::Dorm { Severity::Warning } else { META.severity }, ..Finding::new(&META, e.byte_range(), message, fixes) });
+        let related = self.py.provenance(e);
+        self.out.push(Finding {
+            severity: if self.dialect == Dialect::Dorm { Severity::Warning } else { META.severity },
+            related,
+            ..Finding::new(&META, e.byte_range(), message, fixes)
+        });
     }
 
     /// The text of an async-iterable form of `e` (`qs`, or `qs.aiterator(…)`).

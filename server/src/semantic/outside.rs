@@ -245,3 +245,54 @@ impl<'t> super::PyModel<'t> {
             || self.imported_facts().queryset_methods.iter().any(|m| m == name)
     }
 }
+
+impl<'t> super::PyModel<'t> {
+    /// Where in other files the value of `n` comes from, as far as the project model told:
+    /// the project helpers whose return value it is (`qs = await books_by(a)` → `def books_by`
+    /// in services.py). Follows plain assignments and receiver chains, bounded.
+    pub fn provenance(&self, n: tree_sitter::Node<'t>) -> Vec<Loc> {
+        let mut out = vec![];
+        if self.outside.is_none() {
+            return out;
+        }
+        let mut todo = vec![n];
+        let mut steps = 0;
+        while let Some(n) = todo.pop() {
+            steps += 1;
+            if steps > 32 {
+                break;
+            }
+            match n.kind() {
+                "parenthesized_expression" | "await" => todo.extend(n.named_child(0)),
+                "identifier" => {
+                    let name = self.node_text(n);
+                    if let Some(v) = self.binding(name, n.start_byte()).and_then(|b| b.value) {
+                        todo.push(v);
+                    }
+                }
+                "attribute" => todo.extend(n.child_by_field_name("object")),
+                "subscript" => todo.extend(n.child_by_field_name("value")),
+                "call" => {
+                    let Some(func) = n.child_by_field_name("function") else { continue };
+                    if let Some(f) = self.callee_facts(func) {
+                        if let (Some(loc), true) = (f.loc, f.returns != Returns::Other) {
+                            let what = match f.returns {
+                                Returns::QuerySet => "returns a lazy queryset",
+                                Returns::Instance => "returns a model instance",
+                                _ => "returns a manager",
+                            };
+                            out.push(Loc { what: format!("{}() {what}", f.name), ..loc });
+                            continue;
+                        }
+                    }
+                    if func.kind() == "attribute" {
+                        todo.extend(func.child_by_field_name("object"));
+                    }
+                }
+                _ => {}
+            }
+        }
+        out.dedup();
+        out
+    }
+}
