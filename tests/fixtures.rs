@@ -42,7 +42,7 @@ fn run_fixture(rel: &str) {
     let want = expected(&text);
     let missing: Vec<_> = want.iter().filter(|(l, c)| got.get(l) != Some(c)).collect();
     let extra: Vec<_> = got.iter().filter(|(l, _)| !want.contains_key(l)).collect();
-    assert!(missing.is_empty() && extra.is_empty(), "{rel}: missing/wrong {missing:?}; unexpected {extra:?}");
+    assert!(missing.is_empty() && extra.is_empty(), "{rel}: missing/wrong {missing:?}; unexpected {extra:?}; got {got:?}");
 
     // 2. Snapshot of findings and each fix applied alone; each must re-parse cleanly.
     let mut snap = String::new();
@@ -99,6 +99,7 @@ fixtures! {
     ag101_related_django41 => "python/AG101_related_django41.py",
     ag101_dorm => "python/AG101_dorm.py",
     ag101_user_model => "python/AG101_user_model.py",
+    ag101_custom_queryset => "python/AG101_custom_queryset.py",
     ag102 => "python/AG102.py",
     ag102_django40 => "python/AG102_django40.py",
     ag102_django42 => "python/AG102_django42.py",

@@ -241,8 +241,8 @@ impl<'t> super::PyModel<'t> {
     /// True when `name` is a custom queryset method (this file's, or a project module's that
     /// this file imports from) that returns a queryset.
     pub fn is_custom_queryset_method(&self, name: &str) -> bool {
-        self.local_qs_methods.get_or_init(|| self.queryset_methods()).iter().any(|m| m == name)
-            || self.imported_facts().queryset_methods.iter().any(|m| m == name)
+        let local = self.local_qs_methods.get_or_init(|| self.queryset_methods()).iter().any(|m| m == name);
+        local || self.imported_facts().queryset_methods.iter().any(|m| m == name)
     }
 }
 
