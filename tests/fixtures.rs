@@ -109,6 +109,8 @@ fixtures! {
     ag105_django42 => "python/AG105_django42.py",
     ag107 => "python/AG107.py",
     ag107_django42 => "python/AG107_django42.py",
+    ag107_caches => "python/AG107_caches.py",
+    ag107_no_settings => "python/AG107_no_settings.py",
     ag109 => "python/AG109.py",
     ag109_helpers_django42 => "python/AG109_helpers_django42.py",
     ag109_helpers_django51 => "python/AG109_helpers_django51.py",

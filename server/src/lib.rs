@@ -18,6 +18,7 @@ pub mod config;
 pub mod dialects;
 pub mod fix;
 pub mod lsp;
+pub mod project;
 pub mod rules;
 pub mod semantic;
 pub mod settings;

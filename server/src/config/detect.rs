@@ -8,9 +8,11 @@
 
 use super::probe::{Listing, Probe};
 use crate::dialects::Version;
-use std::collections::HashMap;
+use crate::project::settings::{self as django_settings, Backend};
+use crate::settings::CacheKind;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 const LOCKS: &[&str] = &["uv.lock", "poetry.lock", "pdm.lock"];
 
@@ -32,6 +34,21 @@ pub struct Detector {
     seen: Mutex<HashMap<(PathBuf, &'static str), Detected>>,
     /// Each folder is listed once, for every package and for config discovery.
     probe: Probe,
+    /// The project's `CACHES` read from its Django settings module, per project root.
+    caches: Mutex<HashMap<PathBuf, Caches>>,
+}
+
+/// What the cache aliases of a project do; `None`: unknown (no settings module read).
+pub type Caches = Option<Arc<BTreeMap<String, CacheKind>>>;
+
+/// What a cache backend does on a call.
+pub fn cache_kind(b: &Backend) -> CacheKind {
+    match b {
+        Backend::Database => CacheKind::Database,
+        Backend::LocMem | Backend::Dummy => CacheKind::NoIo,
+        Backend::Redis | Backend::Memcached | Backend::File => CacheKind::Blocking,
+        Backend::Other(_) | Backend::Unknown => CacheKind::Unknown,
+    }
 }
 
 /// A detected version and the file it came from, or nothing.
@@ -63,6 +80,21 @@ impl Detector {
         result
     }
 
+    /// The `CACHES` of the Django project holding `dir`, from its settings module
+    /// (`project::settings`), memoised per project root.
+    pub fn caches(&self, dir: &Path) -> Caches {
+        let has = |d: &Path, name: &str| self.probe.listing(d).may_have(name) && d.join(name).exists();
+        let root = django_settings::project_root_by(dir, &has)?;
+        if let Some(hit) = self.caches.lock().unwrap_or_else(|e| e.into_inner()).get(&root) {
+            return hit.clone();
+        }
+        let read = django_settings::read_root(&root)
+            .and_then(|s| s.caches)
+            .map(|c| Arc::new(c.iter().map(|(k, b)| (k.clone(), cache_kind(b))).collect()));
+        self.caches.lock().unwrap_or_else(|e| e.into_inner()).insert(root, read.clone());
+        read
+    }
+
     /// The folder listings this detector uses (shared with config discovery).
     pub fn probe(&self) -> &Probe {
         &self.probe
@@ -71,6 +103,7 @@ impl Detector {
     /// Forgets everything (a lock or requirements file changed).
     pub fn clear(&self) {
         self.seen.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        self.caches.lock().unwrap_or_else(|e| e.into_inner()).clear();
         self.probe.clear();
     }
 }

@@ -85,8 +85,22 @@ pub fn initialized(b: &Arc<State>) {
     let client = b.client.clone();
     let mut registrations = vec![];
     if facts.watch_registration {
-        let watchers = ["**/pyproject.toml", "**/awaitguard.toml", "**/.awaitguard.toml", "**/*.lock", "**/requirements*.txt"]
-            .iter()
+        let watchers = [
+            "**/pyproject.toml",
+            "**/awaitguard.toml",
+            "**/.awaitguard.toml",
+            "**/*.lock",
+            "**/requirements*.txt",
+            // The Django settings module (CACHES) and where its name is set.
+            "**/settings.py",
+            "**/settings/*.py",
+            "**/manage.py",
+            "**/asgi.py",
+            "**/wsgi.py",
+            "**/pytest.ini",
+            "**/setup.cfg",
+        ]
+        .iter()
             .map(|g| FileSystemWatcher { glob_pattern: GlobPattern::String((*g).into()), kind: None })
             .collect();
         registrations.push(Registration {

@@ -14,6 +14,7 @@ use crate::dialects::Version;
 use crate::fix::{python as pyfix, Applicability, Edit, Fix};
 use crate::semantic::instances::{strip_parens, Value};
 use crate::semantic::PyModel;
+use crate::settings::{CacheKind, Settings};
 use crate::syntax::{Lang, QueryId};
 use tree_sitter::Node;
 
@@ -44,14 +45,20 @@ twin:
 | `cache.get` / `set` / `delete` … | `aget` / `aset` / `adelete` … | 4.0 |
 | `Paginator(qs, n).page(p)` | `await AsyncPaginator(qs, n).apage(p)` (**unsafe**: the page is an `AsyncPage`) | 6.0 |
 
-**Why it is wrong.** These helpers query the database: `SynchronousOnlyOperation`. The cache
-raises with the database backend and blocks the loop with the others (reported as a warning).
+**Why it is wrong.** These helpers query the database: `SynchronousOnlyOperation`. A cache
+call queries only with the database backend (`DatabaseCache`): it is reported (as an error)
+only when the project's settings module says that alias uses it.
 
 **Fix.** Rename, `await` (parenthesised before a trailer) and import the twin
 (`from django.contrib.auth import aauthenticate`); a module-qualified call keeps its qualifier.
 Below the twin's version: `await sync_to_async(authenticate)(…)`.
 
-**Stays silent on** names not imported from Django, `a*` calls, offloaded code, sync code.
+**Stays silent on** names not imported from Django, `a*` calls, offloaded code, sync code;
+cache calls unless the project's Django settings module (found through
+`DJANGO_SETTINGS_MODULE` in `manage.py` / `asgi.py` / `wsgi.py` / pytest config, else
+`settings.py` by convention) gives that alias `DatabaseCache`: locmem and dummy do no I/O,
+redis / memcached / file caches block without querying, and settings that are not literals
+(`env(…)`, under `if`) are unknown.
 
 **Suppress** with `# awaitguard: ignore[AG107]` or `# noqa: AG107` on the line.
 "#,
@@ -71,6 +78,8 @@ struct Plan<'t> {
     applicability: Applicability,
     /// Extra edits (Paginator → AsyncPaginator); `None` = no fix at all.
     extra: Option<Vec<Edit>>,
+    /// A cache call (on a database cache).
+    cache: bool,
 }
 
 impl Rule for SyncFrameworkHelper {
@@ -90,13 +99,13 @@ impl Rule for SyncFrameworkHelper {
             if !ctx.is_async() || py.in_offload_args(call.start_byte()) {
                 return;
             }
-            let Some(plan) = plan(py, func, version) else { return };
+            let Some(plan) = plan(py, func, version, cx.settings) else { return };
             let what = &plan.what;
             let mut message = format!("`{what}()` runs synchronously in async code");
-            message.push_str(if plan.severity == Severity::Error {
-                " and queries the database: Django raises SynchronousOnlyOperation. "
+            message.push_str(if plan.cache {
+                " and queries the database (the project's CACHES uses DatabaseCache): Django raises SynchronousOnlyOperation. "
             } else {
-                ": the cache backend blocks the event loop (the database cache raises SynchronousOnlyOperation). "
+                " and queries the database: Django raises SynchronousOnlyOperation. "
             });
             let mut fixes = vec![];
             let has_twin = version >= plan.since;
@@ -155,6 +164,7 @@ fn helper_plan<'t>(h: &Helper, what: String, name_node: Node<'t>, bare: bool, ve
         severity: Severity::Error,
         applicability: Applicability::Safe,
         extra: Some(vec![]),
+        cache: false,
     }
 }
 
@@ -168,10 +178,11 @@ fn twin_plan<'t>(t: &Twin, what: String, name_node: Node<'t>, severity: Severity
         severity,
         applicability: Applicability::Safe,
         extra: Some(vec![]),
+        cache: false,
     }
 }
 
-fn plan<'t>(py: &PyModel<'t>, func: Node<'t>, version: Version) -> Option<Plan<'t>> {
+fn plan<'t>(py: &PyModel<'t>, func: Node<'t>, version: Version, settings: &Settings) -> Option<Plan<'t>> {
     match func.kind() {
         "identifier" => {
             let name = py.node_text(func);
@@ -204,10 +215,16 @@ fn plan<'t>(py: &PyModel<'t>, func: Node<'t>, version: Version) -> Option<Plan<'
             if let Some(t) = api::SIGNAL_METHODS.iter().find(|t| t.sync == m) {
                 return is_signal(py, obj).then(|| twin_plan(t, what, attr, Severity::Error));
             }
-            if api::CACHE_METHODS.contains(&m) && is_cache(py, obj) {
+            if api::CACHE_METHODS.contains(&m) {
+                let alias = cache_alias(py, obj)?;
+                // Only the database cache queries. locmem / dummy do no I/O; redis, memcached
+                // and file block without querying (not reported); unknown settings: silent.
+                if settings.cache_kind(alias.as_deref()) != CacheKind::Database {
+                    return None;
+                }
                 let async_name = cache_async(m);
                 let t = Twin { sync: "", async_name, since: api::CACHE_SINCE, queryset_only: false };
-                return Some(twin_plan(&t, what, attr, Severity::Warning));
+                return Some(Plan { cache: true, ..twin_plan(&t, what, attr, Severity::Error) });
             }
             if m == "page" {
                 return paginator_plan(py, obj, attr, what);
@@ -228,20 +245,30 @@ fn cache_async(m: &str) -> &'static str {
     NAMES.iter().find(|(s, _)| *s == m).map(|(_, a)| *a).unwrap_or("aget")
 }
 
-/// `cache` imported from `django.core.cache`, or `caches[alias]`.
-fn is_cache(py: &PyModel, obj: Node) -> bool {
+/// The alias of a Django cache: `cache` imported from `django.core.cache` (`"default"`), or
+/// `caches[alias]` (`None` inside when the alias is not a string literal); `None` when `obj`
+/// is not a Django cache.
+fn cache_alias(py: &PyModel, obj: Node) -> Option<Option<String>> {
     let obj = strip_parens(obj);
     match obj.kind() {
-        "identifier" => {
-            py.binding(py.node_text(obj), obj.start_byte()).is_none()
-                && py.import_of(py.node_text(obj)) == Some("django.core.cache.cache")
-        }
-        "subscript" => obj.child_by_field_name("value").is_some_and(|v| {
-            v.kind() == "identifier"
+        "identifier" => (py.binding(py.node_text(obj), obj.start_byte()).is_none()
+            && py.import_of(py.node_text(obj)) == Some("django.core.cache.cache"))
+        .then(|| Some("default".to_string())),
+        "subscript" => {
+            let v = obj.child_by_field_name("value")?;
+            let ok = v.kind() == "identifier"
                 && py.binding(py.node_text(v), v.start_byte()).is_none()
-                && py.import_of(py.node_text(v)) == Some("django.core.cache.caches")
-        }),
-        _ => false,
+                && py.import_of(py.node_text(v)) == Some("django.core.cache.caches");
+            if !ok {
+                return None;
+            }
+            let key = obj.child_by_field_name("subscript").map(|k| py.node_text(k)).unwrap_or("");
+            let lit = key.len() >= 2
+                && (key.starts_with('"') && key.ends_with('"') || key.starts_with('\'') && key.ends_with('\''))
+                && !key[1..key.len() - 1].contains(['"', '\'', '\\']);
+            Some(lit.then(|| key[1..key.len() - 1].to_string()))
+        }
+        _ => None,
     }
 }
 
@@ -313,6 +340,7 @@ fn paginator_plan<'t>(py: &PyModel<'t>, obj: Node<'t>, attr: Node<'t>, what: Str
         severity: Severity::Error,
         applicability: Applicability::Unsafe,
         extra: None,
+        cache: false,
     };
     if let Some(ctor) = is_ctor(strip_parens(obj)) {
         let mut extra = vec![Edit::replace(ctor.byte_range(), "AsyncPaginator")];
