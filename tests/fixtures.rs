@@ -131,6 +131,7 @@ fixtures! {
     ag208 => "python/AG208.py",
     ag208_celery54 => "python/AG208_celery54.py",
     ag208_no_functools => "python/AG208_no_functools.py",
+    ag208_method_decorator => "python/AG208_method_decorator.py",
     ag301 => "python/AG301.py",
     ag302 => "python/AG302.py",
     ag303 => "python/AG303.py",
