@@ -134,6 +134,8 @@ fixtures! {
     ag208_method_decorator => "python/AG208_method_decorator.py",
     ag301 => "python/AG301.py",
     ag302 => "python/AG302.py",
+    ag302_decorators => "python/AG302_decorators.py",
+    ag302_decorators_django50 => "python/AG302_decorators_django50.py",
     ag303 => "python/AG303.py",
     ag304 => "python/AG304.py",
     ag501 => "rust/AG501.rs",
