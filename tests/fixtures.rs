@@ -136,6 +136,7 @@ fixtures! {
     ag302 => "python/AG302.py",
     ag302_decorators => "python/AG302_decorators.py",
     ag302_decorators_django50 => "python/AG302_decorators_django50.py",
+    ag302_stacked_bridges => "python/AG302_stacked_bridges.py",
     ag303 => "python/AG303.py",
     ag304 => "python/AG304.py",
     ag501 => "rust/AG501.rs",

@@ -18,7 +18,9 @@ static META: RuleMeta = RuleMeta {
     lang: Lang::Python,
     severity: Severity::Error,
     fix: FixAvailability::Always,
-    triggers: &[&["async"]],
+    // `async` for an `async def`; the bridge's name for `@sync_to_async` stacked on another
+    // `@sync_to_async` (a file may hold no `async` word then).
+    triggers: &[&["async", "sync_to_async", "database_sync_to_async"]],
     summary: "`sync_to_async` applied to a coroutine function",
     doc: r#"## AG302 sync-to-async-on-coroutine
 
