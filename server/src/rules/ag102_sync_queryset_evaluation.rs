@@ -79,6 +79,8 @@ is filled: `len(qs)`, `if qs:`, `for x in qs` run no query; not after `qs = …`
 `qs.update()` / `delete()`, and not after `aexists()` / `acount()`, which fill nothing), slices without a step (`qs[:10]` is lazy), lists already
 materialised (`rows = [x async for x in qs]`), `prefetch_related` caches read through
 `obj.rel.all()`, offloaded code, and sync functions.
+Also silent inside `with self.assertRaises(SynchronousOnlyOperation):` (or
+`assertRaisesMessage`, `pytest.raises(SynchronousOnlyOperation)`): a test asserting the error.
 
 **Suppress** with `# awaitguard: ignore[AG102]` or `# noqa: AG102` on the line.
 "#,

@@ -47,6 +47,8 @@ framework or django-ninja requests (`request.user` has their own semantics): no 
 
 **Stays silent on** sync views, `await request.auser()`, writes (`request.user = user`), and
 offloaded code.
+Also silent inside `with self.assertRaises(SynchronousOnlyOperation):` (or
+`assertRaisesMessage`, `pytest.raises(SynchronousOnlyOperation)`): a test asserting the error.
 
 **Suppress** with `# awaitguard: ignore[AG105]` or `# noqa: AG105` on the line.
 "#,

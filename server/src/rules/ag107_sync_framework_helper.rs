@@ -59,6 +59,8 @@ cache calls unless the project's Django settings module (found through
 `settings.py` by convention) gives that alias `DatabaseCache`: locmem and dummy do no I/O,
 redis / memcached / file caches block without querying, and settings that are not literals
 (`env(…)`, under `if`) are unknown.
+Also silent inside `with self.assertRaises(SynchronousOnlyOperation):` (or
+`assertRaisesMessage`, `pytest.raises(SynchronousOnlyOperation)`): a test asserting the error.
 
 **Suppress** with `# awaitguard: ignore[AG107]` or `# noqa: AG107` on the line.
 "#,

@@ -60,7 +60,9 @@ does the same. No fix when the result (`AsyncResult`) is used: `on_commit` retur
 
 **Stays silent on** dispatch through `transaction.on_commit(…)` (a `lambda` or `partial`
 there runs at commit), `delay_on_commit`, dispatch outside any atomic block, and a view's
-`setup` / `__init__` (they run before an atomic `dispatch`).
+`setup` / `__init__` (they run before an atomic `dispatch`). Also silent in tests (methods of a
+`…TestCase`, `test…` functions of pytest / unittest files): `TestCase` never commits, and a
+test of "not before commit" dispatches there on purpose.
 "#,
 };
 
