@@ -390,3 +390,20 @@ fn cache_findings_follow_the_settings_module() {
     std::fs::write(&prod, "from .base import *\n").unwrap();
     assert_eq!(finding_lines(p.path(), &[views]), vec![]);
 }
+
+/// AG105 follows the project's MIDDLEWARE: `LoginRequiredMiddleware` resolves `request.user`
+/// before every view not marked `@login_not_required` (issue 18.2).
+#[test]
+fn login_required_middleware_resolves_the_user() {
+    let p = fixture_project("django_caches");
+    let accounts = "shop/accounts.py";
+    assert_eq!(finding_lines(p.path(), &[accounts]), vec![(12, "AG105".to_string())]);
+    // Without the middleware both views read a lazy user.
+    let base = p.path().join("config/settings/base.py");
+    let text = std::fs::read_to_string(&base).unwrap();
+    std::fs::write(&base, text.replace("MIDDLEWARE += [\"django.contrib.auth.middleware.LoginRequiredMiddleware\"]", "")).unwrap();
+    assert_eq!(finding_lines(p.path(), &[accounts]), vec![(7, "AG105".to_string()), (12, "AG105".to_string())]);
+    // Only in one of the settings modules that apply: not known, reported.
+    std::fs::write(p.path().join("config/settings/local.py"), "from .base import *\nMIDDLEWARE.append(\"django.contrib.auth.middleware.LoginRequiredMiddleware\")\n").unwrap();
+    assert_eq!(finding_lines(p.path(), &[accounts]).len(), 2);
+}

@@ -110,6 +110,7 @@ fixtures! {
     ag105 => "python/AG105.py",
     ag105_django42 => "python/AG105_django42.py",
     ag105_resolved => "python/AG105_resolved.py",
+    ag105_login_required_middleware => "python/AG105_login_required_middleware.py",
     ag107 => "python/AG107.py",
     ag107_django42 => "python/AG107_django42.py",
     ag107_caches => "python/AG107_caches.py",

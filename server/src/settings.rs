@@ -80,6 +80,10 @@ pub struct Settings {
     /// The project's `CACHES`, alias → what its backend does, from its Django settings module;
     /// `None` when no settings module was read (or `CACHES` is not a literal): unknown.
     pub caches: Option<Arc<BTreeMap<String, CacheKind>>>,
+    /// The project's `MIDDLEWARE` has Django's `LoginRequiredMiddleware` (after
+    /// `AuthenticationMiddleware`): its sync `process_view` resolves `request.user` (in a
+    /// thread) before every view not marked `@login_not_required`.
+    pub login_required_middleware: bool,
 }
 
 impl Default for Settings {
@@ -92,6 +96,7 @@ impl Default for Settings {
             celery_version: None,
             allow_async_unsafe: false,
             caches: None,
+            login_required_middleware: false,
         }
     }
 }

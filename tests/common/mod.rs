@@ -24,6 +24,8 @@ pub fn fixture_settings(path: &Path, text: &str) -> Settings {
         .into_iter()
         .find(|(k, _)| k == "celery-version")
         .and_then(|(_, v)| awaitguard::dialects::Version::parse(&v));
+    // `login-required-middleware=true`: MIDDLEWARE holds LoginRequiredMiddleware.
+    settings.login_required_middleware = header(text).iter().any(|(k, v)| k == "login-required-middleware" && v == "true");
     // `caches=default:database,sessions:redis`: the CACHES a settings module would give.
     if let Some((_, v)) = header(text).into_iter().find(|(k, _)| k == "caches") {
         use awaitguard::settings::CacheKind;
@@ -74,7 +76,7 @@ pub fn fixture_overrides(path: &Path, text: &str) -> Overrides {
         match k.as_str() {
             "django-version" => over.django_version = Some(v),
             "select" => over.select = Some(v.split(',').map(str::to_string).collect()),
-            "celery-version" | "caches" => {}
+            "celery-version" | "caches" | "login-required-middleware" => {}
             _ => panic!("unknown fixture header `{k}`"),
         }
     }

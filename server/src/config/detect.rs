@@ -34,12 +34,24 @@ pub struct Detector {
     seen: Mutex<HashMap<(PathBuf, &'static str), Detected>>,
     /// Each folder is listed once, for every package and for config discovery.
     probe: Probe,
-    /// The project's `CACHES` read from its Django settings module, per project root.
-    caches: Mutex<HashMap<PathBuf, Caches>>,
+    /// What the rules need of the project's Django settings module, per project root.
+    django: Mutex<HashMap<PathBuf, DjangoFacts>>,
 }
 
 /// What the cache aliases of a project do; `None`: unknown (no settings module read).
 pub type Caches = Option<Arc<BTreeMap<String, CacheKind>>>;
+
+/// What the rules need of a project's Django settings module.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct DjangoFacts {
+    pub caches: Caches,
+    /// `MIDDLEWARE` holds `LoginRequiredMiddleware` after `AuthenticationMiddleware` (in every
+    /// settings module that applies).
+    pub login_required_middleware: bool,
+}
+
+const AUTH_MW: &str = "django.contrib.auth.middleware.AuthenticationMiddleware";
+const LOGIN_REQUIRED_MW: &str = "django.contrib.auth.middleware.LoginRequiredMiddleware";
 
 /// What a cache backend does on a call.
 pub fn cache_kind(b: &Backend) -> CacheKind {
@@ -80,19 +92,28 @@ impl Detector {
         result
     }
 
-    /// The `CACHES` of the Django project holding `dir`, from its settings module
+    /// What the rules need of the settings module of the Django project holding `dir`
     /// (`project::settings`), memoised per project root.
-    pub fn caches(&self, dir: &Path) -> Caches {
+    pub fn django(&self, dir: &Path) -> DjangoFacts {
         let has = |d: &Path, name: &str| self.probe.listing(d).may_have(name) && d.join(name).exists();
-        let root = django_settings::project_root_by(dir, &has)?;
-        if let Some(hit) = self.caches.lock().unwrap_or_else(|e| e.into_inner()).get(&root) {
+        let Some(root) = django_settings::project_root_by(dir, &has) else { return DjangoFacts::default() };
+        if let Some(hit) = self.django.lock().unwrap_or_else(|e| e.into_inner()).get(&root) {
             return hit.clone();
         }
-        let read = django_settings::read_root(&root)
-            .and_then(|s| s.caches)
-            .map(|c| Arc::new(c.iter().map(|(k, b)| (k.clone(), cache_kind(b))).collect()));
-        self.caches.lock().unwrap_or_else(|e| e.into_inner()).insert(root, read.clone());
-        read
+        let read = django_settings::read_root(&root);
+        let facts = DjangoFacts {
+            caches: read
+                .as_ref()
+                .and_then(|s| s.caches.as_ref())
+                .map(|c| Arc::new(c.iter().map(|(k, b)| (k.clone(), cache_kind(b))).collect())),
+            login_required_middleware: read.as_ref().and_then(|s| s.middleware.as_ref()).is_some_and(|m| {
+                let auth = m.iter().position(|x| x == AUTH_MW);
+                let login = m.iter().position(|x| x == LOGIN_REQUIRED_MW);
+                matches!((auth, login), (Some(a), Some(l)) if a < l)
+            }),
+        };
+        self.django.lock().unwrap_or_else(|e| e.into_inner()).insert(root, facts.clone());
+        facts
     }
 
     /// The folder listings this detector uses (shared with config discovery).
@@ -103,7 +124,7 @@ impl Detector {
     /// Forgets everything (a lock or requirements file changed).
     pub fn clear(&self) {
         self.seen.lock().unwrap_or_else(|e| e.into_inner()).clear();
-        self.caches.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        self.django.lock().unwrap_or_else(|e| e.into_inner()).clear();
         self.probe.clear();
     }
 }

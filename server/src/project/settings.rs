@@ -1,6 +1,7 @@
 //! Reads a Django project's settings module — without running it — for the settings that
 //! change what a rule should say: `CACHES` (AG107: which cache backend a `cache.get` talks to),
-//! `SESSION_ENGINE` (AG106) and `DATABASES` (`ENGINE`, `ATOMIC_REQUESTS`: AG206).
+//! `SESSION_ENGINE` (AG106), `DATABASES` (`ENGINE`, `ATOMIC_REQUESTS`: AG206) and
+//! `MIDDLEWARE` (AG105: `LoginRequiredMiddleware` resolves `request.user` before the view).
 //!
 //! Finding the module, as Django does:
 //! 1. the project root is the nearest folder above the file that holds `manage.py`; else the
@@ -13,7 +14,8 @@
 //! 3. else by convention: `<pkg>/settings.py`, or the modules of a `<pkg>/settings/` package.
 //!
 //! Reading: only literal top-level assignments count (`CACHES = {…}`,
-//! `CACHES["default"]["BACKEND"] = "…"`, `dict(…)`, names bound earlier), following
+//! `CACHES["default"]["BACKEND"] = "…"`, `dict(…)`, lists with `+`, `+=`, `.append` and
+//! `.insert`, names bound earlier), following
 //! `from .base import *` into the project's own modules. Anything else is *unknown*: values
 //! from `env(…)` / `os.environ.get(…)`, assignments under `if` / `try` / `for` / `with`, a
 //! name changed by a method call (`CACHES.update(…)`), a star import that cannot be read or
@@ -112,6 +114,8 @@ pub struct DjangoSettings {
     pub session_engine: SessionEngine,
     /// `DATABASES` by alias; `None` when unknown.
     pub databases: Option<BTreeMap<String, Database>>,
+    /// `MIDDLEWARE`, in order; `None` when unknown (or not the same in every module).
+    pub middleware: Option<Vec<String>>,
 }
 
 impl DjangoSettings {
@@ -317,7 +321,9 @@ enum Value {
     Bool(bool),
     /// Keys in order; `complete`: no `**` splat or non-literal key.
     Dict(Vec<(String, Value)>, bool),
-    /// A literal we do not care about (numbers, lists, None …).
+    /// A list or tuple literal (items in order).
+    List(Vec<Value>),
+    /// A literal we do not care about (numbers, None …).
     Other,
     Unknown,
 }
@@ -396,11 +402,7 @@ impl Reader<'_> {
                 let Some(e) = stmt.named_child(0) else { return };
                 match e.kind() {
                     "assignment" => self.assignment(e, st),
-                    "augmented_assignment" => {
-                        if let Some(l) = e.child_by_field_name("left") {
-                            self.forget_target(l, st);
-                        }
-                    }
+                    "augmented_assignment" => self.augmented(e, st),
                     _ => self.effects(e, st),
                 }
             }
@@ -441,6 +443,22 @@ impl Reader<'_> {
             None => return, // an annotation alone binds nothing
         };
         self.assign(left, value, st);
+    }
+
+    /// `NAME += [..]` on a known list extends it; anything else forgets the target.
+    fn augmented(&self, e: Node, st: &mut State) {
+        let Some(l) = e.child_by_field_name("left") else { return };
+        let op = e.child_by_field_name("operator").map(|o| self.text(o)).unwrap_or("");
+        if l.kind() == "identifier" && op == "+=" {
+            let name = self.text(l).to_string();
+            let right = e.child_by_field_name("right").map_or(Value::Unknown, |r| self.eval(r, st));
+            if let (Some(Value::List(mut a)), Value::List(b)) = (st.lookup(&name), right) {
+                a.extend(b);
+                st.names.insert(name, Value::List(a));
+                return;
+            }
+        }
+        self.forget_target(l, st);
     }
 
     fn rightmost<'t>(&self, mut a: Node<'t>) -> Option<Node<'t>> {
@@ -516,8 +534,10 @@ impl Reader<'_> {
                             st.all_unknown = true;
                         }
                         "attribute" => {
-                            if let Some(o) = f.child_by_field_name("object") {
-                                self.forget_target(o, st);
+                            if !self.list_method(n, f, st) {
+                                if let Some(o) = f.child_by_field_name("object") {
+                                    self.forget_target(o, st);
+                                }
                             }
                         }
                         _ => {}
@@ -527,6 +547,36 @@ impl Reader<'_> {
             let mut c = n.walk();
             stack.extend(n.named_children(&mut c));
         }
+    }
+
+    /// `NAME.append(x)` / `NAME.insert(i, x)` on a known list (a statement of its own):
+    /// applied; false for anything else.
+    fn list_method(&self, call: Node, f: Node, st: &mut State) -> bool {
+        let (Some(o), Some(m), Some(args)) =
+            (f.child_by_field_name("object"), f.child_by_field_name("attribute"), call.child_by_field_name("arguments"))
+        else {
+            return false;
+        };
+        if o.kind() != "identifier" || call.parent().is_none_or(|p| p.kind() != "expression_statement") {
+            return false;
+        }
+        let name = self.text(o).to_string();
+        let Some(Value::List(mut items)) = st.lookup(&name) else { return false };
+        let mut c = args.walk();
+        let a: Vec<Node> = args.named_children(&mut c).filter(|x| x.kind() != "comment").collect();
+        match (self.text(m), a.as_slice()) {
+            ("append", [x]) => items.push(self.eval(*x, st)),
+            ("insert", [i, x]) => {
+                let at = self.text(*i).parse::<usize>().ok().filter(|at| *at <= items.len());
+                match at {
+                    Some(at) => items.insert(at, self.eval(*x, st)),
+                    None => return false,
+                }
+            }
+            _ => return false,
+        }
+        st.names.insert(name, Value::List(items));
+        true
     }
 
     /// A compound statement: every name it may bind becomes unknown; a star import inside
@@ -664,7 +714,30 @@ impl Reader<'_> {
         match n.kind() {
             "true" => Value::Bool(true),
             "false" => Value::Bool(false),
-            "none" | "integer" | "float" | "list" | "tuple" | "set" => Value::Other,
+            "list" | "tuple" => {
+                let mut c = n.walk();
+                let items: Vec<Value> = n
+                    .named_children(&mut c)
+                    .filter(|i| i.kind() != "comment")
+                    .map(|i| if i.kind() == "list_splat" { Value::Unknown } else { self.eval(i, st) })
+                    .collect();
+                Value::List(items)
+            }
+            "binary_operator" => {
+                // [a] + [b] (MIDDLEWARE = BASE_MIDDLEWARE + [...])
+                let (Some(l), Some(r)) = (n.child_by_field_name("left"), n.child_by_field_name("right")) else {
+                    return Value::Unknown;
+                };
+                let op = n.child_by_field_name("operator").map(|o| self.text(o)).unwrap_or("");
+                match (op, self.eval(l, st), self.eval(r, st)) {
+                    ("+", Value::List(mut a), Value::List(b)) => {
+                        a.extend(b);
+                        Value::List(a)
+                    }
+                    _ => Value::Unknown,
+                }
+            }
+            "none" | "integer" | "float" | "set" => Value::Other,
             "parenthesized_expression" => n.named_child(0).map_or(Value::Unknown, |x| self.eval(x, st)),
             "identifier" => st.lookup(self.text(n)).unwrap_or(Value::Unknown),
             "dictionary" => {
@@ -782,7 +855,18 @@ fn summarize(file: &Path, st: &State) -> DjangoSettings {
         ),
         Some(_) => None,
     };
-    DjangoSettings { modules: vec![file.to_path_buf()], caches, session_engine, databases }
+    let middleware = match st.lookup("MIDDLEWARE") {
+        None => Some(vec![]),
+        Some(Value::List(items)) => items
+            .into_iter()
+            .map(|v| match v {
+                Value::Str(s) => Some(s),
+                _ => None,
+            })
+            .collect(),
+        Some(_) => None,
+    };
+    DjangoSettings { modules: vec![file.to_path_buf()], caches, session_engine, databases, middleware }
 }
 
 /// Two settings modules that may both apply: known only where they agree — except that a
@@ -811,9 +895,10 @@ fn merge(a: DjangoSettings, b: DjangoSettings) -> DjangoSettings {
         (Some(x), Some(y)) if x == y => Some(x),
         _ => None,
     };
+    let middleware = if a.middleware == b.middleware { a.middleware } else { None };
     let mut modules = a.modules;
     modules.extend(b.modules);
-    DjangoSettings { modules, caches, session_engine, databases }
+    DjangoSettings { modules, caches, session_engine, databases, middleware }
 }
 
 #[cfg(test)]
@@ -857,6 +942,22 @@ mod tests {
         assert_eq!(s.cache("other"), Backend::Unknown);
         assert_eq!(s.session_engine, SessionEngine::SignedCookies);
         assert_eq!(s.databases.unwrap()["default"].atomic_requests, Some(true));
+    }
+
+    #[test]
+    fn middleware_lists() {
+        let read = |settings: &str| {
+            let p = project(&[("manage.py", MANAGE), ("shop/settings.py", settings)]);
+            find_and_read(p.path()).unwrap().middleware
+        };
+        let a = "'django.contrib.auth.middleware.AuthenticationMiddleware'";
+        let l = "'django.contrib.auth.middleware.LoginRequiredMiddleware'";
+        assert_eq!(read(&format!("MIDDLEWARE = [{a}]\nMIDDLEWARE += [{l}]\n")).unwrap().len(), 2);
+        assert_eq!(read(&format!("BASE = ({a},)\nMIDDLEWARE = list(BASE)\n")), None);
+        assert_eq!(read(&format!("MIDDLEWARE = [{a}]\nMIDDLEWARE.append({l})\nMIDDLEWARE.insert(0, 'x.Y')\n")).unwrap()[0], "x.Y");
+        assert_eq!(read(&format!("MIDDLEWARE = [{a}] + EXTRA\n")), None);
+        assert_eq!(read(&format!("MIDDLEWARE = [{a}, env('M')]\n")), None);
+        assert_eq!(read("X = 1\n"), Some(vec![]));
     }
 
     #[test]

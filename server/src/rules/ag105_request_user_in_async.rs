@@ -51,7 +51,9 @@ offloaded code; Django REST framework and adrf views (a class deriving from a
 `rest_framework` / `adrf` view, or `@api_view`: the view resolved the user in `initial()`
 before the handler runs); reads after `request.user = …` or after `login` / `alogin` /
 `logout` / `alogout(request, …)` earlier in the function (they assign `request.user`).
-Still reported: reads after `await request.auser()` (it caches in `request._acached_user`,
+views when the project's settings module lists `LoginRequiredMiddleware` in `MIDDLEWARE`
+(its `process_view` resolved the user in a thread first; not views marked
+`@login_not_required`, nor middleware code). Still reported: reads after `await request.auser()` (it caches in `request._acached_user`,
 which the lazy `request.user` does not read) and in views under `@login_required` /
 `@permission_required` / `@user_passes_test` (from Django 5.1 their async wrapper calls
 `auser()` only).
@@ -82,6 +84,9 @@ impl Rule for RequestUserInAsync {
                 return;
             }
             if rest_framework_view(py, attr) || set_before(py, obj, attr) {
+                return;
+            }
+            if cx.settings.login_required_middleware && in_view_behind_login_middleware(py, attr) {
                 return;
             }
             let ctx = py.context_at(attr.start_byte());
@@ -169,6 +174,43 @@ fn rest_framework_view(py: &PyModel, at: Node) -> bool {
         cur = n.parent();
     }
     false
+}
+
+/// With `LoginRequiredMiddleware` in `MIDDLEWARE`, its sync `process_view` has read
+/// `request.user.is_authenticated` (in a worker thread, filling the lazy user's cache) before
+/// any view runs, unless the view is marked `@login_not_required`. Not for middleware code
+/// (`__call__`, `__acall__`, `process_*`, a `…Middleware` class): it runs before
+/// `process_view`.
+fn in_view_behind_login_middleware(py: &PyModel, at: Node) -> bool {
+    let decorated_not_required = |def_or_class: Node| {
+        def_or_class.parent().filter(|p| p.kind() == "decorated_definition").is_some_and(|p| {
+            let mut c = p.walk();
+            let found = p.named_children(&mut c).any(|d| d.kind() == "decorator" && py.node_text(d).contains("login_not_required"));
+            found
+        })
+    };
+    let mut cur = at.parent();
+    let mut in_function = false;
+    while let Some(n) = cur {
+        match n.kind() {
+            "function_definition" => {
+                in_function = true;
+                let name = n.child_by_field_name("name").map(|x| py.node_text(x)).unwrap_or("");
+                if matches!(name, "__call__" | "__acall__") || name.starts_with("process_") || decorated_not_required(n) {
+                    return false;
+                }
+            }
+            "class_definition" => {
+                let name = n.child_by_field_name("name").map(|x| py.node_text(x)).unwrap_or("");
+                if name.contains("Middleware") || decorated_not_required(n) {
+                    return false;
+                }
+            }
+            _ => {}
+        }
+        cur = n.parent();
+    }
+    in_function
 }
 
 /// Earlier in the same function, in a statement that runs before the read whenever the read
