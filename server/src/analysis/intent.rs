@@ -34,11 +34,7 @@ pub fn intended(src: &str, tree: &Tree, f: &Finding) -> bool {
                     return true;
                 }
             }
-            "function_definition" if dispatch => {
-                if is_test(src, n) {
-                    return true;
-                }
-            }
+            "function_definition" if dispatch && is_test(src, n) => return true,
             // A lambda or class body: the `with` block around it does not run it.
             "lambda" | "class_definition" if soo => return false,
             _ => {}

@@ -533,11 +533,9 @@ impl Reader<'_> {
                         "identifier" if matches!(self.text(f), "globals" | "vars" | "exec" | "locals" | "setattr") => {
                             st.all_unknown = true;
                         }
-                        "attribute" => {
-                            if !self.list_method(n, f, st) {
-                                if let Some(o) = f.child_by_field_name("object") {
-                                    self.forget_target(o, st);
-                                }
+                        "attribute" if !self.list_method(n, f, st) => {
+                            if let Some(o) = f.child_by_field_name("object") {
+                                self.forget_target(o, st);
                             }
                         }
                         _ => {}
