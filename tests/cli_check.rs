@@ -379,6 +379,21 @@ fn cache_findings_follow_the_settings_module() {
     assert_eq!(finding_lines(p.path(), &["--isolated", views]), vec![]);
     // Run from a subfolder, the project root (manage.py) is still found.
     assert_eq!(finding_lines(&p.path().join("shop"), &["views.py"]), vec![(12, "AG107".to_string())]);
+    // Opting in to blocking caches: "default" is locmem or redis depending on the module,
+    // so its kind is still unknown and silent; "reports" stays an error.
+    std::fs::write(p.path().join("awaitguard.toml"), "blocking-cache-severity = \"warning\"\n").unwrap();
+    assert_eq!(finding_lines(p.path(), &[views]), vec![(12, "AG107".to_string())]);
+    // With redis in every module, the opt-in reports the redis calls as warnings.
+    std::fs::write(p.path().join("config/settings/local.py"), "from .production import *\n").unwrap();
+    let o = run(p.path(), &["check", "--format", "json", "--exit-zero", views]);
+    let sev: Vec<(u64, String)> = json(&o.stdout)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["range"]["start"]["line"].as_u64().unwrap(), f["severity"].as_str().unwrap().to_string()))
+        .collect();
+    assert_eq!(sev, vec![(7, "warning".into()), (10, "warning".into()), (12, "error".into())]);
+    std::fs::remove_file(p.path().join("awaitguard.toml")).unwrap();
     // The default cache moves to the database in production: reported.
     let prod = p.path().join("config/settings/production.py");
     std::fs::write(&prod, "from .base import *\nCACHES['default']['BACKEND'] = 'django.core.cache.backends.db.DatabaseCache'\n")

@@ -115,6 +115,7 @@ fixtures! {
     ag107_django42 => "python/AG107_django42.py",
     ag107_caches => "python/AG107_caches.py",
     ag107_no_settings => "python/AG107_no_settings.py",
+    ag107_blocking_cache_opt_in => "python/AG107_blocking_cache_opt_in.py",
     ag109 => "python/AG109.py",
     ag109_helpers_django42 => "python/AG109_helpers_django42.py",
     ag109_helpers_django51 => "python/AG109_helpers_django51.py",

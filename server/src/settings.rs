@@ -84,6 +84,9 @@ pub struct Settings {
     /// `AuthenticationMiddleware`): its sync `process_view` resolves `request.user` (in a
     /// thread) before every view not marked `@login_not_required`.
     pub login_required_middleware: bool,
+    /// `blocking-cache-severity`: AG107 reports cache calls on a blocking, non-database
+    /// backend (redis, memcached, file) at this severity; `None` (the default): not reported.
+    pub blocking_cache: Option<Severity>,
 }
 
 impl Default for Settings {
@@ -97,6 +100,7 @@ impl Default for Settings {
             allow_async_unsafe: false,
             caches: None,
             login_required_middleware: false,
+            blocking_cache: None,
         }
     }
 }

@@ -24,6 +24,11 @@ pub fn fixture_settings(path: &Path, text: &str) -> Settings {
         .into_iter()
         .find(|(k, _)| k == "celery-version")
         .and_then(|(_, v)| awaitguard::dialects::Version::parse(&v));
+    // `blocking-cache-severity=warning`: the config's opt-in for redis / memcached / file caches.
+    settings.blocking_cache = header(text)
+        .into_iter()
+        .find(|(k, _)| k == "blocking-cache-severity")
+        .map(|(_, v)| awaitguard::settings::Severity::parse(&v).expect("a severity"));
     // `login-required-middleware=true`: MIDDLEWARE holds LoginRequiredMiddleware.
     settings.login_required_middleware = header(text).iter().any(|(k, v)| k == "login-required-middleware" && v == "true");
     // `caches=default:database,sessions:redis`: the CACHES a settings module would give.
@@ -76,7 +81,7 @@ pub fn fixture_overrides(path: &Path, text: &str) -> Overrides {
         match k.as_str() {
             "django-version" => over.django_version = Some(v),
             "select" => over.select = Some(v.split(',').map(str::to_string).collect()),
-            "celery-version" | "caches" | "login-required-middleware" => {}
+            "celery-version" | "caches" | "login-required-middleware" | "blocking-cache-severity" => {}
             _ => panic!("unknown fixture header `{k}`"),
         }
     }

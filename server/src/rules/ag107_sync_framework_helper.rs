@@ -57,7 +57,8 @@ Below the twin's version: `await sync_to_async(authenticate)(…)`.
 cache calls unless the project's Django settings module (found through
 `DJANGO_SETTINGS_MODULE` in `manage.py` / `asgi.py` / `wsgi.py` / pytest config, else
 `settings.py` by convention) gives that alias `DatabaseCache`: locmem and dummy do no I/O,
-redis / memcached / file caches block without querying, and settings that are not literals
+redis / memcached / file caches block without querying (report them with
+`blocking-cache-severity = "warning"` in the config), and settings that are not literals
 (`env(…)`, under `if`) are unknown.
 Also silent inside `with self.assertRaises(SynchronousOnlyOperation):` (or
 `assertRaisesMessage`, `pytest.raises(SynchronousOnlyOperation)`): a test asserting the error.
@@ -80,8 +81,8 @@ struct Plan<'t> {
     applicability: Applicability,
     /// Extra edits (Paginator → AsyncPaginator); `None` = no fix at all.
     extra: Option<Vec<Edit>>,
-    /// A cache call (on a database cache).
-    cache: bool,
+    /// A cache call: what its backend does.
+    cache: Option<CacheKind>,
 }
 
 impl Rule for SyncFrameworkHelper {
@@ -104,10 +105,14 @@ impl Rule for SyncFrameworkHelper {
             let Some(plan) = plan(py, func, version, cx.settings) else { return };
             let what = &plan.what;
             let mut message = format!("`{what}()` runs synchronously in async code");
-            message.push_str(if plan.cache {
-                " and queries the database (the project's CACHES uses DatabaseCache): Django raises SynchronousOnlyOperation. "
-            } else {
-                " and queries the database: Django raises SynchronousOnlyOperation. "
+            message.push_str(match plan.cache {
+                Some(CacheKind::Database) => {
+                    " and queries the database (the project's CACHES uses DatabaseCache): Django raises SynchronousOnlyOperation. "
+                }
+                Some(_) => {
+                    ": the cache backend (redis, memcached or file) blocks the event loop on I/O, though it runs no query (reported because `blocking-cache-severity` is set). "
+                }
+                None => " and queries the database: Django raises SynchronousOnlyOperation. ",
             });
             let mut fixes = vec![];
             let has_twin = version >= plan.since;
@@ -166,7 +171,7 @@ fn helper_plan<'t>(h: &Helper, what: String, name_node: Node<'t>, bare: bool, ve
         severity: Severity::Error,
         applicability: Applicability::Safe,
         extra: Some(vec![]),
-        cache: false,
+        cache: None,
     }
 }
 
@@ -180,7 +185,7 @@ fn twin_plan<'t>(t: &Twin, what: String, name_node: Node<'t>, severity: Severity
         severity,
         applicability: Applicability::Safe,
         extra: Some(vec![]),
-        cache: false,
+        cache: None,
     }
 }
 
@@ -220,13 +225,17 @@ fn plan<'t>(py: &PyModel<'t>, func: Node<'t>, version: Version, settings: &Setti
             if api::CACHE_METHODS.contains(&m) {
                 let alias = cache_alias(py, obj)?;
                 // Only the database cache queries. locmem / dummy do no I/O; redis, memcached
-                // and file block without querying (not reported); unknown settings: silent.
-                if settings.cache_kind(alias.as_deref()) != CacheKind::Database {
-                    return None;
-                }
+                // and file block without querying (reported only when opted in); unknown
+                // settings: silent.
+                let kind = settings.cache_kind(alias.as_deref());
+                let severity = match (kind, settings.blocking_cache) {
+                    (CacheKind::Database, _) => Severity::Error,
+                    (CacheKind::Blocking, Some(sev)) => sev,
+                    _ => return None,
+                };
                 let async_name = cache_async(m);
                 let t = Twin { sync: "", async_name, since: api::CACHE_SINCE, queryset_only: false };
-                return Some(Plan { cache: true, ..twin_plan(&t, what, attr, Severity::Error) });
+                return Some(Plan { cache: Some(kind), ..twin_plan(&t, what, attr, severity) });
             }
             if m == "page" {
                 return paginator_plan(py, obj, attr, what);
@@ -342,7 +351,7 @@ fn paginator_plan<'t>(py: &PyModel<'t>, obj: Node<'t>, attr: Node<'t>, what: Str
         severity: Severity::Error,
         applicability: Applicability::Unsafe,
         extra: None,
-        cache: false,
+        cache: None,
     };
     if let Some(ctor) = is_ctor(strip_parens(obj)) {
         let mut extra = vec![Edit::replace(ctor.byte_range(), "AsyncPaginator")];
