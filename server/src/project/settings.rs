@@ -376,7 +376,7 @@ fn exec_file(root: &Path, file: &Path, st: &mut State, stack: &mut Vec<PathBuf>)
     let text = String::from_utf8_lossy(&bytes).into_owned();
     let tree = syntax::parse(Lang::Python, &text, None);
     stack.push(file.to_path_buf());
-    let rd = Reader { root, file, src: &text };
+    let rd = Reader { root, file, src: &text, depth: std::cell::Cell::new(0) };
     let root_node = tree.root_node();
     let mut c = root_node.walk();
     for stmt in root_node.named_children(&mut c) {
@@ -389,9 +389,27 @@ struct Reader<'a> {
     root: &'a Path,
     file: &'a Path,
     src: &'a str,
+    /// Recursion depth of the expression walks: settings files are input like any other, and
+    /// a 10,000-deep nested literal must not overflow the stack (past [`MAX_NESTING`] the
+    /// value is unknown).
+    depth: std::cell::Cell<u32>,
 }
 
+/// Nesting past which an expression or a target is not followed (unknown).
+const MAX_NESTING: u32 = 64;
+
 impl Reader<'_> {
+    /// Runs `f` one level deeper, or returns `fallback` past [`MAX_NESTING`].
+    fn nested<T>(&self, fallback: T, f: impl FnOnce() -> T) -> T {
+        if self.depth.get() >= MAX_NESTING {
+            return fallback;
+        }
+        self.depth.set(self.depth.get() + 1);
+        let out = f();
+        self.depth.set(self.depth.get() - 1);
+        out
+    }
+
     fn text(&self, n: Node) -> &str {
         &self.src[n.byte_range()]
     }
@@ -432,6 +450,14 @@ impl Reader<'_> {
     }
 
     fn assignment(&self, a: Node, st: &mut State) {
+        if self.depth.get() >= MAX_NESTING {
+            st.all_unknown = true;
+            return;
+        }
+        self.nested((), || self.assignment_inner(a, st));
+    }
+
+    fn assignment_inner(&self, a: Node, st: &mut State) {
         let (Some(left), right) = (a.child_by_field_name("left"), a.child_by_field_name("right")) else { return };
         let value = match right {
             Some(r) if r.kind() == "assignment" => {
@@ -492,6 +518,9 @@ impl Reader<'_> {
                     return;
                 }
                 keys.reverse();
+                if keys.len() > MAX_NESTING as usize {
+                    return self.forget_target(target, st);
+                }
                 let name = self.text(n).to_string();
                 let mut base = st.lookup(&name).unwrap_or(Value::Unknown);
                 set_path(&mut base, &keys, value);
@@ -501,8 +530,17 @@ impl Reader<'_> {
         }
     }
 
-    /// The base name of a target (`A`, `A[…]`, `A.b`, tuples) becomes unknown.
+    /// The base name of a target (`A`, `A[…]`, `A.b`, tuples) becomes unknown (every name,
+    /// when nested too deep to follow).
     fn forget_target(&self, target: Node, st: &mut State) {
+        if self.depth.get() >= MAX_NESTING {
+            st.all_unknown = true;
+            return;
+        }
+        self.nested((), || self.forget_target_inner(target, st));
+    }
+
+    fn forget_target_inner(&self, target: Node, st: &mut State) {
         match target.kind() {
             "identifier" => {
                 st.names.insert(self.text(target).to_string(), Value::Unknown);
@@ -673,6 +711,10 @@ impl Reader<'_> {
 
     /// A plain string literal (concatenations of them too); `None` for anything else.
     fn string(&self, n: Node) -> Option<String> {
+        self.nested(None, || self.string_inner(n))
+    }
+
+    fn string_inner(&self, n: Node) -> Option<String> {
         match n.kind() {
             "string" => {
                 let mut out = String::new();
@@ -706,6 +748,10 @@ impl Reader<'_> {
     }
 
     fn eval(&self, n: Node, st: &State) -> Value {
+        self.nested(Value::Unknown, || self.eval_inner(n, st))
+    }
+
+    fn eval_inner(&self, n: Node, st: &State) -> Value {
         if let Some(s) = self.string(n) {
             return Value::Str(s);
         }
@@ -940,6 +986,29 @@ mod tests {
         assert_eq!(s.cache("other"), Backend::Unknown);
         assert_eq!(s.session_engine, SessionEngine::SignedCookies);
         assert_eq!(s.databases.unwrap()["default"].atomic_requests, Some(true));
+    }
+
+    #[test]
+    fn deep_nesting_is_unknown_not_a_crash() {
+        let deep = |open: &str, close: &str, n: usize| format!("{}1{}", open.repeat(n), close.repeat(n));
+        let texts = [
+            format!("CACHES = {}\n", deep("[", "]", 20_000)),
+            format!("CACHES = {}\n", deep("(", ")", 20_000)),
+            format!("CACHES = {}\n", deep("{'a': ", "}", 20_000)),
+            format!("{}CACHES = 1\n", "a = ".repeat(20_000)),
+            format!("CACHES{} = 1\n", "['k']".repeat(20_000)),
+            format!("({}) = 1, 2\n", deep("(", ")", 5_000).replace('1', "CACHES, b")),
+        ];
+        for t in texts {
+            let p = project(&[("manage.py", MANAGE), ("shop/settings.py", &t)]);
+            let s = std::thread::Builder::new()
+                .stack_size(2 * 1024 * 1024)
+                .spawn(move || find_and_read(p.path()).map(|s| (s.cache("default"), s.cache("a"))))
+                .unwrap()
+                .join()
+                .expect("no stack overflow");
+            assert_eq!(s, Some((Backend::Unknown, Backend::Unknown)), "{}", &t[..40]);
+        }
     }
 
     #[test]
