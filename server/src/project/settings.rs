@@ -338,7 +338,8 @@ impl Value {
 }
 
 /// The names of a module being read; `all_unknown`: some name may have been set by something
-/// unreadable (a star import, `globals()`), so a name not set since is unknown, not unset.
+/// unreadable (a star import, `globals()`, split-settings' `include(…)`), so every name not
+/// set since is unknown, not unset ([`State::havoc`]).
 #[derive(Clone, Default, PartialEq)]
 struct State {
     names: BTreeMap<String, Value>,
@@ -346,6 +347,12 @@ struct State {
 }
 
 impl State {
+    /// Something unreadable may have set any name: everything known so far is unknown.
+    fn havoc(&mut self) {
+        self.names.clear();
+        self.all_unknown = true;
+    }
+
     fn lookup(&self, name: &str) -> Option<Value> {
         match self.names.get(name) {
             Some(v) => Some(v.clone()),
@@ -366,11 +373,11 @@ fn read_module(root: &Path, file: &Path) -> DjangoSettings {
 
 fn exec_file(root: &Path, file: &Path, st: &mut State, stack: &mut Vec<PathBuf>) {
     if stack.len() >= MAX_DEPTH || stack.iter().any(|p| p == file) {
-        st.all_unknown = true;
+        st.havoc();
         return;
     }
     let Ok(bytes) = std::fs::read(file) else {
-        st.all_unknown = true;
+        st.havoc();
         return;
     };
     let text = String::from_utf8_lossy(&bytes).into_owned();
@@ -451,7 +458,7 @@ impl Reader<'_> {
 
     fn assignment(&self, a: Node, st: &mut State) {
         if self.depth.get() >= MAX_NESTING {
-            st.all_unknown = true;
+            st.havoc();
             return;
         }
         self.nested((), || self.assignment_inner(a, st));
@@ -534,7 +541,7 @@ impl Reader<'_> {
     /// when nested too deep to follow).
     fn forget_target(&self, target: Node, st: &mut State) {
         if self.depth.get() >= MAX_NESTING {
-            st.all_unknown = true;
+            st.havoc();
             return;
         }
         self.nested((), || self.forget_target_inner(target, st));
@@ -561,7 +568,8 @@ impl Reader<'_> {
     }
 
     /// An expression statement: `CACHES.update(…)` makes `CACHES` unknown; `globals()`,
-    /// `vars()`, `exec(…)` make every name unknown.
+    /// `vars()`, `exec(…)`, and a statement that is a call of a bare name (`include(…)`,
+    /// `load_dotenv()`) make every name set so far unknown.
     fn effects(&self, e: Node, st: &mut State) {
         let mut stack = vec![e];
         while let Some(n) = stack.pop() {
@@ -569,7 +577,15 @@ impl Reader<'_> {
                 if let Some(f) = n.child_by_field_name("function") {
                     match f.kind() {
                         "identifier" if matches!(self.text(f), "globals" | "vars" | "exec" | "locals" | "setattr") => {
-                            st.all_unknown = true;
+                            st.havoc();
+                        }
+                        // A function of another module called at module level may set this
+                        // module's names (django-split-settings' `include(…)` does).
+                        "identifier"
+                            if n.id() == e.id()
+                                && !matches!(self.text(f), "print" | "len" | "str" | "int" | "bool" | "dict" | "list" | "tuple" | "set" | "isinstance" | "getattr" | "hasattr") =>
+                        {
+                            st.havoc();
                         }
                         "attribute" if !self.list_method(n, f, st) => {
                             if let Some(o) = f.child_by_field_name("object") {
@@ -636,7 +652,7 @@ impl Reader<'_> {
                     // Binds its own names (functions, modules): not settings we read, except
                     // `global` inside a function, which may set any.
                     if n.kind() == "global_statement" {
-                        st.all_unknown = true;
+                        st.havoc();
                     }
                     continue;
                 }
@@ -667,7 +683,7 @@ impl Reader<'_> {
         }
         let Some(file) = self.resolve(self.text(module)) else {
             // `from somewhere_else import *` (a library, or a file not in the repository).
-            st.all_unknown = true;
+            st.havoc();
             return;
         };
         if optional {
@@ -679,7 +695,9 @@ impl Reader<'_> {
                     st.names.insert(k.clone(), Value::Unknown);
                 }
             }
-            st.all_unknown |= after.all_unknown;
+            if after.all_unknown {
+                st.havoc();
+            }
         } else {
             exec_file(self.root, &file, st, stack);
         }
@@ -1045,6 +1063,13 @@ mod tests {
         assert_eq!(read("from .base import *\ntry:\n    from .base import *\nexcept ImportError:\n    pass\n").cache("default"), Backend::Dummy);
         assert_eq!(read("from environ import *\n").caches, None);
         assert_eq!(read("CACHES = {**BASE}\n").caches, None);
+        // django-split-settings: `include()` runs other files into this module.
+        assert_eq!(read("from split_settings.tools import include\ninclude('base.py')\n").caches, None);
+        assert_eq!(read("CACHES = {'default': {'BACKEND': 'django.core.cache.backends.db.DatabaseCache'}}\ninclude('x.py')\n").caches, None);
+        assert_eq!(read("from .base import *\nfrom .nothere import *\n").caches, None, "an unreadable star import may overwrite");
+        assert_eq!(read("from .base import *\nload_dotenv()\nCACHES = {}\n").caches, Some(Default::default()));
+        // Calls nested in a statement's arguments do not count.
+        assert_eq!(read("from .base import *\nsentry_sdk.init(dsn=env('DSN'), integrations=[DjangoIntegration()])\n").cache("default"), Backend::Dummy);
     }
 
     #[test]
