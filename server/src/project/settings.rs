@@ -19,7 +19,10 @@
 //! `from .base import *` into the project's own modules. Anything else is *unknown*: values
 //! from `env(…)` / `os.environ.get(…)`, assignments under `if` / `try` / `for` / `with`, a
 //! name changed by a method call (`CACHES.update(…)`), a star import that cannot be read or
-//! that sits under a `try` (a `local_settings` missing from the repository), `globals()`.
+//! that sits under a `try` (a `local_settings` missing from the repository), `globals()`,
+//! django-split-settings' `include(…)` (each of the last makes every name set so far unknown).
+//! A setting that is never assigned has Django's default (a setting defined only in a
+//! django-configurations class reads as unset: for `CACHES` that is locmem, silent either way).
 //! When several settings modules apply, a value is known only where they all agree (a cache
 //! alias that is a `DatabaseCache` under any of them is `Database`: it queries there).
 //!
@@ -568,8 +571,7 @@ impl Reader<'_> {
     }
 
     /// An expression statement: `CACHES.update(…)` makes `CACHES` unknown; `globals()`,
-    /// `vars()`, `exec(…)`, and a statement that is a call of a bare name (`include(…)`,
-    /// `load_dotenv()`) make every name set so far unknown.
+    /// `vars()`, `exec(…)` and split-settings' `include(…)` make every name set so far unknown.
     fn effects(&self, e: Node, st: &mut State) {
         let mut stack = vec![e];
         while let Some(n) = stack.pop() {
@@ -579,12 +581,10 @@ impl Reader<'_> {
                         "identifier" if matches!(self.text(f), "globals" | "vars" | "exec" | "locals" | "setattr") => {
                             st.havoc();
                         }
-                        // A function of another module called at module level may set this
-                        // module's names (django-split-settings' `include(…)` does).
-                        "identifier"
-                            if n.id() == e.id()
-                                && !matches!(self.text(f), "print" | "len" | "str" | "int" | "bool" | "dict" | "list" | "tuple" | "set" | "isinstance" | "getattr" | "hasattr") =>
-                        {
+                        // django-split-settings' `include(…)` runs other files into this
+                        // module's names. (Other module-level calls, `load_dotenv()`,
+                        // `ignore_logger(…)`, are taken to leave the names alone.)
+                        "identifier" if n.id() == e.id() && self.text(f) == "include" => {
                             st.havoc();
                         }
                         "attribute" if !self.list_method(n, f, st) => {
@@ -1067,7 +1067,7 @@ mod tests {
         assert_eq!(read("from split_settings.tools import include\ninclude('base.py')\n").caches, None);
         assert_eq!(read("CACHES = {'default': {'BACKEND': 'django.core.cache.backends.db.DatabaseCache'}}\ninclude('x.py')\n").caches, None);
         assert_eq!(read("from .base import *\nfrom .nothere import *\n").caches, None, "an unreadable star import may overwrite");
-        assert_eq!(read("from .base import *\nload_dotenv()\nCACHES = {}\n").caches, Some(Default::default()));
+        assert_eq!(read("from .base import *\nload_dotenv()\n").cache("default"), Backend::Dummy);
         // Calls nested in a statement's arguments do not count.
         assert_eq!(read("from .base import *\nsentry_sdk.init(dsn=env('DSN'), integrations=[DjangoIntegration()])\n").cache("default"), Backend::Dummy);
     }
