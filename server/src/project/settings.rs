@@ -21,8 +21,10 @@
 //! name changed by a method call (`CACHES.update(…)`), a star import that cannot be read or
 //! that sits under a `try` (a `local_settings` missing from the repository), `globals()`,
 //! django-split-settings' `include(…)` (each of the last makes every name set so far unknown).
-//! A setting that is never assigned has Django's default (a setting defined only in a
-//! django-configurations class reads as unset: for `CACHES` that is locmem, silent either way).
+//! A setting that is never assigned has Django's default, in a module that sets at least one
+//! of `INSTALLED_APPS`, `DATABASES`, `SECRET_KEY`, `ROOT_URLCONF` or the settings read here; a module that
+//! sets none of them (an empty package `__init__.py` filled at run time, django-configurations'
+//! classes) is not where the settings are: everything is unknown.
 //! When several settings modules apply, a value is known only where they all agree (a cache
 //! alias that is a `DatabaseCache` under any of them is `Database`: it queries there).
 //!
@@ -875,6 +877,20 @@ fn set_path(base: &mut Value, keys: &[String], value: Value) {
 }
 
 fn summarize(file: &Path, st: &State) -> DjangoSettings {
+    // A module that sets none of the settings every project has is not where the settings
+    // are (an empty package `__init__.py` filled in at run time, django-configurations'
+    // classes): every value is unknown rather than Django's default.
+    const CORE: &[&str] =
+        &["INSTALLED_APPS", "DATABASES", "SECRET_KEY", "ROOT_URLCONF", "MIDDLEWARE", "CACHES", "SESSION_ENGINE"];
+    if !st.all_unknown && !CORE.iter().any(|k| st.names.contains_key(*k)) {
+        return DjangoSettings {
+            modules: vec![file.to_path_buf()],
+            caches: None,
+            session_engine: SessionEngine::Unknown,
+            databases: None,
+            middleware: None,
+        };
+    }
     let caches = match st.lookup("CACHES") {
         None => Some(BTreeMap::from([("default".to_string(), Backend::LocMem)])),
         Some(Value::Dict(items, complete)) if complete => Some(
@@ -1042,7 +1058,8 @@ mod tests {
         assert_eq!(read(&format!("MIDDLEWARE = [{a}]\nMIDDLEWARE.append({l})\nMIDDLEWARE.insert(0, 'x.Y')\n")).unwrap()[0], "x.Y");
         assert_eq!(read(&format!("MIDDLEWARE = [{a}] + EXTRA\n")), None);
         assert_eq!(read(&format!("MIDDLEWARE = [{a}, env('M')]\n")), None);
-        assert_eq!(read("X = 1\n"), Some(vec![]));
+        assert_eq!(read("SECRET_KEY = 'x'\n"), Some(vec![]));
+        assert_eq!(read("X = 1\n"), None);
     }
 
     #[test]
@@ -1051,7 +1068,9 @@ mod tests {
             let p = project(&[("manage.py", MANAGE), ("shop/settings.py", settings), ("shop/base.py", "CACHES = {'default': {'BACKEND': 'django.core.cache.backends.dummy.DummyCache'}}\n")]);
             find_and_read(p.path()).unwrap()
         };
-        assert_eq!(read("X = 1\n").cache("default"), Backend::LocMem, "Django's default");
+        assert_eq!(read("SECRET_KEY = 'x'\n").cache("default"), Backend::LocMem, "Django's default");
+        assert_eq!(read("X = 1\n").caches, None, "not a settings module");
+        assert_eq!(read("from configurations import Configuration\nclass Dev(Configuration):\n    DEBUG = True\n").caches, None);
         assert_eq!(read("CACHES = env.cache()\n").caches, None);
         assert_eq!(read("CACHES = {'default': {'BACKEND': os.environ.get('B')}}\n").cache("default"), Backend::Unknown);
         assert_eq!(read("if DEBUG:\n    CACHES = {}\n").caches, None);
