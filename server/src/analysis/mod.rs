@@ -1,5 +1,6 @@
 //! The analysis pipeline shared by the server and the CLI: which rules run on a file
-//! ([`triggers`]), the semantic model they read, running them, suppressions, the focused
+//! ([`triggers`]), the semantic model they read, running them, suppressions, findings a
+//! test provokes on purpose ([`intent`]), the focused
 //! per-keystroke re-analysis ([`incremental`]) and the fix-all loop.
 //!
 //! Invariants:
@@ -13,6 +14,7 @@
 
 pub mod incremental;
 pub mod sparse;
+pub mod intent;
 pub mod suppression;
 pub mod triggers;
 
@@ -192,6 +194,9 @@ pub(crate) fn analyze_rules(
     }
     let comments = py.as_ref().map(|m| &m.comments).or(rs.as_ref().map(|m| &m.comments));
     out.findings.retain(|f| !suppression::is_suppressed(src, index, comments, f));
+    if lang == Lang::Python {
+        out.findings.retain(|f| !intent::intended(src, tree, f));
+    }
     drop_fixes_on_broken_code(tree, &mut out.findings);
     for f in &mut out.findings {
         f.severity = settings.effective_severity(f.code, f.severity);

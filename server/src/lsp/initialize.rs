@@ -100,10 +100,14 @@ pub fn initialized(b: &Arc<State>) {
             "**/.awaitguard.toml",
             "**/*.lock",
             "**/requirements*.txt",
+            // Sources (the project model) and the Django settings module (CACHES, MIDDLEWARE)
+            // with where its name is set: `**/*.py` covers settings.py, manage.py, asgi.py.
             "**/*.py",
             "**/*.rs",
+            "**/pytest.ini",
+            "**/setup.cfg",
         ]
-            .iter()
+        .iter()
             .map(|g| FileSystemWatcher { glob_pattern: GlobPattern::String((*g).into()), kind: None })
             .collect();
         registrations.push(Registration {

@@ -28,6 +28,7 @@
 //! - Nothing is executed; files are only read.
 
 pub mod python;
+pub mod settings;
 
 use crate::semantic::outside::{Outside, PyDef, RsDef};
 use rustc_hash::{FxHashMap, FxHashSet, FxHasher};

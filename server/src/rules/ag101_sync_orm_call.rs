@@ -70,6 +70,8 @@ manager has no `acreate` (no automatic fix: create through the child's manager).
 never evaluated), code inside `sync_to_async(...)`/`asyncio.to_thread(...)` and the
 functions handed to them, sync functions, and look-alikes on other receivers (`dict.get`,
 `cache.get`, `request.GET.get`).
+Also silent inside `with self.assertRaises(SynchronousOnlyOperation):` (or
+`assertRaisesMessage`, `pytest.raises(SynchronousOnlyOperation)`): a test asserting the error.
 
 **Suppress** with `# awaitguard: ignore[AG101]` or `# noqa: AG101` on the line.
 "#,

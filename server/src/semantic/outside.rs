@@ -190,7 +190,9 @@ impl<'t> super::PyModel<'t> {
                         _ => None,
                     };
                 }
-                match self.callable(func) {
+                // Only the `def` is wanted here (its facts are read below), not the kind the
+                // decorators give it for a given Django version.
+                match self.callable(func, crate::dialects::django::NEWEST) {
                     super::bridges::Callable::SyncDef(def) | super::bridges::Callable::AsyncDef(Some(def)) => {
                         let f = self.local_fn_memo(def)?;
                         Some(FnFacts {
