@@ -105,6 +105,20 @@ fn django_version_is_detected_from_requirements() {
     assert!(v[0]["fixes"][0]["title"].as_str().unwrap().contains("sync_to_async"), "{v}");
 }
 
+/// `pip freeze > requirements.txt` in PowerShell writes UTF-16 LE with a BOM (issue 18.6): it
+/// is read, so the fix fits the pinned Django instead of the newest.
+#[test]
+fn django_version_is_detected_from_utf16_requirements() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("bad.py"), BAD).unwrap();
+    let mut bytes = vec![0xFF, 0xFE];
+    bytes.extend("asgiref==3.7.2\r\nDjango==4.0.10\r\n".encode_utf16().flat_map(|u| u.to_le_bytes()));
+    std::fs::write(d.path().join("requirements.txt"), bytes).unwrap();
+    let o = run(d.path(), &["check", "--format", "json", "."]);
+    let v: serde_json::Value = serde_json::from_str(&o.stdout).unwrap();
+    assert!(v[0]["fixes"][0]["title"].as_str().unwrap().contains("sync_to_async"), "{v}");
+}
+
 #[test]
 fn rule_docs_and_version() {
     let d = tempfile::tempdir().unwrap();

@@ -336,3 +336,89 @@ fn output_to_a_closed_pipe_is_not_a_crash() {
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
     }
 }
+
+/// A copy of the fixture project `tests/fixtures/projects/<name>` in a temporary folder.
+fn fixture_project(name: &str) -> tempfile::TempDir {
+    fn copy(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for e in std::fs::read_dir(from).unwrap() {
+            let p = e.unwrap().path();
+            let dest = to.join(p.file_name().unwrap());
+            if p.is_dir() { copy(&p, &dest) } else { std::fs::copy(&p, &dest).map(|_| ()).unwrap() }
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    copy(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/projects").join(name), dir.path());
+    dir
+}
+
+/// The `(line, code)` of each finding of `check --format json` on `file`.
+fn finding_lines(dir: &Path, args: &[&str]) -> Vec<(u64, String)> {
+    let mut all = vec!["check", "--format", "json", "--exit-zero"];
+    all.extend_from_slice(args);
+    let o = run(dir, &all);
+    assert_eq!(o.code, 0, "{}{}", o.stdout, o.stderr);
+    json(&o.stdout)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["range"]["start"]["line"].as_u64().unwrap(), f["code"].as_str().unwrap().to_string()))
+        .collect()
+}
+
+/// AG107 on cache calls follows the project's CACHES, read from the settings modules that
+/// `manage.py` and `asgi.py` name (issue 18.1).
+#[test]
+fn cache_findings_follow_the_settings_module() {
+    let p = fixture_project("django_caches");
+    let views = "shop/views.py";
+    // "default": locmem (local) vs django-redis (production) → never a query; "reports" is a
+    // DatabaseCache in both → reported.
+    assert_eq!(finding_lines(p.path(), &[views]), vec![(12, "AG107".to_string())]);
+    // Without the settings (`--isolated` reads no project file): unknown → silent.
+    assert_eq!(finding_lines(p.path(), &["--isolated", views]), vec![]);
+    // Run from a subfolder, the project root (manage.py) is still found.
+    assert_eq!(finding_lines(&p.path().join("shop"), &["views.py"]), vec![(12, "AG107".to_string())]);
+    // Opting in to blocking caches: "default" is locmem or redis depending on the module,
+    // so its kind is still unknown and silent; "reports" stays an error.
+    std::fs::write(p.path().join("awaitguard.toml"), "blocking-cache-severity = \"warning\"\n").unwrap();
+    assert_eq!(finding_lines(p.path(), &[views]), vec![(12, "AG107".to_string())]);
+    // With redis in every module, the opt-in reports the redis calls as warnings.
+    std::fs::write(p.path().join("config/settings/local.py"), "from .production import *\n").unwrap();
+    let o = run(p.path(), &["check", "--format", "json", "--exit-zero", views]);
+    let sev: Vec<(u64, String)> = json(&o.stdout)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["range"]["start"]["line"].as_u64().unwrap(), f["severity"].as_str().unwrap().to_string()))
+        .collect();
+    assert_eq!(sev, vec![(7, "warning".into()), (10, "warning".into()), (12, "error".into())]);
+    std::fs::remove_file(p.path().join("awaitguard.toml")).unwrap();
+    // The default cache moves to the database in production: reported.
+    let prod = p.path().join("config/settings/production.py");
+    std::fs::write(&prod, "from .base import *\nCACHES['default']['BACKEND'] = 'django.core.cache.backends.db.DatabaseCache'\n")
+        .unwrap();
+    let lines: Vec<u64> = finding_lines(p.path(), &[views]).into_iter().map(|(l, _)| l).collect();
+    assert_eq!(lines, vec![7, 10, 12]);
+    // CACHES from the environment: unknown → silent.
+    std::fs::write(p.path().join("config/settings/base.py"), "import environ\nenv = environ.Env()\nCACHES = {'default': env.cache(), 'reports': env.cache('REPORTS_CACHE_URL')}\n").unwrap();
+    std::fs::write(&prod, "from .base import *\n").unwrap();
+    assert_eq!(finding_lines(p.path(), &[views]), vec![]);
+}
+
+/// AG105 follows the project's MIDDLEWARE: `LoginRequiredMiddleware` resolves `request.user`
+/// before every view not marked `@login_not_required` (issue 18.2).
+#[test]
+fn login_required_middleware_resolves_the_user() {
+    let p = fixture_project("django_caches");
+    let accounts = "shop/accounts.py";
+    assert_eq!(finding_lines(p.path(), &[accounts]), vec![(12, "AG105".to_string())]);
+    // Without the middleware both views read a lazy user.
+    let base = p.path().join("config/settings/base.py");
+    let text = std::fs::read_to_string(&base).unwrap();
+    std::fs::write(&base, text.replace("MIDDLEWARE += [\"django.contrib.auth.middleware.LoginRequiredMiddleware\"]", "")).unwrap();
+    assert_eq!(finding_lines(p.path(), &[accounts]), vec![(7, "AG105".to_string()), (12, "AG105".to_string())]);
+    // Only in one of the settings modules that apply: not known, reported.
+    std::fs::write(p.path().join("config/settings/local.py"), "from .base import *\nMIDDLEWARE.append(\"django.contrib.auth.middleware.LoginRequiredMiddleware\")\n").unwrap();
+    assert_eq!(finding_lines(p.path(), &[accounts]).len(), 2);
+}

@@ -143,3 +143,42 @@ fn q10_no_fix_makes_a_function_async() {
         }
     }
 }
+
+/// A fix never changes what kind of callable a function's name is bound to (sync or a
+/// coroutine function, after its decorator stack): over every fixture, each fix applied alone
+/// leaves every function's kind as it was (issue 18.3: removing `@sync_to_async` above
+/// `@async_to_sync` turned a view sync).
+#[test]
+fn no_fix_changes_a_function_kind() {
+    use awaitguard::semantic::bridges::Kind;
+    use awaitguard::semantic::PyModel;
+    use awaitguard::text::LineIndex;
+    let kinds = |text: &str, s: &Settings| {
+        let tree = syntax::parse(Lang::Python, text, None);
+        let index = LineIndex::new(text);
+        let py = PyModel::build(text, &tree, &index);
+        py.function_kinds(s.django_version)
+    };
+    let dir = common::fixture_path("python");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let s = common::fixture_settings(&path, &text);
+        let before = kinds(&text, &s);
+        for f in common::analyze_text(&text, Lang::Python, &s) {
+            for x in &f.fixes {
+                let fixed = fix::apply(&text, &x.edits).unwrap();
+                // Functions a fix adds (the X1 extraction's helper) are not compared, nor those
+                // whose kind was unknown (a decorator we do not model, such as AG203's
+                // `@transaction.atomic`, which the fix removes on purpose).
+                let after: Vec<_> = kinds(&fixed, &s).into_iter().filter(|(n, _)| before.iter().any(|(b, _)| b == n)).collect();
+                assert_eq!(before.len(), after.len(), "{}: fix `{}` drops a function", path.display(), x.title);
+                let changed = before.iter().zip(&after).any(|(b, a)| b.1 != Kind::Unknown && b != a);
+                assert!(!changed, "{}: fix `{}` changes a function's kind: {before:?} -> {after:?}", path.display(), x.title);
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 100, "only {checked} fixes checked");
+}

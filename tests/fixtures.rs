@@ -42,7 +42,7 @@ fn run_fixture(rel: &str) {
     let want = expected(&text);
     let missing: Vec<_> = want.iter().filter(|(l, c)| got.get(l) != Some(c)).collect();
     let extra: Vec<_> = got.iter().filter(|(l, _)| !want.contains_key(l)).collect();
-    assert!(missing.is_empty() && extra.is_empty(), "{rel}: missing/wrong {missing:?}; unexpected {extra:?}");
+    assert!(missing.is_empty() && extra.is_empty(), "{rel}: missing/wrong {missing:?}; unexpected {extra:?}; got {got:?}");
 
     // 2. Snapshot of findings and each fix applied alone; each must re-parse cleanly.
     let mut snap = String::new();
@@ -98,17 +98,26 @@ fixtures! {
     ag101_related => "python/AG101_related.py",
     ag101_related_django41 => "python/AG101_related_django41.py",
     ag101_dorm => "python/AG101_dorm.py",
+    ag101_user_model => "python/AG101_user_model.py",
+    ag101_custom_queryset => "python/AG101_custom_queryset.py",
+    ag101_test_intent => "python/AG101_test_intent.py",
     ag102 => "python/AG102.py",
     ag102_django40 => "python/AG102_django40.py",
     ag102_django42 => "python/AG102_django42.py",
     ag102_dorm => "python/AG102_dorm.py",
+    ag102_async_for => "python/AG102_async_for.py",
     ag103 => "python/AG103.py",
     ag103_django41 => "python/AG103_django41.py",
     ag103_dorm => "python/AG103_dorm.py",
     ag105 => "python/AG105.py",
     ag105_django42 => "python/AG105_django42.py",
+    ag105_resolved => "python/AG105_resolved.py",
+    ag105_login_required_middleware => "python/AG105_login_required_middleware.py",
     ag107 => "python/AG107.py",
     ag107_django42 => "python/AG107_django42.py",
+    ag107_caches => "python/AG107_caches.py",
+    ag107_no_settings => "python/AG107_no_settings.py",
+    ag107_blocking_cache_opt_in => "python/AG107_blocking_cache_opt_in.py",
     ag109 => "python/AG109.py",
     ag109_helpers_django42 => "python/AG109_helpers_django42.py",
     ag109_helpers_django51 => "python/AG109_helpers_django51.py",
@@ -128,8 +137,13 @@ fixtures! {
     ag208 => "python/AG208.py",
     ag208_celery54 => "python/AG208_celery54.py",
     ag208_no_functools => "python/AG208_no_functools.py",
+    ag208_method_decorator => "python/AG208_method_decorator.py",
+    ag208_tests => "python/AG208_tests.py",
     ag301 => "python/AG301.py",
     ag302 => "python/AG302.py",
+    ag302_decorators => "python/AG302_decorators.py",
+    ag302_decorators_django50 => "python/AG302_decorators_django50.py",
+    ag302_stacked_bridges => "python/AG302_stacked_bridges.py",
     ag303 => "python/AG303.py",
     ag304 => "python/AG304.py",
     ag501 => "rust/AG501.rs",

@@ -409,3 +409,34 @@ fn files_excluded_by_config_get_no_diagnostics() {
     assert!(diags(&p["params"]).is_empty(), "excluded by config: {p}");
     assert_eq!(c.shutdown_and_exit(), 0);
 }
+
+/// The server reads the project's Django settings module (AG107 on a database cache) and reads
+/// it again when a watched settings file changes (issue 18.1).
+#[test]
+fn settings_module_changes_are_picked_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |rel: &str, text: &str| {
+        let p = dir.path().join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    };
+    write("manage.py", "import os\nos.environ.setdefault(\"DJANGO_SETTINGS_MODULE\", \"shop.settings\")\n");
+    let db = "SECRET_KEY = 'x'\nCACHES = {'default': {'BACKEND': 'django.core.cache.backends.db.DatabaseCache'}}\n";
+    write("shop/settings.py", db);
+    let src = "from django.core.cache import cache\n\n\nasync def view(request):\n    return cache.get('k')\n";
+    let mut c = Client::spawn();
+    c.initialize(push_caps(&["utf-16"]), Value::Null);
+    let uri = format!("file://{}/shop/views.py", dir.path().display());
+    c.open(&uri, "python", 1, src);
+    let p = c.wait_for("textDocument/publishDiagnostics", |p| p["uri"] == uri.as_str());
+    let d = diags(&p["params"]);
+    assert_eq!(d.len(), 1, "{p}");
+    assert_eq!(d[0]["code"], "AG107");
+    // The cache moves to redis: not a query, nothing to report.
+    write("shop/settings.py", &db.replace("django.core.cache.backends.db.DatabaseCache", "django_redis.cache.RedisCache"));
+    let settings_uri = format!("file://{}/shop/settings.py", dir.path().display());
+    c.notify("workspace/didChangeWatchedFiles", json!({"changes": [{"uri": settings_uri, "type": 2}]}));
+    let p = c.wait_for("textDocument/publishDiagnostics", |p| p["uri"] == uri.as_str() && diags(p).is_empty());
+    assert!(diags(&p["params"]).is_empty());
+    assert_eq!(c.shutdown_and_exit(), 0);
+}

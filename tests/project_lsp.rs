@@ -119,3 +119,130 @@ fn a_file_changed_on_disk_is_picked_up() {
     });
     assert_eq!(c.shutdown_and_exit(), 0);
 }
+
+fn start_pull(root: &Path, progress: bool) -> Client {
+    let mut caps = common::lsp::pull_caps();
+    caps["window"] = json!({"workDoneProgress": progress});
+    let mut c = Client::spawn();
+    c.request(
+        "initialize",
+        json!({"processId": null, "rootUri": uri(root), "capabilities": caps,
+               "workspaceFolders": [{"uri": uri(root), "name": "library"}]}),
+    );
+    c.notify("initialized", json!({}));
+    c
+}
+
+/// `(file name, codes)` of a workspace report's items with findings.
+fn reported(items: &[Value]) -> Vec<(String, usize)> {
+    let mut v: Vec<(String, usize)> = items
+        .iter()
+        .filter(|i| !i["items"].as_array().unwrap().is_empty())
+        .map(|i| (i["uri"].as_str().unwrap().rsplit('/').next().unwrap().to_string(), i["items"].as_array().unwrap().len()))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn the_model_is_built_with_progress_and_workspace_diagnostics_cover_unopened_files() {
+    let (_dir, root) = library();
+    let views = root.join("library/lending/views.py");
+    let views_text = std::fs::read_to_string(&views).unwrap();
+    let mut c = start_pull(&root, true);
+    // The server reads the project after `initialized` and says so.
+    c.wait_server_request("window/workDoneProgress/create");
+    c.wait_for("$/progress", |p| p["value"]["kind"] == "begin");
+    c.wait_for("$/progress", |p| p["value"]["kind"] == "end");
+    // Nothing is open: every file of the workspace is reported as `check` sees it.
+    let r = c.request("workspace/diagnostic", json!({"previousResultIds": []}));
+    let items = r["items"].as_array().unwrap().clone();
+    assert_eq!(reported(&items), vec![("consumers.py".to_string(), 3), ("views.py".to_string(), 7)], "{r}");
+    assert!(items.iter().all(|i| i["version"].is_null()), "unopened files have no version");
+    // An open document is reported with its version and its current text.
+    let edited = views_text.replace("    n = Book.objects.available().count()  # expect: AG101\n", "    n = 0\n");
+    c.open(&uri(&views), "python", 7, &edited);
+    let r = c.request("workspace/diagnostic", json!({"previousResultIds": []}));
+    let items = r["items"].as_array().unwrap();
+    let v = items.iter().find(|i| i["uri"] == uri(&views).as_str()).unwrap();
+    assert_eq!(v["version"], 7);
+    assert_eq!(v["items"].as_array().unwrap().len(), 6);
+    assert_eq!(c.shutdown_and_exit(), 0);
+}
+
+#[test]
+fn workspace_diagnostics_stream_partial_results() {
+    let (_dir, root) = library();
+    let mut c = start_pull(&root, false);
+    let r = c.request("workspace/diagnostic", json!({"previousResultIds": [], "partialResultToken": "p1"}));
+    assert_eq!(r["items"], json!([]), "the items went out as partial results: {r}");
+    let p = c.wait_for("$/progress", |p| p["token"] == "p1");
+    assert_eq!(reported(p["params"]["value"]["items"].as_array().unwrap()).len(), 2, "{p}");
+    assert_eq!(c.shutdown_and_exit(), 0);
+}
+
+#[test]
+fn workspace_folders_can_be_added_and_removed() {
+    let (_dir, root) = library();
+    let empty = tempfile::tempdir().unwrap();
+    let empty_root = empty.path().canonicalize().unwrap();
+    let mut c = start_pull(&empty_root, false);
+    let r = c.request("workspace/diagnostic", json!({"previousResultIds": []}));
+    assert_eq!(r["items"], json!([]));
+    c.notify(
+        "workspace/didChangeWorkspaceFolders",
+        json!({"event": {"added": [{"uri": uri(&root), "name": "library"}], "removed": []}}),
+    );
+    let r = c.request("workspace/diagnostic", json!({"previousResultIds": []}));
+    assert_eq!(reported(r["items"].as_array().unwrap()).len(), 2, "{r}");
+    c.notify(
+        "workspace/didChangeWorkspaceFolders",
+        json!({"event": {"added": [], "removed": [{"uri": uri(&root), "name": "library"}]}}),
+    );
+    let r = c.request("workspace/diagnostic", json!({"previousResultIds": []}));
+    assert_eq!(r["items"], json!([]));
+    assert_eq!(c.shutdown_and_exit(), 0);
+}
+
+/// `check` and the server's `workspace/diagnostic` give the same findings on every fixture
+/// project (DESIGN.md: a finding is a pure function of text, settings and project model).
+#[test]
+fn cli_and_server_agree_on_every_fixture_project() {
+    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/projects");
+    let mut projects: Vec<PathBuf> = std::fs::read_dir(&base).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
+    projects.sort();
+    for project in projects {
+        let dir = tempfile::tempdir().unwrap();
+        copy_dir(&project, dir.path());
+        let root = dir.path().canonicalize().unwrap();
+        let out = common::cli::run(&root, &["check", "--format", "json", "--exit-zero", "."]);
+        let json: Value = serde_json::from_str(&out.stdout).unwrap();
+        let mut cli: Vec<(String, u64, String)> = json
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                let path = root.join(f["path"].as_str().unwrap().trim_start_matches("./"));
+                (uri(&path), f["range"]["start"]["line"].as_u64().unwrap() - 1, f["code"].as_str().unwrap().to_string())
+            })
+            .collect();
+        cli.sort();
+        let mut c = start_pull(&root, false);
+        let r = c.request("workspace/diagnostic", json!({"previousResultIds": []}));
+        let mut server: Vec<(String, u64, String)> = r["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|i| {
+                let u = i["uri"].as_str().unwrap().to_string();
+                i["items"].as_array().unwrap().iter().map(move |d| {
+                    (u.clone(), d["range"]["start"]["line"].as_u64().unwrap(), d["code"].as_str().unwrap().to_string())
+                })
+            })
+            .collect();
+        server.sort();
+        assert!(!cli.is_empty(), "{}: findings to compare", project.display());
+        assert_eq!(cli, server, "{}: check (left) and the server (right) differ", project.display());
+        assert_eq!(c.shutdown_and_exit(), 0);
+    }
+}

@@ -9,7 +9,22 @@
 
 use crate::dialects::{django, Version};
 use serde::Serialize;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+
+/// What a Django cache alias's backend does on a call, as far as the project's settings
+/// module says (read by `project::settings`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum CacheKind {
+    /// `DatabaseCache`: queries, so `SynchronousOnlyOperation` in async code.
+    Database,
+    /// locmem / dummy: no I/O.
+    NoIo,
+    /// redis / memcached / file: blocking I/O, but no query.
+    Blocking,
+    /// Another backend, or a value that is not a literal.
+    Unknown,
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -62,6 +77,16 @@ pub struct Settings {
     pub celery_version: Option<Version>,
     /// The file runs with `DJANGO_ALLOW_ASYNC_UNSAFE` set (`allow-async-unsafe` globs).
     pub allow_async_unsafe: bool,
+    /// The project's `CACHES`, alias → what its backend does, from its Django settings module;
+    /// `None` when no settings module was read (or `CACHES` is not a literal): unknown.
+    pub caches: Option<Arc<BTreeMap<String, CacheKind>>>,
+    /// The project's `MIDDLEWARE` has Django's `LoginRequiredMiddleware` (after
+    /// `AuthenticationMiddleware`): its sync `process_view` resolves `request.user` (in a
+    /// thread) before every view not marked `@login_not_required`.
+    pub login_required_middleware: bool,
+    /// `blocking-cache-severity`: AG107 reports cache calls on a blocking, non-database
+    /// backend (redis, memcached, file) at this severity; `None` (the default): not reported.
+    pub blocking_cache: Option<Severity>,
 }
 
 impl Default for Settings {
@@ -73,6 +98,9 @@ impl Default for Settings {
             django_version: django::NEWEST,
             celery_version: None,
             allow_async_unsafe: false,
+            caches: None,
+            login_required_middleware: false,
+            blocking_cache: None,
         }
     }
 }
@@ -80,6 +108,23 @@ impl Default for Settings {
 impl Settings {
     pub fn is_enabled(&self, code: &str) -> bool {
         self.selected.as_ref().is_none_or(|s| s.contains(code)) && !self.ignored.contains(code)
+    }
+
+    /// What the backend of cache `alias` does (`None`: any alias); unknown when the settings
+    /// module was not read. For an unknown alias: [`CacheKind::Database`] only when every alias
+    /// is a database cache.
+    pub fn cache_kind(&self, alias: Option<&str>) -> CacheKind {
+        let Some(caches) = &self.caches else { return CacheKind::Unknown };
+        match alias {
+            Some(a) => caches.get(a).copied().unwrap_or(CacheKind::Unknown),
+            None => {
+                let mut kinds = caches.values();
+                match kinds.next() {
+                    Some(&k) if kinds.all(|&o| o == k) => k,
+                    _ => CacheKind::Unknown,
+                }
+            }
+        }
     }
 
     /// Turns a rule off for this file (`per-file-ignores`).

@@ -24,6 +24,32 @@ pub fn fixture_settings(path: &Path, text: &str) -> Settings {
         .into_iter()
         .find(|(k, _)| k == "celery-version")
         .and_then(|(_, v)| awaitguard::dialects::Version::parse(&v));
+    // `blocking-cache-severity=warning`: the config's opt-in for redis / memcached / file caches.
+    settings.blocking_cache = header(text)
+        .into_iter()
+        .find(|(k, _)| k == "blocking-cache-severity")
+        .map(|(_, v)| awaitguard::settings::Severity::parse(&v).expect("a severity"));
+    // `login-required-middleware=true`: MIDDLEWARE holds LoginRequiredMiddleware.
+    settings.login_required_middleware = header(text).iter().any(|(k, v)| k == "login-required-middleware" && v == "true");
+    // `caches=default:database,sessions:redis`: the CACHES a settings module would give.
+    if let Some((_, v)) = header(text).into_iter().find(|(k, _)| k == "caches") {
+        use awaitguard::settings::CacheKind;
+        let map = v
+            .split(',')
+            .map(|kv| {
+                let (alias, kind) = kv.split_once(':').unwrap_or_else(|| panic!("bad caches header `{kv}`"));
+                let kind = match kind {
+                    "database" => CacheKind::Database,
+                    "locmem" | "dummy" => CacheKind::NoIo,
+                    "redis" | "memcached" | "file" => CacheKind::Blocking,
+                    "unknown" => CacheKind::Unknown,
+                    _ => panic!("bad cache kind `{kind}`"),
+                };
+                (alias.to_string(), kind)
+            })
+            .collect();
+        settings.caches = Some(std::sync::Arc::new(map));
+    }
     settings
 }
 
@@ -31,7 +57,11 @@ pub fn fixture_settings(path: &Path, text: &str) -> Settings {
 fn header(text: &str) -> Vec<(String, String)> {
     let mut out = vec![];
     for line in text.lines().take(5) {
-        let l = line.trim_start_matches(['#', '/', ' ']);
+        // At the start of the line, or in a trailing comment (`"""doc"""  # awaitguard-test: …`).
+        let l = match line.find("# awaitguard-test:") {
+            Some(i) => &line[i + 2..],
+            None => line.trim_start_matches(['#', '/', ' ']),
+        };
         if let Some(rest) = l.strip_prefix("awaitguard-test:") {
             for kv in rest.split_whitespace() {
                 let (k, v) = kv.split_once('=').unwrap_or_else(|| panic!("bad fixture header `{kv}`"));
@@ -51,7 +81,7 @@ pub fn fixture_overrides(path: &Path, text: &str) -> Overrides {
         match k.as_str() {
             "django-version" => over.django_version = Some(v),
             "select" => over.select = Some(v.split(',').map(str::to_string).collect()),
-            "celery-version" => {}
+            "celery-version" | "caches" | "login-required-middleware" | "blocking-cache-severity" => {}
             _ => panic!("unknown fixture header `{k}`"),
         }
     }

@@ -108,6 +108,9 @@ pub struct Snapshot {
     /// The functions of this file whose bodies the analysis read for another's sake (what a
     /// helper returns), as it found them.
     consulted: Vec<LocalFn>,
+    /// Bodies whose syntax the analysis read for other functions' sake
+    /// ([`Analysis::read_bodies`]).
+    read_bodies: Vec<std::ops::Range<usize>>,
     facts: Facts,
 }
 
@@ -341,7 +344,8 @@ pub fn try_focused(
     match focused(prev, &text, lang, tree, index, settings, outside) {
         Ok((analysis, facts, path)) => {
             let consulted = analysis.consulted.clone();
-            let snap = Snapshot { text, lang, findings: analysis.findings.clone(), usable: true, consulted, facts };
+            let read_bodies = analysis.read_bodies.clone();
+            let snap = Snapshot { text, lang, findings: analysis.findings.clone(), usable: true, consulted, read_bodies, facts };
             Ok((analysis, snap, path))
         }
         Err(why) => Err((text, why)),
@@ -375,7 +379,8 @@ pub fn full(
     let quiet = entries.iter().map(|e| e.body.as_ref().is_some_and(|b| quiet_header(&text.as_bytes()[e.start..b.start]))).collect();
     let facts = Facts { entries, quiet, digest, import_insert, events, offloads, rules, counts };
     let consulted = analysis.consulted.clone();
-    let snap = Snapshot { text, lang, findings: analysis.findings.clone(), usable, consulted, facts };
+    let read_bodies = analysis.read_bodies.clone();
+    let snap = Snapshot { text, lang, findings: analysis.findings.clone(), usable, consulted, read_bodies, facts };
     (analysis, snap, Path::Full(why))
 }
 
@@ -391,7 +396,12 @@ fn focused(
 ) -> Result<(Analysis, Facts, Path), Fallback> {
     let prev = prev.filter(|p| p.usable && p.lang == lang).ok_or(Fallback::NoSnapshot)?;
     if prev.text == text {
-        let analysis = Analysis { findings: prev.findings.clone(), errors: vec![], consulted: prev.consulted.clone() };
+        let analysis = Analysis {
+            findings: prev.findings.clone(),
+            errors: vec![],
+            consulted: prev.consulted.clone(),
+            read_bodies: prev.read_bodies.clone(),
+        };
         return Ok((analysis, prev.facts.clone(), Path::Unchanged));
     }
     if lang != Lang::Python {
@@ -433,9 +443,13 @@ fn focused(
     }
     let unit_old = ents_old[i].start..slot_end(ents_old, i, &prev.text);
     // A helper whose body another function's findings read is being edited: those may change.
-    if prev.consulted.iter().any(|f| f.def_range.start < unit_old.end && unit_old.start < f.def_range.end) {
+    let overlaps = |r: &std::ops::Range<usize>| r.start < unit_old.end && unit_old.start < r.end;
+    if prev.consulted.iter().any(|f| overlaps(&f.def_range)) || prev.read_bodies.iter().any(overlaps) {
         return Err(Fallback::HelperConsulted);
     }
+    let shift_range = |r: &std::ops::Range<usize>| {
+        if r.start >= oe { (r.start as isize + delta) as usize..(r.end as isize + delta) as usize } else { r.clone() }
+    };
     // The helpers read before, where they are now (all lie outside the edited unit).
     let carried: Vec<LocalFn> = prev.consulted.iter().map(|f| if f.def_range.start >= oe { f.shifted(delta) } else { f.clone() }).collect();
     let unit_new = ents_new[i].start..slot_end(&ents_new, i, text);
@@ -527,6 +541,11 @@ fn focused(
         return Err(Fallback::HelperConsulted);
     }
     let consulted = analysis.consulted.clone();
+    // Bodies read before (none in the unit) where they are now, and those read now.
+    let mut read_bodies: Vec<std::ops::Range<usize>> = prev.read_bodies.iter().map(shift_range).collect();
+    read_bodies.extend(analysis.read_bodies.iter().cloned());
+    read_bodies.sort_by_key(|r| r.start);
+    read_bodies.dedup();
     let mut findings = kept;
     for f in analysis.findings {
         if inside(&f.range, &unit_new) {
@@ -539,7 +558,7 @@ fn focused(
     findings.dedup();
     let quiet = prev.facts.quiet.clone();
     let facts = Facts { entries: ents_new, quiet, digest: Some(prev_digest.clone()), import_insert, events, offloads, rules, counts };
-    Ok((Analysis { findings, errors: vec![], consulted }, facts, Path::Focused))
+    Ok((Analysis { findings, errors: vec![], consulted, read_bodies }, facts, Path::Focused))
 }
 
 #[cfg(test)]

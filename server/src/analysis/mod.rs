@@ -1,5 +1,6 @@
 //! The analysis pipeline shared by the server and the CLI: which rules run on a file
-//! ([`triggers`]), the semantic model they read, running them, suppressions, the focused
+//! ([`triggers`]), the semantic model they read, running them, suppressions, findings a
+//! test provokes on purpose ([`intent`]), the focused
 //! per-keystroke re-analysis ([`incremental`]) and the fix-all loop.
 //!
 //! Invariants:
@@ -13,6 +14,7 @@
 
 pub mod incremental;
 pub mod sparse;
+pub mod intent;
 pub mod suppression;
 pub mod triggers;
 
@@ -35,6 +37,10 @@ pub struct Analysis {
     /// asked for), in `def` order. The sparse parse must not have blanked them; focused
     /// re-analysis carries them over ([`incremental`]).
     pub consulted: Vec<crate::semantic::summary::LocalFn>,
+    /// Function bodies whose syntax was read for other functions' sake (custom queryset
+    /// methods), as `def` ranges: like `consulted`, an edit there may change findings
+    /// elsewhere, and the sparse parse must not blank them.
+    pub read_bodies: Vec<Range<usize>>,
 }
 
 /// Analyses one file. Pure: same inputs, same findings. Runs only the enabled rules whose
@@ -79,7 +85,8 @@ pub fn analyze_sparse(text: &str, settings: &Settings, index: &LineIndex, outsid
         .findings
         .iter()
         .any(|f| touches(&f.range) || f.fixes.iter().flat_map(|x| &x.edits).any(|e| touches(&e.range)))
-        || analysis.consulted.iter().any(|f| touches(&f.def_range));
+        || analysis.consulted.iter().any(|f| touches(&f.def_range))
+        || analysis.read_bodies.iter().any(touches);
     (!reaches).then_some(analysis)
 }
 
@@ -181,9 +188,15 @@ pub(crate) fn analyze_rules(
     if let Some(m) = &py {
         out.consulted = m.local_fns.borrow().values().cloned().collect();
         out.consulted.sort_by_key(|f| f.def_range.start);
+        out.read_bodies = m.read_bodies.borrow().clone();
+        out.read_bodies.sort_by_key(|r| r.start);
+        out.read_bodies.dedup();
     }
     let comments = py.as_ref().map(|m| &m.comments).or(rs.as_ref().map(|m| &m.comments));
     out.findings.retain(|f| !suppression::is_suppressed(src, index, comments, f));
+    if lang == Lang::Python {
+        out.findings.retain(|f| !intent::intended(src, tree, f));
+    }
     drop_fixes_on_broken_code(tree, &mut out.findings);
     for f in &mut out.findings {
         f.severity = settings.effective_severity(f.code, f.severity);

@@ -232,6 +232,27 @@ struct JsonFinding<'a> {
     message: &'a str,
     range: JsonRange,
     fixes: Vec<JsonFix>,
+    /// Places in other files the finding rests on.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    related: Vec<JsonRelated>,
+}
+
+#[derive(Serialize)]
+struct JsonRelated {
+    path: String,
+    line: usize,
+    column: usize,
+    offset: usize,
+    message: String,
+}
+
+/// A related location with its line and column, read from its file (0:0 when unreadable).
+fn related_json(loc: &crate::semantic::outside::Loc) -> JsonRelated {
+    let (line, column) = match std::fs::read_to_string(&loc.path) {
+        Ok(text) => line_col(&LineIndex::new(&text), &text, loc.range.start.min(text.len())),
+        Err(_) => (0, 0),
+    };
+    JsonRelated { path: loc.path.display().to_string(), line, column, offset: loc.range.start, message: loc.what.clone() }
 }
 
 fn range(r: &FileReport, range: &std::ops::Range<usize>) -> JsonRange {
@@ -247,6 +268,7 @@ pub fn json(out: &mut impl Write, reports: &[FileReport]) -> io::Result<()> {
     for r in reports {
         for f in &r.findings {
             all.push(JsonFinding {
+                related: f.related.iter().map(related_json).collect(),
                 path: r.path.display().to_string(),
                 code: f.code,
                 name: f.name,

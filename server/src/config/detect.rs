@@ -8,9 +8,11 @@
 
 use super::probe::{Listing, Probe};
 use crate::dialects::Version;
-use std::collections::HashMap;
+use crate::project::settings::{self as django_settings, Backend};
+use crate::settings::CacheKind;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 const LOCKS: &[&str] = &["uv.lock", "poetry.lock", "pdm.lock"];
 
@@ -32,6 +34,33 @@ pub struct Detector {
     seen: Mutex<HashMap<(PathBuf, &'static str), Detected>>,
     /// Each folder is listed once, for every package and for config discovery.
     probe: Probe,
+    /// What the rules need of the project's Django settings module, per project root.
+    django: Mutex<HashMap<PathBuf, DjangoFacts>>,
+}
+
+/// What the cache aliases of a project do; `None`: unknown (no settings module read).
+pub type Caches = Option<Arc<BTreeMap<String, CacheKind>>>;
+
+/// What the rules need of a project's Django settings module.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct DjangoFacts {
+    pub caches: Caches,
+    /// `MIDDLEWARE` holds `LoginRequiredMiddleware` after `AuthenticationMiddleware` (in every
+    /// settings module that applies).
+    pub login_required_middleware: bool,
+}
+
+const AUTH_MW: &str = "django.contrib.auth.middleware.AuthenticationMiddleware";
+const LOGIN_REQUIRED_MW: &str = "django.contrib.auth.middleware.LoginRequiredMiddleware";
+
+/// What a cache backend does on a call.
+pub fn cache_kind(b: &Backend) -> CacheKind {
+    match b {
+        Backend::Database => CacheKind::Database,
+        Backend::LocMem | Backend::Dummy => CacheKind::NoIo,
+        Backend::Redis | Backend::Memcached | Backend::File => CacheKind::Blocking,
+        Backend::Other(_) | Backend::Unknown => CacheKind::Unknown,
+    }
 }
 
 /// A detected version and the file it came from, or nothing.
@@ -63,6 +92,30 @@ impl Detector {
         result
     }
 
+    /// What the rules need of the settings module of the Django project holding `dir`
+    /// (`project::settings`), memoised per project root.
+    pub fn django(&self, dir: &Path) -> DjangoFacts {
+        let has = |d: &Path, name: &str| self.probe.listing(d).may_have(name) && d.join(name).exists();
+        let Some(root) = django_settings::project_root_by(dir, &has) else { return DjangoFacts::default() };
+        if let Some(hit) = self.django.lock().unwrap_or_else(|e| e.into_inner()).get(&root) {
+            return hit.clone();
+        }
+        let read = django_settings::read_root(&root);
+        let facts = DjangoFacts {
+            caches: read
+                .as_ref()
+                .and_then(|s| s.caches.as_ref())
+                .map(|c| Arc::new(c.iter().map(|(k, b)| (k.clone(), cache_kind(b))).collect())),
+            login_required_middleware: read.as_ref().and_then(|s| s.middleware.as_ref()).is_some_and(|m| {
+                let auth = m.iter().position(|x| x == AUTH_MW);
+                let login = m.iter().position(|x| x == LOGIN_REQUIRED_MW);
+                matches!((auth, login), (Some(a), Some(l)) if a < l)
+            }),
+        };
+        self.django.lock().unwrap_or_else(|e| e.into_inner()).insert(root, facts.clone());
+        facts
+    }
+
     /// The folder listings this detector uses (shared with config discovery).
     pub fn probe(&self) -> &Probe {
         &self.probe
@@ -71,6 +124,7 @@ impl Detector {
     /// Forgets everything (a lock or requirements file changed).
     pub fn clear(&self) {
         self.seen.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        self.django.lock().unwrap_or_else(|e| e.into_inner()).clear();
         self.probe.clear();
     }
 }
@@ -84,7 +138,7 @@ enum Scan {
 
 /// One folder; `listing` rules out the files it lacks (they are not even tried).
 fn scan_dir(dir: &Path, pkg: &str, listing: &Listing) -> Scan {
-    let read = |name: &str| if listing.may_have(name) { std::fs::read_to_string(dir.join(name)).ok() } else { None };
+    let read = |name: &str| if listing.may_have(name) { read_text(&dir.join(name)) } else { None };
     let mut any = false;
     // One file, read when the listing may have it (`any` records that it was there); `Some`
     // ends the scan with its version.
@@ -105,7 +159,7 @@ fn scan_dir(dir: &Path, pkg: &str, listing: &Listing) -> Scan {
         let mut best: Option<(Version, PathBuf)> = None;
         for p in reqs {
             any = true;
-            if let Ok(text) = std::fs::read_to_string(&p) {
+            if let Some(text) = read_text(&p) {
                 for line in text.lines() {
                     if let Some(v) = from_requirement(line, pkg) {
                         if best.as_ref().is_none_or(|(b, _)| v < *b) {
@@ -123,6 +177,26 @@ fn scan_dir(dir: &Path, pkg: &str, listing: &Listing) -> Scan {
         return found;
     }
     if any || (listing.may_have(".git") && dir.join(".git").exists()) { Scan::Root } else { Scan::Continue }
+}
+
+/// A text file as written on Windows too: UTF-8 (a BOM is dropped), or UTF-16 with a BOM
+/// (`pip freeze > requirements.txt` in PowerShell writes UTF-16 LE). `None` when unreadable
+/// or not text.
+pub fn read_text(p: &Path) -> Option<String> {
+    decode_text(&std::fs::read(p).ok()?)
+}
+
+fn decode_text(bytes: &[u8]) -> Option<String> {
+    let utf16 = |rest: &[u8], le: bool| {
+        let units = rest.chunks_exact(2).map(|c| if le { u16::from_le_bytes([c[0], c[1]]) } else { u16::from_be_bytes([c[0], c[1]]) });
+        char::decode_utf16(units).collect::<Result<String, _>>().ok()
+    };
+    match bytes {
+        [0xFF, 0xFE, rest @ ..] => utf16(rest, true),
+        [0xFE, 0xFF, rest @ ..] => utf16(rest, false),
+        [0xEF, 0xBB, 0xBF, rest @ ..] => String::from_utf8(rest.to_vec()).ok(),
+        _ => String::from_utf8(bytes.to_vec()).ok(),
+    }
 }
 
 fn is_pkg(name: &str, pkg: &str) -> bool {
@@ -223,6 +297,27 @@ mod tests {
         assert_eq!(from_requirement("django-environ==0.11", "django"), None);
         assert_eq!(from_requirement("django<5", "django"), None);
         assert_eq!(lower_bound("^4.2"), Some(Version(4, 2, 0)));
+    }
+
+    #[test]
+    fn utf16_and_bom_requirements() {
+        let text = "django==4.2.7\r\ncelery>=5.3\r\n";
+        let mut le = vec![0xFF, 0xFE];
+        le.extend(text.encode_utf16().flat_map(|u| u.to_le_bytes()));
+        let mut be = vec![0xFE, 0xFF];
+        be.extend(text.encode_utf16().flat_map(|u| u.to_be_bytes()));
+        let mut u8bom = vec![0xEF, 0xBB, 0xBF];
+        u8bom.extend(text.as_bytes());
+        for bytes in [le, be, u8bom] {
+            let t = decode_text(&bytes).unwrap();
+            assert_eq!(t.lines().find_map(|l| from_requirement(l, "django")), Some(Version(4, 2, 7)));
+        }
+        assert_eq!(decode_text(&[0xFF, 0xFE, 0x00, 0xD8]), None, "a lone surrogate is not text");
+        let dir = tempfile::tempdir().unwrap();
+        let mut le = vec![0xFF, 0xFE];
+        le.extend("Django~=5.0\n".encode_utf16().flat_map(|u| u.to_le_bytes()));
+        std::fs::write(dir.path().join("requirements.txt"), le).unwrap();
+        assert_eq!(django_version(dir.path()).map(|(v, _)| v), Some(Version(5, 0, 0)));
     }
 
     #[test]

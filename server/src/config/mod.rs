@@ -38,6 +38,9 @@ pub struct FileConfig {
     pub exclude: Option<Vec<String>>,
     /// Globs of files that run with `DJANGO_ALLOW_ASYNC_UNSAFE` set (see [`SOO_RULES`]).
     pub allow_async_unsafe: Option<Vec<String>>,
+    /// Opt-in: report (AG107, at this severity) cache calls on a redis / memcached / file
+    /// backend, which block the event loop without querying. Default: not reported.
+    pub blocking_cache_severity: Option<String>,
     /// 1-based line of each key's value in the config file (`select`, `severity.AG101`,
     /// `per-file-ignores.tests/*`), for error messages. Filled by [`load`] / [`discover`].
     #[serde(skip)]
@@ -151,6 +154,12 @@ impl Settings {
             }
             if let Some(v) = &fc.celery_version {
                 s.celery_version = Some(parse_version(v, p, c, "celery-version")?);
+            }
+            if let Some(v) = &fc.blocking_cache_severity {
+                let k = "blocking-cache-severity";
+                s.blocking_cache = Some(Severity::parse(&v.to_ascii_lowercase()).ok_or_else(|| {
+                    key_err(p, c, k, format!("`{k}`: `{v}` is not a severity (error, warning, info, hint)"))
+                })?);
             }
         }
         if let Some(list) = &over.select {
@@ -319,6 +328,17 @@ mod tests {
         let bad = FileConfig { select: Some(vec!["nope".into()]), ..Default::default() };
         let e = Settings::resolve(Some((Path::new("p.toml"), &bad)), &Overrides::default(), None).unwrap_err();
         assert!(e.to_string().contains("p.toml") && e.to_string().contains("nope"), "{e}");
+    }
+
+    #[test]
+    fn blocking_cache_severity() {
+        let fc = FileConfig { blocking_cache_severity: Some("Warning".into()), ..Default::default() };
+        let s = Settings::resolve(Some((Path::new("x.toml"), &fc)), &Overrides::default(), None).unwrap();
+        assert_eq!(s.blocking_cache, Some(Severity::Warning));
+        assert_eq!(Settings::default().blocking_cache, None);
+        let bad = FileConfig { blocking_cache_severity: Some("loud".into()), ..Default::default() };
+        let e = Settings::resolve(Some((Path::new("p.toml"), &bad)), &Overrides::default(), None).unwrap_err();
+        assert!(e.to_string().contains("blocking-cache-severity"), "{e}");
     }
 
     #[test]

@@ -18,10 +18,23 @@ pub struct Listing {
     names: Option<Vec<String>>,
 }
 
-/// Names looked for by [`super::discover_in`] and [`super::detect`] (compared ignoring ASCII
+/// Names looked for by [`super::discover_in`], [`super::detect`] and the Django settings reader (compared ignoring ASCII
 /// case), besides `requirements*.txt`.
-const NAMES: &[&str] =
-    &["awaitguard.toml", ".awaitguard.toml", "pyproject.toml", "uv.lock", "poetry.lock", "pdm.lock", "Pipfile.lock", ".git"];
+const NAMES: &[&str] = &[
+    "awaitguard.toml",
+    ".awaitguard.toml",
+    "pyproject.toml",
+    "uv.lock",
+    "poetry.lock",
+    "pdm.lock",
+    "Pipfile.lock",
+    ".git",
+    // Where the Django settings module is looked for (`project::settings`).
+    "manage.py",
+    "pytest.ini",
+    "setup.cfg",
+    "tox.ini",
+];
 
 fn interesting(name: &str) -> bool {
     NAMES.iter().any(|n| n.eq_ignore_ascii_case(name)) || (name.starts_with("requirements") && name.ends_with(".txt"))

@@ -169,7 +169,12 @@ pub async fn did_change_watched_files(s: &Arc<State>, p: DidChangeWatchedFilesPa
         if crate::syntax::Lang::from_path(&path).is_some() {
             s.project.changed_on_disk(&path);
             diagnostics::refresh_dependents(s, &path, &change.uri);
-        } else {
+        }
+        // Config files, and the Python files the Django settings are read from.
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        let settings_py = matches!(name, "settings.py" | "manage.py" | "asgi.py" | "wsgi.py")
+            || path.parent().is_some_and(|d| d.ends_with("settings"));
+        if crate::syntax::Lang::from_path(&path).is_none() || settings_py {
             config = true;
         }
     }

@@ -206,7 +206,7 @@ pub fn refresh_dependents(s: &Arc<State>, path: &std::path::Path, uri: &Uri) {
 
 /// Drops the analyses (and snapshots: other files' answers changed) of `uris` and publishes
 /// them again (push), or asks the client to pull again.
-fn reanalyse(s: &Arc<State>, uris: Vec<Uri>) {
+pub(crate) fn reanalyse(s: &Arc<State>, uris: Vec<Uri>) {
     if uris.is_empty() {
         return;
     }

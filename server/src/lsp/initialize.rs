@@ -41,6 +41,7 @@ pub fn initialize(b: &Arc<State>, params: InitializeParams) -> Result<Initialize
             .and_then(|d| d.dynamic_registration)
             .unwrap_or(false),
         roots,
+        work_done_progress: caps.window.as_ref().and_then(|w| w.work_done_progress).unwrap_or(false),
     };
     b.project.set_roots(facts.roots.clone());
     *b.facts.write().unwrap_or_else(|e| e.into_inner()) = facts;
@@ -66,9 +67,16 @@ pub fn initialize(b: &Arc<State>, params: InitializeParams) -> Result<Initialize
                 DiagnosticServerCapabilities::Options(DiagnosticOptions {
                     identifier: Some("awaitguard".into()),
                     inter_file_dependencies: true,
-                    workspace_diagnostics: false,
+                    workspace_diagnostics: true,
                     ..Default::default()
                 })
+            }),
+            workspace: Some(WorkspaceServerCapabilities {
+                workspace_folders: Some(WorkspaceFoldersServerCapabilities {
+                    supported: Some(true),
+                    change_notifications: Some(OneOf::Left(true)),
+                }),
+                file_operations: None,
             }),
             execute_command_provider: Some(ExecuteCommandOptions {
                 commands: vec![FIX_ALL_COMMAND.into()],
@@ -92,10 +100,14 @@ pub fn initialized(b: &Arc<State>) {
             "**/.awaitguard.toml",
             "**/*.lock",
             "**/requirements*.txt",
+            // Sources (the project model) and the Django settings module (CACHES, MIDDLEWARE)
+            // with where its name is set: `**/*.py` covers settings.py, manage.py, asgi.py.
             "**/*.py",
             "**/*.rs",
+            "**/pytest.ini",
+            "**/setup.cfg",
         ]
-            .iter()
+        .iter()
             .map(|g| FileSystemWatcher { glob_pattern: GlobPattern::String((*g).into()), kind: None })
             .collect();
         registrations.push(Registration {
@@ -119,4 +131,5 @@ pub fn initialized(b: &Arc<State>) {
     if facts.configuration {
         configuration::spawn_fetch(b);
     }
+    super::workspace::warm_up(b);
 }

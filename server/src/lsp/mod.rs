@@ -32,6 +32,7 @@ pub mod framing;
 mod hover;
 mod initialize;
 mod text_sync;
+mod workspace;
 
 use crate::config::Overrides;
 use crate::analysis::Analysis;
@@ -81,6 +82,8 @@ pub(crate) struct ClientFacts {
     pub watch_registration: bool,
     pub config_registration: bool,
     pub roots: Vec<PathBuf>,
+    /// `window.workDoneProgress`: the server may create progress tokens.
+    pub work_done_progress: bool,
 }
 
 impl Default for ClientFacts {
@@ -94,6 +97,7 @@ impl Default for ClientFacts {
             watch_registration: false,
             config_registration: false,
             roots: vec![],
+            work_done_progress: false,
         }
     }
 }
@@ -222,6 +226,14 @@ impl LanguageServer for Backend {
 
     async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
         configuration::did_change_watched_files(&self.s, params).await;
+    }
+
+    async fn workspace_diagnostic(&self, params: WorkspaceDiagnosticParams) -> Result<WorkspaceDiagnosticReportResult> {
+        workspace::workspace_diagnostic(&self.s, params).await
+    }
+
+    async fn did_change_workspace_folders(&self, params: DidChangeWorkspaceFoldersParams) {
+        workspace::did_change_workspace_folders(&self.s, params).await;
     }
 
     async fn execute_command(&self, params: ExecuteCommandParams) -> Result<Option<LSPAny>> {

@@ -28,18 +28,13 @@
 //! - Nothing is executed; files are only read.
 
 pub mod python;
+pub mod settings;
 
 use crate::semantic::outside::{Outside, PyDef, RsDef};
 use rustc_hash::{FxHashMap, FxHashSet, FxHasher};
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
-
-/// A file's text as the project sees it: an open document's, else the disk's.
-#[derive(Clone)]
-struct Text {
-    text: Option<Arc<str>>,
-}
 
 /// The project model. Shared (`Arc`) between threads: every table is behind a lock, and no
 /// lock is held while a summary is computed.
@@ -49,8 +44,10 @@ pub struct Project {
     roots: RwLock<Vec<PathBuf>>,
     /// Open documents' texts: they win over the disk.
     overlay: RwLock<FxHashMap<PathBuf, Arc<str>>>,
-    /// Disk texts read so far (`None`: not a readable UTF-8 file).
-    disk: RwLock<FxHashMap<PathBuf, Text>>,
+    /// Files read from disk so far: the hash of their text (`None`: not a readable UTF-8
+    /// file). Texts are not kept: a summary is memoised by this hash, so a large workspace
+    /// costs its summaries, not its sources.
+    disk: RwLock<FxHashMap<PathBuf, Option<u64>>>,
     /// Python summaries by path, with the hash of the text they were computed from.
     py: Mutex<FxHashMap<PathBuf, (u64, Arc<python::PySummary>)>>,
 }
@@ -104,38 +101,55 @@ impl Project {
         self.disk.write().unwrap().clear();
     }
 
-    /// The text of `path`: the open document's, else the file's on disk (read once, until
-    /// [`Project::changed_on_disk`]). `None`: no such readable UTF-8 file.
+    /// The text of `path`: the open document's, else the file's on disk (read now; its hash
+    /// is remembered until [`Project::changed_on_disk`]). `None`: no such readable UTF-8 file.
     pub fn text(&self, path: &Path) -> Option<Arc<str>> {
         if let Some(t) = self.overlay.read().unwrap().get(path) {
             return Some(t.clone());
         }
-        if let Some(t) = self.disk.read().unwrap().get(path) {
-            return t.text.clone();
+        if let Some(None) = self.disk.read().unwrap().get(path) {
+            return None;
         }
         let text = read_source(path);
-        self.disk.write().unwrap().insert(path.to_path_buf(), Text { text: text.clone() });
+        self.disk.write().unwrap().insert(path.to_path_buf(), text.as_deref().map(hash_text));
         text
+    }
+
+    /// The hash of `path`'s current text, reading the file only the first time.
+    fn text_hash(&self, path: &Path) -> Option<u64> {
+        if let Some(t) = self.overlay.read().unwrap().get(path) {
+            return Some(hash_text(t));
+        }
+        if let Some(h) = self.disk.read().unwrap().get(path) {
+            return *h;
+        }
+        self.text(path).map(|t| hash_text(&t))
     }
 
     /// True when `path` is a file the project can read (open, or on disk).
     pub fn exists(&self, path: &Path) -> bool {
-        self.text(path).is_some()
+        self.text_hash(path).is_some()
     }
 
     /// The summary of the Python file at `path`, computed from its current text (memoised
     /// by the text's hash).
     pub fn py_summary(&self, path: &Path) -> Option<Arc<python::PySummary>> {
-        let text = self.text(path)?;
-        let h = hash_text(&text);
+        let h = self.text_hash(path)?;
         if let Some((hash, s)) = self.py.lock().unwrap().get(path) {
             if *hash == h {
                 return Some(s.clone());
             }
         }
+        let text = self.text(path)?;
+        let h = hash_text(&text);
         let s = Arc::new(python::summarize(&text));
         self.py.lock().unwrap().insert(path.to_path_buf(), (h, s.clone()));
         Some(s)
+    }
+
+    /// How many Python summaries are held (for progress and benchmarks).
+    pub fn py_summary_count(&self) -> usize {
+        self.py.lock().unwrap().len()
     }
 
     /// The project seen from the file at `path`.

@@ -70,6 +70,8 @@ manager has no `acreate` (no automatic fix: create through the child's manager).
 never evaluated), code inside `sync_to_async(...)`/`asyncio.to_thread(...)` and the
 functions handed to them, sync functions, and look-alikes on other receivers (`dict.get`,
 `cache.get`, `request.GET.get`).
+Also silent inside `with self.assertRaises(SynchronousOnlyOperation):` (or
+`assertRaisesMessage`, `pytest.raises(SynchronousOnlyOperation)`): a test asserting the error.
 
 **Suppress** with `# awaitguard: ignore[AG101]` or `# noqa: AG101` on the line.
 "#,
@@ -144,7 +146,11 @@ impl Rule for SyncOrmCall {
                 message.push_str(&format!("Use `await {recv_fixed}.{}()` in the async function", twin.async_name));
                 message.push_str(no_fix_reason(ctx));
             }
-            out.push(Finding { severity: if dialect == Dialect::Dorm { Severity::Warning } else { META.severity }, ..Finding::new(&META, call.byte_range(), message, fixes) });
+            out.push(Finding {
+                severity: if dialect == Dialect::Dorm { Severity::Warning } else { META.severity },
+                related: py.provenance(receiver),
+                ..Finding::new(&META, call.byte_range(), message, fixes)
+            });
         });
     }
 }

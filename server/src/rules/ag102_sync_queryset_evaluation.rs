@@ -73,9 +73,14 @@ Below Django 4.1 the fix is `await sync_to_async(list)(qs)` in place of `qs`. No
 `await`/`async for` is illegal (a lambda, a nested sync `def`, a class body, a generator
 expression's inner clauses).
 
-**Stays silent on** `async for`, slices without a step (`qs[:10]` is lazy), lists already
+**Stays silent on** `async for`, a name whose rows an earlier `async for x in qs` (or
+`[x async for x in qs]`) in the same function already fetched (the queryset's result cache
+is filled: `len(qs)`, `if qs:`, `for x in qs` run no query; not after `qs = …` or
+`qs.update()` / `delete()`, and not after `aexists()` / `acount()`, which fill nothing), slices without a step (`qs[:10]` is lazy), lists already
 materialised (`rows = [x async for x in qs]`), `prefetch_related` caches read through
 `obj.rel.all()`, offloaded code, and sync functions.
+Also silent inside `with self.assertRaises(SynchronousOnlyOperation):` (or
+`assertRaisesMessage`, `pytest.raises(SynchronousOnlyOperation)`): a test asserting the error.
 
 **Suppress** with `# awaitguard: ignore[AG102]` or `# noqa: AG102` on the line.
 "#,
@@ -145,7 +150,7 @@ impl<'a, 'b, 't> Run<'a, 'b, 't> {
     fn src(&self, e: Node<'t>) -> Option<Src<'t>> {
         let py = self.py;
         if py.value(e) == Value::QuerySet {
-            return (!self.prefetched(e)).then_some(Src::Qs);
+            return (!self.prefetched(e) && !self.filled_by_async_for(e)).then_some(Src::Qs);
         }
         let e = strip_parens(e);
         if e.kind() != "call" {
@@ -190,7 +195,12 @@ impl<'a, 'b, 't> Run<'a, 'b, 't> {
         if fixes.is_empty() && !ctx.await_ok() {
             message.push_str(no_fix_reason(ctx));
         }
-        self.out.push(Finding { severity: if self.dialect == Dialect::Dorm { Severity::Warning } else { META.severity }, ..Finding::new(&META, e.byte_range(), message, fixes) });
+        let related = self.py.provenance(e);
+        self.out.push(Finding {
+            severity: if self.dialect == Dialect::Dorm { Severity::Warning } else { META.severity },
+            related,
+            ..Finding::new(&META, e.byte_range(), message, fixes)
+        });
     }
 
     /// The text of an async-iterable form of `e` (`qs`, or `qs.aiterator(…)`).
@@ -217,6 +227,48 @@ impl<'a, 'b, 't> Run<'a, 'b, 't> {
             && root.id() != strip_parens(e).id()
             && self.py.value(root) == Value::Instance
             && self.py.producer(root).is_some_and(|p| self.py.node_text(p).contains("prefetch_related"))
+    }
+
+    /// `qs` (a name) was iterated by `async for` (or an async comprehension) earlier in the same
+    /// function, on the same binding, in a statement that runs before `e` whenever `e` runs:
+    /// `QuerySet.__aiter__` fetched every row into `qs`'s result cache (`_fetch_all`), so
+    /// `len(qs)`, `bool(qs)`, `for x in qs` … run no query. `qs.update()` / `delete()` in
+    /// between empty the cache again. (`aexists()` / `acount()` fill nothing.)
+    fn filled_by_async_for(&self, e: Node<'t>) -> bool {
+        let py = self.py;
+        let e = strip_parens(e);
+        if e.kind() != "identifier" {
+            return false;
+        }
+        let name = py.node_text(e);
+        let Some(b) = py.binding(name, e.start_byte()) else { return false };
+        let func = enclosing_function(e);
+        py.loop_iters.values().any(|li| {
+            let it = strip_parens(li.iter);
+            if !li.is_async || it.kind() != "identifier" || py.node_text(it) != name || it.end_byte() > e.start_byte() {
+                return false;
+            }
+            if !py.binding(name, it.start_byte()).is_some_and(|ib| std::ptr::eq(ib, b)) {
+                return false;
+            }
+            if enclosing_function(it).map(|n| n.id()) != func.map(|n| n.id()) {
+                return false;
+            }
+            // The statement holding the loop, and its block, which must hold `e`.
+            let mut stmt = it;
+            while let Some(p) = stmt.parent() {
+                if matches!(p.kind(), "block" | "module") {
+                    break;
+                }
+                stmt = p;
+            }
+            let Some(block) = stmt.parent() else { return false };
+            if !(block.start_byte() <= e.start_byte() && e.end_byte() <= block.end_byte()) {
+                return false;
+            }
+            let between = &py.src[stmt.start_byte()..e.start_byte()];
+            !["update", "delete", "aupdate", "adelete"].iter().any(|m| between.contains(&format!("{name}.{m}(")))
+        })
     }
 
     /// `aiterator()` over a chain with `prefetch_related()` raises before Django 5.0.
@@ -599,4 +651,16 @@ fn in_test_position(operand: Node) -> bool {
 fn after_async_word(src: &str, at: usize) -> bool {
     let before = src[..at].trim_end();
     before.strip_suffix("async").is_some_and(|b| !b.ends_with(|c: char| c.is_alphanumeric() || c == '_'))
+}
+
+/// The nearest enclosing `def` or `lambda` of `n` (`None` at module level).
+fn enclosing_function(n: Node) -> Option<Node> {
+    let mut cur = n.parent();
+    while let Some(p) = cur {
+        if matches!(p.kind(), "function_definition" | "lambda") {
+            return Some(p);
+        }
+        cur = p.parent();
+    }
+    None
 }

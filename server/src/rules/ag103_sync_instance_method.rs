@@ -48,6 +48,8 @@ sync `def`, a class body or a generator expression.
 
 **Stays silent on** `await obj.asave()`, `super().save()` in a sync `save` override, offloaded
 code, sync functions, and receivers not known to be model instances.
+Also silent inside `with self.assertRaises(SynchronousOnlyOperation):` (or
+`assertRaisesMessage`, `pytest.raises(SynchronousOnlyOperation)`): a test asserting the error.
 
 **Suppress** with `# awaitguard: ignore[AG103]` or `# noqa: AG103` on the line.
 "#,

@@ -8,6 +8,7 @@ use super::ag101_sync_orm_call::no_fix_reason;
 use super::{Ctx, Finding, FixAvailability, Rule, RuleMeta, Severity};
 use crate::dialects::django_api::V5_0;
 use crate::fix::{python as pyfix, Applicability, Edit, Fix};
+use crate::semantic::bridges::SYNC_TO_ASYNC;
 use crate::semantic::PyModel;
 use crate::syntax::{Lang, QueryId};
 use tree_sitter::Node;
@@ -42,11 +43,22 @@ async def profile(request):
 `if not (await request.auser()).is_authenticated:`; `auser()` caches the user on the request.
 Hoisting `user = await request.auser()` to the top of the function reads better; do it by
 hand (not when the function logs in or out: the user changes mid-function). Below 5.0: no
-fix (`await sync_to_async(lambda: request.user.is_authenticated)()` by hand). With Django REST
-framework or django-ninja requests (`request.user` has their own semantics): no fix.
+fix (`await sync_to_async(lambda: request.user.is_authenticated)()` by hand). In a file using
+django-ninja (or REST framework outside its views): no fix.
 
 **Stays silent on** sync views, `await request.auser()`, writes (`request.user = user`), and
-offloaded code.
+offloaded code; Django REST framework and adrf views (a class deriving from a
+`rest_framework` / `adrf` view, or `@api_view`: the view resolved the user in `initial()`
+before the handler runs); reads after `request.user = …` or after `login` / `alogin` /
+`logout` / `alogout(request, …)` earlier in the function (they assign `request.user`).
+views when the project's settings module lists `LoginRequiredMiddleware` in `MIDDLEWARE`
+(its `process_view` resolved the user in a thread first; not views marked
+`@login_not_required`, nor middleware code). Still reported: reads after `await request.auser()` (it caches in `request._acached_user`,
+which the lazy `request.user` does not read) and in views under `@login_required` /
+`@permission_required` / `@user_passes_test` (from Django 5.1 their async wrapper calls
+`auser()` only).
+Also silent inside `with self.assertRaises(SynchronousOnlyOperation):` (or
+`assertRaisesMessage`, `pytest.raises(SynchronousOnlyOperation)`): a test asserting the error.
 
 **Suppress** with `# awaitguard: ignore[AG105]` or `# noqa: AG105` on the line.
 "#,
@@ -69,6 +81,12 @@ impl Rule for RequestUserInAsync {
         cx.for_each_match(QueryId::PyUserAttribute, |caps| {
             let (Some(attr), Some(obj)) = (caps.get("attribute"), caps.get("object")) else { return };
             if !is_request(py, obj) || is_write(attr) {
+                return;
+            }
+            if rest_framework_view(py, attr) || set_before(py, obj, attr) {
+                return;
+            }
+            if cx.settings.login_required_middleware && in_view_behind_login_middleware(py, attr) {
                 return;
             }
             let ctx = py.context_at(attr.start_byte());
@@ -116,6 +134,156 @@ fn is_request(py: &PyModel, obj: Node) -> bool {
         "attribute" => py.node_text(obj) == "self.request",
         _ => false,
     }
+}
+
+/// The read is in a Django REST framework (or adrf) view: a method of a class deriving from a
+/// `rest_framework` / `adrf` class, or a function under `@api_view`. There `request` is a
+/// DRF `Request` whose user the view's `initial()` has already resolved
+/// (`perform_authentication`) before any handler runs: reading it runs no query.
+fn rest_framework_view(py: &PyModel, at: Node) -> bool {
+    let from_drf = |text: &str| {
+        py.resolve_dotted(text.trim()).is_some_and(|p| p.starts_with("rest_framework.") || p.starts_with("adrf."))
+    };
+    let mut cur = at.parent();
+    while let Some(n) = cur {
+        match n.kind() {
+            "function_definition" => {
+                if let Some(p) = n.parent().filter(|p| p.kind() == "decorated_definition") {
+                    let mut c = p.walk();
+                    let api_view = p.named_children(&mut c).filter(|d| d.kind() == "decorator").any(|d| {
+                        d.named_child(0).is_some_and(|e| {
+                            let callee = if e.kind() == "call" { e.child_by_field_name("function") } else { Some(e) };
+                            callee.is_some_and(|c| {
+                                py.node_text(c).rsplit('.').next() == Some("api_view") && from_drf(py.node_text(c))
+                            })
+                        })
+                    });
+                    if api_view {
+                        return true;
+                    }
+                }
+            }
+            "class_definition" => {
+                let Some(bases) = n.child_by_field_name("superclasses") else { return false };
+                let mut c = bases.walk();
+                let drf = bases.named_children(&mut c).filter(|b| matches!(b.kind(), "identifier" | "attribute")).any(|b| from_drf(py.node_text(b)));
+                return drf;
+            }
+            _ => {}
+        }
+        cur = n.parent();
+    }
+    false
+}
+
+/// With `LoginRequiredMiddleware` in `MIDDLEWARE`, its sync `process_view` has read
+/// `request.user.is_authenticated` (in a worker thread, filling the lazy user's cache) before
+/// any view runs, unless the view is marked `@login_not_required`. Not for middleware code
+/// (`__call__`, `__acall__`, `process_*`, a `…Middleware` class): it runs before
+/// `process_view`.
+fn in_view_behind_login_middleware(py: &PyModel, at: Node) -> bool {
+    let decorated_not_required = |def_or_class: Node| {
+        def_or_class.parent().filter(|p| p.kind() == "decorated_definition").is_some_and(|p| {
+            let mut c = p.walk();
+            let found = p.named_children(&mut c).any(|d| d.kind() == "decorator" && py.node_text(d).contains("login_not_required"));
+            found
+        })
+    };
+    let mut cur = at.parent();
+    let mut in_function = false;
+    while let Some(n) = cur {
+        match n.kind() {
+            "function_definition" => {
+                in_function = true;
+                let name = n.child_by_field_name("name").map(|x| py.node_text(x)).unwrap_or("");
+                if matches!(name, "__call__" | "__acall__") || name.starts_with("process_") || decorated_not_required(n) {
+                    return false;
+                }
+            }
+            "class_definition" => {
+                let name = n.child_by_field_name("name").map(|x| py.node_text(x)).unwrap_or("");
+                if name.contains("Middleware") || decorated_not_required(n) {
+                    return false;
+                }
+            }
+            _ => {}
+        }
+        cur = n.parent();
+    }
+    in_function
+}
+
+/// Earlier in the same function, in a statement that runs before the read whenever the read
+/// runs, `request.user` was set: `request.user = …` (also `= await …`), or Django's
+/// `login` / `alogin` / `logout` / `alogout` (which assign `request.user`) on this request.
+/// The read then returns that object: no query.
+fn set_before(py: &PyModel, obj: Node, at: Node) -> bool {
+    let req = py.node_text(obj);
+    let Some(func) = enclosing_function(at) else { return false };
+    let Some(body) = func.child_by_field_name("body") else { return false };
+    let mut stack = vec![body];
+    while let Some(n) = stack.pop() {
+        if n.start_byte() >= at.start_byte() {
+            continue;
+        }
+        let sets = match n.kind() {
+            "assignment" => n.child_by_field_name("left").is_some_and(|l| {
+                l.kind() == "attribute"
+                    && l.child_by_field_name("object").is_some_and(|o| py.node_text(o) == req)
+                    && l.child_by_field_name("attribute").is_some_and(|a| py.node_text(a) == "user")
+            }),
+            "call" => n.child_by_field_name("function").is_some_and(|f| {
+                // `login(…)`, or `sync_to_async(login)(…)`.
+                let f = match (f.kind(), f.child_by_field_name("function"), f.child_by_field_name("arguments")) {
+                    ("call", Some(bridge), Some(args)) if py.resolves_to(bridge, SYNC_TO_ASYNC) => {
+                        py.sole_positional(args).unwrap_or(f)
+                    }
+                    _ => f,
+                };
+                let path = py.resolve_dotted(py.node_text(f)).unwrap_or_default();
+                let auth = ["login", "alogin", "logout", "alogout"]
+                    .iter()
+                    .any(|m| path == format!("django.contrib.auth.{m}"));
+                let first = n.child_by_field_name("arguments").and_then(|a| {
+                    let mut c = a.walk();
+                    let first = a.named_children(&mut c).find(|x| x.kind() != "comment");
+                    first
+                });
+                auth && first.is_some_and(|x| py.node_text(x) == req)
+            }),
+            "function_definition" | "lambda" | "class_definition" => continue,
+            _ => false,
+        };
+        if sets && n.end_byte() <= at.start_byte() && dominates(n, at) {
+            return true;
+        }
+        let mut c = n.walk();
+        stack.extend(n.named_children(&mut c));
+    }
+    false
+}
+
+/// The statement holding `n` sits in a block that also holds `at` (so it runs first).
+fn dominates(n: Node, at: Node) -> bool {
+    let mut stmt = n;
+    while let Some(p) = stmt.parent() {
+        if matches!(p.kind(), "block" | "module") {
+            return p.start_byte() <= at.start_byte() && at.end_byte() <= p.end_byte();
+        }
+        stmt = p;
+    }
+    false
+}
+
+fn enclosing_function(n: Node) -> Option<Node> {
+    let mut cur = n.parent();
+    while let Some(p) = cur {
+        if p.kind() == "function_definition" {
+            return Some(p);
+        }
+        cur = p.parent();
+    }
+    None
 }
 
 /// The attribute is an assignment or `del` target.

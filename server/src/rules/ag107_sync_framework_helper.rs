@@ -14,6 +14,7 @@ use crate::dialects::Version;
 use crate::fix::{python as pyfix, Applicability, Edit, Fix};
 use crate::semantic::instances::{strip_parens, Value};
 use crate::semantic::PyModel;
+use crate::settings::{CacheKind, Settings};
 use crate::syntax::{Lang, QueryId};
 use tree_sitter::Node;
 
@@ -44,14 +45,23 @@ twin:
 | `cache.get` / `set` / `delete` … | `aget` / `aset` / `adelete` … | 4.0 |
 | `Paginator(qs, n).page(p)` | `await AsyncPaginator(qs, n).apage(p)` (**unsafe**: the page is an `AsyncPage`) | 6.0 |
 
-**Why it is wrong.** These helpers query the database: `SynchronousOnlyOperation`. The cache
-raises with the database backend and blocks the loop with the others (reported as a warning).
+**Why it is wrong.** These helpers query the database: `SynchronousOnlyOperation`. A cache
+call queries only with the database backend (`DatabaseCache`): it is reported (as an error)
+only when the project's settings module says that alias uses it.
 
 **Fix.** Rename, `await` (parenthesised before a trailer) and import the twin
 (`from django.contrib.auth import aauthenticate`); a module-qualified call keeps its qualifier.
 Below the twin's version: `await sync_to_async(authenticate)(…)`.
 
-**Stays silent on** names not imported from Django, `a*` calls, offloaded code, sync code.
+**Stays silent on** names not imported from Django, `a*` calls, offloaded code, sync code;
+cache calls unless the project's Django settings module (found through
+`DJANGO_SETTINGS_MODULE` in `manage.py` / `asgi.py` / `wsgi.py` / pytest config, else
+`settings.py` by convention) gives that alias `DatabaseCache`: locmem and dummy do no I/O,
+redis / memcached / file caches block without querying (report them with
+`blocking-cache-severity = "warning"` in the config), and settings that are not literals
+(`env(…)`, under `if`) are unknown.
+Also silent inside `with self.assertRaises(SynchronousOnlyOperation):` (or
+`assertRaisesMessage`, `pytest.raises(SynchronousOnlyOperation)`): a test asserting the error.
 
 **Suppress** with `# awaitguard: ignore[AG107]` or `# noqa: AG107` on the line.
 "#,
@@ -71,6 +81,8 @@ struct Plan<'t> {
     applicability: Applicability,
     /// Extra edits (Paginator → AsyncPaginator); `None` = no fix at all.
     extra: Option<Vec<Edit>>,
+    /// A cache call: what its backend does.
+    cache: Option<CacheKind>,
 }
 
 impl Rule for SyncFrameworkHelper {
@@ -90,13 +102,17 @@ impl Rule for SyncFrameworkHelper {
             if !ctx.is_async() || py.in_offload_args(call.start_byte()) {
                 return;
             }
-            let Some(plan) = plan(py, func, version) else { return };
+            let Some(plan) = plan(py, func, version, cx.settings) else { return };
             let what = &plan.what;
             let mut message = format!("`{what}()` runs synchronously in async code");
-            message.push_str(if plan.severity == Severity::Error {
-                " and queries the database: Django raises SynchronousOnlyOperation. "
-            } else {
-                ": the cache backend blocks the event loop (the database cache raises SynchronousOnlyOperation). "
+            message.push_str(match plan.cache {
+                Some(CacheKind::Database) => {
+                    " and queries the database (the project's CACHES uses DatabaseCache): Django raises SynchronousOnlyOperation. "
+                }
+                Some(_) => {
+                    ": the cache backend (redis, memcached or file) blocks the event loop on I/O, though it runs no query (reported because `blocking-cache-severity` is set). "
+                }
+                None => " and queries the database: Django raises SynchronousOnlyOperation. ",
             });
             let mut fixes = vec![];
             let has_twin = version >= plan.since;
@@ -155,6 +171,7 @@ fn helper_plan<'t>(h: &Helper, what: String, name_node: Node<'t>, bare: bool, ve
         severity: Severity::Error,
         applicability: Applicability::Safe,
         extra: Some(vec![]),
+        cache: None,
     }
 }
 
@@ -168,10 +185,11 @@ fn twin_plan<'t>(t: &Twin, what: String, name_node: Node<'t>, severity: Severity
         severity,
         applicability: Applicability::Safe,
         extra: Some(vec![]),
+        cache: None,
     }
 }
 
-fn plan<'t>(py: &PyModel<'t>, func: Node<'t>, version: Version) -> Option<Plan<'t>> {
+fn plan<'t>(py: &PyModel<'t>, func: Node<'t>, version: Version, settings: &Settings) -> Option<Plan<'t>> {
     match func.kind() {
         "identifier" => {
             let name = py.node_text(func);
@@ -204,10 +222,20 @@ fn plan<'t>(py: &PyModel<'t>, func: Node<'t>, version: Version) -> Option<Plan<'
             if let Some(t) = api::SIGNAL_METHODS.iter().find(|t| t.sync == m) {
                 return is_signal(py, obj).then(|| twin_plan(t, what, attr, Severity::Error));
             }
-            if api::CACHE_METHODS.contains(&m) && is_cache(py, obj) {
+            if api::CACHE_METHODS.contains(&m) {
+                let alias = cache_alias(py, obj)?;
+                // Only the database cache queries. locmem / dummy do no I/O; redis, memcached
+                // and file block without querying (reported only when opted in); unknown
+                // settings: silent.
+                let kind = settings.cache_kind(alias.as_deref());
+                let severity = match (kind, settings.blocking_cache) {
+                    (CacheKind::Database, _) => Severity::Error,
+                    (CacheKind::Blocking, Some(sev)) => sev,
+                    _ => return None,
+                };
                 let async_name = cache_async(m);
                 let t = Twin { sync: "", async_name, since: api::CACHE_SINCE, queryset_only: false };
-                return Some(twin_plan(&t, what, attr, Severity::Warning));
+                return Some(Plan { cache: Some(kind), ..twin_plan(&t, what, attr, severity) });
             }
             if m == "page" {
                 return paginator_plan(py, obj, attr, what);
@@ -228,20 +256,30 @@ fn cache_async(m: &str) -> &'static str {
     NAMES.iter().find(|(s, _)| *s == m).map(|(_, a)| *a).unwrap_or("aget")
 }
 
-/// `cache` imported from `django.core.cache`, or `caches[alias]`.
-fn is_cache(py: &PyModel, obj: Node) -> bool {
+/// The alias of a Django cache: `cache` imported from `django.core.cache` (`"default"`), or
+/// `caches[alias]` (`None` inside when the alias is not a string literal); `None` when `obj`
+/// is not a Django cache.
+fn cache_alias(py: &PyModel, obj: Node) -> Option<Option<String>> {
     let obj = strip_parens(obj);
     match obj.kind() {
-        "identifier" => {
-            py.binding(py.node_text(obj), obj.start_byte()).is_none()
-                && py.import_of(py.node_text(obj)) == Some("django.core.cache.cache")
-        }
-        "subscript" => obj.child_by_field_name("value").is_some_and(|v| {
-            v.kind() == "identifier"
+        "identifier" => (py.binding(py.node_text(obj), obj.start_byte()).is_none()
+            && py.import_of(py.node_text(obj)) == Some("django.core.cache.cache"))
+        .then(|| Some("default".to_string())),
+        "subscript" => {
+            let v = obj.child_by_field_name("value")?;
+            let ok = v.kind() == "identifier"
                 && py.binding(py.node_text(v), v.start_byte()).is_none()
-                && py.import_of(py.node_text(v)) == Some("django.core.cache.caches")
-        }),
-        _ => false,
+                && py.import_of(py.node_text(v)) == Some("django.core.cache.caches");
+            if !ok {
+                return None;
+            }
+            let key = obj.child_by_field_name("subscript").map(|k| py.node_text(k)).unwrap_or("");
+            let lit = key.len() >= 2
+                && (key.starts_with('"') && key.ends_with('"') || key.starts_with('\'') && key.ends_with('\''))
+                && !key[1..key.len() - 1].contains(['"', '\'', '\\']);
+            Some(lit.then(|| key[1..key.len() - 1].to_string()))
+        }
+        _ => None,
     }
 }
 
@@ -313,6 +351,7 @@ fn paginator_plan<'t>(py: &PyModel<'t>, obj: Node<'t>, attr: Node<'t>, what: Str
         severity: Severity::Error,
         applicability: Applicability::Unsafe,
         extra: None,
+        cache: None,
     };
     if let Some(ctor) = is_ctor(strip_parens(obj)) {
         let mut extra = vec![Edit::replace(ctor.byte_range(), "AsyncPaginator")];

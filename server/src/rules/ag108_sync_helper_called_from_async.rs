@@ -101,7 +101,7 @@ impl Rule for SyncHelperCalledFromAsync {
             if !ctx.is_async() || py.in_offload_args(call.start_byte()) || pyfix::is_awaited(call) {
                 return;
             }
-            if let Some(f) = helper_call(py, call, func) {
+            if let Some(f) = helper_call(py, cx, call, func) {
                 out.push(f);
             } else if let Some(f) = sinks::call_sink(py, cx, call, func, ctx) {
                 out.push(f);
@@ -112,7 +112,7 @@ impl Rule for SyncHelperCalledFromAsync {
 }
 
 /// A call of a project helper that reaches sync database work.
-fn helper_call<'t>(py: &PyModel<'t>, call: Node<'t>, func: Node<'t>) -> Option<Finding> {
+fn helper_call<'t>(py: &PyModel<'t>, cx: &Ctx, call: Node<'t>, func: Node<'t>) -> Option<Finding> {
     let facts = py.callee_facts(func)?;
     if facts.is_async || facts.offloaded || facts.db_work.is_empty() {
         return None;
@@ -120,7 +120,7 @@ fn helper_call<'t>(py: &PyModel<'t>, call: Node<'t>, func: Node<'t>) -> Option<F
     // A sync `def` nested in an async one runs on the loop anyway: AG101–AG103 report inside
     // it, where the query is.
     if func.kind() == "identifier" && py.import_of(py.node_text(func)).is_none() {
-        if let crate::semantic::bridges::Callable::SyncDef(def) = py.callable(func) {
+        if let crate::semantic::bridges::Callable::SyncDef(def) = py.callable(func, cx.settings.django_version) {
             if py.context_at(def.start_byte()).is_async() {
                 return None;
             }

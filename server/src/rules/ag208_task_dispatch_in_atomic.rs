@@ -31,7 +31,10 @@ static META: RuleMeta = RuleMeta {
     summary: "Task dispatched inside a transaction, before COMMIT",
     doc: r#"## AG208 task-dispatch-in-atomic
 
-**What it catches.** Inside `with transaction.atomic():` or an `@transaction.atomic` function:
+**What it catches.** Inside `with transaction.atomic():` or an `@transaction.atomic` function
+(also `@method_decorator(transaction.atomic)` on a method, and every method of a class-based
+view whose `dispatch` is atomic: `@method_decorator(transaction.atomic, name="dispatch")` on
+the class or `@method_decorator(transaction.atomic)` on its `dispatch`):
 Celery `task.delay(…)`, `task.apply_async(…)`, `app.send_task(…)`, and Django 6
 `task.enqueue(…)`.
 
@@ -56,7 +59,10 @@ with transaction.atomic():
 does the same. No fix when the result (`AsyncResult`) is used: `on_commit` returns nothing.
 
 **Stays silent on** dispatch through `transaction.on_commit(…)` (a `lambda` or `partial`
-there runs at commit), `delay_on_commit`, and dispatch outside any atomic block.
+there runs at commit), `delay_on_commit`, dispatch outside any atomic block, and a view's
+`setup` / `__init__` (they run before an atomic `dispatch`). Also silent in tests (methods of a
+`…TestCase`, `test…` functions of pytest / unittest files): `TestCase` never commits, and a
+test of "not before commit" dispatches there on purpose.
 "#,
 };
 

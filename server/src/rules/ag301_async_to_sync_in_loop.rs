@@ -81,7 +81,7 @@ impl Rule for AsyncToSyncInLoop {
                  the same thread as an async event loop\"); use `await {f_text}(…)`"
             );
             let mut fixes = vec![];
-            let resolved = f.map(|f| py.callable(f));
+            let resolved = f.map(|f| py.callable(f, cx.settings.django_version));
             if !ctx.await_ok() {
                 message.push_str(no_fix_reason(ctx));
             } else if let (Some(f), Some(Callable::AsyncDef(_))) = (f, resolved) {

@@ -72,7 +72,7 @@ impl Rule for SyncToAsyncNotCalled {
             if py.is_eager_orm_call(f) {
                 fixes.extend(eager_fix(py, op, f));
             } else {
-                match py.callable(f) {
+                match py.callable(f, cx.settings.django_version) {
                     Callable::SyncDef(def) if required_params(py, def) > 0 => {
                         message.push_str(&format!(" (no automatic fix: `{f_text}` takes arguments)"));
                     }

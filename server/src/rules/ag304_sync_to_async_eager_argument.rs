@@ -47,6 +47,8 @@ When the wrapper is also awaited without a call (AG303), the same edit fixes bot
 
 **Stays silent on** bound methods (`sync_to_async(Book.objects.get)`), lambdas, `partial(…)`,
 and factory calls that return a function (`sync_to_async(make_handler())`).
+Also silent inside `with self.assertRaises(SynchronousOnlyOperation):` (or
+`assertRaisesMessage`, `pytest.raises(SynchronousOnlyOperation)`): a test asserting the error.
 "#,
 };
 

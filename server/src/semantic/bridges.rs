@@ -7,7 +7,7 @@
 //! callable is [`Callable::Unknown`], and the rules stay silent (or offer no fix) on it.
 
 use super::python::{PyModel, ScopeKind};
-use crate::dialects::django;
+use crate::dialects::{django, Version};
 use tree_sitter::Node;
 
 /// `sync_to_async` and Channels' subclass of it.
@@ -17,6 +17,46 @@ pub const ASYNC_TO_SYNC: &[&str] = &["asgiref.sync.async_to_sync"];
 /// Channel-layer methods (all coroutine functions in `channels.layers`).
 const CHANNEL_LAYER_ASYNC: &[&str] =
     &["group_send", "group_add", "group_discard", "send", "receive", "new_channel", "flush", "close"];
+
+/// Whether a callable is a coroutine function (what `iscoroutinefunction` says of it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Sync,
+    Async,
+    Unknown,
+}
+
+/// Django view decorators that keep an `async def` async from a version on (they check
+/// `iscoroutinefunction` and return an async wrapper); before it they return a sync wrapper.
+/// Django 5.0 release notes ("Decorators"), 5.1 for the auth decorators (RULES.md §AG107).
+const DJANGO_KIND_KEEPING: &[(&str, Version)] = &[
+    ("cache_control", Version(5, 0, 0)),
+    ("never_cache", Version(5, 0, 0)),
+    ("no_append_slash", Version(5, 0, 0)),
+    ("csrf_exempt", Version(5, 0, 0)),
+    ("csrf_protect", Version(5, 0, 0)),
+    ("ensure_csrf_cookie", Version(5, 0, 0)),
+    ("requires_csrf_token", Version(5, 0, 0)),
+    ("sensitive_variables", Version(5, 0, 0)),
+    ("sensitive_post_parameters", Version(5, 0, 0)),
+    ("gzip_page", Version(5, 0, 0)),
+    ("condition", Version(5, 0, 0)),
+    ("etag", Version(5, 0, 0)),
+    ("last_modified", Version(5, 0, 0)),
+    ("require_http_methods", Version(5, 0, 0)),
+    ("require_GET", Version(5, 0, 0)),
+    ("require_POST", Version(5, 0, 0)),
+    ("require_safe", Version(5, 0, 0)),
+    ("vary_on_cookie", Version(5, 0, 0)),
+    ("vary_on_headers", Version(5, 0, 0)),
+    ("xframe_options_deny", Version(5, 0, 0)),
+    ("xframe_options_sameorigin", Version(5, 0, 0)),
+    ("xframe_options_exempt", Version(5, 0, 0)),
+    ("login_required", Version(5, 1, 0)),
+    ("permission_required", Version(5, 1, 0)),
+    ("user_passes_test", Version(5, 1, 0)),
+    ("login_not_required", Version(5, 1, 0)),
+];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Callable<'t> {
@@ -30,12 +70,12 @@ pub enum Callable<'t> {
 
 impl<'t> PyModel<'t> {
     /// The `function_definition`s of this file named `name`: methods when `methods`, else
-    /// functions (not defined directly in a class body).
-    fn defs_named(&self, name: &str, methods: bool) -> Vec<(Node<'t>, bool)> {
+    /// functions (not defined directly in a class body); each with its kind once decorated.
+    fn defs_named(&self, name: &str, methods: bool, version: Version) -> Vec<(Node<'t>, Kind)> {
         self.function_scopes_named(name)
             .iter()
             .filter(|&&i| self.scopes[i].parent.is_some_and(|p| self.scopes[p].kind == ScopeKind::Class) == methods)
-            .filter_map(|&i| self.function_nodes.get(&i).map(|d| (*d, self.scopes[i].is_async)))
+            .filter_map(|&i| self.function_nodes.get(&i).map(|d| (*d, self.defined_kind(*d, version))))
             .collect()
     }
 
@@ -46,6 +86,65 @@ impl<'t> PyModel<'t> {
             .rev()
             .find(|&&i| self.scopes[i].parent == Some(0))
             .and_then(|i| self.function_nodes.get(i).copied())
+    }
+
+    /// Every function of the file (by scope order) with the kind its name is bound to once
+    /// decorated: what a fix must not change.
+    pub fn function_kinds(&self, version: Version) -> Vec<(String, Kind)> {
+        let mut ids: Vec<&usize> = self.function_nodes.keys().collect();
+        ids.sort();
+        ids.into_iter()
+            .map(|i| (self.scopes[*i].name.clone().unwrap_or_default(), self.defined_kind(self.function_nodes[i], version)))
+            .collect()
+    }
+
+    /// The decorators of a `function_definition`, top to bottom (the expressions after `@`).
+    pub fn decorators_of(&self, def: Node<'t>) -> Vec<Node<'t>> {
+        let Some(p) = def.parent().filter(|p| p.kind() == "decorated_definition") else { return vec![] };
+        let mut c = p.walk();
+        p.named_children(&mut c).filter(|d| d.kind() == "decorator").filter_map(|d| d.named_child(0)).collect()
+    }
+
+    /// What the name a `def` binds is, after its whole decorator stack.
+    pub fn defined_kind(&self, def: Node<'t>, version: Version) -> Kind {
+        let base = if def.child(0).is_some_and(|c| c.kind() == "async") { Kind::Async } else { Kind::Sync };
+        self.stack_kind(&self.decorators_of(def), base, version)
+    }
+
+    /// The kind of what a decorator stack returns, applied bottom-up to a callable of kind
+    /// `base`: `async_to_sync` → sync, `sync_to_async` → async, the Django view decorators
+    /// that support async views keep the kind (before their version: sync), `staticmethod` /
+    /// `classmethod` keep it, any other decorator → unknown.
+    pub fn stack_kind(&self, decorators: &[Node<'t>], base: Kind, version: Version) -> Kind {
+        let mut kind = base;
+        for &d in decorators.iter().rev() {
+            let callee = if d.kind() == "call" { d.child_by_field_name("function") } else { Some(d) };
+            let path = callee.and_then(|c| self.resolve_node(c));
+            let text = callee.map(|c| self.node_text(c)).unwrap_or("");
+            kind = match path.as_deref() {
+                Some(p) if SYNC_TO_ASYNC.contains(&p) => Kind::Async,
+                Some(p) if ASYNC_TO_SYNC.contains(&p) => Kind::Sync,
+                Some(p) if p.starts_with("django.") => {
+                    let last = p.rsplit('.').next().unwrap_or("");
+                    match DJANGO_KIND_KEEPING.iter().find(|(n, _)| *n == last) {
+                        Some((_, since)) if version >= *since => kind,
+                        Some(_) => Kind::Sync,
+                        None => Kind::Unknown,
+                    }
+                }
+                None if matches!(text, "staticmethod" | "classmethod")
+                    && self.binding(text, d.start_byte()).is_none()
+                    && self.import_of(text).is_none() =>
+                {
+                    kind
+                }
+                _ => Kind::Unknown,
+            };
+            if kind == Kind::Unknown {
+                break;
+            }
+        }
+        kind
     }
 
     /// True when a class of this file defines a method named `name`.
@@ -69,8 +168,9 @@ impl<'t> PyModel<'t> {
         by_name.get(name).map_or(&[][..], Vec::as_slice)
     }
 
-    /// What the callable expression `f` is.
-    pub fn callable(&self, f: Node<'t>) -> Callable<'t> {
+    /// What the callable expression `f` is (a def's decorators count: `@async_to_sync` on an
+    /// `async def` makes it sync; an unknown decorator makes it unknown).
+    pub fn callable(&self, f: Node<'t>, version: Version) -> Callable<'t> {
         let methods = f.kind() == "attribute";
         let name = match f.kind() {
             "identifier" => {
@@ -106,13 +206,13 @@ impl<'t> PyModel<'t> {
             }
             _ => return Callable::Unknown,
         };
-        let defs = self.defs_named(name, methods);
+        let defs = self.defs_named(name, methods, version);
         if defs.is_empty() {
             return Callable::Unknown;
         }
-        if defs.iter().all(|(_, a)| *a) {
+        if defs.iter().all(|(_, k)| *k == Kind::Async) {
             Callable::AsyncDef(Some(defs[0].0))
-        } else if defs.iter().all(|(_, a)| !*a) && defs.len() == 1 {
+        } else if defs.iter().all(|(_, k)| *k == Kind::Sync) && defs.len() == 1 {
             Callable::SyncDef(defs[0].0)
         } else {
             Callable::Unknown

@@ -194,7 +194,9 @@ impl<'t> super::PyModel<'t> {
                         _ => None,
                     };
                 }
-                match self.callable(func) {
+                // Only the `def` is wanted here (its facts are read below), not the kind the
+                // decorators give it for a given Django version.
+                match self.callable(func, crate::dialects::django::NEWEST) {
                     super::bridges::Callable::SyncDef(def) | super::bridges::Callable::AsyncDef(Some(def)) => {
                         let f = self.local_fn_memo(def)?;
                         let db_work = if self.local_fn_depth.get() == 0 { self.local_db_work(&f) } else { vec![] };
@@ -273,7 +275,58 @@ impl<'t> super::PyModel<'t> {
     /// True when `name` is a custom queryset method (this file's, or a project module's that
     /// this file imports from) that returns a queryset.
     pub fn is_custom_queryset_method(&self, name: &str) -> bool {
-        self.local_qs_methods.get_or_init(|| self.queryset_methods()).iter().any(|m| m == name)
-            || self.imported_facts().queryset_methods.iter().any(|m| m == name)
+        let local = self.local_qs_methods.get_or_init(|| self.queryset_methods()).iter().any(|m| m == name);
+        local || self.imported_facts().queryset_methods.iter().any(|m| m == name)
+    }
+}
+
+impl<'t> super::PyModel<'t> {
+    /// Where in other files the value of `n` comes from, as far as the project model told:
+    /// the project helpers whose return value it is (`qs = await books_by(a)` → `def books_by`
+    /// in services.py). Follows plain assignments and receiver chains, bounded.
+    pub fn provenance(&self, n: tree_sitter::Node<'t>) -> Vec<Loc> {
+        let mut out = vec![];
+        if self.outside.is_none() {
+            return out;
+        }
+        let mut todo = vec![n];
+        let mut steps = 0;
+        while let Some(n) = todo.pop() {
+            steps += 1;
+            if steps > 32 {
+                break;
+            }
+            match n.kind() {
+                "parenthesized_expression" | "await" => todo.extend(n.named_child(0)),
+                "identifier" => {
+                    let name = self.node_text(n);
+                    if let Some(v) = self.binding(name, n.start_byte()).and_then(|b| b.value) {
+                        todo.push(v);
+                    }
+                }
+                "attribute" => todo.extend(n.child_by_field_name("object")),
+                "subscript" => todo.extend(n.child_by_field_name("value")),
+                "call" => {
+                    let Some(func) = n.child_by_field_name("function") else { continue };
+                    if let Some(f) = self.callee_facts(func) {
+                        if let (Some(loc), true) = (f.loc, f.returns != Returns::Other) {
+                            let what = match f.returns {
+                                Returns::QuerySet => "returns a lazy queryset",
+                                Returns::Instance => "returns a model instance",
+                                _ => "returns a manager",
+                            };
+                            out.push(Loc { what: format!("{}() {what}", f.name), ..loc });
+                            continue;
+                        }
+                    }
+                    if func.kind() == "attribute" {
+                        todo.extend(func.child_by_field_name("object"));
+                    }
+                }
+                _ => {}
+            }
+        }
+        out.dedup();
+        out
     }
 }

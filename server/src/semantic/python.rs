@@ -127,6 +127,9 @@ pub struct PyModel<'t> {
     pub(crate) imported: std::cell::OnceCell<super::outside::ModuleFacts>,
     /// This file's custom queryset methods (see [`PyModel::queryset_methods`]).
     pub(crate) local_qs_methods: std::cell::OnceCell<Vec<String>>,
+    /// Function bodies whose syntax was read for other functions' sake (custom queryset
+    /// methods): an edit there may change findings elsewhere in the file.
+    pub read_bodies: std::cell::RefCell<Vec<Range<usize>>>,
     /// [`PyModel::local_fn`] answers by `def` start, and how deep such questions are nested
     /// now (a helper returning another helper's value): bounded, so recursion terminates.
     pub(crate) local_fns: std::cell::RefCell<FxHashMap<usize, super::summary::LocalFn>>,
@@ -368,6 +371,7 @@ impl<'t> PyModel<'t> {
             outside: None,
             imported: std::cell::OnceCell::new(),
             local_qs_methods: std::cell::OnceCell::new(),
+            read_bodies: Default::default(),
             local_fns: Default::default(),
             local_fn_depth: Default::default(),
         };

@@ -141,6 +141,8 @@ impl<'t> PyModel<'t> {
                 }
                 (self.orm_imported() || self.star_from_models) && starts_upper(name)
             }
+            // `get_user_model().objects`, `apps.get_model("shop", "Book").objects`
+            "call" => self.is_model_value(n, depth + 1),
             // self.model (generic views, managers); `models.Book` through an imported module
             "attribute" => {
                 let attr = n.child_by_field_name("attribute").map(|a| self.node_text(a));

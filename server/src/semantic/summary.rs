@@ -297,7 +297,11 @@ impl<'t> PyModel<'t> {
         self.sole_positional(args).is_some_and(|a| self.value(a) == Value::QuerySet)
     }
 
-    /// Methods of this file's custom `QuerySet`/`Manager` classes that return a queryset.
+    /// Methods of this file's custom `QuerySet`/`Manager` classes that return a queryset:
+    /// every `return` gives a lazy chain from `self` (`self.filter(…)`,
+    /// `super().get_queryset().filter(…)`). Decided from the syntax alone (no binding is
+    /// followed), so the answer does not depend on what else was asked; the bodies read are
+    /// recorded in [`PyModel::read_bodies`].
     pub fn queryset_methods(&self) -> Vec<String> {
         let mut out = vec![];
         for (&scope, &def) in &self.function_nodes {
@@ -308,9 +312,28 @@ impl<'t> PyModel<'t> {
             if !self.classes.get(cname).is_some_and(|b| b.iter().any(|b| is_queryset_class_name(last_name(b)))) {
                 continue;
             }
-            let Some(f) = self.local_fn_memo(def) else { continue };
-            if f.returns == Returns::QuerySet && !f.name.starts_with("__") {
-                out.push(f.name);
+            let Some(name) = self.scopes[scope].name.clone().filter(|n| !n.starts_with("__")) else { continue };
+            let Some(body) = def.child_by_field_name("body") else { continue };
+            self.read_bodies.borrow_mut().push(def.byte_range());
+            let (mut lazy, mut other) = (0, 0);
+            let mut stack = vec![body];
+            while let Some(n) = stack.pop() {
+                match n.kind() {
+                    "function_definition" | "class_definition" | "lambda" | "decorated_definition" => continue,
+                    "return_statement" => {
+                        match n.named_child(0) {
+                            Some(e) if self.chain_from_self_is_lazy(strip_parens(e)) => lazy += 1,
+                            _ => other += 1,
+                        }
+                        continue;
+                    }
+                    _ => {}
+                }
+                let mut c = n.walk();
+                stack.extend(n.named_children(&mut c));
+            }
+            if lazy > 0 && other == 0 {
+                out.push(name);
             }
         }
         out.sort();

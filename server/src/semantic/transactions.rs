@@ -139,6 +139,28 @@ impl<'t> PyModel<'t> {
                         }
                     }
                 }
+                "class_definition" => {
+                    // `@method_decorator(transaction.atomic, name="dispatch")` on the class, or
+                    // `@method_decorator(transaction.atomic)` on its `dispatch`: every handler
+                    // the view's `dispatch` calls runs in the transaction.
+                    let dispatch = self.atomic_dispatch(node);
+                    let named = self.atomic_named_methods(node);
+                    for (body, name) in view_methods(node) {
+                        let name = self.node_text(name);
+                        // `__init__`, `setup` and `as_view` run before `dispatch`.
+                        let by_dispatch = dispatch.as_ref().filter(|_| !matches!(name, "__init__" | "setup" | "as_view"));
+                        let by_name = named.iter().find(|(n, _)| *n == name).map(|(_, u)| u);
+                        if let Some(u) = by_dispatch.or(by_name).filter(|_| !outside(body)) {
+                            out.push(AtomicRegion {
+                                body: body.byte_range(),
+                                scope: self.scope_at(body.start_byte()),
+                                api: u.api,
+                                decorator: true,
+                                callee: self.node_text(u.callee).to_string(),
+                            });
+                        }
+                    }
+                }
                 "decorated_definition" => {
                     if let Some(def) = node.child_by_field_name("definition").filter(|d| d.kind() == "function_definition") {
                         let sync_def = def.child(0).is_some_and(|c| c.kind() != "async");
@@ -147,7 +169,9 @@ impl<'t> PyModel<'t> {
                             let decs: Vec<Node> = node.named_children(&mut c).filter(|d| d.kind() == "decorator").collect();
                             for dec in decs {
                                 let Some(expr) = dec.named_child(0) else { continue };
-                                if let Some(u) = self.atomic_use(expr).filter(|u| u.api != AtomicApi::DormAsync) {
+                                let used = self.atomic_use(expr).or_else(|| self.method_decorator_atomic(expr).map(|(u, _)| u));
+                                let seen = out.iter().any(|r| r.body == body.byte_range());
+                                if let Some(u) = used.filter(|u| u.api != AtomicApi::DormAsync && !seen) {
                                     out.push(AtomicRegion {
                                         body: body.byte_range(),
                                         scope: self.scope_at(body.start_byte()),
@@ -177,12 +201,114 @@ impl<'t> PyModel<'t> {
         }
     }
 
+    /// `method_decorator(<atomic>, …)` (also with a list or tuple of decorators holding the
+    /// atomic): the atomic, and the `name=` argument if any.
+    pub fn method_decorator_atomic(&self, expr: Node<'t>) -> Option<(AtomicUse<'t>, Option<&'t str>)> {
+        if expr.kind() != "call" {
+            return None;
+        }
+        let f = expr.child_by_field_name("function")?;
+        if self.resolve_node(f).as_deref() != Some("django.utils.decorators.method_decorator") {
+            return None;
+        }
+        let args = expr.child_by_field_name("arguments")?;
+        let mut c = args.walk();
+        let list: Vec<Node<'t>> = args.named_children(&mut c).filter(|a| a.kind() != "comment").collect();
+        let first = *list.first().filter(|a| a.kind() != "keyword_argument")?;
+        let u = match first.kind() {
+            "list" | "tuple" => {
+                let mut c = first.walk();
+                let items: Vec<Node<'t>> = first.named_children(&mut c).collect();
+                items.into_iter().find_map(|d| self.atomic_use(d))?
+            }
+            _ => self.atomic_use(first)?,
+        };
+        let name = list.iter().find_map(|a| {
+            if a.kind() != "keyword_argument" {
+                return None;
+            }
+            let k = a.child_by_field_name("name")?;
+            let v = a.child_by_field_name("value")?;
+            (self.node_text(k) == "name").then(|| self.node_text(v).trim_matches(['"', '\'']))
+        });
+        Some((u, name))
+    }
+
+    /// `@method_decorator(<atomic>, name="m")` on a class: (`m`, the atomic), `m` not `dispatch`.
+    fn atomic_named_methods(&self, class: Node<'t>) -> Vec<(&'t str, AtomicUse<'t>)> {
+        let Some(p) = class.parent().filter(|p| p.kind() == "decorated_definition") else { return vec![] };
+        let mut c = p.walk();
+        let decs: Vec<Node<'t>> = p.named_children(&mut c).filter(|d| d.kind() == "decorator").filter_map(|d| d.named_child(0)).collect();
+        decs.into_iter()
+            .filter_map(|e| self.method_decorator_atomic(e))
+            .filter_map(|(u, n)| Some((n.filter(|n| *n != "dispatch")?, u)))
+            .filter(|(_, u)| u.api == AtomicApi::Django)
+            .collect()
+    }
+
+    /// The atomic a class-based view's `dispatch` runs in: `@method_decorator(<atomic>,
+    /// name="dispatch")` on the class, or `@method_decorator(<atomic>)` (or a bare atomic) on
+    /// its sync `def dispatch`.
+    fn atomic_dispatch(&self, class: Node<'t>) -> Option<AtomicUse<'t>> {
+        let decorators = |def_or_class: Node<'t>| -> Vec<Node<'t>> {
+            let Some(p) = def_or_class.parent().filter(|p| p.kind() == "decorated_definition") else { return vec![] };
+            let mut c = p.walk();
+            p.named_children(&mut c).filter(|d| d.kind() == "decorator").filter_map(|d| d.named_child(0)).collect()
+        };
+        for expr in decorators(class) {
+            if let Some((u, Some("dispatch"))) = self.method_decorator_atomic(expr) {
+                return (u.api == AtomicApi::Django).then_some(u);
+            }
+        }
+        let body = class.child_by_field_name("body")?;
+        let mut c = body.walk();
+        for stmt in body.named_children(&mut c) {
+            let Some(def) = (match stmt.kind() {
+                "decorated_definition" => stmt.child_by_field_name("definition"),
+                _ => None,
+            }) else {
+                continue;
+            };
+            let is_dispatch = def.kind() == "function_definition"
+                && def.child(0).is_some_and(|t| t.kind() != "async")
+                && def.child_by_field_name("name").is_some_and(|n| self.node_text(n) == "dispatch");
+            if !is_dispatch {
+                continue;
+            }
+            for expr in decorators(def) {
+                let u = self.method_decorator_atomic(expr).map(|(u, _)| u).or_else(|| self.atomic_use(expr));
+                if let Some(u) = u.filter(|u| u.api == AtomicApi::Django) {
+                    return Some(u);
+                }
+            }
+        }
+        None
+    }
+
     /// The innermost atomic region that byte `b` runs in: `b` lies in its body and in the
     /// same scope (not in a lambda or nested `def` written there).
     pub fn atomic_at<'r>(&self, regions: &'r [AtomicRegion], b: usize) -> Option<&'r AtomicRegion> {
         let scope = self.scope_at(b);
         regions.iter().filter(|r| r.body.contains(&b) && r.scope == scope).min_by_key(|r| r.body.len())
     }
+}
+
+/// The sync methods of a class: their bodies and names.
+fn view_methods(class: Node) -> Vec<(Node, Node)> {
+    let Some(body) = class.child_by_field_name("body") else { return vec![] };
+    let mut out = vec![];
+    let mut c = body.walk();
+    for stmt in body.named_children(&mut c) {
+        let def = match stmt.kind() {
+            "function_definition" => Some(stmt),
+            "decorated_definition" => stmt.child_by_field_name("definition").filter(|d| d.kind() == "function_definition"),
+            _ => None,
+        };
+        let Some(def) = def.filter(|d| d.child(0).is_some_and(|t| t.kind() != "async")) else { continue };
+        let (Some(name), Some(b)) = (def.child_by_field_name("name"), def.child_by_field_name("body")) else { continue };
+        out.push((b, name));
+    }
+    out
 }
 
 /// The items of a `with` statement, in order.

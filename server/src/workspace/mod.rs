@@ -43,8 +43,10 @@ pub struct SettingsCache {
 }
 
 /// What a folder's settings are made of besides the overrides: the config file that applies
-/// (its path), and the Django and Celery versions detected above the folder.
-type ResolvedKey = (Option<PathBuf>, Option<crate::dialects::Version>, Option<crate::dialects::Version>);
+/// (its path), the Django and Celery versions detected above the folder, and what the rules
+/// need of the project's Django settings module.
+type ResolvedKey =
+    (Option<PathBuf>, Option<crate::dialects::Version>, Option<crate::dialects::Version>, config::detect::DjangoFacts);
 
 /// The outcome of config discovery for one folder.
 type Discovered = Result<Option<Arc<(PathBuf, FileConfig)>>, ConfigError>;
@@ -144,9 +146,11 @@ impl SettingsCache {
         } else {
             None
         };
+        // What the rules need of the project's Django settings module (CACHES, MIDDLEWARE).
+        let django_facts = if detect { self.detector.django(dir) } else { Default::default() };
         // Folders that share a config and the detected versions share their settings: most of
         // a tree's folders resolve to the same.
-        let key = (found.as_ref().map(|f| f.0.clone()), django, celery);
+        let key = (found.as_ref().map(|f| f.0.clone()), django, celery, django_facts.clone());
         if let Some(hit) = self.resolved.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
             return hit.clone();
         }
@@ -155,6 +159,8 @@ impl SettingsCache {
             if settings.celery_version.is_none() {
                 settings.celery_version = celery;
             }
+            settings.caches = django_facts.caches.clone();
+            settings.login_required_middleware = django_facts.login_required_middleware;
             let paths = match &found {
                 Some(f) => Some(PathRules::new(&f.0, &f.1)?).filter(|r| !r.is_empty()).map(Arc::new),
                 None => None,
