@@ -246,3 +246,63 @@ fn cli_and_server_agree_on_every_fixture_project() {
         assert_eq!(c.shutdown_and_exit(), 0);
     }
 }
+
+/// AG108 in `tests/projects/lending`: the diagnostic at the call in the view carries the
+/// chain to the query as `relatedInformation`, in the helpers' files, with positions from the
+/// project's texts (an open document's unsaved text wins over the disk).
+#[test]
+fn ag108_related_information_points_into_the_helpers_files() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/projects/lending"), dir.path());
+    let root = dir.path().canonicalize().unwrap();
+    let views = root.join("lending/api/views.py");
+    let services = root.join("lending/loans/services.py");
+    let queries = root.join("lending/loans/queries.py");
+    let views_text = std::fs::read_to_string(&views).unwrap();
+    let services_text = std::fs::read_to_string(&services).unwrap();
+    let queries_text = std::fs::read_to_string(&queries).unwrap();
+    let call_line = text_line(&views_text, "loan = close_loan(loan_id)");
+    let mut c = start(&root);
+    c.open(&uri(&views), "python", 1, &views_text);
+    let first = c.wait_for("textDocument/publishDiagnostics", |p| p["uri"] == uri(&views).as_str());
+    let related = |p: &Value| -> Vec<(String, u64, u64)> {
+        let d = p["params"]["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["code"] == "AG108" && d["range"]["start"]["line"] == call_line)
+            .unwrap_or_else(|| panic!("no AG108 at line {call_line}: {p}"))
+            .clone();
+        d["relatedInformation"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no relatedInformation: {d}"))
+            .iter()
+            .map(|r| {
+                let l = &r["location"];
+                (l["uri"].as_str().unwrap().to_string(), l["range"]["start"]["line"].as_u64().unwrap(), l["range"]["start"]["character"].as_u64().unwrap())
+            })
+            .collect()
+    };
+    let col = |text: &str, line: u64, needle: &str| text.lines().nth(line as usize).unwrap().find(needle).unwrap() as u64;
+    let fetch_line = text_line(&services_text, "loan = fetch_loan(loan_id)");
+    let get_line = text_line(&queries_text, "Loan.objects.get(pk=loan_id)");
+    assert_eq!(
+        related(&first),
+        vec![
+            (uri(&services), fetch_line, col(&services_text, fetch_line, "fetch_loan(")),
+            (uri(&queries), get_line, col(&queries_text, get_line, "Loan.objects.get")),
+        ]
+    );
+    // queries.py opened with two more lines (unsaved): the query's position follows it.
+    let edited = format!("# one\n# two\n{queries_text}");
+    c.open(&uri(&queries), "python", 1, &edited);
+    let after = c.wait_for("textDocument/publishDiagnostics", |p| {
+        p["uri"] == uri(&views).as_str()
+            && p["diagnostics"].as_array().unwrap().iter().any(|d| {
+                d["code"] == "AG108"
+                    && d["relatedInformation"].as_array().is_some_and(|r| r.iter().any(|r| r["location"]["range"]["start"]["line"] == get_line + 2))
+            })
+    });
+    assert_eq!(related(&after)[1], (uri(&queries), get_line + 2, col(&queries_text, get_line, "Loan.objects.get")));
+    assert_eq!(c.shutdown_and_exit(), 0);
+}

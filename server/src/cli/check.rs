@@ -214,7 +214,12 @@ fn check_file(path: PathBuf, cache: &SettingsCache, args: &CheckArgs, project: &
         o.errors.push(format!("{}: internal error: {e}", path.display()));
     }
     if !analysis.findings.is_empty() {
-        o.report = Some(FileReport { path, text, index, findings: analysis.findings });
+        let mut findings = analysis.findings;
+        // A related location with no path is in this file.
+        for l in findings.iter_mut().flat_map(|f| f.related.iter_mut()).filter(|l| l.path.as_os_str().is_empty()) {
+            l.path = path.clone();
+        }
+        o.report = Some(FileReport { path, text, index, findings });
     }
     o
 }

@@ -80,6 +80,10 @@ pub fn text(out: &mut impl Write, reports: &[FileReport], color: bool, clean: bo
             writeln!(out, "{gutter} |")?;
             writeln!(out, "{line} | {src_line}")?;
             writeln!(out, "{gutter} | {pad}{}", paint.wrap("31", &"^".repeat(width)))?;
+            for l in &f.related {
+                let (rl, rc) = related_line_col(r, l);
+                writeln!(out, "{gutter} = {}: {}:{rl}:{rc}: {}", paint.wrap("1", "note"), shown(&l.path), l.what)?;
+            }
             writeln!(out)?;
         }
     }
@@ -246,13 +250,28 @@ struct JsonRelated {
     message: String,
 }
 
-/// A related location with its line and column, read from its file (0:0 when unreadable).
-fn related_json(loc: &crate::semantic::outside::Loc) -> JsonRelated {
-    let (line, column) = match std::fs::read_to_string(&loc.path) {
+/// The 1-based line and column of a related location: in the report's own text when it is
+/// in the same file, else read from its file (0:0 when unreadable).
+fn related_line_col(r: &FileReport, loc: &crate::semantic::outside::Loc) -> (usize, usize) {
+    if loc.path == r.path {
+        return line_col(&r.index, &r.text, loc.range.start.min(r.text.len()));
+    }
+    match std::fs::read_to_string(&loc.path) {
         Ok(text) => line_col(&LineIndex::new(&text), &text, loc.range.start.min(text.len())),
         Err(_) => (0, 0),
-    };
-    JsonRelated { path: loc.path.display().to_string(), line, column, offset: loc.range.start, message: loc.what.clone() }
+    }
+}
+
+/// A related location's path as shown: relative to the current folder when below it.
+fn shown(path: &std::path::Path) -> String {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    path.strip_prefix(&cwd).unwrap_or(path).display().to_string()
+}
+
+/// A related location with its line and column.
+fn related_json(r: &FileReport, loc: &crate::semantic::outside::Loc) -> JsonRelated {
+    let (line, column) = related_line_col(r, loc);
+    JsonRelated { path: shown(&loc.path), line, column, offset: loc.range.start, message: loc.what.clone() }
 }
 
 fn range(r: &FileReport, range: &std::ops::Range<usize>) -> JsonRange {
@@ -268,7 +287,7 @@ pub fn json(out: &mut impl Write, reports: &[FileReport]) -> io::Result<()> {
     for r in reports {
         for f in &r.findings {
             all.push(JsonFinding {
-                related: f.related.iter().map(related_json).collect(),
+                related: f.related.iter().map(|l| related_json(r, l)).collect(),
                 path: r.path.display().to_string(),
                 code: f.code,
                 name: f.name,
@@ -364,6 +383,24 @@ pub fn sarif(out: &mut impl Write, reports: &[FileReport], ok: bool) -> io::Resu
             });
             if let Some(i) = index_of(f.code) {
                 res["ruleIndex"] = json!(i);
+            }
+            if !f.related.is_empty() {
+                res["relatedLocations"] = f
+                    .related
+                    .iter()
+                    .enumerate()
+                    .map(|(i, l)| {
+                        let (line, col) = related_line_col(r, l);
+                        json!({
+                            "id": i,
+                            "physicalLocation": {
+                                "artifactLocation": artifact(&l.path, &root),
+                                "region": { "startLine": line.max(1), "startColumn": col.max(1) },
+                            },
+                            "message": { "text": l.what },
+                        })
+                    })
+                    .collect();
             }
             if !f.fixes.is_empty() {
                 res["fixes"] = f

@@ -73,7 +73,44 @@ pub struct DataFix {
     pub edits: Vec<TextEdit>,
 }
 
-pub fn diagnostic(doc: &Document, f: &Finding, enc: Encoding) -> Diagnostic {
+/// Where a finding's related locations are: the document's URI (a location with no path is
+/// in it) and the project, whose texts (open documents, else the disk) give the positions of
+/// locations in other files.
+pub struct Places<'a> {
+    pub uri: &'a Uri,
+    pub project: &'a crate::project::Project,
+}
+
+/// The related locations of `f` as LSP `relatedInformation`, positions in `enc`; a location
+/// whose file cannot be read is left out.
+pub fn related_information(doc: &Document, f: &Finding, enc: Encoding, places: &Places) -> Option<Vec<DiagnosticRelatedInformation>> {
+    if f.related.is_empty() {
+        return None;
+    }
+    let this = places.uri.to_file_path().map(|p| crate::project::normalize(&p));
+    let out: Vec<DiagnosticRelatedInformation> = f
+        .related
+        .iter()
+        .filter_map(|l| {
+            let same = l.path.as_os_str().is_empty() || this.as_deref() == Some(l.path.as_path());
+            let (uri, range) = if same {
+                (places.uri.clone(), range(doc, &l.range, enc))
+            } else {
+                let text = places.project.text(&l.path)?;
+                let index = crate::text::LineIndex::new(&text);
+                let at = |o: usize| {
+                    let p = index.position(&text, o.min(text.len()), enc);
+                    Position { line: p.line, character: p.col }
+                };
+                (Uri::from_file_path(&l.path)?, Range { start: at(l.range.start), end: at(l.range.end) })
+            };
+            Some(DiagnosticRelatedInformation { location: Location { uri, range }, message: l.what.clone() })
+        })
+        .collect();
+    (!out.is_empty()).then_some(out)
+}
+
+pub fn diagnostic(doc: &Document, f: &Finding, enc: Encoding, places: &Places) -> Diagnostic {
     let data = DiagData {
         version: doc.version,
         fixes: f
@@ -93,12 +130,12 @@ pub fn diagnostic(doc: &Document, f: &Finding, enc: Encoding) -> Diagnostic {
         code_description: None,
         source: Some("awaitguard".into()),
         message: f.message.clone(),
-        related_information: None,
+        related_information: related_information(doc, f, enc, places),
         tags: None,
         data: serde_json::to_value(data).ok(),
     }
 }
 
-pub fn diagnostics(state: &DocState, findings: &[Finding], enc: Encoding) -> Vec<Diagnostic> {
-    findings.iter().map(|f| diagnostic(&state.doc, f, enc)).collect()
+pub fn diagnostics(state: &DocState, findings: &[Finding], enc: Encoding, places: &Places) -> Vec<Diagnostic> {
+    findings.iter().map(|f| diagnostic(&state.doc, f, enc, places)).collect()
 }
