@@ -84,7 +84,14 @@ fn findings_that_rest_on_another_file_say_where() {
                 let path = Path::new(r["path"].as_str().unwrap());
                 assert!(path.exists(), "related location names a file that exists: {r}");
                 let line = std::fs::read_to_string(path).unwrap().lines().nth(r["line"].as_u64().unwrap() as usize - 1).unwrap().to_string();
-                assert!(line.contains("def ") || line.contains("class "), "{r} points at a definition: {line}");
+                if f["code"] == "AG108" {
+                    // The chain into the helper: each call, then the database call.
+                    let what = r["message"].as_str().unwrap();
+                    let head = what.split(['(', '…']).next().unwrap().trim_start_matches("for ").trim();
+                    assert!(line.contains(head), "{r} points at `{head}`: {line}");
+                } else {
+                    assert!(line.contains("def ") || line.contains("class "), "{r} points at a definition: {line}");
+                }
                 seen += 1;
             }
         }

@@ -294,10 +294,19 @@ fn class_facts(view: &FileView, file: &Path, summary: &PySummary, name: &str, cl
             Some(PyDef::Class(b)) => {
                 facts.is_model |= b.is_model;
                 facts.manager_attrs.extend(b.manager_attrs.iter().cloned());
+                facts.lib_bases.extend(b.lib_bases.iter().cloned());
             }
             Some(_) => {}
             // Outside the project (django.db.models.Model, a third-party abstract model).
-            None => facts.is_model |= last == "Model" || (summary.orm && last.ends_with("Model")),
+            None => {
+                facts.is_model |= last == "Model" || (summary.orm && last.ends_with("Model"));
+                let (head, tail) = base.split_once('.').map_or((base.as_str(), None), |(h, t)| (h, Some(t)));
+                facts.lib_bases.push(match (summary.imports.get(head), tail) {
+                    (Some(p), Some(t)) => format!("{p}.{t}"),
+                    (Some(p), None) => p.clone(),
+                    (None, _) => base.clone(),
+                });
+            }
         }
     }
     if facts.is_model && !facts.manager_attrs.iter().any(|a| a == "objects") {

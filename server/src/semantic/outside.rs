@@ -59,6 +59,10 @@ pub struct ClassFacts {
     /// Attributes that hold a manager (`objects`, `live = PublishedManager()`), inherited
     /// ones included.
     pub manager_attrs: Vec<String>,
+    /// The bases from outside the project it derives from, directly or through project
+    /// classes, as dotted import paths (`rest_framework.serializers.ModelSerializer`), or as
+    /// written when not imported.
+    pub lib_bases: Vec<String>,
     pub loc: Option<Loc>,
 }
 
@@ -253,6 +257,31 @@ impl<'t> super::PyModel<'t> {
             }
         }
         super::summary::db_work(f, std::path::Path::new(""), 0, LOCAL_DEPTH, &mut Here { m: self })
+    }
+
+    /// [`ClassFacts::lib_bases`] of the class `name` of this file (`depth`: classes passed).
+    pub fn class_lib_bases(&self, name: &str, depth: u32) -> Vec<String> {
+        let mut out = vec![];
+        let Some(bases) = self.classes.get(name) else { return out };
+        if depth > 8 {
+            return out;
+        }
+        for b in bases {
+            if b == name {
+                continue;
+            }
+            if self.classes.contains_key(b.as_str()) {
+                out.extend(self.class_lib_bases(b, depth + 1));
+                continue;
+            }
+            let (head, tail) = b.split_once('.').map_or((b.as_str(), None), |(h, t)| (h, Some(t)));
+            match self.imported_def(head, tail) {
+                Some(PyDef::Class(c)) => out.extend(c.lib_bases.iter().cloned()),
+                Some(_) => {}
+                None => out.push(self.resolve_dotted(b).unwrap_or_else(|| b.clone())),
+            }
+        }
+        out
     }
 
     /// [`PyModel::local_fn`], memoised; `None` when asked more than a few levels deep (a

@@ -125,6 +125,7 @@ queries! {
     PyCalls => Python, "python/calls.scm";
     PyAwaits => Python, "python/awaits.scm";
     PyForStatements => Python, "python/for_statements.scm";
+    PySinkAttributes => Python, "python/sink_attributes.scm";
     RsCandidates => Rust, "rust/candidates.scm";
 }
 
