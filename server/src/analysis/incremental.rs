@@ -478,6 +478,14 @@ fn focused(
         for e in f.fixes.iter_mut().flat_map(|x| x.edits.iter_mut()) {
             e.range = mv(&e.range);
         }
+        // Related locations in this file (AG108's chain through this file's helpers) lie in
+        // helpers the analysis consulted, so outside F's unit (else no focused path): moved too.
+        for l in f.related.iter_mut().filter(|l| l.path.as_os_str().is_empty()) {
+            if !outside(&l.range) {
+                return Err(Fallback::Straddles);
+            }
+            l.range = mv(&l.range);
+        }
         kept.push(f);
     }
 

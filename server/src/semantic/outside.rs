@@ -15,6 +15,8 @@ use std::sync::Arc;
 /// A place in another file (or this one), for `related` locations of findings.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize)]
 pub struct Loc {
+    /// The file; empty for the analysed file itself (findings do not depend on its path; the
+    /// CLI and the server fill it in when they render).
     pub path: PathBuf,
     pub range: Range<usize>,
     /// What is there, in a few words (`Loan.objects.get()`).
