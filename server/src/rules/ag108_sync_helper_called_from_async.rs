@@ -71,15 +71,16 @@ reports), when it is a generator, or where `await` is not allowed (lambda, neste
   `ModelSerializer` subclass (fix: adrf's `await serializer.adata` / `ais_valid()` /
   `asave()` when the serializer derives from adrf's, else `sync_to_async`);
 - `form.is_valid()` / `form.save()` on a `ModelForm` subclass;
-- `render()` / `render_to_string()` / `TemplateResponse(...).render()` whose context holds a
-  queryset or a model instance (the template evaluates it);
+- `render()` / `render_to_string()` / `TemplateResponse(...).render()` whose context (a dict
+  literal, or a name bound to one) holds a queryset (the template evaluates it);
 - `request.session.save()`;
 - `Paginator(qs, …).count` / `.num_pages` on a queryset.
 
-**Stays silent on** helpers that only build lazy querysets; helpers passed to or decorated
-with `sync_to_async` / `database_sync_to_async` / `asyncio.to_thread`; calls from offloaded
-scopes; helpers whose database work is itself offloaded; awaited calls; methods, classes
-and callees outside the project.
+**Stays silent on** helpers that only build lazy querysets; helpers decorated with
+`@sync_to_async` / `@database_sync_to_async`, and calls handed to `sync_to_async(helper)(…)` /
+`asyncio.to_thread(helper, …)` (a direct call of the same helper elsewhere is still
+reported); calls from offloaded scopes; helpers whose database work is itself offloaded;
+awaited calls; methods (`self.helper()`), classes and callees outside the project.
 
 **Suppress** with `# awaitguard: ignore[AG108]` or `# noqa: AG108` on the line.
 "#,
@@ -113,18 +114,21 @@ impl Rule for SyncHelperCalledFromAsync {
 
 /// A call of a project helper that reaches sync database work.
 fn helper_call<'t>(py: &PyModel<'t>, cx: &Ctx, call: Node<'t>, func: Node<'t>) -> Option<Finding> {
-    let facts = py.callee_facts(func)?;
-    if facts.is_async || facts.offloaded || facts.db_work.is_empty() {
-        return None;
-    }
-    // A sync `def` nested in an async one runs on the loop anyway: AG101–AG103 report inside
-    // it, where the query is.
+    let mut facts = py.callee_facts(func)?;
     if func.kind() == "identifier" && py.import_of(py.node_text(func)).is_none() {
         if let crate::semantic::bridges::Callable::SyncDef(def) = py.callable(func, cx.settings.django_version) {
+            // A sync `def` nested in an async one runs on the loop anyway: AG101–AG103 report
+            // inside it, where the query is.
             if py.context_at(def.start_byte()).is_async() {
                 return None;
             }
+            // A helper handed to `sync_to_async(helper)` elsewhere in the file still runs on
+            // the loop when called directly here: only its own decorator offloads it.
+            facts.offloaded = py.local_fn_memo(def).is_some_and(|f| f.offloaded);
         }
+    }
+    if facts.is_async || facts.offloaded || facts.db_work.is_empty() {
+        return None;
     }
     let ctx = py.context_at(call.start_byte());
     let name = short(py.node_text(func), 40);
