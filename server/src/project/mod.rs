@@ -50,6 +50,9 @@ pub struct Project {
     disk: RwLock<FxHashMap<PathBuf, Option<u64>>>,
     /// Python summaries by path, with the hash of the text they were computed from.
     py: Mutex<FxHashMap<PathBuf, (u64, Arc<python::PySummary>)>>,
+    /// What each module-level function of a Python file does, by path, with the hash of the
+    /// text (read only when some analysis asks about one of them).
+    py_bodies: Mutex<FxHashMap<PathBuf, (u64, Arc<FxHashMap<String, crate::semantic::summary::LocalFn>>)>>,
 }
 
 pub fn hash_text(text: &str) -> u64 {
@@ -145,6 +148,22 @@ impl Project {
         let s = Arc::new(python::summarize(&text));
         self.py.lock().unwrap().insert(path.to_path_buf(), (h, s.clone()));
         Some(s)
+    }
+
+    /// What the module-level functions of the Python file at `path` do (bodies read),
+    /// memoised by the text's hash.
+    pub fn py_bodies(&self, path: &Path) -> Option<Arc<FxHashMap<String, crate::semantic::summary::LocalFn>>> {
+        let h = self.text_hash(path)?;
+        if let Some((hash, b)) = self.py_bodies.lock().unwrap().get(path) {
+            if *hash == h {
+                return Some(b.clone());
+            }
+        }
+        let text = self.text(path)?;
+        let h = hash_text(&text);
+        let b = Arc::new(python::bodies(&text));
+        self.py_bodies.lock().unwrap().insert(path.to_path_buf(), (h, b.clone()));
+        Some(b)
     }
 
     /// How many Python summaries are held (for progress and benchmarks).

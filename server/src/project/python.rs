@@ -51,10 +51,18 @@ pub struct PySummary {
     pub facts: Arc<ModuleFacts>,
 }
 
-/// The summary of a Python source text.
+/// The summary of a Python source text. Parsed sparsely: the bodies of sync functions are
+/// left out (a helper's body is read only when something asks what it does:
+/// [`bodies`]), except methods that return a chain from `self` (custom querysets).
 pub fn summarize(text: &str) -> PySummary {
-    let tree = crate::syntax::parse(crate::syntax::Lang::Python, text, None);
+    use crate::analysis::sparse;
     let index = crate::text::LineIndex::new(text);
+    let hot: Vec<usize> = text.match_indices("return self").chain(text.match_indices("return super(")).map(|(i, _)| i).collect();
+    let sparse_tree = sparse::mask(text, &hot, &sparse::event_positions(text), &[]).and_then(|masked| {
+        crate::syntax::parse_ranges(crate::syntax::Lang::Python, &masked.text, &masked.included(&index))
+            .filter(|t| !t.root_node().has_error())
+    });
+    let tree = sparse_tree.unwrap_or_else(|| crate::syntax::parse(crate::syntax::Lang::Python, text, None));
     let m = PyModel::build(text, &tree, &index);
     let mut s = PySummary {
         imports: m.imports.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
@@ -72,7 +80,7 @@ pub fn summarize(text: &str) -> PySummary {
         let Some(name) = def.child_by_field_name("name").map(|n| m.node_text(n).to_string()) else { continue };
         match def.kind() {
             "function_definition" => {
-                s.functions.insert(name, m.local_fn(def));
+                s.functions.insert(name, m.local_fn_header(def));
             }
             "class_definition" => {
                 let bases = def
@@ -98,6 +106,27 @@ pub fn summarize(text: &str) -> PySummary {
     managers.sort();
     s.facts = Arc::new(ModuleFacts { related_attrs: related, manager_attrs: managers, queryset_methods: m.queryset_methods() });
     s
+}
+
+/// What each module-level function of a Python source text does (its body read).
+pub fn bodies(text: &str) -> FxHashMap<String, LocalFn> {
+    let tree = crate::syntax::parse(crate::syntax::Lang::Python, text, None);
+    let index = crate::text::LineIndex::new(text);
+    let m = PyModel::build(text, &tree, &index);
+    let root = tree.root_node();
+    let mut c = root.walk();
+    let mut out = FxHashMap::default();
+    for node in root.named_children(&mut c) {
+        let def = match node.kind() {
+            "decorated_definition" => node.child_by_field_name("definition"),
+            _ => Some(node),
+        };
+        if let Some(def) = def.filter(|d| d.kind() == "function_definition") {
+            let f = m.local_fn(def);
+            out.insert(f.name.clone(), f);
+        }
+    }
+    out
 }
 
 /// Manager attributes assigned in a class body.
@@ -325,6 +354,13 @@ fn base_def(view: &FileView, file: &Path, summary: &PySummary, base: &str, depth
 }
 
 fn fn_facts(view: &FileView, file: &Path, summary: &PySummary, f: &LocalFn, depth: u32) -> FnFacts {
+    let read;
+    let f = if f.body_read {
+        f
+    } else {
+        read = view.project.py_bodies(file).and_then(|b| b.get(&f.name).cloned()).unwrap_or_else(|| f.clone());
+        &read
+    };
     let here = |range: &std::ops::Range<usize>, what: String| Loc { path: file.to_path_buf(), range: range.clone(), what };
     let mut facts = FnFacts {
         name: f.name.clone(),
