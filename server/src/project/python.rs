@@ -48,6 +48,9 @@ pub struct PySummary {
     pub functions: FxHashMap<String, LocalFn>,
     /// The file imports Django (or dorm): `…Model` bases are models.
     pub orm: bool,
+    /// The file imports another ORM/ODM (Tortoise, SQLAlchemy, mongoengine …): its `Model`
+    /// bases are not Django's.
+    pub foreign_orm: bool,
     pub facts: Arc<ModuleFacts>,
 }
 
@@ -67,6 +70,7 @@ pub fn summarize(text: &str) -> PySummary {
     let mut s = PySummary {
         imports: m.imports.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
         orm: m.imports_django || m.imports_dorm(),
+        foreign_orm: m.imports_other_odm && !m.imports_dorm() && !m.imports_django,
         ..Default::default()
     };
     let root = tree.root_node();
@@ -326,7 +330,7 @@ fn class_facts(view: &FileView, file: &Path, summary: &PySummary, name: &str, cl
             }
             Some(_) => {}
             // Outside the project (django.db.models.Model, a third-party abstract model).
-            None => facts.is_model |= last == "Model" || (summary.orm && last.ends_with("Model")),
+            None => facts.is_model |= !summary.foreign_orm && (last == "Model" || (summary.orm && last.ends_with("Model"))),
         }
     }
     if facts.is_model && !facts.manager_attrs.iter().any(|a| a == "objects") {
