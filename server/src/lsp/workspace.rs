@@ -157,9 +157,10 @@ pub fn warm_up(s: &Arc<State>) {
         for (i, chunk) in files.chunks(CHUNK * 4).enumerate() {
             let (project, chunk) = (s.project.clone(), chunk.to_vec());
             let _ = tokio::task::spawn_blocking(move || {
-                for f in &chunk {
+                use rayon::prelude::*;
+                chunk.par_iter().for_each(|f| {
                     project.py_summary(&crate::project::normalize(f));
-                }
+                });
             })
             .await;
             if let Some(p) = &progress {

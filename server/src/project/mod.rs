@@ -177,10 +177,16 @@ impl Project {
     }
 }
 
-/// Reads a source file as UTF-8 (a BOM dropped); files over 10 MB are not summarised.
+/// Files larger than this are not read into the model: a module of several megabytes is
+/// data (netbox's 6 MB `un_locode.py`), not models or helpers, and parsing it costs hundreds
+/// of megabytes for a moment.
+pub const MAX_SUMMARY_BYTES: u64 = 2 * 1024 * 1024;
+
+/// Reads a source file as UTF-8 (a BOM dropped); files over [`MAX_SUMMARY_BYTES`] count as
+/// unreadable (unknown).
 fn read_source(path: &Path) -> Option<Arc<str>> {
     let meta = std::fs::metadata(path).ok()?;
-    if !meta.is_file() || meta.len() > 10 * 1024 * 1024 {
+    if !meta.is_file() || meta.len() > MAX_SUMMARY_BYTES {
         return None;
     }
     let bytes = std::fs::read(path).ok()?;
