@@ -179,7 +179,7 @@ fn check_file(path: PathBuf, cache: &SettingsCache, args: &CheckArgs, project: &
             return o;
         }
     };
-    let view = project.view(&path);
+    let view = project.view_untracked(&path);
     let Some((mut index, mut analysis)) = analyze_text(&source.text, lang, &settings, !args.no_prefilter, Some(&view)) else {
         return o;
     };

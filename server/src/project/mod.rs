@@ -53,7 +53,13 @@ pub struct Project {
     /// What each module-level function of a Python file does, by path, with the hash of the
     /// text (read only when some analysis asks about one of them).
     py_bodies: Mutex<FxHashMap<PathBuf, (u64, Arc<FxHashMap<String, crate::semantic::summary::LocalFn>>)>>,
+    /// Module lookups by (importing file's folder, dotted path): the module file and the
+    /// attributes after it, and every path the answer rests on. Forgotten whenever the set of
+    /// files may have changed.
+    located: RwLock<FxHashMap<(PathBuf, String), Located>>,
 }
+
+type Located = (Option<(PathBuf, Vec<String>)>, Arc<Vec<PathBuf>>);
 
 pub fn hash_text(text: &str) -> u64 {
     let mut h = FxHasher::default();
@@ -72,6 +78,15 @@ impl Project {
 
     pub fn set_roots(&self, roots: Vec<PathBuf>) {
         *self.roots.write().unwrap() = roots.into_iter().map(|r| normalize(&r)).collect();
+        self.located.write().unwrap().clear();
+    }
+
+    pub(crate) fn locate_memo(&self, dir: &Path, dotted: &str) -> Option<(Option<(PathBuf, Vec<String>)>, Arc<Vec<PathBuf>>)> {
+        self.located.read().unwrap().get(&(dir.to_path_buf(), dotted.to_string())).cloned()
+    }
+
+    pub(crate) fn remember_locate(&self, dir: PathBuf, dotted: String, found: Option<(PathBuf, Vec<String>)>, noted: Vec<PathBuf>) {
+        self.located.write().unwrap().insert((dir, dotted), (found, Arc::new(noted)));
     }
 
     /// True when `path` lies under one of the roots.
@@ -81,7 +96,13 @@ impl Project {
 
     /// An open document's text (it wins over the disk until [`Project::close`]).
     pub fn open(&self, path: &Path, text: Arc<str>) {
-        self.overlay.write().unwrap().insert(normalize(path), text);
+        let p = normalize(path);
+        // A file that did not exist before may change which module an import names.
+        let known = self.overlay.read().unwrap().contains_key(&p) || matches!(self.disk.read().unwrap().get(&p), Some(Some(_)));
+        if !known {
+            self.located.write().unwrap().clear();
+        }
+        self.overlay.write().unwrap().insert(p, text);
     }
 
     /// The document is closed: the disk's text counts again.
@@ -89,6 +110,7 @@ impl Project {
         let p = normalize(path);
         self.overlay.write().unwrap().remove(&p);
         self.disk.write().unwrap().remove(&p);
+        self.located.write().unwrap().clear();
     }
 
     /// The file changed, appeared or went away on disk: forget what was read of it.
@@ -97,11 +119,13 @@ impl Project {
         let mut disk = self.disk.write().unwrap();
         // A folder (deleted, renamed): everything below it.
         disk.retain(|k, _| !k.starts_with(&p));
+        self.located.write().unwrap().clear();
     }
 
     /// Forget every disk text (a workspace folder was removed or added).
     pub fn forget_disk(&self) {
         self.disk.write().unwrap().clear();
+        self.located.write().unwrap().clear();
     }
 
     /// The text of `path`: the open document's, else the file's on disk (read now; its hash
@@ -173,7 +197,12 @@ impl Project {
 
     /// The project seen from the file at `path`.
     pub fn view(self: &Arc<Self>, path: &Path) -> FileView {
-        FileView { project: self.clone(), file: normalize(path), read: Mutex::new(FxHashSet::default()) }
+        FileView { project: self.clone(), file: normalize(path), read: Mutex::new(FxHashSet::default()), answers: Default::default(), track: true }
+    }
+
+    /// [`Project::view`] without recording dependencies (for `check`, where nothing changes).
+    pub fn view_untracked(self: &Arc<Self>, path: &Path) -> FileView {
+        FileView { track: false, ..self.view(path) }
     }
 }
 
@@ -220,6 +249,11 @@ pub struct FileView {
     project: Arc<Project>,
     file: PathBuf,
     read: Mutex<FxHashSet<PathBuf>>,
+    /// Answers already given, by import path.
+    pub(crate) answers: Mutex<FxHashMap<String, Option<PyDef>>>,
+    /// Record the files read ([`FileView::dependencies`]): the server needs them, `check`
+    /// does not.
+    track: bool,
 }
 
 impl FileView {
@@ -240,7 +274,9 @@ impl FileView {
     }
 
     pub(crate) fn note(&self, path: &Path) {
-        self.read.lock().unwrap().insert(path.to_path_buf());
+        if self.track {
+            self.read.lock().unwrap().insert(path.to_path_buf());
+        }
     }
 }
 

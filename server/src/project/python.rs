@@ -150,7 +150,12 @@ fn class_manager_attrs(m: &PyModel, class: tree_sitter::Node) -> Vec<String> {
 
 /// What `dotted` names, seen from `view`'s file.
 pub fn resolve_def(view: &FileView, dotted: &str) -> Option<PyDef> {
-    resolve_from(view, &view.file, dotted, 0)
+    if let Some(hit) = view.answers.lock().unwrap().get(dotted) {
+        return hit.clone();
+    }
+    let answer = resolve_from(view, &view.file, dotted, 0);
+    view.answers.lock().unwrap().insert(dotted.to_string(), answer.clone());
+    answer
 }
 
 fn resolve_from(view: &FileView, from: &Path, dotted: &str, depth: u32) -> Option<PyDef> {
@@ -159,25 +164,40 @@ fn resolve_from(view: &FileView, from: &Path, dotted: &str, depth: u32) -> Optio
 }
 
 /// The module file of the longest importable prefix of `dotted`, and the attributes after it.
+/// Memoised in the project by (the importing file's folder, `dotted`), with the paths the
+/// answer rests on, which are noted in `view` on every use.
 fn locate(view: &FileView, from: &Path, dotted: &str) -> Option<(PathBuf, Vec<String>)> {
+    let dir = from.parent().unwrap_or(from).to_path_buf();
+    if let Some((found, noted)) = view.project.locate_memo(&dir, dotted) {
+        for p in noted.iter() {
+            view.note(p);
+        }
+        return found;
+    }
+    let mut noted = vec![];
     let level = dotted.len() - dotted.trim_start_matches('.').len();
     let rest = &dotted[level..];
     let parts: Vec<&str> = if rest.is_empty() { vec![] } else { rest.split('.').collect() };
+    let mut found = None;
     for k in (0..=parts.len()).rev() {
         if k == 0 && level == 0 {
             break;
         }
-        if let Some(file) = module_file(view, from, level, &parts[..k]) {
-            return Some((file, parts[k..].iter().map(|s| s.to_string()).collect()));
+        if let Some(file) = module_file(&view.project, from, level, &parts[..k], &mut noted) {
+            found = Some((file, parts[k..].iter().map(|s| s.to_string()).collect()));
+            break;
         }
     }
-    None
+    for p in &noted {
+        view.note(p);
+    }
+    view.project.remember_locate(dir, dotted.to_string(), found.clone(), noted);
+    found
 }
 
 /// The file of module `parts` (relative `level` dots from `from`'s package, or absolute).
-fn module_file(view: &FileView, from: &Path, level: usize, parts: &[&str]) -> Option<PathBuf> {
-    let project = &view.project;
-    let candidates = |base: &Path| -> Option<PathBuf> {
+fn module_file(project: &super::Project, from: &Path, level: usize, parts: &[&str], noted: &mut Vec<PathBuf>) -> Option<PathBuf> {
+    let candidates = |base: &Path, noted: &mut Vec<PathBuf>| -> Option<PathBuf> {
         let mut p = base.to_path_buf();
         for part in parts {
             p.push(part);
@@ -188,7 +208,7 @@ fn module_file(view: &FileView, from: &Path, level: usize, parts: &[&str]) -> Op
             if parts.is_empty() && cand.extension().is_some_and(|e| e == "py") && !cand.ends_with("__init__.py") {
                 continue;
             }
-            view.note(&cand);
+            noted.push(cand.clone());
             if project.contains(&cand) && project.exists(&cand) {
                 return Some(cand);
             }
@@ -202,13 +222,14 @@ fn module_file(view: &FileView, from: &Path, level: usize, parts: &[&str]) -> Op
         }
         if parts.is_empty() {
             let init = base.join("__init__.py");
-            view.note(&init);
+            noted.push(init.clone());
             return (project.contains(&init) && project.exists(&init)).then_some(init);
         }
-        return candidates(&base);
+        return candidates(&base, noted);
     }
-    for root in search_roots(view, from) {
-        if let Some(f) = candidates(&root) {
+    let roots = search_roots(project, from, noted);
+    for root in roots {
+        if let Some(f) = candidates(&root, noted) {
             return Some(f);
         }
     }
@@ -217,17 +238,19 @@ fn module_file(view: &FileView, from: &Path, level: usize, parts: &[&str]) -> Op
 
 /// Where absolute imports are looked up from `from`: its own import root, then each project
 /// root and its `src/`.
-fn search_roots(view: &FileView, from: &Path) -> Vec<PathBuf> {
+fn search_roots(project: &super::Project, from: &Path, noted: &mut Vec<PathBuf>) -> Vec<PathBuf> {
     let mut out = vec![];
     let mut dir = from.parent().map(Path::to_path_buf);
     while let Some(d) = dir {
-        if !view.project.exists(&d.join("__init__.py")) {
+        let init = d.join("__init__.py");
+        noted.push(init.clone());
+        if !project.exists(&init) {
             out.push(d);
             break;
         }
         dir = d.parent().map(Path::to_path_buf);
     }
-    for r in view.project.roots() {
+    for r in project.roots() {
         out.push(r.join("src"));
         out.push(r);
     }
@@ -261,7 +284,12 @@ fn attr_chain(view: &FileView, file: &Path, attrs: &[String], depth: u32) -> Opt
     // A submodule of a package not imported by its `__init__.py` (`import pkg.sub`).
     if file.ends_with("__init__.py") {
         let pkg = file.parent()?;
-        let sub = module_file(view, &pkg.join("__init__.py"), 1, &[name.as_str()])?;
+        let mut noted = vec![];
+        let sub = module_file(&view.project, &pkg.join("__init__.py"), 1, &[name.as_str()], &mut noted);
+        for p in &noted {
+            view.note(p);
+        }
+        let sub = sub?;
         return attr_chain(view, &sub, rest, depth + 1);
     }
     None
