@@ -62,7 +62,13 @@ pub struct Settings {
     pub celery_version: Option<Version>,
     /// The file runs with `DJANGO_ALLOW_ASYNC_UNSAFE` set (`allow-async-unsafe` globs).
     pub allow_async_unsafe: bool,
+    /// Files larger than this many bytes are not analysed (`max-file-size`; 0: no limit).
+    pub max_file_size: u64,
 }
+
+/// The default `max-file-size`: 10 MB (10 × 2^20 bytes). Analysing holds the whole syntax
+/// tree, about 30 times the text: a 24 MB file peaked at about 750 MB.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 10 << 20;
 
 impl Default for Settings {
     fn default() -> Self {
@@ -73,11 +79,17 @@ impl Default for Settings {
             django_version: django::NEWEST,
             celery_version: None,
             allow_async_unsafe: false,
+            max_file_size: DEFAULT_MAX_FILE_SIZE,
         }
     }
 }
 
 impl Settings {
+    /// Whether a file of `bytes` bytes is over `max_file_size` (and so not analysed).
+    pub fn too_large(&self, bytes: u64) -> bool {
+        self.max_file_size != 0 && bytes > self.max_file_size
+    }
+
     pub fn is_enabled(&self, code: &str) -> bool {
         self.selected.as_ref().is_none_or(|s| s.contains(code)) && !self.ignored.contains(code)
     }

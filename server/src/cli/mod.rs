@@ -9,6 +9,7 @@ pub mod check;
 pub mod fix;
 pub mod render;
 pub mod rule;
+pub mod source;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
