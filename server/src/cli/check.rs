@@ -18,7 +18,7 @@
 //! - A file larger than `max-file-size` is not read: one line on stderr names it, its size and
 //!   the limit; it does not change the exit status.
 //! - Files are decoded as Python decodes them (PEP 263 coding declarations; see
-//!   [`super::source`]); `--fix` writes such a file back in its own encoding.
+//!   [`crate::text::source`]); `--fix` writes such a file back in its own encoding.
 //! - Nothing was checked (no file found, every file excluded, a `.txt` named): a warning on
 //!   stderr; the exit status is what it would be with no findings.
 //! - `--stdin-filename PATH`: stdin is checked as the file at PATH (its folder's config, its

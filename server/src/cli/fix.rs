@@ -17,7 +17,7 @@ use crate::syntax::{self, Lang};
 use std::io::Write;
 use std::path::Path;
 
-pub use super::source::Source;
+pub use crate::text::source::Source;
 
 /// Whether every line break of `text` is CRLF (and there is at least one).
 fn all_crlf(text: &str) -> bool {

@@ -9,7 +9,6 @@ pub mod check;
 pub mod fix;
 pub mod render;
 pub mod rule;
-pub mod source;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
