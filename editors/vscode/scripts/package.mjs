@@ -16,8 +16,8 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
 const exe = process.platform === 'win32' ? 'awaitguard.exe' : 'awaitguard';
-const target = path.resolve(root, '..', '..', process.env.CARGO_TARGET_DIR || 'target');
-const source = path.resolve(process.argv[2] ?? process.env.AWAITGUARD_BINARY ?? path.join(target, 'release', exe));
+const targetDir = path.resolve(root, '..', '..', process.env.CARGO_TARGET_DIR || 'target');
+const source = path.resolve(process.argv[2] ?? process.env.AWAITGUARD_BINARY ?? path.join(targetDir, 'release', exe));
 
 if (!fs.existsSync(source)) {
   console.error(`package: no server binary at ${source} (build it with \`cargo build --release\`)`);
