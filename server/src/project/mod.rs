@@ -211,16 +211,17 @@ impl Project {
 /// of megabytes for a moment.
 pub const MAX_SUMMARY_BYTES: u64 = 2 * 1024 * 1024;
 
-/// Reads a source file as UTF-8 (a BOM dropped); files over [`MAX_SUMMARY_BYTES`] count as
-/// unreadable (unknown).
+/// Reads a source file as Python decodes it (a BOM dropped); files over
+/// [`MAX_SUMMARY_BYTES`] count as unreadable (unknown).
 fn read_source(path: &Path) -> Option<Arc<str>> {
     let meta = std::fs::metadata(path).ok()?;
     if !meta.is_file() || meta.len() > MAX_SUMMARY_BYTES {
         return None;
     }
     let bytes = std::fs::read(path).ok()?;
-    let s = String::from_utf8(bytes).ok()?;
-    Some(Arc::from(s.strip_prefix('\u{feff}').unwrap_or(&s)))
+    // Decoded as Python and `check` decode it (UTF-8, or a PEP 263 coding declaration).
+    let s = crate::text::source::Source::decode(bytes).ok()?;
+    Some(Arc::from(s.text))
 }
 
 /// An absolute path with `.` and `..` folded (no file-system access: symlinks are kept).
