@@ -20,7 +20,7 @@ fn exit_codes_and_text_output() {
     let o = run(d.path(), &["check", "."]);
     assert_eq!(o.code, 1);
     let out = o.stdout;
-    assert!(out.contains("bad.py:5:12: AG101 [*] `Book.objects.get()`"), "{out}");
+    assert!(out.contains("bad.py:5:12: error: AG101 [*] `Book.objects.get()`"), "{out}");
     assert!(out.contains("5 |     return Book.objects.get(pk=pk)"), "{out}");
     assert!(out.contains("  |            ^^^^^^^^^^^^^^^^^^^^^^^"), "{out}");
     assert!(out.contains("Found 1 problem (1 with a safe fix)."), "{out}");
@@ -61,10 +61,11 @@ fn unreadable_and_non_utf8_files_are_reported_and_skipped() {
     let o = run(d.path(), &["check", "."]);
     assert_eq!(o.code, 2, "IO problems make the run fail");
     let err = o.stderr;
-    assert!(err.contains("latin1.py: not valid UTF-8"), "{err}");
+    // Decode errors name the line and the column, not a byte offset.
+    assert!(err.contains("latin1.py:1:6: cannot decode: byte 0xE9 is not valid UTF-8"), "{err}");
     assert!(err.contains("dangling.py"), "{err}");
     // The readable file was still checked.
-    assert!(o.stdout.contains("bad.py:5:12: AG101"));
+    assert!(o.stdout.contains("bad.py:5:12: error: AG101"));
     let o = run(d.path(), &["check", "does-not-exist.py"]);
     assert_eq!(o.code, 2);
     assert!(o.stderr.contains("does-not-exist.py"));

@@ -33,7 +33,7 @@ fn text_format() {
     let p = project(&[("app/views.py", VIEWS), ("app/clean.py", CLEAN)]);
     let o = run(p.path(), &["check", "app/views.py"]);
     assert_eq!(o.code, 1, "{}{}", o.stdout, o.stderr);
-    assert!(o.stdout.contains("app/views.py:5:12: AG101 [*] `Book.objects.get()`"), "{}", o.stdout);
+    assert!(o.stdout.contains("app/views.py:5:12: error: AG101 [*] `Book.objects.get()`"), "{}", o.stdout);
     assert!(o.stdout.contains("5 |     book = Book.objects.get(pk=pk)\n  |            ^^^^^^^^^^^^^^^^^^^^^^^\n"), "{}", o.stdout);
     assert!(o.stdout.contains("Found 2 problems (2 with a safe fix).\n    2  AG101  sync-orm-call\n"), "{}", o.stdout);
     assert!(!o.stdout.contains("\x1b["), "no colour when not a TTY");
@@ -48,8 +48,8 @@ fn concise_format() {
     assert_eq!(o.code, 1);
     let lines: Vec<&str> = o.stdout.lines().collect();
     assert_eq!(lines.len(), 3, "{}", o.stdout);
-    assert!(lines[0].starts_with("views.py:5:12: AG101 [*] ") || lines[0].starts_with("./views.py:5:12: AG101 [*] "), "{}", lines[0]);
-    assert!(lines[1].contains(":6:9: AG101"), "{}", lines[1]);
+    assert!(lines[0].starts_with("views.py:5:12: error: AG101 [*] ") || lines[0].starts_with("./views.py:5:12: error: AG101 [*] "), "{}", lines[0]);
+    assert!(lines[1].contains(":6:9: error: AG101"), "{}", lines[1]);
     assert_eq!(lines[2], "Found 2 problems.");
 }
 
@@ -311,7 +311,7 @@ fn rule_listing_and_docs() {
     let o = run(here, &["rule", "--all"]);
     assert_eq!(o.code, 0);
     let line = o.stdout.lines().find(|l| l.starts_with("AG101")).unwrap();
-    assert!(line.contains("sync-orm-call") && line.contains("error") && line.contains("fix"), "{line}");
+    assert!(line.contains("sync-orm-call") && line.contains("error") && line.contains("when safe"), "{line}");
     let v = json(&run(here, &["rule", "--all", "--format", "json"]).stdout);
     assert!(v.as_array().unwrap().iter().any(|r| r["code"] == "AG101" && r["fix"].is_string() && r["severity"] == "error"));
     let o = run(here, &["rule", "AG101"]);

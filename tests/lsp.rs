@@ -227,6 +227,67 @@ fn bad_settings_and_bad_config_are_reported_not_fatal() {
     assert_eq!(c.shutdown_and_exit(), 0);
 }
 
+/// An unknown rule selector in the editor's settings (a code-shaped typo too) is shown with the
+/// closest code, and the defaults are used: the finding is still published.
+#[test]
+fn unknown_selector_in_settings_is_shown_and_defaults_apply() {
+    let mut c = Client::spawn();
+    c.initialize(push_caps(&["utf-16"]), json!({"settings": {"select": ["AG999"]}}));
+    let m = c.wait_for("window/showMessage", |p| p["message"].as_str().unwrap().contains("AG999"));
+    assert_eq!(m["params"]["type"], 1);
+    assert!(m["params"]["message"].as_str().unwrap().contains("did you mean `AG109`"), "{m}");
+    c.open(URI, "python", 1, SRC);
+    let p = c.wait_for("textDocument/publishDiagnostics", |p| p["uri"] == URI);
+    assert_eq!(diags(&p["params"]).len(), 1, "defaults (every rule) apply");
+    assert_eq!(c.shutdown_and_exit(), 0);
+}
+
+/// A document over `maxFileSize` gets no diagnostics and one Info message naming the file,
+/// its size and the limit; an edit does not repeat the message. The config key works too.
+#[test]
+fn documents_over_max_file_size_get_one_info_message() {
+    let mut c = Client::spawn();
+    c.initialize(push_caps(&["utf-16"]), json!({"settings": {"maxFileSize": 100}}));
+    assert!(SRC.len() > 100);
+    c.open(URI, "python", 1, SRC);
+    let m = c.wait_for("window/showMessage", |p| p["message"].as_str().unwrap().contains("max-file-size"));
+    assert_eq!(m["params"]["type"], 3, "an Info message: {m}");
+    let msg = m["params"]["message"].as_str().unwrap();
+    assert!(msg.contains("views.py") && msg.contains("bytes") && msg.contains("100 bytes"), "{msg}");
+    let p = c.wait_for("textDocument/publishDiagnostics", |p| p["uri"] == URI && p["version"] == 1);
+    assert!(diags(&p["params"]).is_empty(), "no diagnostics for a document over the limit");
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": URI, "version": 2}, "contentChanges": [{"text": format!("{SRC}# more\n")}]}),
+    );
+    c.wait_for("textDocument/publishDiagnostics", |p| p["uri"] == URI && p["version"] == 2);
+    c.drain_for(Duration::from_millis(300));
+    assert!(
+        c.try_wait_for("window/showMessage", &|p| p["message"].as_str().unwrap().contains("max-file-size"), Duration::from_millis(10)).is_none(),
+        "the message is shown once per document"
+    );
+    // Raised in the settings: analysed again.
+    c.notify("workspace/didChangeConfiguration", json!({"settings": {"awaitguard": {"maxFileSize": "1MB"}}}));
+    let p = c.wait_for("textDocument/publishDiagnostics", |p| p["uri"] == URI && !p["diagnostics"].as_array().unwrap().is_empty());
+    assert_eq!(diags(&p["params"]).len(), 1);
+    assert_eq!(c.shutdown_and_exit(), 0);
+
+    // The config file's `max-file-size`.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("awaitguard.toml"), "max-file-size = 50\n").unwrap();
+    let path = dir.path().join("views.py");
+    std::fs::write(&path, SRC).unwrap();
+    let uri = format!("file://{}", path.display());
+    let mut c = Client::spawn();
+    c.initialize(push_caps(&["utf-16"]), Value::Null);
+    c.open(&uri, "python", 1, SRC);
+    let m = c.wait_for("window/showMessage", |p| p["message"].as_str().unwrap().contains("max-file-size"));
+    assert_eq!(m["params"]["type"], 3);
+    let p = c.wait_for("textDocument/publishDiagnostics", |p| p["uri"] == uri.as_str());
+    assert!(diags(&p["params"]).is_empty());
+    assert_eq!(c.shutdown_and_exit(), 0);
+}
+
 /// ≥ 2,000 incremental changes interleaved with requests: every publication is for a newer
 /// version than the one before, each is exactly right for its version's text, and the last
 /// one is the final version.

@@ -304,5 +304,22 @@ fn ag108_related_information_points_into_the_helpers_files() {
             })
     });
     assert_eq!(related(&after)[1], (uri(&queries), get_line + 2, col(&queries_text, get_line, "Loan.objects.get")));
+
+/// `workspace/diagnostic` reads unopened files as `check` does: a file with a PEP 263 coding
+/// declaration (latin-1) is decoded and reported; a file over `max-file-size` is not.
+#[test]
+fn workspace_diagnostics_decode_pep263_and_skip_files_over_max_file_size() {
+    let (_dir, root) = library();
+    std::fs::write(root.join("awaitguard.toml"), "max-file-size = \"3KB\"\n").unwrap();
+    let views = "from .models import Book\n\n\nasync def v(pk):\n    return Book.objects.get(pk=pk)  # caf\u{e9}\n";
+    let latin1: Vec<u8> = format!("# -*- coding: latin-1 -*-\n{views}").chars().map(|c| c as u32 as u8).collect();
+    std::fs::write(root.join("library/lending/legacy.py"), latin1).unwrap();
+    std::fs::write(root.join("library/lending/huge.py"), views.repeat(40)).unwrap();
+    let mut c = start_pull(&root, false);
+    let r = c.request("workspace/diagnostic", json!({"previousResultIds": []}));
+    let got = reported(r["items"].as_array().unwrap());
+    assert!(got.contains(&("legacy.py".to_string(), 1)), "{got:?}");
+    assert!(!got.iter().any(|(f, _)| f == "huge.py"), "{got:?}");
+    assert!(got.contains(&("views.py".to_string(), 7)), "the rest as before: {got:?}");
     assert_eq!(c.shutdown_and_exit(), 0);
 }

@@ -190,10 +190,12 @@ fn pathological_texts() {
     assert_eq!(c.shutdown_and_exit(), 0);
 }
 
+/// (Over the default `max-file-size` of 10 MB: the limit is raised so that it is analysed.)
 #[test]
 fn a_twenty_megabyte_file() {
     let text = big_python(20 << 20);
-    let mut c = started();
+    let mut c = Client::spawn();
+    c.initialize(push_caps(&["utf-16"]), json!({"settings": {"maxFileSize": "32MB"}}));
     let u = uri(0, "py");
     c.open(&u, "python", 1, &text);
     let p = published(&mut c, &u, 1);

@@ -8,7 +8,9 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
-WORK=$ROOT/target/dist-test
+TARGET=${CARGO_TARGET_DIR:-target}
+case "$TARGET" in /*) ;; *) TARGET="$ROOT/$TARGET" ;; esac
+WORK=$TARGET/dist-test
 PY=${PYTHON:-python3}
 pass=0
 fail=0

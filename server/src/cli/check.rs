@@ -15,8 +15,18 @@
 //! - A Python file that is parsed is parsed sparsely ([`analyze_sparse`]): sync function
 //!   bodies that no running rule can look at are left out. `--no-prefilter` turns both off.
 //! - No tree outlives its file's check; only files with findings keep their text.
+//! - A file larger than `max-file-size` is not read: one line on stderr names it, its size and
+//!   the limit; it does not change the exit status.
+//! - Files are decoded as Python decodes them (PEP 263 coding declarations; see
+//!   [`crate::text::source`]); `--fix` writes such a file back in its own encoding.
+//! - Nothing was checked (no file found, every file excluded, a `.txt` named): a warning on
+//!   stderr; the exit status is what it would be with no findings.
+//! - `--stdin-filename PATH`: stdin is checked as the file at PATH (its folder's config, its
+//!   `exclude`, its language); with `--fix` the fixed text (or the text unchanged) goes to
+//!   stdout and what is left is reported on stderr.
 
 use super::fix::{self as fixer, Source};
+use crate::rules::RULES;
 use super::render::{self, FileReport};
 use super::{paths_or_cwd, split_list};
 use crate::config::{self, Overrides};
@@ -46,15 +56,21 @@ pub enum OutputFormat {
     Sarif,
     /// GitHub Actions workflow annotations (`::error file=…`).
     Github,
+    /// GitLab Code Quality report (JSON).
+    Gitlab,
+    /// JUnit XML.
+    Junit,
+    /// reviewdog Diagnostic Format (rdjson).
+    Rdjson,
 }
 
 #[derive(Args, Debug, Default)]
 pub struct CheckArgs {
     /// Files or folders to check (default: `.`). Folders are walked honouring .gitignore.
     pub paths: Vec<PathBuf>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
-    pub format: OutputFormat,
+    /// Output format (`--format` is an alias).
+    #[arg(long = "output-format", alias = "format", value_enum, value_name = "FORMAT", default_value_t = OutputFormat::Text)]
+    pub output_format: OutputFormat,
     /// Only these rules (codes, prefixes such as `AG1`, names, or `ALL`); comma-separated.
     #[arg(long, value_delimiter = ',')]
     pub select: Vec<String>,
@@ -85,6 +101,21 @@ pub struct CheckArgs {
     /// Exit 0 even when findings remain (errors still exit 2).
     #[arg(long)]
     pub exit_zero: bool,
+    /// Check the text on stdin as the file at PATH (its folder's config and `exclude` apply).
+    /// With --fix: the fixed text goes to stdout, the findings left to stderr.
+    #[arg(long, value_name = "PATH")]
+    pub stdin_filename: Option<PathBuf>,
+    /// Skip files larger than SIZE (bytes, or `10MB`, `512KB`; 0: no limit). Default: the
+    /// config's `max-file-size`, else 10MB.
+    #[arg(long, value_name = "SIZE")]
+    pub max_file_size: Option<String>,
+    /// Print the settings that apply to the first PATH (a file, or the files of a folder): the
+    /// config file, the rules and severities, the versions and where they came from.
+    #[arg(long)]
+    pub show_settings: bool,
+    /// Print the files that would be checked, one per line.
+    #[arg(long, conflicts_with = "show_settings")]
+    pub show_files: bool,
     /// Parse every file, skipping the trigger pre-filter (for benchmarks and the test that
     /// the pre-filter changes no finding).
     #[arg(long, hide = true)]
@@ -143,6 +174,20 @@ struct Outcome {
     diff: Option<String>,
     /// Findings fixed (or, with `--diff`, that would be), when the file changed.
     fixed: Option<usize>,
+    /// The file was not checked for its size: the line that says so.
+    skipped: Option<String>,
+    /// `--stdin-filename` with `--fix`: the fixed bytes.
+    fixed_bytes: Option<Vec<u8>>,
+}
+
+/// The line printed for a file over `max-file-size`.
+fn too_large_message(path: &std::path::Path, size: u64, limit: u64) -> String {
+    format!(
+        "{}: skipped: {} ({size} bytes) is over the max-file-size limit of {} (raise `max-file-size` or pass --max-file-size to check it)",
+        path.display(),
+        config::show_size(size),
+        config::show_size(limit)
+    )
 }
 
 fn check_file(path: PathBuf, cache: &SettingsCache, args: &CheckArgs, project: &Arc<Project>) -> Outcome {
@@ -155,21 +200,44 @@ fn check_file(path: PathBuf, cache: &SettingsCache, args: &CheckArgs, project: &
             return o;
         }
     };
-    let source = match std::fs::read(&path) {
-        Ok(b) => match Source::decode(b) {
-            Ok(s) => s,
-            Err(at) => {
-                o.errors.push(format!("{}: not valid UTF-8 (byte {at}), skipped", path.display()));
-                return o;
-            }
-        },
+    // The size is looked at before the file is read: a huge file costs nothing.
+    if let Ok(m) = std::fs::metadata(&path) {
+        if settings.too_large(m.len()) {
+            o.skipped = Some(too_large_message(&path, m.len(), settings.max_file_size));
+            return o;
+        }
+    }
+    match std::fs::read(&path) {
+        Ok(bytes) => check_bytes(path, bytes, cache, &settings, args, project, false),
         Err(e) => {
             o.errors.push(format!("{}: cannot read: {e}", path.display()));
+            o
+        }
+    }
+}
+
+/// Checks (and with `--fix`/`--diff` fixes) the bytes of the file at `path`; `enabled` are its
+/// settings before version detection. With `stdin`, a fix is returned in `fixed_bytes`
+/// instead of written, and the project model sees the text as the file's (not the disk's).
+fn check_bytes(
+    path: PathBuf,
+    bytes: Vec<u8>,
+    cache: &SettingsCache,
+    enabled: &config::Settings,
+    args: &CheckArgs,
+    project: &Arc<Project>,
+    stdin: bool,
+) -> Outcome {
+    let mut o = Outcome::default();
+    let Some(lang) = Lang::from_path(&path) else { return o };
+    let source = match Source::decode(bytes) {
+        Ok(s) => s,
+        Err(e) => {
+            o.errors.push(format!("{}:{}:{}: cannot decode: {}; skipped", path.display(), e.line, e.column, e.message));
             return o;
         }
     };
-    let lang = Lang::from_path(&path).expect("discovered files have a language");
-    if !args.no_prefilter && !triggers::may_fire(&source.text, lang, &settings) {
+    if !args.no_prefilter && !triggers::may_fire(&source.text, lang, enabled) {
         return o;
     }
     let settings = match cache.for_file(&path) {
@@ -179,7 +247,10 @@ fn check_file(path: PathBuf, cache: &SettingsCache, args: &CheckArgs, project: &
             return o;
         }
     };
-    let view = project.view(&path);
+    if stdin {
+        project.open(&path, Arc::from(source.text.as_str()));
+    }
+    let view = project.view_untracked(&path);
     let Some((mut index, mut analysis)) = analyze_text(&source.text, lang, &settings, !args.no_prefilter, Some(&view)) else {
         return o;
     };
@@ -193,18 +264,38 @@ fn check_file(path: PathBuf, cache: &SettingsCache, args: &CheckArgs, project: &
                 let (new_index, new_analysis) =
                     analyze_text(&new, lang, &settings, !args.no_prefilter, Some(&view)).unwrap_or_else(|| (LineIndex::new(&new), Analysis::default()));
                 let count = before.saturating_sub(new_analysis.findings.len()).max(1);
-                if args.diff {
-                    o.diff = Some(fixer::unified_diff(&path, &source.text, &new));
-                    o.fixed = Some(count);
+                let encoded = if args.diff {
+                    Ok(vec![])
+                } else if !source.round_trips() {
+                    Err(format!(
+                        "not fixed: its bytes do not come back unchanged when decoded and encoded again as {} (fix it by hand)",
+                        source.codec.name()
+                    ))
                 } else {
-                    match fixer::write_atomic(&path, &source.bytes, &source.encode(&new)) {
-                        Ok(()) => {
-                            o.fixed = Some(count);
-                            text = new;
-                            index = new_index;
-                            analysis = new_analysis;
+                    source.encode(&new).map_err(|e| format!("not fixed: the fixed text cannot be written in the file's encoding: {e}"))
+                };
+                match encoded {
+                    Err(e) => o.errors.push(format!("{}: {e}", path.display())),
+                    Ok(_) if args.diff => {
+                        o.diff = Some(fixer::unified_diff(&path, &source.text, &new));
+                        o.fixed = Some(count);
+                    }
+                    Ok(new_bytes) => {
+                        let written = if stdin {
+                            o.fixed_bytes = Some(new_bytes);
+                            Ok(())
+                        } else {
+                            fixer::write_atomic(&path, &source.bytes, &new_bytes).map_err(|e| e.to_string())
+                        };
+                        match written {
+                            Ok(()) => {
+                                o.fixed = Some(count);
+                                text = new;
+                                index = new_index;
+                                analysis = new_analysis;
+                            }
+                            Err(e) => o.errors.push(format!("{}: {e}", path.display())),
                         }
-                        Err(e) => o.errors.push(format!("{}: {e}", path.display())),
                     }
                 }
             }
@@ -224,6 +315,237 @@ fn check_file(path: PathBuf, cache: &SettingsCache, args: &CheckArgs, project: &
     o
 }
 
+/// Renders the findings (or, with `--statistics`, their counts) in `format`. `clean`: the run
+/// had no errors.
+fn render_reports(out: &mut impl Write, args: &CheckArgs, reports: &[FileReport], clean: bool) -> std::io::Result<()> {
+    if args.statistics {
+        return match args.output_format {
+            OutputFormat::Json => render::statistics_json(out, reports),
+            _ => render::statistics_text(out, reports),
+        };
+    }
+    match args.output_format {
+        OutputFormat::Text => render::text(out, reports, render::use_color(), clean),
+        OutputFormat::Concise => render::concise(out, reports, render::use_color(), clean),
+        OutputFormat::Json => render::json(out, reports),
+        OutputFormat::Sarif => render::sarif(out, reports, clean),
+        OutputFormat::Github => render::github(out, reports),
+        OutputFormat::Gitlab => render::gitlab(out, reports),
+        OutputFormat::Junit => render::junit(out, reports),
+        OutputFormat::Rdjson => render::rdjson(out, reports),
+    }
+}
+
+/// The warning for a run that checked nothing.
+const NOTHING_CHECKED: &str =
+    "warning: No Python (.py, .pyi) or Rust (.rs) files found under the given path(s): nothing was checked";
+
+/// `--stdin-filename PATH`: checks stdin as the file at PATH.
+fn run_stdin(args: &CheckArgs, cache: &SettingsCache, path: PathBuf) -> i32 {
+    use std::io::Read;
+    if args.paths.iter().any(|p| p.as_os_str() != "-") {
+        eprintln!("error: --stdin-filename checks stdin: give no paths (or `-`)");
+        return 2;
+    }
+    let mut bytes = vec![];
+    if let Err(e) = std::io::stdin().lock().read_to_end(&mut bytes) {
+        eprintln!("error: cannot read stdin: {e}");
+        return 2;
+    }
+    let mut o = Outcome::default();
+    let mut checked = false;
+    if Lang::from_path(&path).is_some() && !cache.is_excluded(&path) {
+        match cache.enabled_for_file(&path) {
+            Err(e) => o.config_error = Some(e.to_string()),
+            Ok(settings) if settings.too_large(bytes.len() as u64) => {
+                o.skipped = Some(too_large_message(&path, bytes.len() as u64, settings.max_file_size));
+            }
+            Ok(settings) => {
+                checked = true;
+                let project = Project::new(workspace::project_roots(std::slice::from_ref(&path)));
+                o = check_bytes(path.clone(), bytes.clone(), cache, &settings, args, &project, true);
+            }
+        }
+    }
+    if let Some(e) = &o.config_error {
+        eprintln!("error: {e}");
+    }
+    if let Some(s) = &o.skipped {
+        eprintln!("warning: {s}");
+    } else if !checked && o.config_error.is_none() {
+        eprintln!("warning: {} is excluded or not a Python or Rust file: nothing was checked", path.display());
+    }
+    let clean = o.errors.is_empty() && o.config_error.is_none();
+    let reports: Vec<FileReport> = o.report.into_iter().collect();
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let res = if args.fix {
+        // The text (fixed, or as it came) on stdout; what is left on stderr.
+        let fixed = o.fixed_bytes.as_deref().unwrap_or(&bytes);
+        let r = out.write_all(fixed).and_then(|_| out.flush());
+        if let Some(n) = o.fixed {
+            eprintln!("Fixed {n} problem{}.", if n == 1 { "" } else { "s" });
+        }
+        r.and_then(|_| render_reports(&mut std::io::stderr().lock(), args, &reports, clean))
+    } else if args.diff {
+        match &o.diff {
+            Some(d) => out.write_all(d.as_bytes()),
+            None => {
+                eprintln!("No fixes available.");
+                Ok(())
+            }
+        }
+    } else {
+        render_reports(&mut out, args, &reports, clean)
+    };
+    let _ = out.flush();
+    if let Err(e) = res {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!("error: writing output: {e}");
+            return 2;
+        }
+    }
+    for e in &o.errors {
+        eprintln!("error: {e}");
+    }
+    if !clean {
+        2
+    } else if args.exit_zero {
+        0
+    } else if args.diff {
+        i32::from(o.diff.is_some())
+    } else {
+        i32::from(!reports.is_empty())
+    }
+}
+
+/// `--show-settings`: what applies to the first path (a file, or the files of a folder).
+fn show_settings(args: &CheckArgs, cache: &SettingsCache) -> i32 {
+    use std::fmt::Write as _;
+    let target = args.paths.first().cloned().unwrap_or_else(|| PathBuf::from("."));
+    let folder = target.is_dir();
+    // The settings of a folder's files are those of any file directly in it.
+    let probe = if folder { target.join("__init__.py") } else { target.clone() };
+    let ex = match cache.explain(&probe) {
+        Ok(ex) => ex,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    let over = cache.overrides();
+    let s = &ex.settings;
+    let mut out = String::new();
+    let what = if folder { "files in" } else { "file" };
+    let _ = writeln!(out, "Settings for {what} {}", target.display());
+    let config_line = match (&ex.config, args.isolated, args.config.is_some()) {
+        (_, true, _) => "none (--isolated)".to_string(),
+        (Some((p, _)), _, true) => format!("{} (--config)", p.display()),
+        (Some((p, _)), _, _) => p.display().to_string(),
+        (None, _, _) => "none found (defaults)".to_string(),
+    };
+    let _ = writeln!(out, "config file:        {config_line}");
+    let fc = ex.config.as_ref().map(|(_, c)| c);
+    let origin = |flag: bool, key: bool| if flag { "command line" } else if key { "config file" } else { "default" };
+    let _ = writeln!(out, "excluded:           {}", if ex.excluded { "yes (`exclude`): not checked" } else { "no" });
+    let enabled: Vec<&str> = RULES.iter().map(|r| r.meta().code).filter(|c| s.is_enabled(c)).collect();
+    let disabled: Vec<&str> = RULES.iter().map(|r| r.meta().code).filter(|c| !s.is_enabled(c)).collect();
+    let sel_from = origin(over.select.is_some(), fc.is_some_and(|c| c.select.is_some() || c.extend_select.is_some()));
+    let ign_from = origin(over.ignore.is_some(), fc.is_some_and(|c| c.ignore.is_some() || c.per_file_ignores.is_some()));
+    let list = |v: &[&str]| if v.is_empty() { "(none)".to_string() } else { v.join(", ") };
+    let _ = writeln!(out, "enabled rules:      {} (select: {sel_from})", list(&enabled));
+    let _ = writeln!(out, "disabled rules:     {} (ignore: {ign_from})", list(&disabled));
+    let _ = writeln!(out, "severity:");
+    let name_width = RULES.iter().map(|r| r.meta().name.len()).max().unwrap_or(0);
+    for r in RULES {
+        let m = r.meta();
+        if !s.is_enabled(m.code) {
+            continue;
+        }
+        let sev = s.effective_severity(m.code, m.severity);
+        let why = if sev != m.severity {
+            if s.severity.contains_key(m.code) {
+                format!(" (rule default: {}; from `severity`)", m.severity.as_str())
+            } else {
+                format!(" (rule default: {}; capped by `allow-async-unsafe`)", m.severity.as_str())
+            }
+        } else {
+            String::new()
+        };
+        let _ = writeln!(out, "  {:<6} {:<name_width$} {}{why}", m.code, m.name, sev.as_str());
+    }
+    let config_path = ex.config.as_ref().map(|(p, _)| p.display().to_string()).unwrap_or_default();
+    let django_from = if over.django_version.as_deref().is_some_and(|v| !v.trim().is_empty()) {
+        "--django-version".to_string()
+    } else if fc.is_some_and(|c| c.django_version.is_some()) {
+        format!("`django-version` in {config_path}")
+    } else if let Some((_, file)) = &ex.django_detected {
+        format!("detected from {}", file.display())
+    } else {
+        "default: the newest Django awaitguard knows".to_string()
+    };
+    let _ = writeln!(out, "django version:     {} ({django_from})", s.django_version);
+    let celery = match (&s.celery_version, fc.and_then(|c| c.celery_version.as_ref()), &ex.celery_detected) {
+        (Some(v), Some(_), _) => format!("{v} (`celery-version` in {config_path})"),
+        (Some(v), None, Some((_, file))) => format!("{v} (detected from {})", file.display()),
+        (Some(v), None, None) => v.to_string(),
+        (None, _, _) => "unknown (not configured, not detected): no Celery-version-gated fix".to_string(),
+    };
+    let _ = writeln!(out, "celery version:     {celery}");
+    let _ = writeln!(out, "allow-async-unsafe: {}", if s.allow_async_unsafe { "yes (this file matches `allow-async-unsafe`)" } else { "no" });
+    let size = if s.max_file_size == 0 { "no limit".to_string() } else { format!("{} ({} bytes)", config::show_size(s.max_file_size), s.max_file_size) };
+    let size_from = origin(over.max_file_size.is_some(), fc.is_some_and(|c| c.max_file_size.is_some()));
+    let _ = writeln!(out, "max-file-size:      {size} ({size_from})");
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(out.as_bytes()).and_then(|_| stdout.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            eprintln!("error: writing output: {e}");
+            2
+        }
+        _ => 0,
+    }
+}
+
+/// `--show-files`: the files `check` would check, in its order; files over `max-file-size`
+/// are left out (and named on stderr, as `check` does).
+fn show_files(paths: &[PathBuf], cache: &SettingsCache, exclude: workspace::Exclude) -> i32 {
+    let (files, walk_errors) = workspace::discover_filtered(paths, Some(exclude));
+    let mut stdout = std::io::stdout().lock();
+    let mut failed = false;
+    for e in &walk_errors {
+        eprintln!("error: {}: {}", e.path.display(), e.message);
+        failed = true;
+    }
+    for f in &files {
+        match cache.enabled_for_file(f) {
+            Err(e) => {
+                eprintln!("error: {e}");
+                failed = true;
+                continue;
+            }
+            Ok(s) => {
+                if let Ok(m) = std::fs::metadata(f) {
+                    if s.too_large(m.len()) {
+                        eprintln!("warning: {}", too_large_message(f, m.len(), s.max_file_size));
+                        continue;
+                    }
+                }
+            }
+        }
+        if let Err(e) = writeln!(stdout, "{}", f.display()) {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                return 0;
+            }
+            eprintln!("error: writing output: {e}");
+            return 2;
+        }
+    }
+    if files.is_empty() {
+        eprintln!("{NOTHING_CHECKED}");
+    }
+    i32::from(failed) * 2
+}
+
 pub fn run(args: CheckArgs) -> i32 {
     // Compiling the combined Python query takes about 20 ms of one core: done meanwhile, off
     // the path of the walk and the first parses (which would otherwise wait for it). The Rust
@@ -234,6 +556,7 @@ pub fn run(args: CheckArgs) -> i32 {
         ignore: (!args.ignore.is_empty()).then(|| split_list(&args.ignore)),
         severity: None,
         django_version: args.django_version.clone(),
+        max_file_size: args.max_file_size.clone(),
     };
     let explicit = match &args.config {
         Some(p) => match config::load(p) {
@@ -260,11 +583,20 @@ pub fn run(args: CheckArgs) -> i32 {
         }
     }
     let cache = Arc::new(SettingsCache::new(overrides, explicit, args.isolated));
+    if let Some(path) = args.stdin_filename.clone() {
+        return run_stdin(&args, &cache, path);
+    }
+    if args.show_settings {
+        return show_settings(&args, &cache);
+    }
     let exclude: workspace::Exclude = {
         let cache = cache.clone();
         Arc::new(move |p: &std::path::Path| cache.is_excluded(p))
     };
     let paths = paths_or_cwd(&args.paths);
+    if args.show_files {
+        return show_files(&paths, &cache, exclude);
+    }
     let project = Project::new(workspace::project_roots(&paths));
     // Files are checked in parallel; outcomes come back in discovery order.
     let (outcomes, walk_errors, bar): (Vec<Outcome>, _, _) = if std::io::stderr().is_terminal() {
@@ -286,6 +618,7 @@ pub fn run(args: CheckArgs) -> i32 {
         (found.into_iter().map(|(_, o)| o).collect(), walk_errors, indicatif::ProgressBar::hidden())
     };
     let mut errors: Vec<String> = walk_errors.iter().map(|e| format!("{}: {}", e.path.display(), e.message)).collect();
+    let files_found = outcomes.len();
     let mut reports = vec![];
     let mut config_error = false;
     let mut diffs = vec![];
@@ -298,6 +631,9 @@ pub fn run(args: CheckArgs) -> i32 {
             config_error = true;
         }
         errors.extend(o.errors);
+        if let Some(s) = o.skipped {
+            eprintln!("warning: {s}");
+        }
         diffs.extend(o.diff);
         if let Some(n) = o.fixed {
             fixed_findings += n;
@@ -306,11 +642,14 @@ pub fn run(args: CheckArgs) -> i32 {
         reports.extend(o.report);
     }
     bar.finish_and_clear();
+    if files_found == 0 {
+        eprintln!("{NOTHING_CHECKED}");
+    }
 
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let clean = errors.is_empty() && !config_error;
-    let human = matches!(args.format, OutputFormat::Text | OutputFormat::Concise);
+    let human = matches!(args.output_format, OutputFormat::Text | OutputFormat::Concise);
     let res = if args.diff {
         let mut r = Ok(());
         for d in &diffs {
@@ -336,20 +675,7 @@ pub fn run(args: CheckArgs) -> i32 {
                 eprintln!("{msg}");
             }
         }
-        if args.statistics {
-            match args.format {
-                OutputFormat::Json => render::statistics_json(&mut out, &reports),
-                _ => render::statistics_text(&mut out, &reports),
-            }
-        } else {
-            match args.format {
-                OutputFormat::Text => render::text(&mut out, &reports, render::use_color(), clean),
-                OutputFormat::Concise => render::concise(&mut out, &reports, render::use_color(), clean),
-                OutputFormat::Json => render::json(&mut out, &reports),
-                OutputFormat::Sarif => render::sarif(&mut out, &reports, clean),
-                OutputFormat::Github => render::github(&mut out, &reports),
-            }
-        }
+        render_reports(&mut out, &args, &reports, clean)
     };
     let _ = out.flush();
     if let Err(e) = res {

@@ -9,48 +9,15 @@
 //! - Writes are atomic (a temporary file in the same folder, renamed over the target, with the
 //!   target's permissions), follow symlinks to the real file, and never overwrite a file whose
 //!   bytes changed since they were read.
+//! - A file in another encoding than UTF-8 (PEP 263) is written back in that encoding, and only
+//!   when its original bytes round-trip exactly ([`Source::round_trips`]).
 
 use crate::config::Settings;
 use crate::syntax::{self, Lang};
 use std::io::Write;
 use std::path::Path;
 
-const BOM: &str = "\u{feff}";
-
-/// A file as read from disk.
-pub struct Source {
-    /// The exact bytes read (compared again before writing).
-    pub bytes: Vec<u8>,
-    /// Whether the text starts with a UTF-8 BOM (stripped from `text`).
-    pub bom: bool,
-    /// The text without the BOM: what is analysed, and what offsets refer to.
-    pub text: String,
-}
-
-impl Source {
-    /// Decodes `bytes`; `Err(valid_up_to)` when not UTF-8.
-    pub fn decode(bytes: Vec<u8>) -> Result<Source, usize> {
-        let text = match std::str::from_utf8(&bytes) {
-            Ok(t) => t.to_string(),
-            Err(e) => return Err(e.valid_up_to()),
-        };
-        let (bom, text) = match text.strip_prefix(BOM) {
-            Some(rest) => (true, rest.to_string()),
-            None => (false, text),
-        };
-        Ok(Source { bytes, bom, text })
-    }
-
-    /// The bytes of `text` (without BOM) as this file would store them.
-    pub fn encode(&self, text: &str) -> Vec<u8> {
-        let mut out = Vec::with_capacity(text.len() + 3);
-        if self.bom {
-            out.extend_from_slice(BOM.as_bytes());
-        }
-        out.extend_from_slice(text.as_bytes());
-        out
-    }
-}
+pub use crate::text::source::Source;
 
 /// Whether every line break of `text` is CRLF (and there is at least one).
 fn all_crlf(text: &str) -> bool {
@@ -157,15 +124,6 @@ mod tests {
         assert!(all_crlf("a\r\nb\r\n"));
         assert!(!all_crlf("a\r\nb\n"));
         assert!(!all_crlf("ab"));
-    }
-
-    #[test]
-    fn bom_round_trip() {
-        let s = Source::decode(b"\xef\xbb\xbfx = 1\n".to_vec()).unwrap();
-        assert!(s.bom);
-        assert_eq!(s.text, "x = 1\n");
-        assert_eq!(s.encode(&s.text), s.bytes);
-        assert_eq!(Source::decode(vec![b'a', 0xff]).err(), Some(1));
     }
 
     #[test]

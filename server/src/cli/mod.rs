@@ -1,7 +1,7 @@
 //! The command line: `awaitguard check`, `awaitguard rule`. The only module that prints.
 //!
 //! Exit status of `check`: 0 no findings, 1 findings (or, with `--diff`, changes to make;
-//! `--exit-zero` turns 1 into 0), 2 usage/config/IO error (unreadable or non-UTF-8 files, and
+//! `--exit-zero` turns 1 into 0), 2 usage/config/IO error (files that cannot be read or decoded, and
 //! files `--fix` could not write, are reported by path and skipped; the run goes on and
 //! exits 2).
 

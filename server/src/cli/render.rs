@@ -1,8 +1,10 @@
 //! Output formats for `check`: text (with the source line and a caret span, and a summary per
-//! rule), concise, JSON, SARIF 2.1.0, GitHub workflow annotations; and `--statistics`.
+//! rule), concise, JSON, SARIF 2.1.0, GitHub workflow annotations, GitLab Code Quality, JUnit
+//! XML, reviewdog's rdjson; and `--statistics`.
 //!
 //! Columns are 1-based and count Unicode scalar values (characters); SARIF says so with
-//! `columnKind: unicodeCodePoints`.
+//! `columnKind: unicodeCodePoints`. rdjson alone counts UTF-8 bytes, as its format defines.
+//! Paths in SARIF, GitLab and rdjson output are relative to the current folder when below it.
 
 use crate::fix::Applicability;
 use crate::rules::{Finding, Severity};
@@ -37,7 +39,17 @@ fn line_col(index: &LineIndex, text: &str, offset: usize) -> (usize, usize) {
     (p.line as usize + 1, p.col as usize + 1)
 }
 
-/// Writes `path:line:col: CODE [*] message`; returns the 1-based line.
+/// The ANSI colour of a severity.
+fn severity_color(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "1;31",
+        Severity::Warning => "1;33",
+        Severity::Info | Severity::Hint => "1;36",
+    }
+}
+
+/// Writes `path:line:col: SEVERITY: CODE [*] message` (the compilers' form, which editors'
+/// error formats read; `[*]`: `--fix` fixes it); returns the 1-based line.
 fn header(
     out: &mut impl Write,
     paint: &Paint,
@@ -48,9 +60,10 @@ fn header(
     let (line, col) = line_col(&r.index, &r.text, f.range.start);
     writeln!(
         out,
-        "{}:{line}:{col}: {} {}{}",
+        "{}:{line}:{col}: {} {} {}{}",
         paint.wrap("1", &r.path.display().to_string()),
-        paint.wrap("1;31", f.code),
+        paint.wrap(severity_color(f.severity), &format!("{}:", f.severity.as_str())),
+        paint.wrap("1", f.code),
         if safe { "[*] " } else { "" },
         f.message
     )?;
@@ -79,7 +92,7 @@ pub fn text(out: &mut impl Write, reports: &[FileReport], color: bool, clean: bo
             let gutter = " ".repeat(line.to_string().len());
             writeln!(out, "{gutter} |")?;
             writeln!(out, "{line} | {src_line}")?;
-            writeln!(out, "{gutter} | {pad}{}", paint.wrap("31", &"^".repeat(width)))?;
+            writeln!(out, "{gutter} | {pad}{}", paint.wrap(severity_color(f.severity), &"^".repeat(width)))?;
             for l in &f.related {
                 let (rl, rc) = related_line_col(r, l);
                 writeln!(out, "{gutter} = {}: {}:{rl}:{rc}: {}", paint.wrap("1", "note"), shown(&l.path), l.what)?;
@@ -95,7 +108,7 @@ pub fn text(out: &mut impl Write, reports: &[FileReport], color: bool, clean: bo
         let noun = if total == 1 { "problem" } else { "problems" };
         writeln!(out, "Found {total} {noun} ({fixable} with a safe fix).")?;
         for s in stats(reports) {
-            writeln!(out, "{:>5}  {}  {}", s.count, paint.wrap("1;31", s.code), s.name)?;
+            writeln!(out, "{:>5}  {}  {}", s.count, paint.wrap("1", s.code), s.name)?;
         }
         if fixable > 0 {
             writeln!(out, "[*] {fixable} fixable with `awaitguard check --fix`.")?;
@@ -104,7 +117,7 @@ pub fn text(out: &mut impl Write, reports: &[FileReport], color: bool, clean: bo
     Ok(())
 }
 
-/// One line per finding: `path:line:col: CODE [*] message`, then the summary line.
+/// One line per finding: `path:line:col: SEVERITY: CODE [*] message`, then the summary line.
 pub fn concise(out: &mut impl Write, reports: &[FileReport], color: bool, clean: bool) -> io::Result<()> {
     let paint = Paint(color);
     let mut total = 0;
@@ -450,6 +463,179 @@ pub fn sarif(out: &mut impl Write, reports: &[FileReport], ok: bool) -> io::Resu
     writeln!(out)
 }
 
+/// A path for machine formats: relative to `root` (the current folder) when below it, with
+/// `/` separators; else as given.
+fn rel_path(path: &std::path::Path, root: &std::path::Path) -> String {
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let p = abs.strip_prefix(root).map(std::path::Path::to_path_buf).unwrap_or(abs);
+    p.to_string_lossy().replace('\\', "/")
+}
+
+/// 64-bit FNV-1a: a fingerprint that stays the same across runs, platforms and versions.
+fn fnv1a(parts: &[&str]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for p in parts {
+        for b in p.bytes().chain(std::iter::once(0xff)) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    h
+}
+
+/// GitLab Code Quality severity of a finding: errors (exceptions or broken transactions at
+/// run time) are `critical`, warnings `major`, info `minor`, hints `info`.
+fn gitlab_severity(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "critical",
+        Severity::Warning => "major",
+        Severity::Info => "minor",
+        Severity::Hint => "info",
+    }
+}
+
+/// GitLab Code Quality report (a JSON array of issues: `description`, `check_name`,
+/// `fingerprint`, `severity`, `location.path`, `location.lines.begin`/`end`). The fingerprint
+/// hashes the rule, the path, the message and the text of the finding's line (not its number,
+/// so that an edit above does not make it a new issue), plus a counter for identical ones.
+pub fn gitlab(out: &mut impl Write, reports: &[FileReport]) -> io::Result<()> {
+    use serde_json::json;
+    let root = std::env::current_dir().unwrap_or_default();
+    let mut seen: std::collections::HashMap<u64, usize> = Default::default();
+    let mut issues = vec![];
+    for r in reports {
+        let path = rel_path(&r.path, &root);
+        for f in &r.findings {
+            let (begin, _) = line_col(&r.index, &r.text, f.range.start);
+            let (end, _) = line_col(&r.index, &r.text, f.range.end);
+            let line_text = r.text[r.index.line_range(&r.text, begin - 1)].trim();
+            let base = fnv1a(&[f.code, &path, &f.message, line_text]);
+            let n = seen.entry(base).or_insert(0);
+            *n += 1;
+            let fingerprint = format!("{:016x}", fnv1a(&[&format!("{base:016x}"), &n.to_string()]));
+            issues.push(json!({
+                "type": "issue",
+                "description": format!("{} {}", f.code, f.message),
+                "check_name": f.code,
+                "categories": ["Bug Risk"],
+                "fingerprint": fingerprint,
+                "severity": gitlab_severity(f.severity),
+                "location": { "path": path, "lines": { "begin": begin, "end": end } },
+            }));
+        }
+    }
+    serde_json::to_writer_pretty(&mut *out, &issues)?;
+    writeln!(out)
+}
+
+/// Escapes text for XML 1.0 (attribute values and content alike); characters XML cannot hold
+/// (most C0 controls) are dropped.
+fn xml_escape(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&apos;"),
+            '\n' => o.push_str("&#10;"),
+            '\r' => o.push_str("&#13;"),
+            '\t' => o.push_str("&#9;"),
+            c if (c as u32) < 0x20 || c == '\u{fffe}' || c == '\u{ffff}' => {}
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+/// JUnit XML (the Jenkins/GitLab/Azure reading): one `<testsuite>` per file with findings, one
+/// failed `<testcase>` per finding (`classname` the path, `name` the rule and position, a
+/// `<failure>` with the rule as `type` and the message); no findings: one passing test case.
+pub fn junit(out: &mut impl Write, reports: &[FileReport]) -> io::Result<()> {
+    let total: usize = reports.iter().map(|r| r.findings.len()).sum();
+    writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
+    let tests = total.max(1);
+    writeln!(out, r#"<testsuites name="awaitguard" tests="{tests}" failures="{total}" errors="0">"#)?;
+    if total == 0 {
+        writeln!(out, r#"  <testsuite name="awaitguard" tests="1" failures="0" errors="0" skipped="0">"#)?;
+        writeln!(out, r#"    <testcase name="no problems found" classname="awaitguard"/>"#)?;
+        writeln!(out, "  </testsuite>")?;
+    }
+    for r in reports.iter().filter(|r| !r.findings.is_empty()) {
+        let path = xml_escape(&r.path.display().to_string());
+        let n = r.findings.len();
+        writeln!(out, r#"  <testsuite name="{path}" tests="{n}" failures="{n}" errors="0" skipped="0">"#)?;
+        for f in &r.findings {
+            let (line, col) = line_col(&r.index, &r.text, f.range.start);
+            writeln!(
+                out,
+                r#"    <testcase name="{} ({}) at {line}:{col}" classname="{path}" file="{path}" line="{line}">"#,
+                f.code, f.name
+            )?;
+            writeln!(
+                out,
+                r#"      <failure message="{}" type="{}">{}</failure>"#,
+                xml_escape(&f.message),
+                f.code,
+                xml_escape(&format!("{}:{line}:{col}: {}: {} {}", r.path.display(), f.severity.as_str(), f.code, f.message))
+            )?;
+            writeln!(out, "    </testcase>")?;
+        }
+        writeln!(out, "  </testsuite>")?;
+    }
+    writeln!(out, "</testsuites>")
+}
+
+/// reviewdog's Diagnostic Format severity.
+fn rd_severity(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "ERROR",
+        Severity::Warning => "WARNING",
+        Severity::Info | Severity::Hint => "INFO",
+    }
+}
+
+/// 1-based line and 1-based column in UTF-8 bytes (rdjson's positions).
+fn rd_position(r: &FileReport, offset: usize) -> serde_json::Value {
+    let p = r.index.position(&r.text, offset, Encoding::Utf8);
+    serde_json::json!({ "line": p.line + 1, "column": p.col + 1 })
+}
+
+/// reviewdog Diagnostic Format, `rdjson` (a `DiagnosticResult`): each diagnostic has its
+/// message, location (path, range with an exclusive end), severity, code and, for a finding
+/// with a fix, the first fix's edits as suggestions.
+pub fn rdjson(out: &mut impl Write, reports: &[FileReport]) -> io::Result<()> {
+    use serde_json::json;
+    let root = std::env::current_dir().unwrap_or_default();
+    let mut diagnostics = vec![];
+    for r in reports {
+        let path = rel_path(&r.path, &root);
+        for f in &r.findings {
+            let range = |rg: &std::ops::Range<usize>| json!({ "start": rd_position(r, rg.start), "end": rd_position(r, rg.end) });
+            let mut d = json!({
+                "message": f.message,
+                "location": { "path": path, "range": range(&f.range) },
+                "severity": rd_severity(f.severity),
+                "source": { "name": "awaitguard" },
+                "code": { "value": f.code },
+            });
+            let fix = f.fixes.iter().find(|x| x.applicability == Applicability::Safe).or(f.fixes.first());
+            if let Some(x) = fix {
+                d["suggestions"] = x.edits.iter().map(|e| json!({ "range": range(&e.range), "text": e.text })).collect();
+            }
+            diagnostics.push(d);
+        }
+    }
+    let doc = json!({
+        "source": { "name": "awaitguard" },
+        "severity": if reports.iter().any(|r| !r.findings.is_empty()) { "ERROR" } else { "INFO" },
+        "diagnostics": diagnostics,
+    });
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    writeln!(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -459,6 +645,17 @@ mod tests {
         assert_eq!(gh_escape("50% done\r\nnext", false), "50%25 done%0D%0Anext");
         assert_eq!(gh_escape("a:b,c", true), "a%3Ab%2Cc");
         assert_eq!(gh_escape("a:b,c", false), "a:b,c");
+    }
+
+    #[test]
+    fn xml_escaping() {
+        assert_eq!(xml_escape("a<b>&\"c'\u{1}\n"), "a&lt;b&gt;&amp;&quot;c&apos;&#10;");
+    }
+
+    #[test]
+    fn fingerprints_are_stable() {
+        assert_eq!(fnv1a(&["a"]), fnv1a(&["a"]));
+        assert_ne!(fnv1a(&["ab", "c"]), fnv1a(&["a", "bc"]));
     }
 
     #[test]

@@ -15,7 +15,8 @@ pub struct RuleArgs {
     /// List every rule.
     #[arg(long, conflicts_with = "rule")]
     pub all: bool,
-    #[arg(long, value_enum, default_value_t = Format::Text)]
+    /// Output format (`--output-format` is an alias).
+    #[arg(long, alias = "output-format", value_enum, default_value_t = Format::Text)]
     pub format: Format,
 }
 
@@ -35,14 +36,35 @@ pub fn run(args: RuleArgs) -> i32 {
                 let _ = writeln!(out, "{}", serde_json::to_string_pretty(&v).unwrap_or_default());
             }
             Format::Text => {
-                for r in RULES {
-                    let m = r.meta();
-                    let fix = match m.fix {
-                        rules::FixAvailability::None => "no fix",
-                        rules::FixAvailability::Sometimes => "fix sometimes",
-                        rules::FixAvailability::Always => "fix",
-                    };
-                    let _ = writeln!(out, "{:<6} {:<28} {:<8} {:<14} {}", m.code, m.name, m.severity.as_str(), fix, m.summary);
+                // Aligned columns, with the fix wording of README's rule table.
+                let rows: Vec<[String; 6]> = RULES
+                    .iter()
+                    .map(|r| {
+                        let m = r.meta();
+                        [
+                            m.code.to_string(),
+                            m.name.to_string(),
+                            format!("{:?}", m.lang),
+                            m.severity.as_str().to_string(),
+                            fix_wording(m.fix).to_string(),
+                            m.summary.to_string(),
+                        ]
+                    })
+                    .collect();
+                let header = ["code", "name", "language", "severity", "fix", "what it catches"].map(String::from);
+                let mut widths = [0usize; 5];
+                for row in std::iter::once(&header).chain(&rows) {
+                    for (w, cell) in widths.iter_mut().zip(row) {
+                        *w = (*w).max(cell.chars().count());
+                    }
+                }
+                for row in std::iter::once(&header).chain(&rows) {
+                    let mut line = String::new();
+                    for (w, cell) in widths.iter().zip(row) {
+                        let _ = write!(line, "{cell:<w$}  ");
+                    }
+                    line.push_str(&row[5]);
+                    let _ = writeln!(out, "{}", line.trim_end());
                 }
             }
         }
@@ -63,6 +85,15 @@ pub fn run(args: RuleArgs) -> i32 {
             eprintln!("error: unknown rule `{code}` (see `awaitguard rule --all`)");
             2
         }
+    }
+}
+
+/// How README's rule table says whether a rule has a fix (`scripts/update-readme-rules.py`).
+pub fn fix_wording(f: rules::FixAvailability) -> &'static str {
+    match f {
+        rules::FixAvailability::None => "none",
+        rules::FixAvailability::Sometimes => "when safe",
+        rules::FixAvailability::Always => "yes",
     }
 }
 

@@ -15,7 +15,7 @@ pub mod probe;
 
 use crate::dialects::{django, Version};
 use crate::rules::RULES;
-pub use crate::settings::{Settings, Severity, SOO_RULES};
+pub use crate::settings::{Settings, Severity, DEFAULT_MAX_FILE_SIZE, SOO_RULES};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -41,6 +41,8 @@ pub struct FileConfig {
     /// Opt-in: report (AG107, at this severity) cache calls on a redis / memcached / file
     /// backend, which block the event loop without querying. Default: not reported.
     pub blocking_cache_severity: Option<String>,
+    /// Files larger than this are not analysed (bytes, or `"10MB"`; `0`: no limit).
+    pub max_file_size: Option<SizeValue>,
     /// 1-based line of each key's value in the config file (`select`, `severity.AG101`,
     /// `per-file-ignores.tests/*`), for error messages. Filled by [`load`] / [`discover`].
     #[serde(skip)]
@@ -58,6 +60,8 @@ pub struct Overrides {
     pub ignore: Option<Vec<String>>,
     pub severity: Option<BTreeMap<String, String>>,
     pub django_version: Option<String>,
+    /// `--max-file-size` / the editor's `maxFileSize`: bytes or `"10MB"`.
+    pub max_file_size: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -95,6 +99,9 @@ pub(crate) fn key_err(path: Option<&Path>, fc: Option<&FileConfig>, key: &str, m
 }
 
 /// Codes matched by a selector: a code (`AG101`), a prefix (`AG1`, `AG`), `ALL`, or a name.
+/// `None` when it matches no implemented rule (a typo such as `AG999` or `sync-orm-cal`, or
+/// the code of a rule that is only planned): an error, since selecting nothing would silently
+/// turn every rule off.
 pub fn select(selector: &str) -> Option<Vec<&'static str>> {
     let s = selector.trim();
     let all = s.eq_ignore_ascii_case("ALL");
@@ -107,16 +114,111 @@ pub fn select(selector: &str) -> Option<Vec<&'static str>> {
         })
         .map(|m| m.code)
         .collect();
-    // A well-formed code of a rule not implemented yet selects nothing but is not an error.
-    if codes.is_empty() && !is_code_shaped(s) {
-        None
+    (!codes.is_empty()).then_some(codes)
+}
+
+/// Levenshtein distance (characters, ASCII case ignored).
+fn distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().map(|c| c.to_ascii_lowercase()).collect();
+    let b: Vec<char> = b.chars().map(|c| c.to_ascii_lowercase()).collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(ca != cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// The known code or rule name closest to an unknown selector (for "did you mean"): codes are
+/// compared with codes, names with names.
+pub fn closest_selector(selector: &str) -> Option<&'static str> {
+    let s = selector.trim();
+    let code_like = s.len() >= 2 && s[..2].eq_ignore_ascii_case("AG");
+    RULES
+        .iter()
+        .map(|r| r.meta())
+        .map(|m| if code_like { m.code } else { m.name })
+        .map(|c| (distance(s, c), c))
+        .filter(|(d, c)| code_like || *d <= c.len().max(3) / 2)
+        .min_by_key(|(d, c)| (*d, *c))
+        .map(|(_, c)| c)
+}
+
+/// "unknown rule selector `X` (did you mean `Y`?)": the message for a selector that selects no
+/// implemented rule.
+pub fn unknown_selector_message(key: &str, selector: &str) -> String {
+    let hint = match closest_selector(selector) {
+        Some(c) => format!(" (did you mean `{c}`? `awaitguard rule --all` lists every rule)"),
+        None => " (`awaitguard rule --all` lists every rule)".to_string(),
+    };
+    let planned = if select_planned(selector) { "; that rule is planned but not implemented yet" } else { "" };
+    format!("`{key}`: unknown rule selector `{}`{planned}{hint}", selector.trim())
+}
+
+/// Whether a selector is the code of a rule the catalogue plans but this version lacks.
+fn select_planned(selector: &str) -> bool {
+    const PLANNED: &[&str] = &["AG104", "AG106", "AG108", "AG204", "AG206", "AG207", "AG305", "AG306", "AG307", "AG308"];
+    PLANNED.iter().any(|c| c.eq_ignore_ascii_case(selector.trim()))
+}
+
+/// A byte size: an integer (bytes) or a string such as `"10MB"`, `"512 KB"`, `"1.5 MiB"`,
+/// `"2000000"`. Units are powers of 1024 (`KB` = `KiB` = 1024 bytes; `MB` = `MiB`; `GB`
+/// = `GiB`). `0` means no limit.
+pub fn parse_size(s: &str) -> Option<u64> {
+    let t = s.trim();
+    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '_')).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let num: f64 = num.replace('_', "").parse().ok().filter(|n: &f64| n.is_finite() && *n >= 0.0)?;
+    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        _ => return None,
+    };
+    if mult == 1 && num.fract() != 0.0 {
+        return None; // a fraction of a byte
+    }
+    let bytes = num * mult as f64;
+    (bytes < u64::MAX as f64).then_some(bytes.round() as u64)
+}
+
+/// A size for messages: `10.0 MB`, `512.0 KB`, `900 bytes` (powers of 1024, as [`parse_size`]).
+pub fn show_size(bytes: u64) -> String {
+    if bytes >= 1 << 20 {
+        format!("{:.1} MB", bytes as f64 / (1u64 << 20) as f64)
+    } else if bytes >= 1 << 10 {
+        format!("{:.1} KB", bytes as f64 / 1024.0)
     } else {
-        Some(codes)
+        format!("{bytes} bytes")
     }
 }
 
-fn is_code_shaped(s: &str) -> bool {
-    s.len() >= 2 && s[..2].eq_ignore_ascii_case("AG") && s[2..].chars().all(|c| c.is_ascii_digit()) && s.len() <= 5
+/// The `max-file-size` value as written: an integer or a string.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum SizeValue {
+    Bytes(i64),
+    Text(String),
+}
+
+impl SizeValue {
+    fn shown(&self) -> String {
+        match self {
+            SizeValue::Bytes(n) => n.to_string(),
+            SizeValue::Text(s) => format!("\"{s}\""),
+        }
+    }
+
+    fn bytes(&self) -> Option<u64> {
+        match self {
+            SizeValue::Bytes(n) => u64::try_from(*n).ok(),
+            SizeValue::Text(s) => parse_size(s),
+        }
+    }
 }
 
 impl Settings {
@@ -129,7 +231,7 @@ impl Settings {
     ) -> Result<Settings, ConfigError> {
         let mut s = Settings::default();
         let sel = |list: &[String], path: Option<&Path>, fc: Option<&FileConfig>, key: &str| {
-            select_all(list).map_err(|item| key_err(path, fc, key, format!("`{key}`: unknown rule selector `{item}`")))
+            select_all(list).map_err(|item| key_err(path, fc, key, unknown_selector_message(key, &item)))
         };
         let mut django_version = None;
         if let Some((path, fc)) = file {
@@ -161,6 +263,11 @@ impl Settings {
                     key_err(p, c, k, format!("`{k}`: `{v}` is not a severity (error, warning, info, hint)"))
                 })?);
             }
+            if let Some(v) = &fc.max_file_size {
+                s.max_file_size = v.bytes().ok_or_else(|| {
+                    key_err(p, c, "max-file-size", format!("`max-file-size`: {} is not a size (bytes, or e.g. \"10MB\", \"512KB\"; 0: no limit)", v.shown()))
+                })?;
+            }
         }
         if let Some(list) = &over.select {
             s.selected = Some(sel(list, None, None, "select")?.into_iter().collect());
@@ -171,6 +278,11 @@ impl Settings {
         }
         if let Some(map) = &over.severity {
             apply_severity(&mut s, map, None, None, "severity")?;
+        }
+        if let Some(v) = over.max_file_size.as_deref().filter(|v| !v.trim().is_empty()) {
+            s.max_file_size = parse_size(v).ok_or_else(|| {
+                err(None, format!("max file size: `{v}` is not a size (bytes, or e.g. \"10MB\", \"512KB\"; 0: no limit)"))
+            })?;
         }
         if let Some(v) = over.django_version.as_deref().filter(|v| !v.trim().is_empty()) {
             django_version = Some(parse_version(v, None, None, "django version")?);
@@ -201,7 +313,7 @@ fn apply_severity(
 ) -> Result<(), ConfigError> {
     for (sel, sev) in map {
         let k = format!("{key}.{sel}");
-        let codes = select(sel).ok_or_else(|| key_err(path, fc, &k, format!("`{key}`: unknown rule selector `{sel}`")))?;
+        let codes = select(sel).ok_or_else(|| key_err(path, fc, &k, unknown_selector_message(key, sel)))?;
         let sev = Severity::parse(&sev.to_ascii_lowercase()).ok_or_else(|| {
             key_err(path, fc, &k, format!("`{k}`: `{sev}` is not a severity (error, warning, info, hint)"))
         })?;
@@ -312,8 +424,41 @@ mod tests {
         assert_eq!(select("AG101"), Some(vec!["AG101"]));
         assert_eq!(select("sync-orm-call"), Some(vec!["AG101"]));
         assert!(select("AG").unwrap().contains(&"AG101"));
-        assert_eq!(select("AG999"), Some(vec![]));
+        assert_eq!(select("AG999"), None, "a code-shaped typo is an error, not an empty selection");
+        assert_eq!(select("AG104"), None, "a planned rule selects nothing: an error too");
+        assert_eq!(select("AG4"), None);
         assert_eq!(select("E501"), None);
+        assert_eq!(closest_selector("AG999"), Some("AG109"));
+        assert_eq!(closest_selector("sync-orm-cal"), Some("sync-orm-call"));
+        assert_eq!(closest_selector("completely-different-thing-here"), None);
+        let m = unknown_selector_message("select", "AG104");
+        assert!(m.contains("`AG104`") && m.contains("planned") && m.contains("did you mean `AG10"), "{m}");
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("10MB"), Some(10 << 20));
+        assert_eq!(parse_size("10 mb"), Some(10 << 20));
+        assert_eq!(parse_size("512KiB"), Some(512 << 10));
+        assert_eq!(parse_size("1.5M"), Some(3 << 19));
+        assert_eq!(parse_size("2000"), Some(2000));
+        assert_eq!(parse_size("0"), Some(0));
+        assert_eq!(parse_size("1.5"), None);
+        assert_eq!(parse_size("ten"), None);
+        assert_eq!(parse_size("10 parsecs"), None);
+        assert_eq!(show_size(10 << 20), "10.0 MB");
+        assert_eq!(show_size(1536), "1.5 KB");
+        let fc: FileConfig = toml::from_str("max-file-size = \"2MB\"\n").unwrap();
+        let s = Settings::resolve(Some((Path::new("a.toml"), &fc)), &Overrides::default(), None).unwrap();
+        assert_eq!(s.max_file_size, 2 << 20);
+        let fc: FileConfig = toml::from_str("max-file-size = 1000\n").unwrap();
+        let s = Settings::resolve(Some((Path::new("a.toml"), &fc)), &Overrides::default(), None).unwrap();
+        assert_eq!(s.max_file_size, 1000);
+        let over = Overrides { max_file_size: Some("1KB".into()), ..Default::default() };
+        assert_eq!(Settings::resolve(Some((Path::new("a.toml"), &fc)), &over, None).unwrap().max_file_size, 1024);
+        let fc: FileConfig = toml::from_str("max-file-size = \"huge\"\n").unwrap();
+        assert!(Settings::resolve(Some((Path::new("a.toml"), &fc)), &Overrides::default(), None).is_err());
+        assert_eq!(Settings::default().max_file_size, DEFAULT_MAX_FILE_SIZE);
     }
 
     #[test]

@@ -62,7 +62,7 @@ impl PathRules {
         for (glob, sels) in fc.per_file_ignores.iter().flatten() {
             let key = format!("per-file-ignores.{glob}");
             let codes = select_all(sels)
-                .map_err(|item| key_err(Some(path), Some(fc), &key, format!("`{key}`: unknown rule selector `{item}`")))?;
+                .map_err(|item| key_err(Some(path), Some(fc), &key, super::unknown_selector_message(&key, &item)))?;
             per_file_ignores.push((pattern(glob, path, fc, &key)?, codes));
         }
         Ok(PathRules {

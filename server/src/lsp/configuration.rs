@@ -3,8 +3,10 @@
 //! `workspace/didChangeWatchedFiles`. Any change re-analyses open documents.
 //!
 //! Accepted shapes: `{settings: {...}}`, `{awaitguard: {...}}` or the settings object itself,
-//! with keys `enable`, `select`, `ignore`, `severity`, `djangoVersion`. A value of the wrong
-//! type is reported and ignored; it never stops the server.
+//! with keys `enable`, `select`, `ignore`, `severity`, `djangoVersion`, `maxFileSize` (bytes, or
+//! a string such as `"10MB"`; 0: no limit). A value of the wrong type, an unknown rule selector
+//! or a bad size is reported (`window/showMessage`) and the defaults are used; it never stops
+//! the server.
 
 use super::{diagnostics, EditorSettings, State};
 use crate::config::{Overrides, Settings};
@@ -24,7 +26,7 @@ fn section(v: &Value) -> Option<&Value> {
     if let Some(inner) = obj.get("awaitguard").filter(|x| x.is_object()) {
         return Some(inner);
     }
-    const KEYS: &[&str] = &["enable", "select", "ignore", "severity", "djangoVersion", "django-version", "fixAll", "path", "trace"];
+    const KEYS: &[&str] = &["enable", "select", "ignore", "severity", "djangoVersion", "django-version", "fixAll", "path", "trace", "maxFileSize", "max-file-size"];
     obj.keys().any(|k| KEYS.contains(&k.as_str())).then_some(v)
 }
 
@@ -82,7 +84,17 @@ pub fn parse(v: &Value) -> (EditorSettings, Vec<String>) {
             None
         }
     };
-    out.overrides = Overrides { select, ignore, severity, django_version };
+    let max_file_size = match v.get("maxFileSize").or_else(|| v.get("max-file-size")) {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if s.trim().is_empty() => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::Number(n)) if n.as_u64().is_some() => n.as_u64().map(|n| n.to_string()),
+        Some(other) => {
+            problems.push(format!("`maxFileSize` must be a number of bytes or a string such as \"10MB\", got {other}"));
+            None
+        }
+    };
+    out.overrides = Overrides { select, ignore, severity, django_version, max_file_size };
     // Validate selectors and values now, so a bad one is reported and dropped, not fatal.
     if let Err(e) = Settings::resolve(None, &out.overrides, None) {
         problems.push(e.message);
@@ -204,5 +216,21 @@ mod tests {
         let (e, p) = parse(&json!({"select": ["NOPE"]}));
         assert_eq!(p.len(), 1);
         assert_eq!(e.overrides, Overrides::default());
+        // A code-shaped typo is a bad setting too: shown, and the defaults are used.
+        let (e, p) = parse(&json!({"select": ["AG999"], "ignore": ["AG202"]}));
+        assert_eq!(p.len(), 1);
+        assert!(p[0].contains("AG999") && p[0].contains("did you mean"), "{p:?}");
+        assert_eq!(e.overrides, Overrides::default());
+        let (e, p) = parse(&json!({"maxFileSize": "2MB"}));
+        assert!(p.is_empty(), "{p:?}");
+        assert_eq!(e.overrides.max_file_size.as_deref(), Some("2MB"));
+        let (e, p) = parse(&json!({"maxFileSize": 1000}));
+        assert!(p.is_empty(), "{p:?}");
+        assert_eq!(e.overrides.max_file_size.as_deref(), Some("1000"));
+        let (e, p) = parse(&json!({"maxFileSize": "huge"}));
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!(e.overrides, Overrides::default());
+        let (_, p) = parse(&json!({"maxFileSize": -3}));
+        assert_eq!(p.len(), 1, "{p:?}");
     }
 }

@@ -8,6 +8,10 @@
 //! for texts up to [`IN_PLACE_MAX_BYTES`]; a full analysis runs on the blocking pool, so a long
 //! one never holds up the handling of other messages. A panic is caught on either path and
 //! costs only that analysis (logged; no findings until the next one).
+//!
+//! A document larger than `max-file-size` (config key, or the editor's `maxFileSize`; default
+//! 10 MB) is not analysed: it gets no diagnostics, and one `window/showMessage` (type Info)
+//! says so, once per document and size limit (it is still parsed, for its edits).
 
 use super::{convert, State};
 use crate::config::Settings;
@@ -69,6 +73,28 @@ pub async fn current(s: &Arc<State>, uri: &Uri) -> Option<(i32, Arc<Analysis>)> 
     let excluded = uri.to_file_path().is_some_and(|p| s.settings.read().unwrap_or_else(|e| e.into_inner()).is_excluded(&p));
     let analysis = if s.editor.read().unwrap_or_else(|e| e.into_inner()).enable && !excluded {
         let settings = settings_for(s, uri);
+        if settings.too_large(text.len() as u64) {
+            let msg = format!(
+                "awaitguard: {} is {}, over the max-file-size limit of {}: not checked (raise `max-file-size` in the config or the `maxFileSize` setting to check it)",
+                uri.to_file_path().map_or_else(|| uri.as_str().to_string(), |p| p.display().to_string()),
+                crate::config::show_size(text.len() as u64),
+                crate::config::show_size(settings.max_file_size)
+            );
+            // Once per document and limit (not on every keystroke).
+            let key = format!("max-file-size {} {}", uri.as_str(), settings.max_file_size);
+            if s.shown_errors.lock().unwrap_or_else(|e| e.into_inner()).insert(key) {
+                s.show(MessageType::INFO, msg.clone());
+                s.log(MessageType::INFO, msg);
+            }
+            let analysis = Arc::new(Analysis::default());
+            if let Some(mut st) = s.docs.get_mut(uri) {
+                if st.doc.version == version {
+                    st.analysis = Some((generation, version, analysis.clone()));
+                    st.snapshot = None;
+                }
+            }
+            return Some((version, analysis));
+        }
         // The focused attempt is short: it runs here, saving two thread hops per keystroke. A
         // full analysis (its fallback, or any analysis of a large text) runs on the blocking
         // pool. Panics are caught either way.

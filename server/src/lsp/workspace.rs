@@ -46,10 +46,14 @@ async fn workspace_files(s: &Arc<State>) -> Vec<PathBuf> {
 /// The diagnostics of an unopened file, as `check` finds them.
 fn file_diagnostics(s: &Arc<State>, path: &Path, uri: &Uri, enc: Encoding) -> Vec<Diagnostic> {
     let Some(lang) = Lang::from_path(path) else { return vec![] };
-    let Ok(bytes) = std::fs::read(path) else { return vec![] };
-    let Ok(text) = String::from_utf8(bytes) else { return vec![] };
-    let text = text.strip_prefix('\u{feff}').map(str::to_string).unwrap_or(text);
     let settings = diagnostics::settings_for(s, uri);
+    // Over `max-file-size`: not read, no diagnostics (as `check` skips it).
+    if std::fs::metadata(path).is_ok_and(|m| settings.too_large(m.len())) {
+        return vec![];
+    }
+    let Ok(bytes) = std::fs::read(path) else { return vec![] };
+    // Decoded as `check` decodes it (PEP 263); a file that does not decode has no findings.
+    let Ok(text) = crate::text::source::Source::decode(bytes).map(|s| s.text) else { return vec![] };
     if !triggers::may_fire(&text, lang, &settings) {
         return vec![];
     }
@@ -157,9 +161,10 @@ pub fn warm_up(s: &Arc<State>) {
         for (i, chunk) in files.chunks(CHUNK * 4).enumerate() {
             let (project, chunk) = (s.project.clone(), chunk.to_vec());
             let _ = tokio::task::spawn_blocking(move || {
-                for f in &chunk {
+                use rayon::prelude::*;
+                chunk.par_iter().for_each(|f| {
                     project.py_summary(&crate::project::normalize(f));
-                }
+                });
             })
             .await;
             if let Some(p) = &progress {

@@ -50,7 +50,16 @@ pub struct Project {
     disk: RwLock<FxHashMap<PathBuf, Option<u64>>>,
     /// Python summaries by path, with the hash of the text they were computed from.
     py: Mutex<FxHashMap<PathBuf, (u64, Arc<python::PySummary>)>>,
+    /// What each module-level function of a Python file does, by path, with the hash of the
+    /// text (read only when some analysis asks about one of them).
+    py_bodies: Mutex<FxHashMap<PathBuf, (u64, Arc<FxHashMap<String, crate::semantic::summary::LocalFn>>)>>,
+    /// Module lookups by (importing file's folder, dotted path): the module file and the
+    /// attributes after it, and every path the answer rests on. Forgotten whenever the set of
+    /// files may have changed.
+    located: RwLock<FxHashMap<(PathBuf, String), Located>>,
 }
+
+type Located = (Option<(PathBuf, Vec<String>)>, Arc<Vec<PathBuf>>);
 
 pub fn hash_text(text: &str) -> u64 {
     let mut h = FxHasher::default();
@@ -69,6 +78,15 @@ impl Project {
 
     pub fn set_roots(&self, roots: Vec<PathBuf>) {
         *self.roots.write().unwrap() = roots.into_iter().map(|r| normalize(&r)).collect();
+        self.located.write().unwrap().clear();
+    }
+
+    pub(crate) fn locate_memo(&self, dir: &Path, dotted: &str) -> Option<(Option<(PathBuf, Vec<String>)>, Arc<Vec<PathBuf>>)> {
+        self.located.read().unwrap().get(&(dir.to_path_buf(), dotted.to_string())).cloned()
+    }
+
+    pub(crate) fn remember_locate(&self, dir: PathBuf, dotted: String, found: Option<(PathBuf, Vec<String>)>, noted: Vec<PathBuf>) {
+        self.located.write().unwrap().insert((dir, dotted), (found, Arc::new(noted)));
     }
 
     /// True when `path` lies under one of the roots.
@@ -78,7 +96,13 @@ impl Project {
 
     /// An open document's text (it wins over the disk until [`Project::close`]).
     pub fn open(&self, path: &Path, text: Arc<str>) {
-        self.overlay.write().unwrap().insert(normalize(path), text);
+        let p = normalize(path);
+        // A file that did not exist before may change which module an import names.
+        let known = self.overlay.read().unwrap().contains_key(&p) || matches!(self.disk.read().unwrap().get(&p), Some(Some(_)));
+        if !known {
+            self.located.write().unwrap().clear();
+        }
+        self.overlay.write().unwrap().insert(p, text);
     }
 
     /// The document is closed: the disk's text counts again.
@@ -86,6 +110,7 @@ impl Project {
         let p = normalize(path);
         self.overlay.write().unwrap().remove(&p);
         self.disk.write().unwrap().remove(&p);
+        self.located.write().unwrap().clear();
     }
 
     /// The file changed, appeared or went away on disk: forget what was read of it.
@@ -94,11 +119,13 @@ impl Project {
         let mut disk = self.disk.write().unwrap();
         // A folder (deleted, renamed): everything below it.
         disk.retain(|k, _| !k.starts_with(&p));
+        self.located.write().unwrap().clear();
     }
 
     /// Forget every disk text (a workspace folder was removed or added).
     pub fn forget_disk(&self) {
         self.disk.write().unwrap().clear();
+        self.located.write().unwrap().clear();
     }
 
     /// The text of `path`: the open document's, else the file's on disk (read now; its hash
@@ -147,6 +174,22 @@ impl Project {
         Some(s)
     }
 
+    /// What the module-level functions of the Python file at `path` do (bodies read),
+    /// memoised by the text's hash.
+    pub fn py_bodies(&self, path: &Path) -> Option<Arc<FxHashMap<String, crate::semantic::summary::LocalFn>>> {
+        let h = self.text_hash(path)?;
+        if let Some((hash, b)) = self.py_bodies.lock().unwrap().get(path) {
+            if *hash == h {
+                return Some(b.clone());
+            }
+        }
+        let text = self.text(path)?;
+        let h = hash_text(&text);
+        let b = Arc::new(python::bodies(&text));
+        self.py_bodies.lock().unwrap().insert(path.to_path_buf(), (h, b.clone()));
+        Some(b)
+    }
+
     /// How many Python summaries are held (for progress and benchmarks).
     pub fn py_summary_count(&self) -> usize {
         self.py.lock().unwrap().len()
@@ -154,19 +197,31 @@ impl Project {
 
     /// The project seen from the file at `path`.
     pub fn view(self: &Arc<Self>, path: &Path) -> FileView {
-        FileView { project: self.clone(), file: normalize(path), read: Mutex::new(FxHashSet::default()) }
+        FileView { project: self.clone(), file: normalize(path), read: Mutex::new(FxHashSet::default()), answers: Default::default(), track: true }
+    }
+
+    /// [`Project::view`] without recording dependencies (for `check`, where nothing changes).
+    pub fn view_untracked(self: &Arc<Self>, path: &Path) -> FileView {
+        FileView { track: false, ..self.view(path) }
     }
 }
 
-/// Reads a source file as UTF-8 (a BOM dropped); files over 10 MB are not summarised.
+/// Files larger than this are not read into the model: a module of several megabytes is
+/// data (netbox's 6 MB `un_locode.py`), not models or helpers, and parsing it costs hundreds
+/// of megabytes for a moment.
+pub const MAX_SUMMARY_BYTES: u64 = 2 * 1024 * 1024;
+
+/// Reads a source file as Python decodes it (a BOM dropped); files over
+/// [`MAX_SUMMARY_BYTES`] count as unreadable (unknown).
 fn read_source(path: &Path) -> Option<Arc<str>> {
     let meta = std::fs::metadata(path).ok()?;
-    if !meta.is_file() || meta.len() > 10 * 1024 * 1024 {
+    if !meta.is_file() || meta.len() > MAX_SUMMARY_BYTES {
         return None;
     }
     let bytes = std::fs::read(path).ok()?;
-    let s = String::from_utf8(bytes).ok()?;
-    Some(Arc::from(s.strip_prefix('\u{feff}').unwrap_or(&s)))
+    // Decoded as Python and `check` decode it (UTF-8, or a PEP 263 coding declaration).
+    let s = crate::text::source::Source::decode(bytes).ok()?;
+    Some(Arc::from(s.text))
 }
 
 /// An absolute path with `.` and `..` folded (no file-system access: symlinks are kept).
@@ -195,6 +250,11 @@ pub struct FileView {
     project: Arc<Project>,
     file: PathBuf,
     read: Mutex<FxHashSet<PathBuf>>,
+    /// Answers already given, by import path.
+    pub(crate) answers: Mutex<FxHashMap<String, Option<PyDef>>>,
+    /// Record the files read ([`FileView::dependencies`]): the server needs them, `check`
+    /// does not.
+    track: bool,
 }
 
 impl FileView {
@@ -215,7 +275,9 @@ impl FileView {
     }
 
     pub(crate) fn note(&self, path: &Path) {
-        self.read.lock().unwrap().insert(path.to_path_buf());
+        if self.track {
+            self.read.lock().unwrap().insert(path.to_path_buf());
+        }
     }
 }
 

@@ -48,17 +48,29 @@ pub struct PySummary {
     pub functions: FxHashMap<String, LocalFn>,
     /// The file imports Django (or dorm): `…Model` bases are models.
     pub orm: bool,
+    /// The file imports another ORM/ODM (Tortoise, SQLAlchemy, mongoengine …): its `Model`
+    /// bases are not Django's.
+    pub foreign_orm: bool,
     pub facts: Arc<ModuleFacts>,
 }
 
-/// The summary of a Python source text.
+/// The summary of a Python source text. Parsed sparsely: the bodies of sync functions are
+/// left out (a helper's body is read only when something asks what it does:
+/// [`bodies`]), except methods that return a chain from `self` (custom querysets).
 pub fn summarize(text: &str) -> PySummary {
-    let tree = crate::syntax::parse(crate::syntax::Lang::Python, text, None);
+    use crate::analysis::sparse;
     let index = crate::text::LineIndex::new(text);
+    let hot: Vec<usize> = text.match_indices("return self").chain(text.match_indices("return super(")).map(|(i, _)| i).collect();
+    let sparse_tree = sparse::mask(text, &hot, &sparse::event_positions(text), &[]).and_then(|masked| {
+        crate::syntax::parse_ranges(crate::syntax::Lang::Python, &masked.text, &masked.included(&index))
+            .filter(|t| !t.root_node().has_error())
+    });
+    let tree = sparse_tree.unwrap_or_else(|| crate::syntax::parse(crate::syntax::Lang::Python, text, None));
     let m = PyModel::build(text, &tree, &index);
     let mut s = PySummary {
         imports: m.imports.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
         orm: m.imports_django || m.imports_dorm(),
+        foreign_orm: m.imports_other_odm && !m.imports_dorm() && !m.imports_django,
         ..Default::default()
     };
     let root = tree.root_node();
@@ -72,7 +84,7 @@ pub fn summarize(text: &str) -> PySummary {
         let Some(name) = def.child_by_field_name("name").map(|n| m.node_text(n).to_string()) else { continue };
         match def.kind() {
             "function_definition" => {
-                s.functions.insert(name, m.local_fn(def));
+                s.functions.insert(name, m.local_fn_header(def));
             }
             "class_definition" => {
                 let bases = def
@@ -100,6 +112,27 @@ pub fn summarize(text: &str) -> PySummary {
     s
 }
 
+/// What each module-level function of a Python source text does (its body read).
+pub fn bodies(text: &str) -> FxHashMap<String, LocalFn> {
+    let tree = crate::syntax::parse(crate::syntax::Lang::Python, text, None);
+    let index = crate::text::LineIndex::new(text);
+    let m = PyModel::build(text, &tree, &index);
+    let root = tree.root_node();
+    let mut c = root.walk();
+    let mut out = FxHashMap::default();
+    for node in root.named_children(&mut c) {
+        let def = match node.kind() {
+            "decorated_definition" => node.child_by_field_name("definition"),
+            _ => Some(node),
+        };
+        if let Some(def) = def.filter(|d| d.kind() == "function_definition") {
+            let f = m.local_fn(def);
+            out.insert(f.name.clone(), f);
+        }
+    }
+    out
+}
+
 /// Manager attributes assigned in a class body.
 fn class_manager_attrs(m: &PyModel, class: tree_sitter::Node) -> Vec<String> {
     let Some(body) = class.child_by_field_name("body") else { return vec![] };
@@ -117,7 +150,12 @@ fn class_manager_attrs(m: &PyModel, class: tree_sitter::Node) -> Vec<String> {
 
 /// What `dotted` names, seen from `view`'s file.
 pub fn resolve_def(view: &FileView, dotted: &str) -> Option<PyDef> {
-    resolve_from(view, &view.file, dotted, 0)
+    if let Some(hit) = view.answers.lock().unwrap().get(dotted) {
+        return hit.clone();
+    }
+    let answer = resolve_from(view, &view.file, dotted, 0);
+    view.answers.lock().unwrap().insert(dotted.to_string(), answer.clone());
+    answer
 }
 
 fn resolve_from(view: &FileView, from: &Path, dotted: &str, depth: u32) -> Option<PyDef> {
@@ -126,25 +164,40 @@ fn resolve_from(view: &FileView, from: &Path, dotted: &str, depth: u32) -> Optio
 }
 
 /// The module file of the longest importable prefix of `dotted`, and the attributes after it.
+/// Memoised in the project by (the importing file's folder, `dotted`), with the paths the
+/// answer rests on, which are noted in `view` on every use.
 fn locate(view: &FileView, from: &Path, dotted: &str) -> Option<(PathBuf, Vec<String>)> {
+    let dir = from.parent().unwrap_or(from).to_path_buf();
+    if let Some((found, noted)) = view.project.locate_memo(&dir, dotted) {
+        for p in noted.iter() {
+            view.note(p);
+        }
+        return found;
+    }
+    let mut noted = vec![];
     let level = dotted.len() - dotted.trim_start_matches('.').len();
     let rest = &dotted[level..];
     let parts: Vec<&str> = if rest.is_empty() { vec![] } else { rest.split('.').collect() };
+    let mut found = None;
     for k in (0..=parts.len()).rev() {
         if k == 0 && level == 0 {
             break;
         }
-        if let Some(file) = module_file(view, from, level, &parts[..k]) {
-            return Some((file, parts[k..].iter().map(|s| s.to_string()).collect()));
+        if let Some(file) = module_file(&view.project, from, level, &parts[..k], &mut noted) {
+            found = Some((file, parts[k..].iter().map(|s| s.to_string()).collect()));
+            break;
         }
     }
-    None
+    for p in &noted {
+        view.note(p);
+    }
+    view.project.remember_locate(dir, dotted.to_string(), found.clone(), noted);
+    found
 }
 
 /// The file of module `parts` (relative `level` dots from `from`'s package, or absolute).
-fn module_file(view: &FileView, from: &Path, level: usize, parts: &[&str]) -> Option<PathBuf> {
-    let project = &view.project;
-    let candidates = |base: &Path| -> Option<PathBuf> {
+fn module_file(project: &super::Project, from: &Path, level: usize, parts: &[&str], noted: &mut Vec<PathBuf>) -> Option<PathBuf> {
+    let candidates = |base: &Path, noted: &mut Vec<PathBuf>| -> Option<PathBuf> {
         let mut p = base.to_path_buf();
         for part in parts {
             p.push(part);
@@ -155,7 +208,7 @@ fn module_file(view: &FileView, from: &Path, level: usize, parts: &[&str]) -> Op
             if parts.is_empty() && cand.extension().is_some_and(|e| e == "py") && !cand.ends_with("__init__.py") {
                 continue;
             }
-            view.note(&cand);
+            noted.push(cand.clone());
             if project.contains(&cand) && project.exists(&cand) {
                 return Some(cand);
             }
@@ -169,13 +222,14 @@ fn module_file(view: &FileView, from: &Path, level: usize, parts: &[&str]) -> Op
         }
         if parts.is_empty() {
             let init = base.join("__init__.py");
-            view.note(&init);
+            noted.push(init.clone());
             return (project.contains(&init) && project.exists(&init)).then_some(init);
         }
-        return candidates(&base);
+        return candidates(&base, noted);
     }
-    for root in search_roots(view, from) {
-        if let Some(f) = candidates(&root) {
+    let roots = search_roots(project, from, noted);
+    for root in roots {
+        if let Some(f) = candidates(&root, noted) {
             return Some(f);
         }
     }
@@ -184,17 +238,19 @@ fn module_file(view: &FileView, from: &Path, level: usize, parts: &[&str]) -> Op
 
 /// Where absolute imports are looked up from `from`: its own import root, then each project
 /// root and its `src/`.
-fn search_roots(view: &FileView, from: &Path) -> Vec<PathBuf> {
+fn search_roots(project: &super::Project, from: &Path, noted: &mut Vec<PathBuf>) -> Vec<PathBuf> {
     let mut out = vec![];
     let mut dir = from.parent().map(Path::to_path_buf);
     while let Some(d) = dir {
-        if !view.project.exists(&d.join("__init__.py")) {
+        let init = d.join("__init__.py");
+        noted.push(init.clone());
+        if !project.exists(&init) {
             out.push(d);
             break;
         }
         dir = d.parent().map(Path::to_path_buf);
     }
-    for r in view.project.roots() {
+    for r in project.roots() {
         out.push(r.join("src"));
         out.push(r);
     }
@@ -228,7 +284,12 @@ fn attr_chain(view: &FileView, file: &Path, attrs: &[String], depth: u32) -> Opt
     // A submodule of a package not imported by its `__init__.py` (`import pkg.sub`).
     if file.ends_with("__init__.py") {
         let pkg = file.parent()?;
-        let sub = module_file(view, &pkg.join("__init__.py"), 1, &[name.as_str()])?;
+        let mut noted = vec![];
+        let sub = module_file(&view.project, &pkg.join("__init__.py"), 1, &[name.as_str()], &mut noted);
+        for p in &noted {
+            view.note(p);
+        }
+        let sub = sub?;
         return attr_chain(view, &sub, rest, depth + 1);
     }
     None
@@ -299,7 +360,7 @@ fn class_facts(view: &FileView, file: &Path, summary: &PySummary, name: &str, cl
             Some(_) => {}
             // Outside the project (django.db.models.Model, a third-party abstract model).
             None => {
-                facts.is_model |= last == "Model" || (summary.orm && last.ends_with("Model"));
+                facts.is_model |= !summary.foreign_orm && (last == "Model" || (summary.orm && last.ends_with("Model")));
                 let (head, tail) = base.split_once('.').map_or((base.as_str(), None), |(h, t)| (h, Some(t)));
                 facts.lib_bases.push(match (summary.imports.get(head), tail) {
                     (Some(p), Some(t)) => format!("{p}.{t}"),
@@ -334,6 +395,13 @@ fn base_def(view: &FileView, file: &Path, summary: &PySummary, base: &str, depth
 }
 
 fn fn_facts(view: &FileView, file: &Path, summary: &PySummary, f: &LocalFn, depth: u32) -> FnFacts {
+    let read;
+    let f = if f.body_read {
+        f
+    } else {
+        read = view.project.py_bodies(file).and_then(|b| b.get(&f.name).cloned()).unwrap_or_else(|| f.clone());
+        &read
+    };
     let here = |range: &std::ops::Range<usize>, what: String| Loc { path: file.to_path_buf(), range: range.clone(), what };
     let mut facts = FnFacts {
         name: f.name.clone(),
@@ -351,7 +419,12 @@ fn fn_facts(view: &FileView, file: &Path, summary: &PySummary, f: &LocalFn, dept
     }
     impl crate::semantic::summary::Callees for Here<'_> {
         fn local(&mut self, name: &str) -> Option<LocalFn> {
-            self.summary.functions.get(name).cloned()
+            // Summaries leave sync bodies out: read the helper's body (memoised by hash).
+            let g = self.summary.functions.get(name)?;
+            if g.body_read {
+                return Some(g.clone());
+            }
+            Some(self.view.project.py_bodies(self.file).and_then(|b| b.get(name).cloned()).unwrap_or_else(|| g.clone()))
         }
         fn imported(&mut self, callee: &str, depth: u32) -> Option<FnFacts> {
             let (head, tail) = callee.split_once('.').map_or((callee, None), |(h, t)| (h, Some(t)));

@@ -245,11 +245,13 @@ impl<'t> PyModel<'t> {
             return false;
         };
         let attr = self.node_text(attr);
-        let known = attr.ends_with("_set")
-            || self.m2m_attrs.contains(attr)
-            || self.related_names.contains(attr)
-            || self.imported_facts().related_attrs.iter().any(|a| a == attr);
-        known && self.value_at(obj, depth) == Value::Instance
+        let local = attr.ends_with("_set") || self.m2m_attrs.contains(attr) || self.related_names.contains(attr);
+        if !local && self.outside.is_none() {
+            return false;
+        }
+        // The instance first: the project's facts are gathered only when one is in hand.
+        self.value_at(obj, depth) == Value::Instance
+            && (local || self.imported_facts().related_attrs.iter().any(|a| a == attr))
     }
 
     /// `obj.<attr>` where `obj` resolves to a model instance (the attribute itself unknown).

@@ -833,7 +833,13 @@ impl<'t> PyModel<'t> {
         if top == "django" {
             self.imports_django = true;
         }
-        if matches!(top, "mongoengine" | "dorm" | "djanorm") {
+        // Other ORMs/ODMs whose models also derive a `Model` (and, for some, have `.objects`
+        // or awaitable `save()`): not Django's rules.
+        if matches!(
+            top,
+            "mongoengine" | "dorm" | "djanorm" | "tortoise" | "piccolo" | "peewee" | "playhouse" | "sqlalchemy"
+                | "sqlmodel" | "ormar" | "beanie" | "odmantic" | "pony" | "gino" | "edgy" | "saffier"
+        ) {
             self.imports_other_odm = true;
         }
     }

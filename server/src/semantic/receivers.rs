@@ -46,9 +46,13 @@ impl<'t> PyModel<'t> {
                     return Receiver::Unknown;
                 };
                 let attr = self.node_text(attr);
-                let is_manager_attr = matches!(attr, "objects" | "_default_manager" | "_base_manager")
-                    || self.manager_attrs.contains(attr)
-                    || self.imported_facts().manager_attrs.iter().any(|a| a == attr);
+                let known = matches!(attr, "objects" | "_default_manager" | "_base_manager") || self.manager_attrs.contains(attr);
+                // A manager declared in another module: asked only of a model, the rarer case
+                // (the project's facts are gathered on first use).
+                let is_manager_attr = known
+                    || (self.outside.is_some()
+                        && starts_upper(last_name(self.node_text(obj)))
+                        && self.imported_facts().manager_attrs.iter().any(|a| a == attr));
                 if is_manager_attr && self.is_model(obj, depth + 1) {
                     Receiver::Manager
                 } else {

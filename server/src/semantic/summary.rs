@@ -31,6 +31,8 @@ pub struct LocalFn {
     pub db_call: Option<(Range<usize>, String)>,
     /// Calls of plain names and `module.name` in the body, in order: (callee text, call range).
     pub calls: Vec<(String, Range<usize>)>,
+    /// The body was read (else only the header: name, ranges, `async`, decorators).
+    pub body_read: bool,
 }
 
 impl LocalFn {
@@ -119,6 +121,13 @@ const INSTANCE_QUERIES: &[&str] = &["save", "delete", "refresh_from_db"];
 impl<'t> PyModel<'t> {
     /// The facts of the `function_definition` `def`.
     pub fn local_fn(&self, def: Node<'t>) -> LocalFn {
+        let mut f = self.local_fn_header(def);
+        f.body_read = true;
+        self.read_body(def, f)
+    }
+
+    /// What the header of `def` tells: name, ranges, `async`, offloading decorators.
+    pub fn local_fn_header(&self, def: Node<'t>) -> LocalFn {
         let name_node = def.child_by_field_name("name");
         let mut f = LocalFn {
             name: name_node.map(|n| self.node_text(n).to_string()).unwrap_or_default(),
@@ -137,6 +146,10 @@ impl<'t> PyModel<'t> {
                 }
             }
         }
+        f
+    }
+
+    fn read_body(&self, def: Node<'t>, mut f: LocalFn) -> LocalFn {
         let Some(body) = def.child_by_field_name("body") else { return f };
         let in_qs_class = self.enclosing_queryset_class(def);
         let mut returns: Vec<Returns> = vec![];

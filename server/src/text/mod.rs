@@ -10,8 +10,11 @@
 //!   by `\n` only, so [`LineIndex::ts_point`] is computed separately for `InputEdit`s.
 //! - Nothing here knows LSP types: a [`Pos`] is a plain (line, column) pair whose column unit
 //!   is given by an [`Encoding`].
+//! - A file's bytes become text as Python decodes them ([`source`]: UTF-8, or the encoding of
+//!   a PEP 263 coding declaration), the same for `check`, the server and the project model.
 
 mod document;
+pub mod source;
 
 pub use document::{Change, Document};
 

@@ -200,6 +200,30 @@ impl SettingsCache {
         result
     }
 
+    /// What applies to a file at `path`, piece by piece (for `check --show-settings`): the
+    /// config file, the detected versions and the files they came from, whether `exclude`
+    /// matches it, and the resolved settings.
+    pub fn explain(&self, path: &Path) -> Result<Explained, ConfigError> {
+        let abs = absolute(self.cwd.as_deref(), path);
+        let dir = abs.parent().map(Path::to_path_buf).unwrap_or_default();
+        let config = if self.isolated {
+            None
+        } else if let Some(e) = &self.explicit {
+            Some(e.clone())
+        } else {
+            self.discover(&dir)?.map(|f| (*f).clone())
+        };
+        let detect = |pkg| if self.isolated { None } else { self.detector.version(&dir, pkg) };
+        let settings = self.for_file(path)?;
+        Ok(Explained {
+            config,
+            django_detected: detect("django"),
+            celery_detected: detect("celery"),
+            excluded: self.is_excluded(path),
+            settings,
+        })
+    }
+
     pub fn clear(&self) {
         self.cache.lock().unwrap_or_else(|e| e.into_inner()).clear();
         self.undetected.lock().unwrap_or_else(|e| e.into_inner()).clear();
@@ -207,6 +231,18 @@ impl SettingsCache {
         self.resolved.lock().unwrap_or_else(|e| e.into_inner()).clear();
         self.detector.clear();
     }
+}
+
+/// What [`SettingsCache::explain`] found for one file.
+#[derive(Debug)]
+pub struct Explained {
+    /// The config file that applies (its path and contents), if any.
+    pub config: Option<(PathBuf, FileConfig)>,
+    /// Django and Celery versions detected from lock/requirements files, with the file.
+    pub django_detected: Option<(crate::dialects::Version, PathBuf)>,
+    pub celery_detected: Option<(crate::dialects::Version, PathBuf)>,
+    pub excluded: bool,
+    pub settings: Arc<Settings>,
 }
 
 /// A path that could not be walked.
