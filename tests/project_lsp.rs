@@ -304,6 +304,8 @@ fn ag108_related_information_points_into_the_helpers_files() {
             })
     });
     assert_eq!(related(&after)[1], (uri(&queries), get_line + 2, col(&queries_text, get_line, "Loan.objects.get")));
+    assert_eq!(c.shutdown_and_exit(), 0);
+}
 
 /// `workspace/diagnostic` reads unopened files as `check` does: a file with a PEP 263 coding
 /// declaration (latin-1) is decoded and reported; a file over `max-file-size` is not.
