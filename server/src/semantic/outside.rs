@@ -157,6 +157,10 @@ pub fn imported_facts<'a>(outside: &dyn Outside, imports: impl Iterator<Item = &
 impl<'t> super::PyModel<'t> {
     /// What the project modules this file imports declare, merged (empty without a project).
     pub fn imported_facts(&self) -> &ModuleFacts {
+        static NONE: std::sync::LazyLock<ModuleFacts> = std::sync::LazyLock::new(ModuleFacts::default);
+        if self.outside_off.get() > 0 {
+            return &NONE;
+        }
         self.imported.get_or_init(|| match self.outside {
             Some(o) => imported_facts(o, self.imports.values()),
             None => ModuleFacts::default(),
@@ -166,6 +170,9 @@ impl<'t> super::PyModel<'t> {
     /// What the imported name `name` (or `name.attr`, for an imported module) is in the
     /// project; `None`: not imported, or unknown.
     pub fn imported_def(&self, name: &str, attr: Option<&str>) -> Option<PyDef> {
+        if self.outside_off.get() > 0 {
+            return None;
+        }
         let outside = self.outside?;
         let path = self.import_of(name)?;
         match attr {
