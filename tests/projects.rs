@@ -92,3 +92,16 @@ fn findings_that_rest_on_another_file_say_where() {
     // `qs = await books_by(author)` then `for b in qs:` rests on services.py's books_by.
     assert!(seen >= 2, "related locations found: {seen}");
 }
+
+/// The trigger pre-filter and the sparse parse change no finding that rests on other files.
+#[test]
+fn the_prefilter_changes_no_cross_file_finding() {
+    let cwd = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for p in projects() {
+        let dir = p.to_str().unwrap();
+        let with = common::cli::run(cwd, &["check", "--format", "json", "--exit-zero", dir]);
+        let without = common::cli::run(cwd, &["check", "--format", "json", "--exit-zero", "--no-prefilter", dir]);
+        assert_eq!(with.stdout, without.stdout, "{}", p.display());
+        assert!(with.stdout.contains("\"code\""), "{}: findings to compare", p.display());
+    }
+}
