@@ -28,6 +28,7 @@
 //! - Nothing is executed; files are only read.
 
 pub mod python;
+pub mod rust;
 
 use crate::semantic::outside::{Outside, PyDef, RsDef};
 use rustc_hash::{FxHashMap, FxHashSet, FxHasher};
@@ -53,6 +54,8 @@ pub struct Project {
     disk: RwLock<FxHashMap<PathBuf, Text>>,
     /// Python summaries by path, with the hash of the text they were computed from.
     py: Mutex<FxHashMap<PathBuf, (u64, Arc<python::PySummary>)>>,
+    /// Rust summaries likewise.
+    rs: Mutex<FxHashMap<PathBuf, (u64, Arc<rust::RsSummary>)>>,
 }
 
 pub fn hash_text(text: &str) -> u64 {
@@ -138,9 +141,30 @@ impl Project {
         Some(s)
     }
 
+    /// The summary of the Rust file at `path` (memoised by the text's hash, like
+    /// [`Project::py_summary`]).
+    pub fn rs_summary(&self, path: &Path) -> Option<Arc<rust::RsSummary>> {
+        let text = self.text(path)?;
+        let h = hash_text(&text);
+        if let Some((hash, s)) = self.rs.lock().unwrap().get(path) {
+            if *hash == h {
+                return Some(s.clone());
+            }
+        }
+        let s = Arc::new(rust::summarize(&text));
+        self.rs.lock().unwrap().insert(path.to_path_buf(), (h, s.clone()));
+        Some(s)
+    }
+
     /// The project seen from the file at `path`.
     pub fn view(self: &Arc<Self>, path: &Path) -> FileView {
-        FileView { project: self.clone(), file: normalize(path), read: Mutex::new(FxHashSet::default()) }
+        FileView {
+            project: self.clone(),
+            file: normalize(path),
+            read: Mutex::new(FxHashSet::default()),
+            rs_modules: Mutex::default(),
+            rs_memo: Mutex::default(),
+        }
     }
 }
 
@@ -181,6 +205,11 @@ pub struct FileView {
     project: Arc<Project>,
     file: PathBuf,
     read: Mutex<FxHashSet<PathBuf>>,
+    /// Rust: the module of each file asked about.
+    rs_modules: Mutex<FxHashMap<PathBuf, Option<rust::Module>>>,
+    /// Rust: the answers given so far (a view lives for one analysis, so answers do not go
+    /// stale).
+    rs_memo: Mutex<FxHashMap<String, Option<RsDef>>>,
 }
 
 impl FileView {
@@ -210,7 +239,11 @@ impl Outside for FileView {
         python::resolve_def(self, dotted)
     }
 
-    fn rs_def(&self, _path: &str) -> Option<RsDef> {
-        None
+    fn rs_def(&self, path: &str) -> Option<RsDef> {
+        self.rs_def_from(&self.file.clone(), path, 0)
+    }
+
+    fn rs_here(&self) -> Option<PathBuf> {
+        Some(self.file.clone())
     }
 }

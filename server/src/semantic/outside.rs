@@ -93,6 +93,11 @@ pub trait Outside: Sync {
     fn rs_def(&self, _path: &str) -> Option<RsDef> {
         None
     }
+
+    /// The analysed file's path (for `related` locations in this file). `None` by default.
+    fn rs_here(&self) -> Option<PathBuf> {
+        None
+    }
 }
 
 /// What a Rust path in the project names.

@@ -1,0 +1,66 @@
+use diesel::prelude::*;
+use diesel::r2d2::{ConnectionManager, Pool, PooledConnection};
+use std::sync::LazyLock;
+
+pub type DbPool = Pool<ConnectionManager<PgConnection>>;
+pub type DbConnection = PooledConnection<ConnectionManager<PgConnection>>;
+
+pub struct AppState {
+    pub pool: DbPool,
+    pub name: String,
+}
+
+pub static POOL: LazyLock<DbPool> = LazyLock::new(|| {
+    Pool::builder().build(ConnectionManager::new("postgres://")).expect("pool")
+});
+
+impl AppState {
+    /// A pooled connection (blocks until one is free).
+    pub fn conn(&self) -> DbConnection {
+        self.pool.get().expect("connection")
+    }
+}
+
+/// Checks out a connection: blocks.
+pub fn get_conn(pool: &DbPool) -> DbConnection {
+    pool.get().expect("connection")
+}
+
+/// Runs `f` with a connection on the blocking pool: callers' closures are offloaded.
+pub async fn run_db<F, R>(pool: &DbPool, f: F) -> R
+where
+    F: FnOnce(&mut PgConnection) -> R + Send + 'static,
+    R: Send + 'static,
+{
+    let pool = pool.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut conn = pool.get().expect("connection");
+        f(&mut conn)
+    })
+    .await
+    .expect("join")
+}
+
+/// A wrapper around another wrapper.
+pub async fn with_db<F, R>(pool: &DbPool, job: F) -> R
+where
+    F: FnOnce(&mut PgConnection) -> R + Send + 'static,
+    R: Send + 'static,
+{
+    run_db(pool, job).await
+}
+
+/// vaultwarden's shape: a connection type whose `run` hands the closure to `block_in_place`.
+pub struct DbConn {
+    conn: DbConnection,
+}
+
+impl DbConn {
+    pub async fn run<F, R>(&mut self, f: F) -> R
+    where
+        F: FnOnce(&mut PgConnection) -> R,
+    {
+        let conn = &mut self.conn;
+        tokio::task::block_in_place(move || f(conn))
+    }
+}
