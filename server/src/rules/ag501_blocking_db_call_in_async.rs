@@ -209,8 +209,10 @@ fn helper_calls(cx: &Ctx, rs: &RustModel, reachable: &HashMap<usize, usize>, rep
         let last = facts.blocks.last().map(|l| l.what.clone()).unwrap_or_default();
         let callee = call.child_by_field_name("function").map(|f| rs.node_text(f)).unwrap_or(facts.name.as_str());
         let name = crate::text::short(callee, 40);
+        let nargs = call.child_by_field_name("arguments").map(crate::semantic::rust::count_args).unwrap_or(0);
+        let dots = if nargs == 0 { "" } else { "…" };
         let mut message = format!(
-            "`{name}(…)` is a sync function that blocks on the database (`{last}`{}): called from async code, it blocks \
+            "`{name}({dots})` is a sync function that blocks on the database (`{last}`{}): called from async code, it blocks \
              this runtime thread until the database answers. Run it in `spawn_blocking`",
             if facts.blocks.len() > 1 { ", through the functions it calls" } else { "" }
         );
