@@ -56,6 +56,9 @@ pub struct Project {
     py: Mutex<FxHashMap<PathBuf, (u64, Arc<python::PySummary>)>>,
     /// Rust summaries likewise.
     rs: Mutex<FxHashMap<PathBuf, (u64, Arc<rust::RsSummary>)>>,
+    /// Rust syntax trees of the files other files' questions are answered from, by the hash
+    /// of the text they were parsed from (a tree depends on its text alone).
+    rs_trees: Mutex<FxHashMap<PathBuf, (u64, Arc<(Arc<str>, tree_sitter::Tree)>)>>,
 }
 
 pub fn hash_text(text: &str) -> u64 {
@@ -156,6 +159,24 @@ impl Project {
         Some(s)
     }
 
+    /// The text and syntax tree of the Rust file at `path` (`extra`: the text with its
+    /// `lazy_static!` items appended as plain statics), memoised by the text's hash.
+    pub(crate) fn rs_tree(&self, path: &Path, extra: bool) -> Option<Arc<(Arc<str>, tree_sitter::Tree)>> {
+        let text = self.text(path)?;
+        let h = hash_text(&text) ^ u64::from(extra);
+        let key = if extra { path.with_extension("rs#lazy") } else { path.to_path_buf() };
+        if let Some((hash, t)) = self.rs_trees.lock().unwrap().get(&key) {
+            if *hash == h {
+                return Some(t.clone());
+            }
+        }
+        let text: Arc<str> = if extra { Arc::from(format!("{text}{}", rust::lazy_static_items(&text))) } else { text };
+        let tree = crate::syntax::parse(crate::syntax::Lang::Rust, &text, None);
+        let t = Arc::new((text, tree));
+        self.rs_trees.lock().unwrap().insert(key, (h, t.clone()));
+        Some(t)
+    }
+
     /// The project seen from the file at `path`.
     pub fn view(self: &Arc<Self>, path: &Path) -> FileView {
         FileView {
@@ -164,6 +185,10 @@ impl Project {
             read: Mutex::new(FxHashSet::default()),
             rs_modules: Mutex::default(),
             rs_memo: Mutex::default(),
+            rs_targets: Mutex::default(),
+            rs_sums: Mutex::default(),
+            rs_exists: Mutex::default(),
+            rs_lookups: Mutex::default(),
         }
     }
 }
@@ -209,7 +234,11 @@ pub struct FileView {
     rs_modules: Mutex<FxHashMap<PathBuf, Option<rust::Module>>>,
     /// Rust: the answers given so far (a view lives for one analysis, so answers do not go
     /// stale).
-    rs_memo: Mutex<FxHashMap<String, Option<RsDef>>>,
+    rs_memo: Mutex<FxHashMap<(PathBuf, String), Option<RsDef>>>,
+    rs_targets: Mutex<FxHashMap<rust::Target, Option<RsDef>>>,
+    rs_sums: Mutex<FxHashMap<PathBuf, Option<Arc<rust::RsSummary>>>>,
+    rs_exists: Mutex<FxHashMap<PathBuf, bool>>,
+    rs_lookups: Mutex<FxHashMap<(rust::Module, String), Option<rust::Target>>>,
 }
 
 impl FileView {

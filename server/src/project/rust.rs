@@ -177,7 +177,7 @@ fn lazy_static_names(text: &str) -> Vec<String> {
 
 /// `lazy_static! { static ref POOL: T = …; }` rewritten as plain statics (`static POOL: T =
 /// …;`), one per line, for the semantic model to read their types.
-fn lazy_static_items(text: &str) -> String {
+pub(crate) fn lazy_static_items(text: &str) -> String {
     let mut out = String::new();
     let tree = crate::syntax::parse(crate::syntax::Lang::Rust, text, None);
     let mut stack = vec![tree.root_node()];
@@ -252,9 +252,22 @@ pub struct Module {
     pub segs: Vec<String>,
 }
 
+/// One module scope of a summary, without copying it.
+struct ScopeRef {
+    sum: Arc<RsSummary>,
+    key: String,
+}
+
+impl std::ops::Deref for ScopeRef {
+    type Target = ModScope;
+    fn deref(&self) -> &ModScope {
+        &self.sum.scopes[&self.key]
+    }
+}
+
 /// What a path names.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-enum Target {
+pub enum Target {
     Module(Module),
     Item(Module, String, Item),
     /// A method of a type declared in `Module`.
@@ -262,15 +275,32 @@ enum Target {
 }
 
 impl FileView {
-    fn rs_scope(&self, m: &Module) -> Option<ModScope> {
-        self.note(&m.file);
-        let s = self.project.rs_summary(&m.file)?;
-        s.scopes.get(&m.inline.join("::")).cloned()
+    /// The summary of a file, read once per view (the texts do not change during one
+    /// analysis).
+    fn rs_sum(&self, file: &Path) -> Option<Arc<RsSummary>> {
+        if let Some(s) = self.rs_sums.lock().unwrap().get(file) {
+            return s.clone();
+        }
+        self.note(file);
+        let s = self.project.rs_summary(file);
+        self.rs_sums.lock().unwrap().insert(file.to_path_buf(), s.clone());
+        s
+    }
+
+    fn rs_scope(&self, m: &Module) -> Option<ScopeRef> {
+        let sum = self.rs_sum(&m.file)?;
+        let key = m.inline.join("::");
+        sum.scopes.contains_key(&key).then_some(ScopeRef { sum, key })
     }
 
     fn exists_noted(&self, p: &Path) -> bool {
+        if let Some(e) = self.rs_exists.lock().unwrap().get(p) {
+            return *e;
+        }
         self.note(p);
-        self.project.exists(p)
+        let e = self.project.exists(p);
+        self.rs_exists.lock().unwrap().insert(p.to_path_buf(), e);
+        e
     }
 
     /// The folder where the child modules of `m` live.
@@ -436,6 +466,19 @@ impl FileView {
 
     /// `name` in the module `m`: a child module, an item, a `use` (followed), a glob.
     fn lookup(&self, m: &Module, name: &str, depth: u32) -> Option<Target> {
+        // Memoised per view: globs that import globs would otherwise be searched again for
+        // every name; a lookup that comes back to itself (glob cycles) meets "unknown".
+        let key = (m.clone(), name.to_string());
+        if let Some(t) = self.rs_lookups.lock().unwrap().get(&key) {
+            return t.clone();
+        }
+        self.rs_lookups.lock().unwrap().insert(key.clone(), None);
+        let t = self.lookup_uncached(m, name, depth);
+        self.rs_lookups.lock().unwrap().insert(key, t.clone());
+        t
+    }
+
+    fn lookup_uncached(&self, m: &Module, name: &str, depth: u32) -> Option<Target> {
         let scope = self.rs_scope(m)?;
         if scope.mods.contains_key(name) {
             return self.child_module(m, name).map(Target::Module);
@@ -457,16 +500,23 @@ impl FileView {
         if depth > MAX_DEPTH {
             return None;
         }
-        let module = self.rs_module_of(from)?;
-        let target = self.resolve(&module, path, depth)?;
-        let key = (target.clone(), depth.min(2));
-        if let Some(d) = self.rs_memo.lock().unwrap().get(&format!("{key:?}")) {
+        // Memoised per (file, path) for the life of the view; a query that comes back to
+        // itself (recursion) meets the "unknown" placeholder.
+        let key = (from.to_path_buf(), path.to_string());
+        if let Some(d) = self.rs_memo.lock().unwrap().get(&key) {
             return d.clone();
         }
-        // A query that comes back to itself (recursion) meets "unknown".
-        self.rs_memo.lock().unwrap().insert(format!("{key:?}"), None);
-        let d = self.def_of(&target, depth);
-        self.rs_memo.lock().unwrap().insert(format!("{key:?}"), d.clone());
+        self.rs_memo.lock().unwrap().insert(key.clone(), None);
+        let d = self.rs_module_of(from).and_then(|module| self.resolve(&module, path, depth)).and_then(|target| {
+            if let Some(d) = self.rs_targets.lock().unwrap().get(&target) {
+                return d.clone();
+            }
+            self.rs_targets.lock().unwrap().insert(target.clone(), None);
+            let d = self.def_of(&target, depth);
+            self.rs_targets.lock().unwrap().insert(target, d.clone());
+            d
+        });
+        self.rs_memo.lock().unwrap().insert(key, d.clone());
         d
     }
 
@@ -479,26 +529,22 @@ impl FileView {
         if matches!(item, Item::Other) {
             return None;
         }
-        let mut text = self.project.text(&m.file)?.to_string();
-        if item == Item::LazyStatic {
-            let extra = lazy_static_items(&text);
-            text.push_str(&extra);
-        }
-        let tree = crate::syntax::parse(crate::syntax::Lang::Rust, &text, None);
-        let index = crate::text::LineIndex::new(&text);
+        let parsed = self.project.rs_tree(&m.file, item == Item::LazyStatic)?;
+        let (text, tree) = (&*parsed.0, &parsed.1);
+        let index = crate::text::LineIndex::new(text);
         let there = RsAt { view: self, file: m.file.clone(), depth: depth + 1 };
-        let mut rs = RustModel::build(&text, &tree, &index);
+        let mut rs = RustModel::build(text, tree, &index);
         rs.outside = Some(&there);
         let in_scope = |n: tree_sitter::Node| inline_path(&rs, n) == m.inline;
         match (item, method) {
             (Item::Type, None) => {
-                let node = find_item(&tree, &text, "type_item", name, &in_scope)?;
+                let node = find_item(tree, text, "type_item", name, &in_scope)?;
                 let k = rs.kind_of_type(node.child_by_field_name("type")?);
                 (k != Kind::Unknown).then_some(RsDef::Value(k))
             }
             (Item::Static | Item::LazyStatic, None) => {
-                let node = find_item(&tree, &text, "static_item", name, &|n| item == Item::LazyStatic || in_scope(n))
-                    .or_else(|| find_item(&tree, &text, "const_item", name, &in_scope))?;
+                let node = find_item(tree, text, "static_item", name, &|n| item == Item::LazyStatic || in_scope(n))
+                    .or_else(|| find_item(tree, text, "const_item", name, &in_scope))?;
                 let mut k = node.child_by_field_name("type").map(|t| rs.kind_of_type(t)).unwrap_or(Kind::Unknown);
                 if k == Kind::Unknown {
                     if let Some(v) = node.child_by_field_name("value") {
@@ -508,7 +554,7 @@ impl FileView {
                 (k != Kind::Unknown).then_some(RsDef::Value(k))
             }
             (Item::Struct, None) => {
-                let node = find_item(&tree, &text, "struct_item", name, &in_scope)?;
+                let node = find_item(tree, text, "struct_item", name, &in_scope)?;
                 let body = node.child_by_field_name("body")?;
                 let mut fields = vec![];
                 let mut c = body.walk();
@@ -537,14 +583,14 @@ impl FileView {
                 Some(RsDef::Struct(fields))
             }
             (Item::Fn, None) => {
-                let node = find_item(&tree, &text, "function_item", name, &|n| {
+                let node = find_item(tree, text, "function_item", name, &|n| {
                     in_scope(n) && !n.parent().is_some_and(|p| p.kind() == "declaration_list" && p.parent().is_some_and(|x| x.kind() != "mod_item"))
                 })?;
                 rs.resolve_wrappers();
                 Some(RsDef::Fn(fn_facts_owned(&rs, node)))
             }
             (Item::Fn, Some(meth)) => {
-                let node = find_item(&tree, &text, "function_item", meth, &|n| {
+                let node = find_item(tree, text, "function_item", meth, &|n| {
                     rs.impl_type_of(n).is_some_and(|t| t == name) && in_scope(n)
                 })?;
                 rs.resolve_wrappers();

@@ -7,6 +7,13 @@
 //! (`load`, `execute`, `first` …) fire when the file's `RunQueryDsl` is diesel's sync one and
 //! the single argument is a diesel connection (or shaped like one: `&mut conn`). Unknown
 //! receivers stay silent: `map.get(k)`, sqlx `query.execute(&pool).await`, `slice.first()`.
+//!
+//! Across modules (through the project model, [`crate::project::rust`]): receivers typed by
+//! another module's alias, struct field, static or method; a call in async code to a sync
+//! project function that blocks (directly or through the functions it calls) is reported at
+//! the call, with the chain of calls down to the blocking one as `related` locations; a
+//! closure given to a project function that forwards it to a blocking thread is offloaded.
+//! Pool set-up in `async fn main` is reported as info only.
 
 use super::rust_util::{is_awaited, move_blocker};
 use super::{Ctx, Finding, FixAvailability, Rule, RuleMeta, Severity};
@@ -70,10 +77,31 @@ function's error type absorbs `JoinError` (anyhow, eyre, `Box<dyn Error>`), else
 fix: clone what the closure needs, or switch to diesel-async / tokio-postgres / sqlx.
 `block_in_place` is never offered: it panics on current-thread runtimes (AG503).
 
+**Across modules.** The pool alias, the `AppState` struct and its fields
+(`State<AppState>`, `web::Data<AppState>`, `Extension<AppState>`), statics (`LazyLock`,
+`once_cell::Lazy`, `lazy_static!`) and methods returning pooled connections are read from the
+module that declares them. A call to a sync function of the project that blocks — directly,
+or through the project functions it calls — is reported at the call in async code, with the
+blocking call (and each call on the way) as related information:
+```rust
+async fn show(pool: web::Data<DbPool>) -> i64 {
+    repo::count_users(&pool)      // AG501: blocks through `pool.get()` in repo.rs
+}
+```
+A closure handed to a project wrapper that forwards it to `spawn_blocking`, `web::block` or
+`block_in_place` (at any depth: `conn.run(|c| …)`, `run_db(&pool, |c| …)`) runs off the
+runtime and is not reported. Names that resolve outside the crate stay unknown (silent).
+
+**Start-up code.** Building a pool in `async fn main` (`#[tokio::main]`, `#[actix_web::main]`)
+blocks before the server takes requests: reported as information, never as a warning.
+
 **Stays silent on** test functions (`#[tokio::test]`, `#[actix_web::test]` …: blocking
 there stalls nothing else; the postgres panic is still reported), awaited calls (diesel-async, tokio-postgres, sqlx, sea-orm), code in
-closures given to `spawn_blocking`, `block_in_place`, `web::block`, deadpool `interact`,
-`std::thread::spawn`, sync functions, and the same method names on receivers the file does
+closures given to `spawn_blocking` (also `JoinSet::spawn_blocking[_on]`,
+`Handle::spawn_blocking`, and a closure that is the value of a block argument:
+`spawn_blocking({ let p = pool.clone(); move || … })`), `block_in_place`, `web::block`,
+deadpool `interact`, `std::thread::spawn` / `Builder::spawn` / `scope.spawn`, `rayon::spawn`,
+sync functions, and the same method names on receivers the file does
 not tie to these crates (`HashMap::get`, `slice.first()`, an HTTP client's `execute`).
 
 **Suppress** with `// awaitguard: ignore[AG501]` on the line.
@@ -147,6 +175,23 @@ impl Rule for BlockingDbCallInAsync {
 /// once, before the server takes requests: blocking there stalls nothing yet (RULES.md
 /// §AG501, startup code).
 fn is_startup(rs: &RustModel, call: Node) -> bool {
+    if !in_async_main(rs, call) {
+        return false;
+    }
+    // Building the pool, not using it: `Pool::new(…)`, `Pool::builder()….build(…)`.
+    let text = rs.node_text(call);
+    let method = method_parts(call).map(|(_, m)| rs.node_text(m));
+    matches!(method, Some("build" | "build_unchecked")) || (method.is_none() && text.contains("::new"))
+}
+
+/// True when the blocking call a helper ends in sets up a pool or a connection
+/// (`Pool::builder().build(…)`, `PgConnection::establish(…)`, `Connection::open(…)`).
+fn is_setup(what: &str) -> bool {
+    [".build(", ".build_unchecked(", "::new(", "::establish(", "::open(", "::connect("].iter().any(|w| what.contains(w))
+}
+
+/// True when `call` is in `async fn main` (or a `#[tokio::main]`-like function).
+fn in_async_main(rs: &RustModel, call: Node) -> bool {
     let Some(fs) = rs.fn_scope_at(call.start_byte()) else { return false };
     let s = &rs.scopes[fs];
     let name = s.node.and_then(|n| n.child_by_field_name("name")).map(|n| rs.node_text(n)).unwrap_or("");
@@ -155,13 +200,10 @@ fn is_startup(rs: &RustModel, call: Node) -> bool {
         let inner = t.trim_start_matches("#[").split(['(', ']']).next().unwrap_or("").trim();
         inner.ends_with("::main")
     });
-    if !(s.is_async && (name == "main" || main_attr)) {
-        return false;
-    }
-    // Building the pool, not using it: `Pool::new(…)`, `Pool::builder()….build(…)`.
-    let text = rs.node_text(call);
-    let method = method_parts(call).map(|(_, m)| rs.node_text(m));
-    matches!(method, Some("build" | "build_unchecked")) || (method.is_none() && text.contains("::new"))
+    // In `main`'s own body: not in a task it spawns (which runs alongside the server).
+    s.is_async
+        && (name == "main" || main_attr)
+        && matches!(rs.context_at(call.start_byte()), RContext::Async { scope, blocker: None } if scope == fs)
 }
 
 fn startup(f: &mut Finding) {
@@ -228,6 +270,9 @@ fn helper_calls(cx: &Ctx, rs: &RustModel, reachable: &HashMap<usize, usize>, rep
         }
         let mut f = Finding::new(&META, r.clone(), message, fixes);
         f.related = facts.blocks.clone();
+        if in_async_main(rs, call) && is_setup(&last) {
+            startup(&mut f);
+        }
         let _ = cx;
         mine.push(r);
         out.push(f);

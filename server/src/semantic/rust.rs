@@ -8,6 +8,10 @@
 //! r2d2 pool, a sqlx pool …). Anything it cannot tell is [`Kind::Unknown`], and rules stay
 //! silent on unknown receivers.
 //!
+//! Names the file does not declare (an alias, struct, static or function of another module)
+//! are asked of the project through `outside` ([`super::outside::Outside::rs_def`]) when the
+//! analysis has one; calls, blocking and forwarding wrappers are in [`super::rust_calls`].
+//!
 //! Invariants: building walks the tree with a `TreeCursor` (no recursion); resolution follows
 //! bindings with a bounded number of steps, so cyclic or deep chains cannot loop or overflow.
 
