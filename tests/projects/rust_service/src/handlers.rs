@@ -53,6 +53,22 @@ pub async fn by_path_module(pool: DbPool) {
     purge(&pool); // expect: AG501
 }
 
+pub async fn by_reexport(pool: DbPool) -> i64 {
+    db::count_everything(&pool) // expect: AG501
+}
+
+pub async fn by_inline_module(pool: DbPool) -> usize {
+    db::legacy::old_count(&pool) // expect: AG501
+}
+
+pub async fn by_lazy_static() {
+    let _conn = db::LEGACY_POOL.get(); // expect: AG501
+}
+
+pub async fn by_child_of_path_module(pool: DbPool) {
+    crate::storage::queries::vacuum(&pool); // expect: AG501
+}
+
 // True negatives.
 
 pub async fn through_wrapper(pool: DbPool) -> i64 {
@@ -109,6 +125,17 @@ pub async fn sqlx_pool(pool: sqlx::PgPool) {
 
 pub async fn unknown_crate() {
     somewhere::blocking_looking::load_user(1);
+}
+
+pub async fn local_name_shadows(pool: DbPool) {
+    // A local closure named like a blocking helper.
+    let count_all = |_p: &DbPool| 0i64;
+    let _ = count_all(&pool);
+}
+
+pub async fn async_helper_not_awaited_here(pool: AsyncPool) {
+    let fut = other::find_user(&pool, 1);
+    let _ = fut.await;
 }
 
 pub fn sync_caller(pool: &DbPool) -> i64 {

@@ -4,3 +4,5 @@ use crate::db::DbPool;
 pub fn purge(pool: &DbPool) {
     let _ = pool.get();
 }
+
+pub mod queries;
