@@ -223,7 +223,7 @@ fn use_tree(text: &str, arg: tree_sitter::Node, scope: &mut ModScope) {
             "use_wildcard" => {
                 let w = t(n);
                 let w = w.trim_end_matches('*').trim_end_matches("::");
-                scope.globs.push(join(&prefix, w));
+                scope.globs.push(join(&prefix, w).trim_end_matches("::").to_string());
             }
             "scoped_use_list" => {
                 let path = n.child_by_field_name("path").map(t).unwrap_or_default();
@@ -707,4 +707,75 @@ fn roots_of(dir: &Path, manifest: &str, exists: impl Fn(&Path) -> bool) -> Vec<P
     }
     let mut seen = std::collections::HashSet::new();
     out.into_iter().map(|p| super::normalize(&p)).filter(|p| seen.insert(p.clone()) && exists(p)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::project::Project;
+
+    #[test]
+    fn summary_lists_items_modules_uses_and_methods() {
+        let s = summarize(
+            r#"
+use crate::db::{self, Pool as DbPool, *};
+pub use super::repo::find;
+#[path = "x/y.rs"]
+mod y;
+mod z;
+pub mod inner { pub fn f() {} pub type T = u8; }
+pub struct S { a: u8 }
+impl S { pub fn conn(&self) {} }
+pub static P: u8 = 0;
+lazy_static::lazy_static! { static ref L: Pool = make(); static ref M: u8 = 1; }
+pub fn g() {}
+"#,
+        );
+        let top = &s.scopes[""];
+        assert_eq!(top.uses["DbPool"], "crate::db::Pool");
+        assert_eq!(top.uses["db"], "crate::db");
+        assert_eq!(top.uses["find"], "super::repo::find");
+        assert_eq!(top.globs, ["crate::db"]);
+        assert_eq!(top.mods["y"], ModDecl { inline: false, path_attr: Some("x/y.rs".into()) });
+        assert_eq!(top.mods["z"], ModDecl { inline: false, path_attr: None });
+        assert!(top.mods["inner"].inline);
+        assert_eq!(s.scopes["inner"].items["T"], Item::Type);
+        assert_eq!(top.items["S"], Item::Struct);
+        assert_eq!(top.methods["S"], ["conn"]);
+        assert_eq!(top.items["P"], Item::Static);
+        assert_eq!(top.items["L"], Item::LazyStatic);
+        assert_eq!(top.items["M"], Item::LazyStatic);
+        assert_eq!(top.items["g"], Item::Fn);
+        assert!(lazy_static_items("lazy_static! { static ref L: Pool = make(); }").contains("static L: Pool = make();"));
+    }
+
+    #[test]
+    fn crate_roots_and_modules() {
+        let dir = std::env::temp_dir().join(format!("ag-rs-project-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let w = |p: &str, t: &str| {
+            let f = dir.join(p);
+            std::fs::create_dir_all(f.parent().unwrap()).unwrap();
+            std::fs::write(f, t).unwrap();
+        };
+        w("Cargo.toml", "[package]\nname = \"x\"\n[[bin]]\nname = \"tool\"\npath = \"tools/tool.rs\"\n");
+        w("src/main.rs", "mod a;\nmod b;\n");
+        w("src/a.rs", "pub mod c;\n");
+        w("src/a/c.rs", "pub type P = r2d2::Pool<M>;\n");
+        w("src/b/mod.rs", "#[path = \"../other/d.rs\"]\nmod d;\n");
+        w("src/other/d.rs", "");
+        w("src/bin/extra.rs", "fn main() {}\n");
+        w("tools/tool.rs", "fn main() {}\n");
+        let project = Project::new(vec![dir.clone()]);
+        let view = project.view(&dir.join("src/main.rs"));
+        let segs = |p: &str| view.rs_module_of(&super::super::normalize(&dir.join(p))).map(|m| m.segs.join("::"));
+        assert_eq!(segs("src/main.rs").as_deref(), Some(""));
+        assert_eq!(segs("src/a/c.rs").as_deref(), Some("a::c"));
+        assert_eq!(segs("src/b/mod.rs").as_deref(), Some("b"));
+        assert_eq!(segs("src/other/d.rs").as_deref(), Some("b::d"));
+        assert_eq!(segs("src/bin/extra.rs").as_deref(), Some(""));
+        assert_eq!(segs("tools/tool.rs").as_deref(), Some(""));
+        assert_eq!(segs("src/unlinked.rs"), None);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

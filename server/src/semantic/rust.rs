@@ -537,7 +537,7 @@ impl<'t> RustModel<'t> {
                 }
                 "use_wildcard" => {
                     let t = self.text(n).trim_end_matches('*').trim_end_matches("::").to_string();
-                    let full = join(&prefix, &t);
+                    let full = join(&prefix, &t).trim_end_matches("::").to_string();
                     self.note_root(&full);
                     self.globs.push(full);
                 }

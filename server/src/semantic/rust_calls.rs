@@ -495,3 +495,49 @@ impl<'t> RustModel<'t> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::semantic::rust::{RContext, RustModel};
+    use crate::syntax::{parse, Lang};
+    use crate::text::LineIndex;
+
+    fn contexts(src: &str, needles: &[&str]) -> Vec<RContext> {
+        let tree = parse(Lang::Rust, src, None);
+        let index = LineIndex::new(src);
+        let mut m = RustModel::build(src, &tree, &index);
+        m.resolve_wrappers();
+        needles.iter().map(|n| m.context_at(src.find(n).unwrap_or_else(|| panic!("{n}")))).collect()
+    }
+
+    #[test]
+    fn closures_given_to_local_wrappers_and_in_blocks_are_offloaded() {
+        let src = r#"
+async fn run_db<F: FnOnce() -> R, R>(f: F) -> R {
+    tokio::task::spawn_blocking(f).await.unwrap()
+}
+async fn run_in_place<F: FnOnce(&mut C) -> R, R>(conn: &mut C, f: F) -> R {
+    tokio::task::block_in_place(move || f(conn))
+}
+async fn twice<F: FnOnce() -> R, R>(job: F) -> R {
+    run_db(job).await
+}
+async fn keeps<F: FnOnce() -> R, R>(f: F) -> R {
+    f()
+}
+async fn handler(conn: &mut C, set: &mut tokio::task::JoinSet<()>, h: tokio::runtime::Handle) {
+    run_db(|| a1()).await;
+    run_in_place(conn, |c| a2(c)).await;
+    twice(move || a3()).await;
+    keeps(|| a4()).await;
+    tokio::task::spawn_blocking({ let x = 1; move || a5(x) }).await;
+    set.spawn_blocking_on(|| a6(), &h);
+    h.spawn_blocking(|| a7());
+    let s = std::thread::scope(|s| { a8(); s.spawn(|| a9()); });
+}
+"#;
+        let got = contexts(src, &["a1()", "a2(c)", "a3()", "a4()", "a5(x)", "a6()", "a7()", "a8()", "a9()"]);
+        let sync: Vec<bool> = got.iter().map(|c| *c == RContext::Sync).collect();
+        assert_eq!(sync, [true, true, true, false, true, true, true, false, true], "{got:?}");
+    }
+}
