@@ -59,6 +59,12 @@ pub struct Project {
     /// Rust syntax trees of the files other files' questions are answered from, by the hash
     /// of the text they were parsed from (a tree depends on its text alone).
     rs_trees: Mutex<FxHashMap<PathBuf, (u64, Arc<(Arc<str>, tree_sitter::Tree)>)>>,
+    /// Rust answers shared between views, valid for one generation of the texts: only
+    /// answers computed without meeting a cycle or the depth bound (so they are the same
+    /// whichever file asked first), with the files they read.
+    pub(crate) rs_defs: Mutex<FxHashMap<rust::Target, (u64, Option<RsDef>, Arc<Vec<PathBuf>>)>>,
+    /// Bumped whenever a text may have changed.
+    generation: std::sync::atomic::AtomicU64,
 }
 
 pub fn hash_text(text: &str) -> u64 {
@@ -77,7 +83,17 @@ impl Project {
     }
 
     pub fn set_roots(&self, roots: Vec<PathBuf>) {
+        self.bump();
         *self.roots.write().unwrap() = roots.into_iter().map(|r| normalize(&r)).collect();
+    }
+
+    fn bump(&self) {
+        self.generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// The generation of the texts: it changes whenever a text may have changed.
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// True when `path` lies under one of the roots.
@@ -87,11 +103,13 @@ impl Project {
 
     /// An open document's text (it wins over the disk until [`Project::close`]).
     pub fn open(&self, path: &Path, text: Arc<str>) {
+        self.bump();
         self.overlay.write().unwrap().insert(normalize(path), text);
     }
 
     /// The document is closed: the disk's text counts again.
     pub fn close(&self, path: &Path) {
+        self.bump();
         let p = normalize(path);
         self.overlay.write().unwrap().remove(&p);
         self.disk.write().unwrap().remove(&p);
@@ -99,6 +117,7 @@ impl Project {
 
     /// The file changed, appeared or went away on disk: forget what was read of it.
     pub fn changed_on_disk(&self, path: &Path) {
+        self.bump();
         let p = normalize(path);
         let mut disk = self.disk.write().unwrap();
         // A folder (deleted, renamed): everything below it.
@@ -107,6 +126,7 @@ impl Project {
 
     /// Forget every disk text (a workspace folder was removed or added).
     pub fn forget_disk(&self) {
+        self.bump();
         self.disk.write().unwrap().clear();
     }
 
@@ -183,12 +203,13 @@ impl Project {
             project: self.clone(),
             file: normalize(path),
             read: Mutex::new(FxHashSet::default()),
-            rs_modules: Mutex::default(),
-            rs_memo: Mutex::default(),
-            rs_targets: Mutex::default(),
+            rs_modules: Default::default(),
+            rs_memo: Default::default(),
+            rs_targets: Default::default(),
             rs_sums: Mutex::default(),
             rs_exists: Mutex::default(),
-            rs_lookups: Mutex::default(),
+            rs_lookups: Default::default(),
+            rs_frames: Mutex::default(),
         }
     }
 }
@@ -231,14 +252,17 @@ pub struct FileView {
     file: PathBuf,
     read: Mutex<FxHashSet<PathBuf>>,
     /// Rust: the module of each file asked about.
-    rs_modules: Mutex<FxHashMap<PathBuf, Option<rust::Module>>>,
+    rs_modules: rust::Memo<PathBuf, Option<rust::Module>>,
     /// Rust: the answers given so far (a view lives for one analysis, so answers do not go
     /// stale).
-    rs_memo: Mutex<FxHashMap<(PathBuf, String), Option<RsDef>>>,
-    rs_targets: Mutex<FxHashMap<rust::Target, Option<RsDef>>>,
+    rs_memo: rust::Memo<(PathBuf, String), Option<RsDef>>,
+    rs_targets: rust::Memo<rust::Target, Option<RsDef>>,
     rs_sums: Mutex<FxHashMap<PathBuf, Option<Arc<rust::RsSummary>>>>,
     rs_exists: Mutex<FxHashMap<PathBuf, bool>>,
-    rs_lookups: Mutex<FxHashMap<(rust::Module, String), Option<rust::Target>>>,
+    rs_lookups: rust::Memo<(rust::Module, String), Option<rust::Target>>,
+    /// Rust: the answers being computed (innermost last): the files each read, and whether
+    /// it met a cycle or the depth bound (then it is not shared with other views).
+    pub(crate) rs_frames: Mutex<Vec<(FxHashSet<PathBuf>, bool)>>,
 }
 
 impl FileView {
@@ -260,6 +284,16 @@ impl FileView {
 
     pub(crate) fn note(&self, path: &Path) {
         self.read.lock().unwrap().insert(path.to_path_buf());
+        for (reads, _) in self.rs_frames.lock().unwrap().iter_mut() {
+            reads.insert(path.to_path_buf());
+        }
+    }
+
+    /// The answers being computed rest on a cycle or the depth bound.
+    pub(crate) fn taint(&self) {
+        for (_, tainted) in self.rs_frames.lock().unwrap().iter_mut() {
+            *tainted = true;
+        }
     }
 }
 

@@ -252,6 +252,23 @@ pub struct Module {
     pub segs: Vec<String>,
 }
 
+/// A per-view memo table ([`FileView::memoised`]).
+pub(crate) struct Memo<K, V>(std::sync::Mutex<FxHashMap<K, Entry<V>>>);
+
+impl<K, V> Default for Memo<K, V> {
+    fn default() -> Self {
+        Memo(std::sync::Mutex::new(FxHashMap::default()))
+    }
+}
+
+#[derive(Clone)]
+pub(crate) enum Entry<V> {
+    /// Being computed.
+    Busy,
+    /// (answer, computed without meeting a cycle or the depth bound, files read).
+    Done(V, bool, Arc<Vec<PathBuf>>),
+}
+
 /// One module scope of a summary, without copying it.
 struct ScopeRef {
     sum: Arc<RsSummary>,
@@ -278,10 +295,10 @@ impl FileView {
     /// The summary of a file, read once per view (the texts do not change during one
     /// analysis).
     fn rs_sum(&self, file: &Path) -> Option<Arc<RsSummary>> {
+        self.note(file);
         if let Some(s) = self.rs_sums.lock().unwrap().get(file) {
             return s.clone();
         }
-        self.note(file);
         let s = self.project.rs_summary(file);
         self.rs_sums.lock().unwrap().insert(file.to_path_buf(), s.clone());
         s
@@ -294,10 +311,10 @@ impl FileView {
     }
 
     fn exists_noted(&self, p: &Path) -> bool {
+        self.note(p);
         if let Some(e) = self.rs_exists.lock().unwrap().get(p) {
             return *e;
         }
-        self.note(p);
         let e = self.project.exists(p);
         self.rs_exists.lock().unwrap().insert(p.to_path_buf(), e);
         e
@@ -375,12 +392,7 @@ impl FileView {
 
     /// The module `file` is, in its crate.
     pub fn rs_module_of(&self, file: &Path) -> Option<Module> {
-        if let Some(m) = self.rs_modules.lock().unwrap().get(file) {
-            return m.clone();
-        }
-        let m = self.find_module(file);
-        self.rs_modules.lock().unwrap().insert(file.to_path_buf(), m.clone());
-        m
+        self.memoised(&self.rs_modules, file.to_path_buf(), None, || self.find_module(file))
     }
 
     fn find_module(&self, file: &Path) -> Option<Module> {
@@ -434,6 +446,7 @@ impl FileView {
 
     fn resolve(&self, from: &Module, path: &str, depth: u32) -> Option<Target> {
         if depth > MAX_DEPTH {
+            self.taint();
             return None;
         }
         let segs: Vec<&str> = path.split("::").map(str::trim).filter(|s| !s.is_empty()).collect();
@@ -468,14 +481,7 @@ impl FileView {
     fn lookup(&self, m: &Module, name: &str, depth: u32) -> Option<Target> {
         // Memoised per view: globs that import globs would otherwise be searched again for
         // every name; a lookup that comes back to itself (glob cycles) meets "unknown".
-        let key = (m.clone(), name.to_string());
-        if let Some(t) = self.rs_lookups.lock().unwrap().get(&key) {
-            return t.clone();
-        }
-        self.rs_lookups.lock().unwrap().insert(key.clone(), None);
-        let t = self.lookup_uncached(m, name, depth);
-        self.rs_lookups.lock().unwrap().insert(key, t.clone());
-        t
+        self.memoised(&self.rs_lookups, (m.clone(), name.to_string()), None, || self.lookup_uncached(m, name, depth))
     }
 
     fn lookup_uncached(&self, m: &Module, name: &str, depth: u32) -> Option<Target> {
@@ -498,25 +504,67 @@ impl FileView {
     /// What `path`, written in `from`'s module, names, `depth` files deep.
     pub(crate) fn rs_def_from(&self, from: &Path, path: &str, depth: u32) -> Option<RsDef> {
         if depth > MAX_DEPTH {
+            self.taint();
             return None;
         }
         // Memoised per (file, path) for the life of the view; a query that comes back to
         // itself (recursion) meets the "unknown" placeholder.
-        let key = (from.to_path_buf(), path.to_string());
-        if let Some(d) = self.rs_memo.lock().unwrap().get(&key) {
-            return d.clone();
-        }
-        self.rs_memo.lock().unwrap().insert(key.clone(), None);
-        let d = self.rs_module_of(from).and_then(|module| self.resolve(&module, path, depth)).and_then(|target| {
-            if let Some(d) = self.rs_targets.lock().unwrap().get(&target) {
-                return d.clone();
+        self.memoised(&self.rs_memo, (from.to_path_buf(), path.to_string()), None, || {
+            let target = self.resolve(&self.rs_module_of(from)?, path, depth)?;
+            self.memoised(&self.rs_targets, target.clone(), None, || self.shared_def(&target, depth))
+        })
+    }
+
+    /// `compute()`, memoised in `memo` for the life of the view. A computation that comes
+    /// back to itself (a cycle) meets `busy`; answers that met a cycle or the depth bound are
+    /// marked so ([`FileView::taint`]), and a later use of them taints its user too; the
+    /// files an answer read are noted again when it is reused.
+    fn memoised<K: std::hash::Hash + Eq + Clone, V: Clone>(&self, memo: &Memo<K, V>, key: K, busy: V, compute: impl FnOnce() -> V) -> V {
+        let hit = memo.0.lock().unwrap().get(&key).cloned();
+        match hit {
+            Some(Entry::Busy) => {
+                self.taint();
+                return busy;
             }
-            self.rs_targets.lock().unwrap().insert(target.clone(), None);
-            let d = self.def_of(&target, depth);
-            self.rs_targets.lock().unwrap().insert(target, d.clone());
-            d
-        });
-        self.rs_memo.lock().unwrap().insert(key, d.clone());
+            Some(Entry::Done(v, clean, reads)) => {
+                for r in reads.iter() {
+                    self.note(r);
+                }
+                if !clean {
+                    self.taint();
+                }
+                return v;
+            }
+            None => {}
+        }
+        memo.0.lock().unwrap().insert(key.clone(), Entry::Busy);
+        self.rs_frames.lock().unwrap().push((Default::default(), false));
+        let v = compute();
+        let (reads, tainted) = self.rs_frames.lock().unwrap().pop().unwrap_or_default();
+        memo.0.lock().unwrap().insert(key, Entry::Done(v.clone(), !tainted, Arc::new(reads.into_iter().collect())));
+        v
+    }
+
+    /// [`FileView::def_of`], shared with other views of the same generation of texts when it
+    /// was computed cleanly (no cycle, no depth bound: then it does not depend on who asked
+    /// first); the files it read are noted as this view's dependencies either way.
+    fn shared_def(&self, target: &Target, depth: u32) -> Option<RsDef> {
+        let generation = self.project.generation();
+        let hit = self.project.rs_defs.lock().unwrap().get(target).filter(|(g, _, _)| *g == generation).cloned();
+        if let Some((_, d, reads)) = hit {
+            for r in reads.iter() {
+                self.note(r);
+            }
+            return d;
+        }
+        self.rs_frames.lock().unwrap().push((Default::default(), false));
+        let d = self.def_of(target, depth);
+        let (reads, tainted) = self.rs_frames.lock().unwrap().pop().unwrap_or_default();
+        if !tainted && self.project.generation() == generation {
+            let mut reads: Vec<PathBuf> = reads.into_iter().collect();
+            reads.sort();
+            self.project.rs_defs.lock().unwrap().insert(target.clone(), (generation, d.clone(), Arc::new(reads)));
+        }
         d
     }
 
@@ -779,3 +827,4 @@ pub fn g() {}
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
+

@@ -227,6 +227,20 @@ impl<'t> RustModel<'t> {
         }
     }
 
+    /// The method `name` of an `impl` of this file for the type `ty` (written as here, by its
+    /// last segment), when there is exactly one.
+    fn local_method(&self, ty: &str, name: &str) -> Option<Node<'t>> {
+        // Only a type this file names by itself (not one imported from elsewhere).
+        if ty.contains("::") || self.imports.contains_key(ty) {
+            return None;
+        }
+        let last = ty;
+        let list = self.fn_items.get(name)?;
+        let mut found = list.iter().copied().filter(|f| self.impl_type_of(*f).is_some_and(|t| t.rsplit("::").next() == Some(last)));
+        let one = found.next()?;
+        found.next().is_none().then_some(one)
+    }
+
     /// What the function a call calls is: a free `fn` of this file, a project function
     /// (`repo::find_user(…)`, `find_user(…)` imported), or a method of a project type
     /// (`state.conn()`, `self.load()`, `Repo::find(…)`). `None`: unknown.
@@ -255,6 +269,11 @@ impl<'t> RustModel<'t> {
                     Some(rest) => format!("{}::{rest}", self.impl_type_of(func)?),
                     None => t.to_string(),
                 };
+                if let Some((ty, m)) = t.split_once("::").filter(|(_, m)| !m.contains("::")) {
+                    if let Some(f) = self.local_method(ty, m) {
+                        return Some(self.local_fn_facts(f));
+                    }
+                }
                 match self.outside_def(&t)? {
                     RsDef::Fn(f) => Some(f),
                     _ => None,
@@ -264,6 +283,9 @@ impl<'t> RustModel<'t> {
                 let (recv, m) = method_parts(call)?;
                 let ty = self.type_path_of(recv)?;
                 let ty = ty.split('<').next().unwrap_or(&ty).trim().to_string();
+                if let Some(f) = self.local_method(&ty, self.node_text(m)) {
+                    return Some(self.local_fn_facts(f));
+                }
                 match self.outside_def(&format!("{ty}::{}", self.node_text(m)))? {
                     RsDef::Fn(f) => Some(f),
                     _ => None,
