@@ -635,23 +635,32 @@ impl FileView {
                     in_scope(n) && !n.parent().is_some_and(|p| p.kind() == "declaration_list" && p.parent().is_some_and(|x| x.kind() != "mod_item"))
                 })?;
                 rs.resolve_wrappers();
-                Some(RsDef::Fn(fn_facts_owned(&rs, node)))
+                Some(RsDef::Fn(fn_facts_owned(self, m, depth, &rs, node)))
             }
             (Item::Fn, Some(meth)) => {
                 let node = find_item(tree, text, "function_item", meth, &|n| {
                     rs.impl_type_of(n).is_some_and(|t| t == name) && in_scope(n)
                 })?;
                 rs.resolve_wrappers();
-                Some(RsDef::Fn(fn_facts_owned(&rs, node)))
+                Some(RsDef::Fn(fn_facts_owned(self, m, depth, &rs, node)))
             }
             _ => None,
         }
     }
 }
 
-fn fn_facts_owned(rs: &RustModel, node: tree_sitter::Node) -> Arc<crate::semantic::outside::RsFnFacts> {
-    let f = rs.local_fn_facts(node);
-    Arc::new((*f).clone())
+fn fn_facts_owned(view: &FileView, m: &Module, depth: u32, rs: &RustModel, node: tree_sitter::Node) -> Arc<crate::semantic::outside::RsFnFacts> {
+    let mut f = (*rs.local_fn_facts(node)).clone();
+    // The returned type's path as any file of the crate can ask for it.
+    f.returns_path = f.returns_path.as_deref().and_then(|p| match view.resolve(m, p, depth + 1) {
+        Some(Target::Item(tm, name, Item::Struct | Item::Type | Item::Other)) => {
+            let mut segs = tm.segs.clone();
+            segs.push(name);
+            Some(format!("crate::{}", segs.join("::")))
+        }
+        _ => None,
+    });
+    Arc::new(f)
 }
 
 /// The inline module path of a node (`["a", "b"]` inside `mod a { mod b { … } }`).

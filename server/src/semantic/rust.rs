@@ -388,6 +388,20 @@ impl<'t> RustModel<'t> {
                 self.bind_pattern(cur, pat, node.end_byte(), ty, value, None, false);
                 None
             }
+            "let_condition" => {
+                // `if let Ok(conn) = pool.get()` / `Some(x) = …`: `conn` is what `value?` is.
+                let pat = node.child_by_field_name("pattern")?;
+                let value = node.child_by_field_name("value");
+                if pat.kind() == "tuple_struct_pattern" && pat.named_child_count() == 2 {
+                    let head = pat.child_by_field_name("type").map(|t| self.text(t));
+                    if matches!(head, Some("Ok" | "Some")) {
+                        if let Some(inner) = pat.named_child(1).filter(|n| matches!(n.kind(), "identifier" | "mut_pattern")) {
+                            self.bind_pattern(cur, inner, node.end_byte(), None, value, None, false);
+                        }
+                    }
+                }
+                None
+            }
             "use_declaration" => {
                 if let Some(arg) = node.child_by_field_name("argument") {
                     self.use_tree(arg);

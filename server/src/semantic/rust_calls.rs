@@ -174,7 +174,21 @@ impl<'t> RustModel<'t> {
         let ty = match e.kind() {
             "self" => return self.impl_type_of(e).map(str::to_string),
             "identifier" if self.node_text(e) == "self" => return self.impl_type_of(e).map(str::to_string),
-            "identifier" => self.binding(self.node_text(e), e.start_byte())?.ty?,
+            "identifier" => {
+                let b = self.binding(self.node_text(e), e.start_byte())?;
+                match (b.ty, b.value) {
+                    (Some(t), _) => t,
+                    // `let conn = pool.get().await?`: what the called function returns.
+                    (None, Some(v)) => {
+                        let v = self.strip(v);
+                        if v.kind() != "call_expression" || v.byte_range().contains(&e.start_byte()) {
+                            return None;
+                        }
+                        return self.callee_facts(v)?.returns_path.clone();
+                    }
+                    _ => return None,
+                }
+            }
             _ => return None,
         };
         self.type_head(ty)
@@ -380,17 +394,19 @@ impl<'t> RustModel<'t> {
                 }
             }
         }
+        let returns_path = f.child_by_field_name("return_type").and_then(|r| self.type_head(self.ok_type_of(r)));
         RsFnFacts {
             name,
             is_async,
             returns,
+            returns_path,
             blocks,
             offloads_params: self.offloaded_params(f, fs),
             loc: f.child_by_field_name("name").map(|n| Loc { path: here, range: n.byte_range(), what: String::new() }),
         }
     }
 
-    fn ok_type_of(&self, ty: Node<'t>) -> Node<'t> {
+    pub fn ok_type_of(&self, ty: Node<'t>) -> Node<'t> {
         if ty.kind() == "generic_type" {
             let head = ty.child_by_field_name("type").map(|t| self.node_text(t)).unwrap_or("");
             let last = head.rsplit("::").next().unwrap_or(head);

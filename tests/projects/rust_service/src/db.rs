@@ -80,3 +80,17 @@ pub mod legacy {
         pool.get().map(|_| 1).unwrap_or(0)
     }
 }
+
+/// An async pool of `DbConn`s (vaultwarden's shape): `get` hands out the wrapper whose `run`
+/// offloads.
+pub struct ConnPool {
+    inner: DbPool,
+}
+
+impl ConnPool {
+    pub async fn get(&self) -> Result<DbConn, String> {
+        let inner = self.inner.clone();
+        let conn = tokio::task::spawn_blocking(move || inner.get()).await.map_err(|e| e.to_string())?;
+        conn.map(|conn| DbConn { conn }).map_err(|e| e.to_string())
+    }
+}

@@ -83,6 +83,19 @@ pub async fn through_method_wrapper(mut conn: DbConn) -> i64 {
     conn.run(|c| diesel::sql_query("SELECT 1").execute(c).unwrap_or(0) as i64).await
 }
 
+pub async fn wrapper_on_a_connection_from_if_let(pool: db::ConnPool) -> i64 {
+    if let Ok(mut conn) = pool.get().await {
+        conn.run(|conn| diesel::sql_query("SELECT 1").execute(conn).unwrap_or(0) as i64).await
+    } else {
+        0
+    }
+}
+
+pub async fn wrapper_on_a_connection_from_let(pool: db::ConnPool) -> i64 {
+    let mut conn = pool.get().await.expect("connection");
+    conn.run(|conn| diesel::sql_query("SELECT 1").execute(conn).unwrap_or(0) as i64).await
+}
+
 pub async fn closure_in_block(pool: DbPool) -> i64 {
     tokio::task::spawn_blocking({
         let pool = pool.clone();
