@@ -173,7 +173,12 @@ pub(crate) fn analyze_rules(
     };
     let rs = match lang {
         Lang::Rust => {
-            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| RustModel::build(src, tree, index))) {
+            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let mut m = RustModel::build(src, tree, index);
+                m.outside = outside;
+                m.resolve_wrappers();
+                m
+            })) {
                 Ok(m) => Some(m),
                 Err(p) => {
                     out.errors.push(format!("semantic model panicked: {}", panic_message(&p)));

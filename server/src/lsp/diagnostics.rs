@@ -211,6 +211,17 @@ pub fn text_changed(s: &Arc<State>, uri: &Uri) {
         s.project.open(&path, text);
         return;
     }
+    if path.extension().is_some_and(|e| e == "rs") {
+        // Rust answers (a function's blocking, a wrapper's forwarding, an alias's kind) are
+        // computed from the defining file's whole text at query time, not from its summary:
+        // any change of text counts.
+        let changed = s.project.text(&path).as_deref() != Some(&*text);
+        s.project.open(&path, text);
+        if changed {
+            reanalyse(s, dependents);
+        }
+        return;
+    }
     let before = s.project.py_summary(&path);
     s.project.open(&path, text);
     if s.project.py_summary(&path) != before {

@@ -93,6 +93,11 @@ pub trait Outside: Sync {
     fn rs_def(&self, _path: &str) -> Option<RsDef> {
         None
     }
+
+    /// The analysed file's path (for `related` locations in this file). `None` by default.
+    fn rs_here(&self) -> Option<PathBuf> {
+        None
+    }
 }
 
 /// What a Rust path in the project names.
@@ -113,6 +118,10 @@ pub struct RsFnFacts {
     pub is_async: bool,
     /// What it returns (a pooled connection, a pool …).
     pub returns: Option<super::rust::Kind>,
+    /// The path of the (named) type it returns, through `Result`/`Option`, wrappers and
+    /// references: `crate::db::DbConn` for a project type (as written, for a function of the
+    /// analysed file).
+    pub returns_path: Option<String>,
     /// It blocks on the database, directly or through project functions it calls: the chain
     /// of call sites, the blocking call last. Empty: not known to block.
     pub blocks: Vec<Loc>,
