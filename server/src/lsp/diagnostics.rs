@@ -200,31 +200,18 @@ async fn publish_current(s: &Arc<State>, uri: &Uri) {
 }
 
 /// The text of the open document `uri` changed: the project model sees the new text, and
-/// when what other files can learn from it (its summary) changed, the open documents whose
-/// analysis read it are analysed again.
+/// the open documents whose analysis read this file are analysed again. Any change counts:
+/// answers rest on function bodies read on demand (what a helper returns, whether it
+/// blocks), not only on the file's summary, and the related locations they carry move with
+/// the text. (Comparing summaries cut nothing off: their ranges move with every keystroke
+/// above a definition.) A file no open document read costs nothing more per keystroke.
 pub fn text_changed(s: &Arc<State>, uri: &Uri) {
     let Some(path) = uri.to_file_path().map(|p| crate::project::normalize(&p)) else { return };
     let Some(text) = s.docs.get(uri).map(|st| Arc::<str>::from(st.doc.text.as_str())) else { return };
     let dependents = dependents_of(s, &path, uri);
-    if dependents.is_empty() {
-        // Nobody reads this file: no summary is computed on the keystroke path.
-        s.project.open(&path, text);
-        return;
-    }
-    if path.extension().is_some_and(|e| e == "rs") {
-        // Rust answers (a function's blocking, a wrapper's forwarding, an alias's kind) are
-        // computed from the defining file's whole text at query time, not from its summary:
-        // any change of text counts.
-        let changed = s.project.text(&path).as_deref() != Some(&*text);
-        s.project.open(&path, text);
-        if changed {
-            reanalyse(s, dependents);
-        }
-        return;
-    }
-    let before = s.project.py_summary(&path);
+    let changed = !dependents.is_empty() && s.project.text(&path).as_deref() != Some(&*text);
     s.project.open(&path, text);
-    if s.project.py_summary(&path) != before {
+    if changed {
         reanalyse(s, dependents);
     }
 }
