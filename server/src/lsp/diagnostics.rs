@@ -225,15 +225,14 @@ fn dependents_of(s: &Arc<State>, path: &std::path::Path, uri: &Uri) -> Vec<Uri> 
 /// again.
 pub fn refresh_dependents(s: &Arc<State>, path: &std::path::Path, uri: &Uri) {
     let dependents = dependents_of(s, path, uri);
-    reanalyse(s, dependents);
+    if !dependents.is_empty() {
+        reanalyse(s, dependents);
+    }
 }
 
 /// Drops the analyses (and snapshots: other files' answers changed) of `uris` and publishes
 /// them again (push), or asks the client to pull again.
 pub(crate) fn reanalyse(s: &Arc<State>, uris: Vec<Uri>) {
-    if uris.is_empty() {
-        return;
-    }
     for uri in &uris {
         if let Some(mut st) = s.docs.get_mut(uri) {
             st.analysis = None;
@@ -257,23 +256,10 @@ pub(crate) fn reanalyse(s: &Arc<State>, uris: Vec<Uri>) {
     }
 }
 
-/// Re-analyse everything open after a settings change.
+/// Re-analyse everything open after a settings change (or ask a pull client to pull again).
 pub fn refresh_all(s: &Arc<State>) {
-    let facts = s.facts();
-    if facts.pull {
-        if facts.refresh {
-            let client = s.client.clone();
-            tokio::spawn(async move {
-                let _ = client.workspace_diagnostic_refresh().await;
-            });
-        }
-        return;
-    }
     let uris: Vec<Uri> = s.docs.iter().map(|e| e.key().clone()).collect();
-    for uri in uris {
-        let s = s.clone();
-        tokio::spawn(async move { publish(&s, uri).await });
-    }
+    reanalyse(s, uris);
 }
 
 /// Pull mode: `textDocument/diagnostic`.
