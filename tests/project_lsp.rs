@@ -325,3 +325,41 @@ fn workspace_diagnostics_decode_pep263_and_skip_files_over_max_file_size() {
     assert!(got.contains(&("views.py".to_string(), 7)), "the rest as before: {got:?}");
     assert_eq!(c.shutdown_and_exit(), 0);
 }
+
+/// Rust: a handler's finding rests on a helper in another module; typing in the helper (now
+/// offloading its work) withdraws it, and typing it back restores it.
+#[test]
+fn editing_a_rust_helper_republishes_the_handler() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/projects/rust_service"), dir.path());
+    let root = dir.path().canonicalize().unwrap();
+    let handlers = root.join("src/handlers.rs");
+    let repo = root.join("src/repo.rs");
+    let handlers_text = std::fs::read_to_string(&handlers).unwrap();
+    let repo_text = std::fs::read_to_string(&repo).unwrap();
+    let call_line = text_line(&handlers_text, "repo::touch(&pool); // expect");
+    let mut c = start(&root);
+    c.open(&uri(&handlers), "rust", 1, &handlers_text);
+    let first = c.wait_for("textDocument/publishDiagnostics", |p| p["uri"] == uri(&handlers).as_str());
+    assert!(lines(&first, "AG501").contains(&call_line), "{first}");
+    c.open(&uri(&repo), "rust", 1, &repo_text);
+    let edited = repo_text.replace("let _conn = get_conn(pool);", "let _n = pool.state();");
+    assert_ne!(edited, repo_text);
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri(&repo), "version": 2}, "contentChanges": [{"text": edited}]}),
+    );
+    c.wait_for("textDocument/publishDiagnostics", |p| {
+        p["uri"] == uri(&handlers).as_str()
+            && !p["diagnostics"].as_array().unwrap().iter().any(|d| d["code"] == "AG501" && d["range"]["start"]["line"] == call_line)
+    });
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri(&repo), "version": 3}, "contentChanges": [{"text": repo_text}]}),
+    );
+    c.wait_for("textDocument/publishDiagnostics", |p| {
+        p["uri"] == uri(&handlers).as_str()
+            && p["diagnostics"].as_array().unwrap().iter().any(|d| d["code"] == "AG501" && d["range"]["start"]["line"] == call_line)
+    });
+    assert_eq!(c.shutdown_and_exit(), 0);
+}

@@ -108,9 +108,22 @@ async function problemRows() {
   return page.$$eval('.markers-panel .monaco-list-row', (rows) => rows.map((r) => r.textContent.replace(/\u00a0/g, ' ')));
 }
 
-/** The Problems panel's marker rows for AG101 (file header rows left out). */
-async function ag101Rows() {
-  return (await problemRows()).filter((t) => t.includes('AG101'));
+/**
+ * The Problems panel's marker rows for AG101 under the file `name` (the server also reports
+ * the workspace's unopened files through workspace/diagnostic, so each file has its own
+ * group: a header row naming the file, then its markers).
+ */
+async function ag101Rows(name = 'views.py') {
+  const out = [];
+  let current = null;
+  for (const t of await problemRows()) {
+    if (!t.includes('AG101')) {
+      current = t.includes(name) ? name : null;
+    } else if (current === name) {
+      out.push(t);
+    }
+  }
+  return out;
 }
 
 async function openFile(name) {
@@ -324,13 +337,13 @@ step('fix on save (editor.codeActionsOnSave: source.fixAll.awaitguard) fixes the
 
 step('"awaitguard: Fix all auto-fixable problems" fixes a whole file', async () => {
   await openFile('api.py');
-  await until('two AG101 problems in api.py', async () => (await ag101Rows()).length === 2, 60_000);
+  await until('two AG101 problems in api.py', async () => (await ag101Rows('api.py')).length === 2, 60_000);
   await runCommand('awaitguard: Fix all auto-fixable problems');
   await until('api.py to be fixed', async () => {
     const lines = await editorLines();
     return lines[5] === '    total = await Book.objects.acount()' && lines[6] === '    latest = await Book.objects.order_by("-id").afirst()';
   });
-  await until('no AG101 problems left', async () => (await ag101Rows()).length === 0);
+  await until('no AG101 problems left', async () => (await ag101Rows('api.py')).length === 0);
 });
 
 step('"awaitguard: Restart Server" brings up a working server', async () => {
@@ -338,7 +351,7 @@ step('"awaitguard: Restart Server" brings up a working server', async () => {
   await sleep(500);
   await focusEditor();
   await page.keyboard.press('Control+Z'); // undo the fix-all: the findings come back
-  await until('the restarted server to report api.py again', async () => (await ag101Rows()).length === 2, 60_000);
+  await until('the restarted server to report api.py again', async () => (await ag101Rows('api.py')).length === 2, 60_000);
 });
 
 step('settings changes reach the running server (severity), and awaitguard.fixAll: false stops fix on save', async () => {
@@ -362,7 +375,7 @@ step('settings changes reach the running server (severity), and awaitguard.fixAl
   await sleep(1000); // give a (wrong) fix-on-save the time it would need
   const lines = await editorLines();
   assert.equal(lines[5], '    total = Book.objects.count()', 'no fix on save with awaitguard.fixAll: false');
-  assert.equal((await ag101Rows()).length, 2);
+  assert.equal((await ag101Rows('api.py')).length, 2);
 });
 
 step('"awaitguard: Show Output" shows the server log, which names the bundled binary', async () => {

@@ -93,7 +93,19 @@ pub fn analyze_sparse(text: &str, settings: &Settings, index: &LineIndex, outsid
 /// [`analyze`] running every enabled rule, triggers or not: the reference the trigger
 /// pre-filter is tested against.
 pub fn analyze_all(src: &str, lang: Lang, tree: &Tree, index: &LineIndex, settings: &Settings) -> Analysis {
-    analyze_rules(src, lang, tree, index, settings, None, |_| true, &[], &mut |_| Focus::Whole).unwrap_or_default()
+    analyze_all_with(src, lang, tree, index, settings, None)
+}
+
+/// [`analyze_all`] with the rest of the project (see [`analyze_with`]).
+pub fn analyze_all_with(
+    src: &str,
+    lang: Lang,
+    tree: &Tree,
+    index: &LineIndex,
+    settings: &Settings,
+    outside: Option<&dyn Outside>,
+) -> Analysis {
+    analyze_rules(src, lang, tree, index, settings, outside, |_| true, &[], &mut |_| Focus::Whole).unwrap_or_default()
 }
 
 /// What [`analyze_rules`] does once the Python model is built.
@@ -161,7 +173,12 @@ pub(crate) fn analyze_rules(
     };
     let rs = match lang {
         Lang::Rust => {
-            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| RustModel::build(src, tree, index))) {
+            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let mut m = RustModel::build(src, tree, index);
+                m.outside = outside;
+                m.resolve_wrappers();
+                m
+            })) {
                 Ok(m) => Some(m),
                 Err(p) => {
                     out.errors.push(format!("semantic model panicked: {}", panic_message(&p)));

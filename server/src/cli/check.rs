@@ -30,7 +30,7 @@ use crate::rules::RULES;
 use super::render::{self, FileReport};
 use super::{paths_or_cwd, split_list};
 use crate::config::{self, Overrides};
-use crate::analysis::{analyze_all, analyze_sparse, analyze_with, triggers, Analysis};
+use crate::analysis::{analyze_all_with, analyze_sparse, analyze_with, triggers, Analysis};
 use crate::project::Project;
 use crate::semantic::outside::Outside;
 use rayon::prelude::*;
@@ -158,7 +158,7 @@ fn analyze_text(
     let analysis = if prefilter {
         analyze_with(text, lang, &tree, &index, settings, outside)
     } else {
-        analyze_all(text, lang, &tree, &index, settings)
+        analyze_all_with(text, lang, &tree, &index, settings, outside)
     };
     Some((index, analysis))
 }

@@ -100,7 +100,7 @@ pub const POSTGRES_CTORS: &[&str] = &["connect"];
 
 /// Generic wrappers that hold the object they wrap (`web::Data<DbPool>` is the pool).
 pub const WRAPPERS: &[&str] =
-    &["Data", "Arc", "Rc", "Box", "State", "Extension", "Mutex", "RwLock", "RefCell", "MutexGuard"];
+    &["Data", "Arc", "Rc", "Box", "State", "Extension", "Mutex", "RwLock", "RefCell", "MutexGuard", "LazyLock", "Lazy", "LazyCell"];
 
 /// Calls that return (a guard or reference to) the value they are called on, or unwrap it.
 pub const TRANSPARENT_METHODS: &[&str] = &[

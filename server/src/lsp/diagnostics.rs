@@ -200,20 +200,18 @@ async fn publish_current(s: &Arc<State>, uri: &Uri) {
 }
 
 /// The text of the open document `uri` changed: the project model sees the new text, and
-/// when what other files can learn from it (its summary) changed, the open documents whose
-/// analysis read it are analysed again.
+/// the open documents whose analysis read this file are analysed again. Any change counts:
+/// answers rest on function bodies read on demand (what a helper returns, whether it
+/// blocks), not only on the file's summary, and the related locations they carry move with
+/// the text. (Comparing summaries cut nothing off: their ranges move with every keystroke
+/// above a definition.) A file no open document read costs nothing more per keystroke.
 pub fn text_changed(s: &Arc<State>, uri: &Uri) {
     let Some(path) = uri.to_file_path().map(|p| crate::project::normalize(&p)) else { return };
     let Some(text) = s.docs.get(uri).map(|st| Arc::<str>::from(st.doc.text.as_str())) else { return };
     let dependents = dependents_of(s, &path, uri);
-    if dependents.is_empty() {
-        // Nobody reads this file: no summary is computed on the keystroke path.
-        s.project.open(&path, text);
-        return;
-    }
-    let before = s.project.py_summary(&path);
+    let changed = !dependents.is_empty() && s.project.text(&path).as_deref() != Some(&*text);
     s.project.open(&path, text);
-    if s.project.py_summary(&path) != before {
+    if changed {
         reanalyse(s, dependents);
     }
 }
@@ -227,15 +225,14 @@ fn dependents_of(s: &Arc<State>, path: &std::path::Path, uri: &Uri) -> Vec<Uri> 
 /// again.
 pub fn refresh_dependents(s: &Arc<State>, path: &std::path::Path, uri: &Uri) {
     let dependents = dependents_of(s, path, uri);
-    reanalyse(s, dependents);
+    if !dependents.is_empty() {
+        reanalyse(s, dependents);
+    }
 }
 
 /// Drops the analyses (and snapshots: other files' answers changed) of `uris` and publishes
 /// them again (push), or asks the client to pull again.
 pub(crate) fn reanalyse(s: &Arc<State>, uris: Vec<Uri>) {
-    if uris.is_empty() {
-        return;
-    }
     for uri in &uris {
         if let Some(mut st) = s.docs.get_mut(uri) {
             st.analysis = None;
@@ -259,23 +256,10 @@ pub(crate) fn reanalyse(s: &Arc<State>, uris: Vec<Uri>) {
     }
 }
 
-/// Re-analyse everything open after a settings change.
+/// Re-analyse everything open after a settings change (or ask a pull client to pull again).
 pub fn refresh_all(s: &Arc<State>) {
-    let facts = s.facts();
-    if facts.pull {
-        if facts.refresh {
-            let client = s.client.clone();
-            tokio::spawn(async move {
-                let _ = client.workspace_diagnostic_refresh().await;
-            });
-        }
-        return;
-    }
     let uris: Vec<Uri> = s.docs.iter().map(|e| e.key().clone()).collect();
-    for uri in uris {
-        let s = s.clone();
-        tokio::spawn(async move { publish(&s, uri).await });
-    }
+    reanalyse(s, uris);
 }
 
 /// Pull mode: `textDocument/diagnostic`.

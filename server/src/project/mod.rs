@@ -28,6 +28,7 @@
 //! - Nothing is executed; files are only read.
 
 pub mod python;
+pub mod rust;
 pub mod settings;
 
 use crate::semantic::outside::{Outside, PyDef, RsDef};
@@ -57,6 +58,17 @@ pub struct Project {
     /// attributes after it, and every path the answer rests on. Forgotten whenever the set of
     /// files may have changed.
     located: RwLock<FxHashMap<(PathBuf, String), Located>>,
+    /// Rust summaries likewise.
+    rs: Mutex<FxHashMap<PathBuf, (u64, Arc<rust::RsSummary>)>>,
+    /// Rust syntax trees of the files other files' questions are answered from, by the hash
+    /// of the text they were parsed from (a tree depends on its text alone).
+    rs_trees: Mutex<FxHashMap<PathBuf, (u64, Arc<(Arc<str>, tree_sitter::Tree)>)>>,
+    /// Rust answers shared between views, valid for one generation of the texts: only
+    /// answers computed without meeting a cycle or the depth bound (so they are the same
+    /// whichever file asked first), with the files they read.
+    pub(crate) rs_defs: Mutex<FxHashMap<rust::Target, (u64, Option<RsDef>, Arc<Vec<PathBuf>>)>>,
+    /// Bumped whenever a text may have changed.
+    generation: std::sync::atomic::AtomicU64,
 }
 
 type Located = (Option<(PathBuf, Vec<String>)>, Arc<Vec<PathBuf>>);
@@ -77,6 +89,7 @@ impl Project {
     }
 
     pub fn set_roots(&self, roots: Vec<PathBuf>) {
+        self.bump();
         *self.roots.write().unwrap() = roots.into_iter().map(|r| normalize(&r)).collect();
         self.located.write().unwrap().clear();
     }
@@ -89,6 +102,15 @@ impl Project {
         self.located.write().unwrap().insert((dir, dotted), (found, Arc::new(noted)));
     }
 
+    fn bump(&self) {
+        self.generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// The generation of the texts: it changes whenever a text may have changed.
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     /// True when `path` lies under one of the roots.
     pub fn contains(&self, path: &Path) -> bool {
         self.roots.read().unwrap().iter().any(|r| path.starts_with(r))
@@ -96,6 +118,7 @@ impl Project {
 
     /// An open document's text (it wins over the disk until [`Project::close`]).
     pub fn open(&self, path: &Path, text: Arc<str>) {
+        self.bump();
         let p = normalize(path);
         // A file that did not exist before may change which module an import names.
         let known = self.overlay.read().unwrap().contains_key(&p) || matches!(self.disk.read().unwrap().get(&p), Some(Some(_)));
@@ -107,6 +130,7 @@ impl Project {
 
     /// The document is closed: the disk's text counts again.
     pub fn close(&self, path: &Path) {
+        self.bump();
         let p = normalize(path);
         self.overlay.write().unwrap().remove(&p);
         self.disk.write().unwrap().remove(&p);
@@ -115,6 +139,7 @@ impl Project {
 
     /// The file changed, appeared or went away on disk: forget what was read of it.
     pub fn changed_on_disk(&self, path: &Path) {
+        self.bump();
         let p = normalize(path);
         let mut disk = self.disk.write().unwrap();
         // A folder (deleted, renamed): everything below it.
@@ -124,6 +149,7 @@ impl Project {
 
     /// Forget every disk text (a workspace folder was removed or added).
     pub fn forget_disk(&self) {
+        self.bump();
         self.disk.write().unwrap().clear();
         self.located.write().unwrap().clear();
     }
@@ -195,9 +221,57 @@ impl Project {
         self.py.lock().unwrap().len()
     }
 
+    /// The summary of the Rust file at `path` (memoised by the text's hash, like
+    /// [`Project::py_summary`]).
+    pub fn rs_summary(&self, path: &Path) -> Option<Arc<rust::RsSummary>> {
+        let h = self.text_hash(path)?;
+        if let Some((hash, s)) = self.rs.lock().unwrap().get(path) {
+            if *hash == h {
+                return Some(s.clone());
+            }
+        }
+        let text = self.text(path)?;
+        let h = hash_text(&text);
+        let s = Arc::new(rust::summarize(&text));
+        self.rs.lock().unwrap().insert(path.to_path_buf(), (h, s.clone()));
+        Some(s)
+    }
+
+    /// The text and syntax tree of the Rust file at `path` (`extra`: the text with its
+    /// `lazy_static!` items appended as plain statics), memoised by the text's hash.
+    pub(crate) fn rs_tree(&self, path: &Path, extra: bool) -> Option<Arc<(Arc<str>, tree_sitter::Tree)>> {
+        let key = if extra { path.with_extension("rs#lazy") } else { path.to_path_buf() };
+        let known = self.text_hash(path)? ^ u64::from(extra);
+        if let Some((hash, t)) = self.rs_trees.lock().unwrap().get(&key) {
+            if *hash == known {
+                return Some(t.clone());
+            }
+        }
+        let text = self.text(path)?;
+        let h = hash_text(&text) ^ u64::from(extra);
+        let text: Arc<str> = if extra { Arc::from(format!("{text}{}", rust::lazy_static_items(&text))) } else { text };
+        let tree = crate::syntax::parse(crate::syntax::Lang::Rust, &text, None);
+        let t = Arc::new((text, tree));
+        self.rs_trees.lock().unwrap().insert(key, (h, t.clone()));
+        Some(t)
+    }
+
     /// The project seen from the file at `path`.
     pub fn view(self: &Arc<Self>, path: &Path) -> FileView {
-        FileView { project: self.clone(), file: normalize(path), read: Mutex::new(FxHashSet::default()), answers: Default::default(), track: true }
+        FileView {
+            project: self.clone(),
+            file: normalize(path),
+            read: Mutex::new(FxHashSet::default()),
+            answers: Default::default(),
+            track: true,
+            rs_modules: Default::default(),
+            rs_memo: Default::default(),
+            rs_targets: Default::default(),
+            rs_sums: Mutex::default(),
+            rs_exists: Mutex::default(),
+            rs_lookups: Default::default(),
+            rs_frames: Mutex::default(),
+        }
     }
 
     /// [`Project::view`] without recording dependencies (for `check`, where nothing changes).
@@ -255,6 +329,18 @@ pub struct FileView {
     /// Record the files read ([`FileView::dependencies`]): the server needs them, `check`
     /// does not.
     track: bool,
+    /// Rust: the module of each file asked about.
+    rs_modules: rust::Memo<PathBuf, Option<rust::Module>>,
+    /// Rust: the answers given so far (a view lives for one analysis, so answers do not go
+    /// stale).
+    rs_memo: rust::Memo<(PathBuf, String), Option<RsDef>>,
+    rs_targets: rust::Memo<rust::Target, Option<RsDef>>,
+    rs_sums: Mutex<FxHashMap<PathBuf, Option<Arc<rust::RsSummary>>>>,
+    rs_exists: Mutex<FxHashMap<PathBuf, bool>>,
+    rs_lookups: rust::Memo<(rust::Module, String), Option<rust::Target>>,
+    /// Rust: the answers being computed (innermost last): the files each read, and whether
+    /// it met a cycle or the depth bound (then it is not shared with other views).
+    pub(crate) rs_frames: Mutex<Vec<(FxHashSet<PathBuf>, bool)>>,
 }
 
 impl FileView {
@@ -278,6 +364,16 @@ impl FileView {
         if self.track {
             self.read.lock().unwrap().insert(path.to_path_buf());
         }
+        for (reads, _) in self.rs_frames.lock().unwrap().iter_mut() {
+            reads.insert(path.to_path_buf());
+        }
+    }
+
+    /// The answers being computed rest on a cycle or the depth bound.
+    pub(crate) fn taint(&self) {
+        for (_, tainted) in self.rs_frames.lock().unwrap().iter_mut() {
+            *tainted = true;
+        }
     }
 }
 
@@ -286,7 +382,11 @@ impl Outside for FileView {
         python::resolve_def(self, dotted)
     }
 
-    fn rs_def(&self, _path: &str) -> Option<RsDef> {
-        None
+    fn rs_def(&self, path: &str) -> Option<RsDef> {
+        self.rs_def_from(&self.file.clone(), path, 0)
+    }
+
+    fn rs_here(&self) -> Option<PathBuf> {
+        Some(self.file.clone())
     }
 }

@@ -7,12 +7,19 @@
 //! (`load`, `execute`, `first` …) fire when the file's `RunQueryDsl` is diesel's sync one and
 //! the single argument is a diesel connection (or shaped like one: `&mut conn`). Unknown
 //! receivers stay silent: `map.get(k)`, sqlx `query.execute(&pool).await`, `slice.first()`.
+//!
+//! Across modules (through the project model, [`crate::project::rust`]): receivers typed by
+//! another module's alias, struct field, static or method; a call in async code to a sync
+//! project function that blocks (directly or through the functions it calls) is reported at
+//! the call, with the chain of calls down to the blocking one as `related` locations; a
+//! closure given to a project function that forwards it to a blocking thread is offloaded.
+//! Pool set-up in `async fn main` is reported as info only.
 
-use super::rust_util::{args_of, is_awaited, move_blocker};
-use super::{short, Ctx, Finding, FixAvailability, Rule, RuleMeta, Severity};
-use crate::dialects::rust_crates::{self as rc, Crate, TxOrStmt};
+use super::rust_util::{is_awaited, move_blocker};
+use super::{Ctx, Finding, FixAvailability, Rule, RuleMeta, Severity};
+use crate::dialects::rust_crates::{self as rc, Crate};
 use crate::fix::{Applicability, Edit, Fix};
-use crate::semantic::rust::{Kind, RContext, RScopeKind, RustModel};
+use crate::semantic::rust::{RContext, RScopeKind, RustModel};
 use std::collections::HashMap;
 use crate::semantic::rust::method_parts;
 use crate::syntax::Lang;
@@ -70,10 +77,31 @@ function's error type absorbs `JoinError` (anyhow, eyre, `Box<dyn Error>`), else
 fix: clone what the closure needs, or switch to diesel-async / tokio-postgres / sqlx.
 `block_in_place` is never offered: it panics on current-thread runtimes (AG503).
 
+**Across modules.** The pool alias, the `AppState` struct and its fields
+(`State<AppState>`, `web::Data<AppState>`, `Extension<AppState>`), statics (`LazyLock`,
+`once_cell::Lazy`, `lazy_static!`) and methods returning pooled connections are read from the
+module that declares them. A call to a sync function of the project that blocks — directly,
+or through the project functions it calls — is reported at the call in async code, with the
+blocking call (and each call on the way) as related information:
+```rust
+async fn show(pool: web::Data<DbPool>) -> i64 {
+    repo::count_users(&pool)      // AG501: blocks through `pool.get()` in repo.rs
+}
+```
+A closure handed to a project wrapper that forwards it to `spawn_blocking`, `web::block` or
+`block_in_place` (at any depth: `conn.run(|c| …)`, `run_db(&pool, |c| …)`) runs off the
+runtime and is not reported. Names that resolve outside the crate stay unknown (silent).
+
+**Start-up code.** Building a pool in `async fn main` (`#[tokio::main]`, `#[actix_web::main]`)
+blocks before the server takes requests: reported as information, never as a warning.
+
 **Stays silent on** test functions (`#[tokio::test]`, `#[actix_web::test]` …: blocking
 there stalls nothing else; the postgres panic is still reported), awaited calls (diesel-async, tokio-postgres, sqlx, sea-orm), code in
-closures given to `spawn_blocking`, `block_in_place`, `web::block`, deadpool `interact`,
-`std::thread::spawn`, sync functions, and the same method names on receivers the file does
+closures given to `spawn_blocking` (also `JoinSet::spawn_blocking[_on]`,
+`Handle::spawn_blocking`, and a closure that is the value of a block argument:
+`spawn_blocking({ let p = pool.clone(); move || … })`), `block_in_place`, `web::block`,
+deadpool `interact`, `std::thread::spawn` / `Builder::spawn` / `scope.spawn`, `rayon::spawn`,
+sync functions, and the same method names on receivers the file does
 not tie to these crates (`HashMap::get`, `slice.first()`, an HTTP client's `execute`).
 
 **Suppress** with `// awaitguard: ignore[AG501]` on the line.
@@ -88,7 +116,6 @@ impl Rule for BlockingDbCallInAsync {
     fn check(&self, cx: &Ctx, out: &mut Vec<Finding>) {
         let Some(rs) = cx.rs else { return };
         let mut found: Vec<(Node, Crate, String, Option<usize>)> = Vec::new();
-        let diesel_sync = rs.diesel_sync_dsl();
         // Sync functions of this file reachable from async code: the postgres crate panics
         // there too (RULES.md §AG501, interprocedural case).
         let reachable = if rs.uses("postgres") { reachable_sync_fns(rs) } else { HashMap::new() };
@@ -104,63 +131,14 @@ impl Rule for BlockingDbCallInAsync {
             let fs = rs.fn_scope_at(call.start_byte())?;
             reachable.get(&fs).map(|from| Some(*from))
         };
-        rs.method_calls.iter().for_each(|&call| {
-            let Some(args) = call.child_by_field_name("arguments") else { return };
-            let Some((receiver, method)) = method_parts(call) else { return };
-            let Some(via) = runs_on_runtime(call) else { return };
-            if is_awaited(call) {
-                return;
-            }
-            let m = rs.node_text(method);
-            let args = args_of(args);
-            let rk = rs.kind_of(receiver);
-            let hit = match rk {
-                Kind::DieselConn if rc::DIESEL_CONN_METHODS.contains(&m) => Some(Crate::Diesel),
-                Kind::R2d2Pool(_) if rc::R2D2_POOL_METHODS.contains(&m) => Some(Crate::R2d2),
-                Kind::RusqliteConn if rc::is_blocking_method(Crate::Rusqlite, m, TxOrStmt::Conn) => Some(Crate::Rusqlite),
-                Kind::RusqliteTx if rc::is_blocking_method(Crate::Rusqlite, m, TxOrStmt::Tx) => Some(Crate::Rusqlite),
-                Kind::RusqliteStmt if rc::is_blocking_method(Crate::Rusqlite, m, TxOrStmt::Stmt) => Some(Crate::Rusqlite),
-                Kind::PgClient if rc::is_blocking_method(Crate::Postgres, m, TxOrStmt::Conn) => Some(Crate::Postgres),
-                Kind::PgTx if rc::is_blocking_method(Crate::Postgres, m, TxOrStmt::Tx) => Some(Crate::Postgres),
-                Kind::Unknown
-                    if diesel_sync && args.len() == 1 && rc::DIESEL_QUERY_METHODS.contains(&m) && diesel_conn_arg(rs, args[0]) =>
-                {
-                    Some(Crate::Diesel)
-                }
-                Kind::Unknown if (m == "build" || m == "build_unchecked") => match rs.kind_of(call) {
-                    Kind::R2d2Pool(_) => Some(Crate::R2d2),
-                    _ => None,
-                },
-                _ => None,
-            };
-            if via.is_some() && hit != Some(Crate::Postgres) {
-                return;
-            }
-            if let Some(krate) = hit {
-                let recv = short(rs.node_text(receiver), 32);
-                let what = if args.is_empty() { format!("{recv}.{m}()") } else { format!("{recv}.{m}(…)") };
-                found.push((call, krate, what, via));
-            }
-        });
-        rs.path_calls.iter().for_each(|&(call, path)| {
-            let Some(via) = runs_on_runtime(call) else { return };
-            if is_awaited(call) {
-                return;
-            }
-            let p = rs.node_text(path);
-            let Some((ty, f)) = p.rsplit_once("::") else { return };
-            let krate = match (rs.kind_of(call), f) {
-                (Kind::DieselConn, _) if rc::DIESEL_CTORS.contains(&f) => Crate::Diesel,
-                (Kind::RusqliteConn, _) if rc::RUSQLITE_CTORS.contains(&f) => Crate::Rusqlite,
-                (Kind::PgClient, "connect") => Crate::Postgres,
-                (Kind::R2d2Pool(_), "new") => Crate::R2d2,
-                _ => return,
-            };
+        for &call in rs.method_calls.iter().chain(rs.path_calls.iter().map(|(c, _)| c)) {
+            let Some(via) = runs_on_runtime(call) else { continue };
+            let Some((krate, what)) = rs.blocking_call(call) else { continue };
             if via.is_some() && krate != Crate::Postgres {
-                return;
+                continue;
             }
-            found.push((call, krate, format!("{}::{f}(…)", short(ty, 32)), via));
-        });
+            found.push((call, krate, what, via));
+        }
         // A call inside another reported call (the closure of `conn.transaction(|c| …)`, the
         // `pool.get()?` argument of a `load`) is covered by the outer finding.
         let ranges: Vec<_> = found.iter().map(|(c, _, _, _)| c.byte_range()).collect();
@@ -184,8 +162,120 @@ impl Rule for BlockingDbCallInAsync {
                 );
                 f.fixes.clear();
             }
+            if *krate == Crate::R2d2 && via.is_none() && is_startup(rs, *call) {
+                startup(&mut f);
+            }
             out.push(f);
         }
+        helper_calls(cx, rs, &reachable, &ranges, out);
+    }
+}
+
+/// Pool set-up in `async fn main` (or a `#[tokio::main]`/`#[actix_web::main]` function) runs
+/// once, before the server takes requests: blocking there stalls nothing yet (RULES.md
+/// §AG501, startup code).
+fn is_startup(rs: &RustModel, call: Node) -> bool {
+    if !in_async_main(rs, call) {
+        return false;
+    }
+    // Building the pool, not using it: `Pool::new(…)`, `Pool::builder()….build(…)`.
+    let text = rs.node_text(call);
+    let method = method_parts(call).map(|(_, m)| rs.node_text(m));
+    matches!(method, Some("build" | "build_unchecked")) || (method.is_none() && text.contains("::new"))
+}
+
+/// True when the blocking call a helper ends in sets up a pool or a connection
+/// (`Pool::builder().build(…)`, `PgConnection::establish(…)`, `Connection::open(…)`).
+fn is_setup(what: &str) -> bool {
+    [".build(", ".build_unchecked(", "::new(", "::establish(", "::open(", "::connect("].iter().any(|w| what.contains(w))
+}
+
+/// True when `call` is in `async fn main` (or a `#[tokio::main]`-like function).
+fn in_async_main(rs: &RustModel, call: Node) -> bool {
+    let Some(fs) = rs.fn_scope_at(call.start_byte()) else { return false };
+    let s = &rs.scopes[fs];
+    let name = s.node.and_then(|n| n.child_by_field_name("name")).map(|n| rs.node_text(n)).unwrap_or("");
+    let main_attr = s.attrs.iter().any(|a| {
+        let t = rs.node_text(*a);
+        let inner = t.trim_start_matches("#[").split(['(', ']']).next().unwrap_or("").trim();
+        inner.ends_with("::main")
+    });
+    // In `main`'s own body: not in a task it spawns (which runs alongside the server).
+    s.is_async
+        && (name == "main" || main_attr)
+        && matches!(rs.context_at(call.start_byte()), RContext::Async { scope, blocker: None } if scope == fs)
+}
+
+fn startup(f: &mut Finding) {
+    f.severity = Severity::Info;
+    f.message.push_str(
+        ". Here it is start-up code in `main`, before the server takes requests: nothing else is waiting yet, so this is \
+         informational",
+    );
+}
+
+/// A sync function of the project (this file's or another module's) that blocks on the
+/// database, directly or through the functions it calls, called from async code: reported at
+/// the call, with the chain down to the blocking call as related locations.
+fn helper_calls(cx: &Ctx, rs: &RustModel, reachable: &HashMap<usize, usize>, reported: &[std::ops::Range<usize>], out: &mut Vec<Finding>) {
+    let mut calls: Vec<Node> = rs.method_calls.iter().chain(rs.path_calls.iter().map(|(c, _)| c)).copied().collect();
+    calls.sort_by_key(|c| c.start_byte());
+    let mut mine: Vec<std::ops::Range<usize>> = vec![];
+    for call in calls {
+        let b = call.start_byte();
+        if !rs.context_at(b).is_async() || is_awaited(call) {
+            continue;
+        }
+        let r = call.byte_range();
+        // Inside a call already reported (the blocking call itself, another helper call).
+        if reported.iter().chain(mine.iter()).any(|o| o.start <= r.start && r.end <= o.end) {
+            continue;
+        }
+        let Some(facts) = rs.callee_facts(call) else { continue };
+        if facts.is_async || facts.blocks.is_empty() {
+            continue;
+        }
+        // Same-file postgres chains are reported inside the helpers already.
+        if !reachable.is_empty() && rs.fn_items.contains_key(facts.name.as_str()) {
+            if let Some(fs) = rs.scopes.iter().position(|s| {
+                s.node.and_then(|n| n.child_by_field_name("name")).is_some_and(|n| rs.node_text(n) == facts.name)
+            }) {
+                if reachable.contains_key(&fs) {
+                    continue;
+                }
+            }
+        }
+        if super::ag510_transaction_not_committed::is_test_fn(rs, b) {
+            continue;
+        }
+        let last = facts.blocks.last().map(|l| l.what.clone()).unwrap_or_default();
+        let callee = call.child_by_field_name("function").map(|f| rs.node_text(f)).unwrap_or(facts.name.as_str());
+        let name = crate::text::short(callee, 40);
+        let nargs = call.child_by_field_name("arguments").map(crate::semantic::rust::count_args).unwrap_or(0);
+        let dots = if nargs == 0 { "" } else { "…" };
+        let mut message = format!(
+            "`{name}({dots})` is a sync function that blocks on the database (`{last}`{}): called from async code, it blocks \
+             this runtime thread until the database answers. Run it in `spawn_blocking`",
+            if facts.blocks.len() > 1 { ", through the functions it calls" } else { "" }
+        );
+        let ctx = rs.context_at(b);
+        let mut fixes = vec![];
+        match spawn_fix(rs, call, ctx) {
+            Ok(f) => fixes.push(f),
+            Err(why) => {
+                message.push_str(" (no automatic fix: ");
+                message.push_str(why);
+                message.push(')');
+            }
+        }
+        let mut f = Finding::new(&META, r.clone(), message, fixes);
+        f.related = facts.blocks.clone();
+        if in_async_main(rs, call) && is_setup(&last) {
+            startup(&mut f);
+        }
+        let _ = cx;
+        mine.push(r);
+        out.push(f);
     }
 }
 
@@ -267,27 +357,6 @@ fn fn_name_line(cx: &Ctx, rs: &RustModel, scope: usize) -> (String, usize) {
         .unwrap_or_else(|| "async block".into());
     let line = node.map(|n| cx.index.line_of(n.start_byte()) + 1).unwrap_or(1);
     (name, line)
-}
-
-/// The argument of a diesel query method: a diesel connection, or shaped like one
-/// (`&mut conn`, `&mut *pooled`, `conn`).
-fn diesel_conn_arg(rs: &RustModel, arg: Node) -> bool {
-    match rs.kind_of(arg) {
-        Kind::DieselConn => true,
-        Kind::Unknown => {
-            let is_mut_ref = arg.kind() == "reference_expression"
-                && arg.named_children(&mut arg.walk()).any(|c| c.kind() == "mutable_specifier");
-            let inner = rs.strip(arg);
-            let name = match inner.kind() {
-                "identifier" => rs.node_text(inner),
-                "field_expression" => inner.child_by_field_name("field").map(|f| rs.node_text(f)).unwrap_or(""),
-                _ => return false,
-            };
-            let lower = name.to_ascii_lowercase();
-            is_mut_ref || lower.contains("conn")
-        }
-        _ => false,
-    }
 }
 
 fn finding(rs: &RustModel, call: Node, krate: Crate, what: &str) -> Finding {

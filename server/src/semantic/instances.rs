@@ -321,7 +321,21 @@ impl<'t> PyModel<'t> {
             return false;
         }
         let Some(name) = scope.name.as_deref() else { return false };
-        self.classes.get(name).is_some_and(|bases| self.is_model_class(name, bases, 1))
+        let Some(bases) = self.classes.get(name) else { return false };
+        // A class whose body declares no field, relation, manager or `Meta` is asked about
+        // its bases in other files only if this file alone cannot tell: `self` is evaluated in
+        // every method of every class, and following each hierarchy across the project
+        // (Django's QuerySet, SessionBase …) costs more than the rare field-less model
+        // subclass is worth here. (`X.objects` receivers still follow every base.)
+        let body = &self.src[scope.range.clone()];
+        let modelish = ["Field(", "ForeignKey(", "Manager(", "as_manager(", "class Meta"].iter().any(|w| body.contains(w));
+        if modelish {
+            return self.is_model_class(name, bases, 1);
+        }
+        self.outside_off.set(self.outside_off.get() + 1);
+        let local = self.is_model_class(name, bases, 1);
+        self.outside_off.set(self.outside_off.get() - 1);
+        local
     }
 }
 

@@ -24,6 +24,7 @@ pub mod receivers;
 pub mod transactions;
 pub mod bridges;
 pub mod rust;
+pub mod rust_calls;
 pub mod summary;
 
 pub use python::{Context, PyModel, Scope, ScopeKind};

@@ -99,6 +99,11 @@ pub trait Outside: Sync {
     fn rs_def(&self, _path: &str) -> Option<RsDef> {
         None
     }
+
+    /// The analysed file's path (for `related` locations in this file). `None` by default.
+    fn rs_here(&self) -> Option<PathBuf> {
+        None
+    }
 }
 
 /// What a Rust path in the project names.
@@ -119,6 +124,10 @@ pub struct RsFnFacts {
     pub is_async: bool,
     /// What it returns (a pooled connection, a pool …).
     pub returns: Option<super::rust::Kind>,
+    /// The path of the (named) type it returns, through `Result`/`Option`, wrappers and
+    /// references: `crate::db::DbConn` for a project type (as written, for a function of the
+    /// analysed file).
+    pub returns_path: Option<String>,
     /// It blocks on the database, directly or through project functions it calls: the chain
     /// of call sites, the blocking call last. Empty: not known to block.
     pub blocks: Vec<Loc>,
@@ -166,6 +175,10 @@ const LOCAL_DEPTH: u32 = 8;
 impl<'t> super::PyModel<'t> {
     /// What the project modules this file imports declare, merged (empty without a project).
     pub fn imported_facts(&self) -> &ModuleFacts {
+        static NONE: std::sync::LazyLock<ModuleFacts> = std::sync::LazyLock::new(ModuleFacts::default);
+        if self.outside_off.get() > 0 {
+            return &NONE;
+        }
         self.imported.get_or_init(|| match self.outside {
             Some(o) => imported_facts(o, self.imports.values()),
             None => ModuleFacts::default(),
@@ -175,6 +188,9 @@ impl<'t> super::PyModel<'t> {
     /// What the imported name `name` (or `name.attr`, for an imported module) is in the
     /// project; `None`: not imported, or unknown.
     pub fn imported_def(&self, name: &str, attr: Option<&str>) -> Option<PyDef> {
+        if self.outside_off.get() > 0 {
+            return None;
+        }
         let outside = self.outside?;
         let path = self.import_of(name)?;
         match attr {

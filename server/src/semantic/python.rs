@@ -134,6 +134,9 @@ pub struct PyModel<'t> {
     /// now (a helper returning another helper's value): bounded, so recursion terminates.
     pub(crate) local_fns: std::cell::RefCell<FxHashMap<usize, super::summary::LocalFn>>,
     pub(crate) local_fn_depth: std::cell::Cell<u32>,
+    /// While non-zero, questions to `outside` are answered "unknown" (a cheap, file-local
+    /// answer is wanted; see `self_is_model`).
+    pub(crate) outside_off: std::cell::Cell<u32>,
 }
 
 /// A `for` statement or `for … in` clause: its target, iterable, and whether it is `async for`.
@@ -374,6 +377,7 @@ impl<'t> PyModel<'t> {
             read_bodies: Default::default(),
             local_fns: Default::default(),
             local_fn_depth: Default::default(),
+            outside_off: Default::default(),
         };
         let mut decorated_offload: FxHashSet<usize> = FxHashSet::default();
         let mut cursor = tree.walk();

@@ -8,6 +8,10 @@
 //! r2d2 pool, a sqlx pool …). Anything it cannot tell is [`Kind::Unknown`], and rules stay
 //! silent on unknown receivers.
 //!
+//! Names the file does not declare (an alias, struct, static or function of another module)
+//! are asked of the project through `outside` ([`super::outside::Outside::rs_def`]) when the
+//! analysis has one; calls, blocking and forwarding wrappers are in [`super::rust_calls`].
+//!
 //! Invariants: building walks the tree with a `TreeCursor` (no recursion); resolution follows
 //! bindings with a bounded number of steps, so cyclic or deep chains cannot loop or overflow.
 
@@ -128,10 +132,20 @@ pub struct RustModel<'t> {
     pub path_calls: Vec<(Node<'t>, Node<'t>)>,
     /// `let name = value;`: (let, name, value).
     pub lets: Vec<(Node<'t>, Node<'t>, Node<'t>)>,
+    /// `static NAME: T = …;` of this file: name → `T`.
+    pub statics: HashMap<String, Node<'t>>,
+    /// Every `fn` item of the file by name (free functions and methods).
+    pub fn_items: HashMap<String, Vec<Node<'t>>>,
+    /// The rest of the project, when the analysis has it ([`super::outside`]); `None`: this
+    /// file alone. Set before [`RustModel::resolve_wrappers`].
+    pub outside: Option<&'t dyn super::outside::Outside>,
+    pub(crate) fn_memo: std::cell::RefCell<HashMap<usize, std::sync::Arc<super::outside::RsFnFacts>>>,
+    pub(crate) fn_memo_depth: std::cell::Cell<u32>,
 }
 
 /// Methods that hand a sync closure argument to another thread.
-const OFFLOAD_METHODS: &[&str] = &["spawn_blocking", "block_in_place", "interact", "spawn", "spawn_scoped"];
+const OFFLOAD_METHODS: &[&str] =
+    &["spawn_blocking", "spawn_blocking_on", "block_in_place", "interact", "spawn", "spawn_scoped", "spawn_fifo"];
 
 impl<'t> RustModel<'t> {
     pub fn build(src: &'t str, tree: &'t Tree, index: &LineIndex) -> Self {
@@ -159,6 +173,11 @@ impl<'t> RustModel<'t> {
             method_calls: Vec::new(),
             path_calls: Vec::new(),
             lets: Vec::new(),
+            statics: HashMap::new(),
+            fn_items: HashMap::new(),
+            outside: None,
+            fn_memo: Default::default(),
+            fn_memo_depth: Default::default(),
         };
         m.match_candidates();
         let mut let_closures: Vec<(String, usize)> = Vec::new();
@@ -281,6 +300,9 @@ impl<'t> RustModel<'t> {
                 if let (Some(name), Some(ret)) = (node.child_by_field_name("name"), node.child_by_field_name("return_type")) {
                     self.fn_returns.entry(self.text(name).to_string()).or_default().push(ret);
                 }
+                if let Some(name) = node.child_by_field_name("name") {
+                    self.fn_items.entry(self.text(name).to_string()).or_default().push(node);
+                }
                 let idx = self.push(RScope {
                     kind: RScopeKind::Fn,
                     range: body.byte_range(),
@@ -302,9 +324,22 @@ impl<'t> RustModel<'t> {
             }
             "closure_expression" => {
                 let is_async = node.child(0).is_some_and(|c| c.kind() == "async");
+                // `spawn_blocking(move || …)`, and `spawn_blocking({ let x = …; move || … })`
+                // (the closure is the value of blocks that are the argument).
+                let _ = grandparent;
+                let mut up = ancestors.iter().rev().copied();
+                let mut p = up.next();
+                let tail_holds = |b: Node<'t>| {
+                    let mut c = b.walk();
+                    let last = b.named_children(&mut c).filter(|n| !matches!(n.kind(), "line_comment" | "block_comment")).last();
+                    last.is_some_and(|l| l.id() == node.id() || (l.kind() == "block" && l.start_byte() <= node.start_byte() && node.end_byte() <= l.end_byte()))
+                };
+                while p.is_some_and(|b| b.kind() == "block" && tail_holds(b)) {
+                    p = up.next();
+                }
                 let offloaded = !is_async
-                    && parent.is_some_and(|p| p.kind() == "arguments")
-                    && grandparent.is_some_and(|g| g.kind() == "call_expression" && self.is_offloader_call(g));
+                    && p.is_some_and(|p| p.kind() == "arguments")
+                    && up.next().is_some_and(|g| g.kind() == "call_expression" && self.is_offloader_call(g));
                 let idx = self.push(RScope {
                     kind: RScopeKind::Closure,
                     range: node.byte_range(),
@@ -353,6 +388,20 @@ impl<'t> RustModel<'t> {
                 self.bind_pattern(cur, pat, node.end_byte(), ty, value, None, false);
                 None
             }
+            "let_condition" => {
+                // `if let Ok(conn) = pool.get()` / `Some(x) = …`: `conn` is what `value?` is.
+                let pat = node.child_by_field_name("pattern")?;
+                let value = node.child_by_field_name("value");
+                if pat.kind() == "tuple_struct_pattern" && pat.named_child_count() == 2 {
+                    let head = pat.child_by_field_name("type").map(|t| self.text(t));
+                    if matches!(head, Some("Ok" | "Some")) {
+                        if let Some(inner) = pat.named_child(1).filter(|n| matches!(n.kind(), "identifier" | "mut_pattern")) {
+                            self.bind_pattern(cur, inner, node.end_byte(), None, value, None, false);
+                        }
+                    }
+                }
+                None
+            }
             "use_declaration" => {
                 if let Some(arg) = node.child_by_field_name("argument") {
                     self.use_tree(arg);
@@ -364,6 +413,12 @@ impl<'t> RustModel<'t> {
                     let n = self.text(name).to_string();
                     let local = node.child_by_field_name("alias").map(|a| self.text(a).to_string()).unwrap_or(n.clone());
                     self.imports.insert(local, n);
+                }
+                None
+            }
+            "static_item" => {
+                if let (Some(name), Some(ty)) = (node.child_by_field_name("name"), node.child_by_field_name("type")) {
+                    self.statics.insert(self.text(name).to_string(), ty);
                 }
                 None
             }
@@ -496,7 +551,7 @@ impl<'t> RustModel<'t> {
                 }
                 "use_wildcard" => {
                     let t = self.text(n).trim_end_matches('*').trim_end_matches("::").to_string();
-                    let full = join(&prefix, &t);
+                    let full = join(&prefix, &t).trim_end_matches("::").to_string();
                     self.note_root(&full);
                     self.globs.push(full);
                 }
@@ -733,7 +788,12 @@ impl<'t> RustModel<'t> {
                             continue;
                         }
                     }
-                    return self.kind_of_named(t, None);
+                    let k = self.kind_of_named(t, None);
+                    if k == Kind::Unknown && self.outside.is_some() {
+                        // An alias declared in another module of the project.
+                        return self.outside_kind(t);
+                    }
+                    return k;
                 }
                 _ => return Kind::Unknown,
             }
@@ -798,7 +858,15 @@ impl<'t> RustModel<'t> {
         let e = self.strip(e);
         match e.kind() {
             "identifier" => {
-                let Some(b) = self.binding(self.text(e), e.start_byte()) else { return Kind::Unknown };
+                let Some(b) = self.binding(self.text(e), e.start_byte()) else {
+                    // A `static` (`LazyLock`, `once_cell::Lazy`, `lazy_static!`): this file's,
+                    // or the project's.
+                    let name = self.text(e);
+                    if let Some(t) = self.statics.get(name) {
+                        return self.kind_of_type(*t);
+                    }
+                    return self.outside_kind(name);
+                };
                 if let Some(t) = b.ty {
                     let k = self.kind_of_type(t);
                     if k != Kind::Unknown {
@@ -820,11 +888,27 @@ impl<'t> RustModel<'t> {
                 }
                 Kind::Unknown
             }
+            "scoped_identifier" => self.outside_kind(self.text(e)),
             "field_expression" => {
                 let Some(f) = e.child_by_field_name("field") else { return Kind::Unknown };
-                let Some(types) = self.fields.get(self.text(f)) else { return Kind::Unknown };
-                let kinds: Vec<Kind> = types.iter().map(|t| self.kind_of_type(*t)).collect();
-                if kinds.windows(2).all(|w| w[0] == w[1]) { kinds.first().copied().unwrap_or(Kind::Unknown) } else { Kind::Unknown }
+                let fname = self.text(f);
+                if let Some(types) = self.fields.get(fname) {
+                    let kinds: Vec<Kind> = types.iter().map(|t| self.kind_of_type(*t)).collect();
+                    let k = if kinds.windows(2).all(|w| w[0] == w[1]) { kinds.first().copied().unwrap_or(Kind::Unknown) } else { Kind::Unknown };
+                    if k != Kind::Unknown || self.outside.is_none() {
+                        return k;
+                    }
+                }
+                // A field of a struct declared in another module (`state.pool` with
+                // `state: web::Data<AppState>`).
+                let Some(value) = e.child_by_field_name("value") else { return Kind::Unknown };
+                let Some(ty) = self.type_path_of(value) else { return Kind::Unknown };
+                match self.outside_def(&ty) {
+                    Some(super::outside::RsDef::Struct(fields)) => {
+                        fields.iter().find(|(n, _)| n == fname).map(|(_, k)| *k).unwrap_or(Kind::Unknown)
+                    }
+                    _ => Kind::Unknown,
+                }
             }
             "call_expression" => {
                 let Some(func) = e.child_by_field_name("function") else { return Kind::Unknown };
@@ -851,6 +935,10 @@ impl<'t> RustModel<'t> {
                         (Kind::TokioPgClient, "transaction", 0) => Kind::TokioPgTx,
                         (Kind::SqlxPool, "begin", 0) => Kind::SqlxTx,
                         (Kind::SeaDb, "begin", 0) => Kind::SeaTxn,
+                        // A method of a project type (`state.conn()`): what it returns.
+                        (Kind::Unknown, _, _) if self.outside.is_some() => {
+                            self.callee_facts(e).and_then(|f| f.returns).unwrap_or(Kind::Unknown)
+                        }
                         _ => Kind::Unknown,
                     };
                 }
@@ -869,6 +957,12 @@ impl<'t> RustModel<'t> {
                         return kinds.first().copied().unwrap_or(Kind::Unknown);
                     }
                     return Kind::Unknown;
+                }
+                if self.outside.is_some() && matches!(func.kind(), "identifier" | "scoped_identifier") {
+                    // A project function (`db::get_conn(&pool)`): what it returns.
+                    if let Some(k) = self.callee_facts(e).and_then(|f| f.returns) {
+                        return k;
+                    }
                 }
                 if matches!(func.kind(), "scoped_identifier") {
                     let path = self.text(func);
