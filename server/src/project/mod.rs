@@ -184,36 +184,30 @@ impl Project {
         self.text_hash(path).is_some()
     }
 
-    /// The summary of the Python file at `path`, computed from its current text (memoised
-    /// by the text's hash).
-    pub fn py_summary(&self, path: &Path) -> Option<Arc<python::PySummary>> {
+    /// What `compute` makes of the current text of `path`, memoised in `memo` by the text's
+    /// hash (a file read from disk is read again only when its hash is not known yet or the
+    /// memo holds another text's result).
+    fn memoised<T>(&self, memo: &Mutex<FxHashMap<PathBuf, (u64, Arc<T>)>>, path: &Path, compute: impl FnOnce(&str) -> T) -> Option<Arc<T>> {
         let h = self.text_hash(path)?;
-        if let Some((hash, s)) = self.py.lock().unwrap().get(path) {
+        if let Some((hash, v)) = memo.lock().unwrap().get(path) {
             if *hash == h {
-                return Some(s.clone());
+                return Some(v.clone());
             }
         }
         let text = self.text(path)?;
-        let h = hash_text(&text);
-        let s = Arc::new(python::summarize(&text));
-        self.py.lock().unwrap().insert(path.to_path_buf(), (h, s.clone()));
-        Some(s)
+        let v = Arc::new(compute(&text));
+        memo.lock().unwrap().insert(path.to_path_buf(), (hash_text(&text), v.clone()));
+        Some(v)
     }
 
-    /// What the module-level functions of the Python file at `path` do (bodies read),
-    /// memoised by the text's hash.
+    /// The summary of the Python file at `path`, computed from its current text.
+    pub fn py_summary(&self, path: &Path) -> Option<Arc<python::PySummary>> {
+        self.memoised(&self.py, path, python::summarize)
+    }
+
+    /// What the module-level functions of the Python file at `path` do (bodies read).
     pub fn py_bodies(&self, path: &Path) -> Option<Arc<FxHashMap<String, crate::semantic::summary::LocalFn>>> {
-        let h = self.text_hash(path)?;
-        if let Some((hash, b)) = self.py_bodies.lock().unwrap().get(path) {
-            if *hash == h {
-                return Some(b.clone());
-            }
-        }
-        let text = self.text(path)?;
-        let h = hash_text(&text);
-        let b = Arc::new(python::bodies(&text));
-        self.py_bodies.lock().unwrap().insert(path.to_path_buf(), (h, b.clone()));
-        Some(b)
+        self.memoised(&self.py_bodies, path, python::bodies)
     }
 
     /// How many Python summaries are held (for progress and benchmarks).
@@ -221,20 +215,9 @@ impl Project {
         self.py.lock().unwrap().len()
     }
 
-    /// The summary of the Rust file at `path` (memoised by the text's hash, like
-    /// [`Project::py_summary`]).
+    /// The summary of the Rust file at `path`.
     pub fn rs_summary(&self, path: &Path) -> Option<Arc<rust::RsSummary>> {
-        let h = self.text_hash(path)?;
-        if let Some((hash, s)) = self.rs.lock().unwrap().get(path) {
-            if *hash == h {
-                return Some(s.clone());
-            }
-        }
-        let text = self.text(path)?;
-        let h = hash_text(&text);
-        let s = Arc::new(rust::summarize(&text));
-        self.rs.lock().unwrap().insert(path.to_path_buf(), (h, s.clone()));
-        Some(s)
+        self.memoised(&self.rs, path, rust::summarize)
     }
 
     /// The text and syntax tree of the Rust file at `path` (`extra`: the text with its
