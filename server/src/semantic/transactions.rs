@@ -59,6 +59,19 @@ pub struct WithItem<'t> {
 }
 
 impl<'t> PyModel<'t> {
+    /// The region `body` guarded by the atomic use `u` (`decorator`: `@atomic` on a function).
+    fn region(&self, body: Node<'t>, u: &AtomicUse<'t>, decorator: bool) -> AtomicRegion {
+        AtomicRegion {
+            body: body.byte_range(),
+            scope: self.scope_at(body.start_byte()),
+            api: u.api,
+            decorator,
+            callee: self.node_text(u.callee).to_string(),
+        }
+    }
+}
+
+impl<'t> PyModel<'t> {
     /// The dotted path a dotted expression text refers to through the imports
     /// (`tx.atomic` → `django.db.transaction.atomic`); `None` when its first name is not
     /// imported or the text is not a plain dotted name.
@@ -127,13 +140,7 @@ impl<'t> PyModel<'t> {
                     if let Some(body) = node.child_by_field_name("body") {
                         for item in with_items(node) {
                             if let Some(u) = self.atomic_use(item.value).filter(|u| u.api != AtomicApi::DormAsync) {
-                                out.push(AtomicRegion {
-                                    body: body.byte_range(),
-                                    scope: self.scope_at(body.start_byte()),
-                                    api: u.api,
-                                    decorator: false,
-                                    callee: self.node_text(u.callee).to_string(),
-                                });
+                                out.push(self.region(body, &u, false));
                                 break;
                             }
                         }
@@ -151,13 +158,7 @@ impl<'t> PyModel<'t> {
                         let by_dispatch = dispatch.as_ref().filter(|_| !matches!(name, "__init__" | "setup" | "as_view"));
                         let by_name = named.iter().find(|(n, _)| *n == name).map(|(_, u)| u);
                         if let Some(u) = by_dispatch.or(by_name).filter(|_| !outside(body)) {
-                            out.push(AtomicRegion {
-                                body: body.byte_range(),
-                                scope: self.scope_at(body.start_byte()),
-                                api: u.api,
-                                decorator: true,
-                                callee: self.node_text(u.callee).to_string(),
-                            });
+                            out.push(self.region(body, u, true));
                         }
                     }
                 }
@@ -172,13 +173,7 @@ impl<'t> PyModel<'t> {
                                 let used = self.atomic_use(expr).or_else(|| self.method_decorator_atomic(expr).map(|(u, _)| u));
                                 let seen = out.iter().any(|r| r.body == body.byte_range());
                                 if let Some(u) = used.filter(|u| u.api != AtomicApi::DormAsync && !seen) {
-                                    out.push(AtomicRegion {
-                                        body: body.byte_range(),
-                                        scope: self.scope_at(body.start_byte()),
-                                        api: u.api,
-                                        decorator: true,
-                                        callee: self.node_text(u.callee).to_string(),
-                                    });
+                                    out.push(self.region(body, &u, true));
                                     break;
                                 }
                             }
