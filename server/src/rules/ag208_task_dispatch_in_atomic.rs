@@ -14,6 +14,9 @@
 //! project model uses for database work, [`crate::semantic::summary::dispatch_work`]) is
 //! reported at the call, with the chain to the dispatch as related locations. A helper of
 //! this file that is itself atomic is not reported at its calls (its dispatch is, inside it).
+//! Only short chains: the helper dispatches itself or through one more helper (deeper chains
+//! run through conditions the walk does not see); one report per atomic block and dispatch
+//! site (the first call that reaches it).
 //! The dispatch test is [`PyModel::task_dispatch`], shared with the summaries.
 
 use super::{short, Ctx, Finding, FixAvailability, Rule, RuleMeta, Severity};
@@ -46,7 +49,8 @@ the class or `@method_decorator(transaction.atomic)` on its `dispatch`):
 Celery `task.delay(…)`, `task.apply_async(…)`, `app.send_task(…)`, and Django 6
 `task.enqueue(…)`. Also a call, inside the block, of a sync helper that dispatches: a `def`
 of the same file or a function of another project module, directly or through the helpers it
-calls (reported at the call; the dispatch is the related location; no automatic fix).
+calls, up to one helper deep (reported at the first such call in the block; the dispatch is
+the related location; no automatic fix).
 
 **Why it is wrong.** The message reaches the broker before the transaction commits. A worker
 can run the task first and not find the rows (`DoesNotExist`), or act on rows that are then
@@ -142,11 +146,17 @@ impl Rule for TaskDispatchInAtomic {
     }
 }
 
+/// How many locations a helper's dispatch chain may have: the helper's own dispatch (1), or
+/// one more helper's (2).
+const MAX_CHAIN: usize = 2;
+
 /// Calls, inside a Django atomic region, of a sync project helper (a `def` of this file, or
 /// a function imported from another module) that dispatches a task, directly or through the
 /// helpers it calls: reported at the call, the chain to the dispatch as related locations.
 /// No fix: the dispatch is in the helper.
 fn helper_dispatches(cx: &Ctx, py: &PyModel, regions: &[crate::semantic::transactions::AtomicRegion], out: &mut Vec<Finding>) {
+    // One report per (atomic block, dispatch site): the first call that reaches it.
+    let mut reported: Vec<(usize, std::path::PathBuf, usize)> = vec![];
     cx.for_each_match(QueryId::PyCalls, |caps| {
         let (Some(call), Some(func)) = (caps.get("call"), caps.get("function")) else { return };
         if !matches!(func.kind(), "identifier" | "attribute") || py.task_dispatch(call).is_some() {
@@ -157,7 +167,9 @@ fn helper_dispatches(cx: &Ctx, py: &PyModel, regions: &[crate::semantic::transac
             return;
         };
         let Some(facts) = py.callee_facts(func) else { return };
-        if facts.is_async || facts.offloaded || facts.dispatch.is_empty() {
+        // The helper dispatches itself or through one more helper; deeper chains pass
+        // through conditions this walk does not see (a webhook that failed, a retry …).
+        if facts.is_async || facts.offloaded || facts.dispatch.is_empty() || facts.dispatch.len() > MAX_CHAIN {
             return;
         }
         // A helper of this file that is itself atomic: its dispatch is reported where it is.
@@ -169,6 +181,11 @@ fn helper_dispatches(cx: &Ctx, py: &PyModel, regions: &[crate::semantic::transac
             }
         }
         let Some(dispatch) = facts.dispatch.last() else { return };
+        let key = (region.body.start, dispatch.path.clone(), dispatch.range.start);
+        if reported.contains(&key) {
+            return;
+        }
+        reported.push(key);
         let name = short(py.node_text(func), 40);
         let via: Vec<&str> = facts.dispatch[..facts.dispatch.len() - 1].iter().map(|l| l.what.as_str()).collect();
         let via = if via.is_empty() { String::new() } else { format!(" (through `{}`)", via.join("` → `")) };
