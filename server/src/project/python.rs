@@ -10,8 +10,9 @@
 //! no project file is unknown.
 //!
 //! **Summaries** ([`PySummary`]) are computed from one file's text: its imports, its
-//! top-level classes (bases, whether they declare managers) and functions
-//! ([`LocalFn`]: returns, sync database work, calls), and what its models declare
+//! top-level classes (bases, whether they declare managers, their `a*` methods, whether they
+//! are a Celery task base that defers dispatch to commit) and functions ([`LocalFn`]:
+//! returns, sync database work, task dispatches, calls), and what its models declare
 //! ([`ModuleFacts`]). Facts that cross files (is this class a model through a base declared
 //! elsewhere; does this helper reach the database through another module's helper) are
 //! resolved when asked, with bounded depth.
