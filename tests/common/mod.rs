@@ -24,6 +24,12 @@ pub fn fixture_settings(path: &Path, text: &str) -> Settings {
         .into_iter()
         .find(|(k, _)| k == "celery-version")
         .and_then(|(_, v)| awaitguard::dialects::Version::parse(&v));
+    // `sqlx-version=0.8.6`: the sqlx a Cargo.lock would pin.
+    settings.sqlx_versions = header(text)
+        .into_iter()
+        .find(|(k, _)| k == "sqlx-version")
+        .and_then(|(_, v)| awaitguard::dialects::Version::parse(&v))
+        .map(|v| (v, v));
     // `blocking-cache-severity=warning`: the config's opt-in for redis / memcached / file caches.
     settings.blocking_cache = header(text)
         .into_iter()
@@ -81,7 +87,7 @@ pub fn fixture_overrides(path: &Path, text: &str) -> Overrides {
         match k.as_str() {
             "django-version" => over.django_version = Some(v),
             "select" => over.select = Some(v.split(',').map(str::to_string).collect()),
-            "celery-version" | "caches" | "login-required-middleware" | "blocking-cache-severity" => {}
+            "celery-version" | "caches" | "login-required-middleware" | "blocking-cache-severity" | "sqlx-version" => {}
             _ => panic!("unknown fixture header `{k}`"),
         }
     }

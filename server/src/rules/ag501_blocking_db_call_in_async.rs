@@ -13,7 +13,10 @@
 //! project function that blocks (directly or through the functions it calls) is reported at
 //! the call, with the chain of calls down to the blocking one as `related` locations; a
 //! closure given to a project function that forwards it to a blocking thread is offloaded.
-//! Pool set-up in `async fn main` is reported as info only.
+//! Pool set-up in `async fn main` (building an r2d2 pool, a helper that only builds or opens
+//! one) is not reported: it runs once before the server takes requests, and on real code
+//! every such finding was judged debatable. Connecting with the `postgres` crate there is
+//! still reported (as info): it panics inside the runtime.
 
 use super::rust_util::{is_awaited, move_blocker};
 use super::{Ctx, Finding, FixAvailability, Rule, RuleMeta, Severity};
@@ -93,7 +96,8 @@ A closure handed to a project wrapper that forwards it to `spawn_blocking`, `web
 runtime and is not reported. Names that resolve outside the crate stay unknown (silent).
 
 **Start-up code.** Building a pool in `async fn main` (`#[tokio::main]`, `#[actix_web::main]`)
-blocks before the server takes requests: reported as information, never as a warning.
+blocks once, before the server takes requests: nothing else is waiting yet, so it is not
+reported. (A `postgres::Client::connect` reached there is reported as information.)
 
 **Stays silent on** test functions (`#[tokio::test]`, `#[actix_web::test]` …: blocking
 there stalls nothing else; the postgres panic is still reported), awaited calls (diesel-async, tokio-postgres, sqlx, sea-orm), code in
@@ -163,7 +167,7 @@ impl Rule for BlockingDbCallInAsync {
                 f.fixes.clear();
             }
             if *krate == Crate::R2d2 && via.is_none() && is_startup(rs, *call) {
-                startup(&mut f);
+                continue;
             }
             out.push(f);
         }
@@ -271,6 +275,11 @@ fn helper_calls(cx: &Ctx, rs: &RustModel, reachable: &HashMap<usize, usize>, rep
         let mut f = Finding::new(&META, r.clone(), message, fixes);
         f.related = facts.blocks.clone();
         if in_async_main(rs, call) && is_setup(&last) {
+            // Building a pool or opening a connection once before serving: silent, except a
+            // `::connect(` (the `postgres` crate panics there), kept as information.
+            if !last.contains("::connect(") {
+                continue;
+            }
             startup(&mut f);
         }
         let _ = cx;

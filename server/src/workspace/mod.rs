@@ -45,8 +45,13 @@ pub struct SettingsCache {
 /// What a folder's settings are made of besides the overrides: the config file that applies
 /// (its path), the Django and Celery versions detected above the folder, and what the rules
 /// need of the project's Django settings module.
-type ResolvedKey =
-    (Option<PathBuf>, Option<crate::dialects::Version>, Option<crate::dialects::Version>, config::detect::DjangoFacts);
+type ResolvedKey = (
+    Option<PathBuf>,
+    Option<crate::dialects::Version>,
+    Option<crate::dialects::Version>,
+    Option<(crate::dialects::Version, crate::dialects::Version)>,
+    config::detect::DjangoFacts,
+);
 
 /// The outcome of config discovery for one folder.
 type Discovered = Result<Option<Arc<(PathBuf, FileConfig)>>, ConfigError>;
@@ -146,11 +151,13 @@ impl SettingsCache {
         } else {
             None
         };
+        // sqlx from the nearest Cargo.lock (AG512, AG513).
+        let sqlx = if detect { self.detector.cargo_versions(dir, "sqlx") } else { None };
         // What the rules need of the project's Django settings module (CACHES, MIDDLEWARE).
         let django_facts = if detect { self.detector.django(dir) } else { Default::default() };
         // Folders that share a config and the detected versions share their settings: most of
         // a tree's folders resolve to the same.
-        let key = (found.as_ref().map(|f| f.0.clone()), django, celery, django_facts.clone());
+        let key = (found.as_ref().map(|f| f.0.clone()), django, celery, sqlx, django_facts.clone());
         if let Some(hit) = self.resolved.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
             return hit.clone();
         }
@@ -159,6 +166,7 @@ impl SettingsCache {
             if settings.celery_version.is_none() {
                 settings.celery_version = celery;
             }
+            settings.sqlx_versions = sqlx;
             settings.caches = django_facts.caches.clone();
             settings.login_required_middleware = django_facts.login_required_middleware;
             let paths = match &found {
