@@ -73,6 +73,7 @@ impl Rule for QueryBypassesTransaction {
         if txs.is_empty() {
             return;
         }
+        helper_calls(rs, &txs, out);
         rs.method_calls.iter().for_each(|&call| {
             let Some(args) = call.child_by_field_name("arguments") else { return };
             let Some((_, method)) = method_parts(call) else { return };
@@ -121,6 +122,57 @@ impl Rule for QueryBypassesTransaction {
                 }],
             ));
         });
+    }
+}
+
+/// A project function (this file's or another module's) that runs a query on one of its
+/// parameters, given the pool while a transaction is open: `repo::add_line(pool, id)` after
+/// `pool.begin()`. Reported at the call, with the helper's query as related information. No
+/// fix: the helper's parameter type decides whether it accepts the transaction.
+fn helper_calls<'t>(rs: &RustModel<'t>, txs: &[(super::ag510_transaction_not_committed::TxLet<'t>, usize)], out: &mut Vec<Finding>) {
+    for &call in rs.method_calls.iter().chain(rs.path_calls.iter().map(|(c, _)| c)) {
+        let at = call.start_byte();
+        let Some((tx, _)) = txs
+            .iter()
+            .rev()
+            .find(|(tx, end)| at >= tx.let_node.end_byte() && at < *end && tx.block.byte_range().contains(&at))
+        else {
+            continue;
+        };
+        if rs.fn_scope_at(at) != rs.fn_scope_at(tx.let_node.start_byte()) {
+            continue;
+        }
+        let Some(args) = call.child_by_field_name("arguments") else { continue };
+        let args = args_of(args);
+        if args.is_empty() {
+            continue;
+        }
+        // Executor methods are judged by the direct check.
+        if let Some((_, m)) = method_parts(call) {
+            let m = rs.node_text(m);
+            if rc::SQLX_EXEC_METHODS.contains(&m) || rc::SEA_EXEC_METHODS.contains(&m) {
+                continue;
+            }
+        }
+        let Some(facts) = rs.callee_facts(call) else { continue };
+        for (i, loc) in &facts.queries_params {
+            let Some(&arg) = args.get(*i) else { continue };
+            if !bypasses(rs, tx.receiver, arg, "one", tx.flavor) {
+                continue;
+            }
+            let name = tx.name;
+            let pool = rs.node_text(arg);
+            let callee = crate::text::short(call.child_by_field_name("function").map(|f| rs.node_text(f)).unwrap_or(""), 40);
+            let mut f = Finding::new(
+                &META,
+                arg.byte_range(),
+                format!("`{callee}` runs a query on `{pool}` while the transaction `{name}` is open, so that query runs outside it"),
+                vec![],
+            );
+            f.related = vec![loc.clone()];
+            out.push(f);
+            break;
+        }
     }
 }
 

@@ -1,0 +1,9 @@
+mod db;
+mod handlers;
+mod repo;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let state = db::AppState { pool: db::connect("postgres://localhost/orders").await? };
+    handlers::serve(state).await
+}
