@@ -9,6 +9,13 @@
 //! method outside the borrowing list (`execute`, `query` …: it may take the transaction by
 //! value, as sea-orm's `txn.run(f)` does), or uses it in any other way that may move it (returned, passed by value, captured by a `move` closure, a macro
 //! argument not borrowed). Test functions are skipped: rolling back there is the point.
+//!
+//! Per path: a transaction that is handled somewhere but dropped at a normal `return`
+//! (`return Ok(…)`, bare `return`) that no commit, rollback or move precedes on its path, after
+//! a write on that path, is reported at the `begin`, the returns as related locations. A
+//! statement is on an exit's path when every block or match arm between it and the
+//! transaction's block also holds the exit (loop bodies count as run). Exits through `?` and
+//! `return Err(…)` are error paths; returns inside closures and async blocks leave only them.
 
 use super::rust_util::args_of;
 use super::{Ctx, Finding, FixAvailability, Rule, RuleMeta, Severity};
@@ -26,7 +33,7 @@ static META: RuleMeta = RuleMeta {
     lang: Lang::Rust,
     severity: Severity::Error,
     fix: FixAvailability::Sometimes,
-    triggers: &[&["begin", "begin_with", "try_begin", "transaction", "build_transaction"]],
+    triggers: &[&["begin", "begin_with", "begin_with_config", "try_begin", "transaction", "build_transaction"]],
     summary: "Transaction dropped without commit: its writes are rolled back",
     doc: r#"## AG510 transaction-not-committed
 
@@ -49,6 +56,11 @@ async fn rename(pool: &sqlx::PgPool, id: i64, name: &str) -> sqlx::Result<()> {
     Ok(())
 }
 ```
+
+**Per path.** A transaction committed on one path and dropped at a `return Ok(…)` on
+another, after writes (`if dry_run { return Ok(()); }` before `tx.commit()`), is reported at
+the `begin` with that `return` as related information, and no fix: commit, or roll back
+explicitly, there. A `return` before any write, `?` exits and `return Err(…)` are silent.
 
 **Fix (unsafe).** Insert `tx.commit().await?;` (`tx.commit()?;` for the sync crates) before
 the block's final `Ok(…)`. Unsafe: the author may mean to discard the writes (a dry run).
@@ -141,6 +153,12 @@ pub fn tx_let<'t>(rs: &RustModel<'t>, let_node: Node<'t>, name: Node<'t>, value:
             Kind::SeaDb => TxFlavor::SeaOrm,
             Kind::Unknown if rs.uses("sqlx") && !rs.uses("sea_orm") => TxFlavor::Sqlx,
             Kind::Unknown if rs.uses("sea_orm") && !rs.uses("sqlx") && m == "begin" => TxFlavor::SeaOrm,
+            _ => return None,
+        },
+        // sea-orm `TransactionTrait::begin_with_config(isolation, access_mode)`.
+        ("begin_with_config", 2, true) => match rk {
+            Kind::SeaDb => TxFlavor::SeaOrm,
+            Kind::Unknown if rs.uses("sea_orm") && !rs.uses("sqlx") => TxFlavor::SeaOrm,
             _ => return None,
         },
         ("transaction", 0, true) => match rk {

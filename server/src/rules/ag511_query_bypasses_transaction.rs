@@ -4,7 +4,9 @@
 //! The transaction is live from its `let` to the first commit / rollback / move in its block
 //! ([`super::ag510_transaction_not_committed::tx_uses`]). A query bypasses it when its
 //! executor argument is the begin call's receiver (`pool` in `pool.begin()`), or resolves to a
-//! sqlx pool / sea-orm connection and is passed to an unambiguous executor method.
+//! sqlx pool / sea-orm connection and is passed to an unambiguous executor method. A call of
+//! a project function that queries on the parameter the pool is given at
+//! ([`crate::semantic::outside::RsFnFacts::queries_params`]) bypasses it the same way.
 
 use super::ag510_transaction_not_committed::{tx_let, tx_uses, TxFlavor};
 use super::rust_util::args_of;
@@ -22,8 +24,8 @@ static META: RuleMeta = RuleMeta {
     name: "query-bypasses-transaction",
     lang: Lang::Rust,
     severity: Severity::Error,
-    fix: FixAvailability::Always,
-    triggers: &[&["begin", "begin_with", "try_begin", "transaction", "build_transaction"]],
+    fix: FixAvailability::Sometimes,
+    triggers: &[&["begin", "begin_with", "begin_with_config", "try_begin", "transaction", "build_transaction"]],
     summary: "Query on the pool while a transaction is open: it runs outside the transaction",
     doc: r#"## AG511 query-bypasses-transaction
 
@@ -47,8 +49,14 @@ tx.commit().await?;
 Unsafe: the query may be meant to run outside (an audit log that must survive a rollback);
 suppress the finding there.
 
-**Stays silent on** queries before `begin()` or after `commit()` / `rollback()`, and
-queries on `&mut *tx` / `&txn`.
+**Across helpers.** A project function (any module) that runs a query on one of its
+parameters (directly or through the helpers it calls), given the pool while the transaction
+is open: `repo::add_line(pool, id).await?` after `pool.begin()`. Reported at the argument,
+with the helper's query as related information; no fix (the helper's parameter type decides
+whether it accepts `&mut *tx`).
+
+**Stays silent on** queries before `begin()` or after `commit()` / `rollback()`,
+queries on `&mut *tx` / `&txn`, and helpers given the pool that run no query on it.
 
 **Suppress** with `// awaitguard: ignore[AG511]` on the line.
 "#,
