@@ -326,6 +326,19 @@ fn from_pyproject(text: &str, pkg: &str) -> Option<Version> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn cargo_lock_gives_the_lowest_and_highest_pin_of_a_crate() {
+        let lock = "version = 4\n\n[[package]]\nname = \"sqlx\"\nversion = \"0.8.6\"\n\n[[package]]\nname = \"sqlx-core\"\nversion = \"0.5.0\"\n\n[[package]]\nname = \"sqlx\"\nversion = \"0.7.4\"\n";
+        assert_eq!(super::cargo_lock_versions(lock, "sqlx"), Some((Version(0, 7, 4), Version(0, 8, 6))));
+        assert_eq!(super::cargo_lock_versions(lock, "diesel"), None);
+        let dir = std::env::temp_dir().join(format!("ag-cargo-lock-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("crates/api/src")).unwrap();
+        std::fs::write(dir.join("Cargo.lock"), lock).unwrap();
+        let d = Detector::default();
+        assert_eq!(d.cargo_versions(&dir.join("crates/api/src"), "sqlx"), Some((Version(0, 7, 4), Version(0, 8, 6))));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
     use super::*;
 
     #[test]
