@@ -5,6 +5,10 @@
 //! Search: from a folder upwards, the first folder holding any of `uv.lock`, `poetry.lock`,
 //! `pdm.lock`, `Pipfile.lock`, `requirements*.txt`, `pyproject.toml` is the project root;
 //! only that folder is read.
+//!
+//! Rust: the versions of a crate (sqlx, for AG512 and AG513) come from the nearest
+//! `Cargo.lock` above the file (a workspace's lock covers its members), as the lowest and
+//! highest version it pins; no lock, or a lock without the crate, is unknown.
 
 use super::probe::{Listing, Probe};
 use crate::dialects::Version;

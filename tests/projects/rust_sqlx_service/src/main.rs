@@ -1,5 +1,6 @@
 mod db;
 mod handlers;
+mod jobs;
 mod repo;
 
 #[tokio::main]
