@@ -164,5 +164,13 @@ fixtures! {
     ag510 => "rust/AG510.rs",
     ag510_sync_crates => "rust/AG510_sync_crates.rs",
     ag510_axum_service => "rust/AG510_axum_service.rs",
+    ag510_per_path => "rust/AG510_per_path.rs",
+    ag510_sea_orm => "rust/AG510_sea_orm.rs",
     ag511 => "rust/AG511.rs",
+    ag512 => "rust/AG512.rs",
+    ag512_sqlx06 => "rust/AG512_sqlx06.rs",
+    ag513 => "rust/AG513.rs",
+    ag513_sqlx => "rust/AG513_sqlx.rs",
+    ag513_sqlx09 => "rust/AG513_sqlx09.rs",
+    ag514 => "rust/AG514.rs",
 }

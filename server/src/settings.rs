@@ -80,6 +80,9 @@ pub struct Settings {
     /// Celery version, when configured or detected (`None`: unknown, so no Celery-version-gated
     /// API is suggested).
     pub celery_version: Option<Version>,
+    /// The sqlx versions (lowest, highest) pinned in the project's `Cargo.lock` (`None`:
+    /// unknown, so the sqlx-version-gated rules AG512 and AG513 stay silent).
+    pub sqlx_versions: Option<(Version, Version)>,
     /// The file runs with `DJANGO_ALLOW_ASYNC_UNSAFE` set (`allow-async-unsafe` globs).
     pub allow_async_unsafe: bool,
     /// The project's `CACHES`, alias → what its backend does, from its Django settings module;
@@ -113,6 +116,7 @@ impl Default for Settings {
             django_version: django::NEWEST,
             django_version_is_floor: false,
             celery_version: None,
+            sqlx_versions: None,
             allow_async_unsafe: false,
             caches: None,
             login_required_middleware: false,

@@ -24,6 +24,12 @@ pub fn fixture_settings(path: &Path, text: &str) -> Settings {
         .into_iter()
         .find(|(k, _)| k == "celery-version")
         .and_then(|(_, v)| awaitguard::dialects::Version::parse(&v));
+    // `sqlx-version=0.8.6`: the sqlx a Cargo.lock would pin.
+    settings.sqlx_versions = header(text)
+        .into_iter()
+        .find(|(k, _)| k == "sqlx-version")
+        .and_then(|(_, v)| awaitguard::dialects::Version::parse(&v))
+        .map(|v| (v, v));
     // `blocking-cache-severity=warning`: the config's opt-in for redis / memcached / file caches.
     settings.blocking_cache = header(text)
         .into_iter()
@@ -90,7 +96,8 @@ pub fn fixture_overrides(path: &Path, text: &str) -> Overrides {
             | "login-required-middleware"
             | "user-resolving-middleware"
             | "django-version-floor"
-            | "blocking-cache-severity" => {}
+            | "blocking-cache-severity"
+            | "sqlx-version" => {}
             _ => panic!("unknown fixture header `{k}`"),
         }
     }

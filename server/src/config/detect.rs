@@ -8,6 +8,10 @@
 //! Search: from a folder upwards, the first folder holding any of `uv.lock`, `poetry.lock`,
 //! `pdm.lock`, `Pipfile.lock`, `requirements*.txt`, `pyproject.toml` is the project root;
 //! only that folder is read.
+//!
+//! Rust: the versions of a crate (sqlx, for AG512 and AG513) come from the nearest
+//! `Cargo.lock` above the file (a workspace's lock covers its members), as the lowest and
+//! highest version it pins; no lock, or a lock without the crate, is unknown.
 
 use super::probe::{Listing, Probe};
 use crate::dialects::Version;
@@ -39,6 +43,30 @@ pub struct Detector {
     probe: Probe,
     /// What the rules need of the project's Django settings module, per project root.
     django: Mutex<HashMap<PathBuf, DjangoFacts>>,
+    /// `Cargo.lock` path and crate → the (lowest, highest) version it pins.
+    cargo: Mutex<HashMap<(PathBuf, String), Option<(Version, Version)>>>,
+}
+
+/// The (lowest, highest) version of `krate` among a `Cargo.lock`'s `[[package]]` entries.
+pub fn cargo_lock_versions(text: &str, krate: &str) -> Option<(Version, Version)> {
+    let mut found: Option<(Version, Version)> = None;
+    for pkg in text.split("[[package]]").skip(1) {
+        let field = |k: &str| {
+            pkg.lines().find_map(|l| {
+                let (a, b) = l.split_once('=')?;
+                (a.trim() == k).then(|| b.trim().trim_matches('"').to_string())
+            })
+        };
+        if field("name").as_deref() != Some(krate) {
+            continue;
+        }
+        let Some(v) = field("version").and_then(|v| Version::parse(&v)) else { continue };
+        found = Some(match found {
+            Some((lo, hi)) => (lo.min(v), hi.max(v)),
+            None => (v, v),
+        });
+    }
+    found
 }
 
 /// What the cache aliases of a project do; `None`: unknown (no settings module read).
@@ -117,6 +145,20 @@ impl Detector {
         result
     }
 
+    /// The versions (lowest, highest) of crate `krate` pinned in the nearest `Cargo.lock`
+    /// above `start` (a workspace's lock covers its members); `None` when there is no lock
+    /// or it does not list the crate. Memoised per lock file.
+    pub fn cargo_versions(&self, start: &Path, krate: &str) -> Option<(Version, Version)> {
+        let lock = start.ancestors().map(|d| d.join("Cargo.lock")).find(|p| p.is_file())?;
+        let key = (lock.clone(), krate.to_string());
+        if let Some(hit) = self.cargo.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+            return *hit;
+        }
+        let found = std::fs::read_to_string(&lock).ok().and_then(|t| cargo_lock_versions(&t, krate));
+        self.cargo.lock().unwrap_or_else(|e| e.into_inner()).insert(key, found);
+        found
+    }
+
     /// What the rules need of the settings module of the Django project holding `dir`
     /// (`project::settings`), memoised per project root.
     pub fn django(&self, dir: &Path) -> DjangoFacts {
@@ -155,6 +197,7 @@ impl Detector {
     pub fn clear(&self) {
         self.seen.lock().unwrap_or_else(|e| e.into_inner()).clear();
         self.django.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        self.cargo.lock().unwrap_or_else(|e| e.into_inner()).clear();
         self.probe.clear();
     }
 }
@@ -339,6 +382,19 @@ fn from_pyproject(text: &str, pkg: &str) -> Option<(Version, bool)> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn cargo_lock_gives_the_lowest_and_highest_pin_of_a_crate() {
+        let lock = "version = 4\n\n[[package]]\nname = \"sqlx\"\nversion = \"0.8.6\"\n\n[[package]]\nname = \"sqlx-core\"\nversion = \"0.5.0\"\n\n[[package]]\nname = \"sqlx\"\nversion = \"0.7.4\"\n";
+        assert_eq!(super::cargo_lock_versions(lock, "sqlx"), Some((Version(0, 7, 4), Version(0, 8, 6))));
+        assert_eq!(super::cargo_lock_versions(lock, "diesel"), None);
+        let dir = std::env::temp_dir().join(format!("ag-cargo-lock-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("crates/api/src")).unwrap();
+        std::fs::write(dir.join("Cargo.lock"), lock).unwrap();
+        let d = Detector::default();
+        assert_eq!(d.cargo_versions(&dir.join("crates/api/src"), "sqlx"), Some((Version(0, 7, 4), Version(0, 8, 6))));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
     use super::*;
 
     #[test]

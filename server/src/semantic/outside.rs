@@ -143,6 +143,10 @@ pub struct RsFnFacts {
     pub blocks: Vec<Loc>,
     /// Indexes of parameters whose closure it runs in `spawn_blocking` / `web::block`.
     pub offloads_params: Vec<usize>,
+    /// Indexes of parameters it runs a query on (sqlx `.execute(p)`, `.fetch_*(p)`; sea-orm
+    /// `.one(p)`, `.exec(p)` …), directly or by handing them to another project function
+    /// that does; each with the query's location (AG511 across helpers).
+    pub queries_params: Vec<(usize, Loc)>,
     pub loc: Option<Loc>,
 }
 
