@@ -288,5 +288,11 @@ pub fn fix_all_with(src: &str, lang: Lang, settings: &Settings, unsafe_too: bool
         }
         text = next;
     }
+    // Imports whose last use the fixes replaced go too (only those).
+    if lang == Lang::Python && text != src {
+        if let Some(pruned) = crate::fix::imports::prune_made_unused(src, &text) {
+            text = pruned;
+        }
+    }
     (text != src).then_some(text)
 }
