@@ -161,4 +161,5 @@ fixtures! {
     ag510_sync_crates => "rust/AG510_sync_crates.rs",
     ag510_axum_service => "rust/AG510_axum_service.rs",
     ag511 => "rust/AG511.rs",
+    ag900 => "python/AG900.py",
 }

@@ -116,6 +116,10 @@ pub struct CheckArgs {
     /// Print the files that would be checked, one per line.
     #[arg(long, conflicts_with = "show_settings")]
     pub show_files: bool,
+    /// Add a suppression comment to every line with a finding (extending an existing
+    /// `# awaitguard: ignore[…]` or `# noqa: …` there), so that only new findings fail.
+    #[arg(long, conflicts_with_all = ["fix", "diff", "stdin_filename"])]
+    pub add_noqa: bool,
     /// Parse every file, skipping the trigger pre-filter (for benchmarks and the test that
     /// the pre-filter changes no finding).
     #[arg(long, hide = true)]
@@ -178,6 +182,8 @@ struct Outcome {
     skipped: Option<String>,
     /// `--stdin-filename` with `--fix`: the fixed bytes.
     fixed_bytes: Option<Vec<u8>>,
+    /// `--add-noqa`: the codes added to suppression comments.
+    noqa_added: usize,
 }
 
 /// The line printed for a file over `max-file-size`.
@@ -304,6 +310,10 @@ fn check_bytes(
     for e in &analysis.errors {
         o.errors.push(format!("{}: internal error: {e}", path.display()));
     }
+    if args.add_noqa && !analysis.findings.is_empty() {
+        add_noqa(&path, &source, lang, &analysis.findings, &mut o);
+        return o;
+    }
     if !analysis.findings.is_empty() {
         let mut findings = analysis.findings;
         // A related location with no path is in this file.
@@ -313,6 +323,31 @@ fn check_bytes(
         o.report = Some(FileReport { path, text, index, findings });
     }
     o
+}
+
+/// `--add-noqa` on one file: the suppression comments written (atomically, in the file's
+/// encoding, line endings and BOM kept as the edits only insert before a line's end).
+fn add_noqa(path: &std::path::Path, source: &Source, lang: Lang, findings: &[crate::rules::Finding], o: &mut Outcome) {
+    let text = &source.text;
+    let tree = syntax::parse(lang, text, None);
+    let index = LineIndex::new(text);
+    let (edits, added) = crate::analysis::suppression::add_noqa_edits(text, &index, &tree, lang, findings);
+    if edits.is_empty() {
+        return;
+    }
+    let Some(new) = crate::fix::apply(text, &edits) else { return };
+    if !source.round_trips() {
+        o.errors.push(format!("{}: not changed: its bytes do not round-trip in {}", path.display(), source.codec.name()));
+        return;
+    }
+    let written = source
+        .encode(&new)
+        .map_err(|e| e.to_string())
+        .and_then(|bytes| fixer::write_atomic(path, &source.bytes, &bytes).map_err(|e| e.to_string()));
+    match written {
+        Ok(()) => o.noqa_added = added,
+        Err(e) => o.errors.push(format!("{}: {e}", path.display())),
+    }
 }
 
 /// Renders the findings (or, with `--statistics`, their counts) in `format`. `clean`: the run
@@ -623,7 +658,9 @@ pub fn run(args: CheckArgs) -> i32 {
     let mut config_error = false;
     let mut diffs = vec![];
     let (mut fixed_findings, mut fixed_files) = (0usize, 0usize);
+    let mut noqa_added = 0usize;
     for o in outcomes {
+        noqa_added += o.noqa_added;
         if let Some(e) = o.config_error {
             if !config_error {
                 eprintln!("error: {e}");
@@ -644,6 +681,14 @@ pub fn run(args: CheckArgs) -> i32 {
     bar.finish_and_clear();
     if files_found == 0 {
         eprintln!("{NOTHING_CHECKED}");
+    }
+
+    if args.add_noqa {
+        eprintln!("Added {noqa_added} noqa directive{}.", if noqa_added == 1 { "" } else { "s" });
+        for e in &errors {
+            eprintln!("error: {e}");
+        }
+        return if config_error || !errors.is_empty() { 2 } else { 0 };
     }
 
     let stdout = std::io::stdout();

@@ -36,6 +36,7 @@ mod ag502_nested_block_on;
 mod ag503_block_in_place_current_thread;
 mod ag510_transaction_not_committed;
 mod ag511_query_bypasses_transaction;
+pub(crate) mod ag900_unused_suppression;
 mod rust_util;
 
 use crate::semantic::outside::Loc;
@@ -112,6 +113,7 @@ pub static RULES: &[&dyn Rule] = &[
     &ag503_block_in_place_current_thread::BlockInPlaceCurrentThread,
     &ag510_transaction_not_committed::TransactionNotCommitted,
     &ag511_query_bypasses_transaction::QueryBypassesTransaction,
+    &ag900_unused_suppression::UnusedSuppression,
 ];
 
 pub fn by_code(code: &str) -> Option<&'static dyn Rule> {
