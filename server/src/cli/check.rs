@@ -120,6 +120,10 @@ pub struct CheckArgs {
     /// `# awaitguard: ignore[…]` or `# noqa: …` there), so that only new findings fail.
     #[arg(long, conflicts_with_all = ["fix", "diff", "stdin_filename"])]
     pub add_noqa: bool,
+    /// Check again whenever a checked file (or a config file) changes; the output is redrawn
+    /// per run. Stop with Ctrl-C.
+    #[arg(long, conflicts_with_all = ["diff", "stdin_filename", "add_noqa", "show_settings", "show_files"])]
+    pub watch: bool,
     /// Parse every file, skipping the trigger pre-filter (for benchmarks and the test that
     /// the pre-filter changes no finding).
     #[arg(long, hide = true)]
@@ -582,6 +586,12 @@ fn show_files(paths: &[PathBuf], cache: &SettingsCache, exclude: workspace::Excl
 }
 
 pub fn run(args: CheckArgs) -> i32 {
+    run_with(&args, None)
+}
+
+/// One `check` run; `project`: the project model to reuse (`--watch` keeps one, so the
+/// summaries of files that did not change are not computed again).
+pub fn run_with(args: &CheckArgs, project: Option<&Arc<Project>>) -> i32 {
     // Compiling the combined Python query takes about 20 ms of one core: done meanwhile, off
     // the path of the walk and the first parses (which would otherwise wait for it). The Rust
     // one (about 7 ms) is compiled when a Rust file first needs it: most trees hold none.
@@ -619,10 +629,10 @@ pub fn run(args: CheckArgs) -> i32 {
     }
     let cache = Arc::new(SettingsCache::new(overrides, explicit, args.isolated));
     if let Some(path) = args.stdin_filename.clone() {
-        return run_stdin(&args, &cache, path);
+        return run_stdin(args, &cache, path);
     }
     if args.show_settings {
-        return show_settings(&args, &cache);
+        return show_settings(args, &cache);
     }
     let exclude: workspace::Exclude = {
         let cache = cache.clone();
@@ -632,7 +642,7 @@ pub fn run(args: CheckArgs) -> i32 {
     if args.show_files {
         return show_files(&paths, &cache, exclude);
     }
-    let project = Project::new(workspace::project_roots(&paths));
+    let project = project.cloned().unwrap_or_else(|| Project::new(workspace::project_roots(&paths)));
     // Files are checked in parallel; outcomes come back in discovery order.
     let (outcomes, walk_errors, bar): (Vec<Outcome>, _, _) = if std::io::stderr().is_terminal() {
         // The progress bar needs the number of files first.
@@ -641,7 +651,7 @@ pub fn run(args: CheckArgs) -> i32 {
         let outcomes = files
             .into_par_iter()
             .map(|path| {
-                let o = check_file(path, &cache, &args, &project);
+                let o = check_file(path, &cache, args, &project);
                 bar.inc(1);
                 o
             })
@@ -649,7 +659,7 @@ pub fn run(args: CheckArgs) -> i32 {
         (outcomes, walk_errors, bar)
     } else {
         // Each file is checked by the walker thread that finds it.
-        let (found, walk_errors) = workspace::visit_parallel(&paths, Some(exclude), |p| check_file(p.to_path_buf(), &cache, &args, &project));
+        let (found, walk_errors) = workspace::visit_parallel(&paths, Some(exclude), |p| check_file(p.to_path_buf(), &cache, args, &project));
         (found.into_iter().map(|(_, o)| o).collect(), walk_errors, indicatif::ProgressBar::hidden())
     };
     let mut errors: Vec<String> = walk_errors.iter().map(|e| format!("{}: {}", e.path.display(), e.message)).collect();
@@ -720,7 +730,7 @@ pub fn run(args: CheckArgs) -> i32 {
                 eprintln!("{msg}");
             }
         }
-        render_reports(&mut out, &args, &reports, clean)
+        render_reports(&mut out, args, &reports, clean)
     };
     let _ = out.flush();
     if let Err(e) = res {
