@@ -96,6 +96,7 @@ fn unused_suppression_is_a_hint_with_a_remove_quick_fix_in_the_editor() {
     );
     let fix = actions.as_array().unwrap().iter().find(|a| a["title"] == "Remove the unused suppression").expect("a remove quick fix");
     assert_eq!(fix["kind"], "quickfix");
+    assert!(!actions.as_array().unwrap().iter().any(|a| a["title"] == "Disable AG900 for this line"), "a comment cannot silence AG900");
     let fixed = apply_edits(STALE, &edits_of(&fix["edit"]), "utf-16");
     assert_eq!(fixed, STALE.replacen("aget(pk=pk)  # awaitguard: ignore[AG101]", "aget(pk=pk)", 1));
     assert_eq!(c.shutdown_and_exit(), 0);

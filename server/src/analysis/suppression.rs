@@ -155,7 +155,8 @@ pub fn add_noqa_edits(
 ) -> (Vec<crate::fix::Edit>, usize) {
     use crate::fix::Edit;
     let mut by_line: std::collections::BTreeMap<usize, Vec<&str>> = Default::default();
-    for f in findings {
+    // AG900 is judged after suppression: a comment cannot silence it.
+    for f in findings.iter().filter(|f| f.code != "AG900") {
         let codes = by_line.entry(index.line_of(f.range.start)).or_default();
         if !codes.contains(&f.code) {
             codes.push(f.code);
