@@ -210,7 +210,27 @@ pub fn ensure_import(model: &PyModel, module: &str, name: &str) -> Option<Edit> 
 
     let line = format!("from {module} import {name}");
     let key = Key { section: section_of(model, module), from: true, module: module.to_lowercase() };
+    place(model, &line, key, &block, docstring)
+}
 
+/// An edit adding `import <module>` (placed as [`ensure_import`] places a new statement).
+/// The caller checks that the name is free.
+pub fn ensure_module_import(model: &PyModel, module: &str) -> Option<Edit> {
+    let (block, docstring) = first_block(model.tree.root_node());
+    let already = block.iter().any(|s| {
+        s.kind() == "import_statement" && s.named_child_count() == 1 && s.named_child(0).is_some_and(|n| n.kind() == "dotted_name" && model.node_text(n) == module)
+    });
+    if already {
+        return None;
+    }
+    let key = Key { section: section_of(model, module), from: false, module: module.to_lowercase() };
+    place(model, &format!("import {module}"), key, &block, docstring)
+}
+
+/// Inserts the statement `line` (sorting as `key`) into the first import block, or starts one.
+fn place(model: &PyModel, line: &str, key: Key, block: &[Node], docstring: Option<Node>) -> Option<Edit> {
+    let src = model.src;
+    let nl = super::python::line_ending(src);
     // 2. Into the block at its sorted place.
     if !block.is_empty() {
         let keyed: Vec<(Node, Key)> = block.iter().filter_map(|s| key_of(model, *s).map(|k| (*s, k))).collect();
@@ -259,7 +279,7 @@ pub fn ensure_import(model: &PyModel, module: &str, name: &str) -> Option<Edit> 
     if at == src.len() && !src.is_empty() && !src.ends_with('\n') {
         text.push_str(nl);
     }
-    text.push_str(&line);
+    text.push_str(line);
     text.push_str(nl);
     let rest = &src[at..];
     if !rest.trim().is_empty() && !rest.starts_with('\n') && !rest.starts_with("\r\n") {
@@ -538,6 +558,19 @@ mod tests {
         // No imports: after the docstring, a blank line before the code.
         assert_eq!(add("\"\"\"Doc.\"\"\"\nx = 1\n", "asgiref.sync", "sync_to_async"), "\"\"\"Doc.\"\"\"\nfrom asgiref.sync import sync_to_async\n\nx = 1\n");
         assert_eq!(add("#!/usr/bin/env python\nx = 1\n", "asgiref.sync", "sync_to_async"), "#!/usr/bin/env python\nfrom asgiref.sync import sync_to_async\n\nx = 1\n");
+    }
+
+    #[test]
+    fn straight_import_goes_before_from_imports_of_its_section() {
+        let tree_src = "import logging\nfrom typing import Any\n\nfrom django.db import transaction\n\nx = 1\n";
+        let tree = crate::syntax::parse(crate::syntax::Lang::Python, tree_src, None);
+        let index = crate::text::LineIndex::new(tree_src);
+        let model = PyModel::build(tree_src, &tree, &index);
+        let e = ensure_module_import(&model, "functools").unwrap();
+        assert_eq!(
+            super::super::apply(tree_src, &[e]).unwrap(),
+            "import functools\nimport logging\nfrom typing import Any\n\nfrom django.db import transaction\n\nx = 1\n"
+        );
     }
 
     #[test]
