@@ -56,7 +56,7 @@ fn unknown_selectors_are_usage_errors_with_the_closest_code() {
         (&["--select", "AG101,AG10l"], "AG10l", "AG101"),
         (&["--ignore", "sync-orm-cal"], "sync-orm-cal", "sync-orm-call"),
         (&["--select", "AG104"], "AG104", "AG10"),
-        (&["--select", "AG9"], "AG9", "AG"),
+        (&["--select", "AG8"], "AG8", "AG108"),
     ] {
         let o = run(p.path(), &[&["check"][..], args, &["."]].concat());
         assert_eq!(o.code, 2, "{args:?}: {}{}", o.stdout, o.stderr);

@@ -63,6 +63,7 @@ fn roundtrip(enc: &str) {
     let h = c.request("textDocument/hover", json!({"textDocument": {"uri": URI}, "position": d["range"]["start"]}));
     let md = h["contents"]["value"].as_str().unwrap();
     assert!(md.contains("AG101") && md.contains("SynchronousOnlyOperation"), "{md}");
+    assert!(!md.contains(d["message"].as_str().unwrap()), "the hover does not repeat the message: {md}");
 
     // Quick fix, applied as an editor would, then sent back as an incremental change.
     let actions = c.request(

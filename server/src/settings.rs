@@ -107,6 +107,9 @@ pub struct Settings {
 /// tree, about 30 times the text: a 24 MB file peaked at about 750 MB.
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 10 << 20;
 
+/// Rules that run only when selected (by code, prefix, name or `ALL`), never by default.
+pub const OPT_IN: &[&str] = &["AG900"];
+
 impl Default for Settings {
     fn default() -> Self {
         Settings {
@@ -134,7 +137,11 @@ impl Settings {
     }
 
     pub fn is_enabled(&self, code: &str) -> bool {
-        self.selected.as_ref().is_none_or(|s| s.contains(code)) && !self.ignored.contains(code)
+        let selected = match &self.selected {
+            None => !OPT_IN.contains(&code),
+            Some(s) => s.contains(code),
+        };
+        selected && !self.ignored.contains(code)
     }
 
     /// What the backend of cache `alias` does (`None`: any alias); unknown when the settings

@@ -25,6 +25,9 @@ use crate::settings::Settings;
 use crate::syntax::Lang;
 use crate::text::LineIndex;
 use std::ops::Range;
+
+/// AG900: computed here, after the other rules ([`suppression::unused`]).
+const UNUSED_SUPPRESSION: &str = "AG900";
 use tree_sitter::Tree;
 
 /// The result of analysing one file.
@@ -73,6 +76,10 @@ pub fn analyze_with(
 /// proptests, every fixture and `bench/run.sh` on real corpora).
 pub fn analyze_sparse(text: &str, settings: &Settings, index: &LineIndex, outside: Option<&dyn Outside>) -> Option<Analysis> {
     use crate::analysis::sparse;
+    // AG900 must see every comment: a masked body hides them.
+    if settings.is_enabled(UNUSED_SUPPRESSION) {
+        return None;
+    }
     let (hot, cross_scope) = triggers::hot_positions(text, Lang::Python, settings);
     let masked = sparse::mask(text, &hot, &sparse::event_positions(text), &cross_scope)?;
     let tree = crate::syntax::parse_ranges(Lang::Python, &masked.text, &masked.included(index))?;
@@ -165,6 +172,8 @@ pub(crate) fn analyze_rules(
     }
     let focus = match py.as_mut().map(|m| (plan(m), m)) {
         Some((Focus::Abort, _)) => return None,
+        // AG900 judges every suppression of the file: no focused run with it.
+        Some((Focus::Range(_), _)) if settings.is_enabled(UNUSED_SUPPRESSION) => return None,
         Some((Focus::Range(r), m)) => {
             m.focus = Some(r.clone());
             Some(r)
@@ -189,7 +198,7 @@ pub(crate) fn analyze_rules(
         Lang::Python => None,
     };
     let cx = Ctx::new(src, tree, index, settings, py.as_ref(), rs.as_ref(), focus);
-    for rule in rules {
+    for rule in &rules {
         let mut found = Vec::new();
         let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             if test_panic_rule() == Some(rule.meta().code) {
@@ -210,7 +219,19 @@ pub(crate) fn analyze_rules(
         out.read_bodies.dedup();
     }
     let comments = py.as_ref().map(|m| &m.comments).or(rs.as_ref().map(|m| &m.comments));
-    out.findings.retain(|f| !suppression::is_suppressed(src, index, comments, f));
+    // AG900 needs what each suppression removed (whole-file analyses only, see below).
+    let unused_on = lang == Lang::Python && rules.iter().any(|r| r.meta().code == UNUSED_SUPPRESSION);
+    let mut used: Vec<(usize, &'static str, &'static str)> = vec![];
+    out.findings.retain(|f| {
+        let hide = suppression::is_suppressed(src, index, comments, f);
+        if hide && unused_on {
+            used.push((index.line_of(f.range.start), f.code, f.name));
+        }
+        !hide
+    });
+    if let (true, Some(c)) = (unused_on, comments) {
+        out.findings.extend(suppression::unused(src, c, &used, settings));
+    }
     if lang == Lang::Python {
         out.findings.retain(|f| !intent::intended(src, tree, f));
     }
@@ -287,6 +308,12 @@ pub fn fix_all_with(src: &str, lang: Lang, settings: &Settings, unsafe_too: bool
             break;
         }
         text = next;
+    }
+    // Imports whose last use the fixes replaced go too (only those).
+    if lang == Lang::Python && text != src {
+        if let Some(pruned) = crate::fix::imports::prune_made_unused(src, &text) {
+            text = pruned;
+        }
     }
     (text != src).then_some(text)
 }

@@ -141,6 +141,212 @@ pub fn suppress_edit(
     Some(Edit::insert(trimmed_end, format!("  {marker} awaitguard: ignore[{code}]")))
 }
 
+/// `--add-noqa`: the edits that suppress every finding of `findings` on its first line, one
+/// edit per line. An existing `awaitguard: ignore[…]` there is extended, else an existing
+/// `# noqa: …` with codes, else `  # awaitguard: ignore[CODES]` is appended. Codes already
+/// listed are not repeated. Returns the edits and how many codes they add; lines where a
+/// comment cannot go (inside a multi-line string, after a `\`) are left out.
+pub fn add_noqa_edits(
+    src: &str,
+    index: &LineIndex,
+    tree: &tree_sitter::Tree,
+    lang: crate::syntax::Lang,
+    findings: &[Finding],
+) -> (Vec<crate::fix::Edit>, usize) {
+    use crate::fix::Edit;
+    let mut by_line: std::collections::BTreeMap<usize, Vec<&str>> = Default::default();
+    // AG900 is judged after suppression: a comment cannot silence it.
+    for f in findings.iter().filter(|f| f.code != "AG900") {
+        let codes = by_line.entry(index.line_of(f.range.start)).or_default();
+        if !codes.contains(&f.code) {
+            codes.push(f.code);
+        }
+    }
+    let mut edits = vec![];
+    let mut added = 0;
+    for (line, mut codes) in by_line {
+        codes.sort_unstable();
+        let range = index.line_range(src, line);
+        let text = &src[range.clone()];
+        let listed = |list: &str, c: &str| list.split([',', ' ']).any(|x| x.trim().eq_ignore_ascii_case(c));
+        // 1. `awaitguard: ignore[…]`.
+        if let Some(i) = text.find("awaitguard: ignore[") {
+            let open = range.start + i + "awaitguard: ignore[".len();
+            let Some(close) = src[open..range.end].find(']').map(|c| c + open) else { continue };
+            let list = &src[open..close];
+            let new: Vec<&str> = codes.iter().copied().filter(|c| !listed(list, c)).collect();
+            if new.is_empty() {
+                continue;
+            }
+            let sep = if list.trim().is_empty() { "" } else { ", " };
+            added += new.len();
+            edits.push(Edit::insert(close, format!("{sep}{}", new.join(", "))));
+            continue;
+        }
+        // 2. `# noqa: X, Y` (codes up to the next `#` or the line end).
+        let lower = text.to_ascii_lowercase();
+        if let Some(i) = lower.find("noqa:").filter(|&i| text[..i].trim_end().ends_with(['#', '/'])) {
+            let start = i + "noqa:".len();
+            let end = text[start..].find('#').map(|e| start + e).unwrap_or(text.trim_end().len());
+            let list_text = text[start..end].trim_end();
+            let new: Vec<&str> = codes.iter().copied().filter(|c| !listed(list_text, c)).collect();
+            if new.is_empty() {
+                continue;
+            }
+            let at = range.start + start + list_text.len();
+            let sep = if list_text.trim().is_empty() { " " } else { ", " };
+            added += new.len();
+            edits.push(Edit::insert(at, format!("{sep}{}", new.join(", "))));
+            continue;
+        }
+        // 3. A new comment (the checks of [`suppress_edit`]).
+        if let Some(mut e) = suppress_edit(src, index, tree, lang, line, codes[0]) {
+            added += codes.len();
+            e.text = e.text.replacen(&format!("[{}]", codes[0]), &format!("[{}]", codes.join(", ")), 1);
+            edits.push(e);
+        }
+    }
+    (edits, added)
+}
+
+/// One code (or rule name) listed in a directive, with where it sits in the text.
+struct Listed {
+    span: Range<usize>,
+    text: String,
+}
+
+/// A directive with a list: `awaitguard: ignore[…]` or `noqa: …`, inside one comment.
+struct Directive {
+    /// From its `#` to its end (trailing spaces excluded).
+    span: Range<usize>,
+    items: Vec<Listed>,
+}
+
+/// The directives with a code list of the comment at `range` (bare forms have none).
+fn directives(src: &str, range: Range<usize>) -> Vec<Directive> {
+    let text = &src[range.clone()];
+    let hashes: Vec<usize> = text.match_indices('#').map(|(i, _)| i).collect();
+    let mut out = vec![];
+    for (k, &h) in hashes.iter().enumerate() {
+        let end = hashes.get(k + 1).copied().unwrap_or(text.len());
+        let part = &text[h + 1..end];
+        let lead = part.len() - part.trim_start().len();
+        let body = part.trim_start();
+        let lower = body.to_ascii_lowercase();
+        let list: Option<Range<usize>> = if let Some(r) = lower.strip_prefix("awaitguard:") {
+            let after = body.len() - r.len();
+            let r2 = body[after..].trim_start();
+            let at = body.len() - r2.len();
+            r2.to_ascii_lowercase().strip_prefix("ignore").and_then(|r3| {
+                let r3t = r3.trim_start();
+                let open = at + "ignore".len() + (r3.len() - r3t.len());
+                r3t.strip_prefix('[').and_then(|inner| inner.find(']').map(|c| open + 1..open + 1 + c))
+            })
+        } else if lower.starts_with("noqa") && body[4..].trim_start().starts_with(':') {
+            let colon = 4 + (body[4..].len() - body[4..].trim_start().len()) + 1;
+            Some(colon..body.trim_end().len())
+        } else {
+            None
+        };
+        let Some(list) = list else { continue };
+        let base = range.start + h + 1 + lead;
+        let mut items = vec![];
+        let l = &body[list.clone()];
+        let mut i = 0;
+        for tok in l.split([',', ' ', '\t']) {
+            if !tok.is_empty() {
+                items.push(Listed { span: base + list.start + i..base + list.start + i + tok.len(), text: tok.to_string() });
+            }
+            i += tok.len() + 1;
+        }
+        let d_end = range.start + h + 1 + part.trim_end().len();
+        out.push(Directive { span: range.start + h..d_end, items });
+    }
+    out
+}
+
+/// AG900: the suppression comments of `comments` (by line) whose listed codes of enabled Python
+/// rules suppressed nothing. `used` holds `(line, code, name)` of every finding that a
+/// suppression removed.
+pub fn unused(
+    src: &str,
+    comments: &HashMap<usize, Vec<Range<usize>>>,
+    used: &[(usize, &str, &str)],
+    settings: &crate::settings::Settings,
+) -> Vec<Finding> {
+    use crate::fix::{Applicability, Edit, Fix};
+    let meta = &crate::rules::ag900_unused_suppression::META;
+    let rule_of = |t: &str| {
+        crate::rules::RULES.iter().map(|r| r.meta()).find(|m| m.code.eq_ignore_ascii_case(t) || m.name == t)
+    };
+    let mut lines: Vec<&usize> = comments.keys().collect();
+    lines.sort();
+    let mut out = vec![];
+    for &line in lines {
+        for range in &comments[&line] {
+            let ds = directives(src, range.clone());
+            let mut edits = vec![];
+            let mut names = vec![];
+            for d in &ds {
+                let unused: Vec<bool> = d
+                    .items
+                    .iter()
+                    .map(|it| {
+                        rule_of(&it.text).is_some_and(|m| {
+                            m.lang == crate::syntax::Lang::Python
+                                && m.code != meta.code
+                                && settings.is_enabled(m.code)
+                                && !used.iter().any(|(l, c, _)| *l == line && *c == m.code)
+                        })
+                    })
+                    .collect();
+                if !unused.iter().any(|&u| u) {
+                    continue;
+                }
+                names.extend(d.items.iter().zip(&unused).filter(|(_, &u)| u).map(|(it, _)| format!("`{}`", it.text)));
+                if unused.iter().all(|&u| u) {
+                    // The whole directive goes, with the spaces before it; other text of
+                    // the comment (`# type: ignore`) stays.
+                    let before = src[..d.span.start].trim_end_matches([' ', '\t']).len();
+                    edits.push(Edit::replace(before..d.span.end, ""));
+                    continue;
+                }
+                let kept: Vec<usize> = (0..d.items.len()).filter(|&i| !unused[i]).collect();
+                for (i, it) in d.items.iter().enumerate().filter(|(i, _)| unused[*i]) {
+                    // The item and the separator after it; the last item the one before it.
+                    let range = if let Some(next) = d.items.get(i + 1) {
+                        it.span.start..next.span.start
+                    } else {
+                        let prev = (0..i).rev().find(|j| kept.contains(j)).map(|j| d.items[j].span.end).unwrap_or(it.span.start);
+                        prev..it.span.end
+                    };
+                    edits.push(Edit::replace(range, ""));
+                }
+            }
+            if names.is_empty() {
+                continue;
+            }
+            // Removals within one list may touch (two neighbours): merge them.
+            edits.sort_by_key(|e| e.range.start);
+            let mut merged: Vec<Edit> = vec![];
+            for e in edits {
+                match merged.last_mut() {
+                    Some(last) if e.range.start <= last.range.end => last.range.end = last.range.end.max(e.range.end),
+                    _ => merged.push(e),
+                }
+            }
+            let fixes = if merged.is_empty() {
+                vec![]
+            } else {
+                vec![Fix { title: "Remove the unused suppression".into(), applicability: Applicability::Safe, edits: merged }]
+            };
+            let message = format!("Unused suppression of {}: nothing is reported here.", names.join(", "));
+            out.push(Finding::new(meta, range.clone(), message, fixes));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -116,6 +116,14 @@ pub struct CheckArgs {
     /// Print the files that would be checked, one per line.
     #[arg(long, conflicts_with = "show_settings")]
     pub show_files: bool,
+    /// Add a suppression comment to every line with a finding (extending an existing
+    /// `# awaitguard: ignore[…]` or `# noqa: …` there), so that only new findings fail.
+    #[arg(long, conflicts_with_all = ["fix", "diff", "stdin_filename"])]
+    pub add_noqa: bool,
+    /// Check again whenever a checked file (or a config file) changes; the output is redrawn
+    /// per run. Stop with Ctrl-C.
+    #[arg(long, conflicts_with_all = ["diff", "stdin_filename", "add_noqa", "show_settings", "show_files"])]
+    pub watch: bool,
     /// Parse every file, skipping the trigger pre-filter (for benchmarks and the test that
     /// the pre-filter changes no finding).
     #[arg(long, hide = true)]
@@ -178,6 +186,8 @@ struct Outcome {
     skipped: Option<String>,
     /// `--stdin-filename` with `--fix`: the fixed bytes.
     fixed_bytes: Option<Vec<u8>>,
+    /// `--add-noqa`: the codes added to suppression comments.
+    noqa_added: usize,
 }
 
 /// The line printed for a file over `max-file-size`.
@@ -304,6 +314,10 @@ fn check_bytes(
     for e in &analysis.errors {
         o.errors.push(format!("{}: internal error: {e}", path.display()));
     }
+    if args.add_noqa && !analysis.findings.is_empty() {
+        add_noqa(&path, &source, lang, &analysis.findings, &mut o);
+        return o;
+    }
     if !analysis.findings.is_empty() {
         let mut findings = analysis.findings;
         // A related location with no path is in this file.
@@ -313,6 +327,31 @@ fn check_bytes(
         o.report = Some(FileReport { path, text, index, findings });
     }
     o
+}
+
+/// `--add-noqa` on one file: the suppression comments written (atomically, in the file's
+/// encoding, line endings and BOM kept as the edits only insert before a line's end).
+fn add_noqa(path: &std::path::Path, source: &Source, lang: Lang, findings: &[crate::rules::Finding], o: &mut Outcome) {
+    let text = &source.text;
+    let tree = syntax::parse(lang, text, None);
+    let index = LineIndex::new(text);
+    let (edits, added) = crate::analysis::suppression::add_noqa_edits(text, &index, &tree, lang, findings);
+    if edits.is_empty() {
+        return;
+    }
+    let Some(new) = crate::fix::apply(text, &edits) else { return };
+    if !source.round_trips() {
+        o.errors.push(format!("{}: not changed: its bytes do not round-trip in {}", path.display(), source.codec.name()));
+        return;
+    }
+    let written = source
+        .encode(&new)
+        .map_err(|e| e.to_string())
+        .and_then(|bytes| fixer::write_atomic(path, &source.bytes, &bytes).map_err(|e| e.to_string()));
+    match written {
+        Ok(()) => o.noqa_added = added,
+        Err(e) => o.errors.push(format!("{}: {e}", path.display())),
+    }
 }
 
 /// Renders the findings (or, with `--statistics`, their counts) in `format`. `clean`: the run
@@ -547,6 +586,12 @@ fn show_files(paths: &[PathBuf], cache: &SettingsCache, exclude: workspace::Excl
 }
 
 pub fn run(args: CheckArgs) -> i32 {
+    run_with(&args, None)
+}
+
+/// One `check` run; `project`: the project model to reuse (`--watch` keeps one, so the
+/// summaries of files that did not change are not computed again).
+pub fn run_with(args: &CheckArgs, project: Option<&Arc<Project>>) -> i32 {
     // Compiling the combined Python query takes about 20 ms of one core: done meanwhile, off
     // the path of the walk and the first parses (which would otherwise wait for it). The Rust
     // one (about 7 ms) is compiled when a Rust file first needs it: most trees hold none.
@@ -584,10 +629,10 @@ pub fn run(args: CheckArgs) -> i32 {
     }
     let cache = Arc::new(SettingsCache::new(overrides, explicit, args.isolated));
     if let Some(path) = args.stdin_filename.clone() {
-        return run_stdin(&args, &cache, path);
+        return run_stdin(args, &cache, path);
     }
     if args.show_settings {
-        return show_settings(&args, &cache);
+        return show_settings(args, &cache);
     }
     let exclude: workspace::Exclude = {
         let cache = cache.clone();
@@ -597,7 +642,7 @@ pub fn run(args: CheckArgs) -> i32 {
     if args.show_files {
         return show_files(&paths, &cache, exclude);
     }
-    let project = Project::new(workspace::project_roots(&paths));
+    let project = project.cloned().unwrap_or_else(|| Project::new(workspace::project_roots(&paths)));
     // Files are checked in parallel; outcomes come back in discovery order.
     let (outcomes, walk_errors, bar): (Vec<Outcome>, _, _) = if std::io::stderr().is_terminal() {
         // The progress bar needs the number of files first.
@@ -606,7 +651,7 @@ pub fn run(args: CheckArgs) -> i32 {
         let outcomes = files
             .into_par_iter()
             .map(|path| {
-                let o = check_file(path, &cache, &args, &project);
+                let o = check_file(path, &cache, args, &project);
                 bar.inc(1);
                 o
             })
@@ -614,7 +659,7 @@ pub fn run(args: CheckArgs) -> i32 {
         (outcomes, walk_errors, bar)
     } else {
         // Each file is checked by the walker thread that finds it.
-        let (found, walk_errors) = workspace::visit_parallel(&paths, Some(exclude), |p| check_file(p.to_path_buf(), &cache, &args, &project));
+        let (found, walk_errors) = workspace::visit_parallel(&paths, Some(exclude), |p| check_file(p.to_path_buf(), &cache, args, &project));
         (found.into_iter().map(|(_, o)| o).collect(), walk_errors, indicatif::ProgressBar::hidden())
     };
     let mut errors: Vec<String> = walk_errors.iter().map(|e| format!("{}: {}", e.path.display(), e.message)).collect();
@@ -623,7 +668,9 @@ pub fn run(args: CheckArgs) -> i32 {
     let mut config_error = false;
     let mut diffs = vec![];
     let (mut fixed_findings, mut fixed_files) = (0usize, 0usize);
+    let mut noqa_added = 0usize;
     for o in outcomes {
+        noqa_added += o.noqa_added;
         if let Some(e) = o.config_error {
             if !config_error {
                 eprintln!("error: {e}");
@@ -644,6 +691,14 @@ pub fn run(args: CheckArgs) -> i32 {
     bar.finish_and_clear();
     if files_found == 0 {
         eprintln!("{NOTHING_CHECKED}");
+    }
+
+    if args.add_noqa {
+        eprintln!("Added {noqa_added} noqa directive{}.", if noqa_added == 1 { "" } else { "s" });
+        for e in &errors {
+            eprintln!("error: {e}");
+        }
+        return if config_error || !errors.is_empty() { 2 } else { 0 };
     }
 
     let stdout = std::io::stdout();
@@ -675,7 +730,7 @@ pub fn run(args: CheckArgs) -> i32 {
                 eprintln!("{msg}");
             }
         }
-        render_reports(&mut out, &args, &reports, clean)
+        render_reports(&mut out, args, &reports, clean)
     };
     let _ = out.flush();
     if let Err(e) = res {

@@ -9,6 +9,7 @@ pub mod check;
 pub mod fix;
 pub mod render;
 pub mod rule;
+pub mod watch;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -53,6 +54,7 @@ pub fn run(cli: Cli) -> i32 {
             crate::lsp::serve_stdio();
             0
         }
+        Command::Check(args) if args.watch => watch::run(&args),
         Command::Check(args) => check::run(args),
         Command::Rule(args) => rule::run(args),
     }

@@ -8,6 +8,7 @@
 //!   findings (`X.objects.get(pk=Y.objects.count())`) are all fixed.
 
 pub mod extract;
+pub mod imports;
 pub mod python;
 
 use serde::{Deserialize, Serialize};

@@ -1,5 +1,5 @@
 //! Python rewrite helpers shared by the rules: inserting `await` with the parentheses
-//! precedence needs (Q3), the `sync_to_async` fallback (Q9), and adding an import.
+//! precedence needs (Q3) and the `sync_to_async` fallback (Q9); imports are [`super::imports`].
 
 use super::Edit;
 use crate::semantic::PyModel;
@@ -35,45 +35,7 @@ pub fn await_edits(expr: Node) -> Vec<Edit> {
     }
 }
 
-/// An edit adding `from <module> import <name>` when `name` is not imported yet.
-pub fn ensure_import(model: &PyModel, module: &str, name: &str) -> Option<Edit> {
-    let full = format!("{module}.{name}");
-    if model.imports.get(name).is_some_and(|p| *p == full) && imported_at_module_level(model, name, &full) {
-        return None;
-    }
-    let at = model.import_insert;
-    let src = model.src;
-    let nl = line_ending(src);
-    let mut text = format!("from {module} import {name}{nl}");
-    if at == src.len() && !src.is_empty() && !src.ends_with('\n') && !src.ends_with('\r') {
-        text = format!("{nl}{text}");
-    }
-    Some(Edit::insert(at, text))
-}
-
-/// True when a top-level `from … import …` binds `name` to `full` (an import inside a function
-/// does not make the name usable elsewhere).
-fn imported_at_module_level(model: &PyModel, name: &str, full: &str) -> bool {
-    let root = model.tree.root_node();
-    let mut c = root.walk();
-    let found = root.named_children(&mut c).filter(|n| n.kind() == "import_from_statement").any(|stmt| {
-        let Some(module) = stmt.child_by_field_name("module_name") else { return false };
-        let module = model.node_text(module);
-        let mut c2 = stmt.walk();
-        let hit = stmt.children_by_field_name("name", &mut c2).any(|n| {
-            let (orig, local) = match n.kind() {
-                "aliased_import" => (
-                    n.child_by_field_name("name").map(|x| model.node_text(x)).unwrap_or(""),
-                    n.child_by_field_name("alias").map(|x| model.node_text(x)).unwrap_or(""),
-                ),
-                _ => (model.node_text(n), model.node_text(n)),
-            };
-            local == name && format!("{module}.{orig}") == full
-        });
-        hit
-    });
-    found
-}
+pub use super::imports::ensure_import;
 
 /// The file's dominant line ending.
 pub fn line_ending(src: &str) -> &'static str {

@@ -97,7 +97,9 @@ pub async fn code_action(s: &Arc<State>, p: CodeActionParams) -> Result<Option<C
             }
             let start = convert::offset(&st.doc, diag.range.start, enc);
             let line = st.doc.index.line_of(start);
-            if let Some(e) = suppression::suppress_edit(&st.doc.text, &st.doc.index, &st.doc.tree, st.doc.lang, line, &code) {
+            // AG900 is judged after suppression: a comment cannot silence it (remove it instead).
+            let suppressible = code != "AG900";
+            if let Some(e) = suppression::suppress_edit(&st.doc.text, &st.doc.index, &st.doc.tree, st.doc.lang, line, &code).filter(|_| suppressible) {
                 actions.push(CodeActionOrCommand::CodeAction(CodeAction {
                     title: format!("Disable {code} for this line"),
                     kind: Some(CodeActionKind::QUICKFIX),

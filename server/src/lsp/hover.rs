@@ -1,4 +1,5 @@
-//! `textDocument/hover`: on a finding, the message and the rule's documentation (markdown).
+//! `textDocument/hover`: on a finding, its rule's documentation (markdown), once per rule.
+//! The message is not repeated: editors show the diagnostic's message beside the hover.
 
 use super::{convert, diagnostics, State};
 use crate::rules;
@@ -26,18 +27,19 @@ pub async fn hover(s: &Arc<State>, p: HoverParams) -> Result<Option<Hover>> {
     let mut md = String::new();
     let mut seen = vec![];
     for f in &hits {
-        md.push_str(&format!("**{}** `{}`: {}\n\n", f.code, f.name, f.message));
-    }
-    for f in &hits {
         if seen.contains(&f.code) {
             continue;
         }
         seen.push(f.code);
         if let Some(r) = rules::by_code(f.code) {
-            md.push_str("---\n\n");
+            if !md.is_empty() {
+                md.push_str("\n---\n\n");
+            }
             md.push_str(r.meta().doc);
-            md.push('\n');
         }
+    }
+    if md.is_empty() {
+        return Ok(None);
     }
     let pos = |o: usize| {
         let p = index.position(&text, o, enc);

@@ -234,13 +234,9 @@ fn on_commit_edits(
             Some((l, p)) if p == "functools" => format!("{l}.partial"),
             Some((l, _)) => l.clone(),
             None if !py.imports.contains_key("functools") => {
-                let nl = pyfix::line_ending(py.src);
-                let at = py.import_insert;
-                let mut t = format!("import functools{nl}");
-                if at == py.src.len() && !py.src.is_empty() && !py.src.ends_with('\n') {
-                    t = format!("{nl}{t}");
+                if let Some(e) = crate::fix::imports::ensure_module_import(py, "functools") {
+                    edits.insert(0, e);
                 }
-                edits.insert(0, Edit::insert(at, t));
                 "functools.partial".into()
             }
             None => return None,

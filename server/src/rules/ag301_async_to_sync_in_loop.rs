@@ -76,12 +76,19 @@ impl Rule for AsyncToSyncInLoop {
             }
             let f = py.sole_positional(inner_args);
             let f_text = f.map(|f| short(py.node_text(f), 40)).unwrap_or_else(|| "f".into());
+            let resolved = f.map(|f| py.callable(f, cx.settings.django_version));
+            // A plain `def` is not awaitable: `await f(…)` would be wrong advice (RULES.md
+            // §AG301, "Fix not safe → none").
+            let advice = if matches!(resolved, Some(Callable::SyncDef(_))) {
+                format!("`{f_text}` is a plain function: call it through `await sync_to_async({f_text})(…)`")
+            } else {
+                format!("use `await {f_text}(…)`")
+            };
             let mut message = format!(
                 "`async_to_sync({f_text})(…)` on the event loop raises RuntimeError (\"You cannot use AsyncToSync in \
-                 the same thread as an async event loop\"); use `await {f_text}(…)`"
+                 the same thread as an async event loop\"); {advice}"
             );
             let mut fixes = vec![];
-            let resolved = f.map(|f| py.callable(f, cx.settings.django_version));
             if !ctx.await_ok() {
                 message.push_str(no_fix_reason(ctx));
             } else if let (Some(f), Some(Callable::AsyncDef(_))) = (f, resolved) {
@@ -94,7 +101,7 @@ impl Rule for AsyncToSyncInLoop {
                         edits: vec![Edit::replace(call.byte_range(), text)],
                     });
                 }
-            } else {
+            } else if !matches!(resolved, Some(Callable::SyncDef(_))) {
                 message.push_str(" (no automatic fix: the wrapped callable is not known to be a coroutine function)");
             }
             out.push(Finding::new(&META, call.byte_range(), message, fixes));

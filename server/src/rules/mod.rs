@@ -39,6 +39,7 @@ mod ag511_query_bypasses_transaction;
 mod ag512_sqlx_mut_transaction;
 mod ag513_cancel_unsafe_transaction;
 mod ag514_transaction_end_not_awaited;
+pub(crate) mod ag900_unused_suppression;
 mod rust_util;
 
 use crate::semantic::outside::Loc;
@@ -118,6 +119,7 @@ pub static RULES: &[&dyn Rule] = &[
     &ag512_sqlx_mut_transaction::SqlxMutTransaction,
     &ag513_cancel_unsafe_transaction::CancelUnsafeTransaction,
     &ag514_transaction_end_not_awaited::TransactionEndNotAwaited,
+    &ag900_unused_suppression::UnusedSuppression,
 ];
 
 pub fn by_code(code: &str) -> Option<&'static dyn Rule> {
