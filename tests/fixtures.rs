@@ -110,6 +110,7 @@ fixtures! {
     ag103_django41 => "python/AG103_django41.py",
     ag103_dorm => "python/AG103_dorm.py",
     ag103_tortoise => "python/AG103_tortoise.py",
+    ag104 => "python/AG104.py",
     ag105 => "python/AG105.py",
     ag105_django42 => "python/AG105_django42.py",
     ag105_resolved => "python/AG105_resolved.py",

@@ -84,6 +84,9 @@ pub struct Settings {
     /// `AuthenticationMiddleware`): its sync `process_view` resolves `request.user` (in a
     /// thread) before every view not marked `@login_not_required`.
     pub login_required_middleware: bool,
+    /// The project's `AUTH_USER_MODEL` (`app_label.Model`), from its settings module; `None`:
+    /// unknown (AG104 then takes Django's `auth.User`).
+    pub auth_user_model: Option<String>,
     /// `blocking-cache-severity`: AG107 reports cache calls on a blocking, non-database
     /// backend (redis, memcached, file) at this severity; `None` (the default): not reported.
     pub blocking_cache: Option<Severity>,
@@ -106,6 +109,7 @@ impl Default for Settings {
             allow_async_unsafe: false,
             caches: None,
             login_required_middleware: false,
+            auth_user_model: None,
             blocking_cache: None,
             max_file_size: DEFAULT_MAX_FILE_SIZE,
         }

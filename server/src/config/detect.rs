@@ -48,6 +48,8 @@ pub struct DjangoFacts {
     /// `MIDDLEWARE` holds `LoginRequiredMiddleware` after `AuthenticationMiddleware` (in every
     /// settings module that applies).
     pub login_required_middleware: bool,
+    /// `AUTH_USER_MODEL` (`app_label.Model`); `None`: unknown or no settings module.
+    pub auth_user_model: Option<String>,
 }
 
 const AUTH_MW: &str = "django.contrib.auth.middleware.AuthenticationMiddleware";
@@ -111,6 +113,7 @@ impl Detector {
                 let login = m.iter().position(|x| x == LOGIN_REQUIRED_MW);
                 matches!((auth, login), (Some(a), Some(l)) if a < l)
             }),
+            auth_user_model: read.as_ref().and_then(|s| s.auth_user_model.clone()),
         };
         self.django.lock().unwrap_or_else(|e| e.into_inner()).insert(root, facts.clone());
         facts

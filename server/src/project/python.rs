@@ -36,6 +36,8 @@ pub struct PyClass {
     pub manager_attrs: Vec<String>,
     /// The class name's range.
     pub name_range: std::ops::Range<usize>,
+    /// Model fields declared in the body (AG104).
+    pub fields: Vec<crate::semantic::relations::ModelField>,
 }
 
 /// What other files may ask of one Python file.
@@ -75,6 +77,7 @@ pub fn summarize(text: &str) -> PySummary {
     };
     let root = tree.root_node();
     let mut c = root.walk();
+    let mut reverse_o2o = vec![];
     for node in root.named_children(&mut c) {
         let def = match node.kind() {
             "decorated_definition" => node.child_by_field_name("definition"),
@@ -99,7 +102,9 @@ pub fn summarize(text: &str) -> PySummary {
                     .unwrap_or_default();
                 let manager_attrs = class_manager_attrs(&m, def);
                 let name_range = def.child_by_field_name("name").map(|n| n.byte_range()).unwrap_or_default();
-                s.classes.insert(name, PyClass { bases, manager_attrs, name_range });
+                let fields = crate::semantic::relations::class_fields(&m, def);
+                reverse_o2o.extend(crate::semantic::relations::reverse_one_to_one(&name, &fields));
+                s.classes.insert(name, PyClass { bases, manager_attrs, name_range, fields });
             }
             _ => {}
         }
@@ -108,7 +113,14 @@ pub fn summarize(text: &str) -> PySummary {
     related.sort();
     let mut managers: Vec<String> = m.manager_attrs.iter().cloned().collect();
     managers.sort();
-    s.facts = Arc::new(ModuleFacts { related_attrs: related, manager_attrs: managers, queryset_methods: m.queryset_methods() });
+    reverse_o2o.sort();
+    reverse_o2o.dedup();
+    s.facts = Arc::new(ModuleFacts {
+        related_attrs: related,
+        manager_attrs: managers,
+        queryset_methods: m.queryset_methods(),
+        reverse_one_to_one: reverse_o2o,
+    });
     s
 }
 
@@ -309,6 +321,7 @@ fn deep_facts(view: &FileView, file: &Path, summary: &PySummary, depth: u32) -> 
         out.related_attrs.extend(facts.related_attrs.iter().cloned());
         out.manager_attrs.extend(facts.manager_attrs.iter().cloned());
         out.queryset_methods.extend(facts.queryset_methods.iter().cloned());
+        out.reverse_one_to_one.extend(facts.reverse_one_to_one.iter().cloned());
         if level >= FACTS_DEPTH || depth + level >= MAX_DEPTH {
             continue;
         }
@@ -328,6 +341,8 @@ fn deep_facts(view: &FileView, file: &Path, summary: &PySummary, depth: u32) -> 
         v.sort();
         v.dedup();
     }
+    out.reverse_one_to_one.sort();
+    out.reverse_one_to_one.dedup();
     Arc::new(out)
 }
 
@@ -343,6 +358,7 @@ fn class_facts(view: &FileView, file: &Path, summary: &PySummary, name: &str, cl
     let mut facts = ClassFacts {
         name: name.to_string(),
         manager_attrs: class.manager_attrs.clone(),
+        fields: class.fields.clone(),
         loc: Some(Loc { path: file.to_path_buf(), range: class.name_range.clone(), what: format!("class {name}") }),
         ..Default::default()
     };
@@ -356,6 +372,7 @@ fn class_facts(view: &FileView, file: &Path, summary: &PySummary, name: &str, cl
                 facts.is_model |= b.is_model;
                 facts.manager_attrs.extend(b.manager_attrs.iter().cloned());
                 facts.lib_bases.extend(b.lib_bases.iter().cloned());
+                facts.fields.extend(b.fields.iter().cloned());
             }
             Some(_) => {}
             // Outside the project (django.db.models.Model, a third-party abstract model).
