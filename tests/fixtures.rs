@@ -123,6 +123,7 @@ fixtures! {
     ag108 => "python/AG108.py",
     ag108_channels => "python/AG108_channels.py",
     ag108_sinks => "python/AG108_sinks.py",
+    ag108_methods => "python/AG108_methods.py",
     ag109 => "python/AG109.py",
     ag109_helpers_django42 => "python/AG109_helpers_django42.py",
     ag109_helpers_django51 => "python/AG109_helpers_django51.py",

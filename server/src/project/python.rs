@@ -377,7 +377,9 @@ fn class_facts(view: &FileView, file: &Path, summary: &PySummary, name: &str, cl
             Some(_) => {}
             // Outside the project (django.db.models.Model, a third-party abstract model).
             None => {
-                facts.is_model |= !summary.foreign_orm && (last == "Model" || (summary.orm && last.ends_with("Model")));
+                // Django's custom-user bases (`AbstractUser`, `AbstractBaseUser`) are models too.
+                let user_base = matches!(last, "AbstractUser" | "AbstractBaseUser");
+                facts.is_model |= !summary.foreign_orm && (last == "Model" || (summary.orm && (last.ends_with("Model") || user_base)));
                 let (head, tail) = base.split_once('.').map_or((base.as_str(), None), |(h, t)| (h, Some(t)));
                 facts.lib_bases.push(match (summary.imports.get(head), tail) {
                     (Some(p), Some(t)) => format!("{p}.{t}"),
