@@ -444,7 +444,7 @@ fn show_settings() {
     let line = |key: &str| out.lines().find(|l| l.starts_with(key)).unwrap_or_else(|| panic!("no `{key}` line:\n{out}")).to_string();
     assert!(line("config file:").ends_with("pyproject.toml"), "{out}");
     let enabled = line("enabled rules:");
-    assert!(enabled.contains("AG101, AG102, AG103, AG105, AG107, AG108, AG109, AG208 (select: config file)"), "{enabled}");
+    assert!(enabled.contains("AG101, AG102, AG103, AG104, AG105, AG107, AG108, AG109, AG208 (select: config file)"), "{enabled}");
     assert!(!enabled.contains("AG110") && !enabled.contains("AG202"), "{enabled}");
     assert!(line("disabled rules:").contains("AG110"), "{out}");
     assert!(out.contains("  AG208  task-dispatch-in-atomic") && out.contains("error (rule default: warning; from `severity`)"), "{out}");
