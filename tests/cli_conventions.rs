@@ -55,7 +55,7 @@ fn unknown_selectors_are_usage_errors_with_the_closest_code() {
         (&["--select", "AG999"][..], "AG999", "AG109"),
         (&["--select", "AG101,AG10l"], "AG10l", "AG101"),
         (&["--ignore", "sync-orm-cal"], "sync-orm-cal", "sync-orm-call"),
-        (&["--select", "AG104"], "AG104", "AG10"),
+        (&["--select", "AG106"], "AG106", "AG10"),
         (&["--select", "AG9"], "AG9", "AG"),
     ] {
         let o = run(p.path(), &[&["check"][..], args, &["."]].concat());
