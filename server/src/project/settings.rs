@@ -1074,6 +1074,18 @@ mod tests {
     }
 
     #[test]
+    fn auth_user_model() {
+        let read = |settings: &str| {
+            let p = project(&[("manage.py", MANAGE), ("shop/settings.py", settings)]);
+            find_and_read(p.path()).unwrap().auth_user_model
+        };
+        assert_eq!(read("SECRET_KEY = 'x'\nAUTH_USER_MODEL = 'people.Member'\n").as_deref(), Some("people.Member"));
+        assert_eq!(read("SECRET_KEY = 'x'\n").as_deref(), Some("auth.User"));
+        assert_eq!(read("SECRET_KEY = 'x'\nAUTH_USER_MODEL = env('USER_MODEL')\n"), None);
+        assert_eq!(read("X = 1\n"), None);
+    }
+
+    #[test]
     fn unknowns() {
         let read = |settings: &str| {
             let p = project(&[("manage.py", MANAGE), ("shop/settings.py", settings), ("shop/base.py", "CACHES = {'default': {'BACKEND': 'django.core.cache.backends.dummy.DummyCache'}}\n")]);
