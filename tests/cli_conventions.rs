@@ -65,7 +65,7 @@ fn unknown_selectors_are_usage_errors_with_the_closest_code() {
         assert!(err.contains(&format!("unknown rule selector `{bad}`")), "{args:?}: {err}");
         assert!(err.contains(&format!("did you mean `{hint}")), "{args:?}: {err}");
     }
-    let o = run(p.path(), &["check", "--select", "AG104", "."]);
+    let o = run(p.path(), &["check", "--select", "AG106", "."]);
     assert!(o.stderr.contains("planned but not implemented"), "{}", o.stderr);
     // Prefixes, names and ALL that match rules are fine.
     for sel in ["AG1", "AG", "ALL", "sync-orm-call", "ag101"] {
