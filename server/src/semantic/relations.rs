@@ -207,7 +207,7 @@ const MAX_DEPTH: u32 = 12;
 /// Query methods a producing chain may hold: lazy builders that keep model instances.
 const CHAIN_METHODS: &[&str] = &[
     "all", "filter", "exclude", "order_by", "select_related", "prefetch_related", "annotate", "alias", "only", "defer",
-    "using", "select_for_update", "distinct", "reverse", "fetch_mode", "complex_filter",
+    "using", "select_for_update", "distinct", "reverse", "fetch_mode", "complex_filter", "aiterator",
 ];
 /// Awaited methods returning one instance.
 const ASYNC_GETTERS: &[&str] = &["aget", "afirst", "alast", "aearliest", "alatest", "acreate", "aget_or_none"];
