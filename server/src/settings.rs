@@ -92,6 +92,9 @@ pub struct Settings {
     /// `AuthenticationMiddleware`): its sync `process_view` resolves `request.user` (in a
     /// thread) before every view not marked `@login_not_required`.
     pub login_required_middleware: bool,
+    /// The project's `AUTH_USER_MODEL` (`app_label.Model`), from its settings module; `None`:
+    /// unknown (AG104 then takes Django's `auth.User`).
+    pub auth_user_model: Option<String>,
     /// The project's `MIDDLEWARE` has, after `AuthenticationMiddleware`, a sync third-party
     /// middleware that reads `request.user` before every view (`config::detect::USER_RESOLVING_MW`):
     /// the lazy user is resolved in a worker thread before an async view runs.
@@ -123,6 +126,7 @@ impl Default for Settings {
             allow_async_unsafe: false,
             caches: None,
             login_required_middleware: false,
+            auth_user_model: None,
             user_resolving_middleware: false,
             blocking_cache: None,
             max_file_size: DEFAULT_MAX_FILE_SIZE,

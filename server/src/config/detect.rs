@@ -79,6 +79,8 @@ pub struct DjangoFacts {
     /// `MIDDLEWARE` holds `LoginRequiredMiddleware` after `AuthenticationMiddleware` (in every
     /// settings module that applies).
     pub login_required_middleware: bool,
+    /// `AUTH_USER_MODEL` (`app_label.Model`); `None`: unknown or no settings module.
+    pub auth_user_model: Option<String>,
     /// `MIDDLEWARE` holds, after `AuthenticationMiddleware`, a sync middleware known to read
     /// `request.user` before it calls the view, for every view ([`USER_RESOLVING_MW`]).
     pub user_resolving_middleware: bool,
@@ -178,6 +180,7 @@ impl Detector {
                 let login = m.iter().position(|x| x == LOGIN_REQUIRED_MW);
                 matches!((auth, login), (Some(a), Some(l)) if a < l)
             }),
+            auth_user_model: read.as_ref().and_then(|s| s.auth_user_model.clone()),
             user_resolving_middleware: read.as_ref().and_then(|s| s.middleware.as_ref()).is_some_and(|m| {
                 let auth = m.iter().position(|x| x == AUTH_MW);
                 let resolving = m.iter().rposition(|x| USER_RESOLVING_MW.contains(&x.as_str()));

@@ -43,6 +43,8 @@ pub struct PyClass {
     pub defers_on_commit: bool,
     /// The class name's range.
     pub name_range: std::ops::Range<usize>,
+    /// Model fields declared in the body (AG104).
+    pub fields: Vec<crate::semantic::relations::ModelField>,
 }
 
 /// What other files may ask of one Python file.
@@ -82,6 +84,7 @@ pub fn summarize(text: &str) -> PySummary {
     };
     let root = tree.root_node();
     let mut c = root.walk();
+    let mut reverse_o2o = vec![];
     for node in root.named_children(&mut c) {
         let def = match node.kind() {
             "decorated_definition" => node.child_by_field_name("definition"),
@@ -110,7 +113,9 @@ pub fn summarize(text: &str) -> PySummary {
                     || name.contains("TransactionAware")
                     || name.contains("OnCommit");
                 let name_range = def.child_by_field_name("name").map(|n| n.byte_range()).unwrap_or_default();
-                s.classes.insert(name, PyClass { bases, manager_attrs, a_methods, defers_on_commit, name_range });
+                let fields = crate::semantic::relations::class_fields(&m, def);
+                reverse_o2o.extend(crate::semantic::relations::reverse_one_to_one(&name, &fields));
+                s.classes.insert(name, PyClass { bases, manager_attrs, a_methods, defers_on_commit, name_range, fields });
             }
             _ => {}
         }
@@ -119,7 +124,14 @@ pub fn summarize(text: &str) -> PySummary {
     related.sort();
     let mut managers: Vec<String> = m.manager_attrs.iter().cloned().collect();
     managers.sort();
-    s.facts = Arc::new(ModuleFacts { related_attrs: related, manager_attrs: managers, queryset_methods: m.queryset_methods() });
+    reverse_o2o.sort();
+    reverse_o2o.dedup();
+    s.facts = Arc::new(ModuleFacts {
+        related_attrs: related,
+        manager_attrs: managers,
+        queryset_methods: m.queryset_methods(),
+        reverse_one_to_one: reverse_o2o,
+    });
     s
 }
 
@@ -337,6 +349,7 @@ fn deep_facts(view: &FileView, file: &Path, summary: &PySummary, depth: u32) -> 
         out.related_attrs.extend(facts.related_attrs.iter().cloned());
         out.manager_attrs.extend(facts.manager_attrs.iter().cloned());
         out.queryset_methods.extend(facts.queryset_methods.iter().cloned());
+        out.reverse_one_to_one.extend(facts.reverse_one_to_one.iter().cloned());
         if level >= FACTS_DEPTH || depth + level >= MAX_DEPTH {
             continue;
         }
@@ -356,6 +369,8 @@ fn deep_facts(view: &FileView, file: &Path, summary: &PySummary, depth: u32) -> 
         v.sort();
         v.dedup();
     }
+    out.reverse_one_to_one.sort();
+    out.reverse_one_to_one.dedup();
     Arc::new(out)
 }
 
@@ -371,6 +386,7 @@ fn class_facts(view: &FileView, file: &Path, summary: &PySummary, name: &str, cl
     let mut facts = ClassFacts {
         name: name.to_string(),
         manager_attrs: class.manager_attrs.clone(),
+        fields: class.fields.clone(),
         a_methods: class.a_methods.clone(),
         defers_on_commit: class.defers_on_commit,
         loc: Some(Loc { path: file.to_path_buf(), range: class.name_range.clone(), what: format!("class {name}") }),
@@ -388,11 +404,14 @@ fn class_facts(view: &FileView, file: &Path, summary: &PySummary, name: &str, cl
                 facts.a_methods.extend(b.a_methods.iter().cloned());
                 facts.defers_on_commit |= b.defers_on_commit;
                 facts.lib_bases.extend(b.lib_bases.iter().cloned());
+                facts.fields.extend(b.fields.iter().cloned());
             }
             Some(_) => {}
             // Outside the project (django.db.models.Model, a third-party abstract model).
             None => {
-                facts.is_model |= !summary.foreign_orm && (last == "Model" || (summary.orm && last.ends_with("Model")));
+                // Django's custom-user bases (`AbstractUser`, `AbstractBaseUser`) are models too.
+                let user_base = matches!(last, "AbstractUser" | "AbstractBaseUser");
+                facts.is_model |= !summary.foreign_orm && (last == "Model" || (summary.orm && (last.ends_with("Model") || user_base)));
                 let (head, tail) = base.split_once('.').map_or((base.as_str(), None), |(h, t)| (h, Some(t)));
                 facts.lib_bases.push(match (summary.imports.get(head), tail) {
                     (Some(p), Some(t)) => format!("{p}.{t}"),

@@ -1,7 +1,8 @@
 //! Reads a Django project's settings module — without running it — for the settings that
 //! change what a rule should say: `CACHES` (AG107: which cache backend a `cache.get` talks to),
 //! `SESSION_ENGINE` (AG106), `DATABASES` (`ENGINE`, `ATOMIC_REQUESTS`: AG206) and
-//! `MIDDLEWARE` (AG105: `LoginRequiredMiddleware` resolves `request.user` before the view).
+//! `MIDDLEWARE` (AG105: `LoginRequiredMiddleware` resolves `request.user` before the view) and
+//! `AUTH_USER_MODEL` (AG104: what `get_user_model()` / `settings.AUTH_USER_MODEL` name).
 //!
 //! Finding the module, as Django does:
 //! 1. the project root is the nearest folder above the file that holds `manage.py`; else the
@@ -121,6 +122,9 @@ pub struct DjangoSettings {
     pub databases: Option<BTreeMap<String, Database>>,
     /// `MIDDLEWARE`, in order; `None` when unknown (or not the same in every module).
     pub middleware: Option<Vec<String>>,
+    /// `AUTH_USER_MODEL` (`"app_label.ModelName"`; Django's default `auth.User` when unset);
+    /// `None` when unknown.
+    pub auth_user_model: Option<String>,
 }
 
 impl DjangoSettings {
@@ -889,6 +893,7 @@ fn summarize(file: &Path, st: &State) -> DjangoSettings {
             session_engine: SessionEngine::Unknown,
             databases: None,
             middleware: None,
+            auth_user_model: None,
         };
     }
     let caches = match st.lookup("CACHES") {
@@ -944,7 +949,12 @@ fn summarize(file: &Path, st: &State) -> DjangoSettings {
             .collect(),
         Some(_) => None,
     };
-    DjangoSettings { modules: vec![file.to_path_buf()], caches, session_engine, databases, middleware }
+    let auth_user_model = match st.lookup("AUTH_USER_MODEL") {
+        None => Some("auth.User".to_string()),
+        Some(Value::Str(s)) => Some(s),
+        Some(_) => None,
+    };
+    DjangoSettings { modules: vec![file.to_path_buf()], caches, session_engine, databases, middleware, auth_user_model }
 }
 
 /// Two settings modules that may both apply: known only where they agree — except that a
@@ -974,9 +984,10 @@ fn merge(a: DjangoSettings, b: DjangoSettings) -> DjangoSettings {
         _ => None,
     };
     let middleware = if a.middleware == b.middleware { a.middleware } else { None };
+    let auth_user_model = if a.auth_user_model == b.auth_user_model { a.auth_user_model } else { None };
     let mut modules = a.modules;
     modules.extend(b.modules);
-    DjangoSettings { modules, caches, session_engine, databases, middleware }
+    DjangoSettings { modules, caches, session_engine, databases, middleware, auth_user_model }
 }
 
 #[cfg(test)]
@@ -1059,6 +1070,18 @@ mod tests {
         assert_eq!(read(&format!("MIDDLEWARE = [{a}] + EXTRA\n")), None);
         assert_eq!(read(&format!("MIDDLEWARE = [{a}, env('M')]\n")), None);
         assert_eq!(read("SECRET_KEY = 'x'\n"), Some(vec![]));
+        assert_eq!(read("X = 1\n"), None);
+    }
+
+    #[test]
+    fn auth_user_model() {
+        let read = |settings: &str| {
+            let p = project(&[("manage.py", MANAGE), ("shop/settings.py", settings)]);
+            find_and_read(p.path()).unwrap().auth_user_model
+        };
+        assert_eq!(read("SECRET_KEY = 'x'\nAUTH_USER_MODEL = 'people.Member'\n").as_deref(), Some("people.Member"));
+        assert_eq!(read("SECRET_KEY = 'x'\n").as_deref(), Some("auth.User"));
+        assert_eq!(read("SECRET_KEY = 'x'\nAUTH_USER_MODEL = env('USER_MODEL')\n"), None);
         assert_eq!(read("X = 1\n"), None);
     }
 

@@ -6,8 +6,12 @@
 //! function imported by name or through its module. Its `db_work` (the chain of call sites,
 //! the database call last) comes from the one transitive walk
 //! ([`crate::semantic::summary::db_work`]) the project model uses too, and becomes the
-//! finding's `related` locations. Methods (`self.x()`, `obj.x()`), classes, names rebound by
-//! assignment and anything outside the project are unknown, and unknown is silent.
+//! finding's `related` locations. `self.helper()` / `cls.helper()` resolves to a sync
+//! method of the enclosing (module-level) class or of its single base class in this file
+//! ([`method_facts`]); a method with another decorator than `@staticmethod` /
+//! `@classmethod` (a property, an unknown wrapper) is unknown. Other methods (`obj.x()`),
+//! bases in other modules, classes, names rebound by assignment and anything outside the
+//! project are unknown, and unknown is silent.
 //!
 //! Library sinks (same rule): calls into Django/DRF that query on the caller's behalf
 //! ([`sinks`]), reported only where the class is known (declared in this file or the project
@@ -66,6 +70,10 @@ the helper returns a lazy queryset (the rows are fetched where it is evaluated, 
 reports), when it is a generator, or where `await` is not allowed (lambda, nested sync
 `def`, class body, generator expression).
 
+**Methods.** `self.helper()` / `cls.helper()` in an async method is reported the same way
+when `helper` is a sync method of the class (or of its base class in the same file) that
+reaches the database, as in a Channels consumer calling its own sync `get_room()`.
+
 **Library sinks** (same rule, in async context, where the class is known from the project):
 - DRF: `serializer.data`, `serializer.is_valid()`, `serializer.save()` on a
   `ModelSerializer` subclass (fix: adrf's `await serializer.adata` / `ais_valid()` /
@@ -80,7 +88,9 @@ reports), when it is a generator, or where `await` is not allowed (lambda, neste
 `@sync_to_async` / `@database_sync_to_async`, and calls handed to `sync_to_async(helper)(…)` /
 `asyncio.to_thread(helper, …)` (a direct call of the same helper elsewhere is still
 reported); calls from offloaded scopes; helpers whose database work is itself offloaded;
-awaited calls; methods (`self.helper()`), classes and callees outside the project.
+awaited calls; methods other than `self.helper()` / `cls.helper()` of the class or a base
+class in the same file (a base in another module is not followed yet), properties,
+classes and callees outside the project.
 
 **Suppress** with `# awaitguard: ignore[AG108]` or `# noqa: AG108` on the line.
 "#,
@@ -114,7 +124,10 @@ impl Rule for SyncHelperCalledFromAsync {
 
 /// A call of a project helper that reaches sync database work.
 fn helper_call<'t>(py: &PyModel<'t>, cx: &Ctx, call: Node<'t>, func: Node<'t>) -> Option<Finding> {
-    let mut facts = py.callee_facts(func)?;
+    let mut facts = match py.callee_facts(func) {
+        Some(f) => f,
+        None => method_facts(py, func)?,
+    };
     if func.kind() == "identifier" && py.import_of(py.node_text(func)).is_none() {
         if let crate::semantic::bridges::Callable::SyncDef(def) = py.callable(func, cx.settings.django_version) {
             // A sync `def` nested in an async one runs on the loop anyway: AG101–AG103 report
@@ -171,4 +184,78 @@ pub(super) fn bridge_for(py: &PyModel) -> (&'static str, &'static str) {
     } else {
         ("asgiref.sync", "sync_to_async")
     }
+}
+
+/// `self.helper()` / `cls.helper()` in a method: the facts of the sync method `helper` of the
+/// enclosing class or of a base class declared in this file (`None`: unknown, e.g. a base in
+/// another module, a name not found, a class nested in a function).
+fn method_facts<'t>(py: &PyModel<'t>, func: Node<'t>) -> Option<crate::semantic::outside::FnFacts> {
+    use crate::semantic::ScopeKind;
+    if func.kind() != "attribute" {
+        return None;
+    }
+    let obj = func.child_by_field_name("object").filter(|o| o.kind() == "identifier")?;
+    if !matches!(py.node_text(obj), "self" | "cls") {
+        return None;
+    }
+    let name = py.node_text(func.child_by_field_name("attribute")?);
+    // The method holding the call, then its class (a module-level one).
+    let mut s = py.scope_at(func.start_byte());
+    while py.scopes[s].kind != ScopeKind::Function {
+        s = py.scopes[s].parent?;
+    }
+    let class = py.scopes[s].parent.filter(|&c| py.scopes[c].kind == ScopeKind::Class)?;
+    if py.scopes[class].parent != Some(0) {
+        return None;
+    }
+    let mut cname = py.scopes[class].name.clone()?;
+    for _ in 0..8 {
+        let class_def = py.class_node(&cname)?;
+        if let Some(def) = method_def(py, class_def, name) {
+            let f = py.local_fn_memo(def)?;
+            let db_work = py.local_db_work(&f);
+            let offloaded = f.offloaded || is_static_or_property(py, def);
+            return Some(crate::semantic::outside::FnFacts {
+                name: f.name,
+                is_async: f.is_async,
+                offloaded,
+                generator: f.generator,
+                returns: f.returns,
+                db_work,
+                loc: None,
+            });
+        }
+        // Not declared here: a single base class of this file (several: the MRO decides).
+        let bases = py.classes.get(&cname)?;
+        let local: Vec<&String> = bases.iter().filter(|b| py.classes.contains_key(b.as_str())).collect();
+        if local.len() != 1 || bases.len() != 1 {
+            return None;
+        }
+        cname = local[0].clone();
+    }
+    None
+}
+
+/// The `def name` directly in the body of `class_def` (decorated or not).
+fn method_def<'t>(py: &PyModel<'t>, class_def: Node<'t>, name: &str) -> Option<Node<'t>> {
+    let body = class_def.child_by_field_name("body")?;
+    let mut c = body.walk();
+    let found = body.named_children(&mut c).filter_map(|n| {
+        let def = if n.kind() == "decorated_definition" { n.child_by_field_name("definition")? } else { n };
+        (def.kind() == "function_definition" && def.child_by_field_name("name").is_some_and(|x| py.node_text(x) == name))
+            .then_some(def)
+    });
+    found.last()
+}
+
+/// A method whose decorators make `self.name()` something else than a plain sync call
+/// (`@property`, `@cached_property`, any decorator we do not know): treated as unknown.
+fn is_static_or_property(py: &PyModel, def: Node) -> bool {
+    let Some(p) = def.parent().filter(|p| p.kind() == "decorated_definition") else { return false };
+    let mut c = p.walk();
+    let decorated = p.named_children(&mut c).filter(|d| d.kind() == "decorator").any(|d| {
+        let t = py.node_text(d).trim_start_matches('@').trim();
+        !matches!(t, "staticmethod" | "classmethod")
+    });
+    decorated
 }

@@ -16,6 +16,7 @@
 mod ag101_sync_orm_call;
 mod ag102_sync_queryset_evaluation;
 mod ag103_sync_instance_method;
+mod ag104_lazy_relation_access;
 mod ag105_request_user_in_async;
 mod ag107_sync_framework_helper;
 mod ag108_sync_helper_called_from_async;
@@ -97,6 +98,7 @@ pub static RULES: &[&dyn Rule] = &[
     &ag101_sync_orm_call::SyncOrmCall,
     &ag102_sync_queryset_evaluation::SyncQuerysetEvaluation,
     &ag103_sync_instance_method::SyncInstanceMethod,
+    &ag104_lazy_relation_access::LazyRelationAccess,
     &ag105_request_user_in_async::RequestUserInAsync,
     &ag107_sync_framework_helper::SyncFrameworkHelper,
     &ag108_sync_helper_called_from_async::SyncHelperCalledFromAsync,

@@ -21,6 +21,7 @@ pub mod instances;
 pub mod outside;
 pub mod python;
 pub mod receivers;
+pub mod relations;
 pub mod transactions;
 pub mod bridges;
 pub mod rust;

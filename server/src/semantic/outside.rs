@@ -75,6 +75,8 @@ pub struct ClassFacts {
     /// classes, as dotted import paths (`rest_framework.serializers.ModelSerializer`), or as
     /// written when not imported.
     pub lib_bases: Vec<String>,
+    /// Model fields its body and its project bases declare (AG104).
+    pub fields: Vec<super::relations::ModelField>,
     pub loc: Option<Loc>,
 }
 
@@ -88,6 +90,9 @@ pub struct ModuleFacts {
     pub manager_attrs: Vec<String>,
     /// Methods of custom `QuerySet`/`Manager` classes that return a queryset.
     pub queryset_methods: Vec<String>,
+    /// Reverse one-to-one attributes its models give other models: (target class name,
+    /// attribute), see [`super::relations::reverse_one_to_one`].
+    pub reverse_one_to_one: Vec<(String, String)>,
 }
 
 /// What a Python name imported from the project is.
@@ -174,12 +179,15 @@ pub fn imported_facts<'a>(outside: &dyn Outside, imports: impl Iterator<Item = &
             out.related_attrs.extend(f.related_attrs.iter().cloned());
             out.manager_attrs.extend(f.manager_attrs.iter().cloned());
             out.queryset_methods.extend(f.queryset_methods.iter().cloned());
+            out.reverse_one_to_one.extend(f.reverse_one_to_one.iter().cloned());
         }
     }
     for v in [&mut out.related_attrs, &mut out.manager_attrs, &mut out.queryset_methods] {
         v.sort();
         v.dedup();
     }
+    out.reverse_one_to_one.sort();
+    out.reverse_one_to_one.dedup();
     out
 }
 

@@ -185,7 +185,8 @@ impl<'t> PyModel<'t> {
             if last == name {
                 return false;
             }
-            if last == "Model" || last.ends_with("Model") && (self.orm_imported() || self.star_from_models) {
+            let user_base = matches!(last, "AbstractUser" | "AbstractBaseUser");
+            if last == "Model" || (last.ends_with("Model") || user_base) && (self.orm_imported() || self.star_from_models) {
                 return true;
             }
             match self.classes.get(last) {

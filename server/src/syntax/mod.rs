@@ -126,6 +126,7 @@ queries! {
     PyAwaits => Python, "python/awaits.scm";
     PyForStatements => Python, "python/for_statements.scm";
     PySinkAttributes => Python, "python/sink_attributes.scm";
+    PyAttributeReads => Python, "python/attribute_reads.scm";
     RsCandidates => Rust, "rust/candidates.scm";
 }
 

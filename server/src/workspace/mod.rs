@@ -177,6 +177,7 @@ impl SettingsCache {
             settings.sqlx_versions = sqlx;
             settings.caches = django_facts.caches.clone();
             settings.login_required_middleware = django_facts.login_required_middleware;
+            settings.auth_user_model = django_facts.auth_user_model.clone();
             settings.user_resolving_middleware = django_facts.user_resolving_middleware;
             let paths = match &found {
                 Some(f) => Some(PathRules::new(&f.0, &f.1)?).filter(|r| !r.is_empty()).map(Arc::new),

@@ -1,0 +1,306 @@
+//! AG104 lazy-relation-access: in async code, reading an attribute of a model instance that
+//! loads from the database: a forward foreign key / one-to-one (`book.author`), a reverse
+//! one-to-one (`user.profile`, also `getattr(user, "profile", None)`), or a field deferred by
+//! `only()` / `defer()` (RULES.md §AG104).
+//!
+//! Invariants:
+//! - Reported only when the query that produced the instance is known
+//!   ([`PyModel::instance_producer`]) and its model is known ([`PyModel::model_info`]: this
+//!   file, the project, Django's `User`), and that query does not name the relation in
+//!   `select_related` / `prefetch_related` (or, for a deferred field, names it in `defer()` or
+//!   leaves it out of `only()`). A non-literal argument to those calls is unknown: silent.
+//! - Silent on `obj.<f>_id`, writes (`obj.author = a`, which also fills the cache for later
+//!   reads), reads after an earlier read of the same attribute in the function (the first
+//!   one is the finding; `await sync_to_async(getattr)(obj, "f")` loads it), offloaded code,
+//!   `acreate(author=a)`.
+//! - Every fix is unsafe: `select_related` changes the query; `aget(pk=obj.<f>_id)` loses the
+//!   relation cache and differs for a null key; `arefresh_from_db` is an extra statement.
+
+use super::ag101_sync_orm_call::no_fix_reason;
+use super::{short, Ctx, Finding, FixAvailability, Rule, RuleMeta, Severity};
+use crate::dialects::{django, django_api};
+use crate::fix::{Applicability, Edit, Fix};
+use crate::semantic::instances::Dialect;
+use crate::semantic::relations::{string_value, FieldKind, Named, Producer, AUTH_USER};
+use crate::semantic::{Context, PyModel};
+use crate::syntax::{Lang, QueryId};
+use tree_sitter::Node;
+
+pub struct LazyRelationAccess;
+
+static META: RuleMeta = RuleMeta {
+    code: "AG104",
+    name: "lazy-relation-access",
+    lang: Lang::Python,
+    severity: Severity::Error,
+    fix: FixAvailability::Sometimes,
+    triggers: &[&["async"]],
+    summary: "Lazy relation or deferred field read on a model instance in async code",
+    doc: r#"## AG104 lazy-relation-access
+
+**What it catches.** Inside an `async def`, reading an attribute of a model instance that
+Django loads on first access with a query: a forward foreign key or one-to-one
+(`book.author`, `book.author.name`), a reverse one-to-one (`user.profile`, also
+`getattr(user, "profile", None)`), or a field left out by `only()` / named in `defer()`. The
+instance must come from a query the analysis can see: `await Book.objects…aget()` /
+`afirst()` / `alast()` / `acreate()`, `async for b in qs`, `[b async for b in qs]`, `qs[0]`,
+`await aget_object_or_404(Book, …)`, or a helper of the same file returning one of these. The
+model's fields come from the project (another module, inherited fields, `related_name`,
+string references `"app.Model"`, `settings.AUTH_USER_MODEL`).
+
+**Why it is wrong.** The related object is fetched by a synchronous query on the event-loop
+thread: Django raises `SynchronousOnlyOperation`; dorm blocks the loop (warning). With
+Django 6.1's `fetch_mode()` on the query the failure changes (`RAISE` raises
+`FieldFetchBlocked`, the other modes still query): still reported.
+
+**Example.**
+```python
+async def show(request, pk):
+    book = await Book.objects.aget(pk=pk)
+    return JsonResponse({"author": book.author.name})      # AG104
+    # fixed: book = await Book.objects.select_related("author").aget(pk=pk)
+```
+
+**Fix** (all unsafe, review them): add `.select_related("<f>")` to the producing query when
+it is written in the same function; otherwise, for a forward key,
+`(await Author.objects.aget(pk=book.author_id))` (Django 4.1; loses the relation cache and
+raises instead of giving `None` on a null key); for a deferred field, insert
+`await obj.arefresh_from_db(fields=["<f>"])` before the statement (Django 4.2). No fix where
+`await` is not allowed.
+
+**Stays silent on**
+- `obj.author_id` (the column, no query);
+- a relation named in `select_related(…)` (or bare `select_related()`) or
+  `prefetch_related(…)` / `Prefetch("<f>", …)` on the producing query, also when the query
+  is built in a helper of the same file;
+- instances built in the function (`Book(author=a)`), `acreate(author=a)`, or after
+  `book.author = a`;
+- a second read of the same attribute in the function (the first is reported; after
+  `await sync_to_async(getattr)(book, "author")` the cache is filled);
+- offloaded code (`sync_to_async`, `asyncio.to_thread`), sync functions;
+- instances whose producing query is unknown (a parameter, a helper of another module, a
+  custom queryset method, a non-literal `select_related` argument) and unknown models.
+
+**Suppress** with `# awaitguard: ignore[AG104]` or `# noqa: AG104` on the line.
+"#,
+};
+
+/// What the read loads.
+#[derive(Clone, PartialEq, Eq)]
+enum Load {
+    /// A forward FK / one-to-one to the class named.
+    Forward(String),
+    Reverse,
+    Deferred,
+}
+
+impl Rule for LazyRelationAccess {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &Ctx, out: &mut Vec<Finding>) {
+        let Some(py) = cx.py else { return };
+        cx.for_each_match(QueryId::PyAttributeReads, |caps| {
+            let (Some(node), Some(obj), Some(attr)) = (caps.get("attribute"), caps.get("object"), caps.get("attr")) else {
+                return;
+            };
+            if is_write_or_call(node) {
+                return;
+            }
+            out.extend(read(py, cx, node, obj, py.node_text(attr), false));
+        });
+        cx.for_each_match(QueryId::PyCalls, |caps| {
+            let (Some(call), Some(func), Some(args)) = (caps.get("call"), caps.get("function"), caps.get("args")) else {
+                return;
+            };
+            if func.kind() != "identifier" || py.node_text(func) != "getattr" || py.binding("getattr", func.start_byte()).is_some() {
+                return;
+            }
+            let mut c = args.walk();
+            let a: Vec<Node> = args.named_children(&mut c).filter(|a| a.kind() != "comment").collect();
+            if !(2..=3).contains(&a.len()) || a[0].kind() != "identifier" || a[1].kind() != "string" {
+                return;
+            }
+            let f = string_value(py.node_text(a[1]));
+            if f.is_empty() || !f.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                return;
+            }
+            out.extend(read(py, cx, call, a[0], f, true));
+        });
+    }
+}
+
+/// `obj.f` written (`obj.f = …`, `del obj.f`) or called (`obj.f()`): not a lazy read.
+fn is_write_or_call(node: Node) -> bool {
+    let Some(p) = node.parent() else { return false };
+    match p.kind() {
+        "assignment" | "augmented_assignment" => p.child_by_field_name("left") == Some(node),
+        "call" => p.child_by_field_name("function") == Some(node),
+        "delete_statement" | "pattern_list" | "tuple_pattern" => true,
+        _ => false,
+    }
+}
+
+/// The finding for a read of `obj.f` at `node` (`getattr`: through `getattr(obj, "f", …)`).
+fn read<'t>(py: &PyModel<'t>, cx: &Ctx, node: Node<'t>, obj: Node<'t>, f: &str, getattr: bool) -> Option<Finding> {
+    if f.ends_with("_id") || f == "pk" || f == "id" || f.starts_with("__") {
+        return None;
+    }
+    let ctx = py.context_at(node.start_byte());
+    let Context::Async { func, .. } = ctx else { return None };
+    if py.in_offload_args(node.start_byte()) {
+        return None;
+    }
+    let p = py.instance_producer(obj)?;
+    let auth_user = cx.settings.auth_user_model.as_deref().map(|m| m.rsplit('.').next().unwrap_or(m)).unwrap_or("User");
+    let info = py.model_info(&p.model, p.model_node.start_byte(), auth_user)?;
+    let load = match info.fields.iter().find(|x| x.name == f) {
+        Some(x) if matches!(x.kind, FieldKind::ForeignKey | FieldKind::OneToOne) => {
+            Load::Forward(if x.target == AUTH_USER { auth_user.to_string() } else { x.target.clone() })
+        }
+        Some(x) if x.kind == FieldKind::Plain => Load::Deferred,
+        Some(_) => return None,
+        None if info.reverse_o2o.iter().any(|r| r == f) => Load::Reverse,
+        None => return None,
+    };
+    if !loads(py, &p, f, &load) {
+        return None;
+    }
+    let o = py.node_text(obj);
+    if seen_before(py, func, node.start_byte(), o, f) {
+        return None;
+    }
+    let dialect = py.dialect();
+    let version = cx.settings.django_version;
+    let mut message = match &load {
+        Load::Forward(_) => format!("`{o}.{f}` runs a synchronous query in async code: `{f}` is not in the query's `select_related()`"),
+        Load::Reverse => format!(
+            "`{o}.{f}` runs a synchronous query in async code: the reverse one-to-one `{f}` is not in the query's `select_related()`"
+        ),
+        Load::Deferred => format!("`{o}.{f}` runs a synchronous query in async code: the field is deferred by `only()`/`defer()`"),
+    };
+    if p.has("fetch_mode") {
+        message.push_str(" (`fetch_mode()` changes how it fails, not that it queries)");
+    }
+    let mut fixes = vec![];
+    if !ctx.await_ok() {
+        message.push_str(no_fix_reason(ctx));
+    } else {
+        match &load {
+            Load::Forward(_) | Load::Reverse if select_related_here(py, &p, func) => {
+                let m = p.manager.expect("checked");
+                fixes.push(Fix {
+                    title: format!("Add `.select_related(\"{f}\")` to the query"),
+                    applicability: Applicability::Unsafe,
+                    edits: vec![Edit::insert(m.end_byte(), format!(".select_related(\"{f}\")"))],
+                });
+            }
+            Load::Forward(target)
+                if !getattr
+                    && (dialect == Dialect::Dorm || version >= django::ASYNC_ORM)
+                    && (py.classes.contains_key(target.as_str()) || py.import_of(target).is_some())
+                    && py.binding(target, node.start_byte()).is_some_and(|b| b.value.is_none()) =>
+            {
+                let mut text = format!("await {target}.objects.aget(pk={o}.{f}_id)");
+                if node.parent().is_some_and(|p| matches!(p.kind(), "attribute" | "subscript" | "call")) {
+                    text = format!("({text})");
+                }
+                fixes.push(Fix {
+                    title: format!("Fetch it with `await {target}.objects.aget(pk={o}.{f}_id)`"),
+                    applicability: Applicability::Unsafe,
+                    edits: vec![Edit { range: node.byte_range(), text }],
+                });
+            }
+            Load::Deferred if dialect == Dialect::Django && version >= django_api::V4_2 => {
+                if let Some((at, indent)) = statement_start(py, node) {
+                    fixes.push(Fix {
+                        title: format!("Load it first with `await {o}.arefresh_from_db(fields=[\"{f}\"])`"),
+                        applicability: Applicability::Unsafe,
+                        edits: vec![Edit::insert(at, format!("await {o}.arefresh_from_db(fields=[\"{f}\"])\n{indent}"))],
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    let message = short(&message, 400).to_string();
+    let severity = if dialect == Dialect::Dorm { Severity::Warning } else { META.severity };
+    Some(Finding { severity, ..Finding::new(&META, node.byte_range(), message, fixes) })
+}
+
+/// The producing query loads `f` lazily (not selected, prefetched, set or, for a field,
+/// loaded).
+fn loads(py: &PyModel, p: &Producer, f: &str, load: &Load) -> bool {
+    match load {
+        Load::Forward(_) | Load::Reverse => {
+            if p.set_kwargs.contains(&f) {
+                return false;
+            }
+            let covered = |m: &str| match p.named(py, m) {
+                None => false,
+                Some(Named::Unknown) => true,
+                Some(Named::Names(v)) => v.iter().any(|x| x == f) || (m == "select_related" && v.is_empty()),
+            };
+            !covered("select_related") && !covered("prefetch_related")
+        }
+        Load::Deferred => {
+            if p.set_kwargs.contains(&f) {
+                return false;
+            }
+            let only = match p.named(py, "only") {
+                Some(Named::Unknown) => return false,
+                Some(Named::Names(v)) => !v.is_empty() && !v.iter().any(|x| x == f),
+                None => false,
+            };
+            let deferred = match p.named(py, "defer") {
+                Some(Named::Unknown) => return false,
+                Some(Named::Names(v)) => v.iter().any(|x| x == f),
+                None => false,
+            };
+            only || deferred
+        }
+    }
+}
+
+/// `X.objects` of the producing query is written in the function of the read.
+fn select_related_here(py: &PyModel, p: &Producer, func: usize) -> bool {
+    let Some(m) = p.manager else { return false };
+    !p.in_helper && matches!(py.context_at(m.start_byte()), Context::Async { func: f, .. } if f == func)
+}
+
+/// `obj.f` read, written or loaded (`getattr(obj, "f"`) earlier in the function.
+fn seen_before(py: &PyModel, func: usize, at: usize, o: &str, f: &str) -> bool {
+    let start = py.scopes[func].range.start;
+    let before = &py.src[start.min(at)..at];
+    let ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let dotted = format!("{o}.{f}");
+    for (i, _) in before.match_indices(&dotted) {
+        let pre = before[..i].chars().next_back();
+        let post = before[i + dotted.len()..].chars().next();
+        if !pre.is_some_and(|c| ident(c) || c == '.') && !post.is_some_and(ident) {
+            return true;
+        }
+    }
+    [format!("({o}, \"{f}\""), format!("({o}, '{f}'")].iter().any(|p| before.contains(p.as_str()))
+}
+
+/// The start of the statement holding `node` (a child of a block) and its indentation, when
+/// the statement starts its line.
+fn statement_start<'t>(py: &PyModel<'t>, node: Node<'t>) -> Option<(usize, &'t str)> {
+    let mut cur = node;
+    for _ in 0..64 {
+        let p = cur.parent()?;
+        if p.kind() == "block" {
+            let at = cur.start_byte();
+            let line = py.src[..at].rfind('\n').map_or(0, |i| i + 1);
+            let indent = &py.src[line..at];
+            return indent.chars().all(|c| c == ' ' || c == '\t').then_some((at, indent));
+        }
+        if matches!(p.kind(), "function_definition" | "lambda" | "class_definition") {
+            return None;
+        }
+        cur = p;
+    }
+    None
+}

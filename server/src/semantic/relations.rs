@@ -1,0 +1,537 @@
+//! Model fields and relations, and the query that produced an instance (AG104).
+//!
+//! - **Fields** ([`class_fields`]): what a model class body declares, read from the syntax:
+//!   `author = models.ForeignKey(Author, …)` (forward relation; the target as written, a
+//!   string reference `"app.Model"` reduced to `Model`, `settings.AUTH_USER_MODEL` /
+//!   `get_user_model()` to [`AUTH_USER`]), one-to-one and many-to-many fields, and plain
+//!   `…Field(…)` columns. Inherited fields come through [`PyModel::model_info`] (bases in this
+//!   file, or [`super::outside::ClassFacts::fields`] from the project).
+//! - **Reverse one-to-one**: a `OneToOneField(User, related_name="profile")` on `Profile`
+//!   makes `user.profile` a lazy read; its name is the `related_name` or the lowercased class
+//!   name. Matched by the target's class name (this file's models and
+//!   [`super::outside::ModuleFacts::reverse_one_to_one`] of the modules it imports).
+//! - **Producers** ([`PyModel::instance_producer`]): the query chain an instance came from
+//!   (`await Book.objects.select_related("x").aget(…)`, `async for b in qs`,
+//!   `[b async for b in qs]`, `qs[0]`, `await aget_object_or_404(Book, …)`, a helper of this
+//!   file whose single `return` is such an expression). Anything else is unknown (`None`),
+//!   and unknown is silent: a custom queryset method, a non-literal `select_related`
+//!   argument, a value rebound in a branch the model cannot see.
+//!
+//! Invariants: bounded depth; no tree walk beyond the class body or the one helper body read
+//! (recorded in [`PyModel::read_bodies`]).
+
+use super::python::{last_name, PyModel};
+use super::receivers::Receiver;
+use crate::semantic::instances::strip_parens;
+use tree_sitter::Node;
+
+/// The name [`ModelField::target`] takes for `settings.AUTH_USER_MODEL` / `get_user_model()`:
+/// the configured user model (`auth.User` when the settings do not say).
+pub const AUTH_USER: &str = "<AUTH_USER_MODEL>";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FieldKind {
+    ForeignKey,
+    OneToOne,
+    ManyToMany,
+    /// A column (`CharField`, `TextField` …).
+    Plain,
+}
+
+/// One field declared in a model class body.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ModelField {
+    pub name: String,
+    pub kind: FieldKind,
+    /// The related model's class name (relations only; empty when not literal).
+    pub target: String,
+    pub related_name: Option<String>,
+}
+
+/// The fields `class_def`'s body declares (`name = <…>Field(…)` / `ForeignKey(…)` …).
+pub fn class_fields(m: &PyModel, class_def: Node) -> Vec<ModelField> {
+    let mut out = vec![];
+    let Some(body) = class_def.child_by_field_name("body") else { return out };
+    let cname = class_def.child_by_field_name("name").map(|n| m.node_text(n)).unwrap_or("");
+    let mut c = body.walk();
+    for st in body.named_children(&mut c).filter(|n| n.kind() == "expression_statement") {
+        let Some(a) = st.named_child(0).filter(|a| a.kind() == "assignment") else { continue };
+        let (Some(l), Some(r)) = (a.child_by_field_name("left"), a.child_by_field_name("right")) else { continue };
+        if l.kind() != "identifier" || r.kind() != "call" {
+            continue;
+        }
+        let Some(func) = r.child_by_field_name("function") else { continue };
+        let ctor = last_name(m.node_text(func));
+        let kind = match ctor {
+            "ForeignKey" | "ForeignObject" => FieldKind::ForeignKey,
+            "OneToOneField" => FieldKind::OneToOne,
+            "ManyToManyField" => FieldKind::ManyToMany,
+            c if c.ends_with("Field") && c != "GenericRelation" => FieldKind::Plain,
+            _ => continue,
+        };
+        let mut target = String::new();
+        let mut related_name = None;
+        if let Some(args) = r.child_by_field_name("arguments") {
+            let mut c = args.walk();
+            for (i, arg) in args.named_children(&mut c).enumerate() {
+                if arg.kind() == "keyword_argument" {
+                    let key = arg.child_by_field_name("name").map(|n| m.node_text(n));
+                    let Some(v) = arg.child_by_field_name("value") else { continue };
+                    match key {
+                        Some("to") => target = target_name(m, v, cname),
+                        Some("related_name") if v.kind() == "string" => {
+                            related_name = Some(string_value(m.node_text(v)).to_string());
+                        }
+                        _ => {}
+                    }
+                } else if i == 0 && kind != FieldKind::Plain {
+                    target = target_name(m, arg, cname);
+                }
+            }
+        }
+        out.push(ModelField { name: m.node_text(l).to_string(), kind, target, related_name });
+    }
+    out
+}
+
+/// The class name a relation's target expression names.
+fn target_name(m: &PyModel, v: Node, this_class: &str) -> String {
+    let text = m.node_text(v);
+    match v.kind() {
+        "identifier" => text.to_string(),
+        "attribute" if text.ends_with("AUTH_USER_MODEL") => AUTH_USER.to_string(),
+        "attribute" => last_name(text).to_string(),
+        "call" if text.starts_with("get_user_model(") => AUTH_USER.to_string(),
+        "string" => match string_value(text) {
+            "self" => this_class.to_string(),
+            s if !s.contains(['{', '%']) => s.rsplit('.').next().unwrap_or(s).to_string(),
+            _ => String::new(),
+        },
+        _ => String::new(),
+    }
+}
+
+/// The contents of a plain string literal (quotes and a prefix stripped).
+pub fn string_value(text: &str) -> &str {
+    let t = text.trim_start_matches(|c: char| c.is_ascii_alphabetic());
+    t.trim_matches(|c| c == '"' || c == '\'')
+}
+
+/// The reverse one-to-one attributes `fields` (of class `class`) give their targets:
+/// (target class name, attribute).
+pub fn reverse_one_to_one(class: &str, fields: &[ModelField]) -> Vec<(String, String)> {
+    fields
+        .iter()
+        .filter(|f| f.kind == FieldKind::OneToOne && !f.target.is_empty())
+        .filter_map(|f| {
+            let attr = f.related_name.clone().unwrap_or_else(|| class.to_ascii_lowercase());
+            (!attr.is_empty() && !attr.contains(['+', '%', '{'])).then(|| (f.target.clone(), attr))
+        })
+        .collect()
+}
+
+/// What is known of one model class.
+#[derive(Clone, Debug, Default)]
+pub struct ModelInfo {
+    pub name: String,
+    /// Its fields, inherited ones included.
+    pub fields: Vec<ModelField>,
+    /// Reverse one-to-one attributes other models give it.
+    pub reverse_o2o: Vec<String>,
+}
+
+/// The query an instance came from.
+#[derive(Clone, Debug)]
+pub struct Producer<'t> {
+    /// The model class name at the root of the chain (`Book` of `Book.objects…`).
+    pub model: String,
+    /// The model name node (for the scope it is resolved in).
+    pub model_node: Node<'t>,
+    /// `X.objects` (where a `.select_related(…)` can be inserted).
+    pub manager: Option<Node<'t>>,
+    /// The methods of the chain with their argument lists, outermost last.
+    pub calls: Vec<(&'t str, Option<Node<'t>>)>,
+    /// Keyword names given to `acreate(…)` (those relations are set on the instance).
+    pub set_kwargs: Vec<&'t str>,
+    /// The chain is written in a helper, not where the instance is used.
+    pub in_helper: bool,
+}
+
+/// What `names` a `select_related` / `prefetch_related` / `only` / `defer` call names.
+pub enum Named {
+    /// Every argument a string literal (first `__` component of each); empty: no argument.
+    Names(Vec<String>),
+    /// A non-literal argument: unknown.
+    Unknown,
+}
+
+impl<'t> Producer<'t> {
+    /// The names every call of `method` on the chain gives, merged.
+    pub fn named(&self, m: &PyModel<'t>, method: &str) -> Option<Named> {
+        let mut names = vec![];
+        let mut any = false;
+        for (name, args) in &self.calls {
+            if *name != method {
+                continue;
+            }
+            any = true;
+            let Some(args) = args else { return Some(Named::Unknown) };
+            let mut c = args.walk();
+            for a in args.named_children(&mut c) {
+                let s = match a.kind() {
+                    "string" => a,
+                    // Prefetch("author", queryset=…)
+                    "call" if last_name(m.node_text(a.child_by_field_name("function").unwrap_or(a))) == "Prefetch" => {
+                        match a.child_by_field_name("arguments").and_then(|x| x.named_child(0)).filter(|x| x.kind() == "string") {
+                            Some(s) => s,
+                            None => return Some(Named::Unknown),
+                        }
+                    }
+                    "comment" => continue,
+                    _ => return Some(Named::Unknown),
+                };
+                let v = string_value(m.node_text(s));
+                names.push(v.split("__").next().unwrap_or(v).to_string());
+            }
+        }
+        any.then_some(Named::Names(names))
+    }
+
+    pub fn has(&self, method: &str) -> bool {
+        self.calls.iter().any(|(n, _)| *n == method)
+    }
+}
+
+const MAX_DEPTH: u32 = 12;
+
+/// Query methods a producing chain may hold: lazy builders that keep model instances.
+const CHAIN_METHODS: &[&str] = &[
+    "all", "filter", "exclude", "order_by", "select_related", "prefetch_related", "annotate", "alias", "only", "defer",
+    "using", "select_for_update", "distinct", "reverse", "fetch_mode", "complex_filter", "aiterator",
+];
+/// Awaited methods returning one instance.
+const ASYNC_GETTERS: &[&str] = &["aget", "afirst", "alast", "aearliest", "alatest", "acreate", "aget_or_none"];
+
+impl<'t> PyModel<'t> {
+    /// The top-level `class` statement named `name` in this file.
+    pub fn class_node(&self, name: &str) -> Option<Node<'t>> {
+        let root = self.tree.root_node();
+        let mut c = root.walk();
+        let found = root.named_children(&mut c).find_map(|n| {
+            let def = if n.kind() == "decorated_definition" { n.child_by_field_name("definition")? } else { n };
+            (def.kind() == "class_definition" && def.child_by_field_name("name").is_some_and(|x| self.node_text(x) == name))
+                .then_some(def)
+        });
+        found
+    }
+
+    /// Every reverse one-to-one this file's top-level classes declare.
+    fn local_reverse_o2o(&self) -> Vec<(String, String)> {
+        let root = self.tree.root_node();
+        let mut c = root.walk();
+        let mut out = vec![];
+        for n in root.named_children(&mut c) {
+            let def = if n.kind() == "decorated_definition" { n.child_by_field_name("definition") } else { Some(n) };
+            let Some(def) = def.filter(|d| d.kind() == "class_definition") else { continue };
+            let Some(name) = def.child_by_field_name("name").map(|x| self.node_text(x)) else { continue };
+            if !self.node_text(def).contains("OneToOneField") {
+                continue;
+            }
+            out.extend(reverse_one_to_one(name, &class_fields(self, def)));
+        }
+        out
+    }
+
+    /// What is known of the model class `name` (as used at `at`): a model class of this file
+    /// or imported from the project, or Django's `User`. `None`: not known to be a model.
+    pub fn model_info(&self, name: &str, at: usize, auth_user: &str) -> Option<ModelInfo> {
+        let b = self.binding(name, at);
+        if b.is_some_and(|b| b.value.is_some()) {
+            // `User = get_user_model()`.
+            let v = strip_parens(b?.value?);
+            let is_user = v.kind() == "call"
+                && v.child_by_field_name("function").is_some_and(|f| self.is_django_function(f, "get_user_model"));
+            return is_user.then(|| self.user_model_info(auth_user)).flatten();
+        }
+        let mut info = ModelInfo { name: name.to_string(), ..Default::default() };
+        if let Some(bases) = self.classes.get(name) {
+            if !self.is_model_class(name, bases, 0) {
+                return None;
+            }
+            info.fields = self.local_model_fields(name, 0);
+        } else if let Some(path) = self.import_of(name) {
+            if path == "django.contrib.auth.models.User" {
+                info.name = "User".into();
+            } else {
+                match self.imported_def(name, None)? {
+                    super::outside::PyDef::Class(c) if c.is_model => {
+                        info.name = c.name.clone();
+                        info.fields = c.fields.clone();
+                    }
+                    _ => return None,
+                }
+            }
+        } else {
+            return None;
+        }
+        let is_user = info.name == auth_user;
+        let reverse = self.local_reverse_o2o().into_iter().chain(self.imported_facts().reverse_one_to_one.iter().cloned());
+        for (target, attr) in reverse {
+            if target == info.name || (is_user && target == AUTH_USER) {
+                info.reverse_o2o.push(attr);
+            }
+        }
+        Some(info)
+    }
+
+    /// The configured user model (`auth_user`: its class name), when this file or the project
+    /// knows it.
+    fn user_model_info(&self, auth_user: &str) -> Option<ModelInfo> {
+        let mut info = ModelInfo { name: auth_user.to_string(), ..Default::default() };
+        if let Some(bases) = self.classes.get(auth_user) {
+            if self.is_model_class(auth_user, bases, 0) {
+                info.fields = self.local_model_fields(auth_user, 0);
+            }
+        }
+        let reverse = self.local_reverse_o2o().into_iter().chain(self.imported_facts().reverse_one_to_one.iter().cloned());
+        for (target, attr) in reverse {
+            if target == auth_user || target == AUTH_USER {
+                info.reverse_o2o.push(attr);
+            }
+        }
+        Some(info)
+    }
+
+    /// The fields of this file's class `name` and of its bases (this file's or the project's).
+    fn local_model_fields(&self, name: &str, depth: u32) -> Vec<ModelField> {
+        if depth > 8 {
+            return vec![];
+        }
+        let mut out = self.class_node(name).map(|d| class_fields(self, d)).unwrap_or_default();
+        for b in self.classes.get(name).cloned().unwrap_or_default() {
+            if b == name {
+                continue;
+            }
+            if self.classes.contains_key(b.as_str()) {
+                out.extend(self.local_model_fields(&b, depth + 1));
+                continue;
+            }
+            let (head, tail) = b.split_once('.').map_or((b.as_str(), None), |(h, t)| (h, Some(t)));
+            if let Some(super::outside::PyDef::Class(c)) = self.imported_def(head, tail) {
+                out.extend(c.fields.iter().cloned());
+            }
+        }
+        out
+    }
+
+    /// The query that produced the instance `obj` (a name), see the module docs.
+    pub fn instance_producer(&self, obj: Node<'t>) -> Option<Producer<'t>> {
+        let obj = strip_parens(obj);
+        if obj.kind() != "identifier" || self.node_text(obj) == "self" {
+            return None;
+        }
+        let name = self.node_text(obj);
+        let b = self.binding(name, obj.start_byte())?;
+        match b.value {
+            Some(v) => self.value_producer(v, 0),
+            None => {
+                let l = self.loop_iters.get(&b.pos)?;
+                if l.target.kind() != "identifier" || self.node_text(l.target) != name {
+                    return None;
+                }
+                self.iterable_producer(l.iter, 0)
+            }
+        }
+    }
+
+    /// The producer of an instance-valued expression.
+    fn value_producer(&self, v: Node<'t>, depth: u32) -> Option<Producer<'t>> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        let v = strip_parens(v);
+        match v.kind() {
+            "await" => {
+                let call = strip_parens(v.named_child(0)?);
+                if call.kind() != "call" {
+                    return None;
+                }
+                let func = call.child_by_field_name("function")?;
+                let args = call.child_by_field_name("arguments");
+                match func.kind() {
+                    "attribute" => {
+                        let m = self.node_text(func.child_by_field_name("attribute")?);
+                        if !ASYNC_GETTERS.contains(&m) {
+                            return None;
+                        }
+                        let mut p = self.chain(func.child_by_field_name("object")?, depth + 1)?;
+                        if m == "acreate" {
+                            if let Some(args) = args {
+                                let mut c = args.walk();
+                                for kw in args.named_children(&mut c).filter(|a| a.kind() == "keyword_argument") {
+                                    p.set_kwargs.extend(kw.child_by_field_name("name").map(|n| self.node_text(n)));
+                                }
+                            }
+                        }
+                        p.calls.push((m, args));
+                        Some(p)
+                    }
+                    "identifier" if self.is_django_function(func, "aget_object_or_404") => {
+                        let first = args?.named_child(0).filter(|a| a.kind() != "keyword_argument")?;
+                        if first.kind() == "identifier" && self.classes.contains_key(self.node_text(first))
+                            || first.kind() == "identifier" && self.import_of(self.node_text(first)).is_some()
+                        {
+                            return Some(Producer {
+                                model: self.node_text(first).to_string(),
+                                model_node: first,
+                                manager: None,
+                                calls: vec![],
+                                set_kwargs: vec![],
+                                in_helper: false,
+                            });
+                        }
+                        self.chain(first, depth + 1)
+                    }
+                    "identifier" => {
+                        // An async helper of this file whose one `return` gives an instance.
+                        let def = self.module_def_named(self.node_text(func))?;
+                        if self.binding(self.node_text(func), func.start_byte()).is_some_and(|b| b.value.is_some()) {
+                            return None;
+                        }
+                        let e = self.single_return(def)?;
+                        let mut p = self.value_producer(e, depth + 1)?;
+                        p.in_helper = true;
+                        Some(p)
+                    }
+                    _ => None,
+                }
+            }
+            "subscript" => {
+                let value = v.child_by_field_name("value")?;
+                let idx = v.child_by_field_name("subscript")?;
+                (idx.kind() == "integer").then_some(())?;
+                self.iterable_producer(value, depth + 1)
+            }
+            _ => None,
+        }
+    }
+
+    /// The producer of the elements of an iterable: a queryset chain, or a list built from one
+    /// (`[b async for b in qs]`).
+    fn iterable_producer(&self, it: Node<'t>, depth: u32) -> Option<Producer<'t>> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        let it = strip_parens(it);
+        if it.kind() == "identifier" {
+            let b = self.binding(self.node_text(it), it.start_byte())?;
+            let v = strip_parens(b.value?);
+            if v.kind() == "list_comprehension" {
+                return self.comprehension_producer(v, depth + 1);
+            }
+        }
+        if it.kind() == "list_comprehension" {
+            return self.comprehension_producer(it, depth + 1);
+        }
+        self.chain(it, depth + 1)
+    }
+
+    /// `[b async for b in qs]`: the producer of `qs`'s rows.
+    fn comprehension_producer(&self, comp: Node<'t>, depth: u32) -> Option<Producer<'t>> {
+        let body = comp.child_by_field_name("body")?;
+        let mut c = comp.walk();
+        let clauses: Vec<Node> = comp.named_children(&mut c).filter(|n| n.kind() == "for_in_clause").collect();
+        let [clause] = clauses[..] else { return None };
+        let target = clause.child_by_field_name("left")?;
+        if body.kind() != "identifier" || target.kind() != "identifier" || self.node_text(body) != self.node_text(target) {
+            return None;
+        }
+        self.chain(clause.child_by_field_name("right")?, depth + 1)
+    }
+
+    /// A queryset chain down to `X.objects` (through names bound to chains and helpers of
+    /// this file that return one).
+    fn chain(&self, e: Node<'t>, depth: u32) -> Option<Producer<'t>> {
+        let mut e = strip_parens(e);
+        let mut calls = vec![];
+        let mut in_helper = false;
+        for _ in 0..MAX_DEPTH.saturating_sub(depth) {
+            match e.kind() {
+                "call" => {
+                    let func = e.child_by_field_name("function")?;
+                    match func.kind() {
+                        "attribute" => {
+                            let m = self.node_text(func.child_by_field_name("attribute")?);
+                            if !CHAIN_METHODS.contains(&m) {
+                                return None;
+                            }
+                            calls.push((m, e.child_by_field_name("arguments")));
+                            e = strip_parens(func.child_by_field_name("object")?);
+                        }
+                        "identifier" => {
+                            // A sync helper of this file returning a queryset.
+                            if self.binding(self.node_text(func), func.start_byte()).is_some_and(|b| b.value.is_some()) {
+                                return None;
+                            }
+                            let def = self.module_def_named(self.node_text(func))?;
+                            e = strip_parens(self.single_return(def)?);
+                            in_helper = true;
+                        }
+                        _ => return None,
+                    }
+                }
+                "identifier" => {
+                    let b = self.binding(self.node_text(e), e.start_byte())?;
+                    e = strip_parens(b.value?);
+                }
+                "attribute" => {
+                    if self.receiver(e) != Receiver::Manager {
+                        return None;
+                    }
+                    let model = e.child_by_field_name("object").filter(|o| o.kind() == "identifier")?;
+                    calls.reverse();
+                    return Some(Producer {
+                        model: self.node_text(model).to_string(),
+                        model_node: model,
+                        manager: Some(e),
+                        calls,
+                        set_kwargs: vec![],
+                        in_helper,
+                    });
+                }
+                _ => return None,
+            }
+        }
+        None
+    }
+
+    /// The expression of the one `return` of `def` (`None`: several, none, or a generator).
+    fn single_return(&self, def: Node<'t>) -> Option<Node<'t>> {
+        let body = def.child_by_field_name("body")?;
+        self.read_bodies.borrow_mut().push(def.byte_range());
+        let mut found = None;
+        let mut stack = vec![body];
+        let mut steps = 0;
+        while let Some(n) = stack.pop() {
+            steps += 1;
+            if steps > 2000 {
+                return None;
+            }
+            match n.kind() {
+                "function_definition" | "class_definition" | "lambda" | "decorated_definition" => continue,
+                "yield" => return None,
+                "return_statement" => {
+                    if found.is_some() {
+                        return None;
+                    }
+                    found = Some(n.named_child(0)?);
+                    continue;
+                }
+                _ => {}
+            }
+            let mut c = n.walk();
+            stack.extend(n.named_children(&mut c));
+        }
+        found
+    }
+}

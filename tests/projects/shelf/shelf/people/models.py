@@ -1,0 +1,16 @@
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+
+class Member(AbstractUser):
+    nickname = models.CharField(max_length=40)
+
+
+class Profile(models.Model):
+    member = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
+    bio = models.TextField()
+
+
+class Badge(models.Model):
+    member = models.OneToOneField("people.Member", on_delete=models.CASCADE)
