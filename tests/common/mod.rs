@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod invariants;
 pub mod lsp;
+pub mod model_invariants;
 
 use awaitguard::config::{Overrides, Settings};
 use awaitguard::analysis::analyze;

@@ -181,6 +181,11 @@ pub async fn did_change_watched_files(s: &Arc<State>, p: DidChangeWatchedFilesPa
         if crate::syntax::Lang::from_path(&path).is_some() {
             s.project.changed_on_disk(&path);
             diagnostics::refresh_dependents(s, &path, &change.uri);
+        } else {
+            // A folder (deleted, renamed, created: it can no longer be told from a file) or
+            // another file: forget what was read below it (the open documents are analysed
+            // again below).
+            s.project.changed_on_disk(&path);
         }
         // Config files, and the Python files the Django settings are read from.
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");

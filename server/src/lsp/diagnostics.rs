@@ -1,6 +1,10 @@
 //! Analysis of open documents, cached per (settings generation, version); push
 //! (`publishDiagnostics`) and pull (`textDocument/diagnostic`).
 //!
+//! Invariant: a document's `deps` cover every file its current findings rest on — a
+//! focused analysis adds to them (the findings it reused rest on the previous ones), a full
+//! analysis replaces them.
+//!
 //! Each analysis starts from the snapshot the previous one left (same settings generation)
 //! and re-analyses only the edited function when that provably gives the findings of a full
 //! analysis (`analysis::incremental`); the result is the same either way. That focused attempt
@@ -124,13 +128,22 @@ pub async fn current(s: &Arc<State>, uri: &Uri) -> Option<(i32, Arc<Analysis>)> 
             Err(Err(panicked)) => Err(panicked),
         };
         match res {
-            Ok(((a, snapshot, _path), view)) => {
+            Ok(((a, snapshot, path), view)) => {
                 if let Some(mut st) = s.docs.get_mut(uri) {
                     if st.deps_epoch == epoch {
                         st.snapshot = Some((generation, Arc::new(snapshot)));
                     }
                     if let Some(v) = view {
-                        st.deps = v.dependencies();
+                        // A focused (or unchanged) analysis keeps the previous findings of every
+                        // other function, and so the files they rest on: the previous
+                        // dependencies stay. Only a full analysis replaces them.
+                        let mut deps = v.dependencies();
+                        if !matches!(path, crate::analysis::incremental::Path::Full(_)) {
+                            deps.extend(st.deps.iter().cloned());
+                            deps.sort();
+                            deps.dedup();
+                        }
+                        st.deps = deps;
                     }
                 }
                 a
