@@ -223,6 +223,8 @@ fn method_facts<'t>(py: &PyModel<'t>, func: Node<'t>) -> Option<crate::semantic:
                 returns: f.returns,
                 db_work,
                 loc: None,
+                // Dispatch facts are AG208's question, not asked of a method here.
+                ..Default::default()
             });
         }
         // Not declared here: a single base class of this file (several: the MRO decides).
