@@ -29,6 +29,8 @@ pub struct LocalFn {
     pub returns: Returns,
     /// The first sync database call in the body (range, short text).
     pub db_call: Option<(Range<usize>, String)>,
+    /// The first `async_to_sync(f)(…)` call in the body (range, short text).
+    pub a2s_call: Option<(Range<usize>, String)>,
     /// Calls of plain names and `module.name` in the body, in order: (callee text, call range).
     pub calls: Vec<(String, Range<usize>)>,
     /// The body was read (else only the header: name, ranges, `async`, decorators).
@@ -43,8 +45,35 @@ impl LocalFn {
             name_range: sh(&self.name_range),
             def_range: sh(&self.def_range),
             db_call: self.db_call.as_ref().map(|(r, t)| (sh(r), t.clone())),
+            a2s_call: self.a2s_call.as_ref().map(|(r, t)| (sh(r), t.clone())),
             calls: self.calls.iter().map(|(t, r)| (t.clone(), sh(r))).collect(),
             ..self.clone()
+        }
+    }
+}
+
+/// What a walk through a function's calls looks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Work {
+    /// Sync database work ([`LocalFn::db_call`], [`FnFacts::db_work`]).
+    Db,
+    /// `async_to_sync(f)(…)` ([`LocalFn::a2s_call`], [`FnFacts::a2s_work`]).
+    AsyncToSync,
+}
+
+impl Work {
+    fn own(self, f: &LocalFn) -> Option<&(Range<usize>, String)> {
+        match self {
+            Work::Db => f.db_call.as_ref(),
+            Work::AsyncToSync => f.a2s_call.as_ref(),
+        }
+    }
+
+    /// The chain of this kind in facts computed for this kind.
+    pub fn of(self, g: &FnFacts) -> &Vec<Loc> {
+        match self {
+            Work::Db => &g.db_work,
+            Work::AsyncToSync => &g.a2s_work,
         }
     }
 }
@@ -54,8 +83,9 @@ pub trait Callees {
     /// A module-level function of the same file, by name.
     fn local(&mut self, name: &str) -> Option<LocalFn>;
     /// A function of another module the callee text names (`close_loan` imported by name,
-    /// `services.close_loan`), with its own `db_work`; `depth`: files passed so far.
-    fn imported(&mut self, callee: &str, depth: u32) -> Option<FnFacts>;
+    /// `services.close_loan`), with its own work of kind `kind` filled in ([`Work::of`]);
+    /// `depth`: files passed so far.
+    fn imported(&mut self, callee: &str, depth: u32, kind: Work) -> Option<FnFacts>;
 }
 
 /// The sync database work the function `f` (of the file at `path`) reaches: its own first
@@ -67,16 +97,21 @@ pub trait Callees {
 /// walk). The one walk both the project model (other files) and
 /// [`PyModel::callee_facts`] (this file) use, so both agree.
 pub fn db_work(f: &LocalFn, path: &Path, depth: u32, max_depth: u32, callees: &mut dyn Callees) -> Vec<Loc> {
-    let mut seen = vec![f.name.clone()];
-    walk_db_work(f, path, depth, max_depth, callees, &mut seen)
+    work(f, path, depth, max_depth, callees, Work::Db)
 }
 
-fn walk_db_work(f: &LocalFn, path: &Path, depth: u32, max_depth: u32, callees: &mut dyn Callees, seen: &mut Vec<String>) -> Vec<Loc> {
+/// [`db_work`] for any kind of [`Work`]: the same walk, looking for another kind of call.
+pub fn work(f: &LocalFn, path: &Path, depth: u32, max_depth: u32, callees: &mut dyn Callees, kind: Work) -> Vec<Loc> {
+    let mut seen = vec![f.name.clone()];
+    walk_work(f, path, depth, max_depth, callees, &mut seen, kind)
+}
+
+fn walk_work(f: &LocalFn, path: &Path, depth: u32, max_depth: u32, callees: &mut dyn Callees, seen: &mut Vec<String>, kind: Work) -> Vec<Loc> {
     let here = |range: &Range<usize>, what: String| Loc { path: path.to_path_buf(), range: range.clone(), what };
     if f.is_async || f.offloaded {
         return vec![];
     }
-    if let Some((range, text)) = &f.db_call {
+    if let Some((range, text)) = kind.own(f) {
         return vec![here(range, text.clone())];
     }
     if depth >= max_depth {
@@ -90,12 +125,12 @@ fn walk_db_work(f: &LocalFn, path: &Path, depth: u32, max_depth: u32, callees: &
             match callees.local(callee) {
                 Some(g) => {
                     seen.push(callee.clone());
-                    walk_db_work(&g, path, depth + 1, max_depth, callees, seen)
+                    walk_work(&g, path, depth + 1, max_depth, callees, seen, kind)
                 }
-                None => imported_work(callees, callee, depth),
+                None => imported_work(callees, callee, depth, kind),
             }
         } else {
-            imported_work(callees, callee, depth)
+            imported_work(callees, callee, depth, kind)
         };
         if !rest.is_empty() {
             return std::iter::once(here(range, format!("{callee}()"))).chain(rest).collect();
@@ -104,9 +139,9 @@ fn walk_db_work(f: &LocalFn, path: &Path, depth: u32, max_depth: u32, callees: &
     vec![]
 }
 
-fn imported_work(callees: &mut dyn Callees, callee: &str, depth: u32) -> Vec<Loc> {
-    match callees.imported(callee, depth + 1) {
-        Some(g) if !g.is_async && !g.offloaded => g.db_work,
+fn imported_work(callees: &mut dyn Callees, callee: &str, depth: u32, kind: Work) -> Vec<Loc> {
+    match callees.imported(callee, depth + 1, kind) {
+        Some(g) if !g.is_async && !g.offloaded => kind.of(&g).clone(),
         _ => vec![],
     }
 }
@@ -183,6 +218,12 @@ impl<'t> PyModel<'t> {
                         f.db_call = Some((n.byte_range(), crate::text::short(text, 48)));
                     }
                     if let Some(func) = n.child_by_field_name("function") {
+                        if f.a2s_call.is_none()
+                            && func.kind() == "call"
+                            && func.child_by_field_name("function").is_some_and(|a| self.resolves_to(a, super::bridges::ASYNC_TO_SYNC))
+                        {
+                            f.a2s_call = Some((n.byte_range(), crate::text::short(self.node_text(n), 48)));
+                        }
                         if matches!(func.kind(), "identifier" | "attribute") && is_dotted(self.node_text(func)) {
                             f.calls.push((self.node_text(func).to_string(), n.byte_range()));
                         }
