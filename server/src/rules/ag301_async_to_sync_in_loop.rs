@@ -171,7 +171,18 @@ fn bound_in_enclosing_function(py: &PyModel, func: Node) -> bool {
     let mut n = func.parent();
     while let Some(p) = n {
         if p.kind() == "function_definition" {
-            return p.byte_range().contains(&b.pos);
+            if p.byte_range().contains(&b.pos) {
+                return true;
+            }
+            // Parameters are bound at position 0: a parameter of this name?
+            let Some(params) = p.child_by_field_name("parameters") else { return false };
+            let mut c = params.walk();
+            let name = py.node_text(func);
+            return b.pos == 0
+                && params.named_children(&mut c).any(|a| {
+                    let id = if a.kind() == "identifier" { Some(a) } else { a.child_by_field_name("name").or_else(|| a.named_child(0)) };
+                    id.is_some_and(|i| i.kind() == "identifier" && py.node_text(i) == name)
+                });
         }
         n = p.parent();
     }
