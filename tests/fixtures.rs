@@ -152,6 +152,7 @@ fixtures! {
     ag208_tests => "python/AG208_tests.py",
     ag208_helpers => "python/AG208_helpers.py",
     ag301 => "python/AG301.py",
+    ag301_helpers => "python/AG301_helpers.py",
     ag302 => "python/AG302.py",
     ag302_decorators => "python/AG302_decorators.py",
     ag302_decorators_django50 => "python/AG302_decorators_django50.py",

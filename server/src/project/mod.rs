@@ -51,6 +51,9 @@ pub struct Project {
     disk: RwLock<FxHashMap<PathBuf, Option<u64>>>,
     /// Python summaries by path, with the hash of the text they were computed from.
     py: Mutex<FxHashMap<PathBuf, (u64, Arc<python::PySummary>)>>,
+    /// Whether a Python file's text may declare module facts ([`python::may_have_facts`]),
+    /// by path, with the hash of the text.
+    py_facts_words: Mutex<FxHashMap<PathBuf, (u64, Arc<bool>)>>,
     /// What each module-level function of a Python file does, by path, with the hash of the
     /// text (read only when some analysis asks about one of them).
     py_bodies: Mutex<FxHashMap<PathBuf, (u64, Arc<FxHashMap<String, crate::semantic::summary::LocalFn>>)>>,
@@ -188,21 +191,45 @@ impl Project {
     /// hash (a file read from disk is read again only when its hash is not known yet or the
     /// memo holds another text's result).
     fn memoised<T>(&self, memo: &Mutex<FxHashMap<PathBuf, (u64, Arc<T>)>>, path: &Path, compute: impl FnOnce(&str) -> T) -> Option<Arc<T>> {
-        let h = self.text_hash(path)?;
+        // A disk file whose hash is not known yet is read once here (not once for the hash
+        // and again for the text).
+        let known = !matches!(self.disk.read().unwrap().get(path), None) || self.overlay.read().unwrap().contains_key(path);
+        if known {
+            let h = self.text_hash(path)?;
+            if let Some((hash, v)) = memo.lock().unwrap().get(path) {
+                if *hash == h {
+                    return Some(v.clone());
+                }
+            }
+        }
+        let text = self.text(path)?;
+        let h = hash_text(&text);
         if let Some((hash, v)) = memo.lock().unwrap().get(path) {
             if *hash == h {
                 return Some(v.clone());
             }
         }
-        let text = self.text(path)?;
         let v = Arc::new(compute(&text));
-        memo.lock().unwrap().insert(path.to_path_buf(), (hash_text(&text), v.clone()));
+        memo.lock().unwrap().insert(path.to_path_buf(), (h, v.clone()));
         Some(v)
     }
 
     /// The summary of the Python file at `path`, computed from its current text.
     pub fn py_summary(&self, path: &Path) -> Option<Arc<python::PySummary>> {
         self.memoised(&self.py, path, python::summarize)
+    }
+
+    /// False when the Python file at `path` cannot declare module facts (its text has none
+    /// of the words they are made of), decided without a parse; also false when unreadable.
+    pub fn py_may_have_facts(&self, path: &Path) -> bool {
+        let summarised = self.py.lock().unwrap().get(path).cloned();
+        if let Some((h, v)) = summarised {
+            // Summarised already (and so read): its facts are at hand.
+            if self.text_hash(path) == Some(h) {
+                return !v.facts.is_empty();
+            }
+        }
+        self.memoised(&self.py_facts_words, path, python::may_have_facts).is_some_and(|b| *b)
     }
 
     /// What the module-level functions of the Python file at `path` do (bodies read).
@@ -363,6 +390,14 @@ impl FileView {
 impl Outside for FileView {
     fn py_def(&self, dotted: &str) -> Option<PyDef> {
         python::resolve_def(self, dotted)
+    }
+
+    fn py_module_facts(&self, dotted: &str) -> Option<Arc<crate::semantic::outside::ModuleFacts>> {
+        python::resolve_module(self, dotted)
+    }
+
+    fn py_def_work(&self, dotted: &str, kind: crate::semantic::summary::Work) -> Option<PyDef> {
+        python::resolve_def_work(self, dotted, kind)
     }
 
     fn rs_def(&self, path: &str) -> Option<RsDef> {

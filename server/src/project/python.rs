@@ -20,7 +20,7 @@
 use super::FileView;
 use crate::semantic::outside::{ClassFacts, FnFacts, Loc, ModuleFacts, PyDef};
 use crate::semantic::python::last_name;
-use crate::semantic::summary::LocalFn;
+use crate::semantic::summary::{LocalFn, Work};
 use crate::semantic::PyModel;
 use rustc_hash::FxHashMap;
 use std::path::{Path, PathBuf};
@@ -135,6 +135,18 @@ pub fn summarize(text: &str) -> PySummary {
     s
 }
 
+/// Words without which a text's [`ModuleFacts`] are empty: a manager attribute is assigned
+/// a `…Manager(…)`, `….as_manager()` or `….from_queryset(…)(…)` call; a relation is a
+/// `ForeignKey`, `ManyToManyField` or `GenericRelation` field; a queryset method belongs to a
+/// class whose base ends in `QuerySet` or `Manager` (see `PyModel::note_relation_field`,
+/// `is_manager_ctor`, `PyModel::queryset_methods`).
+const FACTS_WORDS: &[&str] = &["Manager", "as_manager", "from_queryset", "QuerySet", "ForeignKey", "ManyToManyField", "GenericRelation"];
+
+/// False when the text cannot declare any [`ModuleFacts`] (a line scan, no parse).
+pub fn may_have_facts(text: &str) -> bool {
+    FACTS_WORDS.iter().any(|w| text.contains(w))
+}
+
 /// What each module-level function of a Python source text does (its body read).
 pub fn bodies(text: &str) -> FxHashMap<String, LocalFn> {
     let tree = crate::syntax::parse(crate::syntax::Lang::Python, text, None);
@@ -190,17 +202,61 @@ fn class_a_methods(m: &PyModel, class: tree_sitter::Node) -> Vec<String> {
 
 /// What `dotted` names, seen from `view`'s file.
 pub fn resolve_def(view: &FileView, dotted: &str) -> Option<PyDef> {
-    if let Some(hit) = view.answers.lock().unwrap().get(dotted) {
+    resolve_def_work(view, dotted, Work::Db)
+}
+
+/// [`resolve_def`], a function's work of kind `kind` looked for ([`Work::of`]).
+pub fn resolve_def_work(view: &FileView, dotted: &str, kind: Work) -> Option<PyDef> {
+    // `!` cannot occur in an import path: answers of the other kinds are kept apart.
+    let key = match kind {
+        Work::Db | Work::Dispatch => dotted.to_string(),
+        Work::AsyncToSync => format!("!a2s {dotted}"),
+    };
+    if let Some(hit) = view.answers.lock().unwrap().get(&key) {
         return hit.clone();
     }
-    let answer = resolve_from(view, &view.file, dotted, 0);
-    view.answers.lock().unwrap().insert(dotted.to_string(), answer.clone());
+    let answer = resolve_kind(view, &view.file, dotted, 0, kind);
+    view.answers.lock().unwrap().insert(key, answer.clone());
     answer
 }
 
+/// The facts of the module `dotted` names, seen from `view`'s file: [`resolve_def`] when it
+/// gives a [`PyDef::Module`], found without computing the facts of a class or function met
+/// on the way (the answer is then not a module).
+pub fn resolve_module(view: &FileView, dotted: &str) -> Option<Arc<ModuleFacts>> {
+    let known = view.answers.lock().unwrap().get(dotted).cloned();
+    if let Some(hit) = known {
+        return match hit {
+            Some(PyDef::Module(f)) => Some(f),
+            _ => None,
+        };
+    }
+    let key = format!("!mod {dotted}");
+    if let Some(hit) = view.answers.lock().unwrap().get(&key) {
+        return match hit {
+            Some(PyDef::Module(f)) => Some(f.clone()),
+            _ => None,
+        };
+    }
+    let answer = locate(view, &view.file, dotted).and_then(|(file, attrs)| attr_chain_as(view, &file, &attrs, 0, Work::Db, true));
+    view.answers.lock().unwrap().insert(key, answer.clone());
+    match answer {
+        Some(PyDef::Module(f)) => Some(f),
+        _ => None,
+    }
+}
+
 fn resolve_from(view: &FileView, from: &Path, dotted: &str, depth: u32) -> Option<PyDef> {
+    resolve_kind(view, from, dotted, depth, Work::Db)
+}
+
+fn resolve_kind(view: &FileView, from: &Path, dotted: &str, depth: u32, kind: Work) -> Option<PyDef> {
+    resolve_as(view, from, dotted, depth, kind, false)
+}
+
+fn resolve_as(view: &FileView, from: &Path, dotted: &str, depth: u32, kind: Work, modules_only: bool) -> Option<PyDef> {
     let (file, attrs) = locate(view, from, dotted)?;
-    attr_chain(view, &file, &attrs, depth)
+    attr_chain_as(view, &file, &attrs, depth, kind, modules_only)
 }
 
 /// The module file of the longest importable prefix of `dotted`, and the attributes after it.
@@ -298,7 +354,9 @@ fn search_roots(project: &super::Project, from: &Path, noted: &mut Vec<PathBuf>)
     out
 }
 
-fn attr_chain(view: &FileView, file: &Path, attrs: &[String], depth: u32) -> Option<PyDef> {
+/// The definition the attributes `attrs` name in the module `file`; `modules_only`: a class or function met gives `None` at once (the caller
+/// wants a module, and a class's or function's facts cost other files' summaries).
+fn attr_chain_as(view: &FileView, file: &Path, attrs: &[String], depth: u32, kind: Work, modules_only: bool) -> Option<PyDef> {
     if depth > MAX_DEPTH {
         return None;
     }
@@ -308,10 +366,16 @@ fn attr_chain(view: &FileView, file: &Path, attrs: &[String], depth: u32) -> Opt
         return Some(PyDef::Module(deep_facts(view, file, &summary, depth)));
     };
     if let Some(class) = summary.classes.get(name) {
+        if modules_only {
+            return None;
+        }
         return rest.is_empty().then(|| PyDef::Class(Arc::new(class_facts(view, file, &summary, name, class, depth))));
     }
     if let Some(f) = summary.functions.get(name) {
-        return rest.is_empty().then(|| PyDef::Function(Arc::new(fn_facts(view, file, &summary, f, depth))));
+        if modules_only {
+            return None;
+        }
+        return rest.is_empty().then(|| PyDef::Function(Arc::new(fn_facts(view, file, &summary, f, depth, kind))));
     }
     if let Some(target) = summary.imports.get(name) {
         let mut dotted = target.clone();
@@ -319,7 +383,7 @@ fn attr_chain(view: &FileView, file: &Path, attrs: &[String], depth: u32) -> Opt
             dotted.push('.');
             dotted.push_str(r);
         }
-        return resolve_from(view, file, &dotted, depth + 1);
+        return resolve_as(view, file, &dotted, depth + 1, kind, modules_only);
     }
     // A submodule of a package not imported by its `__init__.py` (`import pkg.sub`).
     if file.ends_with("__init__.py") {
@@ -330,7 +394,7 @@ fn attr_chain(view: &FileView, file: &Path, attrs: &[String], depth: u32) -> Opt
             view.note(p);
         }
         let sub = sub?;
-        return attr_chain(view, &sub, rest, depth + 1);
+        return attr_chain_as(view, &sub, rest, depth + 1, kind, modules_only);
     }
     None
 }
@@ -353,6 +417,9 @@ fn deep_facts(view: &FileView, file: &Path, summary: &PySummary, depth: u32) -> 
         if level >= FACTS_DEPTH || depth + level >= MAX_DEPTH {
             continue;
         }
+        // A module at the last level gives its facts only (not its imports): one whose text
+        // has none of the words facts are made of gives none, and is not summarised.
+        let leaf = level + 1 >= FACTS_DEPTH || depth + level + 1 >= MAX_DEPTH;
         for path in imports {
             let Some((g, _)) = locate(view, &f, &path) else { continue };
             if seen.contains(&g) {
@@ -360,6 +427,9 @@ fn deep_facts(view: &FileView, file: &Path, summary: &PySummary, depth: u32) -> 
             }
             seen.push(g.clone());
             view.note(&g);
+            if leaf && !view.project.py_may_have_facts(&g) {
+                continue;
+            }
             if let Some(sg) = view.project.py_summary(&g) {
                 todo.push((g, sg.clone_facts_and_imports(), level + 1));
             }
@@ -445,7 +515,7 @@ fn base_def(view: &FileView, file: &Path, summary: &PySummary, base: &str, depth
     resolve_from(view, file, &dotted, depth + 1)
 }
 
-fn fn_facts(view: &FileView, file: &Path, summary: &PySummary, f: &LocalFn, depth: u32) -> FnFacts {
+fn fn_facts(view: &FileView, file: &Path, summary: &PySummary, f: &LocalFn, depth: u32, kind: Work) -> FnFacts {
     let read;
     let f = if f.body_read {
         f
@@ -479,14 +549,14 @@ fn fn_facts(view: &FileView, file: &Path, summary: &PySummary, f: &LocalFn, dept
             }
             Some(self.view.project.py_bodies(self.file).and_then(|b| b.get(name).cloned()).unwrap_or_else(|| g.clone()))
         }
-        fn imported(&mut self, callee: &str, depth: u32) -> Option<FnFacts> {
+        fn imported(&mut self, callee: &str, depth: u32, kind: Work) -> Option<FnFacts> {
             let (head, tail) = callee.split_once('.').map_or((callee, None), |(h, t)| (h, Some(t)));
             let target = self.summary.imports.get(head)?;
             let dotted = match tail {
                 Some(t) => format!("{target}.{t}"),
                 None => target.clone(),
             };
-            match resolve_from(self.view, self.file, &dotted, depth)? {
+            match resolve_kind(self.view, self.file, &dotted, depth, kind)? {
                 PyDef::Function(g) => Some((*g).clone()),
                 _ => None,
             }
@@ -494,14 +564,20 @@ fn fn_facts(view: &FileView, file: &Path, summary: &PySummary, f: &LocalFn, dept
         fn task_on_commit(&mut self, task: &str) -> bool {
             match self.summary.functions.get(task) {
                 Some(g) => g.task_base.as_deref().is_some_and(|b| class_defers(self.view, self.file, self.summary, b, self.depth)),
-                None => matches!(self.imported(task, self.depth + 1), Some(g) if g.on_commit_task),
+                None => matches!(self.imported(task, self.depth + 1, Work::Db), Some(g) if g.on_commit_task),
             }
         }
     }
     facts.on_commit_task = f.task_base.as_deref().is_some_and(|b| class_defers(view, file, summary, b, depth));
     let mut callees = Here { view, file, summary, depth };
-    facts.db_work = crate::semantic::summary::db_work(f, file, depth, MAX_DEPTH, &mut callees);
-    facts.dispatch = crate::semantic::summary::dispatch_work(f, file, depth, MAX_DEPTH, &mut callees);
+    match kind {
+        // A function's database work and its task dispatch are asked together (AG108, AG208).
+        Work::Db | Work::Dispatch => {
+            facts.db_work = crate::semantic::summary::work(f, file, depth, MAX_DEPTH, &mut callees, Work::Db);
+            facts.dispatch = crate::semantic::summary::work(f, file, depth, MAX_DEPTH, &mut callees, Work::Dispatch);
+        }
+        Work::AsyncToSync => facts.a2s_work = crate::semantic::summary::work(f, file, depth, MAX_DEPTH, &mut callees, kind),
+    }
     facts
 }
 

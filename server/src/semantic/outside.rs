@@ -8,6 +8,7 @@
 //! - `None` means unknown: a name outside the project (site-packages, crates.io), a file
 //!   that does not parse, a cycle. Rules stay silent on unknown.
 
+use super::summary::Work;
 use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -54,6 +55,10 @@ pub struct FnFacts {
     pub dispatch: Vec<Loc>,
     /// A task whose decorator's `base=` class defers dispatch to `transaction.on_commit`.
     pub on_commit_task: bool,
+    /// `async_to_sync(f)(…)` in the body, directly or through project functions it calls:
+    /// the chain of call sites, that call last. Filled only in answers to
+    /// [`Outside::py_def_work`] with [`Work::AsyncToSync`] (else empty: not looked for).
+    pub a2s_work: Vec<Loc>,
     pub loc: Option<Loc>,
 }
 
@@ -103,11 +108,32 @@ pub enum PyDef {
     Function(Arc<FnFacts>),
 }
 
+impl ModuleFacts {
+    pub fn is_empty(&self) -> bool {
+        self.related_attrs.is_empty() && self.manager_attrs.is_empty() && self.queryset_methods.is_empty()
+    }
+}
+
 /// Questions about the rest of the project, asked by the analysis of one file.
 pub trait Outside: Sync {
     /// What the import path `dotted` names: `.models.Book`, `shop.services.close_loan`,
     /// `.models` (leading dots: relative to the analysed file's package).
     fn py_def(&self, dotted: &str) -> Option<PyDef>;
+
+    /// The facts of the module `dotted` names, when it names a module ([`PyDef::Module`]);
+    /// `None` otherwise. Implementations may skip computing what a class or function is.
+    fn py_module_facts(&self, dotted: &str) -> Option<Arc<ModuleFacts>> {
+        match self.py_def(dotted) {
+            Some(PyDef::Module(f)) => Some(f),
+            _ => None,
+        }
+    }
+
+    /// [`Outside::py_def`], with a function's work of kind `kind` looked for (for
+    /// [`Work::Db`] the same answer as `py_def`). `None` by default (unknown).
+    fn py_def_work(&self, _dotted: &str, _kind: Work) -> Option<PyDef> {
+        None
+    }
 
     /// Rust: what the path names (`crate::db::DbPool`, `super::repo::find_user`), relative
     /// to the analysed file's module. `None` by default (unknown).
@@ -175,7 +201,7 @@ pub fn imported_facts<'a>(outside: &dyn Outside, imports: impl Iterator<Item = &
         if m.trim_start_matches('.').is_empty() && !m.starts_with('.') {
             continue;
         }
-        if let Some(PyDef::Module(f)) = outside.py_def(&m) {
+        if let Some(f) = outside.py_module_facts(&m) {
             out.related_attrs.extend(f.related_attrs.iter().cloned());
             out.manager_attrs.extend(f.manager_attrs.iter().cloned());
             out.queryset_methods.extend(f.queryset_methods.iter().cloned());
@@ -210,14 +236,23 @@ impl<'t> super::PyModel<'t> {
     /// What the imported name `name` (or `name.attr`, for an imported module) is in the
     /// project; `None`: not imported, or unknown.
     pub fn imported_def(&self, name: &str, attr: Option<&str>) -> Option<PyDef> {
+        self.imported_def_work(name, attr, Work::Db)
+    }
+
+    /// [`PyModel::imported_def`], a function's work of kind `kind` looked for.
+    pub fn imported_def_work(&self, name: &str, attr: Option<&str>, kind: Work) -> Option<PyDef> {
         if self.outside_off.get() > 0 {
             return None;
         }
         let outside = self.outside?;
         let path = self.import_of(name)?;
-        match attr {
-            Some(a) => outside.py_def(&format!("{path}.{a}")),
-            None => outside.py_def(path),
+        let dotted = match attr {
+            Some(a) => format!("{path}.{a}"),
+            None => path.to_string(),
+        };
+        match kind {
+            Work::Db => outside.py_def(&dotted),
+            _ => outside.py_def_work(&dotted, kind),
         }
     }
 
@@ -226,6 +261,12 @@ impl<'t> super::PyModel<'t> {
     /// (`services.helper`). `None`: unknown. `db_work` is filled for both ([`PyModel::local_db_work`]
     /// for this file's defs), except while a function summary is being computed.
     pub fn callee_facts(&self, func: tree_sitter::Node<'t>) -> Option<FnFacts> {
+        self.callee_work(func, Work::Db)
+    }
+
+    /// [`PyModel::callee_facts`] with the work of kind `kind` filled in ([`Work::of`]) instead
+    /// of `db_work` (for [`Work::Db`] the same).
+    pub fn callee_work(&self, func: tree_sitter::Node<'t>, kind: Work) -> Option<FnFacts> {
         match func.kind() {
             "identifier" => {
                 let name = self.node_text(func);
@@ -233,7 +274,7 @@ impl<'t> super::PyModel<'t> {
                     if self.binding(name, func.start_byte()).is_some_and(|b| b.value.is_some()) {
                         return None;
                     }
-                    return match self.imported_def(name, None)? {
+                    return match self.imported_def_work(name, None, kind)? {
                         PyDef::Function(f) => Some((*f).clone()),
                         _ => None,
                     };
@@ -244,8 +285,16 @@ impl<'t> super::PyModel<'t> {
                     super::bridges::Callable::SyncDef(def) | super::bridges::Callable::AsyncDef(Some(def)) => {
                         let f = self.local_fn_memo(def)?;
                         let top = self.local_fn_depth.get() == 0;
-                        let db_work = if top { self.local_db_work(&f) } else { vec![] };
-                        let dispatch = if top { self.local_dispatch(&f) } else { vec![] };
+                        let (mut db_work, mut dispatch, mut a2s_work) = (vec![], vec![], vec![]);
+                        if top {
+                            match kind {
+                                Work::Db | Work::Dispatch => {
+                                    db_work = self.local_work(&f, Work::Db);
+                                    dispatch = self.local_work(&f, Work::Dispatch);
+                                }
+                                Work::AsyncToSync => a2s_work = self.local_work(&f, kind),
+                            }
+                        }
                         Some(FnFacts {
                             name: f.name,
                             is_async: f.is_async,
@@ -258,6 +307,7 @@ impl<'t> super::PyModel<'t> {
                             db_work,
                             dispatch,
                             on_commit_task: false,
+                            a2s_work,
                             loc: None,
                         })
                     }
@@ -270,7 +320,7 @@ impl<'t> super::PyModel<'t> {
                 if self.binding(self.node_text(obj), obj.start_byte()).is_some_and(|b| b.value.is_some()) {
                     return None;
                 }
-                match self.imported_def(self.node_text(obj), Some(attr))? {
+                match self.imported_def_work(self.node_text(obj), Some(attr), kind)? {
                     PyDef::Function(f) => Some((*f).clone()),
                     _ => None,
                 }
@@ -284,13 +334,18 @@ impl<'t> super::PyModel<'t> {
     /// bodies read through [`PyModel::local_fn_memo`], so they count as consulted) and the
     /// project functions it imports. Locations in this file have an empty path.
     pub fn local_db_work(&self, f: &super::summary::LocalFn) -> Vec<Loc> {
-        super::summary::db_work(f, std::path::Path::new(""), 0, LOCAL_DEPTH, &mut LocalCallees { m: self })
+        self.local_work(f, Work::Db)
     }
 
-    /// The task dispatch the function `f` of this file reaches
-    /// ([`super::summary::dispatch_work`]), like [`PyModel::local_db_work`].
+    /// The task dispatch the function `f` of this file reaches, like
+    /// [`PyModel::local_db_work`].
     pub fn local_dispatch(&self, f: &super::summary::LocalFn) -> Vec<Loc> {
-        super::summary::dispatch_work(f, std::path::Path::new(""), 0, LOCAL_DEPTH, &mut LocalCallees { m: self })
+        self.local_work(f, Work::Dispatch)
+    }
+
+    /// [`PyModel::local_db_work`] for any kind of [`Work`].
+    pub fn local_work(&self, f: &super::summary::LocalFn, kind: Work) -> Vec<Loc> {
+        super::summary::work(f, std::path::Path::new(""), 0, LOCAL_DEPTH, &mut LocalCallees { m: self }, kind)
     }
 
     /// [`ClassFacts::lib_bases`] of the class `name` of this file (`depth`: classes passed).
@@ -421,9 +476,9 @@ impl super::summary::Callees for LocalCallees<'_, '_> {
         let def = self.m.module_def_named(name)?;
         self.m.local_fn_memo(def)
     }
-    fn imported(&mut self, callee: &str, _depth: u32) -> Option<FnFacts> {
+    fn imported(&mut self, callee: &str, _depth: u32, kind: Work) -> Option<FnFacts> {
         let (head, tail) = callee.split_once('.').map_or((callee, None), |(h, t)| (h, Some(t)));
-        match self.m.imported_def(head, tail)? {
+        match self.m.imported_def_work(head, tail, kind)? {
             PyDef::Function(g) => Some((*g).clone()),
             _ => None,
         }

@@ -48,12 +48,13 @@ impl<'t> PyModel<'t> {
                 let attr = self.node_text(attr);
                 let known = matches!(attr, "objects" | "_default_manager" | "_base_manager") || self.manager_attrs.contains(attr);
                 // A manager declared in another module: asked only of a model, the rarer case
-                // (the project's facts are gathered on first use).
-                let is_manager_attr = known
-                    || (self.outside.is_some()
-                        && starts_upper(last_name(self.node_text(obj)))
-                        && self.imported_facts().manager_attrs.iter().any(|a| a == attr));
-                if is_manager_attr && self.is_model(obj, depth + 1) {
+                // (the project's facts are gathered on first use, after the model is known:
+                // gathering them reads every module this file imports, two levels deep).
+                let maybe_imported = self.outside.is_some() && starts_upper(last_name(self.node_text(obj)));
+                if !(known || maybe_imported) || !self.is_model(obj, depth + 1) {
+                    return Receiver::Unknown;
+                }
+                if known || self.imported_facts().manager_attrs.iter().any(|a| a == attr) {
                     Receiver::Manager
                 } else {
                     Receiver::Unknown

@@ -29,6 +29,8 @@ pub struct LocalFn {
     pub returns: Returns,
     /// The first sync database call in the body (range, short text).
     pub db_call: Option<(Range<usize>, String)>,
+    /// The first `async_to_sync(f)(…)` call in the body (range, short text).
+    pub a2s_call: Option<(Range<usize>, String)>,
     /// Calls of plain names and `module.name` in the body, in order: (callee text, call range).
     pub calls: Vec<(String, Range<usize>)>,
     /// The first background-task dispatch in the body (AG208): `task.delay(…)` /
@@ -52,8 +54,40 @@ impl LocalFn {
             def_range: sh(&self.def_range),
             db_call: self.db_call.as_ref().map(|(r, t)| (sh(r), t.clone())),
             dispatch: self.dispatch.as_ref().map(|(r, t, n)| (sh(r), t.clone(), n.clone())),
+            a2s_call: self.a2s_call.as_ref().map(|(r, t)| (sh(r), t.clone())),
             calls: self.calls.iter().map(|(t, r)| (t.clone(), sh(r))).collect(),
             ..self.clone()
+        }
+    }
+}
+
+/// What a walk through a function's calls looks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Work {
+    /// Sync database work ([`LocalFn::db_call`], [`FnFacts::db_work`]).
+    Db,
+    /// `async_to_sync(f)(…)` ([`LocalFn::a2s_call`], [`FnFacts::a2s_work`]).
+    AsyncToSync,
+    /// A background-task dispatch that does not defer to commit ([`LocalFn::dispatch`],
+    /// [`FnFacts::dispatch`]); facts computed for [`Work::Db`] carry it too.
+    Dispatch,
+}
+
+impl Work {
+    fn own<'f>(self, f: &'f LocalFn, callees: &mut dyn Callees) -> Option<(&'f Range<usize>, &'f String)> {
+        match self {
+            Work::Db => f.db_call.as_ref().map(|(r, t)| (r, t)),
+            Work::AsyncToSync => f.a2s_call.as_ref().map(|(r, t)| (r, t)),
+            Work::Dispatch => f.dispatch.as_ref().filter(|(_, _, task)| !callees.task_on_commit(task)).map(|(r, t, _)| (r, t)),
+        }
+    }
+
+    /// The chain of this kind in facts computed for this kind.
+    pub fn of(self, g: &FnFacts) -> &Vec<Loc> {
+        match self {
+            Work::Db => &g.db_work,
+            Work::AsyncToSync => &g.a2s_work,
+            Work::Dispatch => &g.dispatch,
         }
     }
 }
@@ -63,8 +97,9 @@ pub trait Callees {
     /// A module-level function of the same file, by name.
     fn local(&mut self, name: &str) -> Option<LocalFn>;
     /// A function of another module the callee text names (`close_loan` imported by name,
-    /// `services.close_loan`), with its own `db_work`; `depth`: files passed so far.
-    fn imported(&mut self, callee: &str, depth: u32) -> Option<FnFacts>;
+    /// `services.close_loan`), with its own work of kind `kind` filled in ([`Work::of`]);
+    /// `depth`: files passed so far.
+    fn imported(&mut self, callee: &str, depth: u32, kind: Work) -> Option<FnFacts>;
     /// The task named `task` (as written in the file) dispatches on commit: its base class
     /// defers `apply_async` to `transaction.on_commit`. Unknown: `false`.
     fn task_on_commit(&mut self, _task: &str) -> bool {
@@ -72,21 +107,11 @@ pub trait Callees {
     }
 }
 
-/// What a walk over a function's calls looks for.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Reach {
-    /// Sync database work ([`db_work`]).
-    Db,
-    /// A background-task dispatch ([`dispatch_work`]).
-    Dispatch,
-}
-
 /// The background-task dispatch the function `f` reaches, as for [`db_work`]: its own first
 /// dispatch (of a task that does not defer to commit), else the first found through the
 /// functions it calls, as the chain of call sites, the dispatch last.
 pub fn dispatch_work(f: &LocalFn, path: &Path, depth: u32, max_depth: u32, callees: &mut dyn Callees) -> Vec<Loc> {
-    let mut seen = vec![f.name.clone()];
-    walk(Reach::Dispatch, f, path, depth, max_depth, callees, &mut seen)
+    work(f, path, depth, max_depth, callees, Work::Dispatch)
 }
 
 /// The sync database work the function `f` (of the file at `path`) reaches: its own first
@@ -98,36 +123,22 @@ pub fn dispatch_work(f: &LocalFn, path: &Path, depth: u32, max_depth: u32, calle
 /// walk). The one walk both the project model (other files) and
 /// [`PyModel::callee_facts`] (this file) use, so both agree.
 pub fn db_work(f: &LocalFn, path: &Path, depth: u32, max_depth: u32, callees: &mut dyn Callees) -> Vec<Loc> {
-    let mut seen = vec![f.name.clone()];
-    walk(Reach::Db, f, path, depth, max_depth, callees, &mut seen)
+    work(f, path, depth, max_depth, callees, Work::Db)
 }
 
-fn walk(
-    reach: Reach,
-    f: &LocalFn,
-    path: &Path,
-    depth: u32,
-    max_depth: u32,
-    callees: &mut dyn Callees,
-    seen: &mut Vec<String>,
-) -> Vec<Loc> {
+/// [`db_work`] for any kind of [`Work`]: the same walk, looking for another kind of call.
+pub fn work(f: &LocalFn, path: &Path, depth: u32, max_depth: u32, callees: &mut dyn Callees, kind: Work) -> Vec<Loc> {
+    let mut seen = vec![f.name.clone()];
+    walk_work(f, path, depth, max_depth, callees, &mut seen, kind)
+}
+
+fn walk_work(f: &LocalFn, path: &Path, depth: u32, max_depth: u32, callees: &mut dyn Callees, seen: &mut Vec<String>, kind: Work) -> Vec<Loc> {
     let here = |range: &Range<usize>, what: String| Loc { path: path.to_path_buf(), range: range.clone(), what };
     if f.is_async || f.offloaded {
         return vec![];
     }
-    match reach {
-        Reach::Db => {
-            if let Some((range, text)) = &f.db_call {
-                return vec![here(range, text.clone())];
-            }
-        }
-        Reach::Dispatch => {
-            if let Some((range, text, task)) = &f.dispatch {
-                if !callees.task_on_commit(task) {
-                    return vec![here(range, text.clone())];
-                }
-            }
-        }
+    if let Some((range, text)) = kind.own(f, callees) {
+        return vec![here(range, text.clone())];
     }
     if depth >= max_depth {
         return vec![];
@@ -140,12 +151,12 @@ fn walk(
             match callees.local(callee) {
                 Some(g) => {
                     seen.push(callee.clone());
-                    walk(reach, &g, path, depth + 1, max_depth, callees, seen)
+                    walk_work(&g, path, depth + 1, max_depth, callees, seen, kind)
                 }
-                None => imported_work(reach, callees, callee, depth),
+                None => imported_work(callees, callee, depth, kind),
             }
         } else {
-            imported_work(reach, callees, callee, depth)
+            imported_work(callees, callee, depth, kind)
         };
         if !rest.is_empty() {
             return std::iter::once(here(range, format!("{callee}()"))).chain(rest).collect();
@@ -154,12 +165,9 @@ fn walk(
     vec![]
 }
 
-fn imported_work(reach: Reach, callees: &mut dyn Callees, callee: &str, depth: u32) -> Vec<Loc> {
-    match callees.imported(callee, depth + 1) {
-        Some(g) if !g.is_async && !g.offloaded => match reach {
-            Reach::Db => g.db_work,
-            Reach::Dispatch => g.dispatch,
-        },
+fn imported_work(callees: &mut dyn Callees, callee: &str, depth: u32, kind: Work) -> Vec<Loc> {
+    match callees.imported(callee, depth + 1, kind) {
+        Some(g) if !g.is_async && !g.offloaded => kind.of(&g).clone(),
         _ => vec![],
     }
 }
@@ -257,6 +265,12 @@ impl<'t> PyModel<'t> {
                         }
                     }
                     if let Some(func) = n.child_by_field_name("function") {
+                        if f.a2s_call.is_none()
+                            && func.kind() == "call"
+                            && func.child_by_field_name("function").is_some_and(|a| self.resolves_to(a, super::bridges::ASYNC_TO_SYNC))
+                        {
+                            f.a2s_call = Some((n.byte_range(), crate::text::short(self.node_text(n), 48)));
+                        }
                         if matches!(func.kind(), "identifier" | "attribute") && is_dotted(self.node_text(func)) {
                             f.calls.push((self.node_text(func).to_string(), n.byte_range()));
                         }
