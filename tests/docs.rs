@@ -1,0 +1,212 @@
+//! The generated documentation is current: README's rule table and planned list, the rule
+//! pages `docs/rules/AGxxx.md` and their index `docs/rules/README.md`.
+//!
+//! Everything is generated from what the real binary prints (`awaitguard rule --all --format
+//! json`: the registry and each rule's doc, the text `awaitguard rule AGxxx` prints), so the
+//! pages cannot drift from the server's hover or the SARIF help. When a check fails, regenerate
+//! with `AWAITGUARD_UPDATE_DOCS=1 cargo test --test docs` and commit the result.
+//!
+//! The planned list is [`PLANNED`]: the rules of the specification (RULES.md §1) that are not
+//! implemented yet. A planned code that the registry has is an error (move it out when a rule
+//! ships); when the specification is beside the checkout (`../shared/RULES.md`), every code it
+//! lists must be either implemented or planned.
+
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+/// Rules of the specification not implemented yet: (code, name, what it is about).
+const PLANNED: &[(&str, &str, &str)] = &[
+    ("AG104", "lazy-relation-access", "Python: Django, dorm, SQLAlchemy, SQLModel"),
+    ("AG106", "request-session-in-async", "Python: Django"),
+    ("AG204", "homemade-async-atomic", "Python: Django"),
+    ("AG206", "atomic-requests-with-async-view", "Python: Django (code + settings)"),
+    ("AG207", "transaction-api-in-async", "Python: Django, Celery"),
+    ("AG209", "on-commit-called-not-passed", "Python: Django"),
+    ("AG210", "on-commit-late-binding", "Python: Django"),
+    ("AG305", "thread-insensitive-orm", "Python: asgiref / asyncio + Django"),
+    ("AG306", "blocking-task-dispatch-in-async", "Python: Celery"),
+    ("AG307", "async-unsafe-escape", "Python, pytest/pyproject config, `.env`, Dockerfile"),
+    ("AG308", "async-to-sync-in-task", "Python: Celery + asgiref"),
+    ("AG309", "sync-circuit-breaker-in-async", "Python: dorm"),
+    ("AG401", "sync-session-in-async", "Python: SQLAlchemy, SQLModel, peewee"),
+    ("AG402", "async-call-not-awaited", "Python: SQLAlchemy, SQLModel, Tortoise, Piccolo"),
+    ("AG403", "query-on-async-session", "Python: SQLAlchemy, SQLModel"),
+    ("AG404", "uncommitted-async-session", "Python: SQLAlchemy, SQLModel"),
+    ("AG405", "mixed-sync-async-pools", "Python: dorm"),
+    ("AG512", "sqlx-mut-transaction", "Rust: sqlx ≥ 0.7"),
+    ("AG513", "cancel-unsafe-transaction", "Rust: diesel-async, sqlx ≤ 0.8.6"),
+];
+
+const REGENERATE: &str = "AWAITGUARD_UPDATE_DOCS=1 cargo test --test docs";
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The registry as the real binary prints it.
+fn rules() -> Vec<Value> {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_awaitguard"))
+        .args(["rule", "--all", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "rule --all failed: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice::<Value>(&out.stdout).unwrap().as_array().unwrap().clone()
+}
+
+fn s<'a>(r: &'a Value, key: &str) -> &'a str {
+    r[key].as_str().unwrap_or_else(|| panic!("rule entry lacks {key}: {r}"))
+}
+
+/// README's wording of a rule's fix availability.
+fn fix(r: &Value) -> &'static str {
+    match s(r, "fix") {
+        "none" => "none",
+        "sometimes" => "when safe",
+        "always" => "yes",
+        other => panic!("unknown fix availability {other}"),
+    }
+}
+
+fn capitalised(x: &str) -> String {
+    let mut c = x.chars();
+    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
+}
+
+/// The table of implemented rules; `link` turns a code into the path of its page.
+fn rule_table(rules: &[Value], link: impl Fn(&str) -> String) -> String {
+    let mut out = String::from("| code | name | language | what it catches | default severity | fix |\n|---|---|---|---|---|---|\n");
+    for r in rules {
+        let code = s(r, "code");
+        out += &format!(
+            "| [{code}]({}) | {} | {} | {} | {} | {} |\n",
+            link(code),
+            s(r, "name"),
+            capitalised(s(r, "language")),
+            s(r, "summary"),
+            s(r, "severity"),
+            fix(r)
+        );
+    }
+    out
+}
+
+fn planned_list() -> String {
+    let mut out = String::new();
+    for (code, name, about) in PLANNED {
+        out += &format!("- {code} `{name}` ({about}) — *planned, not implemented*\n");
+    }
+    out
+}
+
+fn page(r: &Value) -> String {
+    let code = s(r, "code");
+    format!(
+        "<!-- Generated from `awaitguard rule {code}` by tests/docs.rs: edit the rule's doc, then run `{REGENERATE}`. -->\n\n{}\n\n---\n\nLanguage: {} · default severity: {} · fix: {} · [all rules](README.md)\n",
+        s(r, "doc").trim_end(),
+        capitalised(s(r, "language")),
+        s(r, "severity"),
+        fix(r)
+    )
+}
+
+fn index(rules: &[Value]) -> String {
+    format!(
+        "<!-- Generated by tests/docs.rs from `awaitguard rule --all`: run `{REGENERATE}`. -->\n\n# awaitguard rules\n\nEach page is the text `awaitguard rule CODE` prints (and the editor's hover shows). Fix: \"yes\" — every finding comes with a fix; \"when safe\" — a fix is offered where the rule can write a correct one, not for every finding. Fixes marked safe are applied by `--fix`; the others change behaviour and are applied only with `--unsafe-fixes`: review them.\n\n{}\n## Planned\n\nIn the specification, not implemented yet: selecting one of these codes is an error.\n\n{}",
+        rule_table(rules, |c| format!("{c}.md")),
+        planned_list()
+    )
+}
+
+/// Replaces the text between `<!-- NAME:start -->` and `<!-- NAME:end -->` lines.
+fn splice(text: &str, name: &str, body: &str) -> String {
+    let (start, end) = (format!("<!-- {name}:start -->\n"), format!("<!-- {name}:end -->\n"));
+    let (head, rest) = text.split_once(&start).unwrap_or_else(|| panic!("README lacks the marker {start}"));
+    let (_, tail) = rest.split_once(&end).unwrap_or_else(|| panic!("README lacks the marker {end}"));
+    format!("{head}{start}{body}{end}{tail}")
+}
+
+/// Every generated file and its wanted content.
+fn wanted() -> Vec<(PathBuf, String)> {
+    let rules = rules();
+    let readme_path = root().join("README.md");
+    let readme = std::fs::read_to_string(&readme_path).unwrap();
+    let readme = splice(&readme, "rules", &rule_table(&rules, |c| format!("docs/rules/{c}.md")));
+    let readme = splice(&readme, "planned", &planned_list());
+    let mut out = vec![(readme_path, readme), (root().join("docs/rules/README.md"), index(&rules))];
+    for r in &rules {
+        out.push((root().join(format!("docs/rules/{}.md", s(r, "code"))), page(r)));
+    }
+    out
+}
+
+#[test]
+fn generated_docs_are_current() {
+    let update = std::env::var_os("AWAITGUARD_UPDATE_DOCS").is_some();
+    let wanted = wanted();
+    let mut stale = vec![];
+    for (path, text) in &wanted {
+        if std::fs::read_to_string(path).ok().as_deref() != Some(text.as_str()) {
+            if update {
+                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+                std::fs::write(path, text).unwrap();
+            } else {
+                stale.push(path.strip_prefix(root()).unwrap().display().to_string());
+            }
+        }
+    }
+    // Pages of rules that no longer exist.
+    let keep: BTreeSet<&PathBuf> = wanted.iter().map(|(p, _)| p).collect();
+    for e in std::fs::read_dir(root().join("docs/rules")).unwrap() {
+        let p = e.unwrap().path();
+        if !keep.contains(&p) {
+            if update {
+                std::fs::remove_file(&p).unwrap();
+            } else {
+                stale.push(format!("{} (no such rule)", p.strip_prefix(root()).unwrap().display()));
+            }
+        }
+    }
+    assert!(stale.is_empty(), "generated docs are not current: {stale:?}\nregenerate with: {REGENERATE}");
+}
+
+#[test]
+fn a_page_is_what_rule_prints() {
+    for r in rules() {
+        let code = s(&r, "code");
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_awaitguard")).args(["rule", code]).output().unwrap();
+        assert!(out.status.success());
+        let printed = String::from_utf8(out.stdout).unwrap();
+        assert_eq!(printed.trim_end(), s(&r, "doc").trim_end(), "{code}: `rule {code}` and the JSON doc differ");
+        let page = std::fs::read_to_string(root().join(format!("docs/rules/{code}.md"))).unwrap_or_default();
+        assert!(page.contains(printed.trim_end()), "docs/rules/{code}.md is not what `rule {code}` prints: {REGENERATE}");
+    }
+}
+
+#[test]
+fn planned_rules_are_not_implemented_and_the_spec_is_covered() {
+    let implemented: BTreeSet<String> = rules().iter().map(|r| s(r, "code").to_string()).collect();
+    for (code, ..) in PLANNED {
+        assert!(!implemented.contains(*code), "{code} is implemented: remove it from PLANNED in tests/docs.rs, then {REGENERATE}");
+        // Selecting a planned rule is a usage error, as README says.
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_awaitguard"))
+            .args(["check", "--isolated", "--select", code, "tests/demo"])
+            .current_dir(root())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "--select {code} (planned) must be a usage error");
+    }
+    let spec = root().join("../shared/RULES.md");
+    let Ok(spec) = std::fs::read_to_string(&spec) else {
+        eprintln!("{} not beside the checkout: the coverage half of this test did not run", spec.display());
+        return;
+    };
+    let planned: BTreeSet<&str> = PLANNED.iter().map(|p| p.0).collect();
+    let mut listed = 0;
+    for line in spec.lines() {
+        let Some(code) = line.strip_prefix("| ").and_then(|l| l.split(' ').next()).filter(|c| c.starts_with("AG") && c.len() == 5) else { continue };
+        listed += 1;
+        assert!(implemented.contains(code) || planned.contains(code), "RULES.md lists {code}: neither implemented nor in PLANNED (tests/docs.rs)");
+    }
+    assert!(listed >= implemented.len(), "RULES.md's summary table was not found ({listed} codes)");
+}
