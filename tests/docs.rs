@@ -34,8 +34,6 @@ const PLANNED: &[(&str, &str, &str)] = &[
     ("AG403", "query-on-async-session", "Python: SQLAlchemy, SQLModel"),
     ("AG404", "uncommitted-async-session", "Python: SQLAlchemy, SQLModel"),
     ("AG405", "mixed-sync-async-pools", "Python: dorm"),
-    ("AG512", "sqlx-mut-transaction", "Rust: sqlx ≥ 0.7"),
-    ("AG513", "cancel-unsafe-transaction", "Rust: diesel-async, sqlx ≤ 0.8.6"),
 ];
 
 const REGENERATE: &str = "AWAITGUARD_UPDATE_DOCS=1 cargo test --test docs";

@@ -72,9 +72,17 @@ pub struct Settings {
     pub(crate) ignored: HashSet<&'static str>,
     pub severity: HashMap<&'static str, Severity>,
     pub django_version: Version,
+    /// `django_version` is only the lowest version a detected range allows (`Django>=3.1` in a
+    /// library's or an application's requirements), not a pin: the project may run any newer
+    /// version. Rules may take it for fixes (never emit an API the floor lacks), never to
+    /// claim that an API is missing (AG109).
+    pub django_version_is_floor: bool,
     /// Celery version, when configured or detected (`None`: unknown, so no Celery-version-gated
     /// API is suggested).
     pub celery_version: Option<Version>,
+    /// The sqlx versions (lowest, highest) pinned in the project's `Cargo.lock` (`None`:
+    /// unknown, so the sqlx-version-gated rules AG512 and AG513 stay silent).
+    pub sqlx_versions: Option<(Version, Version)>,
     /// The file runs with `DJANGO_ALLOW_ASYNC_UNSAFE` set (`allow-async-unsafe` globs).
     pub allow_async_unsafe: bool,
     /// The project's `CACHES`, alias → what its backend does, from its Django settings module;
@@ -84,6 +92,10 @@ pub struct Settings {
     /// `AuthenticationMiddleware`): its sync `process_view` resolves `request.user` (in a
     /// thread) before every view not marked `@login_not_required`.
     pub login_required_middleware: bool,
+    /// The project's `MIDDLEWARE` has, after `AuthenticationMiddleware`, a sync third-party
+    /// middleware that reads `request.user` before every view (`config::detect::USER_RESOLVING_MW`):
+    /// the lazy user is resolved in a worker thread before an async view runs.
+    pub user_resolving_middleware: bool,
     /// `blocking-cache-severity`: AG107 reports cache calls on a blocking, non-database
     /// backend (redis, memcached, file) at this severity; `None` (the default): not reported.
     pub blocking_cache: Option<Severity>,
@@ -102,10 +114,13 @@ impl Default for Settings {
             ignored: HashSet::new(),
             severity: HashMap::new(),
             django_version: django::NEWEST,
+            django_version_is_floor: false,
             celery_version: None,
+            sqlx_versions: None,
             allow_async_unsafe: false,
             caches: None,
             login_required_middleware: false,
+            user_resolving_middleware: false,
             blocking_cache: None,
             max_file_size: DEFAULT_MAX_FILE_SIZE,
         }

@@ -24,6 +24,12 @@ pub fn fixture_settings(path: &Path, text: &str) -> Settings {
         .into_iter()
         .find(|(k, _)| k == "celery-version")
         .and_then(|(_, v)| awaitguard::dialects::Version::parse(&v));
+    // `sqlx-version=0.8.6`: the sqlx a Cargo.lock would pin.
+    settings.sqlx_versions = header(text)
+        .into_iter()
+        .find(|(k, _)| k == "sqlx-version")
+        .and_then(|(_, v)| awaitguard::dialects::Version::parse(&v))
+        .map(|v| (v, v));
     // `blocking-cache-severity=warning`: the config's opt-in for redis / memcached / file caches.
     settings.blocking_cache = header(text)
         .into_iter()
@@ -31,6 +37,10 @@ pub fn fixture_settings(path: &Path, text: &str) -> Settings {
         .map(|(_, v)| awaitguard::settings::Severity::parse(&v).expect("a severity"));
     // `login-required-middleware=true`: MIDDLEWARE holds LoginRequiredMiddleware.
     settings.login_required_middleware = header(text).iter().any(|(k, v)| k == "login-required-middleware" && v == "true");
+    // `django-version-floor=true`: the version is a detected range's lower bound, not a pin.
+    settings.django_version_is_floor = header(text).iter().any(|(k, v)| k == "django-version-floor" && v == "true");
+    // `user-resolving-middleware=true`: MIDDLEWARE holds a sync middleware that reads the user.
+    settings.user_resolving_middleware = header(text).iter().any(|(k, v)| k == "user-resolving-middleware" && v == "true");
     // `caches=default:database,sessions:redis`: the CACHES a settings module would give.
     if let Some((_, v)) = header(text).into_iter().find(|(k, _)| k == "caches") {
         use awaitguard::settings::CacheKind;
@@ -81,7 +91,13 @@ pub fn fixture_overrides(path: &Path, text: &str) -> Overrides {
         match k.as_str() {
             "django-version" => over.django_version = Some(v),
             "select" => over.select = Some(v.split(',').map(str::to_string).collect()),
-            "celery-version" | "caches" | "login-required-middleware" | "blocking-cache-severity" => {}
+            "celery-version"
+            | "caches"
+            | "login-required-middleware"
+            | "user-resolving-middleware"
+            | "django-version-floor"
+            | "blocking-cache-severity"
+            | "sqlx-version" => {}
             _ => panic!("unknown fixture header `{k}`"),
         }
     }

@@ -10,8 +10,9 @@
 //! no project file is unknown.
 //!
 //! **Summaries** ([`PySummary`]) are computed from one file's text: its imports, its
-//! top-level classes (bases, whether they declare managers) and functions
-//! ([`LocalFn`]: returns, sync database work, calls), and what its models declare
+//! top-level classes (bases, whether they declare managers, their `a*` methods, whether they
+//! are a Celery task base that defers dispatch to commit) and functions ([`LocalFn`]:
+//! returns, sync database work, task dispatches, calls), and what its models declare
 //! ([`ModuleFacts`]). Facts that cross files (is this class a model through a base declared
 //! elsewhere; does this helper reach the database through another module's helper) are
 //! resolved when asked, with bounded depth.
@@ -34,6 +35,12 @@ pub struct PyClass {
     pub bases: Vec<String>,
     /// Manager attributes declared in the body (`live = PublishedManager()`).
     pub manager_attrs: Vec<String>,
+    /// The `a*` methods its body defines (`async def asave`: a project base class may
+    /// supply an async name Django lacks, or has only in a later version).
+    pub a_methods: Vec<String>,
+    /// Its source defines `apply_async`/`delay` and calls `on_commit` (a Celery task base
+    /// that dispatches at commit), or its name says so (`…TransactionAware…`, `…OnCommit…`).
+    pub defers_on_commit: bool,
     /// The class name's range.
     pub name_range: std::ops::Range<usize>,
 }
@@ -98,8 +105,12 @@ pub fn summarize(text: &str) -> PySummary {
                     })
                     .unwrap_or_default();
                 let manager_attrs = class_manager_attrs(&m, def);
+                let a_methods = class_a_methods(&m, def);
+                let defers_on_commit = crate::semantic::transactions::class_text_defers(crate::semantic::transactions::block_text(text, node.start_byte()))
+                    || name.contains("TransactionAware")
+                    || name.contains("OnCommit");
                 let name_range = def.child_by_field_name("name").map(|n| n.byte_range()).unwrap_or_default();
-                s.classes.insert(name, PyClass { bases, manager_attrs, name_range });
+                s.classes.insert(name, PyClass { bases, manager_attrs, a_methods, defers_on_commit, name_range });
             }
             _ => {}
         }
@@ -145,6 +156,23 @@ fn class_manager_attrs(m: &PyModel, class: tree_sitter::Node) -> Vec<String> {
             out.push(m.node_text(l).to_string());
         }
     }
+    out
+}
+
+/// The names starting with `a` of the methods defined directly in a class body.
+fn class_a_methods(m: &PyModel, class: tree_sitter::Node) -> Vec<String> {
+    let Some(body) = class.child_by_field_name("body") else { return vec![] };
+    let mut c = body.walk();
+    let out = body
+        .named_children(&mut c)
+        .filter_map(|st| match st.kind() {
+            "decorated_definition" => st.child_by_field_name("definition"),
+            "function_definition" => Some(st),
+            _ => None,
+        })
+        .filter_map(|f| f.child_by_field_name("name").map(|n| m.node_text(n).to_string()))
+        .filter(|n| n.starts_with('a'))
+        .collect();
     out
 }
 
@@ -343,6 +371,8 @@ fn class_facts(view: &FileView, file: &Path, summary: &PySummary, name: &str, cl
     let mut facts = ClassFacts {
         name: name.to_string(),
         manager_attrs: class.manager_attrs.clone(),
+        a_methods: class.a_methods.clone(),
+        defers_on_commit: class.defers_on_commit,
         loc: Some(Loc { path: file.to_path_buf(), range: class.name_range.clone(), what: format!("class {name}") }),
         ..Default::default()
     };
@@ -355,6 +385,8 @@ fn class_facts(view: &FileView, file: &Path, summary: &PySummary, name: &str, cl
             Some(PyDef::Class(b)) => {
                 facts.is_model |= b.is_model;
                 facts.manager_attrs.extend(b.manager_attrs.iter().cloned());
+                facts.a_methods.extend(b.a_methods.iter().cloned());
+                facts.defers_on_commit |= b.defers_on_commit;
                 facts.lib_bases.extend(b.lib_bases.iter().cloned());
             }
             Some(_) => {}
@@ -416,6 +448,8 @@ fn fn_facts(view: &FileView, file: &Path, summary: &PySummary, f: &LocalFn, dept
         view: &'a FileView,
         file: &'a Path,
         summary: &'a PySummary,
+        /// Files passed to reach this function.
+        depth: u32,
     }
     impl crate::semantic::summary::Callees for Here<'_> {
         fn local(&mut self, name: &str) -> Option<LocalFn> {
@@ -438,8 +472,25 @@ fn fn_facts(view: &FileView, file: &Path, summary: &PySummary, f: &LocalFn, dept
                 _ => None,
             }
         }
+        fn task_on_commit(&mut self, task: &str) -> bool {
+            match self.summary.functions.get(task) {
+                Some(g) => g.task_base.as_deref().is_some_and(|b| class_defers(self.view, self.file, self.summary, b, self.depth)),
+                None => matches!(self.imported(task, self.depth + 1), Some(g) if g.on_commit_task),
+            }
+        }
     }
-    facts.db_work = crate::semantic::summary::db_work(f, file, depth, MAX_DEPTH, &mut Here { view, file, summary });
+    facts.on_commit_task = f.task_base.as_deref().is_some_and(|b| class_defers(view, file, summary, b, depth));
+    let mut callees = Here { view, file, summary, depth };
+    facts.db_work = crate::semantic::summary::db_work(f, file, depth, MAX_DEPTH, &mut callees);
+    facts.dispatch = crate::semantic::summary::dispatch_work(f, file, depth, MAX_DEPTH, &mut callees);
     facts
+}
+
+/// The `base=` class expression `base` of a task in `file` defers dispatch to commit.
+fn class_defers(view: &FileView, file: &Path, summary: &PySummary, base: &str, depth: u32) -> bool {
+    if base.contains("TransactionAware") || base.contains("OnCommit") {
+        return true;
+    }
+    matches!(base_def(view, file, summary, base, depth), Some(PyDef::Class(c)) if c.defers_on_commit)
 }
 

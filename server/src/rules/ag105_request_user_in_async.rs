@@ -1,8 +1,12 @@
 //! AG105 request-user-in-async: reading `request.user` in async code (RULES.md §AG105).
 //! Resolving the lazy user queries the database when the session holds one.
 //!
-//! `request` must be a parameter of the enclosing function (or `self.request` in a class-based
-//! view); writes (`request.user = u`) stay silent.
+//! `request` must be a parameter of the enclosing function (or `self.request` in a class
+//! deriving from a Django class-based view); writes (`request.user = u`) stay silent.
+//!
+//! Invariant: one report per resolution. A read is reported only when nothing before it in
+//! the function can have resolved or replaced the user: an earlier read that dominates it
+//! (the first one raises or resolves), an assignment, a login, a middleware that reads it.
 
 use super::ag101_sync_orm_call::no_fix_reason;
 use super::{Ctx, Finding, FixAvailability, Rule, RuleMeta, Severity};
@@ -57,6 +61,15 @@ views when the project's settings module lists `LoginRequiredMiddleware` in `MID
 which the lazy `request.user` does not read) and in views under `@login_required` /
 `@permission_required` / `@user_passes_test` (from Django 5.1 their async wrapper calls
 `auser()` only).
+Also silent on: a read after an earlier read of the same `request.user` that runs whenever
+it runs (the first read raises or resolves the user: it alone is reported); a read after
+`await request.auser()` when `request.user = …` is assigned on some path before it (the
+function replaces the lazy user where `auser()` found one: the remaining path is anonymous);
+`self.request.user` in a class that is not a Django class-based view (`self.request` was
+stored by the project, after the view resolved the user) or in a class that assigns
+`request.user` itself (its own authentication, in another method); views when `MIDDLEWARE`
+holds, after `AuthenticationMiddleware`, a sync third-party middleware that reads the user
+before every view (django-pghistory's `HistoryMiddleware`): it resolved the user in a thread.
 Also silent inside `with self.assertRaises(SynchronousOnlyOperation):` (or
 `assertRaisesMessage`, `pytest.raises(SynchronousOnlyOperation)`): a test asserting the error.
 
@@ -83,7 +96,15 @@ impl Rule for RequestUserInAsync {
             if !is_request(py, obj) || is_write(attr) {
                 return;
             }
-            if rest_framework_view(py, attr) || set_before(py, obj, attr) {
+            if rest_framework_view(py, attr)
+                || set_before(py, obj, attr)
+                || read_before(py, obj, attr)
+                || auser_then_assigned(py, obj, attr)
+                || class_sets_user(py, attr)
+            {
+                return;
+            }
+            if cx.settings.user_resolving_middleware && in_view_behind_login_middleware_or_any(py, attr) {
                 return;
             }
             if cx.settings.login_required_middleware && in_view_behind_login_middleware(py, attr) {
@@ -124,16 +145,124 @@ impl Rule for RequestUserInAsync {
     }
 }
 
-/// `request` bound as a parameter, or `self.request`.
+/// `request` bound as a parameter, or `self.request` in a Django class-based view.
 fn is_request(py: &PyModel, obj: Node) -> bool {
     match obj.kind() {
         "identifier" => {
             py.node_text(obj) == "request"
                 && py.binding("request", obj.start_byte()).is_some_and(|b| b.value.is_none() && b.pos == 0)
         }
-        "attribute" => py.node_text(obj) == "self.request",
+        "attribute" => py.node_text(obj) == "self.request" && in_django_view_class(py, obj),
         _ => false,
     }
+}
+
+/// The innermost class around `at` derives (directly or through project classes) from a
+/// Django class-based view (`django.views.View`, `django.views.generic.*`, the auth views):
+/// there `self.request` is the request `dispatch` got. In any other class `self.request` was
+/// stored by the project, after whatever resolved the user: unknown, so silent.
+fn in_django_view_class(py: &PyModel, at: Node) -> bool {
+    let mut cur = at.parent();
+    while let Some(n) = cur {
+        if n.kind() == "class_definition" {
+            let Some(name) = n.child_by_field_name("name").map(|x| py.node_text(x)) else { return false };
+            return py
+                .class_lib_bases(name, 0)
+                .iter()
+                .any(|b| b.starts_with("django.") && b.split('.').any(|c| c == "views" || c == "generic"));
+        }
+        cur = n.parent();
+    }
+    false
+}
+
+/// The enclosing function, before `at`, reads `<req>.user` in a statement that runs whenever
+/// the read at `at` runs (outside any nested `def`/`lambda`, not as a write): that first read
+/// resolves the lazy user (or raises), so this one runs no query.
+fn read_before(py: &PyModel, obj: Node, at: Node) -> bool {
+    let req = py.node_text(obj);
+    earlier_in_function(at, |n| {
+        n.kind() == "attribute"
+            && n.id() != at.id()
+            && !is_write(n)
+            && n.child_by_field_name("attribute").is_some_and(|a| py.node_text(a) == "user")
+            && n.child_by_field_name("object").is_some_and(|o| py.node_text(o) == req)
+            && !py.in_offload_args(n.start_byte())
+            && dominates(n, at)
+    })
+}
+
+/// Before `at`, the function awaits `<req>.auser()` and assigns `<req>.user = …` on some path
+/// (`if not (await request.auser()).is_authenticated: … else: request.user = await
+/// request.auser()`): where `auser()` found a user it replaced the lazy one; on the other
+/// paths the session is loaded and holds none, so the lazy user is anonymous: no query.
+fn auser_then_assigned(py: &PyModel, obj: Node, at: Node) -> bool {
+    let req = py.node_text(obj);
+    let auser = earlier_in_function(at, |n| {
+        n.kind() == "call"
+            && n.child_by_field_name("function").is_some_and(|f| {
+                f.kind() == "attribute"
+                    && f.child_by_field_name("attribute").is_some_and(|a| py.node_text(a) == "auser")
+                    && f.child_by_field_name("object").is_some_and(|o| py.node_text(o) == req)
+            })
+            && n.parent().is_some_and(|p| p.kind() == "await")
+    });
+    auser && earlier_in_function(at, |n| is_user_assignment(py, n, req))
+}
+
+/// `n` is `<req>.user = …`.
+fn is_user_assignment(py: &PyModel, n: Node, req: &str) -> bool {
+    n.kind() == "assignment"
+        && n.child_by_field_name("left").is_some_and(|l| {
+            l.kind() == "attribute"
+                && l.child_by_field_name("object").is_some_and(|o| py.node_text(o) == req)
+                && l.child_by_field_name("attribute").is_some_and(|a| py.node_text(a) == "user")
+        })
+}
+
+/// A node of the function enclosing `at`, ending before `at` and outside nested
+/// `def`/`lambda`/`class`, for which `pred` holds.
+fn earlier_in_function(at: Node, pred: impl Fn(Node) -> bool) -> bool {
+    let Some(func) = enclosing_function(at) else { return false };
+    let Some(body) = func.child_by_field_name("body") else { return false };
+    let mut stack = vec![body];
+    while let Some(n) = stack.pop() {
+        if n.start_byte() >= at.start_byte() || matches!(n.kind(), "function_definition" | "lambda" | "class_definition") {
+            continue;
+        }
+        if n.end_byte() <= at.start_byte() && pred(n) {
+            return true;
+        }
+        let mut c = n.walk();
+        stack.extend(n.named_children(&mut c));
+    }
+    false
+}
+
+/// `self.request.user` read in a class one of whose methods assigns `request.user = …` or
+/// `self.request.user = …`: the class authenticates the request itself (codecov's
+/// `request.user = await self.get_user(request)` in `get`, then `self.request.user` in a
+/// helper `get` calls); which runs first is call order this rule does not follow: silent.
+fn class_sets_user(py: &PyModel, at: Node) -> bool {
+    if at.child_by_field_name("object").is_none_or(|o| py.node_text(o) != "self.request") {
+        return false;
+    }
+    let mut cur = at.parent();
+    while let Some(n) = cur {
+        if n.kind() == "class_definition" {
+            let mut stack = vec![n];
+            while let Some(x) = stack.pop() {
+                if is_user_assignment(py, x, "request") || is_user_assignment(py, x, "self.request") {
+                    return true;
+                }
+                let mut c = x.walk();
+                stack.extend(x.named_children(&mut c));
+            }
+            return false;
+        }
+        cur = n.parent();
+    }
+    false
 }
 
 /// The read is in a Django REST framework (or adrf) view: a method of a class deriving from a
@@ -174,6 +303,28 @@ fn rest_framework_view(py: &PyModel, at: Node) -> bool {
         cur = n.parent();
     }
     false
+}
+
+/// A view (not middleware code) behind a middleware that resolves the user for every view
+/// (no `@login_not_required` exemption: the third-party middleware reads it regardless).
+fn in_view_behind_login_middleware_or_any(py: &PyModel, at: Node) -> bool {
+    let mut cur = at.parent();
+    let mut in_function = false;
+    while let Some(n) = cur {
+        let name = n.child_by_field_name("name").map(|x| py.node_text(x)).unwrap_or("");
+        match n.kind() {
+            "function_definition" => {
+                in_function = true;
+                if matches!(name, "__call__" | "__acall__") || name.starts_with("process_") {
+                    return false;
+                }
+            }
+            "class_definition" if name.contains("Middleware") => return false,
+            _ => {}
+        }
+        cur = n.parent();
+    }
+    in_function
 }
 
 /// With `LoginRequiredMiddleware` in `MIDDLEWARE`, its sync `process_view` has read

@@ -60,6 +60,13 @@ docs say "we have `aget()` but not `afilter()`".
 - dorm: `afilter` / `aall` / `aexclude` lose the `a` (dorm's `avalues()`, `alist()`,
   `aget_or_none()` and Manager `adelete()` exist and stay silent).
 
+**Stays silent on** a project's own class that defines the name (in the file, or a project
+class the file imports or derives from: `class AsyncModel(models.Model): async def asave`),
+and on the version gates when the Django version is only a range's lower bound
+(`Django>=3.1` in a library's or an application's requirements: newer versions are installed
+too); a lock file, `==`, or the `django-version` setting is a pin. The invented names
+(`afilter`, `aatomic` …) exist in no version and are reported either way.
+
 **Suppress** with `# awaitguard: ignore[AG109]` or `# noqa: AG109` on the line.
 "#,
 };
@@ -186,7 +193,9 @@ impl Rule for NonexistentAsyncMethod {
                 },
                 Value::Unknown => return,
             };
-            if version >= since {
+            // A floor is not a pin: the project may run a Django that has it. A project base
+            // class may define it.
+            if version >= since || cx.settings.django_version_is_floor || py.project_class_defines(m) {
                 return;
             }
             let sync = twin.sync;
@@ -230,7 +239,11 @@ fn check_helpers(cx: &Ctx, out: &mut Vec<Finding>) {
         let name = py.node_text(func);
         let Some(h) = django_api::FUNCTIONS.iter().find(|h| h.async_name == name) else { return };
         let Some(path) = py.import_of(name) else { return };
-        if version >= h.since || !path.starts_with("django.") || py.binding(name, func.start_byte()).is_some() {
+        if version >= h.since
+            || cx.settings.django_version_is_floor
+            || !path.starts_with("django.")
+            || py.binding(name, func.start_byte()).is_some()
+        {
             return;
         }
         let module = &path[..path.len() - name.len() - 1];

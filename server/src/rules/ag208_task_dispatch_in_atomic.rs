@@ -8,12 +8,22 @@
 //! so `transaction.on_commit(lambda: task.delay(x))` is silent. The fix (safe) wraps the
 //! dispatch in `transaction.on_commit(functools.partial(…))`; it is offered only for a
 //! dispatch whose result is not used (a statement of its own).
+//!
+//! A call in the block of a sync helper that dispatches (a `def` of this file or a project
+//! function of another module, followed through the helpers it calls with the walk the
+//! project model uses for database work, [`crate::semantic::summary::dispatch_work`]) is
+//! reported at the call, with the chain to the dispatch as related locations. A helper of
+//! this file that is itself atomic is not reported at its calls (its dispatch is, inside it).
+//! Only short chains: the helper dispatches itself or through one more helper (deeper chains
+//! run through conditions the walk does not see); one report per atomic block and dispatch
+//! site (the first call that reaches it).
+//! The dispatch test is [`PyModel::task_dispatch`], shared with the summaries.
 
 use super::{short, Ctx, Finding, FixAvailability, Rule, RuleMeta, Severity};
 use crate::dialects::Version;
 use crate::fix::{python as pyfix, Applicability, Edit, Fix};
 use crate::semantic::transactions::AtomicApi;
-use crate::semantic::{PyModel, ScopeKind};
+use crate::semantic::PyModel;
 use crate::syntax::{Lang, QueryId};
 
 pub struct TaskDispatchInAtomic;
@@ -27,7 +37,10 @@ static META: RuleMeta = RuleMeta {
     lang: Lang::Python,
     severity: Severity::Warning,
     fix: FixAvailability::Sometimes,
-    triggers: &[&["atomic"], &["delay", "apply_async", "send_task", "enqueue"]],
+    // Needs only `atomic` (a helper called in the block may dispatch in another file); the
+    // second group holds whenever the first does and keeps the dispatch names hot, so the
+    // sparse parse keeps the statements that dispatch.
+    triggers: &[&["atomic"], &["atomic", "delay", "apply_async", "send_task", "enqueue"]],
     summary: "Task dispatched inside a transaction, before COMMIT",
     doc: r#"## AG208 task-dispatch-in-atomic
 
@@ -36,7 +49,10 @@ static META: RuleMeta = RuleMeta {
 view whose `dispatch` is atomic: `@method_decorator(transaction.atomic, name="dispatch")` on
 the class or `@method_decorator(transaction.atomic)` on its `dispatch`):
 Celery `task.delay(…)`, `task.apply_async(…)`, `app.send_task(…)`, and Django 6
-`task.enqueue(…)`.
+`task.enqueue(…)`. Also a call, inside the block, of a sync helper that dispatches: a `def`
+of the same file or a function of another project module, directly or through the helpers it
+calls, up to one helper deep (reported at the first such call in the block; the dispatch is
+the related location; no automatic fix).
 
 **Why it is wrong.** The message reaches the broker before the transaction commits. A worker
 can run the task first and not find the rows (`DoesNotExist`), or act on rows that are then
@@ -60,7 +76,11 @@ does the same. No fix when the result (`AsyncResult`) is used: `on_commit` retur
 
 **Stays silent on** dispatch through `transaction.on_commit(…)` (a `lambda` or `partial`
 there runs at commit), `delay_on_commit`, dispatch outside any atomic block, and a view's
-`setup` / `__init__` (they run before an atomic `dispatch`). Also silent in tests (methods of a
+`setup` / `__init__` (they run before an atomic `dispatch`), and tasks whose decorator's
+`base=` class defers dispatch to commit (its `apply_async`/`delay` calls `on_commit`, or it is
+named `…TransactionAware…`/`…OnCommit…`), in this file or imported from another; and blocks
+on a read replica (`atomic(using=<an alias naming a replica>)`: the block pins one replica
+connection for consistent reads and commits nothing the task could miss). Also silent in tests (methods of a
 `…TestCase`, `test…` functions of pytest / unittest files): `TestCase` never commits, and a
 test of "not before commit" dispatches there on purpose.
 "#,
@@ -77,8 +97,6 @@ impl Rule for TaskDispatchInAtomic {
         if !regions.iter().any(|r| r.api == AtomicApi::Django) {
             return;
         }
-        let celery = py.imports.values().any(|p| p == "celery" || p.starts_with("celery."));
-        let django_tasks = py.imports.values().any(|p| p.starts_with("django.tasks"));
         cx.for_each_match(QueryId::PyMethodCalls, |caps| {
             let (Some(call), Some(method), Some(receiver), Some(args)) =
                 (caps.get("call"), caps.get("method"), caps.get("receiver"), caps.get("args"))
@@ -86,28 +104,12 @@ impl Rule for TaskDispatchInAtomic {
                 return;
             };
             let m = py.node_text(method);
-            // The task is a name imported (from a `tasks` module, or in a Celery file) or a
-            // module-level function of a Celery file; never a parameter or a local.
-            let root = py.node_text(receiver).split('.').next().unwrap_or("").trim();
-            let is_task = || match py.import_of(root) {
-                Some(p) => celery || p.split('.').any(|c| c == "tasks"),
-                None => {
-                    celery
-                        && py.scopes.iter().any(|s| {
-                            s.kind == ScopeKind::Function && s.parent == Some(0) && s.name.as_deref() == Some(root)
-                        })
-                }
-            };
-            let is_dispatch = match m {
-                "delay" | "apply_async" => is_task(),
-                "send_task" => celery && (py.import_of(root).is_some() || root.ends_with("app")),
-                "enqueue" => django_tasks,
-                _ => false,
-            };
-            if !is_dispatch || transaction_aware_here(py, root) {
+            let Some(root) = py.task_dispatch(call) else { return };
+            if py.task_defers_to_commit(&root) {
                 return;
             }
-            let Some(region) = py.atomic_at(&regions, call.start_byte()).filter(|r| r.api == AtomicApi::Django) else {
+            let Some(region) = py.atomic_at(&regions, call.start_byte()).filter(|r| r.api == AtomicApi::Django && !r.on_replica())
+            else {
                 return;
             };
             let func = py.node_text(call.child_by_field_name("function").unwrap_or(call));
@@ -142,25 +144,64 @@ impl Rule for TaskDispatchInAtomic {
             }
             out.push(Finding::new(&META, call.byte_range(), message, fixes));
         });
+        helper_dispatches(cx, py, &regions, out);
     }
 }
 
-/// True when the task is a function of this file whose task decorator names a
-/// transaction-aware base class (`@app.task(base=TransactionAwareTask)`, pretix's pattern):
-/// such a task already dispatches on commit.
-fn transaction_aware_here(py: &PyModel, task: &str) -> bool {
-    let root = py.tree.root_node();
-    let mut c = root.walk();
-    let found = root.named_children(&mut c).filter(|n| n.kind() == "decorated_definition").any(|d| {
-        let named = d.child_by_field_name("definition").and_then(|f| f.child_by_field_name("name")).is_some_and(|n| py.node_text(n) == task);
-        let mut c2 = d.walk();
-        let aware = d
-            .named_children(&mut c2)
-            .filter(|n| n.kind() == "decorator")
-            .any(|dec| py.node_text(dec).contains("TransactionAware") || py.node_text(dec).contains("OnCommit"));
-        named && aware
+/// How many locations a helper's dispatch chain may have: the helper's own dispatch (1), or
+/// one more helper's (2).
+const MAX_CHAIN: usize = 2;
+
+/// Calls, inside a Django atomic region, of a sync project helper (a `def` of this file, or
+/// a function imported from another module) that dispatches a task, directly or through the
+/// helpers it calls: reported at the call, the chain to the dispatch as related locations.
+/// No fix: the dispatch is in the helper.
+fn helper_dispatches(cx: &Ctx, py: &PyModel, regions: &[crate::semantic::transactions::AtomicRegion], out: &mut Vec<Finding>) {
+    // One report per (atomic block, dispatch site): the first call that reaches it.
+    let mut reported: Vec<(usize, std::path::PathBuf, usize)> = vec![];
+    cx.for_each_match(QueryId::PyCalls, |caps| {
+        let (Some(call), Some(func)) = (caps.get("call"), caps.get("function")) else { return };
+        if !matches!(func.kind(), "identifier" | "attribute") || py.task_dispatch(call).is_some() {
+            return;
+        }
+        let Some(region) = py.atomic_at(regions, call.start_byte()).filter(|r| r.api == AtomicApi::Django && !r.on_replica())
+        else {
+            return;
+        };
+        let Some(facts) = py.callee_facts(func) else { return };
+        // The helper dispatches itself or through one more helper; deeper chains pass
+        // through conditions this walk does not see (a webhook that failed, a retry …).
+        if facts.is_async || facts.offloaded || facts.dispatch.is_empty() || facts.dispatch.len() > MAX_CHAIN {
+            return;
+        }
+        // A helper of this file that is itself atomic: its dispatch is reported where it is.
+        if func.kind() == "identifier" && py.import_of(py.node_text(func)).is_none() {
+            if let Some(def) = py.module_def_named(py.node_text(func)) {
+                if py.atomic_at(regions, def.child_by_field_name("body").map_or(def.start_byte(), |b| b.start_byte())).is_some() {
+                    return;
+                }
+            }
+        }
+        let Some(dispatch) = facts.dispatch.last() else { return };
+        let key = (region.body.start, dispatch.path.clone(), dispatch.range.start);
+        if reported.contains(&key) {
+            return;
+        }
+        reported.push(key);
+        let name = short(py.node_text(func), 40);
+        let via: Vec<&str> = facts.dispatch[..facts.dispatch.len() - 1].iter().map(|l| l.what.as_str()).collect();
+        let via = if via.is_empty() { String::new() } else { format!(" (through `{}`)", via.join("` → `")) };
+        let message = format!(
+            "`{name}()` dispatches `{}`{via} inside `{}`, before COMMIT: a worker can run the task first and miss \
+             the rows, or act on rows that are rolled back. Dispatch on commit in the helper \
+             (`transaction.on_commit(functools.partial(…))`), or call the helper after the block",
+            short(&dispatch.what, 48),
+            region.callee
+        );
+        let mut f = Finding::new(&META, call.byte_range(), message, vec![]);
+        f.related = facts.dispatch.clone();
+        out.push(f);
     });
-    found
 }
 
 fn on_commit_edits(

@@ -13,7 +13,10 @@
 //! project function that blocks (directly or through the functions it calls) is reported at
 //! the call, with the chain of calls down to the blocking one as `related` locations; a
 //! closure given to a project function that forwards it to a blocking thread is offloaded.
-//! Pool set-up in `async fn main` is reported as info only.
+//! Pool set-up in `async fn main` (building an r2d2 pool, a helper that only builds or opens
+//! one) is not reported: it runs once before the server takes requests, and on real code
+//! every such finding was judged debatable. Connecting with the `postgres` crate there is
+//! still reported (as info): it panics inside the runtime.
 
 use super::rust_util::{is_awaited, move_blocker};
 use super::{Ctx, Finding, FixAvailability, Rule, RuleMeta, Severity};
@@ -71,8 +74,11 @@ async fn count_users(pool: Pool<ConnectionManager<PgConnection>>) -> anyhow::Res
 let mut conn = tokio::task::spawn_blocking(move || pool.get()).await??;
 ```
 (`web::block` in actix files that import `web`). Offered only when every local the call
-reads is owned, is not used afterwards, and the call is not in a loop; `??` when the
-function's error type absorbs `JoinError` (anyhow, eyre, `Box<dyn Error>`), else
+reads is owned, is not used afterwards (judged on the tree: a name in a comment or a
+string is not a use; a `{name}` format argument is), and the call is not in a loop; `??`
+when the function's error type absorbs `JoinError` (anyhow, eyre, `Box<dyn Error>`), and
+for `web::block` when it returns `actix_web::Result` / `actix_web::Error` (the shape actix's
+own examples use: `web::block(move || …).await??`, `.await?.map_err(…)?`), else
 `.await.unwrap()?` (a panic in the closure resumes as a panic). Otherwise the finding has no
 fix: clone what the closure needs, or switch to diesel-async / tokio-postgres / sqlx.
 `block_in_place` is never offered: it panics on current-thread runtimes (AG503).
@@ -93,7 +99,8 @@ A closure handed to a project wrapper that forwards it to `spawn_blocking`, `web
 runtime and is not reported. Names that resolve outside the crate stay unknown (silent).
 
 **Start-up code.** Building a pool in `async fn main` (`#[tokio::main]`, `#[actix_web::main]`)
-blocks before the server takes requests: reported as information, never as a warning.
+blocks once, before the server takes requests: nothing else is waiting yet, so it is not
+reported. (A `postgres::Client::connect` reached there is reported as information.)
 
 **Stays silent on** test functions (`#[tokio::test]`, `#[actix_web::test]` …: blocking
 there stalls nothing else; the postgres panic is still reported), awaited calls (diesel-async, tokio-postgres, sqlx, sea-orm), code in
@@ -163,7 +170,7 @@ impl Rule for BlockingDbCallInAsync {
                 f.fixes.clear();
             }
             if *krate == Crate::R2d2 && via.is_none() && is_startup(rs, *call) {
-                startup(&mut f);
+                continue;
             }
             out.push(f);
         }
@@ -271,6 +278,11 @@ fn helper_calls(cx: &Ctx, rs: &RustModel, reachable: &HashMap<usize, usize>, rep
         let mut f = Finding::new(&META, r.clone(), message, fixes);
         f.related = facts.blocks.clone();
         if in_async_main(rs, call) && is_setup(&last) {
+            // Building a pool or opening a connection once before serving: silent, except a
+            // `::connect(` (the `postgres` crate panics there), kept as information.
+            if !last.contains("::connect(") {
+                continue;
+            }
             startup(&mut f);
         }
         let _ = cx;
@@ -407,6 +419,20 @@ fn finding(rs: &RustModel, call: Node, krate: Crate, what: &str) -> Finding {
     Finding { severity, ..Finding::new(&META, call.byte_range(), message, fixes) }
 }
 
+/// True when the function scope `fs` returns `actix_web::Result<…>` or a `Result` whose error
+/// is `actix_web::Error`: `web::block`'s `BlockingError` converts into it through `?`, so the
+/// fix is `web::block(move || …).await??`, as actix's own examples write it.
+fn returns_actix_error(rs: &RustModel, fs: usize) -> bool {
+    let Some(f) = rs.scopes[fs].node.filter(|n| n.kind() == "function_item") else { return false };
+    let Some(rt) = f.child_by_field_name("return_type") else { return false };
+    let t: String = rs.node_text(rt).chars().filter(|c| !c.is_whitespace()).collect();
+    let imported = |name: &str, path: &str| rs.imports.get(name).is_some_and(|p| p == path);
+    t.starts_with("actix_web::Result<")
+        || t.ends_with(",actix_web::Error>")
+        || (t.starts_with("Result<") && t.ends_with(",Error>") && imported("Error", "actix_web::Error"))
+        || (t.starts_with("Result<") && !t.contains(',') && imported("Result", "actix_web::Result"))
+}
+
 /// `call?` → `tokio::task::spawn_blocking(move || call).await??` (or `web::block`), when the
 /// moved values are owned.
 fn spawn_fix(rs: &RustModel, call: Node, ctx: RContext) -> Result<Fix, &'static str> {
@@ -430,7 +456,7 @@ fn spawn_fix(rs: &RustModel, call: Node, ctx: RContext) -> Result<Fix, &'static 
     }
     let fn_scope = rs.fn_scope_at(call.start_byte());
     let absorbs = rs.scopes[scope].kind == crate::semantic::rust::RScopeKind::Fn
-        && fn_scope.is_some_and(|f| rs.fn_error_absorbs_join_error(f));
+        && fn_scope.is_some_and(|f| rs.fn_error_absorbs_join_error(f) || (spawner == "web::block" && returns_actix_error(rs, f)));
     let body = rs.node_text(call);
     let tail = match (had_try, absorbs) {
         (true, true) => ".await??",

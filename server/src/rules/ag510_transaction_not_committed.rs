@@ -9,10 +9,18 @@
 //! method outside the borrowing list (`execute`, `query` …: it may take the transaction by
 //! value, as sea-orm's `txn.run(f)` does), or uses it in any other way that may move it (returned, passed by value, captured by a `move` closure, a macro
 //! argument not borrowed). Test functions are skipped: rolling back there is the point.
+//!
+//! Per path: a transaction that is handled somewhere but dropped at a normal `return`
+//! (`return Ok(…)`, bare `return`) that no commit, rollback or move precedes on its path, after
+//! a write on that path, is reported at the `begin`, the returns as related locations. A
+//! statement is on an exit's path when every block or match arm between it and the
+//! transaction's block also holds the exit (loop bodies count as run). Exits through `?` and
+//! `return Err(…)` are error paths; returns inside closures and async blocks leave only them.
 
 use super::rust_util::args_of;
 use super::{Ctx, Finding, FixAvailability, Rule, RuleMeta, Severity};
 use crate::fix::{Applicability, Edit, Fix};
+use crate::semantic::outside::Loc;
 use crate::semantic::rust::{method_parts, Kind, RustModel};
 use crate::syntax::Lang;
 use tree_sitter::Node;
@@ -25,7 +33,7 @@ static META: RuleMeta = RuleMeta {
     lang: Lang::Rust,
     severity: Severity::Error,
     fix: FixAvailability::Sometimes,
-    triggers: &[&["begin", "begin_with", "try_begin", "transaction", "build_transaction"]],
+    triggers: &[&["begin", "begin_with", "begin_with_config", "try_begin", "transaction", "build_transaction"]],
     summary: "Transaction dropped without commit: its writes are rolled back",
     doc: r#"## AG510 transaction-not-committed
 
@@ -48,6 +56,11 @@ async fn rename(pool: &sqlx::PgPool, id: i64, name: &str) -> sqlx::Result<()> {
     Ok(())
 }
 ```
+
+**Per path.** A transaction committed on one path and dropped at a `return Ok(…)` on
+another, after writes (`if dry_run { return Ok(()); }` before `tx.commit()`), is reported at
+the `begin` with that `return` as related information, and no fix: commit, or roll back
+explicitly, there. A `return` before any write, `?` exits and `return Err(…)` are silent.
 
 **Fix (unsafe).** Insert `tx.commit().await?;` (`tx.commit()?;` for the sync crates) before
 the block's final `Ok(…)`. Unsafe: the author may mean to discard the writes (a dry run).
@@ -142,6 +155,12 @@ pub fn tx_let<'t>(rs: &RustModel<'t>, let_node: Node<'t>, name: Node<'t>, value:
             Kind::Unknown if rs.uses("sea_orm") && !rs.uses("sqlx") && m == "begin" => TxFlavor::SeaOrm,
             _ => return None,
         },
+        // sea-orm `TransactionTrait::begin_with_config(isolation, access_mode)`.
+        ("begin_with_config", 2, true) => match rk {
+            Kind::SeaDb => TxFlavor::SeaOrm,
+            Kind::Unknown if rs.uses("sea_orm") && !rs.uses("sqlx") => TxFlavor::SeaOrm,
+            _ => return None,
+        },
         ("transaction", 0, true) => match rk {
             Kind::TokioPgClient => TxFlavor::TokioPostgres,
             Kind::Unknown if rs.uses("tokio_postgres") => TxFlavor::TokioPostgres,
@@ -170,6 +189,41 @@ pub fn tx_let<'t>(rs: &RustModel<'t>, let_node: Node<'t>, name: Node<'t>, value:
         flavor,
         block,
     })
+}
+
+/// What the local `name` at byte `at` is, when it is a transaction: bound by a recognised
+/// begin ([`tx_let`]), or a parameter typed `Transaction<…>` / `&mut Transaction<…>` (sqlx,
+/// tokio-postgres) or `DatabaseTransaction` (sea-orm) in a file that uses that crate. The
+/// flag is true for a `&mut` parameter (the transaction is behind a reference).
+pub fn tx_named(rs: &RustModel, name: &str, at: usize) -> Option<(TxFlavor, bool)> {
+    let b = rs.binding(name, at)?;
+    if b.closure_of.is_some() {
+        return None;
+    }
+    if b.is_param {
+        let ty = b.ty?;
+        let by_ref = ty.kind() == "reference_type";
+        let t = rs.node_text(ty);
+        let head = t.trim_start_matches('&').trim_start_matches("mut ").trim_start();
+        let head = head.split('<').next().unwrap_or("").trim();
+        // The full path: as written, or through the file's imports (`use sqlx::Transaction`).
+        let (first, rest) = head.split_once("::").unwrap_or((head, ""));
+        let full = match rs.imports.get(first) {
+            Some(p) if rest.is_empty() => p.clone(),
+            Some(p) => format!("{p}::{rest}"),
+            None => head.to_string(),
+        };
+        let flavor = match full.split("::").next().unwrap_or("") {
+            "sqlx" if full.ends_with("::Transaction") => TxFlavor::Sqlx,
+            "sea_orm" if full.ends_with("::DatabaseTransaction") => TxFlavor::SeaOrm,
+            "tokio_postgres" if full.ends_with("::Transaction") => TxFlavor::TokioPostgres,
+            _ => return None,
+        };
+        return Some((flavor, by_ref));
+    }
+    let v = b.value?;
+    let &(let_node, n, value) = rs.lets.iter().find(|(_, _, value)| value.id() == v.id())?;
+    tx_let(rs, let_node, n, value).map(|t| (t.flavor, false))
 }
 
 /// How the rest of the block uses the transaction.
@@ -219,10 +273,20 @@ pub fn tx_uses(rs: &RustModel, tx: &TxLet) -> TxUses {
 /// a write method (`execute`, `save`, `insert` …), or the transaction handed to a helper
 /// function (which may write). A transaction that only reads loses nothing when dropped.
 pub fn has_write_evidence(rs: &RustModel, tx: &TxLet) -> bool {
+    !write_sites(rs, tx, true).is_empty()
+}
+
+/// The nodes that show a write after the binding (see [`has_write_evidence`]); `first_only`
+/// stops at the first one found.
+fn write_sites<'t>(rs: &RustModel<'t>, tx: &TxLet<'t>, first_only: bool) -> Vec<Node<'t>> {
     use crate::dialects::rust_crates::{SQL_WRITE_WORDS, TX_WRITE_METHODS};
     let from = tx.let_node.end_byte();
+    let mut out = vec![];
     let mut stack = vec![tx.block];
     while let Some(n) = stack.pop() {
+        if first_only && !out.is_empty() {
+            break;
+        }
         if n.end_byte() <= from {
             continue;
         }
@@ -230,7 +294,7 @@ pub fn has_write_evidence(rs: &RustModel, tx: &TxLet) -> bool {
             "string_literal" | "raw_string_literal" if n.start_byte() >= from => {
                 let t = rs.node_text(n).to_ascii_uppercase();
                 if SQL_WRITE_WORDS.iter().any(|w| super::rust_util::mentions(&t, w)) {
-                    return true;
+                    out.push(n);
                 }
                 continue;
             }
@@ -241,12 +305,14 @@ pub fn has_write_evidence(rs: &RustModel, tx: &TxLet) -> bool {
                     // nothing); of anything else, it may write.
                     let sql_in_call = m.starts_with("exec") && rs.node_text(n).contains('"');
                     if TX_WRITE_METHODS.contains(&m) && !sql_in_call {
-                        return true;
+                        out.push(n);
+                        continue;
                     }
                 } else if let Some(args) = n.child_by_field_name("arguments") {
                     // A helper function given the transaction.
                     if super::rust_util::mentions(rs.node_text(args), tx.name) {
-                        return true;
+                        out.push(n);
+                        continue;
                     }
                 }
             }
@@ -255,7 +321,8 @@ pub fn has_write_evidence(rs: &RustModel, tx: &TxLet) -> bool {
                 // method name after a `.` inside macro tokens counts as well.
                 let t = rs.node_text(n);
                 if TX_WRITE_METHODS.iter().any(|m| t.contains(&format!(".{m}("))) {
-                    return true;
+                    out.push(n);
+                    continue;
                 }
             }
             _ => {}
@@ -265,7 +332,101 @@ pub fn has_write_evidence(rs: &RustModel, tx: &TxLet) -> bool {
             stack.push(ch);
         }
     }
-    false
+    out
+}
+
+/// True when `n` (before `exit`) runs on every path that reaches `exit`: each block or match
+/// arm between it and the transaction's block also holds `exit` (or `n` is part of `exit`).
+fn on_path_to(n: Node, exit: Node, tx_block: Node) -> bool {
+    if exit.start_byte() <= n.start_byte() && n.end_byte() <= exit.end_byte() {
+        return true;
+    }
+    if n.start_byte() >= exit.start_byte() {
+        return false;
+    }
+    let mut a = n.parent();
+    while let Some(x) = a {
+        if x.id() == tx_block.id() {
+            return true;
+        }
+        // A loop body before the exit counts as run (it may run zero times; the writes in
+        // it are still what the exit drops).
+        let loop_body = x.parent().is_some_and(|p| matches!(p.kind(), "for_expression" | "while_expression" | "loop_expression"));
+        if matches!(x.kind(), "block" | "match_arm")
+            && !loop_body
+            && !(x.start_byte() <= exit.start_byte() && exit.end_byte() <= x.end_byte())
+        {
+            return false;
+        }
+        a = x.parent();
+    }
+    true
+}
+
+/// The normal exits (`return Ok(…)`, a bare `return`) of the transaction's function that
+/// leave it open after a write on their path, when another path does commit, roll back or
+/// move it (RULES.md §AG510: "some normal exit … is not preceded by `tx.commit()`"). Exits
+/// through `?` or `return Err(…)` are error paths; a `return` inside a closure or an async
+/// block leaves only that.
+pub fn uncommitted_exits<'t>(rs: &RustModel<'t>, tx: &TxLet<'t>) -> Vec<Node<'t>> {
+    let from = tx.let_node.end_byte();
+    // Every occurrence of the name that ends the transaction.
+    let mut ends = vec![];
+    let mut exits = vec![];
+    let mut stack = vec![tx.block];
+    while let Some(n) = stack.pop() {
+        if n.end_byte() <= from {
+            continue;
+        }
+        match n.kind() {
+            "identifier" if n.start_byte() >= from && rs.node_text(n) == tx.name => {
+                if ends_tx(rs, n) {
+                    ends.push(n);
+                }
+                continue;
+            }
+            "return_expression" if n.start_byte() >= from => {
+                let normal = match n.named_child(0) {
+                    None => true,
+                    Some(v) => {
+                        v.kind() == "call_expression"
+                            && v.child_by_field_name("function").is_some_and(|f| rs.node_text(f) == "Ok")
+                    }
+                };
+                if normal {
+                    exits.push(n);
+                }
+            }
+            "closure_expression" | "async_block" | "function_item" => {
+                // Their returns leave only them; a use of the name inside still counts as
+                // a move (captured).
+                let mut inner = vec![n];
+                while let Some(m) = inner.pop() {
+                    if m.kind() == "identifier" && rs.node_text(m) == tx.name && m.start_byte() >= from {
+                        ends.push(m);
+                    }
+                    let mut c = m.walk();
+                    inner.extend(m.children(&mut c));
+                }
+                continue;
+            }
+            _ => {}
+        }
+        let mut c = n.walk();
+        stack.extend(n.children(&mut c));
+    }
+    if ends.is_empty() {
+        return vec![];
+    }
+    let writes = write_sites(rs, tx, false);
+    exits.sort_by_key(|e| e.start_byte());
+    exits
+        .into_iter()
+        .filter(|&r| {
+            !ends.iter().any(|&e| on_path_to(e, r, tx.block))
+                && writes.iter().any(|&w| w.start_byte() < r.start_byte() && on_path_to(w, r, tx.block))
+        })
+        .collect()
 }
 
 /// True when this occurrence of the transaction's name commits, rolls back or may move it.
@@ -323,7 +484,11 @@ impl Rule for TransactionNotCommitted {
                 return;
             }
             let uses = tx_uses(rs, &tx);
-            if uses.committed_or_moved || !has_write_evidence(rs, &tx) {
+            if uses.committed_or_moved {
+                per_path(cx, rs, &tx, out);
+                return;
+            }
+            if !has_write_evidence(rs, &tx) {
                 return;
             }
             let name = tx.name;
@@ -352,6 +517,27 @@ impl Rule for TransactionNotCommitted {
             out.push(Finding::new(&META, tx.begin.byte_range(), message, fixes));
         });
     }
+}
+
+/// A transaction committed (or rolled back, or moved) on some paths and dropped at a normal
+/// exit on another, after a write: reported at the `begin`, the exits as related locations.
+/// No fix: whether that path means to keep the writes (commit) or discard them (an explicit
+/// rollback) is the author's call.
+fn per_path(cx: &Ctx, rs: &RustModel, tx: &TxLet, out: &mut Vec<Finding>) {
+    let exits = uncommitted_exits(rs, tx);
+    let Some(first) = exits.first() else { return };
+    let line = cx.index.line_of(first.start_byte()) + 1;
+    let name = tx.name;
+    let message = format!(
+        "transaction `{name}` is committed on one path but dropped uncommitted at the `return` on line {line}, which rolls \
+         back its writes; commit or roll back explicitly before that `return`"
+    );
+    let mut f = Finding::new(&META, tx.begin.byte_range(), message, vec![]);
+    f.related = exits
+        .iter()
+        .map(|r| Loc { path: Default::default(), range: r.byte_range(), what: format!("`{name}` dropped uncommitted here") })
+        .collect();
+    out.push(f);
 }
 
 /// Where `tx.commit()…;` goes: before the block's tail `Ok(…)` (or `return Ok(…);`), when the

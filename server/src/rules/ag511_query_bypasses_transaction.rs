@@ -4,7 +4,9 @@
 //! The transaction is live from its `let` to the first commit / rollback / move in its block
 //! ([`super::ag510_transaction_not_committed::tx_uses`]). A query bypasses it when its
 //! executor argument is the begin call's receiver (`pool` in `pool.begin()`), or resolves to a
-//! sqlx pool / sea-orm connection and is passed to an unambiguous executor method.
+//! sqlx pool / sea-orm connection and is passed to an unambiguous executor method. A call of
+//! a project function that queries on the parameter the pool is given at
+//! ([`crate::semantic::outside::RsFnFacts::queries_params`]) bypasses it the same way.
 
 use super::ag510_transaction_not_committed::{tx_let, tx_uses, TxFlavor};
 use super::rust_util::args_of;
@@ -22,8 +24,8 @@ static META: RuleMeta = RuleMeta {
     name: "query-bypasses-transaction",
     lang: Lang::Rust,
     severity: Severity::Error,
-    fix: FixAvailability::Always,
-    triggers: &[&["begin", "begin_with", "try_begin", "transaction", "build_transaction"]],
+    fix: FixAvailability::Sometimes,
+    triggers: &[&["begin", "begin_with", "begin_with_config", "try_begin", "transaction", "build_transaction"]],
     summary: "Query on the pool while a transaction is open: it runs outside the transaction",
     doc: r#"## AG511 query-bypasses-transaction
 
@@ -47,8 +49,14 @@ tx.commit().await?;
 Unsafe: the query may be meant to run outside (an audit log that must survive a rollback);
 suppress the finding there.
 
-**Stays silent on** queries before `begin()` or after `commit()` / `rollback()`, and
-queries on `&mut *tx` / `&txn`.
+**Across helpers.** A project function (any module) that runs a query on one of its
+parameters (directly or through the helpers it calls), given the pool while the transaction
+is open: `repo::add_line(pool, id).await?` after `pool.begin()`. Reported at the argument,
+with the helper's query as related information; no fix (the helper's parameter type decides
+whether it accepts `&mut *tx`).
+
+**Stays silent on** queries before `begin()` or after `commit()` / `rollback()`,
+queries on `&mut *tx` / `&txn`, and helpers given the pool that run no query on it.
 
 **Suppress** with `// awaitguard: ignore[AG511]` on the line.
 "#,
@@ -73,6 +81,7 @@ impl Rule for QueryBypassesTransaction {
         if txs.is_empty() {
             return;
         }
+        helper_calls(rs, &txs, out);
         rs.method_calls.iter().for_each(|&call| {
             let Some(args) = call.child_by_field_name("arguments") else { return };
             let Some((_, method)) = method_parts(call) else { return };
@@ -121,6 +130,57 @@ impl Rule for QueryBypassesTransaction {
                 }],
             ));
         });
+    }
+}
+
+/// A project function (this file's or another module's) that runs a query on one of its
+/// parameters, given the pool while a transaction is open: `repo::add_line(pool, id)` after
+/// `pool.begin()`. Reported at the call, with the helper's query as related information. No
+/// fix: the helper's parameter type decides whether it accepts the transaction.
+fn helper_calls<'t>(rs: &RustModel<'t>, txs: &[(super::ag510_transaction_not_committed::TxLet<'t>, usize)], out: &mut Vec<Finding>) {
+    for &call in rs.method_calls.iter().chain(rs.path_calls.iter().map(|(c, _)| c)) {
+        let at = call.start_byte();
+        let Some((tx, _)) = txs
+            .iter()
+            .rev()
+            .find(|(tx, end)| at >= tx.let_node.end_byte() && at < *end && tx.block.byte_range().contains(&at))
+        else {
+            continue;
+        };
+        if rs.fn_scope_at(at) != rs.fn_scope_at(tx.let_node.start_byte()) {
+            continue;
+        }
+        let Some(args) = call.child_by_field_name("arguments") else { continue };
+        let args = args_of(args);
+        if args.is_empty() {
+            continue;
+        }
+        // Executor methods are judged by the direct check.
+        if let Some((_, m)) = method_parts(call) {
+            let m = rs.node_text(m);
+            if rc::SQLX_EXEC_METHODS.contains(&m) || rc::SEA_EXEC_METHODS.contains(&m) {
+                continue;
+            }
+        }
+        let Some(facts) = rs.callee_facts(call) else { continue };
+        for (i, loc) in &facts.queries_params {
+            let Some(&arg) = args.get(*i) else { continue };
+            if !bypasses(rs, tx.receiver, arg, "one", tx.flavor) {
+                continue;
+            }
+            let name = tx.name;
+            let pool = rs.node_text(arg);
+            let callee = crate::text::short(call.child_by_field_name("function").map(|f| rs.node_text(f)).unwrap_or(""), 40);
+            let mut f = Finding::new(
+                &META,
+                arg.byte_range(),
+                format!("`{callee}` runs a query on `{pool}` while the transaction `{name}` is open, so that query runs outside it"),
+                vec![],
+            );
+            f.related = vec![loc.clone()];
+            out.push(f);
+            break;
+        }
     }
 }
 

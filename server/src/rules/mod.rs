@@ -36,6 +36,9 @@ mod ag502_nested_block_on;
 mod ag503_block_in_place_current_thread;
 mod ag510_transaction_not_committed;
 mod ag511_query_bypasses_transaction;
+mod ag512_sqlx_mut_transaction;
+mod ag513_cancel_unsafe_transaction;
+mod ag514_transaction_end_not_awaited;
 mod rust_util;
 
 use crate::semantic::outside::Loc;
@@ -112,6 +115,9 @@ pub static RULES: &[&dyn Rule] = &[
     &ag503_block_in_place_current_thread::BlockInPlaceCurrentThread,
     &ag510_transaction_not_committed::TransactionNotCommitted,
     &ag511_query_bypasses_transaction::QueryBypassesTransaction,
+    &ag512_sqlx_mut_transaction::SqlxMutTransaction,
+    &ag513_cancel_unsafe_transaction::CancelUnsafeTransaction,
+    &ag514_transaction_end_not_awaited::TransactionEndNotAwaited,
 ];
 
 pub fn by_code(code: &str) -> Option<&'static dyn Rule> {

@@ -40,7 +40,6 @@ pub fn mentions(text: &str, name: &str) -> bool {
 /// every local it reads is owned, not used after `node` before `scope_end`, and not re-entered
 /// by a loop.
 pub fn move_blocker(rs: &RustModel, node: Node, scope_end: usize) -> Option<&'static str> {
-    let src = rs.src;
     let mut stack = vec![node];
     while let Some(n) = stack.pop() {
         match n.kind() {
@@ -89,7 +88,7 @@ pub fn move_blocker(rs: &RustModel, node: Node, scope_end: usize) -> Option<&'st
                         }
                     }
                 }
-                if scope_end > node.end_byte() && mentions(&src[node.end_byte()..scope_end], name) {
+                if scope_end > node.end_byte() && used_between(rs, node, name, node.end_byte(), scope_end) {
                     return Some("a value the closure would move is used afterwards; clone it or move more code into the closure");
                 }
                 // A loop between the binding and the call would move the value twice.
@@ -120,4 +119,49 @@ pub fn move_blocker(rs: &RustModel, node: Node, scope_end: usize) -> Option<&'st
         }
     }
     None
+}
+
+/// True when the local `name` is read in `from..to`, judged on the tree: an identifier
+/// token (in code or in a macro's tokens), or an inline format argument (`"{name}"`,
+/// `"{name:?}"`) in a macro's string. A name inside another string literal or a comment is
+/// not a use (`"couldn't get db connection from pool"` does not read `pool`).
+pub fn used_between(rs: &RustModel, anchor: Node, name: &str, from: usize, to: usize) -> bool {
+    let mut top = anchor;
+    while top.end_byte() < to {
+        match top.parent() {
+            Some(p) => top = p,
+            None => break,
+        }
+    }
+    let mut stack = vec![top];
+    while let Some(n) = stack.pop() {
+        if n.end_byte() <= from || n.start_byte() >= to {
+            continue;
+        }
+        match n.kind() {
+            "line_comment" | "block_comment" => continue,
+            "identifier" if n.start_byte() >= from => {
+                if rs.node_text(n) == name && !n.parent().is_some_and(|p| p.kind() == "scoped_identifier" && p.child_by_field_name("name") == Some(n)) {
+                    return true;
+                }
+                continue;
+            }
+            "string_literal" | "raw_string_literal" => {
+                let in_macro = n.parent().is_some_and(|p| p.kind() == "token_tree");
+                if in_macro && n.start_byte() >= from {
+                    let t = rs.node_text(n);
+                    if t.contains(&format!("{{{name}}}")) || t.contains(&format!("{{{name}:")) {
+                        return true;
+                    }
+                }
+                continue;
+            }
+            _ => {}
+        }
+        let mut c = n.walk();
+        for ch in n.children(&mut c) {
+            stack.push(ch);
+        }
+    }
+    false
 }

@@ -49,6 +49,11 @@ pub struct FnFacts {
     /// Sync database work in the body, directly or through project functions it calls: the
     /// chain of call sites, the database call last. Empty: none known.
     pub db_work: Vec<Loc>,
+    /// A background-task dispatch in the body, directly or through project functions it
+    /// calls ([`super::summary::dispatch_work`]): the chain of call sites, the dispatch last.
+    pub dispatch: Vec<Loc>,
+    /// A task whose decorator's `base=` class defers dispatch to `transaction.on_commit`.
+    pub on_commit_task: bool,
     pub loc: Option<Loc>,
 }
 
@@ -61,6 +66,11 @@ pub struct ClassFacts {
     /// Attributes that hold a manager (`objects`, `live = PublishedManager()`), inherited
     /// ones included.
     pub manager_attrs: Vec<String>,
+    /// The `a*` methods the class or a project base defines (`AsyncModel.asave`).
+    pub a_methods: Vec<String>,
+    /// A Celery task base whose `apply_async`/`delay` defers to `transaction.on_commit`
+    /// (itself or a project base; or named `…TransactionAware…`/`…OnCommit…`).
+    pub defers_on_commit: bool,
     /// The bases from outside the project it derives from, directly or through project
     /// classes, as dotted import paths (`rest_framework.serializers.ModelSerializer`), or as
     /// written when not imported.
@@ -133,6 +143,10 @@ pub struct RsFnFacts {
     pub blocks: Vec<Loc>,
     /// Indexes of parameters whose closure it runs in `spawn_blocking` / `web::block`.
     pub offloads_params: Vec<usize>,
+    /// Indexes of parameters it runs a query on (sqlx `.execute(p)`, `.fetch_*(p)`; sea-orm
+    /// `.one(p)`, `.exec(p)` …), directly or by handing them to another project function
+    /// that does; each with the query's location (AG511 across helpers).
+    pub queries_params: Vec<(usize, Loc)>,
     pub loc: Option<Loc>,
 }
 
@@ -221,7 +235,9 @@ impl<'t> super::PyModel<'t> {
                 match self.callable(func, crate::dialects::django::NEWEST) {
                     super::bridges::Callable::SyncDef(def) | super::bridges::Callable::AsyncDef(Some(def)) => {
                         let f = self.local_fn_memo(def)?;
-                        let db_work = if self.local_fn_depth.get() == 0 { self.local_db_work(&f) } else { vec![] };
+                        let top = self.local_fn_depth.get() == 0;
+                        let db_work = if top { self.local_db_work(&f) } else { vec![] };
+                        let dispatch = if top { self.local_dispatch(&f) } else { vec![] };
                         Some(FnFacts {
                             name: f.name,
                             is_async: f.is_async,
@@ -232,6 +248,8 @@ impl<'t> super::PyModel<'t> {
                             // returns) nobody reads `db_work`: not walked there, so summaries
                             // stay cheap and do not depend on the order helpers are read in.
                             db_work,
+                            dispatch,
+                            on_commit_task: false,
                             loc: None,
                         })
                     }
@@ -258,23 +276,13 @@ impl<'t> super::PyModel<'t> {
     /// bodies read through [`PyModel::local_fn_memo`], so they count as consulted) and the
     /// project functions it imports. Locations in this file have an empty path.
     pub fn local_db_work(&self, f: &super::summary::LocalFn) -> Vec<Loc> {
-        struct Here<'m, 't> {
-            m: &'m super::PyModel<'t>,
-        }
-        impl super::summary::Callees for Here<'_, '_> {
-            fn local(&mut self, name: &str) -> Option<super::summary::LocalFn> {
-                let def = self.m.module_def_named(name)?;
-                self.m.local_fn_memo(def)
-            }
-            fn imported(&mut self, callee: &str, _depth: u32) -> Option<FnFacts> {
-                let (head, tail) = callee.split_once('.').map_or((callee, None), |(h, t)| (h, Some(t)));
-                match self.m.imported_def(head, tail)? {
-                    PyDef::Function(g) => Some((*g).clone()),
-                    _ => None,
-                }
-            }
-        }
-        super::summary::db_work(f, std::path::Path::new(""), 0, LOCAL_DEPTH, &mut Here { m: self })
+        super::summary::db_work(f, std::path::Path::new(""), 0, LOCAL_DEPTH, &mut LocalCallees { m: self })
+    }
+
+    /// The task dispatch the function `f` of this file reaches
+    /// ([`super::summary::dispatch_work`]), like [`PyModel::local_db_work`].
+    pub fn local_dispatch(&self, f: &super::summary::LocalFn) -> Vec<Loc> {
+        super::summary::dispatch_work(f, std::path::Path::new(""), 0, LOCAL_DEPTH, &mut LocalCallees { m: self })
     }
 
     /// [`ClassFacts::lib_bases`] of the class `name` of this file (`depth`: classes passed).
@@ -300,6 +308,21 @@ impl<'t> super::PyModel<'t> {
             }
         }
         out
+    }
+
+    /// A project class this file imports, or a project base of a class of this file, defines
+    /// the `a*` method `m` (`class AsyncModel(models.Model): async def asave(…)`): a call of
+    /// `m` may be that method, which exists whatever the Django version.
+    pub fn project_class_defines(&self, m: &str) -> bool {
+        let has = |head: &str, tail: Option<&str>| {
+            matches!(self.imported_def(head, tail), Some(PyDef::Class(c)) if c.a_methods.iter().any(|x| x == m))
+        };
+        let imported = self.imports.keys().any(|name| has(name, None));
+        imported
+            || self.classes.values().flatten().any(|b| {
+                let (head, tail) = b.split_once('.').map_or((b.as_str(), None), |(h, t)| (h, Some(t)));
+                !self.classes.contains_key(head) && has(head, tail)
+            })
     }
 
     /// [`PyModel::local_fn`], memoised; `None` when asked more than a few levels deep (a
@@ -375,5 +398,29 @@ impl<'t> super::PyModel<'t> {
         }
         out.dedup();
         out
+    }
+}
+
+/// Where this file's walks ([`PyModel::local_db_work`], [`PyModel::local_dispatch`]) look
+/// up callees: module-level `def`s of the file (read through [`PyModel::local_fn_memo`]) and
+/// the project functions it imports.
+struct LocalCallees<'m, 't> {
+    m: &'m super::PyModel<'t>,
+}
+
+impl super::summary::Callees for LocalCallees<'_, '_> {
+    fn local(&mut self, name: &str) -> Option<super::summary::LocalFn> {
+        let def = self.m.module_def_named(name)?;
+        self.m.local_fn_memo(def)
+    }
+    fn imported(&mut self, callee: &str, _depth: u32) -> Option<FnFacts> {
+        let (head, tail) = callee.split_once('.').map_or((callee, None), |(h, t)| (h, Some(t)));
+        match self.m.imported_def(head, tail)? {
+            PyDef::Function(g) => Some((*g).clone()),
+            _ => None,
+        }
+    }
+    fn task_on_commit(&mut self, task: &str) -> bool {
+        self.m.task_defers_to_commit(task)
     }
 }

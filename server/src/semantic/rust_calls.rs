@@ -402,6 +402,7 @@ impl<'t> RustModel<'t> {
             returns_path,
             blocks,
             offloads_params: self.offloaded_params(f, fs),
+            queries_params: self.queried_params(f, fs),
             loc: f.child_by_field_name("name").map(|n| Loc { path: here, range: n.byte_range(), what: String::new() }),
         }
     }
@@ -466,6 +467,72 @@ impl<'t> RustModel<'t> {
             });
             if forwarded {
                 out.push(i);
+            }
+        }
+        out
+    }
+
+    /// Indexes (among the `fn`'s non-`self` parameters) of the parameters used as the
+    /// executor of a query: the one argument of a sqlx or sea-orm executor method
+    /// (`.execute(pool)`, `.fetch_one(&*pool)`, `.one(db)`), or handed at such an index to a
+    /// project function that queries on it. Each with the query's location.
+    fn queried_params(&self, f: Node<'t>, fs: usize) -> Vec<(usize, Loc)> {
+        use crate::dialects::rust_crates::{SEA_EXEC_METHODS, SQLX_EXEC_METHODS};
+        let Some(params) = f.child_by_field_name("parameters") else { return vec![] };
+        let names: Vec<Option<&'t str>> = {
+            let mut c = params.walk();
+            params
+                .named_children(&mut c)
+                .filter(|p| p.kind() == "parameter")
+                .map(|p| p.child_by_field_name("pattern").filter(|x| x.kind() == "identifier").map(|x| self.node_text(x)))
+                .collect()
+        };
+        if names.iter().all(Option::is_none) || !(self.uses("sqlx") || self.uses("sea_orm")) {
+            return vec![];
+        }
+        let range = self.scopes[fs].range.clone();
+        let here = self.here();
+        let mut out = vec![];
+        for (i, name) in names.iter().enumerate() {
+            let Some(name) = name else { continue };
+            for u in self.uses_of(name, range.clone()) {
+                if self.binding(name, u.start_byte()).is_none_or(|b| !b.is_param || b.closure_of.is_some()) {
+                    continue;
+                }
+                // Up through `&`, `&*`, `*`, `.as_ref()` to the argument position.
+                let mut arg = u;
+                while let Some(p) = arg.parent() {
+                    let transparent = matches!(p.kind(), "reference_expression" | "parenthesized_expression")
+                        || (p.kind() == "unary_expression" && self.node_text(p).starts_with('*'));
+                    if !transparent {
+                        break;
+                    }
+                    arg = p;
+                }
+                let Some(args) = arg.parent().filter(|p| p.kind() == "arguments") else { continue };
+                let Some(call) = args.parent().filter(|c| c.kind() == "call_expression") else { continue };
+                let list = super::rust::count_args(args);
+                if let Some((_, m)) = method_parts(call) {
+                    let m = self.node_text(m);
+                    if list == 1 && (SQLX_EXEC_METHODS.contains(&m) || SEA_EXEC_METHODS.contains(&m)) {
+                        out.push((i, Loc { path: here.clone(), range: call.byte_range(), what: format!(".{m}({name})") }));
+                        break;
+                    }
+                }
+                let idx = {
+                    let mut c = args.walk();
+                    let j = args
+                        .named_children(&mut c)
+                        .filter(|a| !matches!(a.kind(), "line_comment" | "block_comment" | "attribute_item"))
+                        .position(|a| a.id() == arg.id());
+                    j
+                };
+                let Some(j) = idx else { continue };
+                let Some(cf) = self.callee_facts(call) else { continue };
+                if let Some((_, loc)) = cf.queries_params.iter().find(|(k, _)| *k == j) {
+                    out.push((i, loc.clone()));
+                    break;
+                }
             }
         }
         out

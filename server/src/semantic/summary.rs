@@ -31,6 +31,14 @@ pub struct LocalFn {
     pub db_call: Option<(Range<usize>, String)>,
     /// Calls of plain names and `module.name` in the body, in order: (callee text, call range).
     pub calls: Vec<(String, Range<usize>)>,
+    /// The first background-task dispatch in the body (AG208): `task.delay(…)` /
+    /// `task.apply_async(…)` on a task the file imports (from a `tasks` module, or in a file
+    /// importing Celery) or defines in a Celery file, `task.enqueue(…)` with `django.tasks`
+    /// imported: (range, short text, the task's name as written). Not inside a nested
+    /// `def`/`lambda` (`on_commit(lambda: …)` runs at commit).
+    pub dispatch: Option<(Range<usize>, String, String)>,
+    /// The `base=` keyword of the function's decorators, as written (`@shared_task(base=OnCommitTask)`).
+    pub task_base: Option<String>,
     /// The body was read (else only the header: name, ranges, `async`, decorators).
     pub body_read: bool,
 }
@@ -43,6 +51,7 @@ impl LocalFn {
             name_range: sh(&self.name_range),
             def_range: sh(&self.def_range),
             db_call: self.db_call.as_ref().map(|(r, t)| (sh(r), t.clone())),
+            dispatch: self.dispatch.as_ref().map(|(r, t, n)| (sh(r), t.clone(), n.clone())),
             calls: self.calls.iter().map(|(t, r)| (t.clone(), sh(r))).collect(),
             ..self.clone()
         }
@@ -56,6 +65,28 @@ pub trait Callees {
     /// A function of another module the callee text names (`close_loan` imported by name,
     /// `services.close_loan`), with its own `db_work`; `depth`: files passed so far.
     fn imported(&mut self, callee: &str, depth: u32) -> Option<FnFacts>;
+    /// The task named `task` (as written in the file) dispatches on commit: its base class
+    /// defers `apply_async` to `transaction.on_commit`. Unknown: `false`.
+    fn task_on_commit(&mut self, _task: &str) -> bool {
+        false
+    }
+}
+
+/// What a walk over a function's calls looks for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reach {
+    /// Sync database work ([`db_work`]).
+    Db,
+    /// A background-task dispatch ([`dispatch_work`]).
+    Dispatch,
+}
+
+/// The background-task dispatch the function `f` reaches, as for [`db_work`]: its own first
+/// dispatch (of a task that does not defer to commit), else the first found through the
+/// functions it calls, as the chain of call sites, the dispatch last.
+pub fn dispatch_work(f: &LocalFn, path: &Path, depth: u32, max_depth: u32, callees: &mut dyn Callees) -> Vec<Loc> {
+    let mut seen = vec![f.name.clone()];
+    walk(Reach::Dispatch, f, path, depth, max_depth, callees, &mut seen)
 }
 
 /// The sync database work the function `f` (of the file at `path`) reaches: its own first
@@ -68,16 +99,35 @@ pub trait Callees {
 /// [`PyModel::callee_facts`] (this file) use, so both agree.
 pub fn db_work(f: &LocalFn, path: &Path, depth: u32, max_depth: u32, callees: &mut dyn Callees) -> Vec<Loc> {
     let mut seen = vec![f.name.clone()];
-    walk_db_work(f, path, depth, max_depth, callees, &mut seen)
+    walk(Reach::Db, f, path, depth, max_depth, callees, &mut seen)
 }
 
-fn walk_db_work(f: &LocalFn, path: &Path, depth: u32, max_depth: u32, callees: &mut dyn Callees, seen: &mut Vec<String>) -> Vec<Loc> {
+fn walk(
+    reach: Reach,
+    f: &LocalFn,
+    path: &Path,
+    depth: u32,
+    max_depth: u32,
+    callees: &mut dyn Callees,
+    seen: &mut Vec<String>,
+) -> Vec<Loc> {
     let here = |range: &Range<usize>, what: String| Loc { path: path.to_path_buf(), range: range.clone(), what };
     if f.is_async || f.offloaded {
         return vec![];
     }
-    if let Some((range, text)) = &f.db_call {
-        return vec![here(range, text.clone())];
+    match reach {
+        Reach::Db => {
+            if let Some((range, text)) = &f.db_call {
+                return vec![here(range, text.clone())];
+            }
+        }
+        Reach::Dispatch => {
+            if let Some((range, text, task)) = &f.dispatch {
+                if !callees.task_on_commit(task) {
+                    return vec![here(range, text.clone())];
+                }
+            }
+        }
     }
     if depth >= max_depth {
         return vec![];
@@ -90,12 +140,12 @@ fn walk_db_work(f: &LocalFn, path: &Path, depth: u32, max_depth: u32, callees: &
             match callees.local(callee) {
                 Some(g) => {
                     seen.push(callee.clone());
-                    walk_db_work(&g, path, depth + 1, max_depth, callees, seen)
+                    walk(reach, &g, path, depth + 1, max_depth, callees, seen)
                 }
-                None => imported_work(callees, callee, depth),
+                None => imported_work(reach, callees, callee, depth),
             }
         } else {
-            imported_work(callees, callee, depth)
+            imported_work(reach, callees, callee, depth)
         };
         if !rest.is_empty() {
             return std::iter::once(here(range, format!("{callee}()"))).chain(rest).collect();
@@ -104,11 +154,27 @@ fn walk_db_work(f: &LocalFn, path: &Path, depth: u32, max_depth: u32, callees: &
     vec![]
 }
 
-fn imported_work(callees: &mut dyn Callees, callee: &str, depth: u32) -> Vec<Loc> {
+fn imported_work(reach: Reach, callees: &mut dyn Callees, callee: &str, depth: u32) -> Vec<Loc> {
     match callees.imported(callee, depth + 1) {
-        Some(g) if !g.is_async && !g.offloaded => g.db_work,
+        Some(g) if !g.is_async && !g.offloaded => match reach {
+            Reach::Db => g.db_work,
+            Reach::Dispatch => g.dispatch,
+        },
         _ => vec![],
     }
+}
+
+/// The `base=` keyword argument of a decorator call (`@app.task(base=OnCommitTask)`), as written.
+fn decorator_task_base(m: &PyModel, d: Node) -> Option<String> {
+    let call = d.named_child(0).filter(|c| c.kind() == "call")?;
+    let args = call.child_by_field_name("arguments")?;
+    let mut c = args.walk();
+    let found = args.named_children(&mut c).filter(|a| a.kind() == "keyword_argument").find_map(|kw| {
+        let name = kw.child_by_field_name("name")?;
+        let value = kw.child_by_field_name("value").filter(|v| matches!(v.kind(), "identifier" | "attribute"))?;
+        (m.node_text(name) == "base").then(|| m.node_text(value).to_string())
+    });
+    found
 }
 
 /// Builtins that fetch every row of the queryset they are given.
@@ -143,6 +209,9 @@ impl<'t> PyModel<'t> {
                 let callee = text.split('(').next().unwrap_or("");
                 if DECORATOR_OFFLOADERS.contains(&last_name(callee)) {
                     f.offloaded = true;
+                }
+                if let Some(base) = decorator_task_base(self, d) {
+                    f.task_base = Some(base);
                 }
             }
         }
@@ -181,6 +250,11 @@ impl<'t> PyModel<'t> {
                     if f.db_call.is_none() && !f.is_async && (self.is_sync_db_call(n) || self.evaluates_queryset(n)) {
                         let text = self.node_text(n);
                         f.db_call = Some((n.byte_range(), crate::text::short(text, 48)));
+                    }
+                    if f.dispatch.is_none() && !f.is_async {
+                        if let Some(task) = self.task_dispatch(n) {
+                            f.dispatch = Some((n.byte_range(), crate::text::short(self.node_text(n), 48), task));
+                        }
                     }
                     if let Some(func) = n.child_by_field_name("function") {
                         if matches!(func.kind(), "identifier" | "attribute") && is_dotted(self.node_text(func)) {

@@ -11,6 +11,12 @@
 //!   written inside `with transaction.atomic():` does not run in the transaction when it is
 //!   called later (the `transaction.on_commit(lambda: task.delay(x))` idiom).
 //! - The region list is built with a `TreeCursor` walk (no recursion).
+//! - A task dispatch ([`PyModel::task_dispatch`]) is one shape, shared by AG208 and the
+//!   function summaries (so a helper that dispatches is recognised by the same test whether
+//!   it is in this file or another): `<task>.delay(…)` / `<task>.apply_async(…)` where
+//!   `<task>` is imported (from a `tasks` module, or in a file importing Celery) or is a
+//!   module-level function of a file importing Celery; `<app>.send_task(…)` with Celery
+//!   imported; `<task>.enqueue(…)` with `django.tasks` imported. Never a parameter or a local.
 
 use super::python::PyModel;
 use std::ops::Range;
@@ -49,6 +55,18 @@ pub struct AtomicRegion {
     pub decorator: bool,
     /// The text of the callee (`transaction.atomic`, `atomic`, `tx.atomic`).
     pub callee: String,
+    /// The database alias expression, as written (`using=…` or the first positional
+    /// argument); `None`: the default database.
+    pub using: Option<String>,
+}
+
+impl AtomicRegion {
+    /// The block is on a read replica (its alias names one: `"replica"`,
+    /// `settings.DATABASE_CONNECTION_REPLICA_NAME`): it pins one connection for consistent
+    /// reads and writes nothing another connection could miss.
+    pub fn on_replica(&self) -> bool {
+        self.using.as_deref().is_some_and(|u| u.to_ascii_lowercase().contains("replica"))
+    }
 }
 
 /// One `with` item: the context-manager expression and whether it has an `as` target.
@@ -67,6 +85,18 @@ impl<'t> PyModel<'t> {
             api: u.api,
             decorator,
             callee: self.node_text(u.callee).to_string(),
+            using: u.args.and_then(|a| {
+                let mut c = a.walk();
+                let args: Vec<Node> = a.named_children(&mut c).filter(|x| x.kind() != "comment").collect();
+                let kw = args.iter().find_map(|x| {
+                    (x.kind() == "keyword_argument"
+                        && x.child_by_field_name("name").is_some_and(|n| self.node_text(n) == "using"))
+                    .then(|| x.child_by_field_name("value"))
+                    .flatten()
+                });
+                let first = args.first().filter(|x| x.kind() != "keyword_argument").copied();
+                kw.or(first).map(|v| self.node_text(v).to_string())
+            }),
         }
     }
 }
@@ -286,6 +316,101 @@ impl<'t> PyModel<'t> {
         let scope = self.scope_at(b);
         regions.iter().filter(|r| r.body.contains(&b) && r.scope == scope).min_by_key(|r| r.body.len())
     }
+}
+
+impl<'t> PyModel<'t> {
+    /// When `call` dispatches a background task (see the module docs), the task's name as
+    /// written (its first dotted component: `send_receipt`, `tasks`, `app`).
+    pub fn task_dispatch(&self, call: Node<'t>) -> Option<String> {
+        let func = call.child_by_field_name("function").filter(|f| f.kind() == "attribute")?;
+        let m = self.node_text(func.child_by_field_name("attribute")?);
+        let receiver = func.child_by_field_name("object")?;
+        let root = self.node_text(receiver).split('.').next().unwrap_or("").trim();
+        if root.is_empty() || !root.chars().all(|c| c.is_alphanumeric() || c == '_') {
+            return None;
+        }
+        let celery = self.imports.values().any(|p| p == "celery" || p.starts_with("celery."));
+        let is_task = || match self.import_of(root) {
+            Some(p) => celery || p.split('.').any(|c| c == "tasks"),
+            None => {
+                celery
+                    && self.scopes.iter().any(|s| {
+                        s.kind == super::ScopeKind::Function && s.parent == Some(0) && s.name.as_deref() == Some(root)
+                    })
+            }
+        };
+        let yes = match m {
+            "delay" | "apply_async" => is_task(),
+            "send_task" => celery && (self.import_of(root).is_some() || root.ends_with("app")),
+            "enqueue" => self.imports.values().any(|p| p.starts_with("django.tasks")),
+            _ => false,
+        };
+        yes.then(|| root.to_string())
+    }
+
+    /// The task `task` is a module-level function of this file whose task decorator's `base=`
+    /// defers dispatch to commit: a class of this file whose `apply_async`/`delay` calls
+    /// `on_commit` (or named `…TransactionAware…` / `…OnCommit…`, pretix's pattern), or a
+    /// project class imported from another file that does ([`ClassFacts::defers_on_commit`]).
+    /// Also a task imported from another file whose summary says so.
+    ///
+    /// [`ClassFacts::defers_on_commit`]: super::outside::ClassFacts::defers_on_commit
+    pub fn task_defers_to_commit(&self, task: &str) -> bool {
+        if self.import_of(task).is_some() {
+            return match self.imported_def(task, None) {
+                Some(super::outside::PyDef::Function(f)) => f.on_commit_task,
+                _ => false,
+            };
+        }
+        let Some(def) = self.module_def_named(task) else { return false };
+        let Some(base) = self.local_fn_header(def).task_base else { return false };
+        self.class_defers_to_commit(&base)
+    }
+
+    /// The class a `base=` expression names defers dispatch to commit (see
+    /// [`PyModel::task_defers_to_commit`]).
+    fn class_defers_to_commit(&self, base: &str) -> bool {
+        if base.contains("TransactionAware") || base.contains("OnCommit") {
+            return true;
+        }
+        let (head, tail) = base.split_once('.').map_or((base, None), |(h, t)| (h, Some(t)));
+        if tail.is_none() {
+            let root = self.tree.root_node();
+            let mut c = root.walk();
+            let local = root.named_children(&mut c).find_map(|n| {
+                let def = if n.kind() == "decorated_definition" { n.child_by_field_name("definition")? } else { n };
+                (def.kind() == "class_definition" && def.child_by_field_name("name").is_some_and(|x| self.node_text(x) == head))
+                    .then_some(def)
+            });
+            if let Some(class) = local {
+                return class_text_defers(block_text(self.src, class.start_byte()));
+            }
+        }
+        matches!(self.imported_def(head, tail), Some(super::outside::PyDef::Class(c)) if c.defers_on_commit)
+    }
+}
+
+/// A class's source defines `apply_async` or `delay` and calls `on_commit` (a Celery task
+/// base that dispatches at commit).
+pub fn class_text_defers(text: &str) -> bool {
+    (text.contains("def apply_async") || text.contains("def delay")) && text.contains("on_commit")
+}
+
+/// The source of the top-level statement starting at `start`: up to the next line that
+/// starts at column 0 with code. Read from the text, not the tree: a sparse parse leaves
+/// sync method bodies out of the class node.
+pub fn block_text(src: &str, start: usize) -> &str {
+    let rest = &src[start..];
+    let mut end = rest.len();
+    let mut offset = 0;
+    for (i, line) in rest.split_inclusive('\n').enumerate() {
+        if i > 0 && line.starts_with(|c: char| !c.is_whitespace() && c != '#' && c != ')' && c != ']') {
+            end = offset;
+            break;
+        }
+        offset += line.len();
+    }
+    &rest[..end]
 }
 
 /// The sync methods of a class: their bodies and names.

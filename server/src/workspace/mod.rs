@@ -45,8 +45,14 @@ pub struct SettingsCache {
 /// What a folder's settings are made of besides the overrides: the config file that applies
 /// (its path), the Django and Celery versions detected above the folder, and what the rules
 /// need of the project's Django settings module.
-type ResolvedKey =
-    (Option<PathBuf>, Option<crate::dialects::Version>, Option<crate::dialects::Version>, config::detect::DjangoFacts);
+type ResolvedKey = (
+    Option<PathBuf>,
+    Option<crate::dialects::Version>,
+    bool,
+    Option<crate::dialects::Version>,
+    Option<(crate::dialects::Version, crate::dialects::Version)>,
+    config::detect::DjangoFacts,
+);
 
 /// The outcome of config discovery for one folder.
 type Discovered = Result<Option<Arc<(PathBuf, FileConfig)>>, ConfigError>;
@@ -139,18 +145,22 @@ impl SettingsCache {
             self.discover(dir)?
         };
         let detect = detect && !self.isolated;
-        let django = if detect { self.detector.version(dir, "django").map(|(v, _)| v) } else { None };
+        let detected = if detect { self.detector.version_pinned(dir, "django") } else { None };
+        let django = detected.map(|(v, _)| v);
+        let django_floor = detected.is_some_and(|(_, pinned)| !pinned);
         // A config's `celery-version` wins over detection.
         let celery = if detect && found.as_ref().is_none_or(|f| f.1.celery_version.is_none()) {
             self.detector.version(dir, "celery").map(|(v, _)| v)
         } else {
             None
         };
+        // sqlx from the nearest Cargo.lock (AG512, AG513).
+        let sqlx = if detect { self.detector.cargo_versions(dir, "sqlx") } else { None };
         // What the rules need of the project's Django settings module (CACHES, MIDDLEWARE).
         let django_facts = if detect { self.detector.django(dir) } else { Default::default() };
         // Folders that share a config and the detected versions share their settings: most of
         // a tree's folders resolve to the same.
-        let key = (found.as_ref().map(|f| f.0.clone()), django, celery, django_facts.clone());
+        let key = (found.as_ref().map(|f| f.0.clone()), django, django_floor, celery, sqlx, django_facts.clone());
         if let Some(hit) = self.resolved.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
             return hit.clone();
         }
@@ -159,8 +169,15 @@ impl SettingsCache {
             if settings.celery_version.is_none() {
                 settings.celery_version = celery;
             }
+            // A configured version (file or override) is taken as given; a detected range's
+            // floor is marked as such.
+            let configured = found.as_ref().is_some_and(|f| f.1.django_version.is_some())
+                || self.overrides.django_version.as_deref().is_some_and(|v| !v.trim().is_empty());
+            settings.django_version_is_floor = django_floor && !configured;
+            settings.sqlx_versions = sqlx;
             settings.caches = django_facts.caches.clone();
             settings.login_required_middleware = django_facts.login_required_middleware;
+            settings.user_resolving_middleware = django_facts.user_resolving_middleware;
             let paths = match &found {
                 Some(f) => Some(PathRules::new(&f.0, &f.1)?).filter(|r| !r.is_empty()).map(Arc::new),
                 None => None,
