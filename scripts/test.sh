@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # The whole test suite: Rust unit + integration tests (the real binary over stdio), the wheel,
-# then the editor end-to-end suites. Each stage installs what it needs. A failing stage does
+# README's pre-commit snippet run by pre-commit, then the editor end-to-end suites (Neovim,
+# VS Code, Emacs with eglot). Each stage installs what it needs. A failing stage does
 # not stop the others; the last lines say which stages passed, failed or did not run, and the
 # exit status is non-zero when any failed. Honours CARGO_TARGET_DIR (every stage uses it).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-STAGES=("cargo test" "wheel")
+STAGES=("cargo test" "wheel" "pre-commit")
 for suite in editors/*/test/run.sh; do
   [ -f "$suite" ] && STAGES+=("$suite")
 done
@@ -40,7 +41,8 @@ trap 'summary; exit 130' INT TERM
 
 stage "cargo test" bash -c 'cargo test --locked --all-targets 2>&1'
 stage "wheel" bash tests/dist/wheel_test.sh
-for suite in "${STAGES[@]:2}"; do
+stage "pre-commit" bash tests/dist/precommit_test.sh
+for suite in "${STAGES[@]:3}"; do
   stage "$suite" bash "$suite"
 done
 

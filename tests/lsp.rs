@@ -502,3 +502,65 @@ fn settings_module_changes_are_picked_up() {
     assert!(diags(&p["params"]).is_empty());
     assert_eq!(c.shutdown_and_exit(), 0);
 }
+
+/// `codeDescription.href` links each diagnostic to its rule page, only for clients that say
+/// they show it; the base URL comes from the `ruleDocsUrl` setting, else the canonical home's
+/// `docs/rules` at this version's tag; `"off"` turns the links off.
+#[test]
+fn code_description_links_to_the_rule_page() {
+    let default = format!("https://github.com/awaitguard/awaitguard/blob/v{}/docs/rules/AG101.md", env!("CARGO_PKG_VERSION"));
+    // Push client that supports it: the default page.
+    let mut caps = push_caps(&["utf-16"]);
+    caps["textDocument"]["publishDiagnostics"]["codeDescriptionSupport"] = json!(true);
+    let mut c = Client::spawn();
+    c.initialize(caps.clone(), Value::Null);
+    c.open(URI, "python", 1, SRC);
+    let p = c.wait_for("textDocument/publishDiagnostics", |p| p["version"] == 1);
+    let d = diags(&p["params"]);
+    assert_eq!(d.len(), 1);
+    assert_eq!(d[0]["codeDescription"]["href"], default.as_str());
+    assert!(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/rules/AG101.md").is_file(), "the page linked to exists in docs/rules");
+    // A base URL from the settings (trailing slash tolerated), changed at run time, then off.
+    c.notify("workspace/didChangeConfiguration", json!({"settings": {"awaitguard": {"ruleDocsUrl": "https://docs.example.org/ag/"}}}));
+    let p = c.wait_for("textDocument/publishDiagnostics", |p| diags(p).first().is_some_and(|d| d["codeDescription"]["href"] != default.as_str()));
+    assert_eq!(diags(&p["params"])[0]["codeDescription"]["href"], "https://docs.example.org/ag/AG101.md");
+    c.notify("workspace/didChangeConfiguration", json!({"settings": {"awaitguard": {"ruleDocsUrl": "off"}}}));
+    let p = c.wait_for("textDocument/publishDiagnostics", |p| diags(p).first().is_some_and(|d| d.get("codeDescription").is_none()));
+    assert_eq!(diags(&p["params"])[0]["code"], "AG101");
+    assert_eq!(c.shutdown_and_exit(), 0);
+
+    // A client that does not say it supports it: no link (push and pull).
+    let mut c = Client::spawn();
+    c.initialize(push_caps(&["utf-16"]), json!({"settings": {"ruleDocsUrl": "https://docs.example.org/ag"}}));
+    c.open(URI, "python", 1, SRC);
+    let p = c.wait_for("textDocument/publishDiagnostics", |p| p["version"] == 1);
+    assert!(diags(&p["params"])[0].get("codeDescription").is_none());
+    assert_eq!(c.shutdown_and_exit(), 0);
+
+    // Pull client with `textDocument.diagnostic.codeDescriptionSupport`, base URL from
+    // initializationOptions.
+    let mut caps = pull_caps();
+    caps["textDocument"]["diagnostic"]["codeDescriptionSupport"] = json!(true);
+    let mut c = Client::spawn();
+    c.initialize(caps, json!({"settings": {"ruleDocsUrl": "https://docs.example.org/ag"}}));
+    c.open(URI, "python", 1, SRC);
+    let r = c.request("textDocument/diagnostic", json!({"textDocument": {"uri": URI}}));
+    assert_eq!(r["items"][0]["codeDescription"]["href"], "https://docs.example.org/ag/AG101.md");
+    assert_eq!(c.shutdown_and_exit(), 0);
+
+    // A base that is not a URL is reported and the default is used.
+    let mut c = Client::spawn();
+    c.initialize(caps_with_links(), json!({"settings": {"ruleDocsUrl": "not a url"}}));
+    c.open(URI, "python", 1, SRC);
+    let m = c.wait_for("window/showMessage", |p| p["message"].as_str().unwrap_or("").contains("ruleDocsUrl"));
+    assert_eq!(m["params"]["type"], 1);
+    let p = c.wait_for("textDocument/publishDiagnostics", |p| p["version"] == 1);
+    assert_eq!(diags(&p["params"])[0]["codeDescription"]["href"], default.as_str());
+    assert_eq!(c.shutdown_and_exit(), 0);
+}
+
+fn caps_with_links() -> Value {
+    let mut caps = push_caps(&["utf-16"]);
+    caps["textDocument"]["publishDiagnostics"]["codeDescriptionSupport"] = json!(true);
+    caps
+}

@@ -14,6 +14,7 @@ export interface Settings {
   severity: Record<string, Severity>;
   djangoVersion: string;
   maxFileSize: string;
+  ruleDocsUrl: string;
   fixAll: boolean;
 }
 
@@ -34,6 +35,7 @@ export function read(scope?: vscode.ConfigurationScope): Settings {
     severity: severity && typeof severity === 'object' ? { ...(severity as Record<string, Severity>) } : {},
     djangoVersion: c.get<string>('djangoVersion', '') ?? '',
     maxFileSize: String(c.get<string | number>('maxFileSize', '') ?? ''),
+    ruleDocsUrl: c.get<string>('ruleDocsUrl', '') ?? '',
     fixAll: c.get<boolean>('fixAll', true),
   };
 }

@@ -4,7 +4,8 @@
 //!
 //! Accepted shapes: `{settings: {...}}`, `{awaitguard: {...}}` or the settings object itself,
 //! with keys `enable`, `select`, `ignore`, `severity`, `djangoVersion`, `maxFileSize` (bytes, or
-//! a string such as `"10MB"`; 0: no limit). A value of the wrong type, an unknown rule selector
+//! a string such as `"10MB"`; 0: no limit), `ruleDocsUrl` (the base URL of the rule pages that
+//! diagnostics link to; `"off"`: no links; `""`: the default). A value of the wrong type, an unknown rule selector
 //! or a bad size is reported (`window/showMessage`) and the defaults are used; it never stops
 //! the server.
 
@@ -26,7 +27,7 @@ fn section(v: &Value) -> Option<&Value> {
     if let Some(inner) = obj.get("awaitguard").filter(|x| x.is_object()) {
         return Some(inner);
     }
-    const KEYS: &[&str] = &["enable", "select", "ignore", "severity", "djangoVersion", "django-version", "fixAll", "path", "trace", "maxFileSize", "max-file-size"];
+    const KEYS: &[&str] = &["enable", "select", "ignore", "severity", "djangoVersion", "django-version", "fixAll", "path", "trace", "maxFileSize", "max-file-size", "ruleDocsUrl"];
     obj.keys().any(|k| KEYS.contains(&k.as_str())).then_some(v)
 }
 
@@ -94,6 +95,16 @@ pub fn parse(v: &Value) -> (EditorSettings, Vec<String>) {
             None
         }
     };
+    out.rule_docs_url = match v.get("ruleDocsUrl") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if s.trim().is_empty() => None,
+        Some(Value::String(s)) if s.trim() == "off" => Some(String::new()),
+        Some(Value::String(s)) if format!("{}/AG101.md", s.trim().trim_end_matches('/')).parse::<Uri>().is_ok() => Some(s.trim().to_string()),
+        Some(other) => {
+            problems.push(format!("`ruleDocsUrl` must be a URL, \"off\" (no links) or \"\" (the default), got {other}"));
+            None
+        }
+    };
     out.overrides = Overrides { select, ignore, severity, django_version, max_file_size };
     // Validate selectors and values now, so a bad one is reported and dropped, not fatal.
     if let Err(e) = Settings::resolve(None, &out.overrides, None) {
@@ -134,7 +145,7 @@ pub fn apply_settings_value(s: &Arc<State>, v: &Value, source: Source) -> bool {
         s.show(MessageType::ERROR, msg.clone());
         s.log(MessageType::ERROR, msg);
     }
-    if cur.enable == new.enable && cur.overrides == new.overrides {
+    if cur.enable == new.enable && cur.overrides == new.overrides && cur.rule_docs_url == new.rule_docs_url {
         return false;
     }
     *s.settings.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(SettingsCache::new(new.overrides.clone(), None, false));
@@ -226,6 +237,16 @@ mod tests {
         assert_eq!(p.len(), 1);
         assert!(p[0].contains("AG999") && p[0].contains("did you mean"), "{p:?}");
         assert_eq!(e.overrides, Overrides::default());
+        let (e, p) = parse(&json!({"ruleDocsUrl": "https://example.org/rules/"}));
+        assert!(p.is_empty(), "{p:?}");
+        assert_eq!(e.rule_docs_url.as_deref(), Some("https://example.org/rules/"));
+        let (e, p) = parse(&json!({"ruleDocsUrl": "off"}));
+        assert!(p.is_empty() && e.rule_docs_url.as_deref() == Some(""));
+        let (e, p) = parse(&json!({"ruleDocsUrl": ""}));
+        assert!(p.is_empty() && e.rule_docs_url.is_none());
+        let (e, p) = parse(&json!({"ruleDocsUrl": 3}));
+        assert_eq!(p.len(), 1);
+        assert!(e.rule_docs_url.is_none());
         let (e, p) = parse(&json!({"maxFileSize": "2MB"}));
         assert!(p.is_empty(), "{p:?}");
         assert_eq!(e.overrides.max_file_size.as_deref(), Some("2MB"));

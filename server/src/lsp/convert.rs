@@ -79,6 +79,8 @@ pub struct DataFix {
 pub struct Places<'a> {
     pub uri: &'a Uri,
     pub project: &'a crate::project::Project,
+    /// The base URL of the rule pages, when diagnostics carry `codeDescription` links.
+    pub docs: Option<String>,
 }
 
 /// The related locations of `f` as LSP `relatedInformation`, positions in `enc`; a location
@@ -127,7 +129,10 @@ pub fn diagnostic(doc: &Document, f: &Finding, enc: Encoding, places: &Places) -
         range: range(doc, &f.range, enc),
         severity: Some(severity(f.severity)),
         code: Some(NumberOrString::String(f.code.to_string())),
-        code_description: None,
+        code_description: places.docs.as_deref().and_then(|base| {
+            let href = format!("{}/{}.md", base.trim_end_matches('/'), f.code);
+            href.parse::<Uri>().ok().map(|href| CodeDescription { href })
+        }),
         source: Some("awaitguard".into()),
         message: f.message.clone(),
         related_information: related_information(doc, f, enc, places),

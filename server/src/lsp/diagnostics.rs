@@ -207,7 +207,7 @@ async fn publish_current(s: &Arc<State>, uri: &Uri) {
         if st.doc.version != version {
             return; // a newer version is (or will be) published instead
         }
-        convert::diagnostics(&st, &analysis.findings, enc, &convert::Places { uri: &uri, project: &s.project })
+        convert::diagnostics(&st, &analysis.findings, enc, &s.places(&uri))
     };
     s.client.publish_diagnostics(uri.clone(), diags, Some(version)).await;
 }
@@ -292,7 +292,7 @@ pub async fn pull(s: &Arc<State>, params: DocumentDiagnosticParams) -> Result<Do
                 )));
             }
             let items = match s.docs.get(&uri) {
-                Some(st) if st.doc.version == version => convert::diagnostics(&st, &analysis.findings, enc, &convert::Places { uri: &uri, project: &s.project }),
+                Some(st) if st.doc.version == version => convert::diagnostics(&st, &analysis.findings, enc, &s.places(&uri)),
                 // Changed while we analysed: analyse the newest text instead.
                 _ => return Box::pin(pull_again(s, uri, enc)).await,
             };
@@ -310,7 +310,7 @@ async fn pull_again(s: &Arc<State>, uri: Uri, enc: crate::text::Encoding) -> Res
     let (items, result_id) = match current(s, &uri).await {
         Some((version, analysis)) => match s.docs.get(&uri) {
             Some(st) if st.doc.version == version => {
-                (convert::diagnostics(&st, &analysis.findings, enc, &convert::Places { uri: &uri, project: &s.project }), Some(format!("{}:{}", s.generation(), version)))
+                (convert::diagnostics(&st, &analysis.findings, enc, &s.places(&uri)), Some(format!("{}:{}", s.generation(), version)))
             }
             _ => (vec![], None),
         },

@@ -42,6 +42,10 @@ pub fn initialize(b: &Arc<State>, params: InitializeParams) -> Result<Initialize
             .unwrap_or(false),
         roots,
         work_done_progress: caps.window.as_ref().and_then(|w| w.work_done_progress).unwrap_or(false),
+        code_description: caps.text_document.as_ref().is_some_and(|t| {
+            t.diagnostic.as_ref().and_then(|d| d.code_description_support).unwrap_or(false)
+                || t.publish_diagnostics.as_ref().and_then(|d| d.code_description_support).unwrap_or(false)
+        }),
     };
     b.project.set_roots(facts.roots.clone());
     *b.facts.write().unwrap_or_else(|e| e.into_inner()) = facts;

@@ -84,6 +84,9 @@ pub(crate) struct ClientFacts {
     pub roots: Vec<PathBuf>,
     /// `window.workDoneProgress`: the server may create progress tokens.
     pub work_done_progress: bool,
+    /// `codeDescriptionSupport` (pull `textDocument.diagnostic` or
+    /// `textDocument.publishDiagnostics`): diagnostics may carry a link to the rule's page.
+    pub code_description: bool,
 }
 
 impl Default for ClientFacts {
@@ -98,6 +101,7 @@ impl Default for ClientFacts {
             config_registration: false,
             roots: vec![],
             work_done_progress: false,
+            code_description: false,
         }
     }
 }
@@ -107,13 +111,21 @@ impl Default for ClientFacts {
 pub(crate) struct EditorSettings {
     pub enable: bool,
     pub overrides: Overrides,
+    /// `ruleDocsUrl`: the base URL of the rule pages (`<base>/AG101.md`); `None`: the
+    /// canonical home's pages for this version ([`RULE_DOCS_URL`]); `Some("")`: no links
+    /// (the setting `"off"`).
+    pub rule_docs_url: Option<String>,
 }
 
 impl Default for EditorSettings {
     fn default() -> Self {
-        EditorSettings { enable: true, overrides: Overrides::default() }
+        EditorSettings { enable: true, overrides: Overrides::default(), rule_docs_url: None }
     }
 }
+
+/// The default base URL of the rule pages (`docs/rules/` in the canonical repository, at the
+/// release tag of this version, so a page matches the server that links to it).
+pub const RULE_DOCS_URL: &str = concat!("https://github.com/awaitguard/awaitguard/blob/v", env!("CARGO_PKG_VERSION"), "/docs/rules");
 
 /// Shared server state; handlers get `&Arc<State>` so they can spawn follow-up work.
 pub struct State {
@@ -154,6 +166,16 @@ impl State {
 
     pub(crate) fn facts(&self) -> ClientFacts {
         self.facts.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Where the diagnostics of `uri` point: its text's places, and the base URL of the rule
+    /// pages when the client shows `codeDescription` links (and the setting is not empty).
+    pub(crate) fn places<'a>(&'a self, uri: &'a Uri) -> convert::Places<'a> {
+        let docs = self.facts.read().unwrap_or_else(|e| e.into_inner()).code_description.then(|| {
+            let editor = self.editor.read().unwrap_or_else(|e| e.into_inner());
+            editor.rule_docs_url.clone().unwrap_or_else(|| RULE_DOCS_URL.to_string())
+        });
+        convert::Places { uri, project: &self.project, docs: docs.filter(|d| !d.is_empty()) }
     }
 
     pub(crate) fn generation(&self) -> u64 {

@@ -61,7 +61,7 @@ fn file_diagnostics(s: &Arc<State>, path: &Path, uri: &Uri, enc: Encoding) -> Ve
     let view = s.project.view(path);
     let run = || analyze_with(&doc.text, lang, &doc.tree, &doc.index, &settings, Some(&view));
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
-        Ok(a) => a.findings.iter().map(|f| convert::diagnostic(&doc, f, enc, &convert::Places { uri, project: &s.project })).collect(),
+        Ok(a) => a.findings.iter().map(|f| convert::diagnostic(&doc, f, enc, &s.places(uri))).collect(),
         Err(_) => vec![],
     }
 }
@@ -87,7 +87,7 @@ pub async fn workspace_diagnostic(s: &Arc<State>, params: WorkspaceDiagnosticPar
             let Some(uri) = Uri::from_file_path(path) else { continue };
             let (version, diags) = match diagnostics::current(s, &uri).await {
                 Some((version, analysis)) => match s.docs.get(&uri) {
-                    Some(st) => (Some(version as i64), convert::diagnostics(&st, &analysis.findings, enc, &convert::Places { uri: &uri, project: &s.project })),
+                    Some(st) => (Some(version as i64), convert::diagnostics(&st, &analysis.findings, enc, &s.places(&uri))),
                     None => continue,
                 },
                 None => {
