@@ -92,6 +92,18 @@ pub fn summarize(text: &str) -> RsSummary {
         let mut c = list.walk();
         for node in list.named_children(&mut c) {
             let name = node.child_by_field_name("name").map(|n| t(n).to_string());
+            // `include!(…);` at item level may parse as a statement.
+            let mac_node = match node.kind() {
+                "macro_invocation" => Some(node),
+                "expression_statement" => node.named_child(0).filter(|c| c.kind() == "macro_invocation"),
+                _ => None,
+            };
+            if let Some(m) = mac_node {
+                let mac = m.child_by_field_name("macro").map(t).unwrap_or("");
+                if mac == "include" || mac.ends_with("::include") || has_mod_token(t(m)) {
+                    s.opaque = true;
+                }
+            }
             match node.kind() {
                 "attribute_item" => {
                     let a = t(node);
@@ -155,9 +167,6 @@ pub fn summarize(text: &str) -> RsSummary {
                 }
                 "macro_invocation" => {
                     let mac = node.child_by_field_name("macro").map(t).unwrap_or("");
-                    if mac == "include" || mac.ends_with("::include") || has_mod_token(t(node)) {
-                        s.opaque = true;
-                    }
                     if mac == "lazy_static" || mac.ends_with("::lazy_static") {
                         for name in lazy_static_names(t(node)) {
                             scope.items.insert(name, Item::LazyStatic);
@@ -871,6 +880,38 @@ pub(crate) fn targets_of(dir: &Path, t: &toml::Table) -> Vec<PathBuf> {
 mod tests {
     use super::*;
     use crate::project::Project;
+
+    #[test]
+    fn targets_follow_the_manifest_and_the_auto_flags() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        for f in ["tests/a.rs", "tests/b/main.rs", "tests/b/util.rs", "examples/e.rs", "benches/x.rs", "src/bin/t.rs", "gen.rs"] {
+            std::fs::create_dir_all(d.join(f).parent().unwrap()).unwrap();
+            std::fs::write(d.join(f), "").unwrap();
+        }
+        let names = |manifest: &str| -> Vec<String> {
+            let t: toml::Table = manifest.parse().unwrap();
+            targets_of(d, &t).iter().map(|p| p.strip_prefix(crate::project::normalize(d)).unwrap().to_string_lossy().replace('\\', "/")).collect()
+        };
+        let all = names("[package]\nname = \"p\"\n");
+        for want in ["src/lib.rs", "src/main.rs", "src/bin/t.rs", "tests/a.rs", "tests/b/main.rs", "examples/e.rs", "benches/x.rs", "build.rs"] {
+            assert!(all.iter().any(|p| p == want), "{want} not in {all:?}");
+        }
+        assert!(!all.iter().any(|p| p == "tests/b/util.rs"), "{all:?}");
+        let off = names("[package]\nname = \"p\"\nautotests = false\nautobenches = false\nbuild = \"gen.rs\"\n[[test]]\nname = \"only\"\npath = \"tests/b/util.rs\"\n");
+        assert!(off.iter().any(|p| p == "tests/b/util.rs") && off.iter().any(|p| p == "gen.rs"), "{off:?}");
+        assert!(!off.iter().any(|p| p == "tests/a.rs" || p == "benches/x.rs" || p == "build.rs"), "{off:?}");
+        let none = names("[package]\nname = \"p\"\nbuild = false\n");
+        assert!(!none.iter().any(|p| p.ends_with("build.rs")), "{none:?}");
+    }
+
+    #[test]
+    fn a_macro_that_may_declare_modules_makes_the_summary_opaque() {
+        assert!(summarize("cfg_if::cfg_if! { if #[cfg(unix)] { mod unix; } }").opaque);
+        assert!(summarize("include!(concat!(env!(\"OUT_DIR\"), \"/gen.rs\"));").opaque);
+        assert!(summarize("#[cfg_attr(unix, path = \"u.rs\")]\nmod sys;").opaque);
+        assert!(!summarize("mod a;\nlazy_static::lazy_static! { static ref P: u8 = 1; }\nfn f() { println!(\"model\"); }").opaque);
+    }
 
     #[test]
     fn summary_lists_items_modules_uses_and_methods() {
