@@ -186,3 +186,43 @@ fn rust_helper_findings_point_at_the_blocking_call() {
         assert!(deps.iter().any(|d| d == want), "{want} not in {deps:?}");
     }
 }
+
+/// `--show-files` leaves out the Rust files no Cargo target compiles and says why; a manifest
+/// that does not parse, and a virtual workspace manifest, leave every file checked.
+#[test]
+fn rust_files_no_cargo_target_compiles_are_named_with_the_reason() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/projects/rust_cargo_targets");
+    let out = common::cli::run(&root, &["check", "--show-files", "."]);
+    let listed: BTreeSet<&str> = out.stdout.lines().map(|l| l.trim_start_matches("./")).collect();
+    let skipped: BTreeSet<&str> =
+        out.stderr.lines().filter(|l| l.contains("no Cargo target")).filter_map(|l| l.strip_prefix("warning: ")?.split(": ").next()).map(|l| l.trim_start_matches("./")).collect();
+    assert_eq!(skipped, BTreeSet::from(["examples/unlisted.rs", "src/stale.rs", "tests/stale/helper.rs"]), "{}", out.stderr);
+    for live in ["build.rs", "benches/speed.rs", "examples/listed.rs", "src/bin/tool.rs", "src/type.rs", "src/x/renamed.rs", "tests/api/main.rs", "tests/common/mod.rs"] {
+        assert!(listed.contains(live), "{live} not in {listed:?}");
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let blocking = b"pub async fn f(pool: &r2d2::Pool<diesel::r2d2::ConnectionManager<diesel::PgConnection>>) {\n    let _c = pool.get();\n}\n";
+    // A manifest that does not parse: every file is checked, as without one.
+    common::cli::write(dir.path(), "broken/Cargo.toml", b"[package\nname = ");
+    common::cli::write(dir.path(), "broken/src/lib.rs", b"");
+    common::cli::write(dir.path(), "broken/src/orphan.rs", blocking);
+    // A virtual workspace manifest: a file outside every member is checked.
+    common::cli::write(dir.path(), "ws/Cargo.toml", b"[workspace]\nmembers = [\"a\"]\nexclude = [\"old\"]\n");
+    common::cli::write(dir.path(), "ws/a/Cargo.toml", b"[package]\nname = \"a\"\nversion = \"0.1.0\"\n");
+    common::cli::write(dir.path(), "ws/a/src/lib.rs", b"");
+    common::cli::write(dir.path(), "ws/a/src/orphan.rs", blocking);
+    common::cli::write(dir.path(), "ws/scripts/loose.rs", blocking);
+    common::cli::write(dir.path(), "ws/old/Cargo.toml", b"[package]\nname = \"old\"\nversion = \"0.1.0\"\n");
+    common::cli::write(dir.path(), "ws/old/src/main.rs", blocking);
+    let out = common::cli::run(dir.path(), &["check", "--show-files", "."]);
+    let listed: BTreeSet<String> = out.stdout.lines().map(|l| l.trim_start_matches("./").replace('\\', "/")).collect();
+    for live in ["broken/src/orphan.rs", "ws/scripts/loose.rs", "ws/old/src/main.rs", "ws/a/src/lib.rs"] {
+        assert!(listed.contains(live), "{live} not in {listed:?}");
+    }
+    assert!(!listed.contains("ws/a/src/orphan.rs") && out.stderr.contains("orphan.rs: not checked"), "{}", out.stderr);
+    // `check` itself is silent on the dead file and reports the live ones.
+    let out = common::cli::run(dir.path(), &["check", "--output-format", "concise", "--exit-zero", "."]);
+    assert!(!out.stdout.contains("ws/a/src/orphan.rs"), "{}", out.stdout);
+    assert!(out.stdout.contains("broken/src/orphan.rs") && out.stdout.contains("ws/old/src/main.rs"), "{}", out.stdout);
+}

@@ -261,6 +261,10 @@ fn check_bytes(
         project.open(&path, Arc::from(source.text.as_str()));
     }
     let view = project.view_untracked(&path);
+    // A Rust file no Cargo target compiles is dead code: not checked (`--show-files` says why).
+    if lang == Lang::Rust && view.rs_unreached(&path).is_some() {
+        return o;
+    }
     let Some((mut index, mut analysis)) = analyze_text(&source.text, lang, &settings, !args.no_prefilter, Some(&view)) else {
         return o;
     };
@@ -546,9 +550,11 @@ fn show_settings(args: &CheckArgs, cache: &SettingsCache) -> i32 {
 }
 
 /// `--show-files`: the files `check` would check, in its order; files over `max-file-size`
-/// are left out (and named on stderr, as `check` does).
+/// are left out (and named on stderr, as `check` does), and so are Rust files no Cargo
+/// target compiles (named on stderr with the reason; `check` skips them silently).
 fn show_files(paths: &[PathBuf], cache: &SettingsCache, exclude: workspace::Exclude) -> i32 {
     let (files, walk_errors) = workspace::discover_filtered(paths, Some(exclude));
+    let project = Project::new(workspace::project_roots(paths));
     let mut stdout = std::io::stdout().lock();
     let mut failed = false;
     for e in &walk_errors {
@@ -569,6 +575,12 @@ fn show_files(paths: &[PathBuf], cache: &SettingsCache, exclude: workspace::Excl
                         continue;
                     }
                 }
+            }
+        }
+        if Lang::from_path(f) == Some(Lang::Rust) {
+            if let Some(why) = project.view_untracked(f).rs_unreached(f) {
+                eprintln!("warning: {}: {why}", f.display());
+                continue;
             }
         }
         if let Err(e) = writeln!(stdout, "{}", f.display()) {

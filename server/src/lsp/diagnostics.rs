@@ -74,7 +74,9 @@ pub async fn current(s: &Arc<State>, uri: &Uri) -> Option<(i32, Arc<Analysis>)> 
         (d.text.clone(), d.lang, d.tree.clone(), d.index.clone(), d.version, prev, st.deps_epoch)
     };
     let view = uri.to_file_path().map(|p| s.project.view(&p));
-    let excluded = uri.to_file_path().is_some_and(|p| s.settings.read().unwrap_or_else(|e| e.into_inner()).is_excluded(&p));
+    let excluded = uri.to_file_path().is_some_and(|p| s.settings.read().unwrap_or_else(|e| e.into_inner()).is_excluded(&p))
+        // A Rust file no Cargo target compiles gets no findings, as in `check`.
+        || (lang == crate::syntax::Lang::Rust && view.as_ref().is_some_and(|v| v.rs_unreached(v.file()).is_some()));
     let analysis = if s.editor.read().unwrap_or_else(|e| e.into_inner()).enable && !excluded {
         let settings = settings_for(s, uri);
         if settings.too_large(text.len() as u64) {

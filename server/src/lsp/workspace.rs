@@ -59,6 +59,9 @@ fn file_diagnostics(s: &Arc<State>, path: &Path, uri: &Uri, enc: Encoding) -> Ve
     }
     let doc = Document::new(text, 0, lang);
     let view = s.project.view(path);
+    if lang == crate::syntax::Lang::Rust && view.rs_unreached(path).is_some() {
+        return vec![];
+    }
     let run = || analyze_with(&doc.text, lang, &doc.tree, &doc.index, &settings, Some(&view));
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
         Ok(a) => a.findings.iter().map(|f| convert::diagnostic(&doc, f, enc, &s.places(uri))).collect(),

@@ -1,8 +1,11 @@
 //! Rust in the project model: crates, the `mod` tree, path resolution, and per-file summaries.
 //!
 //! **Crates.** A file belongs to the crate of the nearest `Cargo.toml` above it (inside the
-//! project roots); its roots are `[lib] path` or `src/lib.rs`, `[[bin]] path`s, `src/main.rs`,
-//! `src/bin/*.rs` and `src/bin/*/main.rs`. A file's module is found by the conventional path
+//! project roots); its roots are every target Cargo compiles ([`targets_of`]): the lib, bins,
+//! tests, examples, benches (explicit paths and auto-discovery) and the build script. A file
+//! of a package that no root reaches is dead code Cargo never compiles: it is not checked
+//! ([`FileView::rs_unreached`]); a manifest that does not parse, or a tree where a macro may
+//! declare modules, leaves every file checked. A file's module is found by the conventional path
 //! (`src/a/b.rs` → `crate::a::b`) checked against the `mod` tree, else by walking the tree from
 //! each root (bounded).
 //!
@@ -72,6 +75,9 @@ pub struct ModScope {
 pub struct RsSummary {
     /// By inline module path (`""`: the file's top level, `"a::b"`: `mod a { mod b { … } }`).
     pub scopes: FxHashMap<String, ModScope>,
+    /// The file may pull in modules the summary cannot see: an item-level macro whose tokens
+    /// hold `mod` (`cfg_if!`), `include!`, or a `#[cfg_attr(…, path = …)]`.
+    pub opaque: bool,
 }
 
 /// The summary of a Rust source text.
@@ -86,10 +92,25 @@ pub fn summarize(text: &str) -> RsSummary {
         let mut c = list.walk();
         for node in list.named_children(&mut c) {
             let name = node.child_by_field_name("name").map(|n| t(n).to_string());
+            // `include!(…);` at item level may parse as a statement.
+            let mac_node = match node.kind() {
+                "macro_invocation" => Some(node),
+                "expression_statement" => node.named_child(0).filter(|c| c.kind() == "macro_invocation"),
+                _ => None,
+            };
+            if let Some(m) = mac_node {
+                let mac = m.child_by_field_name("macro").map(t).unwrap_or("");
+                if mac == "include" || mac.ends_with("::include") || has_mod_token(t(m)) {
+                    s.opaque = true;
+                }
+            }
             match node.kind() {
                 "attribute_item" => {
                     let a = t(node);
                     let inner = a.trim_start_matches("#[").trim_end_matches(']').trim();
+                    if inner.starts_with("cfg_attr") && inner.contains("path") {
+                        s.opaque = true;
+                    }
                     if let Some(v) = inner.strip_prefix("path") {
                         let v = v.trim_start().trim_start_matches('=').trim();
                         path_attr = Some(v.trim_matches('"').to_string());
@@ -159,6 +180,16 @@ pub fn summarize(text: &str) -> RsSummary {
         s.scopes.insert(prefix, scope);
     }
     s
+}
+
+/// Whether a macro invocation's text holds the token `mod` (a module declared inside it).
+fn has_mod_token(text: &str) -> bool {
+    let b = text.as_bytes();
+    text.match_indices("mod").any(|(i, _)| {
+        let before = i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_');
+        let after = b.get(i + 3).is_none_or(|c| !(c.is_ascii_alphanumeric() || *c == b'_'));
+        before && after
+    })
 }
 
 /// The names of `static ref NAME: T = …;` in a `lazy_static!` invocation's text.
@@ -326,7 +357,7 @@ impl FileView {
         let stem = m.file.file_stem()?.to_string_lossy().to_string();
         let mut d = if m.file == m.root || stem == "mod" { dir } else { dir.join(stem) };
         for i in &m.inline {
-            d.push(i);
+            d.push(i.strip_prefix("r#").unwrap_or(i));
         }
         Some(d)
     }
@@ -348,8 +379,10 @@ impl FileView {
             }
             None => {
                 let dir = self.children_dir(m)?;
-                let a = dir.join(format!("{name}.rs"));
-                let b = dir.join(name).join("mod.rs");
+                // `mod r#type;` is `type.rs`.
+                let fname = name.strip_prefix("r#").unwrap_or(name);
+                let a = dir.join(format!("{fname}.rs"));
+                let b = dir.join(fname).join("mod.rs");
                 if self.exists_noted(&a) {
                     a
                 } else if self.exists_noted(&b) {
@@ -442,6 +475,57 @@ impl FileView {
             }
         }
         None
+    }
+
+    /// Why no Cargo target compiles `file`, if none does: it is inside a package (the
+    /// nearest `Cargo.toml` above it, inside the project, parses and has a `[package]`) and
+    /// no target root reaches it through the `mod` tree. `None` (check it) when a target
+    /// reaches it, when there is no package, or when the answer is not certain (a manifest
+    /// that does not parse, a file of the tree that may declare modules the summary cannot
+    /// see, the walk's bound).
+    pub fn rs_unreached(&self, file: &Path) -> Option<String> {
+        let file = super::normalize(file);
+        let file = file.as_path();
+        let mut dir = file.parent();
+        let (pkg_dir, manifest, table) = loop {
+            let d = dir?;
+            let manifest = d.join("Cargo.toml");
+            self.note(&manifest);
+            if let Some(text) = self.project.text(&manifest) {
+                let table: toml::Table = text.parse().ok()?;
+                break (d.to_path_buf(), manifest, table);
+            }
+            if !self.project.contains(d) {
+                return None;
+            }
+            dir = d.parent();
+        };
+        table.get("package")?;
+        let roots: Vec<PathBuf> = targets_of(&pkg_dir, &table).into_iter().filter(|p| self.exists_noted(p)).collect();
+        if roots.iter().any(|r| r == file) || self.rs_module_of(file).is_some() {
+            return None;
+        }
+        let mut todo: Vec<Module> = roots.iter().map(|r| Module { root: r.clone(), file: r.clone(), inline: vec![], segs: vec![] }).collect();
+        let mut seen = 0;
+        while let Some(m) = todo.pop() {
+            seen += 1;
+            if seen > 5000 || m.file == file {
+                return None;
+            }
+            let sum = self.rs_sum(&m.file)?;
+            if sum.opaque {
+                return None;
+            }
+            let Some(scope) = self.rs_scope(&m) else { continue };
+            for name in scope.mods.keys() {
+                if let Some(c) = self.child_module(&m, name) {
+                    if c.segs.len() < 24 {
+                        todo.push(c);
+                    }
+                }
+            }
+        }
+        Some(format!("not checked: no Cargo target of {} compiles it (no `mod` path from a lib, bin, test, example, bench or build script reaches it)", manifest.display()))
     }
 
     fn resolve(&self, from: &Module, path: &str, depth: u32) -> Option<Target> {
@@ -730,46 +814,104 @@ impl Outside for RsAt<'_> {
 
 /// The crate roots declared by a manifest in `dir`.
 fn roots_of(dir: &Path, manifest: &str, exists: impl Fn(&Path) -> bool) -> Vec<PathBuf> {
-    let mut out = vec![];
     let parsed: Option<toml::Table> = manifest.parse().ok();
-    let lib = parsed
-        .as_ref()
-        .and_then(|t| t.get("lib"))
-        .and_then(|l| l.get("path"))
-        .and_then(|p| p.as_str())
-        .map(|p| dir.join(p))
-        .unwrap_or_else(|| dir.join("src/lib.rs"));
-    out.push(lib);
-    out.push(dir.join("src/main.rs"));
-    if let Some(bins) = parsed.as_ref().and_then(|t| t.get("bin")).and_then(|b| b.as_array()) {
-        for b in bins {
-            if let Some(p) = b.get("path").and_then(|p| p.as_str()) {
-                out.push(dir.join(p));
-            } else if let Some(n) = b.get("name").and_then(|n| n.as_str()) {
-                out.push(dir.join(format!("src/bin/{n}.rs")));
-                out.push(dir.join(format!("src/bin/{n}/main.rs")));
-            }
-        }
-    }
-    if let Ok(rd) = std::fs::read_dir(dir.join("src/bin")) {
-        let mut v: Vec<PathBuf> = rd.filter_map(|e| e.ok()).map(|e| e.path()).collect();
-        v.sort();
-        for p in v {
-            if p.extension().is_some_and(|x| x == "rs") {
-                out.push(p);
-            } else if p.is_dir() {
-                out.push(p.join("main.rs"));
-            }
-        }
-    }
+    let empty = toml::Table::new();
+    let t = parsed.as_ref().unwrap_or(&empty);
+    let mut out = targets_of(dir, t);
     let mut seen = std::collections::HashSet::new();
-    out.into_iter().map(|p| super::normalize(&p)).filter(|p| seen.insert(p.clone()) && exists(p)).collect()
+    out.retain(|p| seen.insert(p.clone()) && exists(p));
+    out
+}
+
+/// Every target root Cargo compiles in the package of `manifest` (its folder `dir`): the lib,
+/// the bins, tests, examples and benches (explicit `path`s, the default path of a named
+/// target, and auto-discovery unless `autobins`/`autotests`/`autoexamples`/`autobenches` is
+/// `false`), and the build script. Paths are normalised; they may not exist.
+pub(crate) fn targets_of(dir: &Path, t: &toml::Table) -> Vec<PathBuf> {
+    let pkg = t.get("package").and_then(|p| p.as_table());
+    let auto = |key: &str| pkg.and_then(|p| p.get(key)).and_then(|v| v.as_bool()).unwrap_or(true);
+    let mut out = vec![];
+    let lib = t.get("lib").and_then(|l| l.get("path")).and_then(|p| p.as_str()).map(|p| dir.join(p));
+    if auto("autolib") || lib.is_some() {
+        out.push(lib.unwrap_or_else(|| dir.join("src/lib.rs")));
+    }
+    // (manifest key, default folder, auto key); bins also have `src/main.rs`.
+    for (key, folder, auto_key) in
+        [("bin", "src/bin", "autobins"), ("test", "tests", "autotests"), ("example", "examples", "autoexamples"), ("bench", "benches", "autobenches")]
+    {
+        for tg in t.get(key).and_then(|b| b.as_array()).into_iter().flatten() {
+            if let Some(p) = tg.get("path").and_then(|p| p.as_str()) {
+                out.push(dir.join(p));
+            } else if let Some(n) = tg.get("name").and_then(|n| n.as_str()) {
+                out.push(dir.join(folder).join(format!("{n}.rs")));
+                out.push(dir.join(folder).join(n).join("main.rs"));
+                if key == "bin" {
+                    out.push(dir.join("src/main.rs"));
+                }
+            }
+        }
+        if !auto(auto_key) {
+            continue;
+        }
+        if key == "bin" {
+            out.push(dir.join("src/main.rs"));
+        }
+        if let Ok(rd) = std::fs::read_dir(dir.join(folder)) {
+            let mut v: Vec<PathBuf> = rd.filter_map(|e| e.ok()).map(|e| e.path()).collect();
+            v.sort();
+            for p in v {
+                if p.extension().is_some_and(|x| x == "rs") {
+                    out.push(p);
+                } else if p.is_dir() {
+                    out.push(p.join("main.rs"));
+                }
+            }
+        }
+    }
+    match pkg.and_then(|p| p.get("build")) {
+        Some(toml::Value::String(b)) => out.push(dir.join(b)),
+        Some(toml::Value::Boolean(false)) => {}
+        _ => out.push(dir.join("build.rs")),
+    }
+    out.iter().map(|p| super::normalize(p)).collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::project::Project;
+
+    #[test]
+    fn targets_follow_the_manifest_and_the_auto_flags() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        for f in ["tests/a.rs", "tests/b/main.rs", "tests/b/util.rs", "examples/e.rs", "benches/x.rs", "src/bin/t.rs", "gen.rs"] {
+            std::fs::create_dir_all(d.join(f).parent().unwrap()).unwrap();
+            std::fs::write(d.join(f), "").unwrap();
+        }
+        let names = |manifest: &str| -> Vec<String> {
+            let t: toml::Table = manifest.parse().unwrap();
+            targets_of(d, &t).iter().map(|p| p.strip_prefix(crate::project::normalize(d)).unwrap().to_string_lossy().replace('\\', "/")).collect()
+        };
+        let all = names("[package]\nname = \"p\"\n");
+        for want in ["src/lib.rs", "src/main.rs", "src/bin/t.rs", "tests/a.rs", "tests/b/main.rs", "examples/e.rs", "benches/x.rs", "build.rs"] {
+            assert!(all.iter().any(|p| p == want), "{want} not in {all:?}");
+        }
+        assert!(!all.iter().any(|p| p == "tests/b/util.rs"), "{all:?}");
+        let off = names("[package]\nname = \"p\"\nautotests = false\nautobenches = false\nbuild = \"gen.rs\"\n[[test]]\nname = \"only\"\npath = \"tests/b/util.rs\"\n");
+        assert!(off.iter().any(|p| p == "tests/b/util.rs") && off.iter().any(|p| p == "gen.rs"), "{off:?}");
+        assert!(!off.iter().any(|p| p == "tests/a.rs" || p == "benches/x.rs" || p == "build.rs"), "{off:?}");
+        let none = names("[package]\nname = \"p\"\nbuild = false\n");
+        assert!(!none.iter().any(|p| p.ends_with("build.rs")), "{none:?}");
+    }
+
+    #[test]
+    fn a_macro_that_may_declare_modules_makes_the_summary_opaque() {
+        assert!(summarize("cfg_if::cfg_if! { if #[cfg(unix)] { mod unix; } }").opaque);
+        assert!(summarize("include!(concat!(env!(\"OUT_DIR\"), \"/gen.rs\"));").opaque);
+        assert!(summarize("#[cfg_attr(unix, path = \"u.rs\")]\nmod sys;").opaque);
+        assert!(!summarize("mod a;\nlazy_static::lazy_static! { static ref P: u8 = 1; }\nfn f() { println!(\"model\"); }").opaque);
+    }
 
     #[test]
     fn summary_lists_items_modules_uses_and_methods() {

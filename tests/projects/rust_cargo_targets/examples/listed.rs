@@ -1,0 +1,11 @@
+use diesel::r2d2::{ConnectionManager, Pool};
+use diesel::PgConnection;
+
+pub async fn listed_example(pool: &Pool<ConnectionManager<PgConnection>>) {
+    let _conn = pool.get(); // expect: AG501
+}
+
+pub async fn listed_example_offloaded(pool: Pool<ConnectionManager<PgConnection>>) {
+    let _ = tokio::task::spawn_blocking(move || pool.get()).await;
+}
+fn main() {}
