@@ -54,6 +54,10 @@ pub struct FnFacts {
     pub dispatch: Vec<Loc>,
     /// A task whose decorator's `base=` class defers dispatch to `transaction.on_commit`.
     pub on_commit_task: bool,
+    /// Decorated by a task decorator the project defines itself (a class or function of the
+    /// project) that is not visibly built on Celery (no Celery base class): a dispatcher of
+    /// the project's own, whose `delay`/`apply_async` this tool does not know (AG208 silent).
+    pub project_dispatcher: bool,
     pub loc: Option<Loc>,
 }
 
@@ -246,6 +250,7 @@ impl<'t> super::PyModel<'t> {
                             db_work,
                             dispatch,
                             on_commit_task: false,
+                            project_dispatcher: false,
                             loc: None,
                         })
                     }
