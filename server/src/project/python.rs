@@ -564,11 +564,12 @@ fn fn_facts(view: &FileView, file: &Path, summary: &PySummary, f: &LocalFn, dept
         fn task_on_commit(&mut self, task: &str) -> bool {
             match self.summary.functions.get(task) {
                 Some(g) => g.task_base.as_deref().is_some_and(|b| class_defers(self.view, self.file, self.summary, b, self.depth)),
-                None => matches!(self.imported(task, self.depth + 1, Work::Db), Some(g) if g.on_commit_task),
+                None => matches!(self.imported(task, self.depth + 1, Work::Db), Some(g) if g.on_commit_task || g.project_dispatcher),
             }
         }
     }
     facts.on_commit_task = f.task_base.as_deref().is_some_and(|b| class_defers(view, file, summary, b, depth));
+    facts.project_dispatcher = f.task_decorators.iter().any(|d| project_dispatcher(view, file, summary, d, depth));
     let mut callees = Here { view, file, summary, depth };
     match kind {
         // A function's database work and its task dispatch are asked together (AG108, AG208).
@@ -579,6 +580,25 @@ fn fn_facts(view: &FileView, file: &Path, summary: &PySummary, f: &LocalFn, dept
         Work::AsyncToSync => facts.a2s_work = crate::semantic::summary::work(f, file, depth, MAX_DEPTH, &mut callees, kind),
     }
     facts
+}
+
+/// The task decorator `decorator` of a function in `file` is the project's own dispatcher:
+/// it resolves to a project class without a Celery base, or to a project function (a
+/// decorator factory) whose module does not import Celery.
+/// `shared_task`, and names that resolve to no project `def`/`class` (`app.task` on a Celery
+/// app object, a library's decorator), are not.
+fn project_dispatcher(view: &FileView, file: &Path, summary: &PySummary, decorator: &str, depth: u32) -> bool {
+    if decorator.rsplit('.').next() == Some("shared_task") {
+        return false;
+    }
+    match base_def(view, file, summary, decorator, depth) {
+        Some(PyDef::Class(c)) => !c.lib_bases.iter().any(|b| b == "celery" || b.starts_with("celery.") || b == "Task"),
+        // A decorator function: visibly Celery when its module imports Celery.
+        Some(PyDef::Function(f)) => !f.loc.as_ref().and_then(|l| view.project.py_summary(&l.path)).is_some_and(|s| {
+            s.imports.values().any(|p| p == "celery" || p.starts_with("celery."))
+        }),
+        _ => false,
+    }
 }
 
 /// The `base=` class expression `base` of a task in `file` defers dispatch to commit.

@@ -29,7 +29,7 @@ static META: RuleMeta = RuleMeta {
 
 **What it catches.** A Django manager or queryset method that runs a query (`get`, `create`,
 `count`, `exists`, `first`, `update`, `delete`, `aggregate`, `bulk_create` …) called without
-`await` inside an `async def`, or inside a sync helper nested in one.
+`await` inside an `async def`.
 
 **Why it is wrong.** Every Django code path that touches a database connection is guarded by
 `@async_unsafe`: called on a thread that runs an event loop it raises
@@ -53,7 +53,7 @@ async def book_detail(request, pk):
 - `Book.objects.delete()` becomes `await Book.objects.all().adelete()` (managers have no
   `delete`/`adelete`).
 - Below Django 4.1 the fix is `await sync_to_async(Book.objects.get)(pk=1)`.
-- No fix where `await` is illegal or changes meaning: in a lambda, a nested sync `def`, a
+- No fix where `await` is illegal or changes meaning: in a lambda, a
   class body, or a generator expression. Move the query into the async function, or run the
   helper with `await sync_to_async(helper)()`.
 
@@ -70,6 +70,10 @@ manager has no `acreate` (no automatic fix: create through the child's manager).
 never evaluated), code inside `sync_to_async(...)`/`asyncio.to_thread(...)` and the
 functions handed to them, sync functions, and look-alikes on other receivers (`dict.get`,
 `cache.get`, `request.GET.get`).
+Also silent inside a sync `def` nested in an async function (a signal receiver, a GraphQL
+resolver, a callback): its body is sync context whoever defines it, and where it runs is
+decided by its caller; a direct call from the async code is reported there by AG108 (the same
+holds for AG102, AG103, AG105 and AG107).
 Also silent inside `with self.assertRaises(SynchronousOnlyOperation):` (or
 `assertRaisesMessage`, `pytest.raises(SynchronousOnlyOperation)`): a test asserting the error.
 
@@ -210,10 +214,6 @@ pub fn no_fix_reason(ctx: Context) -> &'static str {
     match ctx {
         Context::Async { blocker: Some(ScopeKind::Lambda), .. } => {
             " (no automatic fix: this lambda runs on the event loop, and `await` is not allowed in a lambda)"
-        }
-        Context::Async { blocker: Some(ScopeKind::Function), .. } => {
-            " (no automatic fix: this sync function is nested in an async one and runs on the event loop; \
-             move the query out or call the helper through `sync_to_async`)"
         }
         Context::Async { blocker: Some(ScopeKind::Class), .. } => {
             " (no automatic fix: `await` is not allowed in a class body)"

@@ -70,10 +70,10 @@ async def titles(request):
 | `qs[a:b:step]`, `f"{qs}"`, `print(qs)` | none: avoid it (`str(qs.query)` shows the SQL without a query) | |
 
 Below Django 4.1 the fix is `await sync_to_async(list)(qs)` in place of `qs`. No fix where
-`await`/`async for` is illegal (a lambda, a nested sync `def`, a class body, a generator
+`await`/`async for` is illegal (a lambda, a class body, a generator
 expression's inner clauses).
 
-**Stays silent on** `async for`, a name whose rows an earlier `async for x in qs` (or
+**Stays silent on** sync `def`s nested in an async function (sync context: a direct call is AG108's), `async for`, a name whose rows an earlier `async for x in qs` (or
 `[x async for x in qs]`) in the same function already fetched (the queryset's result cache
 is filled: `len(qs)`, `if qs:`, `for x in qs` run no query; not after `qs = …` or
 `qs.update()` / `delete()`, and not after `aexists()` / `acount()`, which fill nothing), slices without a step (`qs[:10]` is lazy), lists already

@@ -46,7 +46,7 @@ async def publish(pk):
 async twin: `await sync_to_async(book.get_next_by_pub_date)()`. No fix in a lambda, a nested
 sync `def`, a class body or a generator expression.
 
-**Stays silent on** `await obj.asave()`, `super().save()` in a sync `save` override, offloaded
+**Stays silent on** sync `def`s nested in an async function (sync context: a direct call is AG108's), `await obj.asave()`, `super().save()` in a sync `save` override, offloaded
 code, sync functions, and receivers not known to be model instances.
 Also silent inside `with self.assertRaises(SynchronousOnlyOperation):` (or
 `assertRaisesMessage`, `pytest.raises(SynchronousOnlyOperation)`): a test asserting the error.

@@ -50,7 +50,8 @@ hand (not when the function logs in or out: the user changes mid-function). Belo
 fix (`await sync_to_async(lambda: request.user.is_authenticated)()` by hand). In a file using
 django-ninja (or REST framework outside its views): no fix.
 
-**Stays silent on** sync views, `await request.auser()`, writes (`request.user = user`), and
+**Stays silent on** sync views, sync `def`s nested in an async function (sync context),
+`await request.auser()`, writes (`request.user = user`), and
 offloaded code; Django REST framework and adrf views (a class deriving from a
 `rest_framework` / `adrf` view, or `@api_view`: the view resolved the user in `initial()`
 before the handler runs); reads after `request.user = …` or after `login` / `alogin` /

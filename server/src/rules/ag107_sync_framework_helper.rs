@@ -53,7 +53,7 @@ only when the project's settings module says that alias uses it.
 (`from django.contrib.auth import aauthenticate`); a module-qualified call keeps its qualifier.
 Below the twin's version: `await sync_to_async(authenticate)(…)`.
 
-**Stays silent on** names not imported from Django, `a*` calls, offloaded code, sync code;
+**Stays silent on** sync `def`s nested in an async function (sync context: a direct call is AG108's), names not imported from Django, `a*` calls, offloaded code, sync code;
 cache calls unless the project's Django settings module (found through
 `DJANGO_SETTINGS_MODULE` in `manage.py` / `asgi.py` / `wsgi.py` / pytest config, else
 `settings.py` by convention) gives that alias `DatabaseCache`: locmem and dummy do no I/O,

@@ -67,8 +67,9 @@ query raises `SynchronousOnlyOperation`, however many calls deep it is.
 `(await sync_to_async(helper)(x)).title`); in a Channels consumer that imports
 `database_sync_to_async`, that bridge instead (it also closes stale connections). No fix when
 the helper returns a lazy queryset (the rows are fetched where it is evaluated, which AG102
-reports), when it is a generator, or where `await` is not allowed (lambda, nested sync
-`def`, class body, generator expression).
+reports), when it is a generator, or where `await` is not allowed (lambda, class body,
+generator expression). A sync `def` nested in the async function is a helper like any
+other: its direct call there is reported (its body is sync context, silent for AG101–AG107).
 
 **Methods.** `self.helper()` / `cls.helper()` in an async method is reported the same way
 when `helper` is a sync method of the class (or of its base class in the same file) that
@@ -130,11 +131,8 @@ fn helper_call<'t>(py: &PyModel<'t>, cx: &Ctx, call: Node<'t>, func: Node<'t>) -
     };
     if func.kind() == "identifier" && py.import_of(py.node_text(func)).is_none() {
         if let crate::semantic::bridges::Callable::SyncDef(def) = py.callable(func, cx.settings.django_version) {
-            // A sync `def` nested in an async one runs on the loop anyway: AG101–AG103 report
-            // inside it, where the query is.
-            if py.context_at(def.start_byte()).is_async() {
-                return None;
-            }
+            // A sync `def` nested in an async one is sync context itself (AG101–AG103 stay
+            // silent inside it): its direct call here is where it runs on the loop.
             // A helper handed to `sync_to_async(helper)` elsewhere in the file still runs on
             // the loop when called directly here: only its own decorator offloads it.
             facts.offloaded = py.local_fn_memo(def).is_some_and(|f| f.offloaded);

@@ -1,5 +1,5 @@
-//! AG202 atomic-in-async: `with transaction.atomic():` lexically inside an `async def` (or a
-//! sync helper nested in one), not offloaded (RULES.md §AG202, §3.3).
+//! AG202 atomic-in-async: `with transaction.atomic():` lexically inside an `async def`, not
+//! offloaded (RULES.md §AG202, §3.3). A sync `def` nested in the async one is sync context.
 //!
 //! The most misleading of the transaction bugs: the pattern is recommended in blog posts and
 //! project docs, and with `DJANGO_ALLOW_ASYNC_UNSAFE` it even "works" while guarding nothing.
@@ -28,7 +28,8 @@ static META: RuleMeta = RuleMeta {
     doc: r#"## AG202 atomic-in-async
 
 **What it catches.** `with transaction.atomic(…):` (or `with atomic(…):`) inside an
-`async def`, or inside a sync helper nested in one, that is not run through `sync_to_async`.
+`async def` that is not run through `sync_to_async` (a sync `def` nested in the async
+function is sync context: where it runs is decided by its caller, so it stays silent).
 
 **Why it is wrong.** The transaction does not guard the awaited queries.
 - **Django**, always: entering the block raises `SynchronousOnlyOperation` (`Atomic.__enter__`

@@ -80,7 +80,15 @@ there runs at commit), `delay_on_commit`, dispatch outside any atomic block, and
 `base=` class defers dispatch to commit (its `apply_async`/`delay` calls `on_commit`, or it is
 named `…TransactionAware…`/`…OnCommit…`), in this file or imported from another; and blocks
 on a read replica (`atomic(using=<an alias naming a replica>)`: the block pins one replica
-connection for consistent reads and commits nothing the task could miss). Also silent in tests (methods of a
+connection for consistent reads and commits nothing the task could miss); `apply_async(…, countdown=N)` with a literal `N` ≥ 60
+(seconds), or `N` a parameter of the enclosing function whose default is such a literal
+(`def sync_batch(offset=0, countdown=300)`, a self-rescheduling batch): the worker starts the task a minute after the dispatch, when a transaction is not
+still open in practice (past common request timeouts), so it cannot miss the rows — only a
+rollback would leave the task scheduled (`eta=` and computed countdowns are still reported);
+and tasks of a dispatcher the project defines itself: a task imported from another module
+whose decorator resolves to a project class without a Celery base, or to a project function
+(a decorator named `…task`, like AWX's own `@task`, whose `apply_async` is not Celery's: unknown, so silent; `shared_task`
+and `app.task` stay Celery). Also silent in tests (methods of a
 `…TestCase`, `test…` functions of pytest / unittest files): `TestCase` never commits, and a
 test of "not before commit" dispatches there on purpose.
 "#,
@@ -105,7 +113,7 @@ impl Rule for TaskDispatchInAtomic {
             };
             let m = py.node_text(method);
             let Some(root) = py.task_dispatch(call) else { return };
-            if py.task_defers_to_commit(&root) {
+            if py.task_defers_to_commit(&root) || delayed_dispatch(py, m, args) {
                 return;
             }
             let Some(region) = py.atomic_at(&regions, call.start_byte()).filter(|r| r.api == AtomicApi::Django && !r.on_replica())
@@ -146,6 +154,67 @@ impl Rule for TaskDispatchInAtomic {
         });
         helper_dispatches(cx, py, &regions, out);
     }
+}
+
+/// Seconds of `countdown=` from which a dispatch counts as delayed: the worker starts the task
+/// that long after the dispatch, and a transaction still open a minute after it dispatched is
+/// past the request timeouts of common servers (gunicorn's default worker timeout is 30 s).
+const DELAYED_COUNTDOWN_SECS: f64 = 60.0;
+
+/// `apply_async(…, countdown=N)` with a literal `N` of at least [`DELAYED_COUNTDOWN_SECS`]
+/// (or a parameter of the enclosing function with such a default, not rebound):
+/// the worker cannot run the task before COMMIT (a rollback would still leave it scheduled,
+/// which this rule does not report on its own). `eta=` and computed countdowns are unknown.
+fn delayed_dispatch(py: &PyModel, method: &str, args: tree_sitter::Node) -> bool {
+    if method != "apply_async" {
+        return false;
+    }
+    let secs = |v: tree_sitter::Node| -> Option<f64> {
+        matches!(v.kind(), "integer" | "float").then(|| py.node_text(v).replace('_', "").parse::<f64>().ok()).flatten()
+    };
+    let mut c = args.walk();
+    let found = args.named_children(&mut c).filter(|a| a.kind() == "keyword_argument").any(|kw| {
+        let name = kw.child_by_field_name("name").map(|n| py.node_text(n));
+        let Some(value) = kw.child_by_field_name("value") else { return false };
+        let n = match value.kind() {
+            "identifier" => parameter_default(py, value).and_then(secs),
+            _ => secs(value),
+        };
+        name == Some("countdown") && n.is_some_and(|s| s >= DELAYED_COUNTDOWN_SECS)
+    });
+    found
+}
+
+/// The default of the enclosing function's parameter that the name `ident` reads, when the
+/// function does not rebind it (`def sync_batch(offset=0, countdown=300)`: the function's
+/// own statement of the delay; a caller passing another value is not followed).
+fn parameter_default<'t>(py: &PyModel<'t>, ident: tree_sitter::Node<'t>) -> Option<tree_sitter::Node<'t>> {
+    let name = py.node_text(ident);
+    if py.binding(name, ident.start_byte()).is_none_or(|b| b.value.is_some()) {
+        return None;
+    }
+    let mut n = ident.parent();
+    while let Some(p) = n {
+        if p.kind() == "lambda" {
+            return None;
+        }
+        if p.kind() == "function_definition" {
+            break;
+        }
+        n = p.parent();
+    }
+    let params = n?.child_by_field_name("parameters")?;
+    let mut c = params.walk();
+    let found = params.named_children(&mut c).find_map(|p| {
+        let named = matches!(p.kind(), "default_parameter" | "typed_default_parameter")
+            && p.child_by_field_name("name").is_some_and(|x| py.node_text(x) == name);
+        if named {
+            p.child_by_field_name("value")
+        } else {
+            None
+        }
+    });
+    found
 }
 
 /// How many locations a helper's dispatch chain may have: the helper's own dispatch (1), or

@@ -59,6 +59,10 @@ pub struct FnFacts {
     /// the chain of call sites, that call last. Filled only in answers to
     /// [`Outside::py_def_work`] with [`Work::AsyncToSync`] (else empty: not looked for).
     pub a2s_work: Vec<Loc>,
+    /// Decorated by a task decorator the project defines itself (a class or function of the
+    /// project) that is not visibly built on Celery (no Celery base class): a dispatcher of
+    /// the project's own, whose `delay`/`apply_async` this tool does not know (AG208 silent).
+    pub project_dispatcher: bool,
     pub loc: Option<Loc>,
 }
 
@@ -308,6 +312,7 @@ impl<'t> super::PyModel<'t> {
                             dispatch,
                             on_commit_task: false,
                             a2s_work,
+                            project_dispatcher: false,
                             loc: None,
                         })
                     }

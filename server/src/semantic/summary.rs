@@ -41,6 +41,9 @@ pub struct LocalFn {
     pub dispatch: Option<(Range<usize>, String, String)>,
     /// The `base=` keyword of the function's decorators, as written (`@shared_task(base=OnCommitTask)`).
     pub task_base: Option<String>,
+    /// Decorators named like a task decorator (`task`, `shared_task`, `app.task` …), as
+    /// written without arguments: a project's own dispatcher may hide behind one (AG208).
+    pub task_decorators: Vec<String>,
     /// The body was read (else only the header: name, ranges, `async`, decorators).
     pub body_read: bool,
 }
@@ -220,6 +223,9 @@ impl<'t> PyModel<'t> {
                 }
                 if let Some(base) = decorator_task_base(self, d) {
                     f.task_base = Some(base);
+                }
+                if last_name(callee).ends_with("task") {
+                    f.task_decorators.push(callee.trim().to_string());
                 }
             }
         }

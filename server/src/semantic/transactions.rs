@@ -358,7 +358,7 @@ impl<'t> PyModel<'t> {
     pub fn task_defers_to_commit(&self, task: &str) -> bool {
         if self.import_of(task).is_some() {
             return match self.imported_def(task, None) {
-                Some(super::outside::PyDef::Function(f)) => f.on_commit_task,
+                Some(super::outside::PyDef::Function(f)) => f.on_commit_task || f.project_dispatcher,
                 _ => false,
             };
         }

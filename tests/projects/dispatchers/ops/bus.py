@@ -1,0 +1,2 @@
+def publish(queue, name, args, kwargs):
+    return (queue, name, args, kwargs)
