@@ -222,7 +222,7 @@ fn method_facts<'t>(py: &PyModel<'t>, func: Node<'t>) -> Option<crate::semantic:
                 generator: f.generator,
                 returns: f.returns,
                 db_work,
-                loc: None,
+                ..Default::default()
             });
         }
         // Not declared here: a single base class of this file (several: the MRO decides).
