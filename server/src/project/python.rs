@@ -498,11 +498,38 @@ fn fn_facts(view: &FileView, file: &Path, summary: &PySummary, f: &LocalFn, dept
             }
         }
     }
+    facts.produces = f.produces.as_ref().and_then(|p| produced_model(view, file, summary, p, depth)).map(Arc::new);
     facts.on_commit_task = f.task_base.as_deref().is_some_and(|b| class_defers(view, file, summary, b, depth));
     let mut callees = Here { view, file, summary, depth };
     facts.db_work = crate::semantic::summary::db_work(f, file, depth, MAX_DEPTH, &mut callees);
     facts.dispatch = crate::semantic::summary::dispatch_work(f, file, depth, MAX_DEPTH, &mut callees);
     facts
+}
+
+/// `p` with its model resolved from `file` (a class of the file or one it imports); `None`
+/// when the model is not known to be one.
+fn produced_model(view: &FileView, file: &Path, summary: &PySummary, p: &crate::semantic::relations::Produced, depth: u32) -> Option<crate::semantic::relations::Produced> {
+    let mut out = p.clone();
+    if let Some(c) = summary.classes.get(&p.model) {
+        let facts = class_facts(view, file, summary, &p.model, c, depth + 1);
+        facts.is_model.then_some(())?;
+        out.fields = facts.fields;
+        return Some(out);
+    }
+    let path = summary.imports.get(&p.model)?;
+    if path == "django.contrib.auth.models.User" {
+        out.model = "User".into();
+        out.auth_user = true;
+        return Some(out);
+    }
+    match resolve_from(view, file, path, depth + 1)? {
+        PyDef::Class(c) if c.is_model => {
+            out.model = c.name.clone();
+            out.fields = c.fields.clone();
+            Some(out)
+        }
+        _ => None,
+    }
 }
 
 /// The `base=` class expression `base` of a task in `file` defers dispatch to commit.

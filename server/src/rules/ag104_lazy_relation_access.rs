@@ -44,7 +44,8 @@ Django loads on first access with a query: a forward foreign key or one-to-one
 `getattr(user, "profile", None)`), or a field left out by `only()` / named in `defer()`. The
 instance must come from a query the analysis can see: `await Book.objects…aget()` /
 `afirst()` / `alast()` / `acreate()`, `async for b in qs`, `[b async for b in qs]`, `qs[0]`,
-`await aget_object_or_404(Book, …)`, or a helper of the same file returning one of these. The
+`await aget_object_or_404(Book, …)`, or a helper (of this file or another project module)
+returning one of these. The
 model's fields come from the project (another module, inherited fields, `related_name`,
 string references `"app.Model"`, `settings.AUTH_USER_MODEL`).
 
@@ -72,14 +73,15 @@ raises instead of giving `None` on a null key); for a deferred field, insert
 - `obj.author_id` (the column, no query);
 - a relation named in `select_related(…)` (or bare `select_related()`) or
   `prefetch_related(…)` / `Prefetch("<f>", …)` on the producing query, also when the query
-  is built in a helper of the same file;
+  is built in a helper (of this file or another module);
 - instances built in the function (`Book(author=a)`), `acreate(author=a)`, or after
   `book.author = a`;
 - a second read of the same attribute in the function (the first is reported; after
   `await sync_to_async(getattr)(book, "author")` the cache is filled);
 - offloaded code (`sync_to_async`, `asyncio.to_thread`), sync functions;
-- instances whose producing query is unknown (a parameter, a helper of another module, a
-  custom queryset method, a non-literal `select_related` argument) and unknown models.
+- instances whose producing query is unknown (a parameter, a helper with several `return`s
+  or whose query comes from a third module, a custom queryset method, a non-literal
+  `select_related` argument) and unknown models.
 
 **Suppress** with `# awaitguard: ignore[AG104]` or `# noqa: AG104` on the line.
 "#,
@@ -154,7 +156,7 @@ fn read<'t>(py: &PyModel<'t>, cx: &Ctx, node: Node<'t>, obj: Node<'t>, f: &str, 
     }
     let p = py.instance_producer(obj)?;
     let auth_user = cx.settings.auth_user_model.as_deref().map(|m| m.rsplit('.').next().unwrap_or(m)).unwrap_or("User");
-    let info = py.model_info(&p.model, p.model_node.start_byte(), auth_user)?;
+    let info = py.producer_model_info(&p, auth_user)?;
     let load = match info.fields.iter().find(|x| x.name == f) {
         Some(x) if matches!(x.kind, FieldKind::ForeignKey | FieldKind::OneToOne) => {
             Load::Forward(if x.target == AUTH_USER { auth_user.to_string() } else { x.target.clone() })

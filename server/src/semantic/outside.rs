@@ -54,6 +54,9 @@ pub struct FnFacts {
     pub dispatch: Vec<Loc>,
     /// A task whose decorator's `base=` class defers dispatch to `transaction.on_commit`.
     pub on_commit_task: bool,
+    /// What its one `return` produces: an instance or queryset of a project model, with the
+    /// relations the query names (AG104 through helpers of other modules).
+    pub produces: Option<Arc<super::relations::Produced>>,
     pub loc: Option<Loc>,
 }
 
@@ -258,6 +261,7 @@ impl<'t> super::PyModel<'t> {
                             db_work,
                             dispatch,
                             on_commit_task: false,
+                            produces: None,
                             loc: None,
                         })
                     }
