@@ -152,6 +152,20 @@ pub fn bodies(text: &str) -> FxHashMap<String, LocalFn> {
             let f = m.local_fn(def);
             out.insert(f.name.clone(), f);
         }
+        // Methods of top-level classes, as `Class.method` (AG108: `self.helper()` whose
+        // `def` is in a base class of another module).
+        if let Some(class) = def.filter(|d| d.kind() == "class_definition") {
+            let cname = class.child_by_field_name("name").map(|n| m.node_text(n)).unwrap_or("");
+            let Some(body) = class.child_by_field_name("body") else { continue };
+            let mut c = body.walk();
+            for n in body.named_children(&mut c) {
+                let d = if n.kind() == "decorated_definition" { n.child_by_field_name("definition") } else { Some(n) };
+                if let Some(d) = d.filter(|d| d.kind() == "function_definition") {
+                    let f = m.local_fn(d);
+                    out.insert(format!("{cname}.{}", f.name), f);
+                }
+            }
+        }
     }
     out
 }
@@ -308,6 +322,11 @@ fn attr_chain(view: &FileView, file: &Path, attrs: &[String], depth: u32) -> Opt
         return Some(PyDef::Module(deep_facts(view, file, &summary, depth)));
     };
     if let Some(class) = summary.classes.get(name) {
+        if let [method] = rest {
+            // A method declared in the class body (not an inherited one).
+            let f = view.project.py_bodies(file)?.get(&format!("{name}.{method}"))?.clone();
+            return Some(PyDef::Function(Arc::new(fn_facts(view, file, &summary, &f, depth))));
+        }
         return rest.is_empty().then(|| PyDef::Class(Arc::new(class_facts(view, file, &summary, name, class, depth))));
     }
     if let Some(f) = summary.functions.get(name) {
