@@ -10,6 +10,10 @@
 //!   makes `user.profile` a lazy read; its name is the `related_name` or the lowercased class
 //!   name. Matched by the target's class name (this file's models and
 //!   [`super::outside::ModuleFacts::reverse_one_to_one`] of the modules it imports).
+//! - **The user model** (`get_user_model().objects…`, or a name bound to it): its fields
+//!   when the configured class is in this file, imported by name, or declared in a `…models`
+//!   module this file imports from (at most 8 tried); its reverse one-to-ones from this
+//!   file's and its imported modules' facts only.
 //! - **Producers** ([`PyModel::instance_producer`]): the query chain an instance came from
 //!   (`await Book.objects.select_related("x").aget(…)`, `async for b in qs`,
 //!   `[b async for b in qs]`, `qs[0]`, `await aget_object_or_404(Book, …)`, a helper of this
@@ -301,6 +305,10 @@ impl<'t> PyModel<'t> {
     /// What is known of the model class `name` (as used at `at`): a model class of this file
     /// or imported from the project, or Django's `User`. `None`: not known to be a model.
     pub fn model_info(&self, name: &str, at: usize, auth_user: &str) -> Option<ModelInfo> {
+        if name == AUTH_USER {
+            // `get_user_model().objects…`.
+            return self.user_model_info(auth_user);
+        }
         let b = self.binding(name, at);
         if b.is_some_and(|b| b.value.is_some()) {
             // `User = get_user_model()`.
@@ -362,6 +370,8 @@ impl<'t> PyModel<'t> {
             if self.is_model_class(auth_user, bases, 0) {
                 info.fields = self.local_model_fields(auth_user, 0);
             }
+        } else if let Some(c) = self.imported_user_class(auth_user) {
+            info.fields = c.fields.clone();
         }
         let reverse = self.local_reverse_o2o().into_iter().chain(self.imported_facts().reverse_one_to_one.iter().cloned());
         for (target, attr) in reverse {
@@ -370,6 +380,32 @@ impl<'t> PyModel<'t> {
             }
         }
         Some(info)
+    }
+
+    /// The user model class `name` of another module: imported by name, or declared in a
+    /// `…models` module this file imports from (`from shelf.people.models import Profile`).
+    fn imported_user_class(&self, name: &str) -> Option<std::sync::Arc<super::outside::ClassFacts>> {
+        if self.import_of(name).is_some() {
+            return match self.imported_def(name, None)? {
+                super::outside::PyDef::Class(c) if c.is_model => Some(c),
+                _ => None,
+            };
+        }
+        let outside = self.outside?;
+        if self.outside_off.get() > 0 {
+            return None;
+        }
+        let mut modules: Vec<&str> = self
+            .imports
+            .values()
+            .filter_map(|p| if p.ends_with("models") { Some(p.as_str()) } else { p.rsplit_once('.').map(|(m, _)| m).filter(|m| m.ends_with("models")) })
+            .collect();
+        modules.sort();
+        modules.dedup();
+        modules.into_iter().take(8).find_map(|m| match outside.py_def(&format!("{m}.{name}")) {
+            Some(super::outside::PyDef::Class(c)) if c.is_model => Some(c),
+            _ => None,
+        })
     }
 
     /// The fields of this file's class `name` and of its bases (this file's or the project's).
@@ -568,6 +604,22 @@ impl<'t> PyModel<'t> {
                     e = strip_parens(b.value?);
                 }
                 "attribute" => {
+                    let user = e.child_by_field_name("object").map(strip_parens).filter(|o| {
+                        o.kind() == "call"
+                            && o.child_by_field_name("function").is_some_and(|f| self.is_django_function(f, "get_user_model"))
+                    });
+                    if let (Some(user), Some("objects")) = (user, e.child_by_field_name("attribute").map(|a| self.node_text(a))) {
+                        calls.reverse();
+                        return Some(Producer {
+                            model: AUTH_USER.to_string(),
+                            model_node: user,
+                            manager: Some(e),
+                            calls,
+                            set_kwargs: vec![],
+                            in_helper,
+                            remote: None,
+                        });
+                    }
                     if self.receiver(e) != Receiver::Manager {
                         return None;
                     }
