@@ -11,7 +11,9 @@
 //!   leaves it out of `only()`). A non-literal argument to those calls is unknown: silent.
 //! - Silent on `obj.<f>_id`, writes (`obj.author = a`, which also fills the cache for later
 //!   reads), reads after an earlier read of the same attribute in the function (the first
-//!   one is the finding; `await sync_to_async(getattr)(obj, "f")` loads it), offloaded code,
+//!   one is the finding; `await sync_to_async(getattr)(obj, "f")` loads it), offloaded code
+//!   (a read inside an offloader's arguments counts only inside a `lambda`: anything else
+//!   there is evaluated on the loop before the hand-over),
 //!   `acreate(author=a)`.
 //! - Every fix is unsafe: `select_related` changes the query; `aget(pk=obj.<f>_id)` loses the
 //!   relation cache and differs for a null key; `arefresh_from_db` is an extra statement.
@@ -78,7 +80,9 @@ raises instead of giving `None` on a null key); for a deferred field, insert
   `book.author = a`;
 - a second read of the same attribute in the function (the first is reported; after
   `await sync_to_async(getattr)(book, "author")` the cache is filled);
-- offloaded code (`sync_to_async`, `asyncio.to_thread`), sync functions;
+- offloaded code (`sync_to_async(lambda: b.author)`, `asyncio.to_thread`), sync
+  functions (an argument of the offloader itself, `sync_to_async(partial(f, b.author))`,
+  is evaluated on the loop: reported);
 - instances whose producing query is unknown (a parameter, a helper with several `return`s
   or whose query comes from a third module, a custom queryset method, a non-literal
   `select_related` argument) and unknown models.
@@ -133,6 +137,19 @@ impl Rule for LazyRelationAccess {
     }
 }
 
+/// `node` is inside a `lambda` (its body runs when the lambda is called).
+fn in_lambda(node: Node) -> bool {
+    let mut cur = node.parent();
+    while let Some(n) = cur {
+        match n.kind() {
+            "lambda" => return true,
+            "function_definition" | "class_definition" | "module" => return false,
+            _ => cur = n.parent(),
+        }
+    }
+    false
+}
+
 /// `obj.f` written (`obj.f = …`, `del obj.f`) or called (`obj.f()`): not a lazy read.
 fn is_write_or_call(node: Node) -> bool {
     let Some(p) = node.parent() else { return false };
@@ -151,7 +168,9 @@ fn read<'t>(py: &PyModel<'t>, cx: &Ctx, node: Node<'t>, obj: Node<'t>, f: &str, 
     }
     let ctx = py.context_at(node.start_byte());
     let Context::Async { func, .. } = ctx else { return None };
-    if py.in_offload_args(node.start_byte()) {
+    // `sync_to_async(lambda: b.author)` defers the read to the thread; `sync_to_async(partial(
+    // f, b.author))` or `to_thread(f, b.author)` evaluates it here, on the loop.
+    if py.in_offload_args(node.start_byte()) && in_lambda(node) {
         return None;
     }
     let p = py.instance_producer(obj)?;

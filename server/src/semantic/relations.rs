@@ -16,7 +16,8 @@
 //!   file's and its imported modules' facts only.
 //! - **Producers** ([`PyModel::instance_producer`]): the query chain an instance came from
 //!   (`await Book.objects.select_related("x").aget(…)`, `async for b in qs`,
-//!   `[b async for b in qs]`, `qs[0]`, `await aget_object_or_404(Book, …)`, a helper of this
+//!   `[b async for b in qs]`, `qs[0]`, `await aget_object_or_404(Book, …)`, the rows of
+//!   `await sync_to_async(list)(qs)` (a `for` over that list), a helper of this
 //!   file whose single `return` is such an expression, or a helper of another project module
 //!   (`await services.get_book(pk)`, `async for b in services.books().filter(…)`): its
 //!   [`Produced`] summary, computed once per function in its own file and resolved by the
@@ -539,11 +540,44 @@ impl<'t> PyModel<'t> {
             if v.kind() == "list_comprehension" {
                 return self.comprehension_producer(v, depth + 1);
             }
+            if let Some(qs) = self.listed_in_thread(v) {
+                return self.chain(qs, depth + 1);
+            }
         }
         if it.kind() == "list_comprehension" {
             return self.comprehension_producer(it, depth + 1);
         }
         self.chain(it, depth + 1)
+    }
+
+    /// `await sync_to_async(list)(qs)` (or `database_sync_to_async`): the `qs` whose rows the
+    /// list holds.
+    fn listed_in_thread(&self, v: Node<'t>) -> Option<Node<'t>> {
+        if v.kind() != "await" {
+            return None;
+        }
+        let call = strip_parens(v.named_child(0)?);
+        let outer = call.child_by_field_name("function").filter(|f| f.kind() == "call")?;
+        let wrapper = outer.child_by_field_name("function").filter(|f| f.kind() == "identifier")?;
+        if !matches!(self.node_text(wrapper), "sync_to_async" | "database_sync_to_async") || self.import_of(self.node_text(wrapper)).is_none() {
+            return None;
+        }
+        let wrapped: Vec<Node> = {
+            let a = outer.child_by_field_name("arguments")?;
+            let mut c = a.walk();
+            a.named_children(&mut c).filter(|x| x.kind() != "comment").collect()
+        };
+        let [w] = wrapped[..] else { return None };
+        if w.kind() != "identifier" || self.node_text(w) != "list" || self.binding("list", w.start_byte()).is_some() {
+            return None;
+        }
+        let args: Vec<Node> = {
+            let a = call.child_by_field_name("arguments")?;
+            let mut c = a.walk();
+            a.named_children(&mut c).filter(|x| x.kind() != "comment").collect()
+        };
+        let [qs] = args[..] else { return None };
+        Some(qs)
     }
 
     /// `[b async for b in qs]`: the producer of `qs`'s rows.
