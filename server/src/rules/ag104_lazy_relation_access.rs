@@ -253,6 +253,10 @@ fn read<'t>(py: &PyModel<'t>, cx: &Ctx, node: Node<'t>, obj: Node<'t>, f: &str, 
 /// The producing query loads `f` lazily (not selected, prefetched, set or, for a field,
 /// loaded).
 fn loads(py: &PyModel, p: &Producer, f: &str, load: &Load) -> bool {
+    // `acreate(author=a)` in another module's helper sets it too.
+    if p.remote.as_ref().is_some_and(|r| r.set_kwargs.iter().any(|k| k == f)) {
+        return false;
+    }
     match load {
         Load::Forward(_) | Load::Reverse => {
             if p.set_kwargs.contains(&f) {

@@ -33,3 +33,7 @@ def books_related(names):
 
 def books_without_blurb():
     return Book.objects.defer("blurb")
+
+
+async def add_book(author, title):
+    return await Book.objects.acreate(author=author, title=title)

@@ -81,3 +81,8 @@ async def loaded_before(request, pk):
     book = await get_book(pk)
     author = await sync_to_async(getattr)(book, "author")
     return JsonResponse({"author": author.name, "again": book.author.name})
+
+
+async def created_in_helper(request, author):
+    book = await services.add_book(author, "T")
+    return JsonResponse({"author": book.author.name})
