@@ -164,6 +164,20 @@ pub fn bodies(text: &str) -> FxHashMap<String, LocalFn> {
             let f = m.local_fn(def);
             out.insert(f.name.clone(), f);
         }
+        // Methods of top-level classes, as `Class.method` (AG108: `self.helper()` whose
+        // `def` is in a base class of another module).
+        if let Some(class) = def.filter(|d| d.kind() == "class_definition") {
+            let cname = class.child_by_field_name("name").map(|n| m.node_text(n)).unwrap_or("");
+            let Some(body) = class.child_by_field_name("body") else { continue };
+            let mut c = body.walk();
+            for n in body.named_children(&mut c) {
+                let d = if n.kind() == "decorated_definition" { n.child_by_field_name("definition") } else { Some(n) };
+                if let Some(d) = d.filter(|d| d.kind() == "function_definition") {
+                    let f = m.local_fn(d);
+                    out.insert(format!("{cname}.{}", f.name), f);
+                }
+            }
+        }
     }
     out
 }
@@ -369,6 +383,11 @@ fn attr_chain_as(view: &FileView, file: &Path, attrs: &[String], depth: u32, kin
         if modules_only {
             return None;
         }
+        if let [method] = rest {
+            // A method declared in the class body (not an inherited one).
+            let f = view.project.py_bodies(file)?.get(&format!("{name}.{method}"))?.clone();
+            return Some(PyDef::Function(Arc::new(fn_facts(view, file, &summary, &f, depth, kind))));
+        }
         return rest.is_empty().then(|| PyDef::Class(Arc::new(class_facts(view, file, &summary, name, class, depth))));
     }
     if let Some(f) = summary.functions.get(name) {
@@ -568,6 +587,7 @@ fn fn_facts(view: &FileView, file: &Path, summary: &PySummary, f: &LocalFn, dept
             }
         }
     }
+    facts.produces = f.produces.as_ref().and_then(|p| produced_model(view, file, summary, p, depth)).map(Arc::new);
     facts.on_commit_task = f.task_base.as_deref().is_some_and(|b| class_defers(view, file, summary, b, depth));
     facts.project_dispatcher = f.task_decorators.iter().any(|d| project_dispatcher(view, file, summary, d, depth));
     let mut callees = Here { view, file, summary, depth };
@@ -598,6 +618,32 @@ fn project_dispatcher(view: &FileView, file: &Path, summary: &PySummary, decorat
             s.imports.values().any(|p| p == "celery" || p.starts_with("celery."))
         }),
         _ => false,
+    }
+}
+
+/// `p` with its model resolved from `file` (a class of the file or one it imports); `None`
+/// when the model is not known to be one.
+fn produced_model(view: &FileView, file: &Path, summary: &PySummary, p: &crate::semantic::relations::Produced, depth: u32) -> Option<crate::semantic::relations::Produced> {
+    let mut out = p.clone();
+    if let Some(c) = summary.classes.get(&p.model) {
+        let facts = class_facts(view, file, summary, &p.model, c, depth + 1);
+        facts.is_model.then_some(())?;
+        out.fields = facts.fields;
+        return Some(out);
+    }
+    let path = summary.imports.get(&p.model)?;
+    if path == "django.contrib.auth.models.User" {
+        out.model = "User".into();
+        out.auth_user = true;
+        return Some(out);
+    }
+    match resolve_from(view, file, path, depth + 1)? {
+        PyDef::Class(c) if c.is_model => {
+            out.model = c.name.clone();
+            out.fields = c.fields.clone();
+            Some(out)
+        }
+        _ => None,
     }
 }
 

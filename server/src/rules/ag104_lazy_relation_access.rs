@@ -11,7 +11,9 @@
 //!   leaves it out of `only()`). A non-literal argument to those calls is unknown: silent.
 //! - Silent on `obj.<f>_id`, writes (`obj.author = a`, which also fills the cache for later
 //!   reads), reads after an earlier read of the same attribute in the function (the first
-//!   one is the finding; `await sync_to_async(getattr)(obj, "f")` loads it), offloaded code,
+//!   one is the finding; `await sync_to_async(getattr)(obj, "f")` loads it), offloaded code
+//!   (a read inside an offloader's arguments counts only inside a `lambda`: anything else
+//!   there is evaluated on the loop before the hand-over),
 //!   `acreate(author=a)`.
 //! - Every fix is unsafe: `select_related` changes the query; `aget(pk=obj.<f>_id)` loses the
 //!   relation cache and differs for a null key; `arefresh_from_db` is an extra statement.
@@ -44,7 +46,8 @@ Django loads on first access with a query: a forward foreign key or one-to-one
 `getattr(user, "profile", None)`), or a field left out by `only()` / named in `defer()`. The
 instance must come from a query the analysis can see: `await Book.objects…aget()` /
 `afirst()` / `alast()` / `acreate()`, `async for b in qs`, `[b async for b in qs]`, `qs[0]`,
-`await aget_object_or_404(Book, …)`, or a helper of the same file returning one of these. The
+`await aget_object_or_404(Book, …)`, or a helper (of this file or another project module)
+returning one of these. The
 model's fields come from the project (another module, inherited fields, `related_name`,
 string references `"app.Model"`, `settings.AUTH_USER_MODEL`).
 
@@ -72,14 +75,17 @@ raises instead of giving `None` on a null key); for a deferred field, insert
 - `obj.author_id` (the column, no query);
 - a relation named in `select_related(…)` (or bare `select_related()`) or
   `prefetch_related(…)` / `Prefetch("<f>", …)` on the producing query, also when the query
-  is built in a helper of the same file;
+  is built in a helper (of this file or another module);
 - instances built in the function (`Book(author=a)`), `acreate(author=a)`, or after
   `book.author = a`;
 - a second read of the same attribute in the function (the first is reported; after
   `await sync_to_async(getattr)(book, "author")` the cache is filled);
-- offloaded code (`sync_to_async`, `asyncio.to_thread`), sync functions;
-- instances whose producing query is unknown (a parameter, a helper of another module, a
-  custom queryset method, a non-literal `select_related` argument) and unknown models.
+- offloaded code (`sync_to_async(lambda: b.author)`, `asyncio.to_thread`), sync
+  functions (an argument of the offloader itself, `sync_to_async(partial(f, b.author))`,
+  is evaluated on the loop: reported);
+- instances whose producing query is unknown (a parameter, a helper with several `return`s
+  or whose query comes from a third module, a custom queryset method, a non-literal
+  `select_related` argument) and unknown models.
 
 **Suppress** with `# awaitguard: ignore[AG104]` or `# noqa: AG104` on the line.
 "#,
@@ -131,6 +137,19 @@ impl Rule for LazyRelationAccess {
     }
 }
 
+/// `node` is inside a `lambda` (its body runs when the lambda is called).
+fn in_lambda(node: Node) -> bool {
+    let mut cur = node.parent();
+    while let Some(n) = cur {
+        match n.kind() {
+            "lambda" => return true,
+            "function_definition" | "class_definition" | "module" => return false,
+            _ => cur = n.parent(),
+        }
+    }
+    false
+}
+
 /// `obj.f` written (`obj.f = …`, `del obj.f`) or called (`obj.f()`): not a lazy read.
 fn is_write_or_call(node: Node) -> bool {
     let Some(p) = node.parent() else { return false };
@@ -149,12 +168,14 @@ fn read<'t>(py: &PyModel<'t>, cx: &Ctx, node: Node<'t>, obj: Node<'t>, f: &str, 
     }
     let ctx = py.context_at(node.start_byte());
     let Context::Async { func, .. } = ctx else { return None };
-    if py.in_offload_args(node.start_byte()) {
+    // `sync_to_async(lambda: b.author)` defers the read to the thread; `sync_to_async(partial(
+    // f, b.author))` or `to_thread(f, b.author)` evaluates it here, on the loop.
+    if py.in_offload_args(node.start_byte()) && in_lambda(node) {
         return None;
     }
     let p = py.instance_producer(obj)?;
     let auth_user = cx.settings.auth_user_model.as_deref().map(|m| m.rsplit('.').next().unwrap_or(m)).unwrap_or("User");
-    let info = py.model_info(&p.model, p.model_node.start_byte(), auth_user)?;
+    let info = py.producer_model_info(&p, auth_user)?;
     let load = match info.fields.iter().find(|x| x.name == f) {
         Some(x) if matches!(x.kind, FieldKind::ForeignKey | FieldKind::OneToOne) => {
             Load::Forward(if x.target == AUTH_USER { auth_user.to_string() } else { x.target.clone() })
@@ -232,6 +253,10 @@ fn read<'t>(py: &PyModel<'t>, cx: &Ctx, node: Node<'t>, obj: Node<'t>, f: &str, 
 /// The producing query loads `f` lazily (not selected, prefetched, set or, for a field,
 /// loaded).
 fn loads(py: &PyModel, p: &Producer, f: &str, load: &Load) -> bool {
+    // `acreate(author=a)` in another module's helper sets it too.
+    if p.remote.as_ref().is_some_and(|r| r.set_kwargs.iter().any(|k| k == f)) {
+        return false;
+    }
     match load {
         Load::Forward(_) | Load::Reverse => {
             if p.set_kwargs.contains(&f) {

@@ -185,8 +185,9 @@ pub(super) fn bridge_for(py: &PyModel) -> (&'static str, &'static str) {
 }
 
 /// `self.helper()` / `cls.helper()` in a method: the facts of the sync method `helper` of the
-/// enclosing class or of a base class declared in this file (`None`: unknown, e.g. a base in
-/// another module, a name not found, a class nested in a function).
+/// enclosing class or of a base class declared in this file, or declared directly in a single
+/// base class imported from another project module (`None`: unknown, e.g. a method that base
+/// inherits, several bases, a name not found, a class nested in a function).
 fn method_facts<'t>(py: &PyModel<'t>, func: Node<'t>) -> Option<crate::semantic::outside::FnFacts> {
     use crate::semantic::ScopeKind;
     if func.kind() != "attribute" {
@@ -228,6 +229,18 @@ fn method_facts<'t>(py: &PyModel<'t>, func: Node<'t>) -> Option<crate::semantic:
         // Not declared here: a single base class of this file (several: the MRO decides).
         let bases = py.classes.get(&cname)?;
         let local: Vec<&String> = bases.iter().filter(|b| py.classes.contains_key(b.as_str())).collect();
+        if let ([], [base]) = (&local[..], &bases[..]) {
+            // A single base class imported from another project module: its own `def`.
+            let (head, tail) = base.split_once('.').map_or((base.as_str(), None), |(h, t)| (h, Some(t)));
+            let attr = match tail {
+                Some(t) => format!("{t}.{name}"),
+                None => name.to_string(),
+            };
+            return match py.imported_def(head, Some(&attr))? {
+                crate::semantic::outside::PyDef::Function(f) if !f.is_async => Some((*f).clone()),
+                _ => None,
+            };
+        }
         if local.len() != 1 || bases.len() != 1 {
             return None;
         }

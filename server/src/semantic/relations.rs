@@ -10,10 +10,19 @@
 //!   makes `user.profile` a lazy read; its name is the `related_name` or the lowercased class
 //!   name. Matched by the target's class name (this file's models and
 //!   [`super::outside::ModuleFacts::reverse_one_to_one`] of the modules it imports).
+//! - **The user model** (`get_user_model().objects…`, or a name bound to it): its fields
+//!   when the configured class is in this file, imported by name, or declared in a `…models`
+//!   module this file imports from (at most 8 tried); its reverse one-to-ones from this
+//!   file's and its imported modules' facts only.
 //! - **Producers** ([`PyModel::instance_producer`]): the query chain an instance came from
 //!   (`await Book.objects.select_related("x").aget(…)`, `async for b in qs`,
-//!   `[b async for b in qs]`, `qs[0]`, `await aget_object_or_404(Book, …)`, a helper of this
-//!   file whose single `return` is such an expression). Anything else is unknown (`None`),
+//!   `[b async for b in qs]`, `qs[0]`, `await aget_object_or_404(Book, …)`, the rows of
+//!   `await sync_to_async(list)(qs)` (a `for` over that list), a helper of this
+//!   file whose single `return` is such an expression, or a helper of another project module
+//!   (`await services.get_book(pk)`, `async for b in services.books().filter(…)`): its
+//!   [`Produced`] summary, computed once per function in its own file and resolved by the
+//!   project model ([`super::outside::FnFacts::produces`]; one file hop, the helper's own
+//!   calls of other modules are not followed). Anything else is unknown (`None`),
 //!   and unknown is silent: a custom queryset method, a non-literal `select_related`
 //!   argument, a value rebound in a branch the model cannot see.
 //!
@@ -140,6 +149,30 @@ pub struct ModelInfo {
     pub reverse_o2o: Vec<String>,
 }
 
+/// What a function's one `return` produces, as its own file sees it (kept in
+/// [`super::summary::LocalFn::produces`], resolved across files into
+/// [`super::outside::FnFacts::produces`]).
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Produced {
+    /// The model class name at the root of the chain, as written in the function's file
+    /// (resolved by the project model: [`Produced::fields`] is then filled).
+    pub model: String,
+    /// The model's fields (inherited ones included); filled by the project model.
+    pub fields: Vec<ModelField>,
+    /// The model is Django's `User` (`django.contrib.auth.models.User`).
+    pub auth_user: bool,
+    /// One instance (`await X.objects.aget(…)`); `false`: a queryset of them.
+    pub instance: bool,
+    /// `select_related` / `prefetch_related` / `only` / `defer` / `fetch_mode` on the chain:
+    /// what each names (`None`: a non-literal argument, unknown).
+    pub named: Vec<(String, Option<Vec<String>>)>,
+    /// Keyword names given to `acreate(…)`.
+    pub set_kwargs: Vec<String>,
+}
+
+/// The methods whose names [`Produced::named`] keeps.
+const NAMED_METHODS: &[&str] = &["select_related", "prefetch_related", "only", "defer", "fetch_mode"];
+
 /// The query an instance came from.
 #[derive(Clone, Debug)]
 pub struct Producer<'t> {
@@ -155,6 +188,8 @@ pub struct Producer<'t> {
     pub set_kwargs: Vec<&'t str>,
     /// The chain is written in a helper, not where the instance is used.
     pub in_helper: bool,
+    /// The chain starts in a helper of another module (its model and named relations).
+    pub remote: Option<std::sync::Arc<Produced>>,
 }
 
 /// What `names` a `select_related` / `prefetch_related` / `only` / `defer` call names.
@@ -170,6 +205,15 @@ impl<'t> Producer<'t> {
     pub fn named(&self, m: &PyModel<'t>, method: &str) -> Option<Named> {
         let mut names = vec![];
         let mut any = false;
+        if let Some(r) = &self.remote {
+            for (_, v) in r.named.iter().filter(|(n, _)| n == method) {
+                any = true;
+                match v {
+                    Some(v) => names.extend(v.iter().cloned()),
+                    None => return Some(Named::Unknown),
+                }
+            }
+        }
         for (name, args) in &self.calls {
             if *name != method {
                 continue;
@@ -198,7 +242,24 @@ impl<'t> Producer<'t> {
     }
 
     pub fn has(&self, method: &str) -> bool {
-        self.calls.iter().any(|(n, _)| *n == method)
+        self.calls.iter().any(|(n, _)| *n == method) || self.remote.as_ref().is_some_and(|r| r.named.iter().any(|(n, _)| n == method))
+    }
+
+    /// The owned summary of this producer (for another file's use).
+    pub fn produced(&self, m: &PyModel<'t>, instance: bool) -> Produced {
+        let mut named = vec![];
+        for method in NAMED_METHODS {
+            match self.named(m, method) {
+                None => {}
+                Some(Named::Unknown) => named.push((method.to_string(), None)),
+                Some(Named::Names(v)) => named.push((method.to_string(), Some(v))),
+            }
+        }
+        let (model, fields, auth_user) = match &self.remote {
+            Some(r) => (r.model.clone(), r.fields.clone(), r.auth_user),
+            None => (self.model.clone(), vec![], false),
+        };
+        Produced { model, fields, auth_user, instance, named, set_kwargs: self.set_kwargs.iter().map(|s| s.to_string()).collect() }
     }
 }
 
@@ -245,6 +306,10 @@ impl<'t> PyModel<'t> {
     /// What is known of the model class `name` (as used at `at`): a model class of this file
     /// or imported from the project, or Django's `User`. `None`: not known to be a model.
     pub fn model_info(&self, name: &str, at: usize, auth_user: &str) -> Option<ModelInfo> {
+        if name == AUTH_USER {
+            // `get_user_model().objects…`.
+            return self.user_model_info(auth_user);
+        }
         let b = self.binding(name, at);
         if b.is_some_and(|b| b.value.is_some()) {
             // `User = get_user_model()`.
@@ -284,6 +349,20 @@ impl<'t> PyModel<'t> {
         Some(info)
     }
 
+    /// What is known of the model of a producer from another module's helper.
+    pub fn producer_model_info(&self, p: &Producer<'t>, auth_user: &str) -> Option<ModelInfo> {
+        let Some(r) = &p.remote else { return self.model_info(&p.model, p.model_node.start_byte(), auth_user) };
+        let mut info = ModelInfo { name: r.model.clone(), fields: r.fields.clone(), ..Default::default() };
+        let is_user = info.name == auth_user;
+        let reverse = self.local_reverse_o2o().into_iter().chain(self.imported_facts().reverse_one_to_one.iter().cloned());
+        for (target, attr) in reverse {
+            if target == info.name || (is_user && target == AUTH_USER) {
+                info.reverse_o2o.push(attr);
+            }
+        }
+        Some(info)
+    }
+
     /// The configured user model (`auth_user`: its class name), when this file or the project
     /// knows it.
     fn user_model_info(&self, auth_user: &str) -> Option<ModelInfo> {
@@ -292,6 +371,8 @@ impl<'t> PyModel<'t> {
             if self.is_model_class(auth_user, bases, 0) {
                 info.fields = self.local_model_fields(auth_user, 0);
             }
+        } else if let Some(c) = self.imported_user_class(auth_user) {
+            info.fields = c.fields.clone();
         }
         let reverse = self.local_reverse_o2o().into_iter().chain(self.imported_facts().reverse_one_to_one.iter().cloned());
         for (target, attr) in reverse {
@@ -300,6 +381,32 @@ impl<'t> PyModel<'t> {
             }
         }
         Some(info)
+    }
+
+    /// The user model class `name` of another module: imported by name, or declared in a
+    /// `…models` module this file imports from (`from shelf.people.models import Profile`).
+    fn imported_user_class(&self, name: &str) -> Option<std::sync::Arc<super::outside::ClassFacts>> {
+        if self.import_of(name).is_some() {
+            return match self.imported_def(name, None)? {
+                super::outside::PyDef::Class(c) if c.is_model => Some(c),
+                _ => None,
+            };
+        }
+        let outside = self.outside?;
+        if self.outside_off.get() > 0 {
+            return None;
+        }
+        let mut modules: Vec<&str> = self
+            .imports
+            .values()
+            .filter_map(|p| if p.ends_with("models") { Some(p.as_str()) } else { p.rsplit_once('.').map(|(m, _)| m).filter(|m| m.ends_with("models")) })
+            .collect();
+        modules.sort();
+        modules.dedup();
+        modules.into_iter().take(8).find_map(|m| match outside.py_def(&format!("{m}.{name}")) {
+            Some(super::outside::PyDef::Class(c)) if c.is_model => Some(c),
+            _ => None,
+        })
     }
 
     /// The fields of this file's class `name` and of its bases (this file's or the project's).
@@ -362,7 +469,8 @@ impl<'t> PyModel<'t> {
                     "attribute" => {
                         let m = self.node_text(func.child_by_field_name("attribute")?);
                         if !ASYNC_GETTERS.contains(&m) {
-                            return None;
+                            // `await services.get_book(pk)`.
+                            return self.remote_producer(func, call, true);
                         }
                         let mut p = self.chain(func.child_by_field_name("object")?, depth + 1)?;
                         if m == "acreate" {
@@ -388,13 +496,16 @@ impl<'t> PyModel<'t> {
                                 calls: vec![],
                                 set_kwargs: vec![],
                                 in_helper: false,
+                                remote: None,
                             });
                         }
                         self.chain(first, depth + 1)
                     }
                     "identifier" => {
                         // An async helper of this file whose one `return` gives an instance.
-                        let def = self.module_def_named(self.node_text(func))?;
+                        let Some(def) = self.module_def_named(self.node_text(func)) else {
+                            return self.remote_producer(func, call, true);
+                        };
                         if self.binding(self.node_text(func), func.start_byte()).is_some_and(|b| b.value.is_some()) {
                             return None;
                         }
@@ -429,11 +540,44 @@ impl<'t> PyModel<'t> {
             if v.kind() == "list_comprehension" {
                 return self.comprehension_producer(v, depth + 1);
             }
+            if let Some(qs) = self.listed_in_thread(v) {
+                return self.chain(qs, depth + 1);
+            }
         }
         if it.kind() == "list_comprehension" {
             return self.comprehension_producer(it, depth + 1);
         }
         self.chain(it, depth + 1)
+    }
+
+    /// `await sync_to_async(list)(qs)` (or `database_sync_to_async`): the `qs` whose rows the
+    /// list holds.
+    fn listed_in_thread(&self, v: Node<'t>) -> Option<Node<'t>> {
+        if v.kind() != "await" {
+            return None;
+        }
+        let call = strip_parens(v.named_child(0)?);
+        let outer = call.child_by_field_name("function").filter(|f| f.kind() == "call")?;
+        let wrapper = outer.child_by_field_name("function").filter(|f| f.kind() == "identifier")?;
+        if !matches!(self.node_text(wrapper), "sync_to_async" | "database_sync_to_async") || self.import_of(self.node_text(wrapper)).is_none() {
+            return None;
+        }
+        let wrapped: Vec<Node> = {
+            let a = outer.child_by_field_name("arguments")?;
+            let mut c = a.walk();
+            a.named_children(&mut c).filter(|x| x.kind() != "comment").collect()
+        };
+        let [w] = wrapped[..] else { return None };
+        if w.kind() != "identifier" || self.node_text(w) != "list" || self.binding("list", w.start_byte()).is_some() {
+            return None;
+        }
+        let args: Vec<Node> = {
+            let a = call.child_by_field_name("arguments")?;
+            let mut c = a.walk();
+            a.named_children(&mut c).filter(|x| x.kind() != "comment").collect()
+        };
+        let [qs] = args[..] else { return None };
+        Some(qs)
     }
 
     /// `[b async for b in qs]`: the producer of `qs`'s rows.
@@ -463,7 +607,11 @@ impl<'t> PyModel<'t> {
                         "attribute" => {
                             let m = self.node_text(func.child_by_field_name("attribute")?);
                             if !CHAIN_METHODS.contains(&m) {
-                                return None;
+                                // `services.books().filter(…)`: a helper of another module.
+                                let mut p = self.remote_producer(func, e, false)?;
+                                calls.reverse();
+                                p.calls = calls;
+                                return Some(p);
                             }
                             calls.push((m, e.child_by_field_name("arguments")));
                             e = strip_parens(func.child_by_field_name("object")?);
@@ -473,7 +621,12 @@ impl<'t> PyModel<'t> {
                             if self.binding(self.node_text(func), func.start_byte()).is_some_and(|b| b.value.is_some()) {
                                 return None;
                             }
-                            let def = self.module_def_named(self.node_text(func))?;
+                            let Some(def) = self.module_def_named(self.node_text(func)) else {
+                                let mut p = self.remote_producer(func, e, false)?;
+                                calls.reverse();
+                                p.calls = calls;
+                                return Some(p);
+                            };
                             e = strip_parens(self.single_return(def)?);
                             in_helper = true;
                         }
@@ -485,6 +638,22 @@ impl<'t> PyModel<'t> {
                     e = strip_parens(b.value?);
                 }
                 "attribute" => {
+                    let user = e.child_by_field_name("object").map(strip_parens).filter(|o| {
+                        o.kind() == "call"
+                            && o.child_by_field_name("function").is_some_and(|f| self.is_django_function(f, "get_user_model"))
+                    });
+                    if let (Some(user), Some("objects")) = (user, e.child_by_field_name("attribute").map(|a| self.node_text(a))) {
+                        calls.reverse();
+                        return Some(Producer {
+                            model: AUTH_USER.to_string(),
+                            model_node: user,
+                            manager: Some(e),
+                            calls,
+                            set_kwargs: vec![],
+                            in_helper,
+                            remote: None,
+                        });
+                    }
                     if self.receiver(e) != Receiver::Manager {
                         return None;
                     }
@@ -497,12 +666,55 @@ impl<'t> PyModel<'t> {
                         calls,
                         set_kwargs: vec![],
                         in_helper,
+                        remote: None,
                     });
                 }
                 _ => return None,
             }
         }
         None
+    }
+
+    /// The producer of a call of a project function of another module (`helper(…)`,
+    /// `services.helper(…)`) whose one `return` gives an instance (`instance`) or a queryset.
+    fn remote_producer(&self, func: Node<'t>, call: Node<'t>, instance: bool) -> Option<Producer<'t>> {
+        let name = match func.kind() {
+            "identifier" => self.node_text(func),
+            "attribute" => {
+                let o = func.child_by_field_name("object").filter(|o| o.kind() == "identifier")?;
+                self.node_text(o)
+            }
+            _ => return None,
+        };
+        if self.import_of(name).is_none() || self.binding(name, func.start_byte()).is_some_and(|b| b.value.is_some()) {
+            return None;
+        }
+        let f = match self.callee_facts(func)? {
+            f if f.offloaded || f.generator => return None,
+            f => f,
+        };
+        let r = f.produces.clone().filter(|r| r.instance == instance)?;
+        Some(Producer {
+            model: r.model.clone(),
+            model_node: call,
+            manager: None,
+            calls: vec![],
+            set_kwargs: vec![],
+            in_helper: true,
+            remote: Some(r),
+        })
+    }
+
+    /// What the one `return` of `def` (a function of this file) produces, when it is a query
+    /// chain or an awaited instance getter (for [`super::summary::LocalFn::produces`]).
+    pub fn return_produced(&self, def: Node<'t>) -> Option<Produced> {
+        let e = strip_parens(self.single_return(def)?);
+        if e.kind() == "await" {
+            let p = self.value_producer(e, 0)?;
+            return Some(p.produced(self, true));
+        }
+        let p = self.chain(e, 0)?;
+        Some(p.produced(self, false))
     }
 
     /// The expression of the one `return` of `def` (`None`: several, none, or a generator).

@@ -46,6 +46,8 @@ pub struct LocalFn {
     pub task_decorators: Vec<String>,
     /// The body was read (else only the header: name, ranges, `async`, decorators).
     pub body_read: bool,
+    /// What its one `return` produces (AG104), model unresolved.
+    pub produces: Option<super::relations::Produced>,
 }
 
 impl LocalFn {
@@ -200,7 +202,11 @@ impl<'t> PyModel<'t> {
     pub fn local_fn(&self, def: Node<'t>) -> LocalFn {
         let mut f = self.local_fn_header(def);
         f.body_read = true;
-        self.read_body(def, f)
+        let mut f = self.read_body(def, f);
+        if !f.generator {
+            f.produces = self.return_produced(def);
+        }
+        f
     }
 
     /// What the header of `def` tells: name, ranges, `async`, offloading decorators.

@@ -5,6 +5,7 @@ from django.db import models
 
 class Member(AbstractUser):
     nickname = models.CharField(max_length=40)
+    favourite = models.ForeignKey("catalog.Book", null=True, blank=True, on_delete=models.SET_NULL, related_name="fans")
 
 
 class Profile(models.Model):
