@@ -105,46 +105,33 @@ impl Rule for SyncOrmCall {
             };
             let mut message = match dialect {
                 Dialect::Django => format!(
-                    "`{recv}.{}()` runs a query synchronously in async code; Django raises SynchronousOnlyOperation. ",
+                    "`{recv}.{}()` runs a query synchronously in async code",
                     twin.sync
                 ),
                 Dialect::Dorm => format!(
-                    "`{recv}.{}()` runs a query synchronously in async code; dorm blocks the event loop. ",
+                    "`{recv}.{}()` runs a sync dorm query in async code",
                     twin.sync
                 ),
             };
             let mut fixes = vec![];
             if dialect == Dialect::Dorm && !has_twin {
-                message.push_str(&format!(
-                    "dorm's reverse-FK manager has no `a{}`: use `await <Child>.objects.a{}(<fk>={}, …)`",
-                    twin.sync,
-                    twin.sync,
-                    receiver.child_by_field_name("object").map(|o| short(py.node_text(o), 24)).unwrap_or_default()
-                ));
+                message.push_str(&format!(" (dorm's reverse-FK manager has no `a{}`)", twin.sync));
             } else if ctx.await_ok() {
                 let mut edits = vec![];
                 if add_all {
                     edits.push(Edit::insert(receiver.end_byte(), ".all()"));
                 }
                 let title = if has_twin {
-                    message.push_str(&format!("Use `await {recv_fixed}.{}()`", twin.async_name));
                     edits.extend(pyfix::await_edits(call));
                     edits.push(Edit::replace(method.byte_range(), twin.async_name));
                     format!("Replace with `await {recv_fixed}.{}(…)`", twin.async_name)
                 } else {
-                    message.push_str(&format!(
-                        "Use `await sync_to_async({recv_fixed}.{})(…)` (`{}` needs Django {}; configured {version})",
-                        twin.sync,
-                        twin.async_name,
-                        fmt_since(twin.since)
-                    ));
+                    message.push_str(&format!(" (`{}` needs Django {})", twin.async_name, fmt_since(twin.since)));
                     edits.extend(pyfix::sync_to_async_call(py, call).unwrap_or_default());
                     format!("Wrap in `await sync_to_async({recv_fixed}.{})(…)`", twin.sync)
                 };
                 fixes.push(Fix { title, applicability: Applicability::Safe, edits });
             } else {
-                message.push_str(&format!("Use `await {recv_fixed}.{}()` in the async function", twin.async_name));
-                message.push_str(no_fix_reason(ctx));
             }
             out.push(Finding {
                 severity: if dialect == Dialect::Dorm { Severity::Warning } else { META.severity },
