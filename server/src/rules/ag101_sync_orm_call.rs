@@ -12,7 +12,6 @@ use crate::dialects::{django_api, dorm, Version};
 use crate::semantic::instances::{Dialect, Value};
 use crate::semantic::PyModel;
 use tree_sitter::Node;
-use crate::semantic::{Context, ScopeKind};
 use crate::syntax::{Lang, QueryId};
 
 pub struct SyncOrmCall;
@@ -190,24 +189,4 @@ fn plan(py: &PyModel, receiver: Node, method: &str, dialect: Dialect) -> Option<
 
 fn fmt_since(v: crate::dialects::Version) -> String {
     if v.2 == 0 { format!("{}.{}", v.0, v.1) } else { v.to_string() }
-}
-
-/// Why no fix is offered in an async context where `await` cannot go.
-pub fn no_fix_reason(ctx: Context) -> &'static str {
-    match ctx {
-        Context::Async { blocker: Some(ScopeKind::Lambda), .. } => {
-            " (no automatic fix: this lambda runs on the event loop, and `await` is not allowed in a lambda)"
-        }
-        Context::Async { blocker: Some(ScopeKind::Function), .. } => {
-            " (no automatic fix: this sync function is nested in an async one and runs on the event loop; \
-             move the query out or call the helper through `sync_to_async`)"
-        }
-        Context::Async { blocker: Some(ScopeKind::Class), .. } => {
-            " (no automatic fix: `await` is not allowed in a class body)"
-        }
-        Context::Async { blocker: Some(ScopeKind::GenExp), .. } => {
-            " (no automatic fix: `await` in a generator expression makes an async generator; use a list comprehension)"
-        }
-        _ => "",
-    }
 }

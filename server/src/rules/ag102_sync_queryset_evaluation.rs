@@ -181,7 +181,7 @@ impl<'a, 'b, 't> Run<'a, 'b, 't> {
         let _ = (how, advice, fixes.is_empty());
         let mut message = match self.dialect {
             Dialect::Django => format!("Queryset `{text}` is evaluated synchronously in async code"),
-            Dialect::Dorm => format!("dorm queryset `{text}` is evaluated synchronously in async code"),
+            Dialect::Dorm => format!("Queryset `{text}` runs a sync dorm query in async code"),
         };
         if self.old {
             message.push_str(" (Django before 4.1 has no async ORM)");
