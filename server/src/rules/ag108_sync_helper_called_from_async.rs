@@ -73,7 +73,8 @@ reports), when it is a generator, or where `await` is not allowed (lambda, neste
 - `render()` / `render_to_string()` / `TemplateResponse(...).render()` whose context (a dict
   literal, or a name bound to one) holds a queryset (the template evaluates it);
 - `request.session.save()`;
-- `Paginator(qs, …).count` / `.num_pages` on a queryset.
+- `Paginator(qs, …).count` / `.num_pages` on a queryset (build it with `AsyncPaginator`, Django
+  6.0, and await `acount()` / `anum_pages()`, or count in a thread).
 
 **Stays silent on** helpers that only build lazy querysets; helpers decorated with
 `@sync_to_async` / `@database_sync_to_async`, and calls handed to `sync_to_async(helper)(…)` /

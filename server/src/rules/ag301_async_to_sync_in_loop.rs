@@ -41,7 +41,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         await self.channel_layer.group_send("chat", {"type": "chat.msg"})
 ```
 Offered only when `f` resolves to a coroutine function (an `async def` of this file, or a
-channel-layer method); `async_to_sync(sync_fn)` only warns, and its fix is to call `sync_fn`.
+channel-layer method); `async_to_sync(sync_fn)` only warns (the message says it wraps a plain
+function), and its fix is to call it through `await sync_to_async(sync_fn)(…)`.
 
 **Stays silent on** sync code and sync consumers, and functions run through
 `sync_to_async` / `database_sync_to_async`.
