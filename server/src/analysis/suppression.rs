@@ -340,7 +340,7 @@ pub fn unused(
             } else {
                 vec![Fix { title: "Remove the unused suppression".into(), applicability: Applicability::Safe, edits: merged }]
             };
-            let message = format!("Unused suppression of {}: nothing is reported here.", names.join(", "));
+            let message = format!("Unused suppression of {}", names.join(", "));
             out.push(Finding::new(meta, range.clone(), message, fixes));
         }
     }

@@ -12,7 +12,6 @@ use crate::dialects::{django_api, dorm, Version};
 use crate::semantic::instances::{Dialect, Value};
 use crate::semantic::PyModel;
 use tree_sitter::Node;
-use crate::semantic::{Context, ScopeKind};
 use crate::syntax::{Lang, QueryId};
 
 pub struct SyncOrmCall;
@@ -109,46 +108,33 @@ impl Rule for SyncOrmCall {
             };
             let mut message = match dialect {
                 Dialect::Django => format!(
-                    "`{recv}.{}()` runs a query synchronously in async code; Django raises SynchronousOnlyOperation. ",
+                    "`{recv}.{}()` runs a query synchronously in async code",
                     twin.sync
                 ),
                 Dialect::Dorm => format!(
-                    "`{recv}.{}()` runs a query synchronously in async code; dorm blocks the event loop. ",
+                    "`{recv}.{}()` runs a sync dorm query in async code",
                     twin.sync
                 ),
             };
             let mut fixes = vec![];
             if dialect == Dialect::Dorm && !has_twin {
-                message.push_str(&format!(
-                    "dorm's reverse-FK manager has no `a{}`: use `await <Child>.objects.a{}(<fk>={}, …)`",
-                    twin.sync,
-                    twin.sync,
-                    receiver.child_by_field_name("object").map(|o| short(py.node_text(o), 24)).unwrap_or_default()
-                ));
+                message.push_str(&format!(" (dorm's reverse-FK manager has no `a{}`)", twin.sync));
             } else if ctx.await_ok() {
                 let mut edits = vec![];
                 if add_all {
                     edits.push(Edit::insert(receiver.end_byte(), ".all()"));
                 }
                 let title = if has_twin {
-                    message.push_str(&format!("Use `await {recv_fixed}.{}()`", twin.async_name));
                     edits.extend(pyfix::await_edits(call));
                     edits.push(Edit::replace(method.byte_range(), twin.async_name));
                     format!("Replace with `await {recv_fixed}.{}(…)`", twin.async_name)
                 } else {
-                    message.push_str(&format!(
-                        "Use `await sync_to_async({recv_fixed}.{})(…)` (`{}` needs Django {}; configured {version})",
-                        twin.sync,
-                        twin.async_name,
-                        fmt_since(twin.since)
-                    ));
+                    message.push_str(&format!(" (`{}` needs Django {})", twin.async_name, fmt_since(twin.since)));
                     edits.extend(pyfix::sync_to_async_call(py, call).unwrap_or_default());
                     format!("Wrap in `await sync_to_async({recv_fixed}.{})(…)`", twin.sync)
                 };
                 fixes.push(Fix { title, applicability: Applicability::Safe, edits });
             } else {
-                message.push_str(&format!("Use `await {recv_fixed}.{}()` in the async function", twin.async_name));
-                message.push_str(no_fix_reason(ctx));
             }
             out.push(Finding {
                 severity: if dialect == Dialect::Dorm { Severity::Warning } else { META.severity },
@@ -207,20 +193,4 @@ fn plan(py: &PyModel, receiver: Node, method: &str, dialect: Dialect) -> Option<
 
 fn fmt_since(v: crate::dialects::Version) -> String {
     if v.2 == 0 { format!("{}.{}", v.0, v.1) } else { v.to_string() }
-}
-
-/// Why no fix is offered in an async context where `await` cannot go.
-pub fn no_fix_reason(ctx: Context) -> &'static str {
-    match ctx {
-        Context::Async { blocker: Some(ScopeKind::Lambda), .. } => {
-            " (no automatic fix: this lambda runs on the event loop, and `await` is not allowed in a lambda)"
-        }
-        Context::Async { blocker: Some(ScopeKind::Class), .. } => {
-            " (no automatic fix: `await` is not allowed in a class body)"
-        }
-        Context::Async { blocker: Some(ScopeKind::GenExp), .. } => {
-            " (no automatic fix: `await` in a generator expression makes an async generator; use a list comprehension)"
-        }
-        _ => "",
-    }
 }

@@ -7,7 +7,6 @@
 //! `.iterator()` call on one. Slices without a step stay lazy and silent (the receiver
 //! resolution says so). `await qs` is AG110's.
 
-use super::ag101_sync_orm_call::no_fix_reason;
 use super::orm_fix::{async_list, sync_list};
 use super::{short, Ctx, Finding, FixAvailability, Rule, RuleMeta, Severity};
 use crate::dialects::django::ASYNC_ORM;
@@ -177,23 +176,15 @@ impl<'a, 'b, 't> Run<'a, 'b, 't> {
 
     fn emit(&mut self, e: Node<'t>, how: &str, fixes: Vec<Fix>, advice: &str) {
         let text = short(self.py.node_text(e), 48);
-        let consequence = match self.dialect {
-            Dialect::Django => "Django raises SynchronousOnlyOperation",
-            Dialect::Dorm => "dorm blocks the event loop",
+        // The message names the problem only (issue 22): how the queryset is evaluated and the
+        // advice are in the rule doc, the replacement in the fix title.
+        let _ = (how, advice, fixes.is_empty());
+        let mut message = match self.dialect {
+            Dialect::Django => format!("Queryset `{text}` is evaluated synchronously in async code"),
+            Dialect::Dorm => format!("Queryset `{text}` runs a sync dorm query in async code"),
         };
-        let mut message = format!("Queryset `{text}` is evaluated synchronously in async code: {how}; {consequence}.");
-        let advice = if self.old && !advice.is_empty() {
-            "Django before 4.1 has no async ORM: evaluate it through `sync_to_async`."
-        } else {
-            advice
-        };
-        if !advice.is_empty() {
-            message.push(' ');
-            message.push_str(advice);
-        }
-        let ctx = self.ctx(e.start_byte());
-        if fixes.is_empty() && !ctx.await_ok() {
-            message.push_str(no_fix_reason(ctx));
+        if self.old {
+            message.push_str(" (Django before 4.1 has no async ORM)");
         }
         let related = self.py.provenance(e);
         self.out.push(Finding {

@@ -5,7 +5,6 @@
 //! Fires only when the receiver resolves to a model instance
 //! ([`crate::semantic::instances`]): `super().save()`, forms, files and unknown objects never do.
 
-use super::ag101_sync_orm_call::no_fix_reason;
 use super::orm_fix::{fallback, rename_await};
 use super::{short, Ctx, Finding, FixAvailability, Rule, RuleMeta, Severity};
 use crate::dialects::{django_api, dorm};
@@ -86,38 +85,30 @@ impl Rule for SyncInstanceMethod {
                 return;
             }
             let recv = short(py.node_text(receiver), 32);
-            let consequence = match dialect {
-                Dialect::Django => "Django raises SynchronousOnlyOperation",
-                Dialect::Dorm => "dorm blocks the event loop",
+            let mut message = match dialect {
+                Dialect::Django => format!("`{recv}.{m}()` runs a query synchronously in async code"),
+                Dialect::Dorm => format!("`{recv}.{m}()` runs a sync dorm query in async code"),
             };
-            let mut message = format!("`{recv}.{m}()` runs a query synchronously in async code; {consequence}. ");
             let mut fixes = vec![];
             match twin {
                 Some((async_name, true, _)) => {
-                    message.push_str(&format!("Use `await {recv}.{async_name}()`"));
                     if ctx.await_ok() {
                         let title = format!("Replace with `await {recv}.{async_name}(…)`");
                         fixes.push(rename_await(call, method, async_name, title, Applicability::Safe));
                     }
                 }
                 Some((async_name, false, since)) => {
-                    message.push_str(&format!(
-                        "Use `await sync_to_async({recv}.{m})(…)` (`{async_name}` needs Django {}.{}; configured {})",
-                        since.0, since.1, cx.settings.django_version
-                    ));
+                    message.push_str(&format!(" (`{async_name}` needs Django {}.{})", since.0, since.1));
                     if ctx.await_ok() {
                         fixes.push(fallback(py, call, format!("Wrap in `await sync_to_async({recv}.{m})(…)`")));
                     }
                 }
                 None => {
-                    message.push_str(&format!("It has no async twin: use `await sync_to_async({recv}.{m})(…)`"));
+                    message.push_str(" (it has no async twin)");
                     if ctx.await_ok() {
                         fixes.push(fallback(py, call, format!("Wrap in `await sync_to_async({recv}.{m})(…)`")));
                     }
                 }
-            }
-            if !ctx.await_ok() {
-                message.push_str(no_fix_reason(ctx));
             }
             out.push(Finding { severity: if dialect == Dialect::Dorm { Severity::Warning } else { META.severity }, ..Finding::new(&META, call.byte_range(), message, fixes) });
         });

@@ -18,7 +18,6 @@
 //! - Every fix is unsafe: `select_related` changes the query; `aget(pk=obj.<f>_id)` loses the
 //!   relation cache and differs for a null key; `arefresh_from_db` is an extra statement.
 
-use super::ag101_sync_orm_call::no_fix_reason;
 use super::{short, Ctx, Finding, FixAvailability, Rule, RuleMeta, Severity};
 use crate::dialects::{django, django_api};
 use crate::fix::{Applicability, Edit, Fix};
@@ -195,18 +194,17 @@ fn read<'t>(py: &PyModel<'t>, cx: &Ctx, node: Node<'t>, obj: Node<'t>, f: &str, 
     let dialect = py.dialect();
     let version = cx.settings.django_version;
     let mut message = match &load {
-        Load::Forward(_) => format!("`{o}.{f}` runs a synchronous query in async code: `{f}` is not in the query's `select_related()`"),
-        Load::Reverse => format!(
-            "`{o}.{f}` runs a synchronous query in async code: the reverse one-to-one `{f}` is not in the query's `select_related()`"
-        ),
-        Load::Deferred => format!("`{o}.{f}` runs a synchronous query in async code: the field is deferred by `only()`/`defer()`"),
+        Load::Forward(_) => format!("`{o}.{f}` runs a synchronous query in async code (`{f}` is not in `select_related()`)"),
+        Load::Reverse => format!("`{o}.{f}` runs a synchronous query in async code (the reverse one-to-one is not in `select_related()`)"),
+        Load::Deferred => format!("`{o}.{f}` runs a synchronous query in async code (the field is deferred)"),
     };
     if p.has("fetch_mode") {
-        message.push_str(" (`fetch_mode()` changes how it fails, not that it queries)");
+        message.push_str(" despite `fetch_mode()`");
     }
     let mut fixes = vec![];
     if !ctx.await_ok() {
-        message.push_str(no_fix_reason(ctx));
+        // No fix where `await` cannot go (lambda, class body, generator expression); the
+        // rule's doc says why.
     } else {
         match &load {
             Load::Forward(_) | Load::Reverse if select_related_here(py, &p, func) => {

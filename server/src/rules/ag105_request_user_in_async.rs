@@ -8,7 +8,6 @@
 //! the function can have resolved or replaced the user: an earlier read that dominates it
 //! (the first one raises or resolves), an assignment, a login, a middleware that reads it.
 
-use super::ag101_sync_orm_call::no_fix_reason;
 use super::{Ctx, Finding, FixAvailability, Rule, RuleMeta, Severity};
 use crate::dialects::django_api::V5_0;
 use crate::fix::{python as pyfix, Applicability, Edit, Fix};
@@ -116,19 +115,13 @@ impl Rule for RequestUserInAsync {
                 return;
             }
             let req = py.node_text(obj);
-            let mut message = format!(
-                "`{req}.user` in async code: resolving the user queries the database when the session holds one (SynchronousOnlyOperation). "
-            );
+            let mut message = format!("`{req}.user` may query the database in async code");
             let mut fixes = vec![];
             if foreign_request {
-                message.push_str("This file uses a REST framework request whose `user` has its own semantics: resolve the user in a sync function called through `sync_to_async`");
+                message.push_str(" (a REST framework request)");
             } else if cx.settings.django_version < V5_0 {
-                message.push_str(&format!(
-                    "`{req}.auser()` needs Django 5.0 (configured {}): read it through `sync_to_async`",
-                    cx.settings.django_version
-                ));
+                message.push_str(&format!(" (`{req}.auser()` needs Django 5.0)"));
             } else {
-                message.push_str(&format!("Use `await {req}.auser()`"));
                 if ctx.await_ok() {
                     let text = format!("await {req}.auser()");
                     let text = if pyfix::needs_parens(attr) { format!("({text})") } else { text };
@@ -137,8 +130,6 @@ impl Rule for RequestUserInAsync {
                         applicability: Applicability::Safe,
                         edits: vec![Edit::replace(attr.byte_range(), text)],
                     });
-                } else {
-                    message.push_str(no_fix_reason(ctx));
                 }
             }
             out.push(Finding::new(&META, attr.byte_range(), message, fixes));

@@ -6,7 +6,6 @@
 //! Names must resolve to the Django API through the file's imports (a project's own
 //! `authenticate` or `cache` stays silent); user methods need a receiver known to be a user.
 
-use super::ag101_sync_orm_call::no_fix_reason;
 use super::{short, Ctx, Finding, FixAvailability, Rule, RuleMeta, Severity};
 use crate::dialects::django::Twin;
 use crate::dialects::django_api::{self as api, Helper};
@@ -106,23 +105,14 @@ impl Rule for SyncFrameworkHelper {
             let what = &plan.what;
             let mut message = format!("`{what}()` runs synchronously in async code");
             message.push_str(match plan.cache {
-                Some(CacheKind::Database) => {
-                    " and queries the database (the project's CACHES uses DatabaseCache): Django raises SynchronousOnlyOperation. "
-                }
-                Some(_) => {
-                    ": the cache backend (redis, memcached or file) blocks the event loop on I/O, though it runs no query (reported because `blocking-cache-severity` is set). "
-                }
-                None => " and queries the database: Django raises SynchronousOnlyOperation. ",
+                Some(CacheKind::Database) => " and queries the database cache",
+                Some(_) => " and blocks the event loop on cache I/O",
+                None => " and queries the database",
             });
             let mut fixes = vec![];
             let has_twin = version >= plan.since;
-            if has_twin {
-                message.push_str(&format!("Use `await …{}()`", plan.async_name));
-            } else {
-                message.push_str(&format!(
-                    "Use `await sync_to_async({what})(…)` (`{}` needs Django {}.{}; configured {version})",
-                    plan.async_name, plan.since.0, plan.since.1
-                ));
+            if !has_twin {
+                message.push_str(&format!(" (`{}` needs Django {}.{})", plan.async_name, plan.since.0, plan.since.1));
             }
             if ctx.await_ok() {
                 if !has_twin {
@@ -145,11 +135,7 @@ impl Rule for SyncFrameworkHelper {
                         applicability: plan.applicability,
                         edits,
                     });
-                } else {
-                    message.push_str(" (no automatic fix: later uses of the result must change too)");
                 }
-            } else {
-                message.push_str(no_fix_reason(ctx));
             }
             out.push(Finding { severity: plan.severity, ..Finding::new(&META, call.byte_range(), message, fixes) });
         });

@@ -17,7 +17,6 @@
 //! ([`sinks`]), reported only where the class is known (declared in this file or the project
 //! with a known base).
 
-use super::ag101_sync_orm_call::no_fix_reason;
 use super::{short, Ctx, Finding, FixAvailability, Rule, RuleMeta, Severity};
 use crate::fix::{python as pyfix, Applicability, Fix};
 use crate::semantic::outside::Returns;
@@ -83,7 +82,8 @@ reaches the database, as in a Channels consumer calling its own sync `get_room()
 - `render()` / `render_to_string()` / `TemplateResponse(...).render()` whose context (a dict
   literal, or a name bound to one) holds a queryset (the template evaluates it);
 - `request.session.save()`;
-- `Paginator(qs, …).count` / `.num_pages` on a queryset.
+- `Paginator(qs, …).count` / `.num_pages` on a queryset (build it with `AsyncPaginator`, Django
+  6.0, and await `acount()` / `anum_pages()`, or count in a thread).
 
 **Stays silent on** helpers that only build lazy querysets; helpers decorated with
 `@sync_to_async` / `@database_sync_to_async`, and calls handed to `sync_to_async(helper)(…)` /
@@ -144,27 +144,15 @@ fn helper_call<'t>(py: &PyModel<'t>, cx: &Ctx, call: Node<'t>, func: Node<'t>) -
     let ctx = py.context_at(call.start_byte());
     let name = short(py.node_text(func), 40);
     let db = facts.db_work.last()?;
-    let via: Vec<&str> = facts.db_work[..facts.db_work.len() - 1].iter().map(|l| l.what.as_str()).collect();
-    let via = if via.is_empty() { String::new() } else { format!(" (through `{}`)", via.join("` → `")) };
     let (module, bridge) = bridge_for(py);
-    let mut message = format!(
-        "`{name}()` runs `{}`{via} synchronously, which raises SynchronousOnlyOperation on the event loop",
-        short(&db.what, 48)
-    );
+    // The helpers in between are the related locations; the explanation is in the rule doc.
+    let mut message = format!("`{name}()` runs `{}` synchronously in async code", short(&db.what, 40));
     let mut fixes = vec![];
     if facts.returns == Returns::QuerySet {
-        message.push_str(&format!(
-            "; it returns a lazy queryset, so evaluate it in a thread too (no automatic fix: wrapping the call alone does not fetch the rows)"
-        ));
+        message.push_str(" (it returns a lazy queryset)");
     } else if facts.generator {
-        message.push_str(&format!(
-            "; it is a generator, whose body runs where it is iterated (no automatic fix: iterate it inside `{bridge}`)"
-        ));
-    } else if !ctx.await_ok() {
-        message.push_str(&format!(": call it through `await {bridge}({name})(…)`"));
-        message.push_str(no_fix_reason(ctx));
-    } else {
-        message.push_str(&format!(": use `await {bridge}({name})(…)`"));
+        message.push_str(" (it is a generator)");
+    } else if ctx.await_ok() {
         if let Some(edits) = pyfix::offload_call(py, call, module, bridge) {
             fixes.push(Fix { title: format!("Wrap in `await {bridge}({name})(…)`"), applicability: Applicability::Safe, edits });
         }

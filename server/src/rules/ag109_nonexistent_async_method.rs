@@ -107,7 +107,7 @@ impl Rule for NonexistentAsyncMethod {
                 let is_tx = is_tx || py.node_text(receiver) == "django.db.transaction";
                 if is_tx {
                     push(
-                        format!("`{recv}.aatomic()` does not exist: Django has no async transactions (AttributeError). Put the transactional work in a sync `@transaction.atomic` function and call it with `await sync_to_async(fn)(…)` (see AG201/AG202)"),
+                        format!("`{recv}.aatomic()` does not exist (Django has no async transactions)"),
                         vec![],
                     );
                 }
@@ -117,7 +117,7 @@ impl Rule for NonexistentAsyncMethod {
             if m == "aload" && dialect == Dialect::Django {
                 if value == Value::Instance || py.is_instance_attr(receiver) {
                     push(
-                        format!("`{recv}.aload()` does not exist in Django (AttributeError). Load the relation with `select_related(…)` on the query, or `await <Model>.objects.aget(pk=…_id)`"),
+                        format!("`{recv}.aload()` does not exist in Django"),
                         vec![],
                     );
                 }
@@ -149,12 +149,8 @@ impl Rule for NonexistentAsyncMethod {
                         edits: vec![Edit::replace(method.byte_range(), sync)],
                     });
                 }
-                let how = if dialect == Dialect::Django && awaited {
-                    format!("use `[x async for x in {recv}.{sync}(…)]`")
-                } else {
-                    format!("`{sync}()` is lazy: drop the `a`")
-                };
-                push(format!("`{recv}.{m}()` does not exist (AttributeError): {how}"), fixes);
+                let how = if dialect == Dialect::Django && awaited { String::new() } else { format!(" (`{sync}()` is lazy)") };
+                push(format!("`{recv}.{m}()` does not exist{how}"), fixes);
                 return;
             }
             if dialect != Dialect::Django {
@@ -163,7 +159,7 @@ impl Rule for NonexistentAsyncMethod {
             // Model.objects.adelete(): delete is QuerySet-only.
             if m == "adelete" && value == Value::Manager && version >= django::ASYNC_ORM {
                 push(
-                    format!("`{recv}.adelete()` does not exist: `delete` is QuerySet-only (AttributeError). Use `await {recv}.all().adelete()`"),
+                    format!("`{recv}.adelete()` does not exist (`delete` is QuerySet-only)"),
                     vec![Fix {
                         title: format!("Use `{recv}.all().adelete()`"),
                         applicability: Applicability::Safe,
@@ -216,7 +212,7 @@ impl Rule for NonexistentAsyncMethod {
             }
             push(
                 format!(
-                    "`{recv}.{m}()` does not exist in Django {version} (added in {}): use `await sync_to_async({recv}.{sync})(…)`",
+                    "`{recv}.{m}()` does not exist in Django {version} (added in {})",
                     fmt(since)
                 ),
                 fixes,
@@ -265,11 +261,8 @@ fn check_helpers(cx: &Ctx, out: &mut Vec<Finding>) {
             &META,
             call.byte_range(),
             format!(
-                "`{name}` does not exist in Django {version} (added in {}): importing it raises ImportError. \
-                 Use `await sync_to_async({})(…)` with `from {module} import {}`",
+                "`{name}` does not exist in Django {version} (added in {})",
                 fmt(h.since),
-                h.sync,
-                h.sync
             ),
             fixes,
         ));

@@ -72,11 +72,7 @@ impl Rule for AwaitOnQueryset {
             out.push(Finding::new(
                 &META,
                 aw.byte_range(),
-                format!(
-                    "`await {}`: a Django QuerySet is not awaitable (TypeError). Use `[x async for x in {}]`",
-                    short(text, 40),
-                    short(text, 40)
-                ),
+                format!("`await {}` awaits a QuerySet, which is not awaitable", short(text, 40)),
                 fixes,
             ));
         });

@@ -85,25 +85,14 @@ impl Rule for AsyncWithSyncAtomic {
                 let (message, fixes) = match u.api {
                     AtomicApi::DormAsync => continue,
                     AtomicApi::Django => {
-                        let mut message = format!(
-                            "`async with {callee}()` raises TypeError: Django's `Atomic` is a sync context manager \
-                             (no `__aenter__`) and Django has no async transaction. Run the block in a sync \
-                             `@{callee}` function through `await sync_to_async(fn)(…)`"
-                        );
-                        let fixes = match extract::x1_for_with(py, with, u.callee, u.args) {
-                            Ok(f) => vec![f],
-                            Err(why) => {
-                                message.push_str(&format!(" (no automatic fix: {why})"));
-                                vec![]
-                            }
-                        };
+                        let message =
+                            format!("`async with {callee}()` raises TypeError (Django has no async transaction)");
+                        // Why there is no fix is in the rule doc, not the message (issue 22).
+                        let fixes = extract::x1_for_with(py, with, u.callee, u.args).map(|f| vec![f]).unwrap_or_default();
                         (message, fixes)
                     }
                     AtomicApi::Dorm => {
-                        let message = format!(
-                            "`async with {callee}()` raises TypeError: dorm's `atomic` is a sync context manager; \
-                             use `async with aatomic()`"
-                        );
+                        let message = format!("`async with {callee}()` raises TypeError (dorm's `atomic` is sync)");
                         (message, dorm_fix(py, u.callee).into_iter().collect())
                     }
                 };

@@ -6,7 +6,6 @@
 //! The message therefore states both failure modes. Django: X1 (unsafe) where correct. dorm:
 //! `async with aatomic()` (safe; unsafe when the block still holds sync ORM calls).
 
-use super::ag101_sync_orm_call::no_fix_reason;
 use super::ag201_async_with_sync_atomic::dorm_rename;
 use super::{short, Ctx, Finding, FixAvailability, Rule, RuleMeta, Severity};
 use crate::fix::{extract, Applicability, Edit, Fix};
@@ -102,28 +101,19 @@ impl Rule for AtomicInAsync {
                 let Some(u) = py.atomic_use(item.value) else { continue };
                 let callee = short(py.node_text(u.callee), 40);
                 let mut fixes = vec![];
-                let mut message = match u.api {
+                let message = match u.api {
                     AtomicApi::DormAsync => continue,
-                    AtomicApi::Django => format!(
-                        "`with {callee}()` in async code does not guard the awaited queries: entering it raises \
-                         SynchronousOnlyOperation, and with DJANGO_ALLOW_ASYNC_UNSAFE set the transaction opens on \
-                         the event-loop thread's connection while each awaited `a*` query runs in a sync_to_async \
-                         worker thread on that thread's own connection, outside the transaction (its writes are not \
-                         rolled back). Django has no async transaction: run the block in a sync `@{callee}` function \
-                         through `await sync_to_async(fn)(…)`"
-                    ),
-                    AtomicApi::Dorm => format!(
-                        "`with {callee}()` in async code does not guard the awaited queries: dorm's `atomic` holds the \
-                         sync connection while the `a*` calls use the separate async connection, outside the \
-                         transaction. Use `async with aatomic()`"
-                    ),
+                    AtomicApi::Django => format!("`with {callee}()` in async code does not guard the awaited queries"),
+                    AtomicApi::Dorm => {
+                        format!("`with {callee}()` in async code does not guard the awaited queries (dorm's `atomic` is sync)")
+                    }
                 };
+                // Why there is no fix is in the rule doc, not the message (issue 22).
                 if !ctx.await_ok() {
-                    message.push_str(no_fix_reason(ctx));
+                    // `await` cannot go here: no fix.
                 } else if u.api == AtomicApi::Django {
-                    match extract::x1_for_with(py, with, u.callee, u.args) {
-                        Ok(f) => fixes.push(f),
-                        Err(why) => message.push_str(&format!(" (no automatic fix: {why})")),
+                    if let Ok(f) = extract::x1_for_with(py, with, u.callee, u.args) {
+                        fixes.push(f);
                     }
                 } else if items.len() == 1 && !item.has_alias {
                     if let Some(mut edits) = dorm_rename(py, u.callee) {

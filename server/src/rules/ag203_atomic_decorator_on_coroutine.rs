@@ -82,26 +82,17 @@ impl Rule for AtomicDecoratorOnCoroutine {
             let message = match u.api {
                 AtomicApi::DormAsync => return,
                 AtomicApi::Django => {
-                    let mut m = format!(
-                        "`@{callee}` on an `async def` wraps only the creation of the coroutine, not its body: on an \
-                         event loop it raises SynchronousOnlyOperation, and with DJANGO_ALLOW_ASYNC_UNSAFE the body \
-                         runs with no transaction. Move the body into a sync `@{callee}` function and \
-                         `await sync_to_async(fn)(…)`"
-                    );
-                    match extract::x1_for_body(py, def, dec, u.callee, u.args) {
-                        Ok(f) => fixes.push(f),
-                        Err(why) => m.push_str(&format!(" (no automatic fix: {why})")),
+                    // Why there is no fix is in the rule doc, not the message (issue 22).
+                    if let Ok(f) = extract::x1_for_body(py, def, dec, u.callee, u.args) {
+                        fixes.push(f);
                     }
-                    m
+                    format!("`@{callee}` on an `async def` does not put its body in a transaction")
                 }
                 AtomicApi::Dorm => {
                     if let Some(edits) = dorm_rename(py, u.callee) {
                         fixes.push(Fix { title: "Use dorm's `@aatomic`".into(), applicability: Applicability::Safe, edits });
                     }
-                    format!(
-                        "`@{callee}` on an `async def` builds a sync wrapper: the coroutine's body is not in the \
-                         transaction. Use dorm's `@aatomic`"
-                    )
+                    format!("`@{callee}` on an `async def` does not put its body in a transaction (dorm's `atomic` is sync)")
                 }
             };
             out.push(Finding::new(&META, dec.byte_range(), message, fixes));

@@ -96,20 +96,15 @@ impl Rule for SelectForUpdateOutsideAtomic {
                     if !is_async_form {
                         return;
                     }
-                    let mut m = format!(
-                        "`{}` evaluates a `select_for_update()` queryset in async code, where no transaction can be \
-                         open (Django has no async `atomic`): PostgreSQL, MySQL and Oracle raise TransactionManagementError, SQLite takes no \
-                         lock. Run the locking query and the work under the lock in a sync `@transaction.atomic` \
-                         function through `await sync_to_async(fn)(…)`",
-                        short(py.node_text(node), 48)
+                    let m = format!(
+                        "`{}` locks rows with `select_for_update()` in async code, where no transaction is open",
+                        short(py.node_text(node), 40)
                     );
                     let mut fixes = vec![];
-                    if blocker.is_some() {
-                        m.push_str(super::ag101_sync_orm_call::no_fix_reason(ctx));
-                    } else {
-                        match extract::x1_for_tail(py, node.start_byte(), func) {
-                            Ok(f) => fixes.push(f),
-                            Err(why) => m.push_str(&format!(" (no automatic fix: {why})")),
+                    // Why there is no fix is in the rule doc, not the message (issue 22).
+                    if blocker.is_none() {
+                        if let Ok(f) = extract::x1_for_tail(py, node.start_byte(), func) {
+                            fixes.push(f);
                         }
                     }
                     (m, fixes)
@@ -127,11 +122,7 @@ impl Rule for SelectForUpdateOutsideAtomic {
                         return;
                     }
                     let m = format!(
-                        "`{}` evaluates a `select_for_update()` queryset outside any `transaction.atomic` block: \
-                         PostgreSQL, MySQL and Oracle raise \
-                         TransactionManagementError, SQLite takes no lock (and `TestCase` hides this, since every \
-                         test runs in a transaction). Wrap the query and the work under the lock in \
-                         `with transaction.atomic():`",
+                        "`{}` locks rows with `select_for_update()` outside `transaction.atomic`",
                         short(py.node_text(node), 48)
                     );
                     (m, vec![])

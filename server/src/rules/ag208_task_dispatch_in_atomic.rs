@@ -122,16 +122,8 @@ impl Rule for TaskDispatchInAtomic {
             };
             let func = py.node_text(call.child_by_field_name("function").unwrap_or(call));
             let func_short = short(func, 40);
-            let mut message = format!(
-                "`{func_short}(…)` inside `{}` dispatches the task before COMMIT: a worker can run it first and miss \
-                 the rows, or act on rows that are rolled back. Dispatch on commit: \
-                 `transaction.on_commit(functools.partial({func_short}, …))`",
-                region.callee
-            );
+            let message = format!("`{func_short}(…)` inside `{}` dispatches the task before COMMIT", region.callee);
             let on_commit_api = m == "delay" && cx.settings.celery_version.is_some_and(|v| v >= CELERY_ON_COMMIT);
-            if m == "delay" {
-                message.push_str(" (Celery ≥ 5.4: `delay_on_commit(…)`)");
-            }
             let statement = call.parent().is_some_and(|p| p.kind() == "expression_statement");
             let mut fixes = vec![];
             if statement && on_commit_api {
@@ -141,8 +133,8 @@ impl Rule for TaskDispatchInAtomic {
                     edits: vec![Edit::replace(method.byte_range(), "delay_on_commit")],
                 });
             }
+            // Why there is no fix is in the rule doc, not the message (issue 22).
             if !statement {
-                message.push_str(" (no automatic fix: the dispatch's result is used)");
             } else if let Some(edits) = on_commit_edits(py, &region.callee, call.byte_range(), func, args) {
                 fixes.push(Fix {
                     title: "Dispatch on commit with `transaction.on_commit(functools.partial(…))`".into(),
@@ -258,15 +250,8 @@ fn helper_dispatches(cx: &Ctx, py: &PyModel, regions: &[crate::semantic::transac
         }
         reported.push(key);
         let name = short(py.node_text(func), 40);
-        let via: Vec<&str> = facts.dispatch[..facts.dispatch.len() - 1].iter().map(|l| l.what.as_str()).collect();
-        let via = if via.is_empty() { String::new() } else { format!(" (through `{}`)", via.join("` → `")) };
-        let message = format!(
-            "`{name}()` dispatches `{}`{via} inside `{}`, before COMMIT: a worker can run the task first and miss \
-             the rows, or act on rows that are rolled back. Dispatch on commit in the helper \
-             (`transaction.on_commit(functools.partial(…))`), or call the helper after the block",
-            short(&dispatch.what, 48),
-            region.callee
-        );
+        // The helpers in between are the related locations; the explanation is in the rule doc.
+        let message = format!("`{name}()` dispatches `{}` inside `{}` before COMMIT", short(&dispatch.what, 40), region.callee);
         let mut f = Finding::new(&META, call.byte_range(), message, vec![]);
         f.related = facts.dispatch.clone();
         out.push(f);

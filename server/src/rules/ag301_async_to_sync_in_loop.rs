@@ -13,7 +13,6 @@
 //! here, so other rules do not pay for it. No fix: offloading the helper is the caller's
 //! choice.
 
-use super::ag101_sync_orm_call::no_fix_reason;
 use super::{short, Ctx, Finding, FixAvailability, Rule, RuleMeta, Severity};
 use crate::fix::{python as pyfix, Applicability, Edit, Fix};
 use crate::semantic::bridges::{Callable, ASYNC_TO_SYNC};
@@ -53,7 +52,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         await self.channel_layer.group_send("chat", {"type": "chat.msg"})
 ```
 Offered only when `f` resolves to a coroutine function (an `async def` of this file, or a
-channel-layer method); `async_to_sync(sync_fn)` only warns, and its fix is to call `sync_fn`.
+channel-layer method); `async_to_sync(sync_fn)` only warns (the message says it wraps a plain
+function), and its fix is to call it through `await sync_to_async(sync_fn)(…)`.
 
 **Also caught (project model).** Async code calling a module-level sync helper — of this file
 or of another project module — whose body calls `async_to_sync(…)(…)`, directly or through
@@ -98,18 +98,14 @@ impl Rule for AsyncToSyncInLoop {
             let resolved = f.map(|f| py.callable(f, cx.settings.django_version));
             // A plain `def` is not awaitable: `await f(…)` would be wrong advice (RULES.md
             // §AG301, "Fix not safe → none").
-            let advice = if matches!(resolved, Some(Callable::SyncDef(_))) {
-                format!("`{f_text}` is a plain function: call it through `await sync_to_async({f_text})(…)`")
-            } else {
-                format!("use `await {f_text}(…)`")
-            };
-            let mut message = format!(
-                "`async_to_sync({f_text})(…)` on the event loop raises RuntimeError (\"You cannot use AsyncToSync in \
-                 the same thread as an async event loop\"); {advice}"
-            );
+            let mut message = format!("`async_to_sync({f_text})(…)` raises RuntimeError on the event loop");
+            if matches!(resolved, Some(Callable::SyncDef(_))) {
+                message.push_str(" (it wraps a plain function)");
+            }
             let mut fixes = vec![];
+            // Why there is no fix is in the rule doc, not the message (issue 22).
             if !ctx.await_ok() {
-                message.push_str(no_fix_reason(ctx));
+                // `await` cannot go here.
             } else if let (Some(f), Some(Callable::AsyncDef(_))) = (f, resolved) {
                 if !pyfix::is_awaited(call) {
                     let text = format!("await {}{}", py.node_text(f), py.node_text(args));
@@ -120,8 +116,6 @@ impl Rule for AsyncToSyncInLoop {
                         edits: vec![Edit::replace(call.byte_range(), text)],
                     });
                 }
-            } else if !matches!(resolved, Some(Callable::SyncDef(_))) {
-                message.push_str(" (no automatic fix: the wrapped callable is not known to be a coroutine function)");
             }
             out.push(Finding::new(&META, call.byte_range(), message, fixes));
         });

@@ -76,8 +76,7 @@ impl Rule for SyncToAsyncOnCoroutine {
                 &META,
                 call.byte_range(),
                 format!(
-                    "`{}({g_text})` raises TypeError: `{g_text}` is an `async def` and sync_to_async can only be \
-                     applied to sync functions; call it directly (`await {g_text}(…)`)",
+                    "`{}({g_text})` raises TypeError (`{g_text}` is an `async def`)",
                     py.node_text(func)
                 ),
                 vec![Fix {
@@ -112,10 +111,9 @@ impl Rule for SyncToAsyncOnCoroutine {
                 &META,
                 dec.byte_range(),
                 format!(
-                    "`@{}` on {} raises TypeError when the module loads: sync_to_async can only be \
-                     applied to sync functions; remove the decorator",
+                    "`@{}` on {} raises TypeError when the module loads",
                     py.node_text(expr),
-                    if i + 1 == decorators.len() { "an `async def`" } else { "a coroutine function (what the decorators below it return)" }
+                    if i + 1 == decorators.len() { "an `async def`" } else { "a coroutine function" }
                 ),
                 vec![Fix {
                     title: "Remove the decorator".into(),

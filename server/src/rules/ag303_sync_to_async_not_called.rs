@@ -62,10 +62,8 @@ impl Rule for SyncToAsyncNotCalled {
             }
             let Some(f) = py.sole_positional(args) else { return };
             let f_text = py.node_text(f);
-            let mut message = format!(
-                "`await {}({f_text})` awaits the wrapper without calling it: TypeError (SyncToAsync can't be used in \
-                 'await' expression); call it: `await {}({f_text})()`",
-                py.node_text(func),
+            let message = format!(
+                "`await {}({f_text})` awaits the wrapper without calling it (TypeError)",
                 py.node_text(func)
             );
             let mut fixes = vec![];
@@ -73,9 +71,8 @@ impl Rule for SyncToAsyncNotCalled {
                 fixes.extend(eager_fix(py, op, f));
             } else {
                 match py.callable(f, cx.settings.django_version) {
-                    Callable::SyncDef(def) if required_params(py, def) > 0 => {
-                        message.push_str(&format!(" (no automatic fix: `{f_text}` takes arguments)"));
-                    }
+                    // No fix: the arguments are unknown (the rule doc says so).
+                    Callable::SyncDef(def) if required_params(py, def) > 0 => {}
                     _ => fixes.push(Fix {
                         title: "Call the wrapper: add `()`".into(),
                         applicability: Applicability::Safe,

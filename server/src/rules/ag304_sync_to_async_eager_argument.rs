@@ -70,16 +70,13 @@ impl Rule for SyncToAsyncEagerArgument {
             if !py.is_eager_orm_call(arg) {
                 return;
             }
-            let callee = arg.child_by_field_name("function").map(|f| short(py.node_text(f), 40)).unwrap_or_default();
             out.push(Finding::new(
                 &META,
                 call.byte_range(),
                 format!(
-                    "`{}({})` runs the query while the argument is evaluated, on the event loop \
-                     (SynchronousOnlyOperation); pass the callable: `{}({callee})(…)`",
+                    "`{}({})` runs the query on the event loop, before the wrapper",
                     py.node_text(func),
-                    short(py.node_text(arg), 40),
-                    py.node_text(func)
+                    short(py.node_text(arg), 40)
                 ),
                 eager_fix(py, call, arg).into_iter().collect(),
             ));

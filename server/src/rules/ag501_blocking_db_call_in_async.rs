@@ -163,9 +163,7 @@ impl Rule for BlockingDbCallInAsync {
             if let Some(from) = via {
                 let (name, line) = fn_name_line(cx, rs, *from);
                 f.message = format!(
-                    "`{what}` is the sync `postgres` crate in a function reached from async code (`{name}`, line {line}): \
-                     it runs `block_on` on its own runtime and panics inside tokio (\"Cannot start a runtime from within a \
-                     runtime\"). Use tokio-postgres, or call this function through `spawn_blocking`"
+                    "`{what}` is a sync `postgres` call in a function reached from async `{name}` (line {line})"
                 );
                 f.fixes.clear();
             }
@@ -215,10 +213,7 @@ fn in_async_main(rs: &RustModel, call: Node) -> bool {
 
 fn startup(f: &mut Finding) {
     f.severity = Severity::Info;
-    f.message.push_str(
-        ". Here it is start-up code in `main`, before the server takes requests: nothing else is waiting yet, so this is \
-         informational",
-    );
+    f.message.push_str(" (start-up code in `main`)");
 }
 
 /// A sync function of the project (this file's or another module's) that blocks on the
@@ -260,20 +255,12 @@ fn helper_calls(cx: &Ctx, rs: &RustModel, reachable: &HashMap<usize, usize>, rep
         let name = crate::text::short(callee, 40);
         let nargs = call.child_by_field_name("arguments").map(crate::semantic::rust::count_args).unwrap_or(0);
         let dots = if nargs == 0 { "" } else { "…" };
-        let mut message = format!(
-            "`{name}({dots})` is a sync function that blocks on the database (`{last}`{}): called from async code, it blocks \
-             this runtime thread until the database answers. Run it in `spawn_blocking`",
-            if facts.blocks.len() > 1 { ", through the functions it calls" } else { "" }
-        );
+        let message = format!("`{name}({dots})` blocks on the database (`{last}`) in async code");
         let ctx = rs.context_at(b);
         let mut fixes = vec![];
-        match spawn_fix(rs, call, ctx) {
-            Ok(f) => fixes.push(f),
-            Err(why) => {
-                message.push_str(" (no automatic fix: ");
-                message.push_str(why);
-                message.push(')');
-            }
+        // Why there is no fix is in the rule doc, not the message (issue 22).
+        if let Ok(f) = spawn_fix(rs, call, ctx) {
+            fixes.push(f);
         }
         let mut f = Finding::new(&META, r.clone(), message, fixes);
         f.related = facts.blocks.clone();
@@ -373,32 +360,28 @@ fn fn_name_line(cx: &Ctx, rs: &RustModel, scope: usize) -> (String, usize) {
 
 fn finding(rs: &RustModel, call: Node, krate: Crate, what: &str) -> Finding {
     let ctx = rs.context_at(call.start_byte());
-    let (severity, mut message) = match krate {
+    let (severity, message) = match krate {
         Crate::Postgres => (
             Severity::Error,
             format!(
-                "`{what}` is the sync `postgres` crate in async code: it runs `block_on` on its own runtime and panics \
-                 inside tokio (\"Cannot start a runtime from within a runtime\"). Use tokio-postgres (same methods + `.await`) \
-                 or run it in `spawn_blocking`"
+                "`{what}` is a sync `postgres` call in async code, which panics inside tokio"
             ),
         ),
         Crate::R2d2 => (
             META.severity,
             format!(
-                "`{what}` blocks the async runtime: an r2d2 pool waits for a connection (up to `connection_timeout`, \
-                 30 s by default). Use an async pool (bb8, deadpool) or run it with the query in `spawn_blocking`"
+                "`{what}` waits for an r2d2 connection in async code"
             ),
         ),
         Crate::Diesel => (
             META.severity,
             format!(
-                "`{what}` is a sync diesel call in async code: it blocks this runtime thread until the database answers. \
-                 Use diesel-async, or run it in `spawn_blocking`"
+                "`{what}` is a sync diesel call in async code"
             ),
         ),
         Crate::Rusqlite => (
             META.severity,
-            format!("`{what}` is a sync rusqlite call in async code: it blocks this runtime thread. Run it in `spawn_blocking`"),
+            format!("`{what}` is a sync rusqlite call in async code"),
         ),
     };
     let mut fixes = vec![];
@@ -408,13 +391,9 @@ fn finding(rs: &RustModel, call: Node, krate: Crate, what: &str) -> Finding {
     } else {
         spawn_fix(rs, call, ctx)
     };
-    match fix {
-        Ok(fix) => fixes.push(fix),
-        Err(why) => {
-            message.push_str(" (no automatic fix: ");
-            message.push_str(why);
-            message.push(')');
-        }
+    // Why there is no fix is in the rule doc, not the message (issue 22).
+    if let Ok(fix) = fix {
+        fixes.push(fix);
     }
     Finding { severity, ..Finding::new(&META, call.byte_range(), message, fixes) }
 }

@@ -89,9 +89,9 @@ impl Rule for BlockInPlaceCurrentThread {
             let Some(flavor) = flavor_of(rs, fs) else { return };
             let mut fixes = vec![];
             let why = match &flavor {
-                Flavor::TestDefault { .. } => "`#[tokio::test]` runs on a current-thread runtime by default",
-                Flavor::Explicit { .. } => "this runtime is `flavor = \"current_thread\"`",
-                Flavor::Actix => "actix runs each worker on a current-thread runtime",
+                Flavor::TestDefault { .. } => "the default runtime of `#[tokio::test]`",
+                Flavor::Explicit { .. } => "a `flavor = \"current_thread\"` runtime",
+                Flavor::Actix => "an actix worker's runtime",
             };
             match flavor {
                 Flavor::TestDefault { attr, args } => {
@@ -130,10 +130,7 @@ impl Rule for BlockInPlaceCurrentThread {
             out.push(Finding::new(
                 &META,
                 call.byte_range(),
-                format!(
-                    "`block_in_place` panics on a current-thread runtime (\"can call blocking only when running on the \
-                     multi-threaded runtime\"): {why}"
-                ),
+                format!("`block_in_place` panics on {why}, which is current-thread"),
                 fixes,
             ));
         });

@@ -493,26 +493,21 @@ impl Rule for TransactionNotCommitted {
             }
             let name = tx.name;
             let commit = if tx.awaited { format!("{name}.commit().await") } else { format!("{name}.commit()") };
-            let mut message = format!(
-                "transaction `{name}` is never committed: it is rolled back when dropped at the end of this block, \
-                 silently discarding its writes. Call `{commit}` (or `rollback()` if that is the intent)"
-            );
+            let message = format!("Transaction `{name}` is never committed, so its writes are rolled back");
             let mut fixes = vec![];
-            match commit_insertion(rs, &tx) {
-                Some(at) => {
-                    let suffix = match (tx.had_try, tx.err_adapter) {
-                        (true, Some(adapter)) => format!("{adapter}?"),
-                        (true, None) => "?".to_string(),
-                        _ => ".unwrap()".to_string(),
-                    };
-                    let indent = line_indent(rs.src, at);
-                    fixes.push(Fix {
-                        title: format!("Insert `{commit}{suffix};` before the final `Ok(…)`"),
-                        applicability: Applicability::Unsafe,
-                        edits: vec![Edit::insert(at, format!("{commit}{suffix};\n{indent}"))],
-                    });
-                }
-                None => message.push_str(" (no automatic fix: the block does not end in `Ok(…)` after a `?`)"),
+            // Why there is no fix is in the rule doc, not the message (issue 22).
+            if let Some(at) = commit_insertion(rs, &tx) {
+                let suffix = match (tx.had_try, tx.err_adapter) {
+                    (true, Some(adapter)) => format!("{adapter}?"),
+                    (true, None) => "?".to_string(),
+                    _ => ".unwrap()".to_string(),
+                };
+                let indent = line_indent(rs.src, at);
+                fixes.push(Fix {
+                    title: format!("Insert `{commit}{suffix};` before the final `Ok(…)`"),
+                    applicability: Applicability::Unsafe,
+                    edits: vec![Edit::insert(at, format!("{commit}{suffix};\n{indent}"))],
+                });
             }
             out.push(Finding::new(&META, tx.begin.byte_range(), message, fixes));
         });
@@ -529,8 +524,7 @@ fn per_path(cx: &Ctx, rs: &RustModel, tx: &TxLet, out: &mut Vec<Finding>) {
     let line = cx.index.line_of(first.start_byte()) + 1;
     let name = tx.name;
     let message = format!(
-        "transaction `{name}` is committed on one path but dropped uncommitted at the `return` on line {line}, which rolls \
-         back its writes; commit or roll back explicitly before that `return`"
+        "Transaction `{name}` is dropped uncommitted at the `return` on line {line}, so its writes are rolled back"
     );
     let mut f = Finding::new(&META, tx.begin.byte_range(), message, vec![]);
     f.related = exits

@@ -119,10 +119,7 @@ impl Rule for QueryBypassesTransaction {
             out.push(Finding::new(
                 &META,
                 call.byte_range(),
-                format!(
-                    "`.{m}({pool})` runs outside the open transaction `{name}`: it uses another connection, is not rolled \
-                     back with `{name}` and may wait on its locks. Use `{replacement}`"
-                ),
+                format!("`.{m}({pool})` runs outside the open transaction `{name}`"),
                 vec![Fix {
                     title: format!("Run it on the transaction: `{replacement}`"),
                     applicability: Applicability::Unsafe,
@@ -174,7 +171,7 @@ fn helper_calls<'t>(rs: &RustModel<'t>, txs: &[(super::ag510_transaction_not_com
             let mut f = Finding::new(
                 &META,
                 arg.byte_range(),
-                format!("`{callee}` runs a query on `{pool}` while the transaction `{name}` is open, so that query runs outside it"),
+                format!("`{callee}` queries `{pool}` outside the open transaction `{name}`"),
                 vec![],
             );
             f.related = vec![loc.clone()];

@@ -80,7 +80,7 @@ impl Rule for SqlxMutTransaction {
             out.push(Finding::new(
                 &META,
                 arg.byte_range(),
-                format!("Since sqlx 0.7 a transaction is an executor only through `{fixed}`: `&mut {name}` does not compile"),
+                format!("`&mut {name}` is not an executor since sqlx 0.7"),
                 vec![Fix {
                     title: format!("Use `{fixed}`"),
                     applicability: Applicability::Safe,

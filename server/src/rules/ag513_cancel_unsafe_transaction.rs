@@ -118,7 +118,7 @@ fn finding(what: &str, how: &str, range: std::ops::Range<usize>) -> Finding {
     Finding::new(
         &META,
         range,
-        format!("This {what} future runs {how}: cancelled half-way, it can leave the transaction open on a pooled connection"),
+        format!("This {what} future runs {how} and can be cancelled with its transaction open"),
         vec![],
     )
 }

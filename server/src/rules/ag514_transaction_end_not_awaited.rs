@@ -92,7 +92,7 @@ impl Rule for TransactionEndNotAwaited {
             out.push(Finding::new(
                 &META,
                 call.byte_range(),
-                format!("`{name}.{m}()` is a future that is never awaited, so it does nothing and `{name}` is rolled back when dropped"),
+                format!("`{name}.{m}()` is never awaited, so it does nothing"),
                 vec![Fix {
                     title: "Add `.await`".to_string(),
                     applicability,

@@ -14,8 +14,8 @@ for _, x in ipairs(d) do
 end
 H.eq({ 4, 11 }, { d[1].lnum, d[1].col }, 'first finding position (0-based)')
 H.eq({ 5, 8 }, { d[2].lnum, d[2].col }, 'second finding position (0-based)')
-H.truthy(d[1].message:find('aget', 1, true), 'first message names aget: ' .. d[1].message)
-H.truthy(d[2].message:find('acount', 1, true), 'second message names acount: ' .. d[2].message)
+H.truthy(d[1].message:find('`Book.objects.get()`', 1, true), 'first message names the get call: ' .. d[1].message)
+H.truthy(d[2].message:find('.count()`', 1, true), 'second message names the count call: ' .. d[2].message)
 -- hover on the call
 vim.api.nvim_win_set_cursor(0, { 5, 24 })
 local params = vim.lsp.util.make_position_params(0, client.offset_encoding)

@@ -4,7 +4,6 @@
 //! adrf's `ModelSerializer` or Django's `ModelForm`; a `Paginator` or template context built
 //! from an expression the model knows to be a queryset; `request.session`.
 
-use super::super::ag101_sync_orm_call::no_fix_reason;
 use super::super::{short, Ctx, Finding};
 use super::{bridge_for, META};
 use crate::dialects::Version;
@@ -85,17 +84,17 @@ pub(super) fn call_sink<'t>(py: &PyModel<'t>, cx: &Ctx, call: Node<'t>, func: No
                 call,
                 func,
                 ctx,
-                format!("`{recv}.save()` writes the session to its store (the database by default) synchronously"),
+                format!("`{recv}.save()` writes the session synchronously in async code"),
                 twin.map(|t| (format!("await {recv}.{t}()"), vec![Edit::replace(method.byte_range(), t)])),
             ));
         }
         if matches!(m, "is_valid" | "save") {
             let class = instance_class(py, obj)?;
             let what = match (class, m) {
-                (Class::ModelForm, "is_valid") => format!("`{recv}.is_valid()` on a ModelForm runs the model's unique checks as queries"),
-                (Class::ModelForm, _) => format!("`{recv}.save()` on a ModelForm saves the model instance"),
-                (_, "is_valid") => format!("`{recv}.is_valid()` on a ModelSerializer runs its validators and related-field look-ups as queries"),
-                _ => format!("`{recv}.save()` on a ModelSerializer creates or updates the model instance"),
+                (Class::ModelForm, "is_valid") => format!("`{recv}.is_valid()` on a ModelForm runs queries in async code"),
+                (Class::ModelForm, _) => format!("`{recv}.save()` on a ModelForm saves synchronously in async code"),
+                (_, "is_valid") => format!("`{recv}.is_valid()` on a ModelSerializer runs queries in async code"),
+                _ => format!("`{recv}.save()` on a ModelSerializer saves synchronously in async code"),
             };
             let twin = (class == Class::AdrfSerializer).then(|| {
                 let t = if m == "save" { "asave" } else { "ais_valid" };
@@ -162,7 +161,7 @@ fn context_arg<'t>(py: &PyModel<'t>, call: Node<'t>, pos: usize) -> Option<Node<
 }
 
 fn render_what(py: &PyModel, qs: Node, call: &str) -> String {
-    format!("`{call}` evaluates the queryset `{}` in its context while rendering the template", short(py.node_text(qs), 32))
+    format!("`{call}` renders the queryset `{}` synchronously in async code", short(py.node_text(qs), 32))
 }
 
 /// The finding for a sink call: `twin` is the async replacement where the library has one
@@ -177,19 +176,17 @@ fn finding<'t>(
 ) -> Finding {
     let (module, bridge) = bridge_for(py);
     let fname = short(py.node_text(func), 40);
-    let mut message = format!("{what}, which raises SynchronousOnlyOperation on the event loop");
+    let message = what;
     let mut fixes = vec![];
+    // Why there is no fix is in the rule doc, not the message (issue 22).
     if !ctx.await_ok() {
-        message.push_str(no_fix_reason(ctx));
-    } else if let Some((shown, mut edits)) = twin {
-        message.push_str(&format!(": use `{shown}`"));
+        return Finding::new(&META, call.byte_range(), message, fixes);
+    }
+    if let Some((shown, mut edits)) = twin {
         edits.extend(pyfix::await_edits(call));
         fixes.push(Fix { title: format!("Replace with `{shown}`"), applicability: Applicability::Safe, edits });
-    } else {
-        message.push_str(&format!(": use `await {bridge}({fname})(…)`"));
-        if let Some(edits) = pyfix::offload_call(py, call, module, bridge) {
-            fixes.push(Fix { title: format!("Wrap in `await {bridge}({fname})(…)`"), applicability: Applicability::Safe, edits });
-        }
+    } else if let Some(edits) = pyfix::offload_call(py, call, module, bridge) {
+        fixes.push(Fix { title: format!("Wrap in `await {bridge}({fname})(…)`"), applicability: Applicability::Safe, edits });
     }
     Finding::new(&META, call.byte_range(), message, fixes)
 }
@@ -219,11 +216,11 @@ pub(super) fn attribute_sinks(py: &PyModel, cx: &Ctx, out: &mut Vec<Finding>) {
         let (what, fix) = if name == "data" {
             match instance_class(py, obj) {
                 Some(Class::AdrfSerializer) => (
-                    format!("`{recv}.data` on a ModelSerializer serializes the instance (its related fields and querysets) synchronously"),
+                    format!("`{recv}.data` on a ModelSerializer serializes synchronously in async code"),
                     Some((format!("await {recv}.adata"), Edit::replace(attr.byte_range(), "adata"))),
                 ),
                 Some(Class::Serializer) => (
-                    format!("`{recv}.data` on a ModelSerializer serializes the instance (its related fields and querysets) synchronously"),
+                    format!("`{recv}.data` on a ModelSerializer serializes synchronously in async code"),
                     None,
                 ),
                 _ => return,
@@ -232,24 +229,14 @@ pub(super) fn attribute_sinks(py: &PyModel, cx: &Ctx, out: &mut Vec<Finding>) {
             if !paginates_queryset(py, obj) {
                 return;
             }
-            (format!("`{recv}.{name}` on a Paginator over a queryset runs a COUNT query synchronously"), None)
+            (format!("`{recv}.{name}` on a Paginator runs a COUNT query in async code"), None)
         };
-        let mut message = format!("{what}, which raises SynchronousOnlyOperation on the event loop");
+        let message = what;
         let mut fixes = vec![];
-        match fix {
-            Some((shown, edit)) if ctx.await_ok() => {
-                message.push_str(&format!(": use `{shown}`"));
-                let mut edits = vec![edit];
-                edits.extend(pyfix::await_edits(attr_node));
-                fixes.push(Fix { title: format!("Replace with `{shown}`"), applicability: Applicability::Safe, edits });
-            }
-            _ if name == "data" => message.push_str(&format!(
-                ": read it in a thread (`await sync_to_async(lambda: {recv}.data)()`), or use adrf's serializers (`await {recv}.adata`)"
-            )),
-            _ => message.push_str(": build it with `AsyncPaginator` (Django 6.0) and `await` its `acount()` / `anum_pages()`, or count in a thread"),
-        }
-        if !ctx.await_ok() {
-            message.push_str(no_fix_reason(ctx));
+        if let Some((shown, edit)) = fix.filter(|_| ctx.await_ok()) {
+            let mut edits = vec![edit];
+            edits.extend(pyfix::await_edits(attr_node));
+            fixes.push(Fix { title: format!("Replace with `{shown}`"), applicability: Applicability::Safe, edits });
         }
         out.push(Finding::new(&META, attr_node.byte_range(), message, fixes));
     });
