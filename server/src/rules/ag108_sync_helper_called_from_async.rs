@@ -222,6 +222,9 @@ fn method_facts<'t>(py: &PyModel<'t>, func: Node<'t>) -> Option<crate::semantic:
                 generator: f.generator,
                 returns: f.returns,
                 db_work,
+                // AG108 reads only the database work of `self.helper()`.
+                dispatch: vec![],
+                on_commit_task: false,
                 loc: None,
             });
         }
