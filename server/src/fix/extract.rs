@@ -293,21 +293,13 @@ fn param_names(py: &PyModel, def: Node) -> Vec<String> {
     out
 }
 
-/// A fresh module-level name `_<func>_atomic` (`_2`, `_3` … when taken).
-fn fresh_name(src: &str, func: &str) -> String {
+/// A fresh module-level name `_<func>_atomic` (`_2`, `_3` … when taken as a word of the file).
+fn fresh_name(py: &PyModel, func: &str) -> String {
     let base = format!("_{}_atomic", func.trim_start_matches('_'));
-    let taken = |n: &str| {
-        src.match_indices(n).any(|(i, _)| {
-            let before = src[..i].chars().next_back();
-            let after = src[i + n.len()..].chars().next();
-            let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
-            !word(before) && !word(after)
-        })
-    };
-    if !taken(&base) {
+    if !py.word_taken(&base) {
         return base;
     }
-    (2..).map(|i| format!("{base}_{i}")).find(|n| !taken(n)).unwrap()
+    (2..).map(|i| format!("{base}_{i}")).find(|n| !py.word_taken(n)).unwrap()
 }
 
 /// Builds the X1 fix, or says why it cannot be offered.
@@ -550,7 +542,7 @@ pub fn x1(py: &PyModel, ex: Extraction) -> Result<Fix, &'static str> {
         body.push_str(rest);
         body.push_str(nl);
     }
-    let name = fresh_name(src, func_name);
+    let name = fresh_name(py, func_name);
     if !returns.is_empty() {
         body.push_str(&format!("{unit}return {}{nl}", returns.join(", ")));
     }

@@ -209,6 +209,9 @@ fn method_facts<'t>(py: &PyModel<'t>, func: Node<'t>) -> Option<crate::semantic:
                 generator: f.generator,
                 returns: f.returns,
                 db_work,
+                // AG108 reads only the database work of `self.helper()`.
+                dispatch: vec![],
+                on_commit_task: false,
                 loc: None,
                 // Dispatch facts are AG208's question, not asked of a method here.
                 ..Default::default()

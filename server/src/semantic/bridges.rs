@@ -100,9 +100,33 @@ impl<'t> PyModel<'t> {
 
     /// The decorators of a `function_definition`, top to bottom (the expressions after `@`).
     pub fn decorators_of(&self, def: Node<'t>) -> Vec<Node<'t>> {
-        let Some(p) = def.parent().filter(|p| p.kind() == "decorated_definition") else { return vec![] };
+        let Some(p) = self.decorated_parent(def) else { return vec![] };
         let mut c = p.walk();
         p.named_children(&mut c).filter(|d| d.kind() == "decorator").filter_map(|d| d.named_child(0)).collect()
+    }
+
+    /// The `decorated_definition` whose definition is `def` (same answer as `def.parent()`
+    /// filtered on that kind), recorded by the scope walk: constant time for the definitions it
+    /// met, `Node::parent` (linear in the earlier top-level statements) for any other.
+    pub fn decorated_parent(&self, def: Node<'t>) -> Option<Node<'t>> {
+        match self.decorated.get(&def.start_byte()) {
+            Some(&p) if p.map_or(true, |p| p.child_by_field_name("definition") == Some(def)) => p,
+            _ => def.parent().filter(|p| p.kind() == "decorated_definition"),
+        }
+    }
+
+    /// `name` occurs in the source as a whole word (not inside a longer identifier). Same answer
+    /// as scanning the text, from a set of the source's words built once.
+    pub fn word_taken(&self, name: &str) -> bool {
+        let word = |c: char| c.is_alphanumeric() || c == '_';
+        if name.is_empty() || !name.chars().all(word) {
+            let src = self.src;
+            return src.match_indices(name).any(|(i, _)| {
+                !src[..i].chars().next_back().is_some_and(word) && !src[i + name.len()..].chars().next().is_some_and(word)
+            });
+        }
+        let words = self.words.get_or_init(|| self.src.split(|c: char| !word(c)).filter(|w| !w.is_empty()).map(Box::from).collect());
+        words.contains(name)
     }
 
     /// What the name a `def` binds is, after its whole decorator stack.

@@ -105,6 +105,15 @@ pub struct PyModel<'t> {
     /// Function scopes by name, built on first use (`bridges::defs_named`): resolving a
     /// callable costs a lookup, not a scan of every scope.
     pub(crate) functions_by_name: std::cell::OnceCell<FxHashMap<String, Vec<usize>>>,
+    /// For every `def`/`class` the scope walk met, by its start byte: the `decorated_definition`
+    /// around it, or `None` (`bridges::decorated_parent`). `Node::parent` walks down from the
+    /// root past every earlier top-level statement, so asking it once per function made large
+    /// files quadratic.
+    pub(crate) decorated: FxHashMap<usize, Option<Node<'t>>>,
+    /// Every word of the source (maximal runs of alphanumeric characters and `_`), built on first
+    /// use (`PyModel::word_taken`): the X1 fix's fresh-name search, once per fix, was a scan of
+    /// the whole text.
+    pub(crate) words: std::cell::OnceCell<FxHashSet<Box<str>>>,
     /// The `function_definition` of every function scope, by scope index.
     pub(crate) function_nodes: FxHashMap<usize, Node<'t>>,
     /// Set by focused analysis ([`crate::analysis::incremental`]): whole-file searches that only
@@ -367,6 +376,8 @@ impl<'t> PyModel<'t> {
             m2m_attrs: FxHashSet::default(),
             related_names: FxHashSet::default(),
             functions_by_name: std::cell::OnceCell::new(),
+            decorated: FxHashMap::default(),
+            words: std::cell::OnceCell::new(),
             function_nodes: FxHashMap::default(),
             focus: None,
             events: Vec::new(),
@@ -503,6 +514,7 @@ impl<'t> PyModel<'t> {
         let end = body.end;
         let idx = self.push_scope(ScopeKind::Function, body, None, cur_scope, name_src.map(str::to_string), is_async, node.start_byte());
         self.function_nodes.insert(idx, owner);
+        self.decorated.insert(owner.start_byte(), (node.kind() == "decorated_definition").then_some(node));
         if let Some(n) = name_src {
             self.bind(bscope, n, owner.start_byte(), None);
         }
@@ -576,6 +588,7 @@ impl<'t> PyModel<'t> {
                 if kind == ScopeKind::Function {
                     self.function_nodes.insert(idx, owner);
                 }
+                self.decorated.insert(owner.start_byte(), (def_node.kind() == "decorated_definition").then_some(def_node));
                 if def_node.kind() == "decorated_definition" {
                     let mut c = def_node.walk();
                     for dec in def_node.named_children(&mut c).filter(|n| n.kind() == "decorator") {

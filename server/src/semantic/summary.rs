@@ -219,7 +219,7 @@ impl<'t> PyModel<'t> {
             is_async: def.child(0).is_some_and(|c| c.kind() == "async"),
             ..Default::default()
         };
-        if let Some(parent) = def.parent().filter(|p| p.kind() == "decorated_definition") {
+        if let Some(parent) = self.decorated_parent(def) {
             let mut c = parent.walk();
             for d in parent.named_children(&mut c).filter(|d| d.kind() == "decorator") {
                 let text = self.node_text(d).trim_start_matches('@').trim();
