@@ -152,14 +152,9 @@ fn helper_call<'t>(py: &PyModel<'t>, cx: &Ctx, call: Node<'t>, func: Node<'t>) -
     }
     let name = short(py.node_text(func), 40);
     let inner = facts.a2s_work.last()?;
-    let via: Vec<&str> = facts.a2s_work[..facts.a2s_work.len() - 1].iter().map(|l| l.what.as_str()).collect();
-    let via = if via.is_empty() { String::new() } else { format!(" (through `{}`)", via.join("` → `")) };
-    let message = format!(
-        "`{name}()` calls `{}`{via} on the event loop, which raises RuntimeError (\"You cannot use AsyncToSync in the \
-         same thread as an async event loop\"); run the helper through `await sync_to_async({name})(…)` or await the \
-         coroutine directly (no automatic fix: the helper is sync)",
-        short(&inner.what, 48)
-    );
+    // The chain through intermediate helpers is in the related locations; the doc explains
+    // the RuntimeError and the advice (`await sync_to_async(helper)(…)`).
+    let message = format!("`{name}()` calls `{}` on the event loop", short(&inner.what, 48));
     let mut f = Finding::new(&META, call.byte_range(), message, vec![]);
     f.related = facts.a2s_work.clone();
     Some(f)
