@@ -422,6 +422,36 @@ mod tests {
         assert!(!parse("# noqa: E501").unwrap().covers("AG101", "sync-orm-call"));
         assert_eq!(parse("// awaitguard: ignore[AG501]"), Some(Covers::Codes(vec!["AG501".into()])));
     }
+
+    #[test]
+    fn rust_directives_end_at_the_next_line_comment_marker() {
+        assert_eq!(parse("// noqa: AG501 // why"), Some(Covers::Codes(vec!["AG501".into()])));
+        let src = "x; // awaitguard: ignore[AG501, AG502] // note\n";
+        let ds = directives(src, 3..src.len() - 1, "//");
+        assert_eq!(ds.len(), 1);
+        assert_eq!(&src[ds[0].span.clone()], "// awaitguard: ignore[AG501, AG502]");
+        assert_eq!(ds[0].items.iter().map(|i| &src[i.span.clone()]).collect::<Vec<_>>(), ["AG501", "AG502"]);
+    }
+
+    fn line_for(lang: crate::syntax::Lang, src: &str, line: usize) -> Option<usize> {
+        let tree = crate::syntax::parse(lang, src, None);
+        comment_line(src, &LineIndex::new(src), &tree, line)
+    }
+
+    #[test]
+    fn comment_line_follows_multi_line_strings_and_continuations() {
+        use crate::syntax::Lang::{Python, Rust};
+        let py = "a = f(\"\"\"x\ny\n\"\"\")\nb = g(1) + \\\n    h(\n    2)\nc = 1  # note \\\nd = f\"\"\"{\n1}\"\"\"; e = \"\"\"\n\"\"\"\n";
+        assert_eq!(line_for(Python, py, 0), Some(2), "the string's last line");
+        assert_eq!(line_for(Python, py, 3), Some(4), "after the continuation, not to the bracket's end");
+        assert_eq!(line_for(Python, py, 6), Some(6), "a `\\` in a comment continues nothing");
+        assert_eq!(line_for(Python, py, 7), Some(9), "an f-string, then a second string on its end line");
+        assert_eq!(line_for(Python, "a = 1 + \\", 0), None, "nothing follows");
+        let rs = "fn f() {\n    q(r\"x\n    y\").run(); // c\n    let s = \"a\\\n    b\";\n}\n";
+        assert_eq!(line_for(Rust, rs, 1), Some(2));
+        assert_eq!(line_for(Rust, rs, 2), Some(2));
+        assert_eq!(line_for(Rust, rs, 3), Some(4), "a `\\` inside a string literal");
+    }
 }
 
 
