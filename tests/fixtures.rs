@@ -182,4 +182,5 @@ fixtures! {
     ag513_sqlx09 => "rust/AG513_sqlx09.rs",
     ag514 => "rust/AG514.rs",
     ag900 => "python/AG900.py",
+    ag900_rust => "rust/AG900.rs",
 }

@@ -101,3 +101,100 @@ fn unused_suppression_is_a_hint_with_a_remove_quick_fix_in_the_editor() {
     assert_eq!(fixed, STALE.replacen("aget(pk=pk)  # awaitguard: ignore[AG101]", "aget(pk=pk)", 1));
     assert_eq!(c.shutdown_and_exit(), 0);
 }
+
+// A finding whose first line ends inside a multi-line string or with a `\` continuation: the
+// comment goes where the string or the continued line ends (as ruff places `noqa`), and the
+// suppression is honoured there.
+const SPANNING: &str = "from .models import Book\n\n\nasync def v(pk):\n    a = Book.objects.get(name=\"\"\"x\n    y\"\"\")\n    b = Book.objects.get(pk=pk) + \\\n        1\n    c = Book.objects.get(name=\"\"\"x\n    y\"\"\"); d = Book.objects.count()\n    e = await Book.objects.aget(name=\"\"\"x\n    y\"\"\")\n    return a, b, c, d, e\n";
+const SPANNING_NOQA: &str = "from .models import Book\n\n\nasync def v(pk):\n    a = Book.objects.get(name=\"\"\"x\n    y\"\"\")  # awaitguard: ignore[AG101]\n    b = Book.objects.get(pk=pk) + \\\n        1  # awaitguard: ignore[AG101]\n    c = Book.objects.get(name=\"\"\"x\n    y\"\"\"); d = Book.objects.count()  # awaitguard: ignore[AG101]\n    e = await Book.objects.aget(name=\"\"\"x\n    y\"\"\")\n    return a, b, c, d, e\n";
+
+#[test]
+fn add_noqa_places_the_comment_after_a_multi_line_string_or_continuation() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(dir.path(), "views.py", SPANNING.as_bytes());
+    let o = run(dir.path(), &["check", "--output-format", "concise", "."]);
+    assert_eq!(o.stdout.lines().filter(|l| l.contains("AG101")).count(), 4, "{}", o.stdout);
+    let o = run(dir.path(), &["check", "--add-noqa", "."]);
+    assert_eq!((o.code, o.stderr.as_str()), (0, "Added 3 noqa directives.\n"), "{}", o.stdout);
+    assert_eq!(std::fs::read_to_string(&p).unwrap(), SPANNING_NOQA);
+    let o = run(dir.path(), &["check", "."]);
+    assert_eq!((o.code, o.stdout.as_str()), (0, "All checks passed!\n"), "{}", o.stderr);
+    let o = run(dir.path(), &["check", "--add-noqa", "."]);
+    assert_eq!((o.code, o.stderr.as_str()), (0, "Added 0 noqa directives.\n"));
+    assert_eq!(std::fs::read_to_string(&p).unwrap(), SPANNING_NOQA, "idempotent");
+    // The comments are used: AG900 stays silent on them.
+    let o = run(dir.path(), &["check", "--select", "AG900,AG101", "."]);
+    assert_eq!((o.code, o.stdout.as_str()), (0, "All checks passed!\n"), "{}", o.stderr);
+}
+
+const RUST_SRC: &str = "use diesel::prelude::*;\nuse diesel::r2d2::{ConnectionManager, Pool};\n\ntype DbPool = Pool<ConnectionManager<PgConnection>>;\n\nasync fn count(pool: DbPool) -> QueryResult<i64> {\n    let mut conn = pool.get().unwrap(); // why: legacy\n    diesel::sql_query(r\"DELETE FROM carts\n        WHERE stale\").execute(&mut conn)?;\n    users::table.count().get_result(&mut conn) // noqa: E501\n}\n\nasync fn fine(a: i64) -> i64 {\n    a + 1\n}\n";
+const RUST_NOQA: &str = "use diesel::prelude::*;\nuse diesel::r2d2::{ConnectionManager, Pool};\n\ntype DbPool = Pool<ConnectionManager<PgConnection>>;\n\nasync fn count(pool: DbPool) -> QueryResult<i64> {\n    let mut conn = pool.get().unwrap(); // why: legacy  // awaitguard: ignore[AG501]\n    diesel::sql_query(r\"DELETE FROM carts\n        WHERE stale\").execute(&mut conn)?;  // awaitguard: ignore[AG501]\n    users::table.count().get_result(&mut conn) // noqa: E501, AG501\n}\n\nasync fn fine(a: i64) -> i64 {\n    a + 1\n}\n";
+
+#[test]
+fn add_noqa_on_rust_files_uses_line_comments_and_is_idempotent() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(dir.path(), "lib.rs", RUST_SRC.as_bytes());
+    let o = run(dir.path(), &["check", "--add-noqa", "."]);
+    assert_eq!((o.code, o.stderr.as_str()), (0, "Added 3 noqa directives.\n"), "{}", o.stdout);
+    assert_eq!(std::fs::read_to_string(&p).unwrap(), RUST_NOQA);
+    let o = run(dir.path(), &["check", "."]);
+    assert_eq!((o.code, o.stdout.as_str()), (0, "All checks passed!\n"), "{}", o.stderr);
+    let o = run(dir.path(), &["check", "--add-noqa", "."]);
+    assert_eq!((o.code, o.stderr.as_str()), (0, "Added 0 noqa directives.\n"));
+    assert_eq!(std::fs::read_to_string(&p).unwrap(), RUST_NOQA, "idempotent");
+    let o = run(dir.path(), &["check", "--select", "AG900,AG501", "."]);
+    assert_eq!((o.code, o.stdout.as_str()), (0, "All checks passed!\n"), "the added comments are used");
+}
+
+const RUST_STALE: &str = "use diesel::prelude::*;\nuse diesel::r2d2::{ConnectionManager, Pool};\n\ntype DbPool = Pool<ConnectionManager<PgConnection>>;\n\nasync fn count(pool: DbPool) -> QueryResult<i64> {\n    let mut conn = pool.get().unwrap(); // awaitguard: ignore[AG501]\n    let n = 1; // noqa: E501, AG501\n    let m = n + 1; // awaitguard: ignore[AG501] // kept: a note\n    let k = m + 1; // noqa: E501\n    users::table.count().get_result(&mut conn) // noqa: AG501\n}\n";
+const RUST_STALE_FIXED: &str = "use diesel::prelude::*;\nuse diesel::r2d2::{ConnectionManager, Pool};\n\ntype DbPool = Pool<ConnectionManager<PgConnection>>;\n\nasync fn count(pool: DbPool) -> QueryResult<i64> {\n    let mut conn = pool.get().unwrap(); // awaitguard: ignore[AG501]\n    let n = 1; // noqa: E501\n    let m = n + 1; // kept: a note\n    let k = m + 1; // noqa: E501\n    users::table.count().get_result(&mut conn) // noqa: AG501\n}\n";
+// No rule's triggers: only the stale directive; the pre-filter must not skip the file.
+const RUST_NO_TRIGGERS: &str = "async fn f(a: i64) -> i64 {\n    a + 1 // awaitguard: ignore[AG501]\n}\n";
+
+#[test]
+fn unused_suppressions_in_rust_files_are_opt_in_and_fixable() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(dir.path(), "lib.rs", RUST_STALE.as_bytes());
+    let q = write(dir.path(), "other.rs", RUST_NO_TRIGGERS.as_bytes());
+    let o = run(dir.path(), &["check", "."]);
+    assert_eq!((o.code, o.stdout.as_str()), (0, "All checks passed!\n"), "not selected: silent");
+    for extra in [&[][..], &["--no-prefilter"][..]] {
+        let mut args = vec!["check", "--select", "AG900,AG501", "--output-format", "concise"];
+        args.extend_from_slice(extra);
+        args.push(".");
+        let o = run(dir.path(), &args);
+        assert_eq!(o.code, 1, "{}{}", o.stdout, o.stderr);
+        let lines: Vec<&str> = o.stdout.lines().filter(|l| l.contains("AG900")).collect();
+        assert_eq!(lines.len(), 3, "{extra:?}: {}", o.stdout);
+        assert!(lines[0].starts_with("./lib.rs:8:") && lines[1].starts_with("./lib.rs:9:"), "{}", o.stdout);
+        assert!(lines[2].starts_with("./other.rs:2:"), "{}", o.stdout);
+    }
+    let o = run(dir.path(), &["check", "--select", "AG900,AG501", "--fix", "."]);
+    assert_eq!(o.code, 0, "{}{}", o.stdout, o.stderr);
+    assert_eq!(std::fs::read_to_string(&p).unwrap(), RUST_STALE_FIXED);
+    assert_eq!(std::fs::read_to_string(&q).unwrap(), "async fn f(a: i64) -> i64 {\n    a + 1\n}\n");
+}
+
+#[test]
+fn unused_suppression_in_a_rust_file_has_the_remove_quick_fix_in_the_editor() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("awaitguard.toml"), "select = [\"AG900\", \"AG501\"]\n").unwrap();
+    let path = dir.path().join("lib.rs");
+    std::fs::write(&path, RUST_STALE).unwrap();
+    let uri = format!("file://{}", path.display());
+    let mut c = Client::spawn();
+    c.initialize(push_caps(&["utf-16"]), Value::Null);
+    c.open(&uri, "rust", 1, RUST_STALE);
+    let p = c.wait_for("textDocument/publishDiagnostics", |p| p["uri"] == uri.as_str());
+    let d: Vec<Value> = p["params"]["diagnostics"].as_array().unwrap().iter().filter(|d| d["code"] == "AG900").cloned().collect();
+    assert_eq!(d.len(), 2, "{p}");
+    assert_eq!((d[0]["severity"].clone(), d[0]["range"]["start"]["line"].clone()), (json!(4), json!(7)));
+    let actions = c.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri}, "range": d[0]["range"], "context": {"diagnostics": [d[0]]}}),
+    );
+    let fix = actions.as_array().unwrap().iter().find(|a| a["title"] == "Remove the unused suppression").expect("a remove quick fix");
+    let fixed = apply_edits(RUST_STALE, &edits_of(&fix["edit"]), "utf-16");
+    assert_eq!(fixed, RUST_STALE.replacen("// noqa: E501, AG501", "// noqa: E501", 1));
+    assert_eq!(c.shutdown_and_exit(), 0);
+}

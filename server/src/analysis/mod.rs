@@ -151,7 +151,10 @@ pub(crate) fn analyze_rules(
 ) -> Option<Analysis> {
     let mut out = Analysis::default();
     let rules = rules_for(lang, settings, triggered);
-    if rules.is_empty() {
+    // AG900 is a Python rule in the registry; on Rust files the pipeline runs it here, on
+    // every file with a directive (as the pre-filter, [`triggers::may_fire`], lets through).
+    let rust_unused = lang == Lang::Rust && settings.is_enabled(UNUSED_SUPPRESSION) && suppression::mentions_directive(src);
+    if rules.is_empty() && !rust_unused {
         return Some(out);
     }
     let py = match lang {
@@ -220,17 +223,18 @@ pub(crate) fn analyze_rules(
     }
     let comments = py.as_ref().map(|m| &m.comments).or(rs.as_ref().map(|m| &m.comments));
     // AG900 needs what each suppression removed (whole-file analyses only, see below).
-    let unused_on = lang == Lang::Python && rules.iter().any(|r| r.meta().code == UNUSED_SUPPRESSION);
+    let unused_on = rust_unused || (lang == Lang::Python && rules.iter().any(|r| r.meta().code == UNUSED_SUPPRESSION));
     let mut used: Vec<(usize, &'static str, &'static str)> = vec![];
     out.findings.retain(|f| {
-        let hide = suppression::is_suppressed(src, index, comments, f);
+        let hide = suppression::is_suppressed(src, index, tree, comments, f);
         if hide && unused_on {
-            used.push((index.line_of(f.range.start), f.code, f.name));
+            let first = index.line_of(f.range.start);
+            used.push((suppression::comment_line(src, index, tree, first).unwrap_or(first), f.code, f.name));
         }
         !hide
     });
     if let (true, Some(c)) = (unused_on, comments) {
-        out.findings.extend(suppression::unused(src, c, &used, settings));
+        out.findings.extend(suppression::unused(src, lang, c, &used, settings));
     }
     if lang == Lang::Python {
         out.findings.retain(|f| !intent::intended(src, tree, f));

@@ -2,6 +2,11 @@
 //! `# awaitguard: ignore[AG101]`, `# awaitguard: ignore[sync-orm-call, AG102]`, a bare
 //! `# awaitguard: ignore`, `# noqa: AG101` and a bare `# noqa` (Python); `// awaitguard: …`
 //! (Rust). Codes and kebab names are both accepted, case-insensitively for codes.
+//!
+//! The comment of a finding sits on its first line unless that line ends inside a multi-line
+//! string or with a `\` continuation: then it sits where the string or the continued line
+//! ends ([`comment_line`], as ruff places `noqa`), and suppression, `--add-noqa`, the editor's
+//! "Disable … for this line" and AG900 all use that line.
 
 use crate::rules::Finding;
 use crate::text::LineIndex;
@@ -15,12 +20,26 @@ pub enum Covers {
     Codes(Vec<String>),
 }
 
+/// Whether a Rust file may hold a directive AG900 judges: the pre-filter's and the pipeline's
+/// test for running AG900 on a Rust file ([`crate::rules::ag900_unused_suppression`]).
+pub fn mentions_directive(src: &str) -> bool {
+    let b = src.as_bytes();
+    memchr_ci(b, b"awaitguard") || memchr_ci(b, b"noqa")
+}
+
+fn memchr_ci(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle))
+}
+
 /// Parses one comment's text. `None`: not a suppression.
 pub fn parse(comment: &str) -> Option<Covers> {
+    let rust = comment.starts_with("//");
     let body = comment.trim_start_matches(['#', '/']).trim();
-    // A comment may hold several directives ("# type: ignore  # noqa: AG101").
+    // A comment may hold several directives ("# type: ignore  # noqa: AG101",
+    // "// noqa: AG501 // why").
     let mut covers: Option<Covers> = None;
-    for part in body.split('#').map(str::trim) {
+    let parts: Vec<&str> = if rust { body.split("//").collect() } else { body.split('#').collect() };
+    for part in parts.into_iter().map(str::trim) {
         let one = directive(part);
         covers = match (covers, one) {
             (c, None) => c,
@@ -75,15 +94,56 @@ impl Covers {
     }
 }
 
-/// True when a comment on the finding's first line suppresses it. `comments` maps a line to
-/// its comment ranges (from the tree); without it (Rust for now), the line is scanned.
+/// The line where the suppression comment of a finding that starts on `line` sits, as ruff
+/// places `noqa`: a line that ends inside a multi-line string (or block comment) hands over
+/// to the line where that token ends, and a line that ends with a `\` continuation to the
+/// next one, until a line ends in code or in a comment. `None` when no such line follows
+/// (the file ends first).
+pub fn comment_line(src: &str, index: &LineIndex, tree: &tree_sitter::Tree, mut line: usize) -> Option<usize> {
+    // Each step moves to a later line: at most one step per line.
+    while line < index.line_count() {
+        let range = index.line_range(src, line);
+        let text = &src[range.clone()];
+        let trimmed_end = range.start + text.trim_end().len();
+        if trimmed_end == range.start {
+            return Some(line);
+        }
+        let node = tree.root_node().descendant_for_byte_range(trimmed_end - 1, trimmed_end)?;
+        let mut spanning = None;
+        let mut n = Some(node);
+        while let Some(x) = n {
+            if matches!(x.kind(), "comment" | "line_comment") {
+                return Some(line);
+            }
+            if matches!(x.kind(), "string" | "string_content" | "raw_string_literal" | "string_literal" | "block_comment")
+                && x.end_byte() > range.end
+            {
+                spanning = Some(x.end_byte());
+            }
+            n = x.parent();
+        }
+        line = match spanning {
+            Some(end) => index.line_of(end - 1).max(line + 1),
+            None if text.trim_end().ends_with('\\') => line + 1,
+            None => return Some(line),
+        };
+    }
+    None
+}
+
+/// True when a suppression comment on the finding's comment line ([`comment_line`]: its first
+/// line, or where a multi-line string or `\` continuation there ends) suppresses it.
+/// `comments` maps a line to its comment ranges (from the tree); without it, the line is
+/// scanned.
 pub fn is_suppressed(
     src: &str,
     index: &LineIndex,
+    tree: &tree_sitter::Tree,
     comments: Option<&HashMap<usize, Vec<Range<usize>>>>,
     f: &Finding,
 ) -> bool {
-    let line = index.line_of(f.range.start);
+    let first = index.line_of(f.range.start);
+    let line = comment_line(src, index, tree, first).unwrap_or(first);
     match comments {
         Some(map) => map
             .get(&line)
@@ -97,7 +157,8 @@ pub fn is_suppressed(
 
 /// The edit that suppresses `code` on `line`: adds the code to an existing
 /// `awaitguard: ignore[…]` comment there, or appends `  # awaitguard: ignore[CODE]`.
-/// `None` where a comment cannot go (the line ends inside a string, or with a `\`).
+/// The comment goes on the line's [`comment_line`] (after the multi-line string or `\`
+/// continuation the line ends in); `None` when there is none.
 pub fn suppress_edit(
     src: &str,
     index: &LineIndex,
@@ -107,6 +168,7 @@ pub fn suppress_edit(
     code: &str,
 ) -> Option<crate::fix::Edit> {
     use crate::fix::Edit;
+    let line = comment_line(src, index, tree, line)?;
     let range = index.line_range(src, line);
     let text = &src[range.clone()];
     let marker = if lang == crate::syntax::Lang::Python { "#" } else { "//" };
@@ -122,30 +184,15 @@ pub fn suppress_edit(
         return Some(Edit::insert(close, format!("{sep}{code}")));
     }
     let trimmed_end = range.start + text.trim_end().len();
-    if text.trim_end().ends_with('\\') {
-        return None;
-    }
-    // Inside a multi-line string or comment-less token spanning the line end?
-    if trimmed_end > range.start {
-        let node = tree.root_node().descendant_for_byte_range(trimmed_end - 1, trimmed_end)?;
-        let mut n = Some(node);
-        while let Some(x) = n {
-            if matches!(x.kind(), "string" | "string_content" | "raw_string_literal" | "string_literal" | "block_comment")
-                && x.end_byte() > range.end
-            {
-                return None;
-            }
-            n = x.parent();
-        }
-    }
     Some(Edit::insert(trimmed_end, format!("  {marker} awaitguard: ignore[{code}]")))
 }
 
 /// `--add-noqa`: the edits that suppress every finding of `findings` on its first line, one
 /// edit per line. An existing `awaitguard: ignore[…]` there is extended, else an existing
 /// `# noqa: …` with codes, else `  # awaitguard: ignore[CODES]` is appended. Codes already
-/// listed are not repeated. Returns the edits and how many codes they add; lines where a
-/// comment cannot go (inside a multi-line string, after a `\`) are left out.
+/// listed are not repeated. A finding whose first line ends inside a multi-line string or
+/// with a `\` continuation gets its code on its [`comment_line`], where [`is_suppressed`]
+/// looks. Returns the edits and how many codes they add.
 pub fn add_noqa_edits(
     src: &str,
     index: &LineIndex,
@@ -157,7 +204,9 @@ pub fn add_noqa_edits(
     let mut by_line: std::collections::BTreeMap<usize, Vec<&str>> = Default::default();
     // AG900 is judged after suppression: a comment cannot silence it.
     for f in findings.iter().filter(|f| f.code != "AG900") {
-        let codes = by_line.entry(index.line_of(f.range.start)).or_default();
+        let first = index.line_of(f.range.start);
+        let Some(line) = comment_line(src, index, tree, first) else { continue };
+        let codes = by_line.entry(line).or_default();
         if !codes.contains(&f.code) {
             codes.push(f.code);
         }
@@ -222,13 +271,16 @@ struct Directive {
     items: Vec<Listed>,
 }
 
-/// The directives with a code list of the comment at `range` (bare forms have none).
-fn directives(src: &str, range: Range<usize>) -> Vec<Directive> {
+/// The directives with a code list of the comment at `range` (bare forms have none); each
+/// starts at a `marker` (`#` in Python, `//` in Rust).
+fn directives(src: &str, range: Range<usize>, marker: &str) -> Vec<Directive> {
     let text = &src[range.clone()];
-    let hashes: Vec<usize> = text.match_indices('#').map(|(i, _)| i).collect();
+    let hashes: Vec<usize> = text.match_indices(marker).map(|(i, _)| i).collect();
     let mut out = vec![];
     for (k, &h) in hashes.iter().enumerate() {
         let end = hashes.get(k + 1).copied().unwrap_or(text.len());
+        let at = h;
+        let h = h + marker.len() - 1;
         let part = &text[h + 1..end];
         let lead = part.len() - part.trim_start().len();
         let body = part.trim_start();
@@ -260,16 +312,17 @@ fn directives(src: &str, range: Range<usize>) -> Vec<Directive> {
             i += tok.len() + 1;
         }
         let d_end = range.start + h + 1 + part.trim_end().len();
-        out.push(Directive { span: range.start + h..d_end, items });
+        out.push(Directive { span: range.start + at..d_end, items });
     }
     out
 }
 
-/// AG900: the suppression comments of `comments` (by line) whose listed codes of enabled Python
-/// rules suppressed nothing. `used` holds `(line, code, name)` of every finding that a
-/// suppression removed.
+/// AG900: the suppression comments of `comments` (by line) whose listed codes of enabled
+/// rules of `lang` suppressed nothing. `used` holds `(line, code, name)` of every finding that
+/// a suppression removed, `line` being where its comment sits ([`comment_line`]).
 pub fn unused(
     src: &str,
+    lang: crate::syntax::Lang,
     comments: &HashMap<usize, Vec<Range<usize>>>,
     used: &[(usize, &str, &str)],
     settings: &crate::settings::Settings,
@@ -284,7 +337,11 @@ pub fn unused(
     let mut out = vec![];
     for &line in lines {
         for range in &comments[&line] {
-            let ds = directives(src, range.clone());
+            if lang == crate::syntax::Lang::Rust && !src[range.clone()].starts_with("//") {
+                continue; // block comments hold no directive
+            }
+            let marker = if lang == crate::syntax::Lang::Python { "#" } else { "//" };
+            let ds = directives(src, range.clone(), marker);
             let mut edits = vec![];
             let mut names = vec![];
             for d in &ds {
@@ -293,7 +350,7 @@ pub fn unused(
                     .iter()
                     .map(|it| {
                         rule_of(&it.text).is_some_and(|m| {
-                            m.lang == crate::syntax::Lang::Python
+                            m.lang == lang
                                 && m.code != meta.code
                                 && settings.is_enabled(m.code)
                                 && !used.iter().any(|(l, c, _)| *l == line && *c == m.code)
@@ -364,6 +421,36 @@ mod tests {
         assert_eq!(parse("# noqantastic"), None);
         assert!(!parse("# noqa: E501").unwrap().covers("AG101", "sync-orm-call"));
         assert_eq!(parse("// awaitguard: ignore[AG501]"), Some(Covers::Codes(vec!["AG501".into()])));
+    }
+
+    #[test]
+    fn rust_directives_end_at_the_next_line_comment_marker() {
+        assert_eq!(parse("// noqa: AG501 // why"), Some(Covers::Codes(vec!["AG501".into()])));
+        let src = "x; // awaitguard: ignore[AG501, AG502] // note\n";
+        let ds = directives(src, 3..src.len() - 1, "//");
+        assert_eq!(ds.len(), 1);
+        assert_eq!(&src[ds[0].span.clone()], "// awaitguard: ignore[AG501, AG502]");
+        assert_eq!(ds[0].items.iter().map(|i| &src[i.span.clone()]).collect::<Vec<_>>(), ["AG501", "AG502"]);
+    }
+
+    fn line_for(lang: crate::syntax::Lang, src: &str, line: usize) -> Option<usize> {
+        let tree = crate::syntax::parse(lang, src, None);
+        comment_line(src, &LineIndex::new(src), &tree, line)
+    }
+
+    #[test]
+    fn comment_line_follows_multi_line_strings_and_continuations() {
+        use crate::syntax::Lang::{Python, Rust};
+        let py = "a = f(\"\"\"x\ny\n\"\"\")\nb = g(1) + \\\n    h(\n    2)\nc = 1  # note \\\nd = f\"\"\"{\n1}\"\"\"; e = \"\"\"\n\"\"\"\n";
+        assert_eq!(line_for(Python, py, 0), Some(2), "the string's last line");
+        assert_eq!(line_for(Python, py, 3), Some(4), "after the continuation, not to the bracket's end");
+        assert_eq!(line_for(Python, py, 6), Some(6), "a `\\` in a comment continues nothing");
+        assert_eq!(line_for(Python, py, 7), Some(9), "an f-string, then a second string on its end line");
+        assert_eq!(line_for(Python, "a = 1 + \\", 0), None, "nothing follows");
+        let rs = "fn f() {\n    q(r\"x\n    y\").run(); // c\n    let s = \"a\\\n    b\";\n}\n";
+        assert_eq!(line_for(Rust, rs, 1), Some(2));
+        assert_eq!(line_for(Rust, rs, 2), Some(2));
+        assert_eq!(line_for(Rust, rs, 3), Some(4), "a `\\` inside a string literal");
     }
 }
 

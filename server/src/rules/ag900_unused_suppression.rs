@@ -3,8 +3,10 @@
 //!
 //! The rule itself finds nothing: it needs the other rules' findings before suppression, so
 //! the pipeline computes it ([`crate::analysis::suppression::unused`]) after every other rule
-//! ran. Invariants:
-//! - Only codes (or names) of enabled Python rules are judged; other tools' codes
+//! ran. It covers Python and Rust files (`// awaitguard: ignore[AG501]`, `// noqa: AG501`);
+//! the registry lists it as a Python rule, and the pipeline runs it on Rust files itself
+//! (with the pre-filter letting through every Rust file with a directive). Invariants:
+//! - Only codes (or names) of enabled rules of the file's language are judged; other tools' codes
 //!   (`# noqa: E501`), unknown codes, bare `# noqa` and bare `# awaitguard: ignore` are never
 //!   reported (unknown means silent).
 //! - It runs only on whole-file analyses: with it enabled, the sparse and the focused
@@ -30,8 +32,11 @@ pub static META: RuleMeta = RuleMeta {
 
 **Opt-in**: enabled only when selected (`--select AG900`, `select = ["AG900"]`, or `ALL`).
 
-**What it catches.** A `# awaitguard: ignore[CODE]` or `# noqa: CODE` comment where rule
-CODE is enabled and reports nothing on that line: the code was fixed, or the comment moved.
+**What it catches.** A `# awaitguard: ignore[CODE]` or `# noqa: CODE` comment (in Rust,
+`// awaitguard: ignore[CODE]` or `// noqa: CODE`) where rule CODE is enabled and reports
+nothing on that line: the code was fixed, or the comment moved. A finding whose line ends
+inside a multi-line string or with a `\` continuation has its comment where that string or
+line ends.
 
 **Why it matters.** A stale suppression hides the next real finding on that line. Baselines
 made with `--add-noqa` shrink as the code gets fixed; this rule tells you which comments can go.
