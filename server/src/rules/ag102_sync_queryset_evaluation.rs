@@ -77,7 +77,9 @@ expression's inner clauses).
 is filled: `len(qs)`, `if qs:`, `for x in qs` run no query; not after `qs = …` or
 `qs.update()` / `delete()`, and not after `aexists()` / `acount()`, which fill nothing), slices without a step (`qs[:10]` is lazy), lists already
 materialised (`rows = [x async for x in qs]`), `prefetch_related` caches read through
-`obj.rel.all()`, offloaded code, and sync functions.
+`obj.rel.all()` (also bound to a name first, `assignees = issue.assignees.all()`, and when
+the instance comes from `async for` over a query built in steps from a `prefetch_related(…)`
+queryset), offloaded code, and sync functions.
 Also silent inside `with self.assertRaises(SynchronousOnlyOperation):` (or
 `assertRaisesMessage`, `pytest.raises(SynchronousOnlyOperation)`): a test asserting the error.
 
@@ -211,13 +213,40 @@ impl<'a, 'b, 't> Run<'a, 'b, 't> {
     }
 
     /// `obj.rel.all()` where `obj` came from a query with `prefetch_related(…)`: the related
-    /// queryset reads the prefetch cache, no query runs.
+    /// queryset reads the prefetch cache, no query runs. Also a name bound to such an
+    /// expression (`assignees = issue.assignees.all()` then `for a in assignees`), and an `obj`
+    /// whose query is built in steps (`qs = M.objects.prefetch_related(…)`, `page = qs[a:b]`,
+    /// `async for obj in page`).
     fn prefetched(&self, e: Node<'t>) -> bool {
+        let e = strip_parens(e);
+        if e.kind() == "identifier" {
+            if let Some(bound) = self.py.producer(e).filter(|p| p.id() != e.id() && p.kind() != "identifier") {
+                return self.rel_of_prefetched(strip_parens(bound));
+            }
+        }
+        self.rel_of_prefetched(e)
+    }
+
+    /// `e` is `obj.<…>` where `obj` is an instance whose producing query (followed through
+    /// the names its chain starts from) has `prefetch_related`.
+    fn rel_of_prefetched(&self, e: Node<'t>) -> bool {
         let root = chain_root(e);
-        root.kind() == "identifier"
-            && root.id() != strip_parens(e).id()
-            && self.py.value(root) == Value::Instance
-            && self.py.producer(root).is_some_and(|p| self.py.node_text(p).contains("prefetch_related"))
+        if root.kind() != "identifier" || root.id() == e.id() || self.py.value(root) != Value::Instance {
+            return false;
+        }
+        let mut cur = root;
+        for _ in 0..4 {
+            let Some(p) = self.py.producer(cur).filter(|p| p.id() != cur.id()) else { return false };
+            if self.py.node_text(p).contains("prefetch_related") {
+                return true;
+            }
+            let next = chain_root(p);
+            if next.kind() != "identifier" || next.id() == p.id() {
+                return false;
+            }
+            cur = next;
+        }
+        false
     }
 
     /// `qs` (a name) was iterated by `async for` (or an async comprehension) earlier in the same
