@@ -92,17 +92,7 @@ impl Rule for QueryBypassesTransaction {
             let arg = args[0];
             let m = rs.node_text(method);
             let at = call.start_byte();
-            // The innermost (latest) live transaction around the call.
-            let Some((tx, _)) = txs
-                .iter()
-                .rev()
-                .find(|(tx, end)| at >= tx.let_node.end_byte() && at < *end && tx.block.byte_range().contains(&at))
-            else {
-                return;
-            };
-            if rs.fn_scope_at(at) != rs.fn_scope_at(tx.let_node.start_byte()) {
-                return;
-            }
+            let Some(tx) = open_tx_at(rs, &txs, at) else { return };
             let exec = match tx.flavor {
                 TxFlavor::Sqlx => rc::SQLX_EXEC_METHODS.contains(&m),
                 _ => rc::SEA_EXEC_METHODS.contains(&m),
@@ -137,16 +127,7 @@ impl Rule for QueryBypassesTransaction {
 fn helper_calls<'t>(rs: &RustModel<'t>, txs: &[(super::ag510_transaction_not_committed::TxLet<'t>, usize)], out: &mut Vec<Finding>) {
     for &call in rs.method_calls.iter().chain(rs.path_calls.iter().map(|(c, _)| c)) {
         let at = call.start_byte();
-        let Some((tx, _)) = txs
-            .iter()
-            .rev()
-            .find(|(tx, end)| at >= tx.let_node.end_byte() && at < *end && tx.block.byte_range().contains(&at))
-        else {
-            continue;
-        };
-        if rs.fn_scope_at(at) != rs.fn_scope_at(tx.let_node.start_byte()) {
-            continue;
-        }
+        let Some(tx) = open_tx_at(rs, txs, at) else { continue };
         let Some(args) = call.child_by_field_name("arguments") else { continue };
         let args = args_of(args);
         if args.is_empty() {
@@ -197,4 +178,14 @@ fn bypasses(rs: &RustModel, begin_recv: Node, arg: Node, method: &str, flavor: T
         _ => matches!(method, "one" | "all" | "count" | "exec" | "exec_with_returning"),
     };
     unambiguous && matches!(rs.kind_of(a), Kind::SqlxPool | Kind::SeaDb)
+}
+
+/// The innermost (latest) transaction open at byte `at`, in the same function as `at`.
+fn open_tx_at<'a, 't>(
+    rs: &RustModel<'t>,
+    txs: &'a [(super::ag510_transaction_not_committed::TxLet<'t>, usize)],
+    at: usize,
+) -> Option<&'a super::ag510_transaction_not_committed::TxLet<'t>> {
+    let (tx, _) = txs.iter().rev().find(|(tx, end)| at >= tx.let_node.end_byte() && at < *end && tx.block.byte_range().contains(&at))?;
+    (rs.fn_scope_at(at) == rs.fn_scope_at(tx.let_node.start_byte())).then_some(tx)
 }

@@ -339,6 +339,13 @@ impl<'t> PyModel<'t> {
         } else {
             return None;
         }
+        self.add_reverse_o2o(&mut info, auth_user);
+        Some(info)
+    }
+
+    /// Adds to `info` the reverse one-to-ones that point at its model (declared in this file
+    /// or in the modules it imports; `auth_user` also takes those on the configured user model).
+    fn add_reverse_o2o(&self, info: &mut ModelInfo, auth_user: &str) {
         let is_user = info.name == auth_user;
         let reverse = self.local_reverse_o2o().into_iter().chain(self.imported_facts().reverse_one_to_one.iter().cloned());
         for (target, attr) in reverse {
@@ -346,20 +353,13 @@ impl<'t> PyModel<'t> {
                 info.reverse_o2o.push(attr);
             }
         }
-        Some(info)
     }
 
     /// What is known of the model of a producer from another module's helper.
     pub fn producer_model_info(&self, p: &Producer<'t>, auth_user: &str) -> Option<ModelInfo> {
         let Some(r) = &p.remote else { return self.model_info(&p.model, p.model_node.start_byte(), auth_user) };
         let mut info = ModelInfo { name: r.model.clone(), fields: r.fields.clone(), ..Default::default() };
-        let is_user = info.name == auth_user;
-        let reverse = self.local_reverse_o2o().into_iter().chain(self.imported_facts().reverse_one_to_one.iter().cloned());
-        for (target, attr) in reverse {
-            if target == info.name || (is_user && target == AUTH_USER) {
-                info.reverse_o2o.push(attr);
-            }
-        }
+        self.add_reverse_o2o(&mut info, auth_user);
         Some(info)
     }
 
