@@ -3,7 +3,8 @@
 //! server runs, one test per fault: files deleted, renamed, made unreadable, replaced by
 //! directories; symlink loops; a module that imports itself; two modules importing each
 //! other; 10,000 files in one package; a `didChangeWatchedFiles` storm (1,000 events in one
-//! second); a workspace folder removed (from the workspace, then from the disk).
+//! second: its publications are counted and bounded, see `a_watched_files_storm`); a
+//! workspace folder removed (from the workspace, then from the disk).
 //!
 //! After each fault every test proves three things:
 //! - the server keeps answering: a small open probe document (outside the project) is
@@ -38,6 +39,21 @@ const SLOW: Duration = Duration::from_secs(10);
 const WAIT: Duration = Duration::from_secs(120);
 /// Peak RSS ceiling, in KiB.
 const CEILING_KB: u64 = 500 * 1024;
+
+/// The bound on sending the 1,000-event storm (see `a_watched_files_storm`): liveness only.
+const STORM_SEND_MAX: Duration = Duration::from_secs(5);
+/// The watched-files batch window of the server (`lsp/configuration.rs`).
+const STORM_BATCH: Duration = Duration::from_millis(30);
+
+/// CPU time (user + system) the process `pid` has used, in ms (`/proc/PID/stat`, at the
+/// usual 100 ticks per second).
+fn cpu_ms(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let after = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<u64> = after.split_whitespace().map(|x| x.parse().unwrap_or(0)).collect();
+    // After the command name: state is field 0, utime 11, stime 12.
+    (f.get(11).copied().unwrap_or(0) + f.get(12).copied().unwrap_or(0)) * 10
+}
 
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
@@ -445,6 +461,9 @@ fn a_watched_files_storm() {
     let listed = base.replace("return Book.objects.filter(author=author)", "return list(Book.objects.filter(author=author))");
     let models_base = std::fs::read_to_string(&models).unwrap();
     let models_edit = models_base.replace(", related_name=\"loans\"", "");
+    s.c.drain_for(Duration::from_millis(200));
+    s.c.queue.clear();
+    let cpu0 = cpu_ms(s.c.pid());
     let t0 = Instant::now();
     for i in 0..1_000usize {
         // Edits that change what the open views learn, files that come and go, a folder.
@@ -474,11 +493,28 @@ fn a_watched_files_storm() {
         }
     }
     let sent = t0.elapsed();
-    // Figures only: the pipe applies the server's back-pressure (a debug build on a shared
-    // machine), so the bound is generous.
-    eprintln!("storm: 1,000 didChangeWatchedFiles (and their disk changes) in {sent:?}");
-    assert!(sent < Duration::from_secs(60), "the storm took {sent:?} to send");
+    let cpu_sent = cpu_ms(s.c.pid());
+    eprintln!("storm: 1,000 didChangeWatchedFiles (and their disk changes) sent in {sent:?}; server CPU {} ms", cpu_sent - cpu0);
+    // The send time is printed and bounded only for liveness: on this shared 2-core machine
+    // it is dominated by the load and by the test's own disk writes (debug build, same load,
+    // alternating: 0.24-1.07 s before batching, 0.13-1.27 s after), so no bound on it tells
+    // the two apart. What batching changes is the work the storm causes: the handler drops
+    // the affected analyses at once and the documents are analysed and published once per
+    // batch window, so each open document is published at most once per window (plus one
+    // round already under way). Before, every event re-published the documents it touched: 122-380
+    // publications of the 3 open documents here; after, 21-27.
+    assert!(sent < STORM_SEND_MAX, "sending the storm took {sent:?} (bound {STORM_SEND_MAX:?})");
+    // Let the last batch settle, then count the publications the storm caused.
+    let settle = Duration::from_millis(500);
+    s.c.drain_for(settle);
+    let published = s.c.queue.iter().filter(|m| m["method"] == "textDocument/publishDiagnostics").count();
+    let windows = ((sent + settle).as_millis() / STORM_BATCH.as_millis()) as usize + 2;
+    // The open documents and the probe (a folder event re-analyses every open document).
+    let open = s.docs.len() + 1;
+    eprintln!("storm: {published} publications of the {open} open documents during and after it (bound {})", open * windows);
+    assert!(published <= open * windows, "the storm caused {published} publications: not batched");
     s.check("after the storm");
+    eprintln!("storm: server CPU {} ms from the first event to the checks after it", cpu_ms(s.c.pid()) - cpu0);
     s.finish();
 }
 

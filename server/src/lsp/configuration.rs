@@ -1,6 +1,8 @@
 //! Editor settings: from `initializationOptions`, `workspace/configuration` (section
 //! `awaitguard`) and `workspace/didChangeConfiguration`; config-file changes from
-//! `workspace/didChangeWatchedFiles`. Any change re-analyses open documents.
+//! `workspace/didChangeWatchedFiles`. Any change re-analyses open documents; watched-file
+//! events invalidate at once and re-analyse once per batch (a short debounce), so a storm of
+//! them costs a few analyses of each open document, not one per event.
 //!
 //! Accepted shapes: `{settings: {...}}`, `{awaitguard: {...}}` or the settings object itself,
 //! with keys `enable`, `select`, `ignore`, `severity`, `djangoVersion`, `maxFileSize` (bytes, or
@@ -183,36 +185,103 @@ pub async fn did_change_configuration(s: &Arc<State>, p: DidChangeConfigurationP
     }
 }
 
+/// How long the batch worker waits after the first event of a batch before acting on it:
+/// a storm of events (a checkout, a build writing files) becomes a few batches, each
+/// re-analysing the affected open documents once.
+const WATCHED_DEBOUNCE: std::time::Duration = std::time::Duration::from_millis(30);
+
+/// `didChangeWatchedFiles` events recorded by the handler and not yet acted on.
+#[derive(Default)]
+pub struct WatchedQueue {
+    /// Open documents invalidated by a change and not yet published again (deduplicated).
+    uris: Vec<Uri>,
+    /// Settings were invalidated: every open document is published again.
+    all: bool,
+    /// A batch worker is scheduled or running: the handler only records.
+    scheduled: bool,
+}
+
+/// Acts on the cheap part of the changes at once, in wire order: the project model forgets
+/// what it read at or below each path, settings are dropped when a config file changed, and
+/// the analyses of the affected open documents are dropped — so a request or an edit handled
+/// after this event never sees the old files. The costly part, analysing and publishing
+/// those documents again, is recorded and done once per batch by [`watched_batch`].
 pub async fn did_change_watched_files(s: &Arc<State>, p: DidChangeWatchedFilesParams) {
-    // Source files: the project model forgets what it read of them, and the open documents
-    // that read them are analysed again. Settings are re-read only for other files.
-    let mut config = false;
+    let mut uris: Vec<Uri> = vec![];
+    // An empty notification re-reads settings, as it always did.
+    let mut config = p.changes.is_empty();
     for change in &p.changes {
         let Some(path) = change.uri.to_file_path().map(|p| crate::project::normalize(&p)) else { continue };
-        if crate::syntax::Lang::from_path(&path).is_some() {
-            s.project.changed_on_disk(&path);
-            diagnostics::refresh_dependents(s, &path, &change.uri);
-        } else {
-            // A folder (deleted, renamed, created: it can no longer be told from a file) or
-            // another file: forget what was read below it (the open documents are analysed
-            // again below).
-            s.project.changed_on_disk(&path);
+        // A source file, a folder (deleted, renamed, created: it can no longer be told from a
+        // file) or another file: the project model forgets what it read at or below it.
+        s.project.changed_on_disk(&path);
+        let is_source = crate::syntax::Lang::from_path(&path).is_some();
+        if is_source {
+            // The open documents that read it are analysed again.
+            uris.extend(diagnostics::dependents(s, &path, &change.uri));
         }
         // Config files, and the Python files the Django settings are read from.
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
         let settings_py = matches!(name, "settings.py" | "manage.py" | "asgi.py" | "wsgi.py")
             || path.parent().is_some_and(|d| d.ends_with("settings"));
-        if crate::syntax::Lang::from_path(&path).is_none() || settings_py {
+        if !is_source || settings_py {
             config = true;
         }
     }
-    if !config && !p.changes.is_empty() {
+    if config {
+        s.settings.read().unwrap_or_else(|e| e.into_inner()).clear();
+        s.shown_errors.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        s.generation.fetch_add(1, Ordering::SeqCst);
+        uris = s.docs.iter().map(|e| e.key().clone()).collect();
+    }
+    if uris.is_empty() {
         return;
     }
-    s.settings.read().unwrap_or_else(|e| e.into_inner()).clear();
-    s.shown_errors.lock().unwrap_or_else(|e| e.into_inner()).clear();
-    s.generation.fetch_add(1, Ordering::SeqCst);
-    diagnostics::refresh_all(s);
+    diagnostics::invalidate(s, &uris);
+    let spawn = {
+        let mut q = s.watched.lock().unwrap_or_else(|e| e.into_inner());
+        if config {
+            q.all = true;
+        } else {
+            for uri in uris {
+                if !q.uris.contains(&uri) {
+                    q.uris.push(uri);
+                }
+            }
+        }
+        !std::mem::replace(&mut q.scheduled, true)
+    };
+    if spawn {
+        let s = s.clone();
+        tokio::spawn(async move { watched_batch(&s).await });
+    }
+}
+
+/// The batch worker: after [`WATCHED_DEBOUNCE`], takes everything queued and publishes those
+/// documents again, each once; goes round again while events keep arriving. Invariant: every
+/// recorded document is published by a round that starts after it was recorded (the handler
+/// spawns a worker whenever none is scheduled, and the worker clears `scheduled` only under
+/// the lock, with the queue empty), so after a storm every open document is published from
+/// an analysis of the final files.
+async fn watched_batch(s: &Arc<State>) {
+    loop {
+        tokio::time::sleep(WATCHED_DEBOUNCE).await;
+        let uris = {
+            let mut q = s.watched.lock().unwrap_or_else(|e| e.into_inner());
+            if q.uris.is_empty() && !q.all {
+                q.scheduled = false;
+                return;
+            }
+            let uris = std::mem::take(&mut q.uris);
+            if std::mem::replace(&mut q.all, false) {
+                // Every document open now (some may have opened since the event).
+                s.docs.iter().map(|e| e.key().clone()).collect()
+            } else {
+                uris
+            }
+        };
+        diagnostics::republish(s, uris);
+    }
 }
 
 #[cfg(test)]

@@ -223,7 +223,7 @@ async fn publish_current(s: &Arc<State>, uri: &Uri) {
 pub fn text_changed(s: &Arc<State>, uri: &Uri) {
     let Some(path) = uri.to_file_path().map(|p| crate::project::normalize(&p)) else { return };
     let Some(text) = s.docs.get(uri).map(|st| Arc::<str>::from(st.doc.text.as_str())) else { return };
-    let dependents = dependents_of(s, &path, uri);
+    let dependents = dependents(s, &path, uri);
     let changed = !dependents.is_empty() && s.project.text(&path).as_deref() != Some(&*text);
     s.project.open(&path, text);
     if changed {
@@ -232,14 +232,14 @@ pub fn text_changed(s: &Arc<State>, uri: &Uri) {
 }
 
 /// Open documents (other than `uri`) whose newest analysis read `path`.
-fn dependents_of(s: &Arc<State>, path: &std::path::Path, uri: &Uri) -> Vec<Uri> {
+pub(crate) fn dependents(s: &Arc<State>, path: &std::path::Path, uri: &Uri) -> Vec<Uri> {
     s.docs.iter().filter(|e| e.key() != uri && e.deps.iter().any(|d| d.starts_with(path))).map(|e| e.key().clone()).collect()
 }
 
 /// `path` appeared, changed or went away (opened, closed, on disk): analyse its dependents
 /// again.
 pub fn refresh_dependents(s: &Arc<State>, path: &std::path::Path, uri: &Uri) {
-    let dependents = dependents_of(s, path, uri);
+    let dependents = dependents(s, path, uri);
     if !dependents.is_empty() {
         reanalyse(s, dependents);
     }
@@ -248,13 +248,25 @@ pub fn refresh_dependents(s: &Arc<State>, path: &std::path::Path, uri: &Uri) {
 /// Drops the analyses (and snapshots: other files' answers changed) of `uris` and publishes
 /// them again (push), or asks the client to pull again.
 pub(crate) fn reanalyse(s: &Arc<State>, uris: Vec<Uri>) {
-    for uri in &uris {
+    invalidate(s, &uris);
+    republish(s, uris);
+}
+
+/// Drops the analyses and snapshots of `uris` (cheap): the next analysis of each, whoever
+/// asks for it, is a full one on the current files and settings.
+pub(crate) fn invalidate(s: &Arc<State>, uris: &[Uri]) {
+    for uri in uris {
         if let Some(mut st) = s.docs.get_mut(uri) {
             st.analysis = None;
             st.snapshot = None;
             st.deps_epoch += 1;
         }
     }
+}
+
+/// Publishes `uris` again (push), or asks the client to pull again: the costly half of
+/// [`reanalyse`].
+pub(crate) fn republish(s: &Arc<State>, uris: Vec<Uri>) {
     let facts = s.facts();
     if facts.pull {
         if facts.refresh {

@@ -145,6 +145,8 @@ pub struct State {
     pub(crate) shutdown: Arc<AtomicBool>,
     /// The project model: workspace folders, overlaid with the open documents' texts.
     pub(crate) project: Arc<crate::project::Project>,
+    /// `didChangeWatchedFiles` events not yet acted on (see `configuration::watched_batch`).
+    pub(crate) watched: std::sync::Mutex<configuration::WatchedQueue>,
 }
 
 impl State {
@@ -161,6 +163,7 @@ impl State {
             shown_errors: Default::default(),
             shutdown,
             project: crate::project::Project::new(vec![]),
+            watched: Default::default(),
         }
     }
 
