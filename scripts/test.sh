@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The whole test suite: Rust unit + integration tests (the real binary over stdio), the wheel,
-# README's pre-commit snippet run by pre-commit, then the editor end-to-end suites (Neovim,
-# VS Code, Emacs with eglot). Each stage installs what it needs. A failing stage does
-# not stop the others; the last lines say which stages passed, failed or did not run, and the
-# exit status is non-zero when any failed. Honours CARGO_TARGET_DIR (every stage uses it).
+# README's pre-commit snippet run by pre-commit, then the editor suites (editors/*/test/run.sh:
+# Neovim, VS Code, Emacs with eglot end to end; the Zed extension only built and checked, Zed
+# itself is not driven). Each stage installs what it needs. A failing stage does not stop the
+# others; the last lines say which stages passed, failed or did not run, and the exit status
+# is non-zero when any failed. Honours CARGO_TARGET_DIR (every stage uses it).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 

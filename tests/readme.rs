@@ -110,7 +110,7 @@ fn quick_start_commands_work() {
 
 #[test]
 fn one_canonical_home_everywhere() {
-    let files = ["README.md", "Cargo.toml", "pyproject.toml", "editors/vscode/package.json", "editors/vscode/README.md", "editors/neovim/README.md", "docs/releasing.md", ".pre-commit-hooks.yaml"];
+    let files = ["README.md", "Cargo.toml", "pyproject.toml", "editors/vscode/package.json", "editors/vscode/README.md", "editors/neovim/README.md", "editors/zed/README.md", "editors/zed/extension.toml", "editors/zed/Cargo.toml", "docs/releasing.md", ".pre-commit-hooks.yaml"];
     for f in files {
         let text = read(f);
         assert!(!text.contains("<repository URL>") && !text.contains("<awaitguard repository URL>"), "{f} has a placeholder URL");
@@ -131,6 +131,9 @@ fn one_canonical_home_everywhere() {
     let pkg: serde_json::Value = serde_json::from_str(&read("editors/vscode/package.json")).unwrap();
     assert_eq!(pkg["repository"]["url"], format!("{HOME}.git"));
     assert_eq!(pkg["version"], VERSION, "the extension's version is the crate's");
+    let zed: toml::Table = toml::from_str(&read("editors/zed/extension.toml")).unwrap();
+    assert_eq!(zed["repository"].as_str(), Some(HOME));
+    assert_eq!(zed["version"].as_str(), Some(VERSION), "the Zed extension's version is the crate's");
     assert!(root().join("LICENSE").is_file());
 }
 
