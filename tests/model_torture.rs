@@ -55,18 +55,7 @@ fn cpu_ms(pid: u32) -> u64 {
     (f.get(11).copied().unwrap_or(0) + f.get(12).copied().unwrap_or(0)) * 10
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let p = e.unwrap().path();
-        let dest = to.join(p.file_name().unwrap());
-        if p.is_dir() {
-            copy_dir(&p, &dest);
-        } else {
-            std::fs::copy(&p, &dest).unwrap();
-        }
-    }
-}
+use common::copy_dir;
 
 fn uri(p: &Path) -> String {
     format!("file://{}", p.display())

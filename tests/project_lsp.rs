@@ -8,18 +8,7 @@ use common::lsp::{push_caps, Client};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let p = e.unwrap().path();
-        let dest = to.join(p.file_name().unwrap());
-        if p.is_dir() {
-            copy_dir(&p, &dest);
-        } else {
-            std::fs::copy(&p, &dest).unwrap();
-        }
-    }
-}
+use common::copy_dir;
 
 /// A copy of `tests/projects/library` in a temporary folder.
 fn library() -> (tempfile::TempDir, PathBuf) {

@@ -116,3 +116,18 @@ pub fn analyze_text(text: &str, lang: Lang, settings: &Settings) -> Vec<Finding>
     assert!(a.errors.is_empty(), "internal errors: {:?}", a.errors);
     a.findings
 }
+
+/// Copies the folder `from` (recursively) to `to`: fixture projects into temporary folders.
+#[allow(dead_code)] // not every test binary that includes this module copies projects
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        let dest = to.join(p.file_name().unwrap());
+        if p.is_dir() {
+            copy_dir(&p, &dest);
+        } else {
+            std::fs::copy(&p, &dest).unwrap();
+        }
+    }
+}

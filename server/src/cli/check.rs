@@ -441,12 +441,8 @@ fn run_stdin(args: &CheckArgs, cache: &SettingsCache, path: PathBuf) -> i32 {
     } else {
         render_reports(&mut out, args, &reports, clean)
     };
-    let _ = out.flush();
-    if let Err(e) = res {
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
-            eprintln!("error: writing output: {e}");
-            return 2;
-        }
+    if output_failed(&mut out, res) {
+        return 2;
     }
     for e in &o.errors {
         eprintln!("error: {e}");
@@ -744,12 +740,8 @@ pub fn run_with(args: &CheckArgs, project: Option<&Arc<Project>>) -> i32 {
         }
         render_reports(&mut out, args, &reports, clean)
     };
-    let _ = out.flush();
-    if let Err(e) = res {
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
-            eprintln!("error: writing output: {e}");
-            return 2;
-        }
+    if output_failed(&mut out, res) {
+        return 2;
     }
     for e in &errors {
         eprintln!("error: {e}");
@@ -762,5 +754,18 @@ pub fn run_with(args: &CheckArgs, project: Option<&Arc<Project>>) -> i32 {
         i32::from(fixed_files > 0)
     } else {
         i32::from(reports.iter().any(|r| !r.findings.is_empty()))
+    }
+}
+
+/// Flushes `out` and reports a failed write of the report (a closed pipe is not a failure:
+/// `awaitguard check | head` is fine). True: the caller exits 2.
+fn output_failed(out: &mut impl Write, res: std::io::Result<()>) -> bool {
+    let _ = out.flush();
+    match res {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            eprintln!("error: writing output: {e}");
+            true
+        }
+        _ => false,
     }
 }

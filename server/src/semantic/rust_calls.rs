@@ -420,20 +420,24 @@ impl<'t> RustModel<'t> {
         ty
     }
 
+    /// The names of a function's parameters in order (`None` for a pattern that is not a plain
+    /// name, such as `&self` or a tuple), so positions match call arguments.
+    fn param_names(&self, params: Node<'t>) -> Vec<Option<&'t str>> {
+        let mut c = params.walk();
+        params
+            .named_children(&mut c)
+            .filter(|p| p.kind() == "parameter")
+            .map(|p| p.child_by_field_name("pattern").filter(|x| x.kind() == "identifier").map(|x| self.node_text(x)))
+            .collect()
+    }
+
     /// Indexes (among the `fn`'s non-`self` parameters) of the parameters whose closure runs
     /// on a blocking thread: handed to an offloader (`spawn_blocking(f)`), called inside a
     /// closure handed to one (`block_in_place(move || f(conn))`), or handed on to another
     /// wrapper that does.
     fn offloaded_params(&self, f: Node<'t>, fs: usize) -> Vec<usize> {
         let Some(params) = f.child_by_field_name("parameters") else { return vec![] };
-        let names: Vec<Option<&'t str>> = {
-            let mut c = params.walk();
-            params
-                .named_children(&mut c)
-                .filter(|p| p.kind() == "parameter")
-                .map(|p| p.child_by_field_name("pattern").filter(|x| x.kind() == "identifier").map(|x| self.node_text(x)))
-                .collect()
-        };
+        let names = self.param_names(params);
         if names.iter().all(Option::is_none) {
             return vec![];
         }
@@ -479,14 +483,7 @@ impl<'t> RustModel<'t> {
     fn queried_params(&self, f: Node<'t>, fs: usize) -> Vec<(usize, Loc)> {
         use crate::dialects::rust_crates::{SEA_EXEC_METHODS, SQLX_EXEC_METHODS};
         let Some(params) = f.child_by_field_name("parameters") else { return vec![] };
-        let names: Vec<Option<&'t str>> = {
-            let mut c = params.walk();
-            params
-                .named_children(&mut c)
-                .filter(|p| p.kind() == "parameter")
-                .map(|p| p.child_by_field_name("pattern").filter(|x| x.kind() == "identifier").map(|x| self.node_text(x)))
-                .collect()
-        };
+        let names = self.param_names(params);
         if names.iter().all(Option::is_none) || !(self.uses("sqlx") || self.uses("sea_orm")) {
             return vec![];
         }
