@@ -6,6 +6,9 @@
 #   fuzz/run.sh analyze_fix 60   slow end to end: fixes re-parse, fix-all idempotent
 #   fuzz/run.sh edit_script 60   slow end to end: LSP edit scripts == fresh analysis
 # Extra arguments go to libFuzzer (e.g. -jobs=2). Needs cargo-fuzz and a nightly toolchain.
+# FUZZ_PREBUILT=1 runs the binary already built by `fuzz/build.sh` without asking cargo (so
+# that several targets built with different sanitizers can run at the same time: cargo would
+# rebuild the shared library each time the sanitizer flags change).
 # -detect_leaks=0: LeakSanitizer's scan after every input that keeps memory (memoised query
 # caches) was 60 % of the time and made the core target 40x slower; AddressSanitizer stays on
 # for the other targets. The core target runs without a sanitizer (-s none): the code it
@@ -29,8 +32,12 @@ mkdir -p artifacts/"$target"
 before=$(ls artifacts/"$target" | wc -l)
 log=$(mktemp)
 status=0
-cargo +nightly fuzz run -s "$sanitizer" "$target" corpus/"$target" -- \
-  -max_total_time="$secs" -max_len="$max_len" -dict=dict/awaitguard.dict -detect_leaks=0 -print_final_stats=1 "$@" >"$log" 2>&1 || status=$?
+if [ "${FUZZ_PREBUILT:-0}" = 1 ]; then
+  set -- target/x86_64-unknown-linux-gnu/release/"$target" corpus/"$target" "$@"
+else
+  set -- cargo +nightly fuzz run -s "$sanitizer" "$target" corpus/"$target" -- "$@"
+fi
+"$@" -max_total_time="$secs" -max_len="$max_len" -dict=dict/awaitguard.dict -detect_leaks=0 -print_final_stats=1 >"$log" 2>&1 || status=$?
 after=$(ls artifacts/"$target" | wc -l)
 runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
 time=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$log" | tail -1)
