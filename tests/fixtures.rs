@@ -176,6 +176,7 @@ fixtures! {
     ag510_per_path => "rust/AG510_per_path.rs",
     ag510_sea_orm => "rust/AG510_sea_orm.rs",
     ag511 => "rust/AG511.rs",
+    ag511_methods => "rust/AG511_methods.rs",
     ag512 => "rust/AG512.rs",
     ag512_sqlx06 => "rust/AG512_sqlx06.rs",
     ag513 => "rust/AG513.rs",
