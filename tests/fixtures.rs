@@ -168,6 +168,7 @@ fixtures! {
     ag501_rusqlite_postgres => "rust/AG501_rusqlite_postgres.rs",
     ag501_r2d2_sqlite => "rust/AG501_r2d2_sqlite.rs",
     ag501_postgres_reachable => "rust/AG501_postgres_reachable.rs",
+    ag501_fix_shapes => "rust/AG501_fix_shapes.rs",
     ag502 => "rust/AG502.rs",
     ag503 => "rust/AG503.rs",
     ag510 => "rust/AG510.rs",
