@@ -175,6 +175,7 @@ fixtures! {
     ag510_sync_crates => "rust/AG510_sync_crates.rs",
     ag510_axum_service => "rust/AG510_axum_service.rs",
     ag510_per_path => "rust/AG510_per_path.rs",
+    ag510_per_path_sync => "rust/AG510_per_path_sync.rs",
     ag510_sea_orm => "rust/AG510_sea_orm.rs",
     ag511 => "rust/AG511.rs",
     ag511_methods => "rust/AG511_methods.rs",
