@@ -99,7 +99,7 @@ fn fixed_fixture_crates_parse() {
     let rustfmt = rustfmt_available();
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/projects");
     let mut changed = 0;
-    for name in ["rust_service", "rust_sqlx_service"] {
+    for name in ["rust_service", "rust_sqlx_service", "rust_axum_diesel"] {
         let dir = tempfile::tempdir().unwrap();
         common::copy_dir(&root.join(name), dir.path());
         let before = rs_files(dir.path());
