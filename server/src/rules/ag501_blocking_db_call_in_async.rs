@@ -78,9 +78,9 @@ reads is owned, is not used afterwards (judged on the tree: a name in a comment 
 string is not a use; a `{name}` format argument is), and the call is not in a loop. The
 tail is the one maintainers write for the function's return type:
 - `.await??` when its error type absorbs `JoinError` through `?`: anyhow, eyre,
-  `Box<dyn Error>`, an error type of the same file with `impl From<JoinError>` or a
-  `thiserror` variant `#[from] tokio::task::JoinError` (also through the file's
-  `type Result<T> = …` alias); for `web::block`, `actix_web::Result` / `actix_web::Error` or
+  `Box<dyn Error>`, an error type with `impl From<JoinError>` or a `thiserror` variant
+  `#[from] tokio::task::JoinError` in its own file (this one or the project module that
+  declares it; also through this file's `type Result<T> = …` alias); for `web::block`, `actix_web::Result` / `actix_web::Error` or
   a `From<BlockingError>` (actix's own examples: `web::block(move || …).await??`,
   `.await?.map_err(…)?`);
 - `.await.map_err(F)?` when the call's error is already mapped by `.map_err(F)?` with an `F`
@@ -500,32 +500,18 @@ fn fn_error_type<'t>(rs: &RustModel<'t>, fs: usize) -> Option<&'t str> {
     (list.len() == 2).then(|| rs.node_text(list[1]))
 }
 
-/// True when this file makes the function's error type absorb the spawner's join error
-/// through `?`: `impl From<JoinError> for AppError` (`From<BlockingError>` for `web::block`),
-/// or a `thiserror` variant `#[from] tokio::task::JoinError` of `enum AppError`. An error type
-/// declared in another module is not looked up (the fix then keeps `.unwrap()`).
+/// True when the function's error type absorbs the spawner's join error through `?`:
+/// `impl From<JoinError> for AppError` (`From<BlockingError>` for `web::block`) or a
+/// `thiserror` variant `#[from] tokio::task::JoinError`, in this file or, for a project type,
+/// in the file that declares it (through the project model).
 fn error_converts_from_join(rs: &RustModel, fs: usize, spawner: &str) -> bool {
     let Some(err) = fn_error_type(rs, fs) else { return false };
-    let err = err.rsplit("::").next().unwrap_or(err);
     let join = if spawner == "web::block" { "BlockingError" } else { "JoinError" };
-    let is_join = |t: &str| t.trim().trim_end_matches(',').trim().rsplit("::").next() == Some(join);
-    let root = rs.tree.root_node();
-    let mut c = root.walk();
-    let items: Vec<Node> = root.named_children(&mut c).collect();
-    items.iter().any(|n| match n.kind() {
-        "impl_item" => {
-            let (Some(tr), Some(ty)) = (n.child_by_field_name("trait"), n.child_by_field_name("type")) else { return false };
-            let tr = rs.node_text(tr);
-            let ty = rs.node_text(ty);
-            ty.rsplit("::").next() == Some(err)
-                && tr.strip_suffix('>').and_then(|t| t.split_once('<')).is_some_and(|(h, a)| h.rsplit("::").next() == Some("From") && is_join(a))
-        }
-        "enum_item" => {
-            n.child_by_field_name("name").is_some_and(|x| rs.node_text(x) == err)
-                && rs.node_text(*n).split("#[from]").skip(1).any(|rest| is_join(rest.split([')', '}']).next().unwrap_or("")))
-        }
-        _ => false,
-    })
+    let name = err.rsplit("::").next().unwrap_or(err).trim();
+    if crate::semantic::rust_calls::converts_from_in(rs.src, rs.tree.root_node(), name, join) {
+        return true;
+    }
+    rs.outside.is_some_and(|o| rs.project_paths(err).iter().any(|p| o.rs_converts_from(p, join) == Some(true)))
 }
 
 /// `F` of `call.map_err(F)?` when `F` converts any error: a function of this file with type

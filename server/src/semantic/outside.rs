@@ -152,6 +152,13 @@ pub trait Outside: Sync {
     fn rs_here(&self) -> Option<PathBuf> {
         None
     }
+
+    /// Rust: whether the project type at `path` (an error enum or struct) converts from the
+    /// type named `source` (last segment: `JoinError`) through `?`, judged in the file that
+    /// declares it (`impl From<source> for T`, a `#[from] source` field). `None`: unknown.
+    fn rs_converts_from(&self, _path: &str, _source: &str) -> Option<bool> {
+        None
+    }
 }
 
 /// What a Rust path in the project names.

@@ -667,3 +667,26 @@ pub fn is_path_call(call: Node) -> bool {
     };
     func.is_some_and(|f| f.kind() != "field_expression")
 }
+
+/// True when the items at the top of `root` (a file's tree over `text`) make the type named
+/// `ty` convert from the type whose last path segment is `source` through `?`:
+/// `impl From<…::source> for ty`, or a `#[from] …::source` field of `enum ty` / `struct ty`
+/// (thiserror). Type names are compared by their last segment.
+pub fn converts_from_in(text: &str, root: Node, ty: &str, source: &str) -> bool {
+    let t = |n: Node| &text[n.byte_range()];
+    let last = |s: &str| s.trim().rsplit("::").next().unwrap_or("").trim().to_string();
+    let mut c = root.walk();
+    let items: Vec<Node> = root.named_children(&mut c).collect();
+    items.iter().any(|n| match n.kind() {
+        "impl_item" => {
+            let (Some(tr), Some(of)) = (n.child_by_field_name("trait"), n.child_by_field_name("type")) else { return false };
+            last(t(of)) == ty
+                && t(tr).strip_suffix('>').and_then(|x| x.split_once('<')).is_some_and(|(h, a)| last(h) == "From" && last(a) == source)
+        }
+        "enum_item" | "struct_item" => {
+            n.child_by_field_name("name").is_some_and(|x| t(x) == ty)
+                && t(*n).split("#[from]").skip(1).any(|rest| last(rest.split([')', '}', ',']).next().unwrap_or("")) == source)
+        }
+        _ => false,
+    })
+}
