@@ -226,3 +226,19 @@ fn rust_files_no_cargo_target_compiles_are_named_with_the_reason() {
     assert!(!out.stdout.contains("ws/a/src/orphan.rs"), "{}", out.stdout);
     assert!(out.stdout.contains("broken/src/orphan.rs") && out.stdout.contains("ws/old/src/main.rs"), "{}", out.stdout);
 }
+
+/// AG501's fix tail follows the function's error type declared in another module: `AppError`
+/// of `error.rs` has `#[from] tokio::task::JoinError`, so the join error goes through `?`.
+#[test]
+fn rust_fix_tail_follows_an_error_type_of_another_module() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/projects/rust_axum_diesel");
+    let out = common::cli::run(&root, &["check", "--diff", "--unsafe-fixes", "--select", "AG501", "."]);
+    let added: Vec<&str> = out.stdout.lines().filter(|l| l.starts_with('+') && !l.starts_with("+++")).map(|l| l[1..].trim()).collect();
+    assert!(
+        added.contains(&"tokio::task::spawn_blocking(move || repo::shelf_count(&state.sync_pool)).await? // expect: AG501"),
+        "{added:#?}\n{}",
+        out.stderr
+    );
+    // `usize` has no error to absorb the join error: the panic is resumed.
+    assert!(added.contains(&"tokio::task::spawn_blocking(move || Shelves::archive(&Shelves, &state.sync_pool)).await.unwrap() // expect: AG501"), "{added:#?}");
+}

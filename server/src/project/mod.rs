@@ -404,6 +404,10 @@ impl Outside for FileView {
         self.rs_def_from(&self.file.clone(), path, 0)
     }
 
+    fn rs_converts_from(&self, path: &str, source: &str) -> Option<bool> {
+        self.rs_converts_from_at(&self.file.clone(), path, source)
+    }
+
     fn rs_here(&self) -> Option<PathBuf> {
         Some(self.file.clone())
     }

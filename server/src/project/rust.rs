@@ -586,6 +586,15 @@ impl FileView {
     }
 
     /// What `path`, written in `from`'s module, names, `depth` files deep.
+    /// [`crate::semantic::outside::Outside::rs_converts_from`] from the file `from`: the type
+    /// `path` resolves to (a struct or enum of the crate), judged in its own file by
+    /// [`crate::semantic::rust_calls::converts_from_in`].
+    pub(crate) fn rs_converts_from_at(&self, from: &Path, path: &str, source: &str) -> Option<bool> {
+        let Target::Item(m, name, Item::Struct | Item::Other) = self.resolve(&self.rs_module_of(from)?, path, 0)? else { return None };
+        let parsed = self.project.rs_tree(&m.file, false)?;
+        Some(crate::semantic::rust_calls::converts_from_in(&parsed.0, parsed.1.root_node(), &name, source))
+    }
+
     pub(crate) fn rs_def_from(&self, from: &Path, path: &str, depth: u32) -> Option<RsDef> {
         if depth > MAX_DEPTH {
             self.taint();
@@ -805,6 +814,10 @@ impl Outside for RsAt<'_> {
 
     fn rs_def(&self, path: &str) -> Option<RsDef> {
         self.view.rs_def_from(&self.file, path, self.depth)
+    }
+
+    fn rs_converts_from(&self, path: &str, source: &str) -> Option<bool> {
+        self.view.rs_converts_from_at(&self.file, path, source)
     }
 
     fn rs_here(&self) -> Option<PathBuf> {

@@ -75,11 +75,18 @@ let mut conn = tokio::task::spawn_blocking(move || pool.get()).await??;
 ```
 (`web::block` in actix files that import `web`). Offered only when every local the call
 reads is owned, is not used afterwards (judged on the tree: a name in a comment or a
-string is not a use; a `{name}` format argument is), and the call is not in a loop; `??`
-when the function's error type absorbs `JoinError` (anyhow, eyre, `Box<dyn Error>`), and
-for `web::block` when it returns `actix_web::Result` / `actix_web::Error` (the shape actix's
-own examples use: `web::block(move || …).await??`, `.await?.map_err(…)?`), else
-`.await.unwrap()?` (a panic in the closure resumes as a panic). Otherwise the finding has no
+string is not a use; a `{name}` format argument is), and the call is not in a loop. The
+tail is the one maintainers write for the function's return type:
+- `.await??` when its error type absorbs `JoinError` through `?`: anyhow, eyre,
+  `Box<dyn Error>`, an error type with `impl From<JoinError>` or a `thiserror` variant
+  `#[from] tokio::task::JoinError` in its own file (this one or the project module that
+  declares it; also through this file's `type Result<T> = …` alias); for `web::block`, `actix_web::Result` / `actix_web::Error` or
+  a `From<BlockingError>` (actix's own examples: `web::block(move || …).await??`,
+  `.await?.map_err(…)?`);
+- `.await.map_err(F)?` when the call's error is already mapped by `.map_err(F)?` with an `F`
+  that takes any error (a generic function of the file, axum's `internal_error`, or actix's
+  `ErrorInternalServerError`);
+- else `.await.unwrap()?` (a panic in the closure resumes as a panic). Otherwise the finding has no
 fix: clone what the closure needs, or switch to diesel-async / tokio-postgres / sqlx.
 `block_in_place` is never offered: it panics on current-thread runtimes (AG503).
 
@@ -434,14 +441,22 @@ fn spawn_fix(rs: &RustModel, call: Node, ctx: RContext) -> Result<Fix, &'static 
         return Err(why);
     }
     let fn_scope = rs.fn_scope_at(call.start_byte());
-    let absorbs = rs.scopes[scope].kind == crate::semantic::rust::RScopeKind::Fn
-        && fn_scope.is_some_and(|f| rs.fn_error_absorbs_join_error(f) || (spawner == "web::block" && returns_actix_error(rs, f)));
+    let in_fn = rs.scopes[scope].kind == crate::semantic::rust::RScopeKind::Fn;
+    let absorbs = in_fn
+        && fn_scope.is_some_and(|f| {
+            rs.fn_error_absorbs_join_error(f)
+                || (spawner == "web::block" && returns_actix_error(rs, f))
+                || error_converts_from_join(rs, f, spawner)
+        });
+    let mapper = if in_fn && !had_try && !absorbs { generic_mapper_after(rs, call) } else { None };
     let body = rs.node_text(call);
-    let tail = match (had_try, absorbs) {
-        (true, true) => ".await??",
-        (true, false) => ".await.unwrap()?",
-        (false, true) => ".await?",
-        (false, false) => ".await.unwrap()",
+    let tail = match (had_try, absorbs, mapper) {
+        (true, true, _) => ".await??".to_string(),
+        (true, false, _) => ".await.unwrap()?".to_string(),
+        (false, true, _) => ".await?".to_string(),
+        // `pool.get().map_err(internal_error)?`: the same mapper takes the `JoinError`.
+        (false, false, Some(m)) => format!(".await.map_err({m})?"),
+        (false, false, None) => ".await.unwrap()".to_string(),
     };
     let text = format!("{spawner}(move || {body}){tail}");
     Ok(Fix {
@@ -449,4 +464,79 @@ fn spawn_fix(rs: &RustModel, call: Node, ctx: RContext) -> Result<Fix, &'static 
         applicability: Applicability::Unsafe,
         edits: vec![Edit::replace(target.byte_range(), text)],
     })
+}
+
+/// The error type of the function `fs` as written: `E` of `Result<T, E>`, or of this file's
+/// `type Result<T> = std::result::Result<T, E>` alias when it returns `Result<T>`.
+fn fn_error_type<'t>(rs: &RustModel<'t>, fs: usize) -> Option<&'t str> {
+    let f = rs.scopes[fs].node.filter(|n| n.kind() == "function_item")?;
+    let rt = f.child_by_field_name("return_type")?;
+    if rt.kind() != "generic_type" {
+        return None;
+    }
+    let head = rs.node_text(rt.child_by_field_name("type")?);
+    if head.rsplit("::").next() != Some("Result") {
+        return None;
+    }
+    let args = rt.child_by_field_name("type_arguments")?;
+    let mut c = args.walk();
+    let list: Vec<Node> = args.named_children(&mut c).collect();
+    if list.len() == 2 {
+        return Some(rs.node_text(list[1]));
+    }
+    if list.len() != 1 || head != "Result" {
+        return None;
+    }
+    // `type Result<T> = std::result::Result<T, AppError>;` in this file.
+    let root = rs.tree.root_node();
+    let mut c = root.walk();
+    let alias = root.named_children(&mut c).find(|n| {
+        n.kind() == "type_item" && n.child_by_field_name("name").is_some_and(|x| rs.node_text(x) == "Result")
+    })?;
+    let ty = alias.child_by_field_name("type").filter(|t| t.kind() == "generic_type")?;
+    let args = ty.child_by_field_name("type_arguments")?;
+    let mut c = args.walk();
+    let list: Vec<Node> = args.named_children(&mut c).collect();
+    (list.len() == 2).then(|| rs.node_text(list[1]))
+}
+
+/// True when the function's error type absorbs the spawner's join error through `?`:
+/// `impl From<JoinError> for AppError` (`From<BlockingError>` for `web::block`) or a
+/// `thiserror` variant `#[from] tokio::task::JoinError`, in this file or, for a project type,
+/// in the file that declares it (through the project model).
+fn error_converts_from_join(rs: &RustModel, fs: usize, spawner: &str) -> bool {
+    let Some(err) = fn_error_type(rs, fs) else { return false };
+    let join = if spawner == "web::block" { "BlockingError" } else { "JoinError" };
+    let name = err.rsplit("::").next().unwrap_or(err).trim();
+    if crate::semantic::rust_calls::converts_from_in(rs.src, rs.tree.root_node(), name, join) {
+        return true;
+    }
+    rs.outside.is_some_and(|o| rs.project_paths(err).iter().any(|p| o.rs_converts_from(p, join) == Some(true)))
+}
+
+/// `F` of `call.map_err(F)?` when `F` converts any error: a function of this file with type
+/// parameters (axum's `fn internal_error<E: std::error::Error>(err: E) -> (StatusCode, String)`)
+/// or one of actix's `Error…` helpers (`actix_web::error::ErrorInternalServerError`), so that
+/// `.await.map_err(F)?` maps the join error the way the code already maps the call's.
+fn generic_mapper_after<'t>(rs: &RustModel<'t>, call: Node<'t>) -> Option<&'t str> {
+    let field = call.parent().filter(|p| p.kind() == "field_expression")?;
+    let outer = field.parent().filter(|p| p.kind() == "call_expression")?;
+    let (_, m) = method_parts(outer)?;
+    if rs.node_text(m) != "map_err" || outer.parent().is_none_or(|p| p.kind() != "try_expression") {
+        return None;
+    }
+    let args = outer.child_by_field_name("arguments")?;
+    if crate::semantic::rust::count_args(args) != 1 {
+        return None;
+    }
+    let f = args.named_child(0).filter(|a| matches!(a.kind(), "identifier" | "scoped_identifier"))?;
+    let text = rs.node_text(f);
+    let last = text.rsplit("::").next().unwrap_or(text);
+    let local_generic = f.kind() == "identifier"
+        && rs.fn_items.get(text).is_some_and(|v| v.iter().any(|n| n.child_by_field_name("type_parameters").is_some()));
+    let actix = last.starts_with("Error")
+        && (text.starts_with("actix_web::error::")
+            || rs.imports.get(last).is_some_and(|p| p.starts_with("actix_web::error::"))
+            || (text.starts_with("error::") && rs.imports.get("error").is_some_and(|p| p == "actix_web::error")));
+    (local_generic || actix).then_some(text)
 }

@@ -141,8 +141,10 @@ fn helper_calls<'t>(rs: &RustModel<'t>, txs: &[(super::ag510_transaction_not_com
             }
         }
         let Some(facts) = rs.callee_facts(call) else { continue };
+        let path_call = crate::semantic::rust_calls::is_path_call(call);
         for (i, loc) in &facts.queries_params {
-            let Some(&arg) = args.get(*i) else { continue };
+            // `Repo::add(&repo, pool)`: the `self` argument comes first.
+            let Some(&arg) = args.get(facts.arg_of_param(path_call, *i)) else { continue };
             if !bypasses(rs, tx.receiver, arg, "one", tx.flavor) {
                 continue;
             }

@@ -7,7 +7,10 @@
 //!   `select!` (its tokens hold `.transaction(` / `.transaction::<`), or inside an async block
 //!   spawned into a handle that the same function `.abort()`s.
 //! - sqlx (every version the `Cargo.lock` pins is ≤ 0.8.6; no lock: silent): a `begin()` /
-//!   `begin_with(…)` under a timeout.
+//!   `begin_with(…)` under a timeout, in a `select!` branch future, or in a spawned task the
+//!   function aborts.
+//! - In `select!`, only a branch's future (`pat = FUTURE => handler`) is cancelled when another
+//!   branch wins; code in a handler runs to completion and stays silent.
 //! - "Under" is the chain of enclosing expressions up to the function, through async blocks
 //!   but not through closures or nested functions (their code runs when someone calls them).
 //!   A timeout inside the transaction's closure is the recommended shape and stays silent.
@@ -35,8 +38,8 @@ static META: RuleMeta = RuleMeta {
     doc: r#"## AG513 cancel-unsafe-transaction
 
 **What it catches.** A diesel-async `conn.transaction(…)` future under `tokio::time::timeout`,
-inside `select!`, or spawned into a task that is then aborted; with sqlx 0.8.6 or older (from
-the project's `Cargo.lock`), a `pool.begin()` under a timeout.
+as a `select!` branch future, or spawned into a task that is then aborted; with sqlx 0.8.6 or
+older (from the project's `Cargo.lock`), a `pool.begin()` in the same three places.
 
 **Why it is wrong.** diesel-async documents that cancelling the future returned by
 `transaction` does not close a transaction already opened: the connection goes back to the
@@ -55,7 +58,9 @@ let res = tokio::time::timeout(
 **Fix.** None automatic: put the timeout inside the transaction (around each query), or use a
 database-side `statement_timeout`; upgrade sqlx to 0.9.
 
-**Stays silent on** a timeout inside the transaction closure, sqlx 0.9 or later, a project
+**Stays silent on** a timeout inside the transaction closure, a transaction begun in a
+`select!` branch's handler (`_ = stop => { … }`: it runs to completion), a spawned task that is
+awaited rather than aborted, sqlx 0.9 or later, a project
 without a `Cargo.lock` that pins sqlx (for `begin()`), and the sync diesel `transaction`.
 
 **Suppress** with `// awaitguard: ignore[AG513]` on the line.
@@ -88,21 +93,30 @@ impl Rule for CancelUnsafeTransaction {
                 Some(Cancel::Abort) => "in a task that is aborted",
                 None => continue,
             };
-            if what.starts_with("sqlx") && how != "under a timeout" {
-                continue;
-            }
             out.push(finding(what, how, call.byte_range()));
         }
-        if diesel_async && cx.src.contains("select!") {
-            // `select!` arms are macro tokens: find `.transaction(` / `.transaction::<` there.
+        if (diesel_async || old_sqlx) && cx.src.contains("select!") {
+            // `select!` arms are macro tokens: find `.transaction(` / `.transaction::<` (or
+            // sqlx `.begin()` / `.begin_with(…)`) in a branch's future, not in its handler.
             for mac in select_macros(cx.tree.root_node(), rs) {
-                let mut stack = vec![mac];
+                let mut stack = select_futures(mac, rs);
                 while let Some(t) = stack.pop() {
-                    if t.kind() == "identifier" && rs.node_text(t) == "transaction" {
+                    if t.kind() == "identifier" {
                         let dot = t.prev_sibling().is_some_and(|p| rs.node_text(p) == ".");
-                        let next = t.next_sibling().map(|s| rs.node_text(s)).unwrap_or("");
-                        if dot && (next.starts_with('(') || next == "::") {
-                            out.push(finding("diesel-async `transaction`", "in a `select!` branch", t.byte_range()));
+                        let next = t.next_sibling();
+                        let next_text = next.map(|s| rs.node_text(s)).unwrap_or("");
+                        let what = match rs.node_text(t) {
+                            "transaction" if diesel_async && (next_text.starts_with('(') || next_text == "::") => {
+                                "diesel-async `transaction`"
+                            }
+                            "begin" if old_sqlx && next_text.starts_with('(') && next.is_some_and(|n| n.named_child_count() == 0) => {
+                                "sqlx `begin()`"
+                            }
+                            "begin_with" if old_sqlx && next_text.starts_with('(') => "sqlx `begin_with()`",
+                            _ => continue,
+                        };
+                        if dot {
+                            out.push(finding(what, "in a `select!` branch", t.byte_range()));
                         }
                         continue;
                     }
@@ -112,6 +126,53 @@ impl Rule for CancelUnsafeTransaction {
             }
         }
     }
+}
+
+/// The tokens of a `select!`'s branch futures (`pattern = FUTURE => handler,`): a future
+/// there is dropped when another branch wins; a handler runs to completion.
+fn select_futures<'t>(mac: Node<'t>, rs: &RustModel<'t>) -> Vec<Node<'t>> {
+    let mut c = mac.walk();
+    let Some(body) = mac.children(&mut c).find(|n| n.kind() == "token_tree") else { return vec![] };
+    #[derive(PartialEq)]
+    enum At {
+        Pattern,
+        Future,
+        Handler,
+    }
+    let mut at = At::Pattern;
+    let mut out = vec![];
+    let mut c = body.walk();
+    let toks: Vec<Node<'t>> = body.children(&mut c).collect();
+    let inner = toks.len().saturating_sub(1);
+    let mut i = 1; // skip the delimiters
+    while i < inner {
+        let t = toks[i];
+        let text = rs.node_text(t);
+        let arrow = text == "=>" || (text == "=" && toks.get(i + 1).is_some_and(|n| rs.node_text(*n) == ">" && n.start_byte() == t.end_byte()));
+        match at {
+            _ if arrow => {
+                at = At::Handler;
+                if text == "=" {
+                    i += 1;
+                }
+                // A block handler ends with its braces (a `,` may follow).
+                if toks.get(i + 1).is_some_and(|n| n.kind() == "token_tree" && rs.node_text(*n).starts_with('{')) {
+                    i += 1;
+                    at = At::Pattern;
+                    if toks.get(i + 1).is_some_and(|n| rs.node_text(*n) == ",") {
+                        i += 1;
+                    }
+                }
+            }
+            At::Pattern if text == "=" => at = At::Future,
+            At::Pattern if text == ";" => {}
+            At::Future => out.push(t),
+            At::Handler if text == "," => at = At::Pattern,
+            _ => {}
+        }
+        i += 1;
+    }
+    out
 }
 
 fn finding(what: &str, how: &str, range: std::ops::Range<usize>) -> Finding {

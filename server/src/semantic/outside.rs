@@ -152,6 +152,13 @@ pub trait Outside: Sync {
     fn rs_here(&self) -> Option<PathBuf> {
         None
     }
+
+    /// Rust: whether the project type at `path` (an error enum or struct) converts from the
+    /// type named `source` (last segment: `JoinError`) through `?`, judged in the file that
+    /// declares it (`impl From<source> for T`, a `#[from] source` field). `None`: unknown.
+    fn rs_converts_from(&self, _path: &str, _source: &str) -> Option<bool> {
+        None
+    }
 }
 
 /// What a Rust path in the project names.
@@ -185,7 +192,24 @@ pub struct RsFnFacts {
     /// `.one(p)`, `.exec(p)` …), directly or by handing them to another project function
     /// that does; each with the query's location (AG511 across helpers).
     pub queries_params: Vec<(usize, Loc)>,
+    /// It takes `self` (`&self`, `&mut self`, `self`): called as `Type::f(&obj, a)`, argument
+    /// `i + 1` is parameter `i` of the indexes above (they count only non-`self` parameters).
+    pub has_self: bool,
     pub loc: Option<Loc>,
+}
+
+impl RsFnFacts {
+    /// The parameter index (as `offloads_params` / `queries_params` count them) of the
+    /// argument at `arg` of a call: one less for a `self` method called by its path
+    /// (`Repo::add(&repo, pool)`), `None` for that `self` argument.
+    pub fn param_of_arg(&self, path_call: bool, arg: usize) -> Option<usize> {
+        if path_call && self.has_self { arg.checked_sub(1) } else { Some(arg) }
+    }
+
+    /// The argument index of parameter `param` (the inverse of [`Self::param_of_arg`]).
+    pub fn arg_of_param(&self, path_call: bool, param: usize) -> usize {
+        if path_call && self.has_self { param + 1 } else { param }
+    }
 }
 
 /// The module facts of every project module `imports` names (the module itself, or the

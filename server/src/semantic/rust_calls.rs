@@ -403,6 +403,11 @@ impl<'t> RustModel<'t> {
             blocks,
             offloads_params: self.offloaded_params(f, fs),
             queries_params: self.queried_params(f, fs),
+            has_self: f.child_by_field_name("parameters").is_some_and(|ps| {
+                let mut c = ps.walk();
+                let has = ps.named_children(&mut c).any(|p| p.kind() == "self_parameter");
+                has
+            }),
             loc: f.child_by_field_name("name").map(|n| Loc { path: here, range: n.byte_range(), what: String::new() }),
         }
     }
@@ -467,7 +472,11 @@ impl<'t> RustModel<'t> {
                         .position(|a| a.id() == u.id());
                     i
                 };
-                idx.is_some_and(|j| self.callee_facts(call).is_some_and(|cf| cf.offloads_params.contains(&j)))
+                idx.is_some_and(|j| {
+                    self.callee_facts(call).is_some_and(|cf| {
+                        cf.param_of_arg(is_path_call(call), j).is_some_and(|k| cf.offloads_params.contains(&k))
+                    })
+                })
             });
             if forwarded {
                 out.push(i);
@@ -526,6 +535,7 @@ impl<'t> RustModel<'t> {
                 };
                 let Some(j) = idx else { continue };
                 let Some(cf) = self.callee_facts(call) else { continue };
+                let Some(j) = cf.param_of_arg(is_path_call(call), j) else { continue };
                 if let Some((_, loc)) = cf.queries_params.iter().find(|(k, _)| *k == j) {
                     out.push((i, loc.clone()));
                     break;
@@ -584,7 +594,10 @@ impl<'t> RustModel<'t> {
                 i
             };
             let Some(j) = idx else { continue };
-            if self.callee_facts(call).is_some_and(|cf| cf.offloads_params.contains(&j)) {
+            let offloads = self.callee_facts(call).is_some_and(|cf| {
+                cf.param_of_arg(is_path_call(call), j).is_some_and(|k| cf.offloads_params.contains(&k))
+            });
+            if offloads {
                 marks.push(i);
             }
         }
@@ -642,4 +655,38 @@ async fn handler(conn: &mut C, set: &mut tokio::task::JoinSet<()>, h: tokio::run
         let sync: Vec<bool> = got.iter().map(|c| *c == RContext::Sync).collect();
         assert_eq!(sync, [true, true, true, false, true, true, true, false, true], "{got:?}");
     }
+}
+
+/// True when `call` names its function by a path (`f(…)`, `Repo::add(…)`), not as a method
+/// of a receiver (`repo.add(…)`): a `self` method called so takes `self` as its first argument.
+pub fn is_path_call(call: Node) -> bool {
+    let func = call.child_by_field_name("function");
+    let func = match func {
+        Some(f) if f.kind() == "generic_function" => f.child_by_field_name("function"),
+        f => f,
+    };
+    func.is_some_and(|f| f.kind() != "field_expression")
+}
+
+/// True when the items at the top of `root` (a file's tree over `text`) make the type named
+/// `ty` convert from the type whose last path segment is `source` through `?`:
+/// `impl From<…::source> for ty`, or a `#[from] …::source` field of `enum ty` / `struct ty`
+/// (thiserror). Type names are compared by their last segment.
+pub fn converts_from_in(text: &str, root: Node, ty: &str, source: &str) -> bool {
+    let t = |n: Node| &text[n.byte_range()];
+    let last = |s: &str| s.trim().rsplit("::").next().unwrap_or("").trim().to_string();
+    let mut c = root.walk();
+    let items: Vec<Node> = root.named_children(&mut c).collect();
+    items.iter().any(|n| match n.kind() {
+        "impl_item" => {
+            let (Some(tr), Some(of)) = (n.child_by_field_name("trait"), n.child_by_field_name("type")) else { return false };
+            last(t(of)) == ty
+                && t(tr).strip_suffix('>').and_then(|x| x.split_once('<')).is_some_and(|(h, a)| last(h) == "From" && last(a) == source)
+        }
+        "enum_item" | "struct_item" => {
+            n.child_by_field_name("name").is_some_and(|x| t(x) == ty)
+                && t(*n).split("#[from]").skip(1).any(|rest| last(rest.split([')', '}', ',']).next().unwrap_or("")) == source)
+        }
+        _ => false,
+    })
 }
