@@ -7,7 +7,8 @@
 //!   a callable: a task dispatch ([`PyModel::task_dispatch`]: `.delay(…)`, `.apply_async(…)`,
 //!   `send_task(…)`, `.enqueue(…)`), or a call of an undecorated module-level sync `def` of
 //!   this file whose body returns no value (no `return <expr>`, no `yield`). Anything else
-//!   (a factory, an imported function, `partial(…)`) is unknown, so silent.
+//!   (a factory, an imported function, `partial(…)`) is unknown, so silent. The `def`'s body
+//!   is recorded in [`PyModel::read_bodies`] (sparse and incremental analyses depend on it).
 //! - The fix (safe) is `functools.partial(f, <args>)`, or `f` when the call has no arguments;
 //!   the `functools` import is added when the name is free. No fix when the arguments are a
 //!   bare generator expression (`f(x for x in y)` cannot become a `partial` argument as is).
@@ -121,6 +122,9 @@ fn returns_nothing(py: &PyModel, inner: Node, cx: &Ctx) -> bool {
         return false;
     }
     let Some(body) = def.child_by_field_name("body") else { return false };
+    // Read: a sparse parse that blanked this body must not be trusted (the analysis falls
+    // back to the full parse), and an edit of it re-analyses the call.
+    py.read_bodies.borrow_mut().push(def.byte_range());
     let mut stack = vec![body];
     while let Some(n) = stack.pop() {
         match n.kind() {
