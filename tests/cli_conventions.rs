@@ -80,7 +80,7 @@ fn unknown_selectors_in_config_files_name_file_and_line() {
         ("awaitguard.toml", "ignore = []\nextend-select = [\"AG4\"]\n", 2, "AG4"),
         ("awaitguard.toml", "[severity]\nAG998 = \"warning\"\n", 2, "AG998"),
         ("awaitguard.toml", "[per-file-ignores]\n\"tests/*\" = [\"AG307\"]\n", 2, "AG307"),
-        ("pyproject.toml", "[project]\nname = \"x\"\n\n[tool.awaitguard]\nignore = [\"AG208\", \"AG209\"]\n", 5, "AG209"),
+        ("pyproject.toml", "[project]\nname = \"x\"\n\n[tool.awaitguard]\nignore = [\"AG208\", \"AG299\"]\n", 5, "AG299"),
     ] {
         let p = project(&[(name, text), ("views.py", VIEWS)]);
         let o = run(p.path(), &["check", "."]);

@@ -298,9 +298,15 @@ mod tests {
         let s = all_rules();
         let src = "x.delay()\nasync def f(): await g()\nqs.select_for_update()\nselect_for_update = False\n";
         let (hot, cross) = hot_positions(src, Lang::Python, &s);
-        // `delay` alone does not make AG208 run (it needs `atomic` too).
+        // `delay` does not make AG208 run (it needs `atomic` too); it is hot for AG306 (which
+        // needs `async`, present here).
         let sfu = src.find("select").unwrap();
-        assert_eq!(hot, vec![src.find("async").unwrap(), src.find("await").unwrap(), sfu, src.rfind("select").unwrap()]);
+        let hot_delay = src.find("delay").unwrap();
+        assert_eq!(hot, vec![hot_delay, src.find("async").unwrap(), src.find("await").unwrap(), sfu, src.rfind("select").unwrap()]);
+        let (hot_sync, _) = hot_positions("x.delay()
+def f(): g()
+", Lang::Python, &s);
+        assert!(hot_sync.is_empty(), "`delay` without `async` or `atomic` runs no rule: {hot_sync:?}");
         assert_eq!(cross, vec![sfu]);
         assert!(CROSS_SCOPE.iter().all(|t| RULES.iter().any(|r| r.meta().triggers.iter().copied().flatten().any(|x| x == t))));
     }

@@ -27,11 +27,16 @@ mod ag201_async_with_sync_atomic;
 mod ag202_atomic_in_async;
 mod ag203_atomic_decorator_on_coroutine;
 mod ag205_select_for_update_outside_atomic;
+mod ag207_transaction_api_in_async;
 mod ag208_task_dispatch_in_atomic;
+mod ag209_on_commit_called_not_passed;
+mod ag210_on_commit_late_binding;
 mod ag301_async_to_sync_in_loop;
 mod ag302_sync_to_async_on_coroutine;
 mod ag303_sync_to_async_not_called;
 mod ag304_sync_to_async_eager_argument;
+mod ag306_blocking_task_dispatch_in_async;
+mod ag308_async_to_sync_in_task;
 mod ag501_blocking_db_call_in_async;
 mod ag502_nested_block_on;
 mod ag503_block_in_place_current_thread;
@@ -108,11 +113,16 @@ pub static RULES: &[&dyn Rule] = &[
     &ag202_atomic_in_async::AtomicInAsync,
     &ag203_atomic_decorator_on_coroutine::AtomicDecoratorOnCoroutine,
     &ag205_select_for_update_outside_atomic::SelectForUpdateOutsideAtomic,
+    &ag207_transaction_api_in_async::TransactionApiInAsync,
     &ag208_task_dispatch_in_atomic::TaskDispatchInAtomic,
+    &ag209_on_commit_called_not_passed::OnCommitCalledNotPassed,
+    &ag210_on_commit_late_binding::OnCommitLateBinding,
     &ag301_async_to_sync_in_loop::AsyncToSyncInLoop,
     &ag302_sync_to_async_on_coroutine::SyncToAsyncOnCoroutine,
     &ag303_sync_to_async_not_called::SyncToAsyncNotCalled,
     &ag304_sync_to_async_eager_argument::SyncToAsyncEagerArgument,
+    &ag306_blocking_task_dispatch_in_async::BlockingTaskDispatchInAsync,
+    &ag308_async_to_sync_in_task::AsyncToSyncInTask,
     &ag501_blocking_db_call_in_async::BlockingDbCallInAsync,
     &ag502_nested_block_on::NestedBlockOn,
     &ag503_block_in_place_current_thread::BlockInPlaceCurrentThread,

@@ -329,8 +329,27 @@ impl<'t> PyModel<'t> {
         if root.is_empty() || !root.chars().all(|c| c.is_alphanumeric() || c == '_') {
             return None;
         }
-        let celery = self.imports.values().any(|p| p == "celery" || p.starts_with("celery."));
-        let is_task = || match self.import_of(root) {
+        let celery = self.imports_celery();
+        let yes = match m {
+            "delay" | "apply_async" => self.is_task_root(root),
+            "send_task" => celery && (self.import_of(root).is_some() || root.ends_with("app")),
+            "enqueue" => self.imports.values().any(|p| p.starts_with("django.tasks")),
+            _ => false,
+        };
+        yes.then(|| root.to_string())
+    }
+
+    /// The file imports Celery (`celery` or a `celery.…` module).
+    pub fn imports_celery(&self) -> bool {
+        self.imports.values().any(|p| p == "celery" || p.starts_with("celery."))
+    }
+
+    /// The first dotted component `root` of a receiver names a task: imported (from a `tasks`
+    /// module, or in a file importing Celery), or a module-level function of a file importing
+    /// Celery (see the module docs).
+    pub fn is_task_root(&self, root: &str) -> bool {
+        let celery = self.imports_celery();
+        match self.import_of(root) {
             Some(p) => celery || p.split('.').any(|c| c == "tasks"),
             None => {
                 celery
@@ -338,14 +357,54 @@ impl<'t> PyModel<'t> {
                         s.kind == super::ScopeKind::Function && s.parent == Some(0) && s.name.as_deref() == Some(root)
                     })
             }
-        };
-        let yes = match m {
-            "delay" | "apply_async" => is_task(),
-            "send_task" => celery && (self.import_of(root).is_some() || root.ends_with("app")),
-            "enqueue" => self.imports.values().any(|p| p.starts_with("django.tasks")),
-            _ => false,
-        };
-        yes.then(|| root.to_string())
+        }
+    }
+
+    /// The receiver `receiver` (of `.delay(…)`, `.apply_async(…)`, `.delay_on_commit(…)`) is a
+    /// Celery task as far as this file and the project model can tell: [`PyModel::is_task_root`],
+    /// and not a task of a dispatcher the project defines itself (an imported task whose
+    /// decorator is the project's own, [`FnFacts::project_dispatcher`]; a task of this file
+    /// must carry a task decorator that is not a `def`/`class` of this file). Stricter than
+    /// [`PyModel::task_dispatch`], for the rules that tell the user Celery's behaviour.
+    ///
+    /// [`FnFacts::project_dispatcher`]: super::outside::FnFacts::project_dispatcher
+    pub fn celery_task(&self, receiver: Node<'t>) -> bool {
+        let text = self.node_text(receiver);
+        if !text.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '.') {
+            return false;
+        }
+        let (root, tail) = text.split_once('.').map_or((text, None), |(h, t)| (h, Some(t)));
+        if root.is_empty() || !self.is_task_root(root) {
+            return false;
+        }
+        if self.import_of(root).is_some() {
+            // Rebound in this scope (a parameter, a local) → not the import.
+            if self.binding(root, receiver.start_byte()).is_some_and(|b| b.value.is_some()) {
+                return false;
+            }
+            return !matches!(self.imported_def(root, tail), Some(super::outside::PyDef::Function(f)) if f.project_dispatcher);
+        }
+        if tail.is_some() {
+            return false;
+        }
+        let Some(def) = self.module_def_named(root) else { return false };
+        let header = self.local_fn_header(def);
+        !header.task_decorators.is_empty()
+            && header.task_decorators.iter().all(|d| {
+                let head = d.split('.').next().unwrap_or(d);
+                d.rsplit('.').next() == Some("shared_task") || (self.module_def_named(head).is_none() && !self.defines_class(head))
+            })
+    }
+
+    /// A class named `name` is defined at the top level of this file.
+    pub fn defines_class(&self, name: &str) -> bool {
+        let root = self.tree.root_node();
+        let mut c = root.walk();
+        let found = root.named_children(&mut c).any(|n| {
+            let def = if n.kind() == "decorated_definition" { n.child_by_field_name("definition") } else { Some(n) };
+            def.is_some_and(|d| d.kind() == "class_definition" && d.child_by_field_name("name").is_some_and(|x| self.node_text(x) == name))
+        });
+        found
     }
 
     /// The task `task` is a module-level function of this file whose task decorator's `base=`
