@@ -272,6 +272,8 @@ const CHAIN_METHODS: &[&str] = &[
 ];
 /// Awaited methods returning one instance.
 const ASYNC_GETTERS: &[&str] = &["aget", "afirst", "alast", "aearliest", "alatest", "acreate", "aget_or_none"];
+/// Sync methods returning one instance (run in a thread by `sync_to_async`).
+const SYNC_GETTERS: &[&str] = &["get", "first", "last", "earliest", "latest", "create"];
 
 impl<'t> PyModel<'t> {
     /// The top-level `class` statement named `name` in this file.
@@ -484,36 +486,25 @@ impl<'t> PyModel<'t> {
                         p.calls.push((m, args));
                         Some(p)
                     }
-                    "identifier" if self.is_django_function(func, "aget_object_or_404") => {
-                        let first = args?.named_child(0).filter(|a| a.kind() != "keyword_argument")?;
-                        if first.kind() == "identifier" && self.classes.contains_key(self.node_text(first))
-                            || first.kind() == "identifier" && self.import_of(self.node_text(first)).is_some()
-                        {
-                            return Some(Producer {
-                                model: self.node_text(first).to_string(),
-                                model_node: first,
-                                manager: None,
-                                calls: vec![],
-                                set_kwargs: vec![],
-                                in_helper: false,
-                                remote: None,
-                            });
-                        }
-                        self.chain(first, depth + 1)
-                    }
+                    "identifier" if self.is_django_function(func, "aget_object_or_404") => self.shortcut_producer(args?, depth),
                     "identifier" => {
-                        // An async helper of this file whose one `return` gives an instance.
+                        // An async helper of this file whose value-returning `return`s give
+                        // one instance, or a sync one decorated `@sync_to_async`.
                         let Some(def) = self.module_def_named(self.node_text(func)) else {
                             return self.remote_producer(func, call, true);
                         };
                         if self.binding(self.node_text(func), func.start_byte()).is_some_and(|b| b.value.is_some()) {
                             return None;
                         }
-                        let e = self.single_return(def)?;
-                        let mut p = self.value_producer(e, depth + 1)?;
+                        let offloaded = self.local_fn_header(def).offloaded;
+                        let mut p = self.agreed(def, true, |e| {
+                            if offloaded { self.sync_instance_producer(e, depth + 1) } else { self.value_producer(e, depth + 1) }
+                        })?;
                         p.in_helper = true;
                         Some(p)
                     }
+                    // `await sync_to_async(get_book)(pk)`, `await sync_to_async(Book.objects.get)(pk=pk)`.
+                    "call" => self.offloaded_producer(func, call, depth),
                     _ => None,
                 }
             }
@@ -627,8 +618,17 @@ impl<'t> PyModel<'t> {
                                 p.calls = calls;
                                 return Some(p);
                             };
-                            e = strip_parens(self.single_return(def)?);
-                            in_helper = true;
+                            if let Some(r) = self.single_return(def) {
+                                e = strip_parens(r);
+                                in_helper = true;
+                                continue;
+                            }
+                            // Several `return`s: each a chain, all naming the same relations.
+                            let mut p = self.agreed(def, false, |r| self.chain(r, depth + 1))?;
+                            calls.reverse();
+                            p.calls.extend(calls);
+                            p.in_helper = true;
+                            return Some(p);
                         }
                         _ => return None,
                     }
@@ -690,7 +690,8 @@ impl<'t> PyModel<'t> {
             return None;
         }
         let f = match self.callee_facts(func)? {
-            f if f.offloaded || f.generator => return None,
+            // An offloaded helper's instance is built in the thread and read here.
+            f if (f.offloaded && !instance) || f.generator => return None,
             f => f,
         };
         let r = f.produces.clone().filter(|r| r.instance == instance)?;
@@ -705,16 +706,167 @@ impl<'t> PyModel<'t> {
         })
     }
 
-    /// What the one `return` of `def` (a function of this file) produces, when it is a query
-    /// chain or an awaited instance getter (for [`super::summary::LocalFn::produces`]).
+    /// What the value-returning `return`s of `def` (a function of this file) produce, when
+    /// they agree on a query chain, an awaited instance getter or a sync one (`Book.objects.get(…)`,
+    /// for a helper run through `sync_to_async`) (for [`super::summary::LocalFn::produces`]).
     pub fn return_produced(&self, def: Node<'t>) -> Option<Produced> {
-        let e = strip_parens(self.single_return(def)?);
-        if e.kind() == "await" {
-            let p = self.value_producer(e, 0)?;
-            return Some(p.produced(self, true));
+        let first = strip_parens(*self.returns(def)?.first()?);
+        let instance = first.kind() == "await" || self.sync_instance_producer(first, 0).is_some();
+        let p = self.agreed(def, instance, |e| {
+            let e = strip_parens(e);
+            match (instance, e.kind()) {
+                (true, "await") => self.value_producer(e, 0),
+                (true, _) => self.sync_instance_producer(e, 0),
+                (false, _) => self.chain(e, 0),
+            }
+        })?;
+        Some(p.produced(self, instance))
+    }
+
+    /// `get_object_or_404(Book, …)` / `aget_object_or_404(qs, …)`: the model or chain of the
+    /// first argument.
+    fn shortcut_producer(&self, args: Node<'t>, depth: u32) -> Option<Producer<'t>> {
+        let first = args.named_child(0).filter(|a| a.kind() != "keyword_argument")?;
+        if first.kind() == "identifier" && self.classes.contains_key(self.node_text(first))
+            || first.kind() == "identifier" && self.import_of(self.node_text(first)).is_some()
+        {
+            return Some(Producer {
+                model: self.node_text(first).to_string(),
+                model_node: first,
+                manager: None,
+                calls: vec![],
+                set_kwargs: vec![],
+                in_helper: false,
+                remote: None,
+            });
         }
-        let p = self.chain(e, 0)?;
-        Some(p.produced(self, false))
+        self.chain(first, depth + 1)
+    }
+
+    /// A sync getter call giving one instance: `Book.objects…get(…)` (also `first`, `last`,
+    /// `earliest`, `latest`, `create`) or `get_object_or_404(Book, …)`. Only written as the
+    /// expression itself (a name could have had its relations read in between).
+    fn sync_instance_producer(&self, e: Node<'t>, depth: u32) -> Option<Producer<'t>> {
+        let e = strip_parens(e);
+        if e.kind() != "call" || depth > MAX_DEPTH {
+            return None;
+        }
+        let func = e.child_by_field_name("function")?;
+        let args = e.child_by_field_name("arguments");
+        match func.kind() {
+            "identifier" if self.is_django_function(func, "get_object_or_404") => self.shortcut_producer(args?, depth),
+            "attribute" => {
+                let m = self.node_text(func.child_by_field_name("attribute")?);
+                self.getter_on(func, m, args, depth)
+            }
+            _ => None,
+        }
+    }
+
+    /// The producer of `<chain>.<m>(args)` for a sync getter `m`.
+    fn getter_on(&self, func: Node<'t>, m: &'t str, args: Option<Node<'t>>, depth: u32) -> Option<Producer<'t>> {
+        if !SYNC_GETTERS.contains(&m) {
+            return None;
+        }
+        let mut p = self.chain(func.child_by_field_name("object")?, depth + 1)?;
+        if m == "create" {
+            if let Some(args) = args {
+                let mut c = args.walk();
+                for kw in args.named_children(&mut c).filter(|a| a.kind() == "keyword_argument") {
+                    p.set_kwargs.extend(kw.child_by_field_name("name").map(|n| self.node_text(n)));
+                }
+            }
+        }
+        p.calls.push((m, args));
+        Some(p)
+    }
+
+    /// `await sync_to_async(w)(args)` (or `database_sync_to_async`): the instance a sync
+    /// getter `w` (`Book.objects.get`) or a sync helper `w` (this file's or another module's)
+    /// returns, computed in the thread and read here.
+    fn offloaded_producer(&self, outer: Node<'t>, call: Node<'t>, depth: u32) -> Option<Producer<'t>> {
+        let wrapper = outer.child_by_field_name("function").filter(|f| f.kind() == "identifier")?;
+        if !matches!(self.node_text(wrapper), "sync_to_async" | "database_sync_to_async") || self.import_of(self.node_text(wrapper)).is_none() {
+            return None;
+        }
+        let wrapped: Vec<Node> = {
+            let a = outer.child_by_field_name("arguments")?;
+            let mut c = a.walk();
+            a.named_children(&mut c).filter(|x| x.kind() != "comment").collect()
+        };
+        let [w] = wrapped[..] else { return None };
+        match w.kind() {
+            "attribute" => {
+                let m = self.node_text(w.child_by_field_name("attribute")?);
+                if SYNC_GETTERS.contains(&m) {
+                    return self.getter_on(w, m, call.child_by_field_name("arguments"), depth);
+                }
+                self.remote_producer(w, call, true)
+            }
+            "identifier" => {
+                if self.binding(self.node_text(w), w.start_byte()).is_some_and(|b| b.value.is_some()) {
+                    return None;
+                }
+                let Some(def) = self.module_def_named(self.node_text(w)) else {
+                    return self.remote_producer(w, call, true);
+                };
+                if self.local_fn_header(def).is_async {
+                    return None;
+                }
+                let mut p = self.agreed(def, true, |e| self.sync_instance_producer(e, depth + 1))?;
+                p.in_helper = true;
+                Some(p)
+            }
+            _ => None,
+        }
+    }
+
+    /// The producer every value-returning `return` of `def` gives through `each`, when they
+    /// all agree (same model, same named relations and fields, same set keywords); `None`
+    /// when one is unknown or they differ.
+    fn agreed(&self, def: Node<'t>, instance: bool, each: impl Fn(Node<'t>) -> Option<Producer<'t>>) -> Option<Producer<'t>> {
+        let rets = self.returns(def)?;
+        let mut first: Option<(Producer<'t>, Produced)> = None;
+        for r in rets {
+            let p = each(r)?;
+            let s = p.produced(self, instance);
+            match &first {
+                None => first = Some((p, s)),
+                Some((_, f)) if *f == s => {}
+                Some(_) => return None,
+            }
+        }
+        first.map(|(p, _)| p)
+    }
+
+    /// The value-returning `return` expressions of `def` (bare `return` and `return None` left
+    /// out; `None`: none, more than four, or a generator).
+    fn returns(&self, def: Node<'t>) -> Option<Vec<Node<'t>>> {
+        let body = def.child_by_field_name("body")?;
+        self.read_bodies.borrow_mut().push(def.byte_range());
+        let mut found = vec![];
+        let mut stack = vec![body];
+        let mut steps = 0;
+        while let Some(n) = stack.pop() {
+            steps += 1;
+            if steps > 2000 {
+                return None;
+            }
+            match n.kind() {
+                "function_definition" | "class_definition" | "lambda" | "decorated_definition" => continue,
+                "yield" => return None,
+                "return_statement" => {
+                    if let Some(v) = n.named_child(0).filter(|v| v.kind() != "none" && v.kind() != "comment") {
+                        found.push(v);
+                    }
+                    continue;
+                }
+                _ => {}
+            }
+            let mut c = n.walk();
+            stack.extend(n.named_children(&mut c));
+        }
+        (!found.is_empty() && found.len() <= 4).then_some(found)
     }
 
     /// The expression of the one `return` of `def` (`None`: several, none, or a generator).
