@@ -45,8 +45,11 @@ Django loads on first access with a query: a forward foreign key or one-to-one
 `getattr(user, "profile", None)`), or a field left out by `only()` / named in `defer()`. The
 instance must come from a query the analysis can see: `await Book.objects…aget()` /
 `afirst()` / `alast()` / `acreate()`, `async for b in qs`, `[b async for b in qs]`, `qs[0]`,
-`await aget_object_or_404(Book, …)`, or a helper (of this file or another project module)
-returning one of these. The
+`await aget_object_or_404(Book, …)`, `await sync_to_async(Book.objects.get)(…)`,
+`await request.auser()` (the auth backend loads the user with a plain `get()`), or a helper
+(of this file or another project module; several `return`s when they agree, `return None`
+aside) returning one of these, awaited, run through `sync_to_async` /
+`database_sync_to_async`, or decorated with them. The
 model's fields come from the project (another module, inherited fields, `related_name`,
 string references `"app.Model"`, `settings.AUTH_USER_MODEL`).
 
@@ -82,9 +85,9 @@ raises instead of giving `None` on a null key); for a deferred field, insert
 - offloaded code (`sync_to_async(lambda: b.author)`, `asyncio.to_thread`), sync
   functions (an argument of the offloader itself, `sync_to_async(partial(f, b.author))`,
   is evaluated on the loop: reported);
-- instances whose producing query is unknown (a parameter, a helper with several `return`s
-  or whose query comes from a third module, a custom queryset method, a non-literal
-  `select_related` argument) and unknown models.
+- instances whose producing query is unknown (a parameter, a helper whose `return`s name
+  different relations or return a name, a query that comes from a third module, a custom
+  queryset method, a non-literal `select_related` argument) and unknown models.
 
 **Suppress** with `# awaitguard: ignore[AG104]` or `# noqa: AG104` on the line.
 "#,

@@ -17,8 +17,12 @@
 //! - **Producers** ([`PyModel::instance_producer`]): the query chain an instance came from
 //!   (`await Book.objects.select_related("x").aget(…)`, `async for b in qs`,
 //!   `[b async for b in qs]`, `qs[0]`, `await aget_object_or_404(Book, …)`, the rows of
-//!   `await sync_to_async(list)(qs)` (a `for` over that list), a helper of this
-//!   file whose single `return` is such an expression, or a helper of another project module
+//!   `await sync_to_async(list)(qs)` (a `for` over that list), `await request.auser()` (the
+//!   user model, no relation selected), a sync getter run in a thread
+//!   (`await sync_to_async(Book.objects.get)(…)`, a sync helper wrapped or decorated with
+//!   `sync_to_async` / `database_sync_to_async` whose `return`s are such getters written out),
+//!   a helper of this file whose value-returning `return`s (at most four, `return None`
+//!   aside) all give such an expression naming the same relations, or a helper of another project module
 //!   (`await services.get_book(pk)`, `async for b in services.books().filter(…)`): its
 //!   [`Produced`] summary, computed once per function in its own file and resolved by the
 //!   project model ([`super::outside::FnFacts::produces`]; one file hop, the helper's own
@@ -470,6 +474,9 @@ impl<'t> PyModel<'t> {
                 match func.kind() {
                     "attribute" => {
                         let m = self.node_text(func.child_by_field_name("attribute")?);
+                        if m == "auser" {
+                            return self.auser_producer(func, call);
+                        }
                         if !ASYNC_GETTERS.contains(&m) {
                             // `await services.get_book(pk)`.
                             return self.remote_producer(func, call, true);
@@ -721,6 +728,28 @@ impl<'t> PyModel<'t> {
             }
         })?;
         Some(p.produced(self, instance))
+    }
+
+    /// `await request.auser()` (also `self.request`, `info.context.request`): the configured
+    /// user model, loaded by the auth backend's plain `get(pk=…)` (no relation selected).
+    fn auser_producer(&self, func: Node<'t>, call: Node<'t>) -> Option<Producer<'t>> {
+        let receiver = func.child_by_field_name("object")?;
+        if !matches!(receiver.kind(), "identifier" | "attribute") || !last_name(self.node_text(receiver)).ends_with("request") {
+            return None;
+        }
+        let args = call.child_by_field_name("arguments")?;
+        if args.named_child_count() != 0 {
+            return None;
+        }
+        Some(Producer {
+            model: AUTH_USER.to_string(),
+            model_node: call,
+            manager: None,
+            calls: vec![],
+            set_kwargs: vec![],
+            in_helper: false,
+            remote: None,
+        })
     }
 
     /// `get_object_or_404(Book, …)` / `aget_object_or_404(qs, …)`: the model or chain of the
