@@ -177,7 +177,8 @@ fn read<'t>(py: &PyModel<'t>, cx: &Ctx, node: Node<'t>, obj: Node<'t>, f: &str, 
     }
     let p = py.instance_producer(obj)?;
     let auth_user = cx.settings.auth_user_model.as_deref().map(|m| m.rsplit('.').next().unwrap_or(m)).unwrap_or("User");
-    let info = py.producer_model_info(&p, auth_user)?;
+    let auth_label = cx.settings.auth_user_model.as_deref().and_then(|m| m.rsplit_once('.')).map(|(l, _)| l);
+    let info = py.producer_model_info(&p, auth_user, auth_label)?;
     let load = match info.fields.iter().find(|x| x.name == f) {
         Some(x) if matches!(x.kind, FieldKind::ForeignKey | FieldKind::OneToOne) => {
             Load::Forward(if x.target == AUTH_USER { auth_user.to_string() } else { x.target.clone() })

@@ -12,7 +12,8 @@
 //!   [`super::outside::ModuleFacts::reverse_one_to_one`] of the modules it imports).
 //! - **The user model** (`get_user_model().objects…`, or a name bound to it): its fields
 //!   when the configured class is in this file, imported by name, or declared in a `…models`
-//!   module this file imports from (at most 8 tried); its reverse one-to-ones from this
+//!   module this file imports from (at most 8 tried), or else found project-wide by its app
+//!   label ([`super::outside::Outside::py_app_model`]); its reverse one-to-ones from this
 //!   file's and its imported modules' facts only.
 //! - **Producers** ([`PyModel::instance_producer`]): the query chain an instance came from
 //!   (`await Book.objects.select_related("x").aget(…)`, `async for b in qs`,
@@ -311,10 +312,10 @@ impl<'t> PyModel<'t> {
 
     /// What is known of the model class `name` (as used at `at`): a model class of this file
     /// or imported from the project, or Django's `User`. `None`: not known to be a model.
-    pub fn model_info(&self, name: &str, at: usize, auth_user: &str) -> Option<ModelInfo> {
+    pub fn model_info(&self, name: &str, at: usize, auth_user: &str, auth_label: Option<&str>) -> Option<ModelInfo> {
         if name == AUTH_USER {
             // `get_user_model().objects…`.
-            return self.user_model_info(auth_user);
+            return self.user_model_info(auth_user, auth_label);
         }
         let b = self.binding(name, at);
         if b.is_some_and(|b| b.value.is_some()) {
@@ -322,7 +323,7 @@ impl<'t> PyModel<'t> {
             let v = strip_parens(b?.value?);
             let is_user = v.kind() == "call"
                 && v.child_by_field_name("function").is_some_and(|f| self.is_django_function(f, "get_user_model"));
-            return is_user.then(|| self.user_model_info(auth_user)).flatten();
+            return is_user.then(|| self.user_model_info(auth_user, auth_label)).flatten();
         }
         let mut info = ModelInfo { name: name.to_string(), ..Default::default() };
         if let Some(bases) = self.classes.get(name) {
@@ -362,16 +363,16 @@ impl<'t> PyModel<'t> {
     }
 
     /// What is known of the model of a producer from another module's helper.
-    pub fn producer_model_info(&self, p: &Producer<'t>, auth_user: &str) -> Option<ModelInfo> {
-        let Some(r) = &p.remote else { return self.model_info(&p.model, p.model_node.start_byte(), auth_user) };
+    pub fn producer_model_info(&self, p: &Producer<'t>, auth_user: &str, auth_label: Option<&str>) -> Option<ModelInfo> {
+        let Some(r) = &p.remote else { return self.model_info(&p.model, p.model_node.start_byte(), auth_user, auth_label) };
         let mut info = ModelInfo { name: r.model.clone(), fields: r.fields.clone(), ..Default::default() };
         self.add_reverse_o2o(&mut info, auth_user);
         Some(info)
     }
 
-    /// The configured user model (`auth_user`: its class name), when this file or the project
-    /// knows it.
-    fn user_model_info(&self, auth_user: &str) -> Option<ModelInfo> {
+    /// The configured user model (`auth_user`: its class name; `auth_label`: its app label),
+    /// when this file or the project knows it.
+    fn user_model_info(&self, auth_user: &str, auth_label: Option<&str>) -> Option<ModelInfo> {
         let mut info = ModelInfo { name: auth_user.to_string(), ..Default::default() };
         if let Some(bases) = self.classes.get(auth_user) {
             if self.is_model_class(auth_user, bases, 0) {
@@ -379,6 +380,13 @@ impl<'t> PyModel<'t> {
             }
         } else if let Some(c) = self.imported_user_class(auth_user) {
             info.fields = c.fields.clone();
+        } else if let (Some(label), Some(outside)) = (auth_label, self.outside.filter(|_| self.outside_off.get() == 0)) {
+            // Declared in an app this file does not import (the registry is project-wide).
+            if let Some(super::outside::PyDef::Class(c)) = outside.py_app_model(label, auth_user) {
+                if c.is_model {
+                    info.fields = c.fields.clone();
+                }
+            }
         }
         let reverse = self.local_reverse_o2o().into_iter().chain(self.imported_facts().reverse_one_to_one.iter().cloned());
         for (target, attr) in reverse {
