@@ -92,7 +92,10 @@ module, as in a Channels consumer calling its own sync `get_room()` or a mixin's
 `@sync_to_async` / `@database_sync_to_async`, and calls handed to `sync_to_async(helper)(…)` /
 `asyncio.to_thread(helper, …)` (a direct call of the same helper elsewhere is still
 reported); calls from offloaded scopes; helpers whose database work is itself offloaded;
-awaited calls; methods other than `self.helper()` / `cls.helper()` of the class and its
+awaited calls; calls in a `lambda` stored in an attribute or passed as a keyword argument
+(`mock.side_effect = lambda d: merge(d)`, `callback=lambda: …`: it runs where it is called);
+methods other than
+`self.helper()` / `cls.helper()` of the class and its
 bases, a method a base of another module only inherits, properties, classes and callees
 outside the project.
 
@@ -113,7 +116,7 @@ impl Rule for SyncHelperCalledFromAsync {
                 return;
             }
             let ctx = py.context_at(call.start_byte());
-            if !ctx.is_async() || py.in_offload_args(call.start_byte()) || pyfix::is_awaited(call) {
+            if !ctx.is_async() || py.in_offload_args(call.start_byte()) || pyfix::is_awaited(call) || in_stored_lambda(call) {
                 return;
             }
             if let Some(f) = helper_call(py, cx, call, func) {
@@ -124,6 +127,31 @@ impl Rule for SyncHelperCalledFromAsync {
         });
         sinks::attribute_sinks(py, cx, out);
     }
+}
+
+/// `call` is in the body of a `lambda` stored for later in an attribute or handed over as a
+/// keyword argument (`mock.side_effect = lambda: …`, `f(callback=lambda: …)`): it runs where
+/// the stored function is called, which this function does not show. A lambda bound to a
+/// plain name (`f = lambda: …`) still counts as called here.
+fn in_stored_lambda(call: Node) -> bool {
+    let mut cur = call.parent();
+    while let Some(n) = cur {
+        match n.kind() {
+            "lambda" => {
+                return n.parent().is_some_and(|p| match p.kind() {
+                    // A name (`f = lambda: …`) is likely called here; an attribute is a hook.
+                    "assignment" => {
+                        p.child_by_field_name("right") == Some(n) && p.child_by_field_name("left").is_some_and(|l| l.kind() == "attribute")
+                    }
+                    "keyword_argument" => true,
+                    _ => false,
+                });
+            }
+            "function_definition" | "class_definition" | "module" => return false,
+            _ => cur = n.parent(),
+        }
+    }
+    false
 }
 
 /// A call of a project helper that reaches sync database work.
