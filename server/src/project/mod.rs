@@ -400,6 +400,10 @@ impl Outside for FileView {
         python::resolve_def_work(self, dotted, kind)
     }
 
+    fn py_app_model(&self, label: &str, name: &str) -> Option<PyDef> {
+        python::resolve_app_model(self, label, name)
+    }
+
     fn rs_def(&self, path: &str) -> Option<RsDef> {
         self.rs_def_from(&self.file.clone(), path, 0)
     }

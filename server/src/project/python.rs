@@ -655,3 +655,49 @@ fn class_defers(view: &FileView, file: &Path, summary: &PySummary, base: &str, d
     matches!(base_def(view, file, summary, base, depth), Some(PyDef::Class(c)) if c.defers_on_commit)
 }
 
+
+/// The model class `name` of the Django app labelled `label`, found project-wide (AG104's
+/// user model, `AUTH_USER_MODEL = "label.Name"`): a package `label` with a `models` module
+/// directly under one of the file's search roots or one folder below one (`apps/label/`,
+/// at most 256 folders looked at per root), resolved as `<pkg>.models.<name>`. Every
+/// `models` path tried is noted; a folder created later is seen when a noted path changes.
+pub fn resolve_app_model(view: &FileView, label: &str, name: &str) -> Option<PyDef> {
+    if label.is_empty() || !label.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return None;
+    }
+    let from = view.file.clone();
+    let mut noted = vec![];
+    let roots = search_roots(&view.project, &from, &mut noted);
+    for p in &noted {
+        view.note(p);
+    }
+    let has_models = |dir: &Path| {
+        [dir.join("models.py"), dir.join("models").join("__init__.py")].into_iter().any(|m| {
+            view.note(&m);
+            view.project.exists(&m)
+        })
+    };
+    for root in roots {
+        let mut dotted = None;
+        if has_models(&root.join(label)) {
+            dotted = Some(format!("{label}.models.{name}"));
+        } else if let Ok(entries) = std::fs::read_dir(&root) {
+            let mut children: Vec<PathBuf> = entries.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.is_dir()).take(256).collect();
+            children.sort();
+            for c in children {
+                let Some(pkg) = c.file_name().and_then(|n| n.to_str()).filter(|n| n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')) else {
+                    continue;
+                };
+                if has_models(&c.join(label)) {
+                    dotted = Some(format!("{pkg}.{label}.models.{name}"));
+                    break;
+                }
+            }
+        }
+        let Some(dotted) = dotted else { continue };
+        if let Some(d @ PyDef::Class(_)) = resolve_as(view, &root.join("__init__.py"), &dotted, 0, Work::Db, false) {
+            return Some(d);
+        }
+    }
+    None
+}

@@ -45,8 +45,11 @@ Django loads on first access with a query: a forward foreign key or one-to-one
 `getattr(user, "profile", None)`), or a field left out by `only()` / named in `defer()`. The
 instance must come from a query the analysis can see: `await Book.objects…aget()` /
 `afirst()` / `alast()` / `acreate()`, `async for b in qs`, `[b async for b in qs]`, `qs[0]`,
-`await aget_object_or_404(Book, …)`, or a helper (of this file or another project module)
-returning one of these. The
+`await aget_object_or_404(Book, …)`, `await sync_to_async(Book.objects.get)(…)`,
+`await request.auser()` (the auth backend loads the user with a plain `get()`), or a helper
+(of this file or another project module; several `return`s when they agree, `return None`
+aside) returning one of these, awaited, run through `sync_to_async` /
+`database_sync_to_async`, or decorated with them. The
 model's fields come from the project (another module, inherited fields, `related_name`,
 string references `"app.Model"`, `settings.AUTH_USER_MODEL`).
 
@@ -82,9 +85,9 @@ raises instead of giving `None` on a null key); for a deferred field, insert
 - offloaded code (`sync_to_async(lambda: b.author)`, `asyncio.to_thread`), sync
   functions (an argument of the offloader itself, `sync_to_async(partial(f, b.author))`,
   is evaluated on the loop: reported);
-- instances whose producing query is unknown (a parameter, a helper with several `return`s
-  or whose query comes from a third module, a custom queryset method, a non-literal
-  `select_related` argument) and unknown models.
+- instances whose producing query is unknown (a parameter, a helper whose `return`s name
+  different relations or return a name, a query that comes from a third module, a custom
+  queryset method, a non-literal `select_related` argument) and unknown models.
 
 **Suppress** with `# awaitguard: ignore[AG104]` or `# noqa: AG104` on the line.
 "#,
@@ -174,7 +177,8 @@ fn read<'t>(py: &PyModel<'t>, cx: &Ctx, node: Node<'t>, obj: Node<'t>, f: &str, 
     }
     let p = py.instance_producer(obj)?;
     let auth_user = cx.settings.auth_user_model.as_deref().map(|m| m.rsplit('.').next().unwrap_or(m)).unwrap_or("User");
-    let info = py.producer_model_info(&p, auth_user)?;
+    let auth_label = cx.settings.auth_user_model.as_deref().and_then(|m| m.rsplit_once('.')).map(|(l, _)| l);
+    let info = py.producer_model_info(&p, auth_user, auth_label)?;
     let load = match info.fields.iter().find(|x| x.name == f) {
         Some(x) if matches!(x.kind, FieldKind::ForeignKey | FieldKind::OneToOne) => {
             Load::Forward(if x.target == AUTH_USER { auth_user.to_string() } else { x.target.clone() })

@@ -7,10 +7,11 @@
 //! the database call last) comes from the one transitive walk
 //! ([`crate::semantic::summary::db_work`]) the project model uses too, and becomes the
 //! finding's `related` locations. `self.helper()` / `cls.helper()` resolves to a sync
-//! method of the enclosing (module-level) class or of its single base class in this file
-//! ([`method_facts`]); a method with another decorator than `@staticmethod` /
+//! method of the enclosing (module-level) class or of its bases in method resolution order
+//! (C3; library bases such as `View` are passed over, a base of another project module is
+//! searched for its own `def` only) ([`method_facts`]); a method with another decorator than `@staticmethod` /
 //! `@classmethod` (a property, an unknown wrapper) is unknown. Other methods (`obj.x()`),
-//! bases in other modules, classes, names rebound by assignment and anything outside the
+//! what a base of another module inherits, classes, names rebound by assignment and anything outside the
 //! project are unknown, and unknown is silent.
 //!
 //! Library sinks (same rule): calls into Django/DRF that query on the caller's behalf
@@ -71,8 +72,10 @@ generator expression). A sync `def` nested in the async function is a helper lik
 other: its direct call there is reported (its body is sync context, silent for AG101–AG107).
 
 **Methods.** `self.helper()` / `cls.helper()` in an async method is reported the same way
-when `helper` is a sync method of the class (or of its base class in the same file) that
-reaches the database, as in a Channels consumer calling its own sync `get_room()`.
+when `helper` is a sync method that reaches the database, found first in the class's method
+resolution order: the class, its bases in this file (several bases: Python's C3 order; library
+bases such as `View` are passed over), or the own `def` of a base class of another project
+module, as in a Channels consumer calling its own sync `get_room()` or a mixin's.
 
 **Library sinks** (same rule, in async context, where the class is known from the project):
 - DRF: `serializer.data`, `serializer.is_valid()`, `serializer.save()` on a
@@ -89,9 +92,12 @@ reaches the database, as in a Channels consumer calling its own sync `get_room()
 `@sync_to_async` / `@database_sync_to_async`, and calls handed to `sync_to_async(helper)(…)` /
 `asyncio.to_thread(helper, …)` (a direct call of the same helper elsewhere is still
 reported); calls from offloaded scopes; helpers whose database work is itself offloaded;
-awaited calls; methods other than `self.helper()` / `cls.helper()` of the class or a base
-class in the same file (a base in another module is not followed yet), properties,
-classes and callees outside the project.
+awaited calls; calls in a `lambda` stored in an attribute or passed as a keyword argument
+(`mock.side_effect = lambda d: merge(d)`, `callback=lambda: …`: it runs where it is called);
+methods other than
+`self.helper()` / `cls.helper()` of the class and its
+bases, a method a base of another module only inherits, properties, classes and callees
+outside the project.
 
 **Suppress** with `# awaitguard: ignore[AG108]` or `# noqa: AG108` on the line.
 "#,
@@ -110,7 +116,7 @@ impl Rule for SyncHelperCalledFromAsync {
                 return;
             }
             let ctx = py.context_at(call.start_byte());
-            if !ctx.is_async() || py.in_offload_args(call.start_byte()) || pyfix::is_awaited(call) {
+            if !ctx.is_async() || py.in_offload_args(call.start_byte()) || pyfix::is_awaited(call) || in_stored_lambda(call) {
                 return;
             }
             if let Some(f) = helper_call(py, cx, call, func) {
@@ -121,6 +127,31 @@ impl Rule for SyncHelperCalledFromAsync {
         });
         sinks::attribute_sinks(py, cx, out);
     }
+}
+
+/// `call` is in the body of a `lambda` stored for later in an attribute or handed over as a
+/// keyword argument (`mock.side_effect = lambda: …`, `f(callback=lambda: …)`): it runs where
+/// the stored function is called, which this function does not show. A lambda bound to a
+/// plain name (`f = lambda: …`) still counts as called here.
+fn in_stored_lambda(call: Node) -> bool {
+    let mut cur = call.parent();
+    while let Some(n) = cur {
+        match n.kind() {
+            "lambda" => {
+                return n.parent().is_some_and(|p| match p.kind() {
+                    // A name (`f = lambda: …`) is likely called here; an attribute is a hook.
+                    "assignment" => {
+                        p.child_by_field_name("right") == Some(n) && p.child_by_field_name("left").is_some_and(|l| l.kind() == "attribute")
+                    }
+                    "keyword_argument" => true,
+                    _ => false,
+                });
+            }
+            "function_definition" | "class_definition" | "module" => return false,
+            _ => cur = n.parent(),
+        }
+    }
+    false
 }
 
 /// A call of a project helper that reaches sync database work.
@@ -172,10 +203,11 @@ pub(super) fn bridge_for(py: &PyModel) -> (&'static str, &'static str) {
     }
 }
 
-/// `self.helper()` / `cls.helper()` in a method: the facts of the sync method `helper` of the
-/// enclosing class or of a base class declared in this file, or declared directly in a single
-/// base class imported from another project module (`None`: unknown, e.g. a method that base
-/// inherits, several bases, a name not found, a class nested in a function).
+/// `self.helper()` / `cls.helper()` in a method: the facts of the sync method `helper` found
+/// first in the method resolution order of the enclosing class: its classes of this file
+/// (several bases: C3 order), or declared directly in a base class imported from another
+/// project module (`None`: unknown, e.g. a method that imported base inherits, a name not
+/// found, an inconsistent order, a class nested in a function).
 fn method_facts<'t>(py: &PyModel<'t>, func: Node<'t>) -> Option<crate::semantic::outside::FnFacts> {
     use crate::semantic::ScopeKind;
     if func.kind() != "attribute" {
@@ -195,49 +227,113 @@ fn method_facts<'t>(py: &PyModel<'t>, func: Node<'t>) -> Option<crate::semantic:
     if py.scopes[class].parent != Some(0) {
         return None;
     }
-    let mut cname = py.scopes[class].name.clone()?;
-    for _ in 0..8 {
-        let class_def = py.class_node(&cname)?;
-        if let Some(def) = method_def(py, class_def, name) {
-            let f = py.local_fn_memo(def)?;
-            let db_work = py.local_db_work(&f);
-            let offloaded = f.offloaded || is_static_or_property(py, def);
-            return Some(crate::semantic::outside::FnFacts {
-                name: f.name,
-                is_async: f.is_async,
-                offloaded,
-                generator: f.generator,
-                returns: f.returns,
-                db_work,
-                // AG108 reads only the database work of `self.helper()`.
-                dispatch: vec![],
-                on_commit_task: false,
-                loc: None,
-                // Dispatch facts are AG208's question, not asked of a method here.
-                ..Default::default()
-            });
+    let cname = py.scopes[class].name.clone()?;
+    // The method resolution order (C3) over this file's classes; a class of another project
+    // module ends its branch (its own bases are not read), a library class is passed over.
+    for c in mro(py, &cname, 0)? {
+        match c {
+            MroClass::Local(cname) => {
+                let Some(def) = py.class_node(&cname).and_then(|d| method_def(py, d, name)) else { continue };
+                let f = py.local_fn_memo(def)?;
+                let db_work = py.local_db_work(&f);
+                let offloaded = f.offloaded || is_static_or_property(py, def);
+                return Some(crate::semantic::outside::FnFacts {
+                    name: f.name,
+                    is_async: f.is_async,
+                    offloaded,
+                    generator: f.generator,
+                    returns: f.returns,
+                    db_work,
+                    // AG108 reads only the database work of `self.helper()`.
+                    dispatch: vec![],
+                    on_commit_task: false,
+                    loc: None,
+                    // Dispatch facts are AG208's question, not asked of a method here.
+                    ..Default::default()
+                });
+            }
+            MroClass::Imported(base) => {
+                // A base class of another project module: its own `def`, else unknown (what it
+                // inherits comes before the classes after it).
+                let (head, tail) = base.split_once('.').map_or((base.as_str(), None), |(h, t)| (h, Some(t)));
+                let attr = match tail {
+                    Some(t) => format!("{t}.{name}"),
+                    None => name.to_string(),
+                };
+                return match py.imported_def(head, Some(&attr))? {
+                    crate::semantic::outside::PyDef::Function(f) if !f.is_async => Some((*f).clone()),
+                    _ => None,
+                };
+            }
+            MroClass::Library => continue,
         }
-        // Not declared here: a single base class of this file (several: the MRO decides).
-        let bases = py.classes.get(&cname)?;
-        let local: Vec<&String> = bases.iter().filter(|b| py.classes.contains_key(b.as_str())).collect();
-        if let ([], [base]) = (&local[..], &bases[..]) {
-            // A single base class imported from another project module: its own `def`.
-            let (head, tail) = base.split_once('.').map_or((base.as_str(), None), |(h, t)| (h, Some(t)));
-            let attr = match tail {
-                Some(t) => format!("{t}.{name}"),
-                None => name.to_string(),
-            };
-            return match py.imported_def(head, Some(&attr))? {
-                crate::semantic::outside::PyDef::Function(f) if !f.is_async => Some((*f).clone()),
-                _ => None,
-            };
-        }
-        if local.len() != 1 || bases.len() != 1 {
-            return None;
-        }
-        cname = local[0].clone();
     }
     None
+}
+
+/// One class of a method resolution order.
+#[derive(Clone, PartialEq, Eq)]
+enum MroClass {
+    /// A module-level class of this file.
+    Local(String),
+    /// A class of another project module (as written in the bases).
+    Imported(String),
+    /// Not a project class (Django's `View`, a mixin of a library, `object`).
+    Library,
+}
+
+/// The C3 linearization of this file's class `name` (`None`: inconsistent, or deeper than 8).
+fn mro(py: &PyModel, name: &str, depth: u32) -> Option<Vec<MroClass>> {
+    if depth > 8 {
+        return None;
+    }
+    let bases = py.classes.get(name)?;
+    let mut seqs: Vec<Vec<MroClass>> = vec![];
+    for b in bases {
+        if b == name {
+            return None;
+        }
+        if py.classes.contains_key(b.as_str()) {
+            seqs.push(mro(py, b, depth + 1)?);
+        } else {
+            let head = b.split('.').next().unwrap_or(b);
+            let project = matches!(py.imported_def(head, b.split_once('.').map(|(_, t)| t)), Some(crate::semantic::outside::PyDef::Class(_)));
+            seqs.push(vec![if project { MroClass::Imported(b.clone()) } else { MroClass::Library }]);
+        }
+    }
+    seqs.push(
+        bases
+            .iter()
+            .map(|b| if py.classes.contains_key(b.as_str()) { MroClass::Local(b.clone()) } else { seqs_head_kind(&seqs, b) })
+            .collect(),
+    );
+    let mut out = vec![MroClass::Local(name.to_string())];
+    for _ in 0..64 {
+        seqs.retain(|s| !s.is_empty());
+        if seqs.is_empty() {
+            return Some(out);
+        }
+        // The first head that is in no other sequence's tail (library classes never block).
+        let pick = seqs.iter().map(|s| s[0].clone()).find(|h| *h == MroClass::Library || !seqs.iter().any(|s| s[1..].contains(h)))?;
+        for s in seqs.iter_mut() {
+            if s.first() == Some(&pick) {
+                s.remove(0);
+            }
+        }
+        if pick != MroClass::Library || out.last() != Some(&MroClass::Library) {
+            out.push(pick);
+        }
+    }
+    None
+}
+
+/// The kind a non-local base `b` was given in its own one-class sequence.
+fn seqs_head_kind(seqs: &[Vec<MroClass>], b: &str) -> MroClass {
+    if seqs.iter().any(|s| s.first() == Some(&MroClass::Imported(b.to_string()))) {
+        MroClass::Imported(b.to_string())
+    } else {
+        MroClass::Library
+    }
 }
 
 /// The `def name` directly in the body of `class_def` (decorated or not).

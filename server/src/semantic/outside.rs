@@ -142,6 +142,13 @@ pub trait Outside: Sync {
         None
     }
 
+    /// The model class `name` of the Django app labelled `label` (`"people"` of
+    /// `AUTH_USER_MODEL = "people.Member"`), wherever the app's `models` module is in the
+    /// project, whether or not the analysed file imports it. `None` by default (unknown).
+    fn py_app_model(&self, _label: &str, _name: &str) -> Option<PyDef> {
+        None
+    }
+
     /// Rust: what the path names (`crate::db::DbPool`, `super::repo::find_user`), relative
     /// to the analysed file's module. `None` by default (unknown).
     fn rs_def(&self, _path: &str) -> Option<RsDef> {

@@ -12,13 +12,18 @@
 //!   [`super::outside::ModuleFacts::reverse_one_to_one`] of the modules it imports).
 //! - **The user model** (`get_user_model().objects…`, or a name bound to it): its fields
 //!   when the configured class is in this file, imported by name, or declared in a `…models`
-//!   module this file imports from (at most 8 tried); its reverse one-to-ones from this
+//!   module this file imports from (at most 8 tried), or else found project-wide by its app
+//!   label ([`super::outside::Outside::py_app_model`]); its reverse one-to-ones from this
 //!   file's and its imported modules' facts only.
 //! - **Producers** ([`PyModel::instance_producer`]): the query chain an instance came from
 //!   (`await Book.objects.select_related("x").aget(…)`, `async for b in qs`,
 //!   `[b async for b in qs]`, `qs[0]`, `await aget_object_or_404(Book, …)`, the rows of
-//!   `await sync_to_async(list)(qs)` (a `for` over that list), a helper of this
-//!   file whose single `return` is such an expression, or a helper of another project module
+//!   `await sync_to_async(list)(qs)` (a `for` over that list), `await request.auser()` (the
+//!   user model, no relation selected), a sync getter run in a thread
+//!   (`await sync_to_async(Book.objects.get)(…)`, a sync helper wrapped or decorated with
+//!   `sync_to_async` / `database_sync_to_async` whose `return`s are such getters written out),
+//!   a helper of this file whose value-returning `return`s (at most four, `return None`
+//!   aside) all give such an expression naming the same relations, or a helper of another project module
 //!   (`await services.get_book(pk)`, `async for b in services.books().filter(…)`): its
 //!   [`Produced`] summary, computed once per function in its own file and resolved by the
 //!   project model ([`super::outside::FnFacts::produces`]; one file hop, the helper's own
@@ -272,6 +277,8 @@ const CHAIN_METHODS: &[&str] = &[
 ];
 /// Awaited methods returning one instance.
 const ASYNC_GETTERS: &[&str] = &["aget", "afirst", "alast", "aearliest", "alatest", "acreate", "aget_or_none"];
+/// Sync methods returning one instance (run in a thread by `sync_to_async`).
+const SYNC_GETTERS: &[&str] = &["get", "first", "last", "earliest", "latest", "create"];
 
 impl<'t> PyModel<'t> {
     /// The top-level `class` statement named `name` in this file.
@@ -305,10 +312,10 @@ impl<'t> PyModel<'t> {
 
     /// What is known of the model class `name` (as used at `at`): a model class of this file
     /// or imported from the project, or Django's `User`. `None`: not known to be a model.
-    pub fn model_info(&self, name: &str, at: usize, auth_user: &str) -> Option<ModelInfo> {
+    pub fn model_info(&self, name: &str, at: usize, auth_user: &str, auth_label: Option<&str>) -> Option<ModelInfo> {
         if name == AUTH_USER {
             // `get_user_model().objects…`.
-            return self.user_model_info(auth_user);
+            return self.user_model_info(auth_user, auth_label);
         }
         let b = self.binding(name, at);
         if b.is_some_and(|b| b.value.is_some()) {
@@ -316,7 +323,7 @@ impl<'t> PyModel<'t> {
             let v = strip_parens(b?.value?);
             let is_user = v.kind() == "call"
                 && v.child_by_field_name("function").is_some_and(|f| self.is_django_function(f, "get_user_model"));
-            return is_user.then(|| self.user_model_info(auth_user)).flatten();
+            return is_user.then(|| self.user_model_info(auth_user, auth_label)).flatten();
         }
         let mut info = ModelInfo { name: name.to_string(), ..Default::default() };
         if let Some(bases) = self.classes.get(name) {
@@ -356,16 +363,16 @@ impl<'t> PyModel<'t> {
     }
 
     /// What is known of the model of a producer from another module's helper.
-    pub fn producer_model_info(&self, p: &Producer<'t>, auth_user: &str) -> Option<ModelInfo> {
-        let Some(r) = &p.remote else { return self.model_info(&p.model, p.model_node.start_byte(), auth_user) };
+    pub fn producer_model_info(&self, p: &Producer<'t>, auth_user: &str, auth_label: Option<&str>) -> Option<ModelInfo> {
+        let Some(r) = &p.remote else { return self.model_info(&p.model, p.model_node.start_byte(), auth_user, auth_label) };
         let mut info = ModelInfo { name: r.model.clone(), fields: r.fields.clone(), ..Default::default() };
         self.add_reverse_o2o(&mut info, auth_user);
         Some(info)
     }
 
-    /// The configured user model (`auth_user`: its class name), when this file or the project
-    /// knows it.
-    fn user_model_info(&self, auth_user: &str) -> Option<ModelInfo> {
+    /// The configured user model (`auth_user`: its class name; `auth_label`: its app label),
+    /// when this file or the project knows it.
+    fn user_model_info(&self, auth_user: &str, auth_label: Option<&str>) -> Option<ModelInfo> {
         let mut info = ModelInfo { name: auth_user.to_string(), ..Default::default() };
         if let Some(bases) = self.classes.get(auth_user) {
             if self.is_model_class(auth_user, bases, 0) {
@@ -373,6 +380,13 @@ impl<'t> PyModel<'t> {
             }
         } else if let Some(c) = self.imported_user_class(auth_user) {
             info.fields = c.fields.clone();
+        } else if let (Some(label), Some(outside)) = (auth_label, self.outside.filter(|_| self.outside_off.get() == 0)) {
+            // Declared in an app this file does not import (the registry is project-wide).
+            if let Some(super::outside::PyDef::Class(c)) = outside.py_app_model(label, auth_user) {
+                if c.is_model {
+                    info.fields = c.fields.clone();
+                }
+            }
         }
         let reverse = self.local_reverse_o2o().into_iter().chain(self.imported_facts().reverse_one_to_one.iter().cloned());
         for (target, attr) in reverse {
@@ -468,6 +482,9 @@ impl<'t> PyModel<'t> {
                 match func.kind() {
                     "attribute" => {
                         let m = self.node_text(func.child_by_field_name("attribute")?);
+                        if m == "auser" {
+                            return self.auser_producer(func, call);
+                        }
                         if !ASYNC_GETTERS.contains(&m) {
                             // `await services.get_book(pk)`.
                             return self.remote_producer(func, call, true);
@@ -484,36 +501,25 @@ impl<'t> PyModel<'t> {
                         p.calls.push((m, args));
                         Some(p)
                     }
-                    "identifier" if self.is_django_function(func, "aget_object_or_404") => {
-                        let first = args?.named_child(0).filter(|a| a.kind() != "keyword_argument")?;
-                        if first.kind() == "identifier" && self.classes.contains_key(self.node_text(first))
-                            || first.kind() == "identifier" && self.import_of(self.node_text(first)).is_some()
-                        {
-                            return Some(Producer {
-                                model: self.node_text(first).to_string(),
-                                model_node: first,
-                                manager: None,
-                                calls: vec![],
-                                set_kwargs: vec![],
-                                in_helper: false,
-                                remote: None,
-                            });
-                        }
-                        self.chain(first, depth + 1)
-                    }
+                    "identifier" if self.is_django_function(func, "aget_object_or_404") => self.shortcut_producer(args?, depth),
                     "identifier" => {
-                        // An async helper of this file whose one `return` gives an instance.
+                        // An async helper of this file whose value-returning `return`s give
+                        // one instance, or a sync one decorated `@sync_to_async`.
                         let Some(def) = self.module_def_named(self.node_text(func)) else {
                             return self.remote_producer(func, call, true);
                         };
                         if self.binding(self.node_text(func), func.start_byte()).is_some_and(|b| b.value.is_some()) {
                             return None;
                         }
-                        let e = self.single_return(def)?;
-                        let mut p = self.value_producer(e, depth + 1)?;
+                        let offloaded = self.local_fn_header(def).offloaded;
+                        let mut p = self.agreed(def, true, |e| {
+                            if offloaded { self.sync_instance_producer(e, depth + 1) } else { self.value_producer(e, depth + 1) }
+                        })?;
                         p.in_helper = true;
                         Some(p)
                     }
+                    // `await sync_to_async(get_book)(pk)`, `await sync_to_async(Book.objects.get)(pk=pk)`.
+                    "call" => self.offloaded_producer(func, call, depth),
                     _ => None,
                 }
             }
@@ -627,8 +633,17 @@ impl<'t> PyModel<'t> {
                                 p.calls = calls;
                                 return Some(p);
                             };
-                            e = strip_parens(self.single_return(def)?);
-                            in_helper = true;
+                            if let Some(r) = self.single_return(def) {
+                                e = strip_parens(r);
+                                in_helper = true;
+                                continue;
+                            }
+                            // Several `return`s: each a chain, all naming the same relations.
+                            let mut p = self.agreed(def, false, |r| self.chain(r, depth + 1))?;
+                            calls.reverse();
+                            p.calls.extend(calls);
+                            p.in_helper = true;
+                            return Some(p);
                         }
                         _ => return None,
                     }
@@ -690,7 +705,8 @@ impl<'t> PyModel<'t> {
             return None;
         }
         let f = match self.callee_facts(func)? {
-            f if f.offloaded || f.generator => return None,
+            // An offloaded helper's instance is built in the thread and read here.
+            f if (f.offloaded && !instance) || f.generator => return None,
             f => f,
         };
         let r = f.produces.clone().filter(|r| r.instance == instance)?;
@@ -705,16 +721,189 @@ impl<'t> PyModel<'t> {
         })
     }
 
-    /// What the one `return` of `def` (a function of this file) produces, when it is a query
-    /// chain or an awaited instance getter (for [`super::summary::LocalFn::produces`]).
+    /// What the value-returning `return`s of `def` (a function of this file) produce, when
+    /// they agree on a query chain, an awaited instance getter or a sync one (`Book.objects.get(…)`,
+    /// for a helper run through `sync_to_async`) (for [`super::summary::LocalFn::produces`]).
     pub fn return_produced(&self, def: Node<'t>) -> Option<Produced> {
-        let e = strip_parens(self.single_return(def)?);
-        if e.kind() == "await" {
-            let p = self.value_producer(e, 0)?;
-            return Some(p.produced(self, true));
+        let first = strip_parens(*self.returns(def)?.first()?);
+        let instance = first.kind() == "await" || self.sync_instance_producer(first, 0).is_some();
+        let p = self.agreed(def, instance, |e| {
+            let e = strip_parens(e);
+            match (instance, e.kind()) {
+                (true, "await") => self.value_producer(e, 0),
+                (true, _) => self.sync_instance_producer(e, 0),
+                (false, _) => self.chain(e, 0),
+            }
+        })?;
+        Some(p.produced(self, instance))
+    }
+
+    /// `await request.auser()` (also `self.request`, `info.context.request`): the configured
+    /// user model, loaded by the auth backend's plain `get(pk=…)` (no relation selected).
+    fn auser_producer(&self, func: Node<'t>, call: Node<'t>) -> Option<Producer<'t>> {
+        let receiver = func.child_by_field_name("object")?;
+        if !matches!(receiver.kind(), "identifier" | "attribute") || !last_name(self.node_text(receiver)).ends_with("request") {
+            return None;
         }
-        let p = self.chain(e, 0)?;
-        Some(p.produced(self, false))
+        let args = call.child_by_field_name("arguments")?;
+        if args.named_child_count() != 0 {
+            return None;
+        }
+        Some(Producer {
+            model: AUTH_USER.to_string(),
+            model_node: call,
+            manager: None,
+            calls: vec![],
+            set_kwargs: vec![],
+            in_helper: false,
+            remote: None,
+        })
+    }
+
+    /// `get_object_or_404(Book, …)` / `aget_object_or_404(qs, …)`: the model or chain of the
+    /// first argument.
+    fn shortcut_producer(&self, args: Node<'t>, depth: u32) -> Option<Producer<'t>> {
+        let first = args.named_child(0).filter(|a| a.kind() != "keyword_argument")?;
+        if first.kind() == "identifier" && self.classes.contains_key(self.node_text(first))
+            || first.kind() == "identifier" && self.import_of(self.node_text(first)).is_some()
+        {
+            return Some(Producer {
+                model: self.node_text(first).to_string(),
+                model_node: first,
+                manager: None,
+                calls: vec![],
+                set_kwargs: vec![],
+                in_helper: false,
+                remote: None,
+            });
+        }
+        self.chain(first, depth + 1)
+    }
+
+    /// A sync getter call giving one instance: `Book.objects…get(…)` (also `first`, `last`,
+    /// `earliest`, `latest`, `create`) or `get_object_or_404(Book, …)`. Only written as the
+    /// expression itself (a name could have had its relations read in between).
+    fn sync_instance_producer(&self, e: Node<'t>, depth: u32) -> Option<Producer<'t>> {
+        let e = strip_parens(e);
+        if e.kind() != "call" || depth > MAX_DEPTH {
+            return None;
+        }
+        let func = e.child_by_field_name("function")?;
+        let args = e.child_by_field_name("arguments");
+        match func.kind() {
+            "identifier" if self.is_django_function(func, "get_object_or_404") => self.shortcut_producer(args?, depth),
+            "attribute" => {
+                let m = self.node_text(func.child_by_field_name("attribute")?);
+                self.getter_on(func, m, args, depth)
+            }
+            _ => None,
+        }
+    }
+
+    /// The producer of `<chain>.<m>(args)` for a sync getter `m`.
+    fn getter_on(&self, func: Node<'t>, m: &'t str, args: Option<Node<'t>>, depth: u32) -> Option<Producer<'t>> {
+        if !SYNC_GETTERS.contains(&m) {
+            return None;
+        }
+        let mut p = self.chain(func.child_by_field_name("object")?, depth + 1)?;
+        if m == "create" {
+            if let Some(args) = args {
+                let mut c = args.walk();
+                for kw in args.named_children(&mut c).filter(|a| a.kind() == "keyword_argument") {
+                    p.set_kwargs.extend(kw.child_by_field_name("name").map(|n| self.node_text(n)));
+                }
+            }
+        }
+        p.calls.push((m, args));
+        Some(p)
+    }
+
+    /// `await sync_to_async(w)(args)` (or `database_sync_to_async`): the instance a sync
+    /// getter `w` (`Book.objects.get`) or a sync helper `w` (this file's or another module's)
+    /// returns, computed in the thread and read here.
+    fn offloaded_producer(&self, outer: Node<'t>, call: Node<'t>, depth: u32) -> Option<Producer<'t>> {
+        let wrapper = outer.child_by_field_name("function").filter(|f| f.kind() == "identifier")?;
+        if !matches!(self.node_text(wrapper), "sync_to_async" | "database_sync_to_async") || self.import_of(self.node_text(wrapper)).is_none() {
+            return None;
+        }
+        let wrapped: Vec<Node> = {
+            let a = outer.child_by_field_name("arguments")?;
+            let mut c = a.walk();
+            a.named_children(&mut c).filter(|x| x.kind() != "comment").collect()
+        };
+        let [w] = wrapped[..] else { return None };
+        match w.kind() {
+            "attribute" => {
+                let m = self.node_text(w.child_by_field_name("attribute")?);
+                if SYNC_GETTERS.contains(&m) {
+                    return self.getter_on(w, m, call.child_by_field_name("arguments"), depth);
+                }
+                self.remote_producer(w, call, true)
+            }
+            "identifier" => {
+                if self.binding(self.node_text(w), w.start_byte()).is_some_and(|b| b.value.is_some()) {
+                    return None;
+                }
+                let Some(def) = self.module_def_named(self.node_text(w)) else {
+                    return self.remote_producer(w, call, true);
+                };
+                if self.local_fn_header(def).is_async {
+                    return None;
+                }
+                let mut p = self.agreed(def, true, |e| self.sync_instance_producer(e, depth + 1))?;
+                p.in_helper = true;
+                Some(p)
+            }
+            _ => None,
+        }
+    }
+
+    /// The producer every value-returning `return` of `def` gives through `each`, when they
+    /// all agree (same model, same named relations and fields, same set keywords); `None`
+    /// when one is unknown or they differ.
+    fn agreed(&self, def: Node<'t>, instance: bool, each: impl Fn(Node<'t>) -> Option<Producer<'t>>) -> Option<Producer<'t>> {
+        let rets = self.returns(def)?;
+        let mut first: Option<(Producer<'t>, Produced)> = None;
+        for r in rets {
+            let p = each(r)?;
+            let s = p.produced(self, instance);
+            match &first {
+                None => first = Some((p, s)),
+                Some((_, f)) if *f == s => {}
+                Some(_) => return None,
+            }
+        }
+        first.map(|(p, _)| p)
+    }
+
+    /// The value-returning `return` expressions of `def` (bare `return` and `return None` left
+    /// out; `None`: none, more than four, or a generator).
+    fn returns(&self, def: Node<'t>) -> Option<Vec<Node<'t>>> {
+        let body = def.child_by_field_name("body")?;
+        self.read_bodies.borrow_mut().push(def.byte_range());
+        let mut found = vec![];
+        let mut stack = vec![body];
+        let mut steps = 0;
+        while let Some(n) = stack.pop() {
+            steps += 1;
+            if steps > 2000 {
+                return None;
+            }
+            match n.kind() {
+                "function_definition" | "class_definition" | "lambda" | "decorated_definition" => continue,
+                "yield" => return None,
+                "return_statement" => {
+                    if let Some(v) = n.named_child(0).filter(|v| v.kind() != "none" && v.kind() != "comment") {
+                        found.push(v);
+                    }
+                    continue;
+                }
+                _ => {}
+            }
+            let mut c = n.walk();
+            stack.extend(n.named_children(&mut c));
+        }
+        (!found.is_empty() && found.len() <= 4).then_some(found)
     }
 
     /// The expression of the one `return` of `def` (`None`: several, none, or a generator).
