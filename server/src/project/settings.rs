@@ -675,14 +675,27 @@ impl Reader<'_> {
         let mut c = stmt.walk();
         let star = stmt.named_children(&mut c).any(|n| n.kind() == "wildcard_import");
         if !star {
+            // `from .base import MIDDLEWARE` (then `MIDDLEWARE.append(…)`, a common way to
+            // split settings): a name imported from a settings file of the project takes the
+            // value that file gives it; from anywhere else (or when that file cannot be read)
+            // it is unknown. An optional import (inside `try`) is unknown too.
+            let source = if optional { None } else { self.resolve(self.text(module)) };
+            let mut from = State::default();
+            if let Some(file) = &source {
+                exec_file(self.root, file, &mut from, stack);
+            }
             let mut c = stmt.walk();
             for n in stmt.children_by_field_name("name", &mut c) {
-                let bound = match n.kind() {
-                    "aliased_import" => n.child_by_field_name("alias"),
-                    _ => Some(n),
+                let (name, bound) = match n.kind() {
+                    "aliased_import" => (n.child_by_field_name("name"), n.child_by_field_name("alias")),
+                    _ => (Some(n), Some(n)),
                 };
                 if let Some(b) = bound {
-                    st.names.insert(self.text(b).to_string(), Value::Unknown);
+                    let value = match (&source, name) {
+                        (Some(_), Some(name)) => from.lookup(self.text(name)).unwrap_or(Value::Unknown),
+                        _ => Value::Unknown,
+                    };
+                    st.names.insert(self.text(b).to_string(), value);
                 }
             }
             return;
@@ -1071,6 +1084,29 @@ mod tests {
         assert_eq!(read(&format!("MIDDLEWARE = [{a}, env('M')]\n")), None);
         assert_eq!(read("SECRET_KEY = 'x'\n"), Some(vec![]));
         assert_eq!(read("X = 1\n"), None);
+    }
+
+    #[test]
+    fn names_imported_from_a_settings_module() {
+        // courtlistener's shape: a package whose parts import MIDDLEWARE from a sibling and
+        // append to it; the package star-imports them all.
+        let a = "'django.contrib.auth.middleware.AuthenticationMiddleware'";
+        let read = |security: &str| {
+            let p = project(&[
+                ("manage.py", MANAGE),
+                ("shop/settings/__init__.py", "from .django import *\nfrom .project.security import *\n"),
+                ("shop/settings/django.py", &format!("MIDDLEWARE = [{a}]\nDEBUG = False\n")),
+                ("shop/settings/project/__init__.py", ""),
+                ("shop/settings/project/security.py", security),
+            ]);
+            find_and_read(p.path()).unwrap().middleware
+        };
+        let m = read("from ..django import DEBUG, MIDDLEWARE\nif DEBUG:\n    MIDDLEWARE.append('debug_toolbar.M')\n");
+        assert!(m.is_some_and(|m| m.first().is_some_and(|x| x.ends_with("AuthenticationMiddleware"))));
+        assert_eq!(read("from ..django import MIDDLEWARE as M\nM.append('x.Y')\n").map(|m| m.len()), Some(1));
+        assert_eq!(read("from somewhere import MIDDLEWARE\n"), None, "outside the project: unknown");
+        assert_eq!(read("from ..django import NOT_THERE as MIDDLEWARE\n"), None);
+        assert_eq!(read("try:\n    from ..django import MIDDLEWARE\nexcept ImportError:\n    MIDDLEWARE = []\n"), None);
     }
 
     #[test]
