@@ -18,6 +18,7 @@ mod ag102_sync_queryset_evaluation;
 mod ag103_sync_instance_method;
 mod ag104_lazy_relation_access;
 mod ag105_request_user_in_async;
+mod ag106_request_session_in_async;
 mod ag107_sync_framework_helper;
 mod ag108_sync_helper_called_from_async;
 mod ag109_nonexistent_async_method;
@@ -100,6 +101,7 @@ pub static RULES: &[&dyn Rule] = &[
     &ag103_sync_instance_method::SyncInstanceMethod,
     &ag104_lazy_relation_access::LazyRelationAccess,
     &ag105_request_user_in_async::RequestUserInAsync,
+    &ag106_request_session_in_async::RequestSessionInAsync,
     &ag107_sync_framework_helper::SyncFrameworkHelper,
     &ag108_sync_helper_called_from_async::SyncHelperCalledFromAsync,
     &ag109_nonexistent_async_method::NonexistentAsyncMethod,

@@ -179,6 +179,8 @@ impl SettingsCache {
             settings.login_required_middleware = django_facts.login_required_middleware;
             settings.auth_user_model = django_facts.auth_user_model.clone();
             settings.user_resolving_middleware = django_facts.user_resolving_middleware;
+            settings.session_kind = django_facts.session_kind.unwrap_or(crate::settings::CacheKind::Unknown);
+            settings.atomic_requests = std::sync::Arc::new(django_facts.atomic_requests.clone());
             let paths = match &found {
                 Some(f) => Some(PathRules::new(&f.0, &f.1)?).filter(|r| !r.is_empty()).map(Arc::new),
                 None => None,
