@@ -28,6 +28,7 @@ mod ag201_async_with_sync_atomic;
 mod ag202_atomic_in_async;
 mod ag203_atomic_decorator_on_coroutine;
 mod ag205_select_for_update_outside_atomic;
+mod ag206_atomic_requests_with_async_view;
 mod ag208_task_dispatch_in_atomic;
 mod ag301_async_to_sync_in_loop;
 mod ag302_sync_to_async_on_coroutine;
@@ -111,6 +112,7 @@ pub static RULES: &[&dyn Rule] = &[
     &ag202_atomic_in_async::AtomicInAsync,
     &ag203_atomic_decorator_on_coroutine::AtomicDecoratorOnCoroutine,
     &ag205_select_for_update_outside_atomic::SelectForUpdateOutsideAtomic,
+    &ag206_atomic_requests_with_async_view::AtomicRequestsWithAsyncView,
     &ag208_task_dispatch_in_atomic::TaskDispatchInAtomic,
     &ag301_async_to_sync_in_loop::AsyncToSyncInLoop,
     &ag302_sync_to_async_on_coroutine::SyncToAsyncOnCoroutine,

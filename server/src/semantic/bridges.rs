@@ -29,7 +29,7 @@ pub enum Kind {
 /// Django view decorators that keep an `async def` async from a version on (they check
 /// `iscoroutinefunction` and return an async wrapper); before it they return a sync wrapper.
 /// Django 5.0 release notes ("Decorators"), 5.1 for the auth decorators (RULES.md §AG107).
-const DJANGO_KIND_KEEPING: &[(&str, Version)] = &[
+pub const DJANGO_KIND_KEEPING: &[(&str, Version)] = &[
     ("cache_control", Version(5, 0, 0)),
     ("never_cache", Version(5, 0, 0)),
     ("no_append_slash", Version(5, 0, 0)),
