@@ -172,6 +172,8 @@ fixtures! {
     ag303 => "python/AG303.py",
     ag304 => "python/AG304.py",
     ag305 => "python/AG305.py",
+    ag307 => "python/AG307.py",
+    ag307_settings => "python/AG307_settings.py",
     ag501 => "rust/AG501.rs",
     ag501_diesel_async => "rust/AG501_diesel_async.rs",
     ag501_rusqlite_postgres => "rust/AG501_rusqlite_postgres.rs",
