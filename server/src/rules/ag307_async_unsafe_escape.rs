@@ -324,6 +324,21 @@ pub fn check_config_text(kind: ConfigKind, text: &str) -> Vec<ConfigFinding> {
     out
 }
 
+/// The findings of this rule in the non-Python file at `path` with text `text` (empty when the
+/// file is not one it reads), at the severities `settings` give them; the caller has checked
+/// that the rule is enabled for the file.
+pub fn config_findings(path: &Path, text: &str, settings: &crate::settings::Settings) -> Vec<Finding> {
+    let Some(kind) = ConfigKind::of(path) else { return vec![] };
+    check_config_text(kind, text)
+        .into_iter()
+        .map(|c| {
+            let mut f = Finding::new(&META, c.range, c.message, vec![]);
+            f.severity = settings.effective_severity(META.code, c.severity);
+            f
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -35,7 +35,7 @@ mod ag302_sync_to_async_on_coroutine;
 mod ag303_sync_to_async_not_called;
 mod ag304_sync_to_async_eager_argument;
 mod ag305_thread_insensitive_orm;
-pub(crate) mod ag307_async_unsafe_escape;
+pub mod ag307_async_unsafe_escape;
 mod ag501_blocking_db_call_in_async;
 mod ag502_nested_block_on;
 mod ag503_block_in_place_current_thread;
