@@ -17,15 +17,11 @@ use std::path::PathBuf;
 
 /// Rules of the specification not implemented yet: (code, name, what it is about).
 const PLANNED: &[(&str, &str, &str)] = &[
-    ("AG106", "request-session-in-async", "Python: Django"),
     ("AG204", "homemade-async-atomic", "Python: Django"),
-    ("AG206", "atomic-requests-with-async-view", "Python: Django (code + settings)"),
     ("AG207", "transaction-api-in-async", "Python: Django, Celery"),
     ("AG209", "on-commit-called-not-passed", "Python: Django"),
     ("AG210", "on-commit-late-binding", "Python: Django"),
-    ("AG305", "thread-insensitive-orm", "Python: asgiref / asyncio + Django"),
     ("AG306", "blocking-task-dispatch-in-async", "Python: Celery"),
-    ("AG307", "async-unsafe-escape", "Python, pytest/pyproject config, `.env`, Dockerfile"),
     ("AG308", "async-to-sync-in-task", "Python: Celery + asgiref"),
     ("AG309", "sync-circuit-breaker-in-async", "Python: dorm"),
     ("AG401", "sync-session-in-async", "Python: SQLAlchemy, SQLModel, peewee"),

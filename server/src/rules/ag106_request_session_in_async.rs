@@ -130,12 +130,12 @@ impl Rule for RequestSessionInAsync {
             let (node, message, fix) = match access {
                 Access::Method { call, name, args } => (
                     call,
-                    format!("`{s}.{name}()` loads the session synchronously in async code"),
+                    format!("`{s}.{name}()` loads the session on the event loop"),
                     Some((format!("await {s}.a{name}{args}"), Applicability::Safe, format!("Replace with `await {s}.a{name}(…)`"))),
                 ),
                 Access::Read { sub, key } => (
                     sub,
-                    format!("`{s}[…]` loads the session synchronously in async code"),
+                    format!("`{s}[…]` loads the session on the event loop"),
                     Some((
                         format!("await {s}.aget({key})"),
                         Applicability::Unsafe,
@@ -144,13 +144,13 @@ impl Rule for RequestSessionInAsync {
                 ),
                 Access::Assign { stmt, key, value } => (
                     stmt,
-                    format!("`{s}[…] = …` loads the session synchronously in async code"),
+                    format!("`{s}[…] = …` loads the session on the event loop"),
                     Some((format!("await {s}.aset({key}, {value})"), Applicability::Safe, format!("Replace with `await {s}.aset(…)`"))),
                 ),
-                Access::NoFix { node, what } => (node, format!("`{what}` loads the session synchronously in async code"), None),
+                Access::NoFix { node, what } => (node, format!("`{what}` loads the session on the event loop"), None),
                 Access::Contains { cmp, key, negated } => (
                     cmp,
-                    format!("`… in {s}` loads the session synchronously in async code"),
+                    format!("`… in {s}` loads the session on the event loop"),
                     Some((
                         format!("{}await {s}.ahas_key({key})", if negated { "not " } else { "" }),
                         Applicability::Safe,
@@ -161,7 +161,7 @@ impl Rule for RequestSessionInAsync {
             let mut message = message;
             let mut fixes = vec![];
             if !fixable {
-                message.push_str(" (the async session methods need Django 5.1)");
+                message.push_str(" (its async form needs Django 5.1)");
             } else if let Some((text, applicability, title)) = fix {
                 if ctx.await_ok() {
                     let text = if pyfix::needs_parens(node) { format!("({text})") } else { text };

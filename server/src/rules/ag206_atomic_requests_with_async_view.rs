@@ -23,7 +23,7 @@
 //! Invariant: the fix (unsafe) only inserts one decorator line (and the imports it needs), in
 //! this file, above a `def` or `class` of this file.
 
-use super::{Ctx, Finding, FixAvailability, Rule, RuleMeta, Severity};
+use super::{short, Ctx, Finding, FixAvailability, Rule, RuleMeta, Severity};
 use crate::fix::{imports, python as pyfix, Applicability, Edit, Fix};
 use crate::semantic::bridges::DJANGO_KIND_KEEPING;
 use crate::semantic::PyModel;
@@ -139,8 +139,8 @@ impl Rule for AtomicRequestsWithAsyncView {
             }
             let missing = not_excluded(atomic, &facts.decorators);
             let Some(alias) = missing.first() else { return };
-            let name = py.node_text(view);
-            let message = format!("Async view `{name}` raises RuntimeError under `ATOMIC_REQUESTS` on `{alias}`");
+            let name = short(py.node_text(view), 36);
+            let message = format!("Async view `{name}` fails under `ATOMIC_REQUESTS` on `{}`", short(alias, 20));
             let mut fixes = vec![];
             if let Some(fix) = local.and_then(|def| decorator_fix(py, def, &missing, false)) {
                 fixes.push(fix);
@@ -179,7 +179,7 @@ impl Rule for AtomicRequestsWithAsyncView {
             }
             let missing = not_excluded(atomic, &decorators);
             let Some(alias) = missing.first() else { continue };
-            let message = format!("Async class-based view `{name}` raises RuntimeError under `ATOMIC_REQUESTS` on `{alias}`");
+            let message = format!("Async class-based view `{}` fails under `ATOMIC_REQUESTS` on `{}`", short(name, 36), short(alias, 20));
             let fixes = decorator_fix(py, class, &missing, true).into_iter().collect();
             out.push(Finding::new(&META, name_node.byte_range(), message, fixes));
         }

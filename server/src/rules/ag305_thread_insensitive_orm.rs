@@ -135,11 +135,10 @@ fn report(py: &PyModel, out: &mut Vec<Finding>, call: Node, facts: &FnFacts, how
     }
     let Some(db) = facts.db_work.last() else { return };
     let _ = py;
-    let message = format!(
-        "`{}()` runs `{}` outside Django's thread-sensitive thread (`{how}`)",
-        short(&facts.name, 40),
-        short(&db.what, 40)
-    );
+    // The finding's range shows which offloader it is.
+    let _ = how;
+    let message =
+        format!("`{}()` runs `{}` off Django's thread-sensitive thread", short(&facts.name, 30), short(&db.what, 36));
     let mut f = Finding::new(&META, call.byte_range(), message, fix.into_iter().collect());
     f.related = facts.db_work.clone();
     out.push(f);
