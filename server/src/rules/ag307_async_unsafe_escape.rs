@@ -69,8 +69,9 @@ files under `allow-async-unsafe` in the config: the rule is off there, and the
 `wsgi.py`), a Dockerfile, a docker-compose file and `.env` files; warning in test
 configuration (pytest config, `conftest.py`, `.env.test`) and other Python code.
 
-**Stays silent on** reads (`os.environ.get(…)`), deletions, the empty string, and files
-matched by `allow-async-unsafe`. Non-Python files are read only when this rule is enabled
+**Stays silent on** reads (`os.environ.get(…)`), deletions, the empty string, files
+matched by `allow-async-unsafe`, and configuration files named for notebooks
+(`config.notebooks.env`, `jupyter.env`) or templates (`.env.example`, `.env.sample`). Non-Python files are read only when this rule is enabled
 (`check` walks them then; the language server checks them when they are open).
 
 **Suppress** with `# awaitguard: ignore[AG307]` or `# noqa: AG307` on the line (in any
@@ -201,6 +202,10 @@ impl ConfigKind {
         let name = path.file_name()?.to_str()?;
         let lower = name.to_ascii_lowercase();
         let testish = |s: &str| s.split(['.', '-', '_']).any(|p| matches!(p, "test" | "tests" | "testing" | "ci" | "pytest"));
+        // Notebook environments (Jupyter's autoawait runs cells on a loop): the documented use.
+        if lower.contains("notebook") || lower.contains("jupyter") {
+            return None;
+        }
         if lower == ".env" || lower.starts_with(".env.") || lower.ends_with(".env") {
             if lower.ends_with(".example") || lower.ends_with(".sample") || lower.ends_with(".template") || lower.ends_with(".dist") {
                 return None;
@@ -356,6 +361,8 @@ mod tests {
         assert_eq!(ConfigKind::of(Path::new("docker-compose.override.yml")), Some(ConfigKind::Compose));
         assert_eq!(ConfigKind::of(Path::new("pyproject.toml")), Some(ConfigKind::PytestConfig));
         assert_eq!(ConfigKind::of(Path::new("settings.py")), None);
+        assert_eq!(ConfigKind::of(Path::new("config.notebooks.env")), None);
+        assert_eq!(ConfigKind::of(Path::new("config.env")), Some(ConfigKind::DotEnv { test: false }));
     }
 
     #[test]
