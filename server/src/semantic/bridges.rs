@@ -56,6 +56,8 @@ pub const DJANGO_KIND_KEEPING: &[(&str, Version)] = &[
     ("permission_required", Version(5, 1, 0)),
     ("user_passes_test", Version(5, 1, 0)),
     ("login_not_required", Version(5, 1, 0)),
+    // Sets `_non_atomic_requests` on the function and returns it: every version.
+    ("non_atomic_requests", Version(0, 0, 0)),
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
