@@ -422,3 +422,37 @@ fn login_required_middleware_resolves_the_user() {
     std::fs::write(p.path().join("config/settings/local.py"), "from .base import *\nMIDDLEWARE.append(\"django.contrib.auth.middleware.LoginRequiredMiddleware\")\n").unwrap();
     assert_eq!(finding_lines(p.path(), &[accounts]).len(), 2);
 }
+
+/// AG307 reads `.env`, Dockerfile, compose and pytest config files only when it is enabled;
+/// hidden folders (`.venv`) stay unwalked; `allow-async-unsafe` files are its exception.
+#[test]
+fn async_unsafe_escape_in_config_files() {
+    let p = project(&[
+        (".env", "DEBUG=1\nDJANGO_ALLOW_ASYNC_UNSAFE=true\n"),
+        (".env.test", "DJANGO_ALLOW_ASYNC_UNSAFE=1\n"),
+        (".env.example", "DJANGO_ALLOW_ASYNC_UNSAFE=1\n"),
+        ("Dockerfile", "FROM python:3.12\nENV DJANGO_ALLOW_ASYNC_UNSAFE=true\nRUN echo DJANGO_ALLOW_ASYNC_UNSAFE=1\n"),
+        ("docker-compose.yml", "services:\n  web:\n    environment:\n      - DJANGO_ALLOW_ASYNC_UNSAFE=true\n"),
+        ("pytest.ini", "[pytest]\nenv =\n    DJANGO_ALLOW_ASYNC_UNSAFE=1\n"),
+        (".venv/.env", "DJANGO_ALLOW_ASYNC_UNSAFE=1\n"),
+        ("notebooks/setup.py", "import os\nos.environ[\"DJANGO_ALLOW_ASYNC_UNSAFE\"] = \"true\"\n"),
+        ("app/clean.py", CLEAN),
+        ("awaitguard.toml", "allow-async-unsafe = [\"notebooks/**\"]\n"),
+    ]);
+    let o = run(p.path(), &["check", "--output-format", "concise", "."]);
+    assert_eq!(o.code, 1, "{}{}", o.stdout, o.stderr);
+    for want in [
+        ".env:2:1: error: AG307",
+        ".env.test:1:1: warning: AG307",
+        "Dockerfile:2:5: error: AG307",
+        "docker-compose.yml:4:9: error: AG307",
+        "pytest.ini:3:5: warning: AG307",
+    ] {
+        assert!(o.stdout.contains(want), "missing `{want}` in:\n{}", o.stdout);
+    }
+    assert_eq!(o.stdout.matches("AG307").count(), 5, "{}", o.stdout);
+    assert!(!o.stdout.contains(".venv") && !o.stdout.contains("example") && !o.stdout.contains("notebooks"), "{}", o.stdout);
+    // Off: the configuration files are not reported (nor read).
+    let o = run(p.path(), &["check", "--ignore", "AG307", "."]);
+    assert_eq!(o.code, 0, "{}{}", o.stdout, o.stderr);
+}

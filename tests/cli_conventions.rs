@@ -55,7 +55,7 @@ fn unknown_selectors_are_usage_errors_with_the_closest_code() {
         (&["--select", "AG999"][..], "AG999", "AG109"),
         (&["--select", "AG101,AG10l"], "AG10l", "AG101"),
         (&["--ignore", "sync-orm-cal"], "sync-orm-cal", "sync-orm-call"),
-        (&["--select", "AG106"], "AG106", "AG10"),
+        (&["--select", "AG308"], "AG308", "AG108"),
         (&["--select", "AG8"], "AG8", "AG108"),
     ] {
         let o = run(p.path(), &[&["check"][..], args, &["."]].concat());
@@ -65,7 +65,7 @@ fn unknown_selectors_are_usage_errors_with_the_closest_code() {
         assert!(err.contains(&format!("unknown rule selector `{bad}`")), "{args:?}: {err}");
         assert!(err.contains(&format!("did you mean `{hint}")), "{args:?}: {err}");
     }
-    let o = run(p.path(), &["check", "--select", "AG106", "."]);
+    let o = run(p.path(), &["check", "--select", "AG308", "."]);
     assert!(o.stderr.contains("planned but not implemented"), "{}", o.stderr);
     // Prefixes, names and ALL that match rules are fine.
     for sel in ["AG1", "AG", "ALL", "sync-orm-call", "ag101"] {
@@ -79,7 +79,7 @@ fn unknown_selectors_in_config_files_name_file_and_line() {
         ("awaitguard.toml", "select = [\"AG1\", \"AG999\"]\n", 1, "AG999"),
         ("awaitguard.toml", "ignore = []\nextend-select = [\"AG4\"]\n", 2, "AG4"),
         ("awaitguard.toml", "[severity]\nAG998 = \"warning\"\n", 2, "AG998"),
-        ("awaitguard.toml", "[per-file-ignores]\n\"tests/*\" = [\"AG307\"]\n", 2, "AG307"),
+        ("awaitguard.toml", "[per-file-ignores]\n\"tests/*\" = [\"AG297\"]\n", 2, "AG297"),
         ("pyproject.toml", "[project]\nname = \"x\"\n\n[tool.awaitguard]\nignore = [\"AG208\", \"AG299\"]\n", 5, "AG299"),
     ] {
         let p = project(&[(name, text), ("views.py", VIEWS)]);
@@ -444,7 +444,7 @@ fn show_settings() {
     let line = |key: &str| out.lines().find(|l| l.starts_with(key)).unwrap_or_else(|| panic!("no `{key}` line:\n{out}")).to_string();
     assert!(line("config file:").ends_with("pyproject.toml"), "{out}");
     let enabled = line("enabled rules:");
-    assert!(enabled.contains("AG101, AG102, AG103, AG104, AG105, AG107, AG108, AG109, AG208 (select: config file)"), "{enabled}");
+    assert!(enabled.contains("AG101, AG102, AG103, AG104, AG105, AG106, AG107, AG108, AG109, AG208 (select: config file)"), "{enabled}");
     assert!(!enabled.contains("AG110") && !enabled.contains("AG202"), "{enabled}");
     assert!(line("disabled rules:").contains("AG110"), "{out}");
     assert!(out.contains("  AG208  task-dispatch-in-atomic") && out.contains("error (rule default: warning; from `severity`)"), "{out}");

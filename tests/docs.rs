@@ -17,11 +17,7 @@ use std::path::PathBuf;
 
 /// Rules of the specification not implemented yet: (code, name, what it is about).
 const PLANNED: &[(&str, &str, &str)] = &[
-    ("AG106", "request-session-in-async", "Python: Django"),
     ("AG204", "homemade-async-atomic", "Python: Django"),
-    ("AG206", "atomic-requests-with-async-view", "Python: Django (code + settings)"),
-    ("AG305", "thread-insensitive-orm", "Python: asgiref / asyncio + Django"),
-    ("AG307", "async-unsafe-escape", "Python, pytest/pyproject config, `.env`, Dockerfile"),
     ("AG309", "sync-circuit-breaker-in-async", "Python: dorm"),
     ("AG401", "sync-session-in-async", "Python: SQLAlchemy, SQLModel, peewee"),
     ("AG402", "async-call-not-awaited", "Python: SQLAlchemy, SQLModel, Tortoise, Piccolo"),

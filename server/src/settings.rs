@@ -102,6 +102,15 @@ pub struct Settings {
     /// `blocking-cache-severity`: AG107 reports cache calls on a blocking, non-database
     /// backend (redis, memcached, file) at this severity; `None` (the default): not reported.
     pub blocking_cache: Option<Severity>,
+    /// What loading the session does under the project's `SESSION_ENGINE` (AG106): a
+    /// database-backed engine queries ([`CacheKind::Database`]; also the `cache` engine when
+    /// every cache alias is a `DatabaseCache`), the `cache` / `file` engines block
+    /// ([`CacheKind::Blocking`]), `signed_cookies` does no I/O ([`CacheKind::NoIo`]);
+    /// [`CacheKind::Unknown`] when no settings module was read or the value is not a literal.
+    pub session_kind: CacheKind,
+    /// The `DATABASES` aliases whose `ATOMIC_REQUESTS` is known to be true in the project's
+    /// settings module (AG206); empty: none known.
+    pub atomic_requests: Arc<Vec<String>>,
     /// Files larger than this many bytes are not analysed (`max-file-size`; 0: no limit).
     pub max_file_size: u64,
 }
@@ -129,6 +138,8 @@ impl Default for Settings {
             auth_user_model: None,
             user_resolving_middleware: false,
             blocking_cache: None,
+            session_kind: CacheKind::Unknown,
+            atomic_requests: Arc::new(vec![]),
             max_file_size: DEFAULT_MAX_FILE_SIZE,
         }
     }

@@ -42,6 +42,23 @@ pub fn fixture_settings(path: &Path, text: &str) -> Settings {
     settings.django_version_is_floor = header(text).iter().any(|(k, v)| k == "django-version-floor" && v == "true");
     // `user-resolving-middleware=true`: MIDDLEWARE holds a sync middleware that reads the user.
     settings.user_resolving_middleware = header(text).iter().any(|(k, v)| k == "user-resolving-middleware" && v == "true");
+    // `session-engine=db`: what loading a session does under the SESSION_ENGINE a settings
+    // module would give (`db`, `cached_db`: queries; `cache`, `file`: blocks; `cache_on_db`: the
+    // cache engine on DatabaseCache; `signed_cookies`: no I/O; `unknown`).
+    if let Some((_, v)) = header(text).into_iter().find(|(k, _)| k == "session-engine") {
+        use awaitguard::settings::CacheKind;
+        settings.session_kind = match v.as_str() {
+            "db" | "cached_db" | "cache_on_db" => CacheKind::Database,
+            "cache" | "file" => CacheKind::Blocking,
+            "signed_cookies" => CacheKind::NoIo,
+            "unknown" => CacheKind::Unknown,
+            _ => panic!("bad session-engine `{v}`"),
+        };
+    }
+    // `atomic-requests=default,other`: the DATABASES aliases with ATOMIC_REQUESTS true.
+    if let Some((_, v)) = header(text).into_iter().find(|(k, _)| k == "atomic-requests") {
+        settings.atomic_requests = std::sync::Arc::new(v.split(',').map(str::to_string).collect());
+    }
     // `caches=default:database,sessions:redis`: the CACHES a settings module would give.
     if let Some((_, v)) = header(text).into_iter().find(|(k, _)| k == "caches") {
         use awaitguard::settings::CacheKind;
@@ -98,7 +115,9 @@ pub fn fixture_overrides(path: &Path, text: &str) -> Overrides {
             | "user-resolving-middleware"
             | "django-version-floor"
             | "blocking-cache-severity"
-            | "sqlx-version" => {}
+            | "sqlx-version"
+            | "session-engine"
+            | "atomic-requests" => {}
             _ => panic!("unknown fixture header `{k}`"),
         }
     }

@@ -239,7 +239,10 @@ fn check_bytes(
     stdin: bool,
 ) -> Outcome {
     let mut o = Outcome::default();
-    let Some(lang) = Lang::from_path(&path) else { return o };
+    let Some(lang) = Lang::from_path(&path) else {
+        check_escape_config(path, bytes, enabled, &mut o);
+        return o;
+    };
     let source = match Source::decode(bytes) {
         Ok(s) => s,
         Err(e) => {
@@ -331,6 +334,30 @@ fn check_bytes(
         o.report = Some(FileReport { path, text, index, findings });
     }
     o
+}
+
+/// AG307 on a configuration file of no checked language (`.env`, Dockerfile, compose, pytest
+/// config), reached only when the rule is enabled for it ([`escape_config_files`]).
+fn check_escape_config(path: PathBuf, bytes: Vec<u8>, enabled: &config::Settings, o: &mut Outcome) {
+    use crate::rules::ag307_async_unsafe_escape as ag307;
+    if ag307::ConfigKind::of(&path).is_none() || !enabled.is_enabled(config::ESCAPE_RULE) {
+        return;
+    }
+    let Ok(text) = String::from_utf8(bytes) else { return };
+    let findings = ag307::config_findings(&path, &text, enabled);
+    if !findings.is_empty() {
+        let index = LineIndex::new(&text);
+        o.report = Some(FileReport { path, text, index, findings });
+    }
+}
+
+/// The walk's [`workspace::Extra`]: AG307's configuration files, in folders where it is enabled.
+fn escape_config_files(cache: &Arc<SettingsCache>) -> workspace::Extra {
+    let cache = cache.clone();
+    Arc::new(move |p: &std::path::Path| {
+        crate::rules::ag307_async_unsafe_escape::ConfigKind::of(p).is_some()
+            && cache.enabled_for_file(p).is_ok_and(|s| s.is_enabled(config::ESCAPE_RULE))
+    })
 }
 
 /// `--add-noqa` on one file: the suppression comments written (atomically, in the file's
@@ -654,7 +681,8 @@ pub fn run_with(args: &CheckArgs, project: Option<&Arc<Project>>) -> i32 {
     // Files are checked in parallel; outcomes come back in discovery order.
     let (outcomes, walk_errors, bar): (Vec<Outcome>, _, _) = if std::io::stderr().is_terminal() {
         // The progress bar needs the number of files first.
-        let (files, walk_errors) = workspace::discover_filtered(&paths, Some(exclude));
+        let (files, walk_errors) = workspace::visit_parallel_extra(&paths, Some(exclude), Some(escape_config_files(&cache)), |_| ());
+        let files: Vec<PathBuf> = files.into_iter().map(|(p, ())| p).collect();
         let bar = progress(files.len());
         let outcomes = files
             .into_par_iter()
@@ -667,7 +695,9 @@ pub fn run_with(args: &CheckArgs, project: Option<&Arc<Project>>) -> i32 {
         (outcomes, walk_errors, bar)
     } else {
         // Each file is checked by the walker thread that finds it.
-        let (found, walk_errors) = workspace::visit_parallel(&paths, Some(exclude), |p| check_file(p.to_path_buf(), &cache, args, &project));
+        let (found, walk_errors) = workspace::visit_parallel_extra(&paths, Some(exclude), Some(escape_config_files(&cache)), |p| {
+            check_file(p.to_path_buf(), &cache, args, &project)
+        });
         (found.into_iter().map(|(_, o)| o).collect(), walk_errors, indicatif::ProgressBar::hidden())
     };
     let mut errors: Vec<String> = walk_errors.iter().map(|e| format!("{}: {}", e.path.display(), e.message)).collect();

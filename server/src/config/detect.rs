@@ -84,6 +84,10 @@ pub struct DjangoFacts {
     /// `MIDDLEWARE` holds, after `AuthenticationMiddleware`, a sync middleware known to read
     /// `request.user` before it calls the view, for every view ([`USER_RESOLVING_MW`]).
     pub user_resolving_middleware: bool,
+    /// What loading a session does under `SESSION_ENGINE` ([`session_kind`]).
+    pub session_kind: Option<CacheKind>,
+    /// The `DATABASES` aliases with `ATOMIC_REQUESTS` known true.
+    pub atomic_requests: Vec<String>,
 }
 
 /// Third-party middleware that is sync-only (so Django runs it in a worker thread) and reads
@@ -104,6 +108,23 @@ pub fn cache_kind(b: &Backend) -> CacheKind {
         Backend::LocMem | Backend::Dummy => CacheKind::NoIo,
         Backend::Redis | Backend::Memcached | Backend::File => CacheKind::Blocking,
         Backend::Other(_) | Backend::Unknown => CacheKind::Unknown,
+    }
+}
+
+/// What loading a session does under `SESSION_ENGINE`, given the settings: the `cache` engine
+/// queries only when every cache alias is a `DatabaseCache` (the alias it uses,
+/// `SESSION_CACHE_ALIAS`, is not read), else it blocks; unknown engines and values are unknown.
+pub fn session_kind(s: &django_settings::DjangoSettings) -> CacheKind {
+    use django_settings::SessionEngine as E;
+    match &s.session_engine {
+        E::SignedCookies => CacheKind::NoIo,
+        E::Db | E::CachedDb | E::Other(_) => CacheKind::Database,
+        E::File => CacheKind::Blocking,
+        E::Cache => match &s.caches {
+            Some(c) if !c.is_empty() && c.values().all(|b| *b == Backend::Database) => CacheKind::Database,
+            _ => CacheKind::Blocking,
+        },
+        E::Unknown => CacheKind::Unknown,
     }
 }
 
@@ -186,6 +207,12 @@ impl Detector {
                 let resolving = m.iter().rposition(|x| USER_RESOLVING_MW.contains(&x.as_str()));
                 matches!((auth, resolving), (Some(a), Some(r)) if a < r)
             }),
+            session_kind: read.as_ref().map(session_kind),
+            atomic_requests: read
+                .as_ref()
+                .and_then(|s| s.databases.as_ref())
+                .map(|d| d.iter().filter(|(_, db)| db.atomic_requests == Some(true)).map(|(a, _)| a.clone()).collect())
+                .unwrap_or_default(),
         };
         self.django.lock().unwrap_or_else(|e| e.into_inner()).insert(root, facts.clone());
         facts

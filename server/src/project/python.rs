@@ -549,6 +549,7 @@ fn fn_facts(view: &FileView, file: &Path, summary: &PySummary, f: &LocalFn, dept
         offloaded: f.offloaded,
         generator: f.generator,
         returns: f.returns,
+        decorators: f.decorators.clone(),
         loc: Some(here(&f.name_range, format!("def {}", f.name))),
         ..Default::default()
     };

@@ -18,6 +18,7 @@ mod ag102_sync_queryset_evaluation;
 mod ag103_sync_instance_method;
 mod ag104_lazy_relation_access;
 mod ag105_request_user_in_async;
+mod ag106_request_session_in_async;
 mod ag107_sync_framework_helper;
 mod ag108_sync_helper_called_from_async;
 mod ag109_nonexistent_async_method;
@@ -28,6 +29,7 @@ mod ag202_atomic_in_async;
 mod ag203_atomic_decorator_on_coroutine;
 mod ag205_select_for_update_outside_atomic;
 mod ag207_transaction_api_in_async;
+mod ag206_atomic_requests_with_async_view;
 mod ag208_task_dispatch_in_atomic;
 mod ag209_on_commit_called_not_passed;
 mod ag210_on_commit_late_binding;
@@ -37,6 +39,8 @@ mod ag303_sync_to_async_not_called;
 mod ag304_sync_to_async_eager_argument;
 mod ag306_blocking_task_dispatch_in_async;
 mod ag308_async_to_sync_in_task;
+mod ag305_thread_insensitive_orm;
+pub mod ag307_async_unsafe_escape;
 mod ag501_blocking_db_call_in_async;
 mod ag502_nested_block_on;
 mod ag503_block_in_place_current_thread;
@@ -105,6 +109,7 @@ pub static RULES: &[&dyn Rule] = &[
     &ag103_sync_instance_method::SyncInstanceMethod,
     &ag104_lazy_relation_access::LazyRelationAccess,
     &ag105_request_user_in_async::RequestUserInAsync,
+    &ag106_request_session_in_async::RequestSessionInAsync,
     &ag107_sync_framework_helper::SyncFrameworkHelper,
     &ag108_sync_helper_called_from_async::SyncHelperCalledFromAsync,
     &ag109_nonexistent_async_method::NonexistentAsyncMethod,
@@ -114,6 +119,7 @@ pub static RULES: &[&dyn Rule] = &[
     &ag203_atomic_decorator_on_coroutine::AtomicDecoratorOnCoroutine,
     &ag205_select_for_update_outside_atomic::SelectForUpdateOutsideAtomic,
     &ag207_transaction_api_in_async::TransactionApiInAsync,
+    &ag206_atomic_requests_with_async_view::AtomicRequestsWithAsyncView,
     &ag208_task_dispatch_in_atomic::TaskDispatchInAtomic,
     &ag209_on_commit_called_not_passed::OnCommitCalledNotPassed,
     &ag210_on_commit_late_binding::OnCommitLateBinding,
@@ -123,6 +129,8 @@ pub static RULES: &[&dyn Rule] = &[
     &ag304_sync_to_async_eager_argument::SyncToAsyncEagerArgument,
     &ag306_blocking_task_dispatch_in_async::BlockingTaskDispatchInAsync,
     &ag308_async_to_sync_in_task::AsyncToSyncInTask,
+    &ag305_thread_insensitive_orm::ThreadInsensitiveOrm,
+    &ag307_async_unsafe_escape::AsyncUnsafeEscape,
     &ag501_blocking_db_call_in_async::BlockingDbCallInAsync,
     &ag502_nested_block_on::NestedBlockOn,
     &ag503_block_in_place_current_thread::BlockInPlaceCurrentThread,

@@ -29,7 +29,7 @@ pub enum Kind {
 /// Django view decorators that keep an `async def` async from a version on (they check
 /// `iscoroutinefunction` and return an async wrapper); before it they return a sync wrapper.
 /// Django 5.0 release notes ("Decorators"), 5.1 for the auth decorators (RULES.md §AG107).
-const DJANGO_KIND_KEEPING: &[(&str, Version)] = &[
+pub const DJANGO_KIND_KEEPING: &[(&str, Version)] = &[
     ("cache_control", Version(5, 0, 0)),
     ("never_cache", Version(5, 0, 0)),
     ("no_append_slash", Version(5, 0, 0)),
@@ -56,6 +56,8 @@ const DJANGO_KIND_KEEPING: &[(&str, Version)] = &[
     ("permission_required", Version(5, 1, 0)),
     ("user_passes_test", Version(5, 1, 0)),
     ("login_not_required", Version(5, 1, 0)),
+    // Sets `_non_atomic_requests` on the function and returns it: every version.
+    ("non_atomic_requests", Version(0, 0, 0)),
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

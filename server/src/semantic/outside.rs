@@ -63,6 +63,8 @@ pub struct FnFacts {
     /// project) that is not visibly built on Celery (no Celery base class): a dispatcher of
     /// the project's own, whose `delay`/`apply_async` this tool does not know (AG208 silent).
     pub project_dispatcher: bool,
+    /// Its decorators as written, top first ([`super::summary::LocalFn::decorators`]).
+    pub decorators: Vec<String>,
     /// What its one `return` produces: an instance or queryset of a project model, with the
     /// relations the query names (AG104 through helpers of other modules).
     pub produces: Option<Arc<super::relations::Produced>>,
@@ -347,6 +349,7 @@ impl<'t> super::PyModel<'t> {
                             on_commit_task: false,
                             a2s_work,
                             project_dispatcher: false,
+                            decorators: f.decorators,
                             produces: None,
                             loc: None,
                         })

@@ -44,6 +44,9 @@ pub struct LocalFn {
     /// Decorators named like a task decorator (`task`, `shared_task`, `app.task` …), as
     /// written without arguments: a project's own dispatcher may hide behind one (AG208).
     pub task_decorators: Vec<String>,
+    /// Every decorator as written, without the `@` (`transaction.non_atomic_requests`,
+    /// `require_POST`, `method_decorator(x, name="dispatch")`), top first (AG206).
+    pub decorators: Vec<String>,
     /// The body was read (else only the header: name, ranges, `async`, decorators).
     pub body_read: bool,
     /// What its one `return` produces (AG104), model unresolved.
@@ -233,6 +236,7 @@ impl<'t> PyModel<'t> {
                 if last_name(callee).ends_with("task") {
                     f.task_decorators.push(callee.trim().to_string());
                 }
+                f.decorators.push(text.chars().take(200).collect());
             }
         }
         f

@@ -179,6 +179,8 @@ impl SettingsCache {
             settings.login_required_middleware = django_facts.login_required_middleware;
             settings.auth_user_model = django_facts.auth_user_model.clone();
             settings.user_resolving_middleware = django_facts.user_resolving_middleware;
+            settings.session_kind = django_facts.session_kind.unwrap_or(crate::settings::CacheKind::Unknown);
+            settings.atomic_requests = std::sync::Arc::new(django_facts.atomic_requests.clone());
             let paths = match &found {
                 Some(f) => Some(PathRules::new(&f.0, &f.1)?).filter(|r| !r.is_empty()).map(Arc::new),
                 None => None,
@@ -280,6 +282,11 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<WalkError>) {
 /// A predicate on paths (files and folders) to leave out of a walk.
 pub type Exclude = Arc<dyn Fn(&Path) -> bool + Send + Sync>;
 
+/// A predicate on file paths of no checked language that a walk keeps anyway (AG307's
+/// configuration files, only when that rule is enabled). With one, a folder walk also lists
+/// hidden files (`.env`), never hidden folders.
+pub type Extra = Arc<dyn Fn(&Path) -> bool + Send + Sync>;
+
 /// [`discover`], leaving out every file or folder for which `exclude` answers true (named
 /// files included, so that `exclude` holds for pre-commit, which names files).
 pub fn discover_filtered(paths: &[PathBuf], exclude: Option<Exclude>) -> (Vec<PathBuf>, Vec<WalkError>) {
@@ -303,7 +310,18 @@ pub fn visit_parallel<T: Send>(
     exclude: Option<Exclude>,
     visit: impl Fn(&Path) -> T + Sync,
 ) -> (Vec<(PathBuf, T)>, Vec<WalkError>) {
+    visit_parallel_extra(paths, exclude, None, visit)
+}
+
+/// [`visit_parallel`], also keeping the files `extra` accepts ([`Extra`]).
+pub fn visit_parallel_extra<T: Send>(
+    paths: &[PathBuf],
+    exclude: Option<Exclude>,
+    extra: Option<Extra>,
+    visit: impl Fn(&Path) -> T + Sync,
+) -> (Vec<(PathBuf, T)>, Vec<WalkError>) {
     use rayon::prelude::*;
+    let keep = |p: &Path| Lang::from_path(p).is_some() || extra.as_ref().is_some_and(|x| x(p));
     let mut errors = vec![];
     let mut out: Vec<(PathBuf, T)> = vec![];
     let mut seen: FxHashSet<PathBuf> = FxHashSet::default();
@@ -327,13 +345,13 @@ pub fn visit_parallel<T: Send>(
                 errors.push(WalkError { path: p.clone(), message: e.to_string() });
             }
             Ok(m) if m.is_file() => {
-                if Lang::from_path(p).is_some() && !excluded(p) && seen.insert(p.clone()) {
+                if keep(p) && !excluded(p) && seen.insert(p.clone()) {
                     files.push(p.clone());
                 }
             }
             Ok(_) => {
                 flush(&mut files, &mut out);
-                let (mut found, mut errs) = walk_folder(p, exclude.clone(), &visit);
+                let (mut found, mut errs) = walk_folder(p, exclude.clone(), extra.clone(), &visit);
                 found.sort_unstable_by(|a, b| a.0.cmp(&b.0));
                 found.retain(|(p, _)| seen.insert(p.clone()));
                 out.extend(found);
@@ -350,20 +368,34 @@ pub fn visit_parallel<T: Send>(
 fn walk_folder<T: Send>(
     root: &Path,
     exclude: Option<Exclude>,
+    extra: Option<Extra>,
     visit: &(impl Fn(&Path) -> T + Sync),
 ) -> (Vec<(PathBuf, T)>, Vec<WalkError>) {
     let mut builder = ignore::WalkBuilder::new(root);
     builder.require_git(false);
-    if let Some(f) = exclude {
+    if extra.is_some() {
+        builder.hidden(false);
+    }
+    if exclude.is_some() || extra.is_some() {
+        let extra = extra.clone();
         // The root the user named is walked even when a glob matches it; files in no
         // language we check are dropped below anyway, without resolving their folder's
         // settings.
         builder.filter_entry(move |e| {
-            let dropped_anyway = e.file_type().is_some_and(|t| t.is_file()) && Lang::from_path(e.path()).is_none();
-            e.depth() == 0 || dropped_anyway || !f(e.path())
+            if e.depth() == 0 {
+                return true;
+            }
+            let is_file = e.file_type().is_some_and(|t| t.is_file());
+            let hidden = e.file_name().to_str().is_some_and(|n| n.starts_with('.'));
+            // Hidden entries are walked only for `extra` (its hidden files, no hidden folder).
+            if extra.is_some() && hidden && !(is_file && extra.as_ref().is_some_and(|x| x(e.path()))) {
+                return false;
+            }
+            let dropped_anyway = is_file && Lang::from_path(e.path()).is_none() && !extra.as_ref().is_some_and(|x| x(e.path()));
+            dropped_anyway || exclude.as_ref().is_none_or(|f| !f(e.path()))
         });
     }
-    let shared = Shared { root, visit, found: Mutex::new(vec![]), errors: Mutex::new(vec![]) };
+    let shared = Shared { root, visit, extra, found: Mutex::new(vec![]), errors: Mutex::new(vec![]) };
     builder.build_parallel().visit(&mut &shared);
     (shared.found.into_inner().unwrap_or_else(|e| e.into_inner()), shared.errors.into_inner().unwrap_or_else(|e| e.into_inner()))
 }
@@ -373,6 +405,7 @@ fn walk_folder<T: Send>(
 struct Shared<'a, T, F> {
     root: &'a Path,
     visit: &'a F,
+    extra: Option<Extra>,
     found: Mutex<Vec<(PathBuf, T)>>,
     errors: Mutex<Vec<WalkError>>,
 }
@@ -394,7 +427,7 @@ impl<T: Send, F: Fn(&Path) -> T + Sync> ignore::ParallelVisitor for Visitor<'_, 
         match entry {
             Ok(e) => {
                 let is_file = e.file_type().is_some_and(|t| t.is_file() || t.is_symlink());
-                if is_file && Lang::from_path(e.path()).is_some() {
+                if is_file && (Lang::from_path(e.path()).is_some() || self.shared.extra.as_ref().is_some_and(|x| x(e.path()))) {
                     let path = e.into_path();
                     let t = (self.shared.visit)(&path);
                     self.found.push((path, t));

@@ -23,7 +23,7 @@ async def return_many(request):
 async def fine(request, member_id):
     loan = await services.close_loan_async(1)
     same = await sync_to_async(close_loan)(2)
-    also = await asyncio.to_thread(count_open, member_id)
+    also = await asyncio.to_thread(count_open, member_id)  # expect: AG305
     qs = member_loans(member_id)
     n = await qs.acount()
     c = await services.async_count(member_id)
