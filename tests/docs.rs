@@ -18,7 +18,6 @@ use std::path::PathBuf;
 /// Rules of the specification not implemented yet: (code, name, what it is about).
 const PLANNED: &[(&str, &str, &str)] = &[
     ("AG106", "request-session-in-async", "Python: Django"),
-    ("AG204", "homemade-async-atomic", "Python: Django"),
     ("AG206", "atomic-requests-with-async-view", "Python: Django (code + settings)"),
     ("AG207", "transaction-api-in-async", "Python: Django, Celery"),
     ("AG209", "on-commit-called-not-passed", "Python: Django"),
@@ -27,12 +26,10 @@ const PLANNED: &[(&str, &str, &str)] = &[
     ("AG306", "blocking-task-dispatch-in-async", "Python: Celery"),
     ("AG307", "async-unsafe-escape", "Python, pytest/pyproject config, `.env`, Dockerfile"),
     ("AG308", "async-to-sync-in-task", "Python: Celery + asgiref"),
-    ("AG309", "sync-circuit-breaker-in-async", "Python: dorm"),
     ("AG401", "sync-session-in-async", "Python: SQLAlchemy, SQLModel, peewee"),
     ("AG402", "async-call-not-awaited", "Python: SQLAlchemy, SQLModel, Tortoise, Piccolo"),
     ("AG403", "query-on-async-session", "Python: SQLAlchemy, SQLModel"),
     ("AG404", "uncommitted-async-session", "Python: SQLAlchemy, SQLModel"),
-    ("AG405", "mixed-sync-async-pools", "Python: dorm"),
 ];
 
 const REGENERATE: &str = "AWAITGUARD_UPDATE_DOCS=1 cargo test --test docs";

@@ -26,12 +26,15 @@ mod orm_fix;
 mod ag201_async_with_sync_atomic;
 mod ag202_atomic_in_async;
 mod ag203_atomic_decorator_on_coroutine;
+mod ag204_homemade_async_atomic;
 mod ag205_select_for_update_outside_atomic;
 mod ag208_task_dispatch_in_atomic;
 mod ag301_async_to_sync_in_loop;
 mod ag302_sync_to_async_on_coroutine;
 mod ag303_sync_to_async_not_called;
 mod ag304_sync_to_async_eager_argument;
+mod ag309_sync_circuit_breaker_in_async;
+mod ag405_mixed_sync_async_pools;
 mod ag501_blocking_db_call_in_async;
 mod ag502_nested_block_on;
 mod ag503_block_in_place_current_thread;
@@ -107,12 +110,15 @@ pub static RULES: &[&dyn Rule] = &[
     &ag201_async_with_sync_atomic::AsyncWithSyncAtomic,
     &ag202_atomic_in_async::AtomicInAsync,
     &ag203_atomic_decorator_on_coroutine::AtomicDecoratorOnCoroutine,
+    &ag204_homemade_async_atomic::HomemadeAsyncAtomic,
     &ag205_select_for_update_outside_atomic::SelectForUpdateOutsideAtomic,
     &ag208_task_dispatch_in_atomic::TaskDispatchInAtomic,
     &ag301_async_to_sync_in_loop::AsyncToSyncInLoop,
     &ag302_sync_to_async_on_coroutine::SyncToAsyncOnCoroutine,
     &ag303_sync_to_async_not_called::SyncToAsyncNotCalled,
     &ag304_sync_to_async_eager_argument::SyncToAsyncEagerArgument,
+    &ag309_sync_circuit_breaker_in_async::SyncCircuitBreakerInAsync,
+    &ag405_mixed_sync_async_pools::MixedSyncAsyncPools,
     &ag501_blocking_db_call_in_async::BlockingDbCallInAsync,
     &ag502_nested_block_on::NestedBlockOn,
     &ag503_block_in_place_current_thread::BlockInPlaceCurrentThread,
