@@ -126,6 +126,8 @@ fixtures! {
     ag107_caches => "python/AG107_caches.py",
     ag107_no_settings => "python/AG107_no_settings.py",
     ag107_blocking_cache_opt_in => "python/AG107_blocking_cache_opt_in.py",
+    ag107_tasks => "python/AG107_tasks.py",
+    ag107_tasks_django52 => "python/AG107_tasks_django52.py",
     ag108 => "python/AG108.py",
     ag108_nested_def => "python/AG108_nested_def.py",
     ag108_channels => "python/AG108_channels.py",

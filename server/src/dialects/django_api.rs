@@ -99,6 +99,12 @@ pub const USER_MANAGER_METHODS: &[Twin] = &[
 /// `Signal.send` / `send_robust`.
 pub const SIGNAL_METHODS: &[Twin] = &[t("send", "asend", V5_0), t("send_robust", "asend_robust", V5_0)];
 
+/// `django.tasks` `Task` methods (6.0).
+pub const TASK_METHODS: &[Twin] = &[t("enqueue", "aenqueue", V6_0), t("get_result", "aget_result", V6_0)];
+
+/// `django.tasks` `TaskResult` methods (6.0).
+pub const TASK_RESULT_METHODS: &[Twin] = &[t("refresh", "arefresh", V6_0)];
+
 /// Cache backend methods (`django.core.cache.cache`, `caches[alias]`), async since 4.0.
 pub const CACHE_METHODS: &[&str] = &[
     "get", "set", "add", "get_or_set", "get_many", "set_many", "delete", "delete_many", "clear", "touch",

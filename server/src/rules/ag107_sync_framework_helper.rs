@@ -1,7 +1,7 @@
 //! AG107 sync-framework-helper: a Django helper that queries (or blocks) and has an async
 //! twin, called in async code (RULES.md §AG107, §3.1d): shortcuts, auth functions, password
 //! checks, user-manager and permission methods, `prefetch_related_objects`, signals, cache,
-//! pagination.
+//! pagination, Django 6 tasks (only from Django 6.0: `django.tasks` does not exist before).
 //!
 //! Names must resolve to the Django API through the file's imports (a project's own
 //! `authenticate` or `cache` stays silent); user methods need a receiver known to be a user.
@@ -43,6 +43,8 @@ twin:
 | `User.objects.create_user` / `create_superuser` / `get_by_natural_key` | `a…` | 5.2 |
 | `cache.get` / `set` / `delete` … | `aget` / `aset` / `adelete` … | 4.0 |
 | `Paginator(qs, n).page(p)` | `await AsyncPaginator(qs, n).apage(p)` (**unsafe**: the page is an `AsyncPage`) | 6.0 |
+| `task.enqueue(…)`, `task.get_result(id)` (`django.tasks`) | `await task.aenqueue(…)`, `await task.aget_result(id)` | 6.0 |
+| `result.refresh()` (a task's `TaskResult`) | `await result.arefresh()` | 6.0 |
 
 **Why it is wrong.** These helpers query the database: `SynchronousOnlyOperation`. A cache
 call queries only with the database backend (`DatabaseCache`): it is reported (as an error)
@@ -82,6 +84,9 @@ struct Plan<'t> {
     extra: Option<Vec<Edit>>,
     /// A cache call: what its backend does.
     cache: Option<CacheKind>,
+    /// A `django.tasks` call: it goes through the task backend (the database backend
+    /// queries, the immediate one runs the task on the spot).
+    task: bool,
 }
 
 impl Rule for SyncFrameworkHelper {
@@ -107,6 +112,7 @@ impl Rule for SyncFrameworkHelper {
             message.push_str(match plan.cache {
                 Some(CacheKind::Database) => " and queries the database cache",
                 Some(_) => " and blocks the event loop on cache I/O",
+                None if plan.task => " and blocks on the task backend",
                 None => " and queries the database",
             });
             let mut fixes = vec![];
@@ -158,6 +164,7 @@ fn helper_plan<'t>(h: &Helper, what: String, name_node: Node<'t>, bare: bool, ve
         applicability: Applicability::Safe,
         extra: Some(vec![]),
         cache: None,
+        task: false,
     }
 }
 
@@ -172,6 +179,7 @@ fn twin_plan<'t>(t: &Twin, what: String, name_node: Node<'t>, severity: Severity
         applicability: Applicability::Safe,
         extra: Some(vec![]),
         cache: None,
+        task: false,
     }
 }
 
@@ -225,6 +233,15 @@ fn plan<'t>(py: &PyModel<'t>, func: Node<'t>, version: Version, settings: &Setti
             }
             if m == "page" {
                 return paginator_plan(py, obj, attr, what);
+            }
+            // Django 6 tasks: `django.tasks` does not exist below 6.0.
+            if version >= api::V6_0 {
+                if let Some(t) = api::TASK_METHODS.iter().find(|t| t.sync == m) {
+                    return is_django_task(py, obj).then(|| Plan { task: true, ..twin_plan(t, what, attr, Severity::Error) });
+                }
+                if let Some(t) = api::TASK_RESULT_METHODS.iter().find(|t| t.sync == m) {
+                    return is_task_result(py, obj).then(|| Plan { task: true, ..twin_plan(t, what, attr, Severity::Error) });
+                }
             }
             None
         }
@@ -315,6 +332,45 @@ fn is_user(py: &PyModel, obj: Node) -> bool {
         || (vt.starts_with("aauthenticate(") && py.import_of("aauthenticate") == Some("django.contrib.auth.aauthenticate"))
 }
 
+/// A `django.tasks` task: a module-level function of this file decorated with `@task` /
+/// `@task(…)` from `django.tasks`, or a name imported from a `tasks` module in a file that
+/// imports `django.tasks` itself.
+fn is_django_task(py: &PyModel, obj: Node) -> bool {
+    if obj.kind() != "identifier" {
+        return false;
+    }
+    let name = py.node_text(obj);
+    if py.binding(name, obj.start_byte()).is_some_and(|b| b.value.is_some()) {
+        return false;
+    }
+    if let Some(path) = py.import_of(name) {
+        return path.split('.').any(|c| c == "tasks") && py.imports.values().any(|p| p == "django.tasks" || p.starts_with("django.tasks."));
+    }
+    let Some(def) = py.module_def_named(name) else { return false };
+    py.decorators_of(def).into_iter().any(|e| {
+        let callee = if e.kind() == "call" { e.child_by_field_name("function") } else { Some(e) };
+        callee.is_some_and(|c| py.resolves_to(c, &["django.tasks.task"]))
+    })
+}
+
+/// A `TaskResult`: a name bound to `<task>.enqueue(…)` / `<task>.get_result(…)` (or the
+/// awaited `a*` forms) of a `django.tasks` task.
+fn is_task_result(py: &PyModel, obj: Node) -> bool {
+    if obj.kind() != "identifier" {
+        return false;
+    }
+    let Some(mut v) = py.binding(py.node_text(obj), obj.start_byte()).and_then(|b| b.value) else { return false };
+    if v.kind() == "await" {
+        let Some(inner) = v.named_child(0) else { return false };
+        v = inner;
+    }
+    let Some(func) = (v.kind() == "call").then(|| v.child_by_field_name("function")).flatten() else { return false };
+    let (Some(recv), Some(attr)) = (func.child_by_field_name("object"), func.child_by_field_name("attribute")) else {
+        return false;
+    };
+    matches!(py.node_text(attr), "enqueue" | "aenqueue" | "get_result" | "aget_result") && is_django_task(py, recv)
+}
+
 /// `Paginator(qs, n).page(p)` (fixable, unsafe) or `paginator.page(p)` with
 /// `paginator = Paginator(…)` (reported, no fix).
 fn paginator_plan<'t>(py: &PyModel<'t>, obj: Node<'t>, attr: Node<'t>, what: String) -> Option<Plan<'t>> {
@@ -338,6 +394,7 @@ fn paginator_plan<'t>(py: &PyModel<'t>, obj: Node<'t>, attr: Node<'t>, what: Str
         applicability: Applicability::Unsafe,
         extra: None,
         cache: None,
+        task: false,
     };
     if let Some(ctor) = is_ctor(strip_parens(obj)) {
         let mut extra = vec![Edit::replace(ctor.byte_range(), "AsyncPaginator")];
