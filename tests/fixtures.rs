@@ -108,6 +108,7 @@ fixtures! {
     ag102_dorm => "python/AG102_dorm.py",
     ag102_async_for => "python/AG102_async_for.py",
     ag102_prefetched => "python/AG102_prefetched.py",
+    ag102_logging => "python/AG102_logging.py",
     ag103 => "python/AG103.py",
     ag103_django41 => "python/AG103_django41.py",
     ag103_dorm => "python/AG103_dorm.py",
