@@ -45,6 +45,8 @@ twin:
 | `Paginator(qs, n).page(p)` | `await AsyncPaginator(qs, n).apage(p)` (**unsafe**: the page is an `AsyncPage`) | 6.0 |
 | `task.enqueue(…)`, `task.get_result(id)` (`django.tasks`) | `await task.aenqueue(…)`, `await task.aget_result(id)` | 6.0 |
 | `result.refresh()` (a task's `TaskResult`) | `await result.arefresh()` | 6.0 |
+| test client `login` / `force_login` / `logout` (`self.client`, `AsyncClient()`, pytest-django's `client`) | `alogin` / `aforce_login` / `alogout` | 5.0 |
+| `@login_required`, `@permission_required`, `@user_passes_test` on an `async def` | accepted from Django 5.1: reported below it, no fix | 5.1 |
 
 **Why it is wrong.** These helpers query the database: `SynchronousOnlyOperation`. A cache
 call queries only with the database backend (`DatabaseCache`): it is reported (as an error)
@@ -100,6 +102,9 @@ impl Rule for SyncFrameworkHelper {
             return;
         }
         let version = cx.settings.django_version;
+        if version < api::V5_1 {
+            auth_decorators(cx, py, version, out);
+        }
         cx.for_each_match(QueryId::PyEvaluations, |caps| {
             let (Some(call), Some(func)) = (caps.get("builtin"), caps.get("fn")) else { return };
             let ctx = py.context_at(call.start_byte());
@@ -146,6 +151,29 @@ impl Rule for SyncFrameworkHelper {
             out.push(Finding { severity: plan.severity, ..Finding::new(&META, call.byte_range(), message, fixes) });
         });
     }
+}
+
+/// `@login_required`, `@permission_required(…)`, `@user_passes_test(…)` on an `async def`,
+/// below Django 5.1 (which first accepts coroutine views there): reported, no fix.
+fn auth_decorators(cx: &Ctx, py: &PyModel, version: Version, out: &mut Vec<Finding>) {
+    cx.for_each_match(QueryId::PyDecoratedFunctions, |caps| {
+        let (Some(dec), Some(def)) = (caps.get("decorator"), caps.get("def")) else { return };
+        if def.child(0).is_none_or(|c| c.kind() != "async") {
+            return;
+        }
+        let Some(expr) = dec.named_child(0) else { return };
+        let callee = if expr.kind() == "call" { expr.child_by_field_name("function") } else { Some(expr) };
+        let Some(callee) = callee else { return };
+        let Some(path) = py.resolve_node(callee) else { return };
+        let Some(name) = api::AUTH_DECORATORS.iter().find(|d| path == format!("django.contrib.auth.decorators.{d}")) else {
+            return;
+        };
+        let message = format!(
+            "`@{name}` makes a sync view of an `async def` before Django 5.1 (the project's Django is {}.{})",
+            version.0, version.1
+        );
+        out.push(Finding::new(&META, dec.byte_range(), message, vec![]));
+    });
 }
 
 fn helper_plan<'t>(h: &Helper, what: String, name_node: Node<'t>, bare: bool, version: Version) -> Plan<'t> {
@@ -233,6 +261,9 @@ fn plan<'t>(py: &PyModel<'t>, func: Node<'t>, version: Version, settings: &Setti
             }
             if m == "page" {
                 return paginator_plan(py, obj, attr, what);
+            }
+            if let Some(t) = api::TEST_CLIENT_METHODS.iter().find(|t| t.sync == m) {
+                return is_test_client(py, obj).then(|| twin_plan(t, what, attr, Severity::Error));
             }
             // Django 6 tasks: `django.tasks` does not exist below 6.0.
             if version >= api::V6_0 {
@@ -330,6 +361,38 @@ fn is_user(py: &PyModel, obj: Node) -> bool {
         || vt == "self.request.auser()"
         || (vt.starts_with("authenticate(") && py.import_of("authenticate") == Some("django.contrib.auth.authenticate"))
         || (vt.starts_with("aauthenticate(") && py.import_of("aauthenticate") == Some("django.contrib.auth.aauthenticate"))
+}
+
+/// A Django test client: `self.client` / `self.async_client` in a file importing
+/// `django.test`, a name bound to `Client(…)` / `AsyncClient(…)` from `django.test`, or a
+/// pytest-django fixture parameter (`client`, `async_client`, `admin_client`) in a file
+/// importing pytest and Django.
+fn is_test_client(py: &PyModel, obj: Node) -> bool {
+    let text = py.node_text(obj);
+    let imports_django_test = py.imports.values().any(|p| p == "django.test" || p.starts_with("django.test."));
+    if matches!(text, "self.client" | "self.async_client") {
+        return imports_django_test;
+    }
+    if obj.kind() != "identifier" {
+        return false;
+    }
+    match py.binding(text, obj.start_byte()) {
+        Some(b) => match b.value {
+            Some(v) => {
+                let v = if v.kind() == "await" { v.named_child(0).unwrap_or(v) } else { v };
+                v.kind() == "call"
+                    && v.child_by_field_name("function").is_some_and(|f| {
+                        py.resolves_to(f, &["django.test.Client", "django.test.AsyncClient", "django.test.client.Client", "django.test.client.AsyncClient"])
+                    })
+            }
+            None => {
+                matches!(text, "client" | "async_client" | "admin_client")
+                    && py.import_of(text).is_none()
+                    && py.imports.values().any(|p| p == "pytest" || p.starts_with("pytest."))
+            }
+        },
+        None => false,
+    }
 }
 
 /// A `django.tasks` task: a module-level function of this file decorated with `@task` /
