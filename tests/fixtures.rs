@@ -112,6 +112,7 @@ fixtures! {
     ag103 => "python/AG103.py",
     ag103_django41 => "python/AG103_django41.py",
     ag103_dorm => "python/AG103_dorm.py",
+    ag103_validation => "python/AG103_validation.py",
     ag103_tortoise => "python/AG103_tortoise.py",
     ag104 => "python/AG104.py",
     ag104_dorm => "python/AG104_dorm.py",
