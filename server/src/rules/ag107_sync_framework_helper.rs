@@ -45,7 +45,7 @@ twin:
 | `Paginator(qs, n).page(p)` | `await AsyncPaginator(qs, n).apage(p)` (**unsafe**: the page is an `AsyncPage`) | 6.0 |
 | `task.enqueue(…)`, `task.get_result(id)` (`django.tasks`) | `await task.aenqueue(…)`, `await task.aget_result(id)` | 6.0 |
 | `result.refresh()` (a task's `TaskResult`) | `await result.arefresh()` | 6.0 |
-| test client `login` / `force_login` / `logout` (`self.client`, `AsyncClient()`, pytest-django's `client`) | `alogin` / `aforce_login` / `alogout` | 5.0 |
+| test client `login` / `force_login` / `logout` (`self.client`, `AsyncClient()`, pytest-django's `async_client`) | `alogin` / `aforce_login` / `alogout` | 5.0 |
 | `@login_required`, `@permission_required`, `@user_passes_test` on an `async def` | accepted from Django 5.1: reported below it, no fix | 5.1 |
 
 **Why it is wrong.** These helpers query the database: `SynchronousOnlyOperation`. A cache
@@ -365,7 +365,7 @@ fn is_user(py: &PyModel, obj: Node) -> bool {
 
 /// A Django test client: `self.client` / `self.async_client` in a file importing
 /// `django.test`, a name bound to `Client(…)` / `AsyncClient(…)` from `django.test`, or a
-/// pytest-django fixture parameter (`client`, `async_client`, `admin_client`) in a file
+/// pytest-django fixture parameter (`async_client`, `admin_client`) in a file
 /// importing pytest and Django.
 fn is_test_client(py: &PyModel, obj: Node) -> bool {
     let text = py.node_text(obj);
@@ -386,7 +386,8 @@ fn is_test_client(py: &PyModel, obj: Node) -> bool {
                     })
             }
             None => {
-                matches!(text, "client" | "async_client" | "admin_client")
+                // Not a bare `client`: FastAPI / httpx test clients are named so too (taiga).
+                matches!(text, "async_client" | "admin_client")
                     && py.import_of(text).is_none()
                     && py.imports.values().any(|p| p == "pytest" || p.starts_with("pytest."))
             }
