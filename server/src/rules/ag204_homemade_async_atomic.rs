@@ -22,7 +22,7 @@ static META: RuleMeta = RuleMeta {
     lang: Lang::Python,
     severity: Severity::Error,
     fix: FixAvailability::None,
-    triggers: &[&["__enter__", "async"]],
+    triggers: &[&["__enter__", "async", "atomic"]],
     summary: "an async context manager that enters Django's sync `Atomic` through `sync_to_async`",
     doc: r#"## AG204 homemade-async-atomic
 

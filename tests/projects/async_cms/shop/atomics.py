@@ -1,5 +1,6 @@
 """Homemade async atomic declared in one module, used in another (AG204)."""
 from asgiref.sync import sync_to_async
+from django.db import transaction
 from django.db.transaction import Atomic
 
 
@@ -14,3 +15,15 @@ class Timer:
 
     async def __aexit__(self, *exc):
         return None
+
+
+class TxWrapper:  # expect: AG204
+    def __init__(self, using=None):
+        self._atomic = transaction.atomic(using=using)
+
+    async def __aenter__(self):
+        await sync_to_async(self._atomic.__enter__)()
+        return self
+
+    async def __aexit__(self, *exc):
+        await sync_to_async(self._atomic.__exit__)(*exc)

@@ -18,3 +18,8 @@ async def timed(total):
         await Order.objects.acreate(total=total)
     async with atomics.Timer():
         await Order.objects.acreate(total=total)
+
+
+async def wrapped(total):
+    async with atomics.TxWrapper():  # expect: AG204
+        await Order.objects.acreate(total=total)
