@@ -12,6 +12,7 @@ pub const V4_2: Version = Version(4, 2, 0);
 pub const V5_0: Version = Version(5, 0, 0);
 /// `aprefetch_related_objects` importable from `django.db.models`.
 pub const V5_0_5: Version = Version(5, 0, 5);
+pub const V5_1: Version = Version(5, 1, 0);
 pub const V5_2: Version = Version(5, 2, 0);
 pub const V6_0: Version = Version(6, 0, 0);
 
@@ -98,6 +99,19 @@ pub const USER_MANAGER_METHODS: &[Twin] = &[
 
 /// `Signal.send` / `send_robust`.
 pub const SIGNAL_METHODS: &[Twin] = &[t("send", "asend", V5_0), t("send_robust", "asend_robust", V5_0)];
+
+/// Test client (`Client`, `AsyncClient`) methods that query (5.0).
+pub const TEST_CLIENT_METHODS: &[Twin] =
+    &[t("login", "alogin", V5_0), t("force_login", "aforce_login", V5_0), t("logout", "alogout", V5_0)];
+
+/// `django.contrib.auth.decorators` that accept an `async def` view from 5.1 on.
+pub const AUTH_DECORATORS: &[&str] = &["login_required", "permission_required", "user_passes_test"];
+
+/// `django.tasks` `Task` methods (6.0).
+pub const TASK_METHODS: &[Twin] = &[t("enqueue", "aenqueue", V6_0), t("get_result", "aget_result", V6_0)];
+
+/// `django.tasks` `TaskResult` methods (6.0).
+pub const TASK_RESULT_METHODS: &[Twin] = &[t("refresh", "arefresh", V6_0)];
 
 /// Cache backend methods (`django.core.cache.cache`, `caches[alias]`), async since 4.0.
 pub const CACHE_METHODS: &[&str] = &[

@@ -45,6 +45,8 @@ pub struct PyClass {
     pub name_range: std::ops::Range<usize>,
     /// Model fields declared in the body (AG104).
     pub fields: Vec<crate::semantic::relations::ModelField>,
+    /// Its own `__aenter__` enters Django's `Atomic` through `sync_to_async` (AG204).
+    pub homemade_atomic: bool,
 }
 
 /// What other files may ask of one Python file.
@@ -69,7 +71,12 @@ pub struct PySummary {
 pub fn summarize(text: &str) -> PySummary {
     use crate::analysis::sparse;
     let index = crate::text::LineIndex::new(text);
-    let hot: Vec<usize> = text.match_indices("return self").chain(text.match_indices("return super(")).map(|(i, _)| i).collect();
+    let mut hot: Vec<usize> = text.match_indices("return self").chain(text.match_indices("return super(")).map(|(i, _)| i).collect();
+    // AG204: a sync `__aenter__` and the `__init__` that assigns `self._atomic = atomic()`.
+    if text.contains("__aenter__") {
+        hot.extend(text.match_indices("__enter__").chain(text.match_indices("atomic(")).map(|(i, _)| i));
+        hot.sort_unstable();
+    }
     let sparse_tree = sparse::mask(text, &hot, &sparse::event_positions(text), &[]).and_then(|masked| {
         crate::syntax::parse_ranges(crate::syntax::Lang::Python, &masked.text, &masked.included(&index))
             .filter(|t| !t.root_node().has_error())
@@ -115,7 +122,8 @@ pub fn summarize(text: &str) -> PySummary {
                 let name_range = def.child_by_field_name("name").map(|n| n.byte_range()).unwrap_or_default();
                 let fields = crate::semantic::relations::class_fields(&m, def);
                 reverse_o2o.extend(crate::semantic::relations::reverse_one_to_one(&name, &fields));
-                s.classes.insert(name, PyClass { bases, manager_attrs, a_methods, defers_on_commit, name_range, fields });
+                let homemade_atomic = m.homemade_atomic_class(def).is_some();
+                s.classes.insert(name, PyClass { bases, manager_attrs, a_methods, defers_on_commit, name_range, fields, homemade_atomic });
             }
             _ => {}
         }
@@ -131,6 +139,7 @@ pub fn summarize(text: &str) -> PySummary {
         manager_attrs: managers,
         queryset_methods: m.queryset_methods(),
         reverse_one_to_one: reverse_o2o,
+        circuit_breakers: m.module_breakers(),
     });
     s
 }
@@ -427,7 +436,7 @@ const FACTS_DEPTH: u32 = 2;
 fn deep_facts(view: &FileView, file: &Path, summary: &PySummary, depth: u32) -> Arc<ModuleFacts> {
     let mut seen = vec![file.to_path_buf()];
     let mut todo = vec![(file.to_path_buf(), summary.clone_facts_and_imports(), 0u32)];
-    let mut out = ModuleFacts::default();
+    let mut out = ModuleFacts { circuit_breakers: summary.facts.circuit_breakers.clone(), ..Default::default() };
     while let Some((f, (facts, imports), level)) = todo.pop() {
         out.related_attrs.extend(facts.related_attrs.iter().cloned());
         out.manager_attrs.extend(facts.manager_attrs.iter().cloned());
@@ -478,6 +487,7 @@ fn class_facts(view: &FileView, file: &Path, summary: &PySummary, name: &str, cl
         fields: class.fields.clone(),
         a_methods: class.a_methods.clone(),
         defers_on_commit: class.defers_on_commit,
+        homemade_atomic: class.homemade_atomic,
         loc: Some(Loc { path: file.to_path_buf(), range: class.name_range.clone(), what: format!("class {name}") }),
         ..Default::default()
     };
@@ -492,6 +502,7 @@ fn class_facts(view: &FileView, file: &Path, summary: &PySummary, name: &str, cl
                 facts.manager_attrs.extend(b.manager_attrs.iter().cloned());
                 facts.a_methods.extend(b.a_methods.iter().cloned());
                 facts.defers_on_commit |= b.defers_on_commit;
+                facts.homemade_atomic |= b.homemade_atomic;
                 facts.lib_bases.extend(b.lib_bases.iter().cloned());
                 facts.fields.extend(b.fields.iter().cloned());
             }

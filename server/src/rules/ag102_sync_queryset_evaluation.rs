@@ -33,7 +33,8 @@ static META: RuleMeta = RuleMeta {
 **What it catches.** A lazy queryset evaluated synchronously inside an `async def`: a `for`
 loop or comprehension over it, `list(qs)` / `tuple` / `set` / `sorted` / `dict` /
 `enumerate` / `sum` …, `len(qs)`, `bool(qs)`, `if qs:` / `not qs`, `x in qs`, `qs[0]`,
-`qs[a:b:step]`, an f-string or `print`/`str`/`repr` of it, and `for x in qs.iterator()`.
+`qs[a:b:step]`, an f-string or `print`/`str`/`repr` of it, a `logging` argument
+(`logger.info("%s", qs)`: formatted when the record is emitted), and `for x in qs.iterator()`.
 
 **Why it is wrong.** Evaluating a queryset fetches its rows on the event-loop thread: Django
 raises `SynchronousOnlyOperation`; dorm blocks the loop silently.
@@ -66,7 +67,7 @@ async def titles(request):
 | `bool(qs)`, `if qs:`, `not qs` | `await qs.aexists()` | safe |
 | `x in qs` | `await qs.acontains(x)` | safe |
 | `qs[i]` | `[x async for x in qs[i:i + 1]][0]`; for `qs[0]` also `await qs.afirst()` | safe; `afirst()` **unsafe** (`None` instead of `IndexError`) |
-| `qs[a:b:step]`, `f"{qs}"`, `print(qs)` | none: avoid it (`str(qs.query)` shows the SQL without a query) | |
+| `qs[a:b:step]`, `f"{qs}"`, `print(qs)`, `logger.info("%s", qs)` | none: avoid it (`str(qs.query)` shows the SQL without a query) | |
 
 Below Django 4.1 the fix is `await sync_to_async(list)(qs)` in place of `qs`. No fix where
 `await`/`async for` is illegal (a lambda, a class body, a generator
@@ -94,6 +95,28 @@ const ITERATING: &[&str] = &[
 ];
 /// Builtins that format their argument (no fix: avoid it).
 const FORMATTING: &[&str] = &["repr", "str", "print"];
+
+/// `logging` methods that format their arguments into the message.
+const LOG_METHODS: &[&str] = &["debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log"];
+
+/// `<logger>.<level>(…)` where `<logger>` is the `logging` module or a name bound to
+/// `logging.getLogger(…)` (or `getLogger(…)` imported from `logging`).
+fn is_logging_call(py: &PyModel, func: Node) -> bool {
+    let (Some(obj), Some(attr)) = (func.child_by_field_name("object"), func.child_by_field_name("attribute")) else {
+        return false;
+    };
+    if !LOG_METHODS.contains(&py.node_text(attr)) || obj.kind() != "identifier" {
+        return false;
+    }
+    let name = py.node_text(obj);
+    match py.binding(name, obj.start_byte()) {
+        Some(b) => b.value.is_some_and(|v| {
+            v.kind() == "call"
+                && v.child_by_field_name("function").is_some_and(|f| py.resolves_to(f, &["logging.getLogger"]))
+        }),
+        None => py.import_of(name) == Some("logging"),
+    }
+}
 
 #[derive(Clone, Copy)]
 enum Src<'t> {
@@ -409,10 +432,21 @@ impl<'a, 'b, 't> Run<'a, 'b, 't> {
             {
                 "join"
             }
+            "attribute" if is_logging_call(py, func) => {
+                if func.child_by_field_name("attribute").is_some_and(|a| py.node_text(a) == "log") {
+                    "logging.log"
+                } else {
+                    "logging"
+                }
+            }
             _ => return,
         };
         let candidates: Vec<Node<'t>> = match name {
             "zip" | "print" => positional.clone(),
+            // The arguments after the message (and after the level, for `log`): formatted with
+            // `%` when the record is emitted, which runs the query.
+            "logging" => positional.iter().skip(1).copied().collect(),
+            "logging.log" => positional.iter().skip(2).copied().collect(),
             _ => positional.first().copied().into_iter().collect(),
         };
         for e in candidates {
@@ -455,6 +489,9 @@ impl<'a, 'b, 't> Run<'a, 'b, 't> {
                         format!("Use `await ….{async_m}()` (or `….{sync_m}()` through `sync_to_async`).")
                     };
                     self.emit(e, how, fixes, &advice);
+                }
+                "logging" | "logging.log" if qs_only && self.eligible(e) => {
+                    self.emit(e, "a logging argument is formatted with `%s`, which runs the query", vec![], "Log `qs.query` or a count instead.");
                 }
                 n if FORMATTING.contains(&n) && qs_only
                     && self.eligible(e) => {

@@ -1,5 +1,6 @@
 //! AG103 sync-instance-method: `obj.save()` / `delete()` / `refresh_from_db()` (and the
-//! always-querying `get_next_by_*` / `get_previous_by_*`) on a model instance in async code
+//! always-querying `get_next_by_*` / `get_previous_by_*`, and `full_clean` / `validate_unique`
+//! when the model's fields make validation query) on a model instance in async code
 //! (RULES.md §AG103, §3.1b).
 //!
 //! Fires only when the receiver resolves to a model instance
@@ -26,7 +27,11 @@ static META: RuleMeta = RuleMeta {
 
 **What it catches.** `obj.save()`, `obj.delete()`, `obj.refresh_from_db()`,
 `obj.get_next_by_<field>()` or `obj.get_previous_by_<field>()` on a model instance inside an
-`async def`. An instance is recognised from the file: `await Book.objects.aget(…)`,
+`async def`; also `obj.full_clean()` and `obj.validate_unique()` when the model's validation
+queries: it has a unique field (`unique=True`, `primary_key=True`, a one-to-one) or declares
+`unique_together` / `constraints`, or (`full_clean`) a foreign key, whose validation checks
+that the row exists. A model with none of these validates without a query (silent), and so
+does a model that is not known. An instance is recognised from the file: `await Book.objects.aget(…)`,
 `Book(…)`, a loop variable over a queryset, `get_object_or_404(…)`, `self` in a model method.
 
 **Why it is wrong.** Each runs a query on the event-loop thread: Django raises
@@ -42,7 +47,8 @@ async def publish(pk):
 
 **Fix.** `await book.asave(update_fields=["published"])` (Django 4.2; arguments kept). Below
 4.2: `await sync_to_async(book.save)(update_fields=["published"])`. `get_next_by_*` has no
-async twin: `await sync_to_async(book.get_next_by_pub_date)()`. No fix in a lambda, a nested
+async twin: `await sync_to_async(book.get_next_by_pub_date)()`; nor have `full_clean()` and
+`validate_unique()`: `await sync_to_async(book.full_clean)()`. No fix in a lambda, a nested
 sync `def`, a class body or a generator expression.
 
 **Stays silent on** sync `def`s nested in an async function (sync context: a direct call is AG108's), `await obj.asave()`, `super().save()` in a sync `save` override, offloaded
@@ -73,6 +79,8 @@ impl Rule for SyncInstanceMethod {
                 Dialect::Django => match django_api::instance_method(m) {
                     Some(t) => Some((t.async_name, t.since <= cx.settings.django_version, t.since)),
                     None if m.starts_with("get_next_by_") || m.starts_with("get_previous_by_") => None,
+                    // Validation queries only for unique fields, relations, constraints (below).
+                    None if matches!(m, "full_clean" | "validate_unique") => None,
                     None => return,
                 },
                 Dialect::Dorm => match dorm::INSTANCE_METHODS.contains(&m).then(|| dorm::async_name(m)).flatten() {
@@ -82,6 +90,9 @@ impl Rule for SyncInstanceMethod {
             };
             let ctx = py.context_at(call.start_byte());
             if !ctx.is_async() || py.in_offload_args(call.start_byte()) || py.value(receiver) != Value::Instance {
+                return;
+            }
+            if dialect == Dialect::Django && matches!(m, "full_clean" | "validate_unique") && !validation_queries(cx, py, receiver, m) {
                 return;
             }
             let recv = short(py.node_text(receiver), 32);
@@ -113,4 +124,27 @@ impl Rule for SyncInstanceMethod {
             out.push(Finding { severity: if dialect == Dialect::Dorm { Severity::Warning } else { META.severity }, ..Finding::new(&META, call.byte_range(), message, fixes) });
         });
     }
+}
+
+/// `<obj>.full_clean()` / `.validate_unique()` runs a query: the instance's model is known
+/// and has a unique field (a one-to-one, `unique=True`, `primary_key=True`) or declares
+/// `unique_together` / `constraints`; for `full_clean` also a foreign key (its validation
+/// checks that the row exists). A model with none of these validates without a query;
+/// an unknown model is silent.
+fn validation_queries(cx: &Ctx, py: &crate::semantic::PyModel, receiver: tree_sitter::Node, m: &str) -> bool {
+    use crate::semantic::relations::FieldKind;
+    let auth_user = cx.settings.auth_user_model.as_deref().map(|u| u.rsplit('.').next().unwrap_or(u)).unwrap_or("User");
+    // `obj = Model(…)`: the class called; else the query that produced `obj`.
+    let ctor = (receiver.kind() == "identifier")
+        .then(|| py.binding(py.node_text(receiver), receiver.start_byte()).and_then(|b| b.value))
+        .flatten()
+        .filter(|v| v.kind() == "call")
+        .and_then(|v| v.child_by_field_name("function"))
+        .filter(|f| f.kind() == "identifier");
+    let info = match ctor {
+        Some(f) => py.model_info(py.node_text(f), f.start_byte(), auth_user),
+        None => py.instance_producer(receiver).and_then(|p| py.producer_model_info(&p, auth_user)),
+    };
+    let Some(info) = info else { return false };
+    info.fields.iter().any(|f| f.unique || (m == "full_clean" && f.kind == FieldKind::ForeignKey))
 }

@@ -1,7 +1,7 @@
 //! AG107 sync-framework-helper: a Django helper that queries (or blocks) and has an async
 //! twin, called in async code (RULES.md §AG107, §3.1d): shortcuts, auth functions, password
 //! checks, user-manager and permission methods, `prefetch_related_objects`, signals, cache,
-//! pagination.
+//! pagination, Django 6 tasks (only from Django 6.0: `django.tasks` does not exist before).
 //!
 //! Names must resolve to the Django API through the file's imports (a project's own
 //! `authenticate` or `cache` stays silent); user methods need a receiver known to be a user.
@@ -43,6 +43,10 @@ twin:
 | `User.objects.create_user` / `create_superuser` / `get_by_natural_key` | `a…` | 5.2 |
 | `cache.get` / `set` / `delete` … | `aget` / `aset` / `adelete` … | 4.0 |
 | `Paginator(qs, n).page(p)` | `await AsyncPaginator(qs, n).apage(p)` (**unsafe**: the page is an `AsyncPage`) | 6.0 |
+| `task.enqueue(…)`, `task.get_result(id)` (`django.tasks`) | `await task.aenqueue(…)`, `await task.aget_result(id)` | 6.0 |
+| `result.refresh()` (a task's `TaskResult`) | `await result.arefresh()` | 6.0 |
+| test client `login` / `force_login` / `logout` (`self.client`, `AsyncClient()`, pytest-django's `async_client`) | `alogin` / `aforce_login` / `alogout` | 5.0 |
+| `@login_required`, `@permission_required`, `@user_passes_test` on an `async def` | accepted from Django 5.1: reported below it, no fix | 5.1 |
 
 **Why it is wrong.** These helpers query the database: `SynchronousOnlyOperation`. A cache
 call queries only with the database backend (`DatabaseCache`): it is reported (as an error)
@@ -82,6 +86,9 @@ struct Plan<'t> {
     extra: Option<Vec<Edit>>,
     /// A cache call: what its backend does.
     cache: Option<CacheKind>,
+    /// A `django.tasks` call: it goes through the task backend (the database backend
+    /// queries, the immediate one runs the task on the spot).
+    task: bool,
 }
 
 impl Rule for SyncFrameworkHelper {
@@ -95,6 +102,9 @@ impl Rule for SyncFrameworkHelper {
             return;
         }
         let version = cx.settings.django_version;
+        if version < api::V5_1 {
+            auth_decorators(cx, py, version, out);
+        }
         cx.for_each_match(QueryId::PyEvaluations, |caps| {
             let (Some(call), Some(func)) = (caps.get("builtin"), caps.get("fn")) else { return };
             let ctx = py.context_at(call.start_byte());
@@ -107,6 +117,7 @@ impl Rule for SyncFrameworkHelper {
             message.push_str(match plan.cache {
                 Some(CacheKind::Database) => " and queries the database cache",
                 Some(_) => " and blocks the event loop on cache I/O",
+                None if plan.task => " and blocks on the task backend",
                 None => " and queries the database",
             });
             let mut fixes = vec![];
@@ -142,6 +153,29 @@ impl Rule for SyncFrameworkHelper {
     }
 }
 
+/// `@login_required`, `@permission_required(…)`, `@user_passes_test(…)` on an `async def`,
+/// below Django 5.1 (which first accepts coroutine views there): reported, no fix.
+fn auth_decorators(cx: &Ctx, py: &PyModel, version: Version, out: &mut Vec<Finding>) {
+    cx.for_each_match(QueryId::PyDecoratedFunctions, |caps| {
+        let (Some(dec), Some(def)) = (caps.get("decorator"), caps.get("def")) else { return };
+        if def.child(0).is_none_or(|c| c.kind() != "async") {
+            return;
+        }
+        let Some(expr) = dec.named_child(0) else { return };
+        let callee = if expr.kind() == "call" { expr.child_by_field_name("function") } else { Some(expr) };
+        let Some(callee) = callee else { return };
+        let Some(path) = py.resolve_node(callee) else { return };
+        let Some(name) = api::AUTH_DECORATORS.iter().find(|d| path == format!("django.contrib.auth.decorators.{d}")) else {
+            return;
+        };
+        let message = format!(
+            "`@{name}` makes a sync view of an `async def` before Django 5.1 (the project's Django is {}.{})",
+            version.0, version.1
+        );
+        out.push(Finding::new(&META, dec.byte_range(), message, vec![]));
+    });
+}
+
 fn helper_plan<'t>(h: &Helper, what: String, name_node: Node<'t>, bare: bool, version: Version) -> Plan<'t> {
     let module = if h.sync == "prefetch_related_objects" && version < api::V5_0_5 {
         "django.db.models.query"
@@ -158,6 +192,7 @@ fn helper_plan<'t>(h: &Helper, what: String, name_node: Node<'t>, bare: bool, ve
         applicability: Applicability::Safe,
         extra: Some(vec![]),
         cache: None,
+        task: false,
     }
 }
 
@@ -172,6 +207,7 @@ fn twin_plan<'t>(t: &Twin, what: String, name_node: Node<'t>, severity: Severity
         applicability: Applicability::Safe,
         extra: Some(vec![]),
         cache: None,
+        task: false,
     }
 }
 
@@ -225,6 +261,18 @@ fn plan<'t>(py: &PyModel<'t>, func: Node<'t>, version: Version, settings: &Setti
             }
             if m == "page" {
                 return paginator_plan(py, obj, attr, what);
+            }
+            if let Some(t) = api::TEST_CLIENT_METHODS.iter().find(|t| t.sync == m) {
+                return is_test_client(py, obj).then(|| twin_plan(t, what, attr, Severity::Error));
+            }
+            // Django 6 tasks: `django.tasks` does not exist below 6.0.
+            if version >= api::V6_0 {
+                if let Some(t) = api::TASK_METHODS.iter().find(|t| t.sync == m) {
+                    return is_django_task(py, obj).then(|| Plan { task: true, ..twin_plan(t, what, attr, Severity::Error) });
+                }
+                if let Some(t) = api::TASK_RESULT_METHODS.iter().find(|t| t.sync == m) {
+                    return is_task_result(py, obj).then(|| Plan { task: true, ..twin_plan(t, what, attr, Severity::Error) });
+                }
             }
             None
         }
@@ -315,6 +363,78 @@ fn is_user(py: &PyModel, obj: Node) -> bool {
         || (vt.starts_with("aauthenticate(") && py.import_of("aauthenticate") == Some("django.contrib.auth.aauthenticate"))
 }
 
+/// A Django test client: `self.client` / `self.async_client` in a file importing
+/// `django.test`, a name bound to `Client(…)` / `AsyncClient(…)` from `django.test`, or a
+/// pytest-django fixture parameter (`async_client`, `admin_client`) in a file
+/// importing pytest and Django.
+fn is_test_client(py: &PyModel, obj: Node) -> bool {
+    let text = py.node_text(obj);
+    let imports_django_test = py.imports.values().any(|p| p == "django.test" || p.starts_with("django.test."));
+    if matches!(text, "self.client" | "self.async_client") {
+        return imports_django_test;
+    }
+    if obj.kind() != "identifier" {
+        return false;
+    }
+    match py.binding(text, obj.start_byte()) {
+        Some(b) => match b.value {
+            Some(v) => {
+                let v = if v.kind() == "await" { v.named_child(0).unwrap_or(v) } else { v };
+                v.kind() == "call"
+                    && v.child_by_field_name("function").is_some_and(|f| {
+                        py.resolves_to(f, &["django.test.Client", "django.test.AsyncClient", "django.test.client.Client", "django.test.client.AsyncClient"])
+                    })
+            }
+            None => {
+                // Not a bare `client`: FastAPI / httpx test clients are named so too (taiga).
+                matches!(text, "async_client" | "admin_client")
+                    && py.import_of(text).is_none()
+                    && py.imports.values().any(|p| p == "pytest" || p.starts_with("pytest."))
+            }
+        },
+        None => false,
+    }
+}
+
+/// A `django.tasks` task: a module-level function of this file decorated with `@task` /
+/// `@task(…)` from `django.tasks`, or a name imported from a `tasks` module in a file that
+/// imports `django.tasks` itself.
+fn is_django_task(py: &PyModel, obj: Node) -> bool {
+    if obj.kind() != "identifier" {
+        return false;
+    }
+    let name = py.node_text(obj);
+    if py.binding(name, obj.start_byte()).is_some_and(|b| b.value.is_some()) {
+        return false;
+    }
+    if let Some(path) = py.import_of(name) {
+        return path.split('.').any(|c| c == "tasks") && py.imports.values().any(|p| p == "django.tasks" || p.starts_with("django.tasks."));
+    }
+    let Some(def) = py.module_def_named(name) else { return false };
+    py.decorators_of(def).into_iter().any(|e| {
+        let callee = if e.kind() == "call" { e.child_by_field_name("function") } else { Some(e) };
+        callee.is_some_and(|c| py.resolves_to(c, &["django.tasks.task"]))
+    })
+}
+
+/// A `TaskResult`: a name bound to `<task>.enqueue(…)` / `<task>.get_result(…)` (or the
+/// awaited `a*` forms) of a `django.tasks` task.
+fn is_task_result(py: &PyModel, obj: Node) -> bool {
+    if obj.kind() != "identifier" {
+        return false;
+    }
+    let Some(mut v) = py.binding(py.node_text(obj), obj.start_byte()).and_then(|b| b.value) else { return false };
+    if v.kind() == "await" {
+        let Some(inner) = v.named_child(0) else { return false };
+        v = inner;
+    }
+    let Some(func) = (v.kind() == "call").then(|| v.child_by_field_name("function")).flatten() else { return false };
+    let (Some(recv), Some(attr)) = (func.child_by_field_name("object"), func.child_by_field_name("attribute")) else {
+        return false;
+    };
+    matches!(py.node_text(attr), "enqueue" | "aenqueue" | "get_result" | "aget_result") && is_django_task(py, recv)
+}
+
 /// `Paginator(qs, n).page(p)` (fixable, unsafe) or `paginator.page(p)` with
 /// `paginator = Paginator(…)` (reported, no fix).
 fn paginator_plan<'t>(py: &PyModel<'t>, obj: Node<'t>, attr: Node<'t>, what: String) -> Option<Plan<'t>> {
@@ -338,6 +458,7 @@ fn paginator_plan<'t>(py: &PyModel<'t>, obj: Node<'t>, attr: Node<'t>, what: Str
         applicability: Applicability::Unsafe,
         extra: None,
         cache: None,
+        task: false,
     };
     if let Some(ctor) = is_ctor(strip_parens(obj)) {
         let mut extra = vec![Edit::replace(ctor.byte_range(), "AsyncPaginator")];

@@ -27,6 +27,7 @@ mod orm_fix;
 mod ag201_async_with_sync_atomic;
 mod ag202_atomic_in_async;
 mod ag203_atomic_decorator_on_coroutine;
+mod ag204_homemade_async_atomic;
 mod ag205_select_for_update_outside_atomic;
 mod ag207_transaction_api_in_async;
 mod ag206_atomic_requests_with_async_view;
@@ -41,6 +42,8 @@ mod ag306_blocking_task_dispatch_in_async;
 mod ag308_async_to_sync_in_task;
 mod ag305_thread_insensitive_orm;
 pub mod ag307_async_unsafe_escape;
+mod ag309_sync_circuit_breaker_in_async;
+mod ag405_mixed_sync_async_pools;
 mod ag501_blocking_db_call_in_async;
 mod ag502_nested_block_on;
 mod ag503_block_in_place_current_thread;
@@ -117,6 +120,7 @@ pub static RULES: &[&dyn Rule] = &[
     &ag201_async_with_sync_atomic::AsyncWithSyncAtomic,
     &ag202_atomic_in_async::AtomicInAsync,
     &ag203_atomic_decorator_on_coroutine::AtomicDecoratorOnCoroutine,
+    &ag204_homemade_async_atomic::HomemadeAsyncAtomic,
     &ag205_select_for_update_outside_atomic::SelectForUpdateOutsideAtomic,
     &ag207_transaction_api_in_async::TransactionApiInAsync,
     &ag206_atomic_requests_with_async_view::AtomicRequestsWithAsyncView,
@@ -131,6 +135,8 @@ pub static RULES: &[&dyn Rule] = &[
     &ag308_async_to_sync_in_task::AsyncToSyncInTask,
     &ag305_thread_insensitive_orm::ThreadInsensitiveOrm,
     &ag307_async_unsafe_escape::AsyncUnsafeEscape,
+    &ag309_sync_circuit_breaker_in_async::SyncCircuitBreakerInAsync,
+    &ag405_mixed_sync_async_pools::MixedSyncAsyncPools,
     &ag501_blocking_db_call_in_async::BlockingDbCallInAsync,
     &ag502_nested_block_on::NestedBlockOn,
     &ag503_block_in_place_current_thread::BlockInPlaceCurrentThread,

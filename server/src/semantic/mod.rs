@@ -17,6 +17,7 @@
 //! nesting cannot overflow the stack); queries on the model never walk `Node::parent`
 //! chains, whose cost grows with depth.
 
+pub mod async_cms;
 pub mod instances;
 pub mod outside;
 pub mod python;

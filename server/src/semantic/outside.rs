@@ -91,6 +91,9 @@ pub struct ClassFacts {
     pub lib_bases: Vec<String>,
     /// Model fields its body and its project bases declare (AG104).
     pub fields: Vec<super::relations::ModelField>,
+    /// A homemade async atomic: its `__aenter__` (or a project base's) enters Django's sync
+    /// `Atomic` through `sync_to_async` ([`super::async_cms`], AG204).
+    pub homemade_atomic: bool,
     pub loc: Option<Loc>,
 }
 
@@ -107,6 +110,9 @@ pub struct ModuleFacts {
     /// Reverse one-to-one attributes its models give other models: (target class name,
     /// attribute), see [`super::relations::reverse_one_to_one`].
     pub reverse_one_to_one: Vec<(String, String)>,
+    /// Module-level names of this module (not of the modules it imports) assigned a dorm
+    /// circuit breaker (`payments = circuit_breaker("payments")`, AG309).
+    pub circuit_breakers: Vec<String>,
 }
 
 /// What a Python name imported from the project is.

@@ -60,7 +60,15 @@ pub struct ModelField {
     /// The related model's class name (relations only; empty when not literal).
     pub target: String,
     pub related_name: Option<String>,
+    /// Validation checks it against the table (`unique=True`, `primary_key=True`): a model's
+    /// `full_clean()` / `validate_unique()` then queries (AG103). The entry named [`META_UNIQUE`]
+    /// stands for `Meta.unique_together` / `Meta.constraints`.
+    pub unique: bool,
 }
+
+/// The name of the [`ModelField`] that stands for a `class Meta` declaring
+/// `unique_together` or `constraints` (no attribute can be named so).
+pub const META_UNIQUE: &str = "<Meta>";
 
 /// The fields `class_def`'s body declares (`name = <…>Field(…)` / `ForeignKey(…)` …).
 pub fn class_fields(m: &PyModel, class_def: Node) -> Vec<ModelField> {
@@ -68,7 +76,24 @@ pub fn class_fields(m: &PyModel, class_def: Node) -> Vec<ModelField> {
     let Some(body) = class_def.child_by_field_name("body") else { return out };
     let cname = class_def.child_by_field_name("name").map(|n| m.node_text(n)).unwrap_or("");
     let mut c = body.walk();
-    for st in body.named_children(&mut c).filter(|n| n.kind() == "expression_statement") {
+    for st in body.named_children(&mut c) {
+        // `class Meta: unique_together = …` / `constraints = […]`.
+        if st.kind() == "class_definition" && st.child_by_field_name("name").is_some_and(|n| m.node_text(n) == "Meta") {
+            let Some(mb) = st.child_by_field_name("body") else { continue };
+            let mut mc = mb.walk();
+            let declares = mb.named_children(&mut mc).filter(|x| x.kind() == "expression_statement").any(|x| {
+                x.named_child(0).filter(|a| a.kind() == "assignment").and_then(|a| a.child_by_field_name("left")).is_some_and(|l| {
+                    matches!(m.node_text(l), "unique_together" | "constraints")
+                })
+            });
+            if declares {
+                out.push(ModelField { name: META_UNIQUE.into(), kind: FieldKind::Plain, target: String::new(), related_name: None, unique: true });
+            }
+            continue;
+        }
+        if st.kind() != "expression_statement" {
+            continue;
+        }
         let Some(a) = st.named_child(0).filter(|a| a.kind() == "assignment") else { continue };
         let (Some(l), Some(r)) = (a.child_by_field_name("left"), a.child_by_field_name("right")) else { continue };
         if l.kind() != "identifier" || r.kind() != "call" {
@@ -85,6 +110,7 @@ pub fn class_fields(m: &PyModel, class_def: Node) -> Vec<ModelField> {
         };
         let mut target = String::new();
         let mut related_name = None;
+        let mut unique = kind == FieldKind::OneToOne;
         if let Some(args) = r.child_by_field_name("arguments") {
             let mut c = args.walk();
             for (i, arg) in args.named_children(&mut c).enumerate() {
@@ -96,6 +122,7 @@ pub fn class_fields(m: &PyModel, class_def: Node) -> Vec<ModelField> {
                         Some("related_name") if v.kind() == "string" => {
                             related_name = Some(string_value(m.node_text(v)).to_string());
                         }
+                        Some("unique" | "primary_key") if m.node_text(v) == "True" => unique = true,
                         _ => {}
                     }
                 } else if i == 0 && kind != FieldKind::Plain {
@@ -103,7 +130,7 @@ pub fn class_fields(m: &PyModel, class_def: Node) -> Vec<ModelField> {
                 }
             }
         }
-        out.push(ModelField { name: m.node_text(l).to_string(), kind, target, related_name });
+        out.push(ModelField { name: m.node_text(l).to_string(), kind, target, related_name, unique });
     }
     out
 }
