@@ -134,6 +134,7 @@ impl Rule for SyncInstanceMethod {
 fn validation_queries(cx: &Ctx, py: &crate::semantic::PyModel, receiver: tree_sitter::Node, m: &str) -> bool {
     use crate::semantic::relations::FieldKind;
     let auth_user = cx.settings.auth_user_model.as_deref().map(|u| u.rsplit('.').next().unwrap_or(u)).unwrap_or("User");
+    let auth_label = cx.settings.auth_user_model.as_deref().and_then(|m| m.rsplit_once('.')).map(|(l, _)| l);
     // `obj = Model(…)`: the class called; else the query that produced `obj`.
     let ctor = (receiver.kind() == "identifier")
         .then(|| py.binding(py.node_text(receiver), receiver.start_byte()).and_then(|b| b.value))
@@ -142,8 +143,8 @@ fn validation_queries(cx: &Ctx, py: &crate::semantic::PyModel, receiver: tree_si
         .and_then(|v| v.child_by_field_name("function"))
         .filter(|f| f.kind() == "identifier");
     let info = match ctor {
-        Some(f) => py.model_info(py.node_text(f), f.start_byte(), auth_user),
-        None => py.instance_producer(receiver).and_then(|p| py.producer_model_info(&p, auth_user)),
+        Some(f) => py.model_info(py.node_text(f), f.start_byte(), auth_user, auth_label),
+        None => py.instance_producer(receiver).and_then(|p| py.producer_model_info(&p, auth_user, auth_label)),
     };
     let Some(info) = info else { return false };
     info.fields.iter().any(|f| f.unique || (m == "full_clean" && f.kind == FieldKind::ForeignKey))
