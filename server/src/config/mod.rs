@@ -431,8 +431,9 @@ mod tests {
         assert_eq!(closest_selector("AG999"), Some("AG109"));
         assert_eq!(closest_selector("sync-orm-cal"), Some("sync-orm-call"));
         assert_eq!(closest_selector("completely-different-thing-here"), None);
-        let m = unknown_selector_message("select", "AG308");
-        assert!(m.contains("`AG308`") && m.contains("planned") && m.contains("did you mean `AG108"), "{m}");
+        let m = unknown_selector_message("select", "AG401");
+        let near = closest_selector("AG401").expect("a code one edit away");
+        assert!(m.contains("`AG401`") && m.contains("planned") && m.contains(&format!("did you mean `{near}")), "{m}");
     }
 
     #[test]
