@@ -156,6 +156,8 @@ fixtures! {
     ag208_tests => "python/AG208_tests.py",
     ag208_helpers => "python/AG208_helpers.py",
     ag208_countdown => "python/AG208_countdown.py",
+    ag208_raise_after => "python/AG208_raise_after.py",
+    ag208_defer_flag => "python/AG208_defer_flag.py",
     ag301 => "python/AG301.py",
     ag301_helpers => "python/AG301_helpers.py",
     ag302 => "python/AG302.py",
