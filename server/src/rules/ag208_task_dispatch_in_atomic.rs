@@ -219,6 +219,22 @@ fn parameter_default<'t>(py: &PyModel<'t>, ident: tree_sitter::Node<'t>) -> Opti
     found
 }
 
+/// The dispatch as the message names it, at most 40 characters: the call with its arguments
+/// elided, its leading module qualifiers dropped when too long
+/// (`tasks.send_account_activation_link.delay(…)` → `send_account_activation_link.delay(…)`).
+fn dispatch_label(what: &str) -> String {
+    let mut t = what.trim();
+    loop {
+        let s = short(t, 40);
+        let head = &t[..t.find('(').unwrap_or(t.len())];
+        // Keep at least `task.method(…)`: drop a qualifier only while two dots remain.
+        match head.find('.') {
+            Some(dot) if s == "…" && head.matches('.').count() >= 2 => t = &t[dot + 1..],
+            _ => return s,
+        }
+    }
+}
+
 /// After the statement holding `at`, the atomic block (`body`) always ends in a `raise`: a
 /// later statement of an enclosing block inside it is a `raise`, and nothing between leaves
 /// the block another way (`return`, `break`, `continue`) or may catch the exception (`try`,
@@ -323,7 +339,7 @@ fn helper_dispatches(cx: &Ctx, py: &PyModel, regions: &[crate::semantic::transac
         reported.push(key);
         let name = short(py.node_text(func), 40);
         // The helpers in between are the related locations; the explanation is in the rule doc.
-        let message = format!("`{name}()` dispatches `{}` inside `{}` before COMMIT", short(&dispatch.what, 40), region.callee);
+        let message = format!("`{name}()` dispatches `{}` inside `{}` before COMMIT", dispatch_label(&dispatch.what), region.callee);
         let mut f = Finding::new(&META, call.byte_range(), message, vec![]);
         f.related = facts.dispatch.clone();
         out.push(f);

@@ -276,7 +276,7 @@ impl<'t> PyModel<'t> {
                     }
                     if !f.is_async {
                         if let Some(task) = self.task_dispatch(n) {
-                            dispatches.push((n.byte_range(), crate::text::short(self.node_text(n), 48), task));
+                            dispatches.push((n.byte_range(), crate::text::short(self.node_text(n), 72), task));
                         } else if n.child_by_field_name("function").is_some_and(|c| last_name(self.node_text(c)) == "on_commit") {
                             if let Some(a) = n.child_by_field_name("arguments") {
                                 on_commit_args.push(self.node_text(a));
