@@ -50,8 +50,10 @@ fix (`await sync_to_async(lambda: request.user.is_authenticated)()` by hand). In
 django-ninja (or REST framework outside its views): no fix.
 
 **Stays silent on** sync views, sync `def`s nested in an async function (sync context),
-`await request.auser()`, writes (`request.user = user`), and
-offloaded code; Django REST framework and adrf views (a class deriving from a
+`await request.auser()`, writes (`request.user = user`),
+offloaded code, and the bare `request.user` handed to an offloaded callable
+(`await sync_to_async(f)(request.user)`: passing the lazy object on does not resolve it, `f`
+resolves it in the worker thread; `sync_to_async(f)(request.user.pk)` is still reported); Django REST framework and adrf views (a class deriving from a
 `rest_framework` / `adrf` view, or `@api_view`: the view resolved the user in `initial()`
 before the handler runs); reads after `request.user = …` or after `login` / `alogin` /
 `logout` / `alogout(request, …)` earlier in the function (they assign `request.user`).
@@ -93,7 +95,7 @@ impl Rule for RequestUserInAsync {
         });
         cx.for_each_match(QueryId::PyUserAttribute, |caps| {
             let (Some(attr), Some(obj)) = (caps.get("attribute"), caps.get("object")) else { return };
-            if !is_request(py, obj) || is_write(attr) {
+            if !is_request(py, obj) || is_write(attr) || handed_to_offloaded_call(py, attr) {
                 return;
             }
             if rest_framework_view(py, attr)
@@ -135,6 +137,24 @@ impl Rule for RequestUserInAsync {
             out.push(Finding::new(&META, attr.byte_range(), message, fixes));
         });
     }
+}
+
+/// The bare `request.user` is an argument of a call to an offloaded callable
+/// (`await sync_to_async(f)(request.user)`, `database_sync_to_async(f)(user=request.user)`):
+/// passing the lazy object on does not resolve it; `f` resolves it in the worker thread.
+/// `sync_to_async(f)(request.user.pk)` still reads an attribute on the loop: reported.
+fn handed_to_offloaded_call(py: &PyModel, attr: Node) -> bool {
+    let mut arg = attr;
+    if let Some(kw) = arg.parent().filter(|p| p.kind() == "keyword_argument") {
+        if kw.child_by_field_name("value").is_none_or(|v| v.id() != attr.id()) {
+            return false;
+        }
+        arg = kw;
+    }
+    let Some(args) = arg.parent().filter(|p| p.kind() == "argument_list") else { return false };
+    let Some(call) = args.parent().filter(|p| p.kind() == "call") else { return false };
+    let Some(callee) = call.child_by_field_name("function").filter(|f| f.kind() == "call") else { return false };
+    callee.child_by_field_name("function").is_some_and(|bridge| py.resolves_to(bridge, SYNC_TO_ASYNC))
 }
 
 /// `request` bound as a parameter, or `self.request` in a Django class-based view.

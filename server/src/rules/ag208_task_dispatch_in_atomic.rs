@@ -88,7 +88,14 @@ rollback would leave the task scheduled (`eta=` and computed countdowns are stil
 and tasks of a dispatcher the project defines itself: a task imported from another module
 whose decorator resolves to a project class without a Celery base, or to a project function
 (a decorator named `…task`, like AWX's own `@task`, whose `apply_async` is not Celery's: unknown, so silent; `shared_task`
-and `app.task` stay Celery). Also silent in tests (methods of a
+and `app.task` stay Celery). Also silent when every path from the dispatch to the end of the atomic block raises (a later
+`raise` in an enclosing block, with no `return` / `break` / `continue` / `try` / other `with`
+in between): the block always rolls back, so `on_commit` would drop the task and the dispatch
+is meant to run now (a sign-up that e-mails the owner of an existing address, then raises).
+Also silent on a helper whose dispatch of a task is bare on one path while the helper sends
+the same task through `transaction.on_commit(…)` on another (`send_verification(user,
+defer=True)`): the helper chose when each path dispatches.
+Also silent in tests (methods of a
 `…TestCase`, `test…` functions of pytest / unittest files): `TestCase` never commits, and a
 test of "not before commit" dispatches there on purpose.
 "#,
@@ -120,6 +127,9 @@ impl Rule for TaskDispatchInAtomic {
             else {
                 return;
             };
+            if raises_before_commit(call, &region.body) {
+                return;
+            }
             let func = py.node_text(call.child_by_field_name("function").unwrap_or(call));
             let func_short = short(func, 40);
             let message = format!("`{func_short}(…)` inside `{}` dispatches the task before COMMIT", region.callee);
@@ -209,6 +219,81 @@ fn parameter_default<'t>(py: &PyModel<'t>, ident: tree_sitter::Node<'t>) -> Opti
     found
 }
 
+/// The dispatch as the message names it, at most 40 characters: the call with its arguments
+/// elided, its leading module qualifiers dropped when too long
+/// (`tasks.send_account_activation_link.delay(…)` → `send_account_activation_link.delay(…)`).
+fn dispatch_label(what: &str) -> String {
+    let mut t = what.trim();
+    loop {
+        let s = short(t, 40);
+        let head = &t[..t.find('(').unwrap_or(t.len())];
+        // Keep at least `task.method(…)`: drop a qualifier only while two dots remain.
+        match head.find('.') {
+            Some(dot) if s == "…" && head.matches('.').count() >= 2 => t = &t[dot + 1..],
+            _ => return s,
+        }
+    }
+}
+
+/// After the statement holding `at`, the atomic block (`body`) always ends in a `raise`: a
+/// later statement of an enclosing block inside it is a `raise`, and nothing between leaves
+/// the block another way (`return`, `break`, `continue`) or may catch the exception (`try`,
+/// any `with` other than the atomic block's own). The transaction then always rolls back:
+/// `on_commit` would drop the task, so the dispatch is meant to run now (a sign-up form that
+/// e-mails the owner of an existing address, then raises), and it cannot read uncommitted
+/// rows that will never commit. Silent.
+fn raises_before_commit(at: tree_sitter::Node, body: &std::ops::Range<usize>) -> bool {
+    let mut n = at;
+    while let Some(p) = n.parent() {
+        match p.kind() {
+            "function_definition" | "lambda" | "class_definition" | "try_statement" | "except_clause"
+            | "finally_clause" | "with_statement" | "module" => return false,
+            "block" => {
+                // A `raise` in a `try` (or another `with`) may be caught there.
+                let guarded = |x: tree_sitter::Node| matches!(x.kind(), "try_statement" | "with_statement");
+                let holder = p.parent().map(|h| if h.kind() == "else_clause" { h.parent().unwrap_or(h) } else { h });
+                if p.start_byte() > body.start && holder.is_some_and(|h| guarded(h) || matches!(h.kind(), "except_clause" | "finally_clause")) {
+                    return false;
+                }
+                let mut c = p.walk();
+                let later: Vec<_> = p.named_children(&mut c).filter(|s| s.start_byte() >= n.end_byte()).collect();
+                for s in later {
+                    if s.kind() == "raise_statement" {
+                        return true;
+                    }
+                    if escapes(s) {
+                        return false;
+                    }
+                }
+                if p.start_byte() <= body.start {
+                    // The end of the atomic block: it commits.
+                    return false;
+                }
+            }
+            _ => {}
+        }
+        n = p;
+    }
+    false
+}
+
+/// `s` holds a `return`, `break`, `continue` or `yield` (outside nested `def`/`lambda`/`class`),
+/// or a `try` (it may catch the later `raise`'s exception only through its own body, but a
+/// conditional escape hides there as well): a path that leaves before the `raise`.
+fn escapes(s: tree_sitter::Node) -> bool {
+    let mut stack = vec![s];
+    while let Some(n) = stack.pop() {
+        match n.kind() {
+            "return_statement" | "break_statement" | "continue_statement" | "yield" | "try_statement" => return true,
+            "function_definition" | "lambda" | "class_definition" => continue,
+            _ => {}
+        }
+        let mut c = n.walk();
+        stack.extend(n.named_children(&mut c));
+    }
+    false
+}
+
 /// How many locations a helper's dispatch chain may have: the helper's own dispatch (1), or
 /// one more helper's (2).
 const MAX_CHAIN: usize = 2;
@@ -229,6 +314,9 @@ fn helper_dispatches(cx: &Ctx, py: &PyModel, regions: &[crate::semantic::transac
         else {
             return;
         };
+        if raises_before_commit(call, &region.body) {
+            return;
+        }
         let Some(facts) = py.callee_facts(func) else { return };
         // The helper dispatches itself or through one more helper; deeper chains pass
         // through conditions this walk does not see (a webhook that failed, a retry …).
@@ -251,7 +339,7 @@ fn helper_dispatches(cx: &Ctx, py: &PyModel, regions: &[crate::semantic::transac
         reported.push(key);
         let name = short(py.node_text(func), 40);
         // The helpers in between are the related locations; the explanation is in the rule doc.
-        let message = format!("`{name}()` dispatches `{}` inside `{}` before COMMIT", short(&dispatch.what, 40), region.callee);
+        let message = format!("`{name}()` dispatches `{}` inside `{}` before COMMIT", dispatch_label(&dispatch.what), region.callee);
         let mut f = Finding::new(&META, call.byte_range(), message, vec![]);
         f.related = facts.dispatch.clone();
         out.push(f);

@@ -72,7 +72,9 @@ read-only transaction loses nothing; an explicit `tx.rollback()`, a transaction 
 value, closure APIs that commit on `Ok` (`pool.transaction(|tx| …)`,
 `db.transaction::<_, _, E>(…)`, diesel's `conn.transaction(…)`), rusqlite
 `set_drop_behavior(DropBehavior::Commit)`, and test functions (`#[test]`, `#[tokio::test]`,
-`#[sqlx::test]` …), where a rollback is usually the point.
+`#[sqlx::test]` …), where a rollback is usually the point, and functions whose name says the
+rollback is their subject (`implicit_rollback_example`, `rolls_back_on_drop`: an example or
+helper that drops the transaction on purpose; a comment saying so is not enough).
 
 **Suppress** with `// awaitguard: ignore[AG510]` on the line.
 "#,
@@ -471,6 +473,16 @@ pub fn is_test_fn(rs: &RustModel, at: usize) -> bool {
     })
 }
 
+/// The enclosing `fn`'s name says the rollback is its subject (`implicit_rollback_example`,
+/// `rolls_back_on_drop`, `roll_back_when_dropped`): like a test, it drops the transaction to
+/// show that the writes are discarded. A comment saying so is not enough: only the name.
+fn named_for_rollback(rs: &RustModel, at: usize) -> bool {
+    let Some(fs) = rs.fn_scope_at(at) else { return false };
+    let Some(name) = rs.scopes[fs].node.and_then(|n| n.child_by_field_name("name")) else { return false };
+    let name = rs.node_text(name).to_ascii_lowercase();
+    ["rollback", "roll_back", "rolls_back", "rolled_back"].iter().any(|w| name.contains(w))
+}
+
 impl Rule for TransactionNotCommitted {
     fn meta(&self) -> &'static RuleMeta {
         &META
@@ -480,7 +492,7 @@ impl Rule for TransactionNotCommitted {
         let Some(rs) = cx.rs else { return };
         rs.lets.iter().for_each(|&(let_node, name, value)| {
             let Some(tx) = tx_let(rs, let_node, name, value) else { return };
-            if is_test_fn(rs, let_node.start_byte()) {
+            if is_test_fn(rs, let_node.start_byte()) || named_for_rollback(rs, let_node.start_byte()) {
                 return;
             }
             let uses = tx_uses(rs, &tx);

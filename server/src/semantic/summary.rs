@@ -249,6 +249,9 @@ impl<'t> PyModel<'t> {
         // Names iterated with `async for` in the body: their result cache is filled, so
         // returning one gives no lazy queryset.
         let mut async_iterated: Vec<&str> = vec![];
+        // Bare dispatches, and the arguments of `on_commit(…)` calls (AG208).
+        let mut dispatches: Vec<(Range<usize>, String, String)> = vec![];
+        let mut on_commit_args: Vec<&str> = vec![];
         let mut stack = vec![body];
         while let Some(n) = stack.pop() {
             match n.kind() {
@@ -275,9 +278,13 @@ impl<'t> PyModel<'t> {
                         let text = self.node_text(n);
                         f.db_call = Some((n.byte_range(), crate::text::short(text, 48)));
                     }
-                    if f.dispatch.is_none() && !f.is_async {
+                    if !f.is_async {
                         if let Some(task) = self.task_dispatch(n) {
-                            f.dispatch = Some((n.byte_range(), crate::text::short(self.node_text(n), 48), task));
+                            dispatches.push((n.byte_range(), crate::text::short(self.node_text(n), 72), task));
+                        } else if n.child_by_field_name("function").is_some_and(|c| last_name(self.node_text(c)) == "on_commit") {
+                            if let Some(a) = n.child_by_field_name("arguments") {
+                                on_commit_args.push(self.node_text(a));
+                            }
                         }
                     }
                     if let Some(func) = n.child_by_field_name("function") {
@@ -324,6 +331,10 @@ impl<'t> PyModel<'t> {
             let children: Vec<Node> = n.named_children(&mut c).collect();
             stack.extend(children.into_iter().rev());
         }
+        // A task the function also dispatches through `on_commit(…)` on another path
+        // (`if defer: on_commit(lambda: t.delay(…)) else: t.delay(…)`): the function chose
+        // when each path dispatches; its bare dispatch of that task is deliberate.
+        f.dispatch = dispatches.into_iter().find(|(_, _, task)| !on_commit_args.iter().any(|a| mentions(a, task)));
         f.calls.sort_by_key(|(_, r)| r.start);
         f.returns = match returns.split_first() {
             Some((first, rest)) if rest.iter().all(|r| r == first) => *first,
@@ -467,4 +478,15 @@ pub fn is_queryset_class_name(last: &str) -> bool {
 /// A plain name or a dotted name (`services.close_loan`), nothing else.
 fn is_dotted(text: &str) -> bool {
     !text.is_empty() && text.split('.').all(|p| !p.is_empty() && p.chars().all(|c| c.is_alphanumeric() || c == '_'))
+}
+
+/// `text` names `task` as a whole dotted name (`tasks.send_mail` in
+/// `lambda: tasks.send_mail.delay(x)`, not in `tasks.send_mail_later`).
+fn mentions(text: &str, task: &str) -> bool {
+    let ident = |c: char| c.is_alphanumeric() || c == '_';
+    text.match_indices(task).any(|(i, _)| {
+        let before = text[..i].chars().next_back();
+        let after = text[i + task.len()..].chars().next();
+        before.is_none_or(|c| !ident(c) && c != '.') && after.is_none_or(|c| !ident(c))
+    })
 }
