@@ -65,6 +65,8 @@ redis / memcached / file caches block without querying (report them with
 (`env(…)`, under `if`) are unknown.
 Also silent inside `with self.assertRaises(SynchronousOnlyOperation):` (or
 `assertRaisesMessage`, `pytest.raises(SynchronousOnlyOperation)`): a test asserting the error.
+Also silent on `Paginator(...)` over an in-memory collection (`Paginator([], 1).page(1)`, a
+list, tuple or set literal or a name bound to one): `page()` slices it without a query.
 
 **Suppress** with `# awaitguard: ignore[AG107]` or `# noqa: AG107` on the line.
 "#,
@@ -435,6 +437,34 @@ fn is_task_result(py: &PyModel, obj: Node) -> bool {
     matches!(py.node_text(attr), "enqueue" | "aenqueue" | "get_result" | "aget_result") && is_django_task(py, recv)
 }
 
+/// `Paginator([], 1)`, `Paginator(["a", "b"], 2)`, `Paginator(rows, n)` with `rows = [...]`:
+/// the object list is an in-memory collection, so `page()` runs no query.
+fn paginates_a_literal(py: &PyModel, ctor: Node) -> bool {
+    let Some(args) = ctor.child_by_field_name("arguments") else { return false };
+    let mut c = args.walk();
+    let list = args.named_children(&mut c).find(|a| match a.kind() {
+        "keyword_argument" => a.child_by_field_name("name").is_some_and(|n| py.node_text(n) == "object_list"),
+        "comment" => false,
+        _ => true,
+    });
+    let Some(mut list) = list else { return false };
+    if list.kind() == "keyword_argument" {
+        let Some(v) = list.child_by_field_name("value") else { return false };
+        list = v;
+    }
+    let literal = |n: Node| {
+        matches!(
+            strip_parens(n).kind(),
+            "list" | "tuple" | "set" | "dictionary" | "list_comprehension" | "set_comprehension" | "string"
+        )
+    };
+    if literal(list) {
+        return true;
+    }
+    list.kind() == "identifier"
+        && py.binding(py.node_text(list), list.start_byte()).and_then(|b| b.value).is_some_and(literal)
+}
+
 /// `Paginator(qs, n).page(p)` (fixable, unsafe) or `paginator.page(p)` with
 /// `paginator = Paginator(…)` (reported, no fix).
 fn paginator_plan<'t>(py: &PyModel<'t>, obj: Node<'t>, attr: Node<'t>, what: String) -> Option<Plan<'t>> {
@@ -445,7 +475,8 @@ fn paginator_plan<'t>(py: &PyModel<'t>, obj: Node<'t>, attr: Node<'t>, what: Str
         let f = n.child_by_field_name("function")?;
         (f.kind() == "identifier"
             && py.node_text(f) == "Paginator"
-            && py.import_of("Paginator") == Some("django.core.paginator.Paginator"))
+            && py.import_of("Paginator") == Some("django.core.paginator.Paginator")
+            && !paginates_a_literal(py, n))
         .then_some(f)
     };
     let base = Plan {

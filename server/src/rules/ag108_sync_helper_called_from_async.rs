@@ -20,6 +20,7 @@
 
 use super::{short, Ctx, Finding, FixAvailability, Rule, RuleMeta, Severity};
 use crate::fix::{python as pyfix, Applicability, Fix};
+use crate::semantic::python::in_stored_lambda;
 use crate::semantic::outside::Returns;
 use crate::semantic::PyModel;
 use crate::syntax::{Lang, QueryId};
@@ -127,31 +128,6 @@ impl Rule for SyncHelperCalledFromAsync {
         });
         sinks::attribute_sinks(py, cx, out);
     }
-}
-
-/// `call` is in the body of a `lambda` stored for later in an attribute or handed over as a
-/// keyword argument (`mock.side_effect = lambda: …`, `f(callback=lambda: …)`): it runs where
-/// the stored function is called, which this function does not show. A lambda bound to a
-/// plain name (`f = lambda: …`) still counts as called here.
-fn in_stored_lambda(call: Node) -> bool {
-    let mut cur = call.parent();
-    while let Some(n) = cur {
-        match n.kind() {
-            "lambda" => {
-                return n.parent().is_some_and(|p| match p.kind() {
-                    // A name (`f = lambda: …`) is likely called here; an attribute is a hook.
-                    "assignment" => {
-                        p.child_by_field_name("right") == Some(n) && p.child_by_field_name("left").is_some_and(|l| l.kind() == "attribute")
-                    }
-                    "keyword_argument" => true,
-                    _ => false,
-                });
-            }
-            "function_definition" | "class_definition" | "module" => return false,
-            _ => cur = n.parent(),
-        }
-    }
-    false
 }
 
 /// A call of a project helper that reaches sync database work.

@@ -17,6 +17,7 @@ use super::{short, Ctx, Finding, FixAvailability, Rule, RuleMeta, Severity};
 use crate::fix::{python as pyfix, Applicability, Edit, Fix};
 use crate::semantic::bridges::{Callable, ASYNC_TO_SYNC};
 use crate::semantic::summary::Work;
+use crate::semantic::python::in_stored_lambda;
 use crate::semantic::PyModel;
 use crate::syntax::{Lang, QueryId};
 use tree_sitter::Node;
@@ -61,7 +62,9 @@ the helpers it calls; reported at the call, the `async_to_sync` inside as relate
 information. No fix: run the helper with `await sync_to_async(helper)(…)`.
 
 **Stays silent on** sync code and sync consumers, and functions run through
-`sync_to_async` / `database_sync_to_async`.
+`sync_to_async` / `database_sync_to_async`; calls in a `lambda` stored in an attribute or
+handed over as a keyword argument (`mock.side_effect = lambda d: merge(d)`): it runs where it
+is called, which this code does not show.
 "#,
 };
 
@@ -90,7 +93,7 @@ impl Rule for AsyncToSyncInLoop {
                 return;
             }
             let ctx = py.context_at(call.start_byte());
-            if !ctx.is_async() || py.in_offload_args(call.start_byte()) {
+            if !ctx.is_async() || py.in_offload_args(call.start_byte()) || in_stored_lambda(call) {
                 return;
             }
             let f = py.sole_positional(inner_args);
@@ -129,7 +132,7 @@ fn helper_call<'t>(py: &PyModel<'t>, cx: &Ctx, call: Node<'t>, func: Node<'t>) -
         return None;
     }
     let ctx = py.context_at(call.start_byte());
-    if !ctx.is_async() || py.in_offload_args(call.start_byte()) || pyfix::is_awaited(call) {
+    if !ctx.is_async() || py.in_offload_args(call.start_byte()) || pyfix::is_awaited(call) || in_stored_lambda(call) {
         return None;
     }
     if func.kind() == "identifier" && bound_in_enclosing_function(py, func) {

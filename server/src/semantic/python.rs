@@ -1233,3 +1233,28 @@ MOD = 1
         with_model(&src, |m| assert!(m.context_at(src.find('1').unwrap()).is_async()));
     }
 }
+
+/// `call` is in the body of a `lambda` stored for later in an attribute or handed over as a
+/// keyword argument (`mock.side_effect = lambda: …`, `f(callback=lambda: …)`): it runs where
+/// the stored function is called, which this function does not show. A lambda bound to a
+/// plain name (`f = lambda: …`) still counts as called here.
+pub fn in_stored_lambda(call: Node) -> bool {
+    let mut cur = call.parent();
+    while let Some(n) = cur {
+        match n.kind() {
+            "lambda" => {
+                return n.parent().is_some_and(|p| match p.kind() {
+                    // A name (`f = lambda: …`) is likely called here; an attribute is a hook.
+                    "assignment" => {
+                        p.child_by_field_name("right") == Some(n) && p.child_by_field_name("left").is_some_and(|l| l.kind() == "attribute")
+                    }
+                    "keyword_argument" => true,
+                    _ => false,
+                });
+            }
+            "function_definition" | "class_definition" | "module" => return false,
+            _ => cur = n.parent(),
+        }
+    }
+    false
+}
