@@ -32,6 +32,10 @@ mod ag301_async_to_sync_in_loop;
 mod ag302_sync_to_async_on_coroutine;
 mod ag303_sync_to_async_not_called;
 mod ag304_sync_to_async_eager_argument;
+mod ag401_sync_session_in_async;
+mod ag402_async_call_not_awaited;
+mod ag403_query_on_async_session;
+mod ag404_uncommitted_async_session;
 mod ag501_blocking_db_call_in_async;
 mod ag502_nested_block_on;
 mod ag503_block_in_place_current_thread;
@@ -113,6 +117,10 @@ pub static RULES: &[&dyn Rule] = &[
     &ag302_sync_to_async_on_coroutine::SyncToAsyncOnCoroutine,
     &ag303_sync_to_async_not_called::SyncToAsyncNotCalled,
     &ag304_sync_to_async_eager_argument::SyncToAsyncEagerArgument,
+    &ag401_sync_session_in_async::SyncSessionInAsync,
+    &ag402_async_call_not_awaited::AsyncCallNotAwaited,
+    &ag403_query_on_async_session::QueryOnAsyncSession,
+    &ag404_uncommitted_async_session::UncommittedAsyncSession,
     &ag501_blocking_db_call_in_async::BlockingDbCallInAsync,
     &ag502_nested_block_on::NestedBlockOn,
     &ag503_block_in_place_current_thread::BlockInPlaceCurrentThread,
