@@ -163,6 +163,8 @@ fixtures! {
     ag302_stacked_bridges => "python/AG302_stacked_bridges.py",
     ag303 => "python/AG303.py",
     ag304 => "python/AG304.py",
+    ag401 => "python/AG401.py",
+    ag401_sqlmodel => "python/AG401_sqlmodel.py",
     ag402 => "python/AG402.py",
     ag402_sqlmodel => "python/AG402_sqlmodel.py",
     ag501 => "rust/AG501.rs",

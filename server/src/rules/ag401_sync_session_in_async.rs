@@ -84,16 +84,14 @@ impl Rule for SyncSessionInAsync {
                 return;
             }
             let what = match py.sqla_kind(recv) {
-                Some(SqlaKind::Session { asyncio: false, sqlmodel }) if SESSION_IO.contains(&method) => {
-                    if sqlmodel { "SQLModel `Session`" } else { "`Session`" }
-                }
+                Some(SqlaKind::Session { asyncio: false, .. }) if SESSION_IO.contains(&method) => "`Session`",
                 Some(SqlaKind::Engine { asyncio: false }) if matches!(method, "connect" | "begin") => "engine",
                 Some(SqlaKind::Connection { asyncio: false }) if CONN_IO.contains(&method) => "connection",
                 _ => return,
             };
             let message = format!(
-                "`{}.{method}()` on a sync {what} blocks the event loop, use `create_async_engine` with `AsyncSession`",
-                short(py.node_text(recv), 30)
+                "`{}.{method}()` on a sync {what} blocks the event loop, use `create_async_engine` + `AsyncSession`",
+                short(py.node_text(recv), 20)
             );
             out.push(Finding::new(&META, call.byte_range(), message, vec![]));
         });
