@@ -28,10 +28,6 @@ const PLANNED: &[(&str, &str, &str)] = &[
     ("AG307", "async-unsafe-escape", "Python, pytest/pyproject config, `.env`, Dockerfile"),
     ("AG308", "async-to-sync-in-task", "Python: Celery + asgiref"),
     ("AG309", "sync-circuit-breaker-in-async", "Python: dorm"),
-    ("AG401", "sync-session-in-async", "Python: SQLAlchemy, SQLModel, peewee"),
-    ("AG402", "async-call-not-awaited", "Python: SQLAlchemy, SQLModel, Tortoise, Piccolo"),
-    ("AG403", "query-on-async-session", "Python: SQLAlchemy, SQLModel"),
-    ("AG404", "uncommitted-async-session", "Python: SQLAlchemy, SQLModel"),
     ("AG405", "mixed-sync-async-pools", "Python: dorm"),
 ];
 

@@ -96,7 +96,9 @@ fn rewrite(py: &PyModel, query: Node, recv: Node, args: Node, sqlmodel: bool) ->
             let module = if sqlmodel { "sqlmodel" } else { "sqlalchemy" };
             let mut edits = vec![Edit::replace(call.byte_range(), text)];
             match py.import_of("select") {
-                Some("sqlalchemy.select" | "sqlmodel.select" | "sqlalchemy.future.select") => {}
+                Some(p @ ("sqlalchemy.select" | "sqlmodel.select" | "sqlalchemy.future.select")) => {
+                    edits.extend(ensure_import(py, p.trim_end_matches(".select"), "select"))
+                }
                 Some(_) => return None,
                 None if py.word_taken("select") => return None,
                 None => edits.extend(ensure_import(py, module, "select")),

@@ -86,8 +86,7 @@ fn uses<'t>(py: &PyModel<'t>, body: Node<'t>, name: &str) -> Uses {
                             "add" | "add_all" | "delete" | "merge" | "flush" => u.writes = true,
                             "execute" | "exec" => {
                                 let stmt = call.child_by_field_name("arguments").and_then(|a| a.named_child(0));
-                                let dml = stmt.filter(|s| s.kind() == "call").and_then(|s| s.child_by_field_name("function"));
-                                if dml.is_some_and(|f| matches!(last_name(py.node_text(f)), "insert" | "update" | "delete")) {
+                                if stmt.and_then(|s| chain_root(s)).is_some_and(|f| matches!(last_name(py.node_text(f)), "insert" | "update" | "delete")) {
                                     u.writes = true;
                                 }
                             }
@@ -107,6 +106,23 @@ fn uses<'t>(py: &PyModel<'t>, body: Node<'t>, name: &str) -> Uses {
         stack.extend(n.named_children(&mut c));
     }
     u
+}
+
+/// The callee of the first call of a method chain (`delete(User).where(…)` → `delete`).
+fn chain_root(mut n: Node) -> Option<Node> {
+    for _ in 0..64 {
+        if n.kind() != "call" {
+            return None;
+        }
+        let f = n.child_by_field_name("function")?;
+        match f.kind() {
+            "attribute" if f.child_by_field_name("object").is_some_and(|o| o.kind() == "call") => {
+                n = f.child_by_field_name("object")?;
+            }
+            _ => return Some(f),
+        }
+    }
+    None
 }
 
 fn commit_fix(py: &PyModel, body: Node, name: &str) -> Option<Fix> {
