@@ -77,7 +77,7 @@ fn unknown_selectors_are_usage_errors_with_the_closest_code() {
 fn unknown_selectors_in_config_files_name_file_and_line() {
     for (name, text, line, bad) in [
         ("awaitguard.toml", "select = [\"AG1\", \"AG999\"]\n", 1, "AG999"),
-        ("awaitguard.toml", "ignore = []\nextend-select = [\"AG4\"]\n", 2, "AG4"),
+        ("awaitguard.toml", "ignore = []\nextend-select = [\"AG6\"]\n", 2, "AG6"),
         ("awaitguard.toml", "[severity]\nAG998 = \"warning\"\n", 2, "AG998"),
         ("awaitguard.toml", "[per-file-ignores]\n\"tests/*\" = [\"AG307\"]\n", 2, "AG307"),
         ("pyproject.toml", "[project]\nname = \"x\"\n\n[tool.awaitguard]\nignore = [\"AG208\", \"AG209\"]\n", 5, "AG209"),

@@ -426,7 +426,7 @@ mod tests {
         assert!(select("AG").unwrap().contains(&"AG101"));
         assert_eq!(select("AG999"), None, "a code-shaped typo is an error, not an empty selection");
         assert_eq!(select("AG106"), None, "a planned rule selects nothing: an error too");
-        assert_eq!(select("AG4"), None);
+        assert_eq!(select("AG6"), None);
         assert_eq!(select("E501"), None);
         assert_eq!(closest_selector("AG999"), Some("AG109"));
         assert_eq!(closest_selector("sync-orm-cal"), Some("sync-orm-call"));

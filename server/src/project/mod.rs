@@ -400,6 +400,10 @@ impl Outside for FileView {
         python::resolve_def_work(self, dotted, kind)
     }
 
+    fn py_sqla(&self, dotted: &str) -> Option<crate::semantic::sqla::SqlaKind> {
+        python::resolve_sqla(self, dotted)
+    }
+
     fn rs_def(&self, path: &str) -> Option<RsDef> {
         self.rs_def_from(&self.file.clone(), path, 0)
     }

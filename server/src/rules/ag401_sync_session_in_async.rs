@@ -28,7 +28,14 @@ static META: RuleMeta = RuleMeta {
     lang: Lang::Python,
     severity: Severity::Warning,
     fix: FixAvailability::None,
-    triggers: &[&["async"], &["Session", "sessionmaker", "create_engine", "Engine", "Connection"]],
+    // The receiver's kind may come from another file: the method names are what is certain.
+    triggers: &[
+        &["async"],
+        &[
+            "execute", "scalars", "scalar", "get", "query", "commit", "flush", "refresh", "delete", "merge", "exec",
+            "connect", "begin", "exec_driver_sql",
+        ],
+    ],
     summary: "A sync SQLAlchemy / SQLModel `Session` or engine doing I/O in async code",
     doc: r#"## AG401 sync-session-in-async
 

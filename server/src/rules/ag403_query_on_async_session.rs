@@ -32,7 +32,7 @@ static META: RuleMeta = RuleMeta {
     lang: Lang::Python,
     severity: Severity::Error,
     fix: FixAvailability::Sometimes,
-    triggers: &[&["query"], &["AsyncSession", "async_sessionmaker", "sessionmaker"]],
+    triggers: &[&["query"]],
     summary: "`session.query(…)` on an `AsyncSession` (no such method)",
     doc: r#"## AG403 query-on-async-session
 

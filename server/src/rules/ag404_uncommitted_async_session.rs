@@ -28,7 +28,8 @@ static META: RuleMeta = RuleMeta {
     lang: Lang::Python,
     severity: Severity::Warning,
     fix: FixAvailability::Sometimes,
-    triggers: &[&["async"], &["AsyncSession", "async_sessionmaker", "sessionmaker"]],
+    // The session factory may come from another file: the write methods are what is certain.
+    triggers: &[&["async"], &["add", "add_all", "delete", "merge", "flush", "execute", "exec"]],
     summary: "An `async with` session block that writes but never commits",
     doc: r#"## AG404 uncommitted-async-session
 

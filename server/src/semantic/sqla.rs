@@ -7,7 +7,9 @@
 //!   `create_async_engine(…)`, `create_engine(…)`; a factory called (`factory()`) or begun
 //!   (`factory.begin()`) gives a session, `engine.connect()` / `engine.begin()` a connection;
 //! - a name bound to such an expression (`s = factory()`, `async with factory() as s`), a
-//!   module-level name included, and `self.x` assigned in the class's `__init__`;
+//!   module-level name included, and `self.x` assigned in the class's `__init__`; a name
+//!   imported from a project module that assigns it such an expression at module level
+//!   (through [`super::outside::Outside::py_sqla`], that module's text alone);
 //! - a parameter: a FastAPI `Depends(dep)` (default or inside `Annotated[…]`, also through a
 //!   module-level alias) whose `dep` is a `def` of this file that yields or returns a known
 //!   session beats the annotation; else the annotation (`AsyncSession`, `Session`, `Engine`,
@@ -18,6 +20,9 @@
 //! - Unknown means `None`: a name imported from elsewhere, a parameter without a known
 //!   annotation, a value this module does not recognise. Rules stay silent on `None`.
 //! - A constructor beats an annotation: `s: Session = AsyncSession(engine)` is async.
+//! - Another function's body read here (a dependency's, an `__init__`) is noted in
+//!   [`PyModel::read_bodies`]: the sparse parse must not blank it, and an edit there
+//!   re-analyses the whole file.
 //! - The search is bounded ([`MAX_DEPTH`] steps through bindings), so cycles terminate.
 
 use super::python::{last_name, PyModel};
@@ -138,7 +143,7 @@ impl<'t> PyModel<'t> {
             if is(SYNC_ENGINE_FN) {
                 return Some(SqlaKind::Engine { asyncio: false });
             }
-            return None;
+            // Another imported name: a factory of a project module, perhaps (below).
         }
         match func.kind() {
             "attribute" => {
@@ -168,7 +173,11 @@ impl<'t> PyModel<'t> {
 
     fn name_kind(&self, id: Node<'t>, depth: u32) -> Option<SqlaKind> {
         let name = self.node_text(id);
-        let (scope, b) = self.binding_in(name, id.start_byte())?;
+        let Some((scope, b)) = self.binding_in(name, id.start_byte()) else {
+            // Imported from a project module: what that module assigned to it.
+            let path = self.import_of(name)?;
+            return self.outside?.py_sqla(path);
+        };
         if let Some(v) = b.value {
             return self.sqla_kind_at(v, depth + 1);
         }
@@ -225,14 +234,67 @@ impl<'t> PyModel<'t> {
         }
         let def = self.module_def_named(self.node_text(dep))?;
         let body = def.child_by_field_name("body")?;
-        descendants(body)
-            .into_iter()
+        self.read_bodies.borrow_mut().push(def.byte_range());
+        let nodes = descendants(body);
+        nodes
+            .iter()
             .filter(|d| matches!(d.kind(), "yield" | "return_statement"))
             .filter_map(|d| d.named_child(0))
-            .find_map(|v| match self.sqla_kind_at(v, depth + 1)? {
-                k @ SqlaKind::Session { .. } => Some(k),
-                _ => None,
+            .find_map(|v| {
+                // A name of the dependency's own: its value read from the syntax (focused
+                // analysis may not have walked that body's bindings).
+                let kind = self.own_name_kind(def, &nodes, v, depth)?;
+                match kind {
+                    k @ SqlaKind::Session { .. } => Some(k),
+                    _ => None,
+                }
             })
+    }
+
+    /// The kind of `v`, an expression in the body of `def` (whose `nodes` are given), without
+    /// the bindings of that body: a parameter of `def` by its annotation, a local name by the
+    /// value it was last given, anything else as usual.
+    fn own_name_kind(&self, def: Node<'t>, nodes: &[Node<'t>], v: Node<'t>, depth: u32) -> Option<SqlaKind> {
+        if v.kind() != "identifier" {
+            return self.sqla_kind_at(v, depth + 1);
+        }
+        let name = self.node_text(v);
+        if let Some(value) = self.local_value(nodes, name, v.start_byte()) {
+            return self.sqla_kind_at(value, depth + 1);
+        }
+        if self.is_param(def, name) {
+            return self.param_kind(def, name, depth + 1);
+        }
+        self.sqla_kind_at(v, depth + 1)
+    }
+
+    fn is_param(&self, def: Node<'t>, name: &str) -> bool {
+        let Some(params) = def.child_by_field_name("parameters") else { return false };
+        let mut c = params.walk();
+        let found = params.named_children(&mut c).any(|p| {
+            let id = if p.kind() == "identifier" { Some(p) } else { p.child_by_field_name("name").or_else(|| p.named_child(0)) };
+            id.is_some_and(|i| i.kind() == "identifier" && self.node_text(i) == name)
+        });
+        found
+    }
+
+    /// The value last given to `name` before byte `before` among `nodes` (a function body's):
+    /// `name = <value>` or `with <value> as name`.
+    fn local_value(&self, nodes: &[Node<'t>], name: &str, before: usize) -> Option<Node<'t>> {
+        let mut found = None;
+        for n in nodes.iter().filter(|n| n.start_byte() < before) {
+            let (target, value) = match n.kind() {
+                "assignment" => (n.child_by_field_name("left"), n.child_by_field_name("right")),
+                "as_pattern" => (n.child_by_field_name("alias").and_then(|a| a.named_child(0)), n.named_child(0)),
+                _ => continue,
+            };
+            if let (Some(t), Some(v)) = (target, value) {
+                if t.kind() == "identifier" && self.node_text(t) == name {
+                    found = Some(v);
+                }
+            }
+        }
+        found
     }
 
     /// An annotation's kind: `Depends(…)` inside it first, then the first known class in it
@@ -264,10 +326,13 @@ impl<'t> PyModel<'t> {
             return None;
         }
         let init = self.function_scopes_named("__init__").iter().find(|&&i| self.scopes[i].parent == Some(class))?;
-        let body = self.function_nodes.get(init)?.child_by_field_name("body")?;
+        let init_def = *self.function_nodes.get(init)?;
+        let body = init_def.child_by_field_name("body")?;
+        self.read_bodies.borrow_mut().push(init_def.byte_range());
         let mut c = body.walk();
         let mut found = None;
-        for stmt in body.named_children(&mut c) {
+        let stmts: Vec<Node<'t>> = body.named_children(&mut c).collect();
+        for &stmt in &stmts {
             let Some(a) = stmt.named_child(0).filter(|a| stmt.kind() == "expression_statement" && a.kind() == "assignment") else {
                 continue;
             };
@@ -276,7 +341,7 @@ impl<'t> PyModel<'t> {
                 found = Some(right);
             }
         }
-        self.sqla_kind_at(found?, depth + 1)
+        self.own_name_kind(init_def, &descendants(body), found?, depth)
     }
 }
 
