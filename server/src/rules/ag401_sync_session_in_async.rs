@@ -28,14 +28,8 @@ static META: RuleMeta = RuleMeta {
     lang: Lang::Python,
     severity: Severity::Warning,
     fix: FixAvailability::None,
-    // The receiver's kind may come from another file: the method names are what is certain.
-    triggers: &[
-        &["async"],
-        &[
-            "execute", "scalars", "scalar", "get", "query", "commit", "flush", "refresh", "delete", "merge", "exec",
-            "connect", "begin", "exec_driver_sql",
-        ],
-    ],
+    // Every kind comes from an import of `sqlalchemy` / `sqlmodel` in this file (semantic::sqla).
+    triggers: &[&["async"], &["sqlalchemy", "sqlmodel"]],
     summary: "A sync SQLAlchemy / SQLModel `Session` or engine doing I/O in async code",
     doc: r#"## AG401 sync-session-in-async
 
@@ -43,8 +37,9 @@ static META: RuleMeta = RuleMeta {
 a `Session` (from `sqlalchemy.orm` or `sqlmodel`), a `sessionmaker()` product or a
 `create_engine` engine and its connections calling `execute`, `scalars`, `scalar`, `get`,
 `query`, `commit`, `flush`, `refresh`, `delete`, `merge`, `exec`, `connect` or `begin`.
-The kind is known from a visible constructor, `with … as s`, a parameter annotation or a
-FastAPI `Depends(dep)` whose `dep` in the same file yields the session.
+The kind is known from a visible constructor (in this file, or a factory or engine a project
+module assigns at module level), `with … as s`, a parameter annotation or a FastAPI
+`Depends(dep)` whose `dep` in the same file yields the session.
 
 **Why it is wrong.** The sync driver blocks the event loop for the length of every query:
 nothing else runs meanwhile, silently.

@@ -39,15 +39,8 @@ static META: RuleMeta = RuleMeta {
     lang: Lang::Python,
     severity: Severity::Error,
     fix: FixAvailability::Sometimes,
-    // The receiver's kind may come from another file: the method names are what is certain.
-    triggers: &[
-        &["async"],
-        &[
-            "execute", "scalar", "scalars", "get", "get_one", "stream", "stream_scalars", "flush", "commit", "rollback",
-            "close", "refresh", "delete", "merge", "run_sync", "connection", "invalidate", "reset", "delete_all",
-            "merge_all", "exec", "exec_driver_sql", "start", "get_raw_connection", "dispose",
-        ],
-    ],
+    // Every kind comes from an import of `sqlalchemy` / `sqlmodel` in this file (semantic::sqla).
+    triggers: &[&["async"], &["sqlalchemy", "sqlmodel"]],
     summary: "A coroutine method of an `AsyncSession` / `AsyncConnection` called without `await`",
     doc: r#"## AG402 async-call-not-awaited
 

@@ -32,7 +32,8 @@ static META: RuleMeta = RuleMeta {
     lang: Lang::Python,
     severity: Severity::Error,
     fix: FixAvailability::Sometimes,
-    triggers: &[&["query"]],
+    // Every kind comes from an import of `sqlalchemy` / `sqlmodel` in this file (semantic::sqla).
+    triggers: &[&["query"], &["sqlalchemy", "sqlmodel"]],
     summary: "`session.query(…)` on an `AsyncSession` (no such method)",
     doc: r#"## AG403 query-on-async-session
 

@@ -28,8 +28,8 @@ static META: RuleMeta = RuleMeta {
     lang: Lang::Python,
     severity: Severity::Warning,
     fix: FixAvailability::Sometimes,
-    // The session factory may come from another file: the write methods are what is certain.
-    triggers: &[&["async"], &["add", "add_all", "delete", "merge", "flush", "execute", "exec"]],
+    // Every kind comes from an import of `sqlalchemy` / `sqlmodel` in this file (semantic::sqla).
+    triggers: &[&["async"], &["sqlalchemy", "sqlmodel"]],
     summary: "An `async with` session block that writes but never commits",
     doc: r#"## AG404 uncommitted-async-session
 

@@ -9,7 +9,8 @@
 //! - a name bound to such an expression (`s = factory()`, `async with factory() as s`), a
 //!   module-level name included, and `self.x` assigned in the class's `__init__`; a name
 //!   imported from a project module that assigns it such an expression at module level
-//!   (through [`super::outside::Outside::py_sqla`], that module's text alone);
+//!   (through [`super::outside::Outside::py_sqla`], that module's text alone), asked only
+//!   when this file imports `sqlalchemy` or `sqlmodel` itself;
 //! - a parameter: a FastAPI `Depends(dep)` (default or inside `Annotated[…]`, also through a
 //!   module-level alias) whose `dep` is a `def` of this file that yields or returns a known
 //!   session beats the annotation; else the annotation (`AsyncSession`, `Session`, `Engine`,
@@ -17,6 +18,9 @@
 //!   `sqlmodel.ext.asyncio.session.AsyncSession` async.
 //!
 //! Invariants:
+//! - Every kind needs an import of `sqlalchemy` / `sqlmodel` in this file (constructors and
+//!   annotations resolve through one; a project module's names are asked for only then): the
+//!   rules' triggers rest on it.
 //! - Unknown means `None`: a name imported from elsewhere, a parameter without a known
 //!   annotation, a value this module does not recognise. Rules stay silent on `None`.
 //! - A constructor beats an annotation: `s: Session = AsyncSession(engine)` is async.
@@ -162,6 +166,13 @@ impl<'t> PyModel<'t> {
         }
     }
 
+    /// The file imports `sqlalchemy` or `sqlmodel` (a module of either): every kind this
+    /// module gives needs it, so the rules' triggers can require the word.
+    pub fn imports_sqla(&self) -> bool {
+        let lib = |p: &str, m: &str| p == m || p.strip_prefix(m).is_some_and(|r| r.starts_with('.'));
+        self.imports.values().any(|p| lib(p, "sqlalchemy") || lib(p, "sqlmodel"))
+    }
+
     /// The value of keyword argument `name` in an argument list.
     pub fn keyword_arg(&self, args: Node<'t>, name: &str) -> Option<Node<'t>> {
         let mut c = args.walk();
@@ -176,6 +187,9 @@ impl<'t> PyModel<'t> {
         let Some((scope, b)) = self.binding_in(name, id.start_byte()) else {
             // Imported from a project module: what that module assigned to it.
             let path = self.import_of(name)?;
+            if !self.imports_sqla() {
+                return None;
+            }
             return self.outside?.py_sqla(path);
         };
         if let Some(v) = b.value {
