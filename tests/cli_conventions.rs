@@ -65,8 +65,9 @@ fn unknown_selectors_are_usage_errors_with_the_closest_code() {
         assert!(err.contains(&format!("unknown rule selector `{bad}`")), "{args:?}: {err}");
         assert!(err.contains(&format!("did you mean `{hint}")), "{args:?}: {err}");
     }
+    // Every code of the catalogue is implemented now: the last planned one is accepted.
     let o = run(p.path(), &["check", "--select", "AG401", "."]);
-    assert!(o.stderr.contains("planned but not implemented"), "{}", o.stderr);
+    assert_ne!(o.code, 2, "{}", o.stderr);
     // Prefixes, names and ALL that match rules are fine.
     for sel in ["AG1", "AG", "ALL", "sync-orm-call", "ag101"] {
         assert_eq!(run(p.path(), &["check", "--select", sel, "."]).code, 1, "{sel}");

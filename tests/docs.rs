@@ -17,10 +17,6 @@ use std::path::PathBuf;
 
 /// Rules of the specification not implemented yet: (code, name, what it is about).
 const PLANNED: &[(&str, &str, &str)] = &[
-    ("AG401", "sync-session-in-async", "Python: SQLAlchemy, SQLModel, peewee"),
-    ("AG402", "async-call-not-awaited", "Python: SQLAlchemy, SQLModel, Tortoise, Piccolo"),
-    ("AG403", "query-on-async-session", "Python: SQLAlchemy, SQLModel"),
-    ("AG404", "uncommitted-async-session", "Python: SQLAlchemy, SQLModel"),
 ];
 
 const REGENERATE: &str = "AWAITGUARD_UPDATE_DOCS=1 cargo test --test docs";

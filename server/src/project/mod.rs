@@ -404,6 +404,10 @@ impl Outside for FileView {
         python::resolve_app_model(self, label, name)
     }
 
+    fn py_sqla(&self, dotted: &str) -> Option<crate::semantic::sqla::SqlaKind> {
+        python::resolve_sqla(self, dotted)
+    }
+
     fn rs_def(&self, path: &str) -> Option<RsDef> {
         self.rs_def_from(&self.file.clone(), path, 0)
     }

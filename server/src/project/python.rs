@@ -63,6 +63,9 @@ pub struct PySummary {
     /// bases are not Django's.
     pub foreign_orm: bool,
     pub facts: Arc<ModuleFacts>,
+    /// Module-level names assigned a SQLAlchemy session factory, session, engine or
+    /// connection this file alone shows (`async_session = async_sessionmaker(engine)`).
+    pub sqla: FxHashMap<String, crate::semantic::sqla::SqlaKind>,
 }
 
 /// The summary of a Python source text. Parsed sparsely: the bodies of sync functions are
@@ -93,6 +96,17 @@ pub fn summarize(text: &str) -> PySummary {
     let mut c = root.walk();
     let mut reverse_o2o = vec![];
     for node in root.named_children(&mut c) {
+        if node.kind() == "expression_statement" {
+            let assign = node.named_child(0).filter(|a| a.kind() == "assignment");
+            let parts = assign.and_then(|a| Some((a.child_by_field_name("left")?, a.child_by_field_name("right")?)));
+            if let Some((left, right)) = parts.filter(|(l, _)| l.kind() == "identifier") {
+                match m.sqla_kind(right) {
+                    Some(k) => s.sqla.insert(m.node_text(left).to_string(), k),
+                    None => s.sqla.remove(m.node_text(left)),
+                };
+            }
+            continue;
+        }
         let def = match node.kind() {
             "decorated_definition" => node.child_by_field_name("definition"),
             _ => Some(node),
@@ -246,6 +260,15 @@ pub fn resolve_def_work(view: &FileView, dotted: &str, kind: Work) -> Option<PyD
 /// The facts of the module `dotted` names, seen from `view`'s file: [`resolve_def`] when it
 /// gives a [`PyDef::Module`], found without computing the facts of a class or function met
 /// on the way (the answer is then not a module).
+/// The SQLAlchemy kind of the module-level name `dotted` names (`app.db.async_session`),
+/// seen from `view`'s file: a name assigned in that module's own text, not followed further.
+pub fn resolve_sqla(view: &FileView, dotted: &str) -> Option<crate::semantic::sqla::SqlaKind> {
+    let (file, attrs) = locate(view, &view.file, dotted)?;
+    let [name] = attrs.as_slice() else { return None };
+    view.note(&file);
+    view.project.py_summary(&file)?.sqla.get(name).copied()
+}
+
 pub fn resolve_module(view: &FileView, dotted: &str) -> Option<Arc<ModuleFacts>> {
     let known = view.answers.lock().unwrap().get(dotted).cloned();
     if let Some(hit) = known {

@@ -44,6 +44,10 @@ mod ag305_thread_insensitive_orm;
 pub mod ag307_async_unsafe_escape;
 mod ag309_sync_circuit_breaker_in_async;
 mod ag405_mixed_sync_async_pools;
+mod ag401_sync_session_in_async;
+mod ag402_async_call_not_awaited;
+mod ag403_query_on_async_session;
+mod ag404_uncommitted_async_session;
 mod ag501_blocking_db_call_in_async;
 mod ag502_nested_block_on;
 mod ag503_block_in_place_current_thread;
@@ -137,6 +141,10 @@ pub static RULES: &[&dyn Rule] = &[
     &ag307_async_unsafe_escape::AsyncUnsafeEscape,
     &ag309_sync_circuit_breaker_in_async::SyncCircuitBreakerInAsync,
     &ag405_mixed_sync_async_pools::MixedSyncAsyncPools,
+    &ag401_sync_session_in_async::SyncSessionInAsync,
+    &ag402_async_call_not_awaited::AsyncCallNotAwaited,
+    &ag403_query_on_async_session::QueryOnAsyncSession,
+    &ag404_uncommitted_async_session::UncommittedAsyncSession,
     &ag501_blocking_db_call_in_async::BlockingDbCallInAsync,
     &ag502_nested_block_on::NestedBlockOn,
     &ag503_block_in_place_current_thread::BlockInPlaceCurrentThread,

@@ -181,7 +181,7 @@ impl<'t> PyModel<'t> {
     }
 
     /// The function scopes named `name` (an index built on first use).
-    fn function_scopes_named(&self, name: &str) -> &[usize] {
+    pub(crate) fn function_scopes_named(&self, name: &str) -> &[usize] {
         let by_name = self.functions_by_name.get_or_init(|| {
             let mut m: rustc_hash::FxHashMap<String, Vec<usize>> = Default::default();
             for (i, s) in self.scopes.iter().enumerate() {

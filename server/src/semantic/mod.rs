@@ -28,6 +28,7 @@ pub mod bridges;
 pub mod rust;
 pub mod rust_calls;
 pub mod summary;
+pub mod sqla;
 
 pub use python::{Context, PyModel, Scope, ScopeKind};
 pub use rust::RustModel;

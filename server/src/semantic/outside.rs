@@ -157,6 +157,12 @@ pub trait Outside: Sync {
         None
     }
 
+    /// The SQLAlchemy kind of a module-level name of another file (`app.db.async_session`),
+    /// from that file's text alone. `None` by default (unknown).
+    fn py_sqla(&self, _dotted: &str) -> Option<super::sqla::SqlaKind> {
+        None
+    }
+
     /// Rust: what the path names (`crate::db::DbPool`, `super::repo::find_user`), relative
     /// to the analysed file's module. `None` by default (unknown).
     fn rs_def(&self, _path: &str) -> Option<RsDef> {

@@ -998,6 +998,11 @@ impl<'t> PyModel<'t> {
     /// The binding of `name` in effect at byte `at`, searching outwards from the scope there.
     /// `None`: the name is not bound in this file (a builtin, or from a star import).
     pub fn binding(&self, name: &str, at: usize) -> Option<&Binding<'t>> {
+        self.binding_in(name, at).map(|(_, b)| b)
+    }
+
+    /// [`PyModel::binding`] with the scope that holds the binding.
+    pub fn binding_in(&self, name: &str, at: usize) -> Option<(usize, &Binding<'t>)> {
         let id = *self.names.get(name)?;
         let mut scope = self.scope_at(at);
         let mut own = true;
@@ -1006,11 +1011,11 @@ impl<'t> PyModel<'t> {
                 // In the use's own scope: the last binding before the use. In an enclosing
                 // scope (a closure read): the last binding before the use as well.
                 if let Some(b) = list.iter().rev().find(|b| b.pos <= at) {
-                    return Some(b);
+                    return Some((scope, b));
                 }
                 if own {
                     // Bound only later in this scope: unknown at this point.
-                    return list.last();
+                    return list.last().map(|b| (scope, b));
                 }
             }
             own = false;
