@@ -347,7 +347,7 @@ impl<'t> PyModel<'t> {
     /// or in the modules it imports; `auth_user` also takes those on the configured user model).
     fn add_reverse_o2o(&self, info: &mut ModelInfo, auth_user: &str) {
         let is_user = info.name == auth_user;
-        let reverse = self.local_reverse_o2o().into_iter().chain(self.imported_facts().reverse_one_to_one.iter().cloned());
+        let reverse = self.local_reverse_o2o().into_iter().chain(self.imported_reverse_o2o());
         for (target, attr) in reverse {
             if target == info.name || (is_user && target == AUTH_USER) {
                 info.reverse_o2o.push(attr);
@@ -374,7 +374,7 @@ impl<'t> PyModel<'t> {
         } else if let Some(c) = self.imported_user_class(auth_user) {
             info.fields = c.fields.clone();
         }
-        let reverse = self.local_reverse_o2o().into_iter().chain(self.imported_facts().reverse_one_to_one.iter().cloned());
+        let reverse = self.local_reverse_o2o().into_iter().chain(self.imported_reverse_o2o());
         for (target, attr) in reverse {
             if target == auth_user || target == AUTH_USER {
                 info.reverse_o2o.push(attr);
