@@ -60,6 +60,10 @@ pub struct Project {
     /// What each module-level function of a Python file does, by path, with the hash of the
     /// text (read only when some analysis asks about one of them).
     py_bodies: Mutex<FxHashMap<PathBuf, (u64, Arc<FxHashMap<String, crate::semantic::summary::LocalFn>>)>>,
+    /// The modules whose facts a module's facts gather ([`python::resolve_module_word`]), by
+    /// (module file, resolution depth), valid for one generation of the texts, with the paths
+    /// the walk noted (replayed in every view that uses it).
+    pub(crate) py_closures: Mutex<FxHashMap<(PathBuf, u32), (u64, python::Modules, Arc<Vec<PathBuf>>)>>,
     /// Module lookups by (importing file's folder, dotted path): the module file and the
     /// attributes after it, and every path the answer rests on. Forgotten whenever the set of
     /// files may have changed.
@@ -283,6 +287,7 @@ impl Project {
             read: Mutex::new(FxHashSet::default()),
             answers: Default::default(),
             py_closures: Default::default(),
+            py_frames: Default::default(),
             track: true,
             rs_modules: Default::default(),
             rs_memo: Default::default(),
@@ -349,6 +354,8 @@ pub struct FileView {
     /// The modules whose facts an import path's module gathers, by import path
     /// ([`python::resolve_module_word`]).
     pub(crate) py_closures: Mutex<FxHashMap<String, Option<python::Modules>>>,
+    /// Python: the module walks being computed (innermost last), with the paths each noted.
+    pub(crate) py_frames: Mutex<Vec<Vec<PathBuf>>>,
     /// Record the files read ([`FileView::dependencies`]): the server needs them, `check`
     /// does not.
     track: bool,
@@ -389,6 +396,9 @@ impl FileView {
         }
         for (reads, _) in self.rs_frames.lock().unwrap().iter_mut() {
             reads.insert(path.to_path_buf());
+        }
+        for reads in self.py_frames.lock().unwrap().iter_mut() {
+            reads.push(path.to_path_buf());
         }
     }
 

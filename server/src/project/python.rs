@@ -475,7 +475,9 @@ const FACTS_WORDS: &[&str] = &["Manager", "as_manager", "from_queryset", "QueryS
 
 /// False when the text cannot declare any [`ModuleFacts`] (a line scan, no parse).
 pub fn may_have_facts(text: &str) -> bool {
-    FACTS_WORDS.iter().any(|w| text.contains(w))
+    static WORDS: std::sync::LazyLock<aho_corasick::AhoCorasick> =
+        std::sync::LazyLock::new(|| aho_corasick::AhoCorasick::new(FACTS_WORDS).expect("plain words"));
+    WORDS.is_match(text)
 }
 
 /// What each module-level function of a Python source text does (its body read).
@@ -654,7 +656,7 @@ fn module_chain(view: &FileView, file: &Path, attrs: &[String], depth: u32) -> O
     view.note(file);
     let scan = view.project.py_scan(file)?;
     let Some((name, rest)) = attrs.split_first() else {
-        return Some(Arc::new(deep_modules(view, file, &scan, depth)));
+        return Some(deep_modules_shared(view, file, &scan, depth));
     };
     if scan.defs.contains(name) {
         return None;
@@ -882,6 +884,27 @@ fn deep_facts(view: &FileView, file: &Path, summary: &PySummary, depth: u32) -> 
     out.reverse_one_to_one.sort();
     out.reverse_one_to_one.dedup();
     Arc::new(out)
+}
+
+/// [`deep_modules`], shared by the views of one generation of the texts (the walk depends on
+/// the module and the depth only), its notes replayed.
+fn deep_modules_shared(view: &FileView, file: &Path, scan: &Arc<PyScan>, depth: u32) -> Modules {
+    let generation = view.project.generation();
+    let key = (file.to_path_buf(), depth);
+    let known = view.project.py_closures.lock().unwrap().get(&key).cloned();
+    if let Some((g, modules, noted)) = known {
+        if g == generation {
+            for p in noted.iter() {
+                view.note(p);
+            }
+            return modules;
+        }
+    }
+    view.py_frames.lock().unwrap().push(vec![]);
+    let modules = Arc::new(deep_modules(view, file, scan, depth));
+    let noted = view.py_frames.lock().unwrap().pop().unwrap_or_default();
+    view.project.py_closures.lock().unwrap().insert(key, (generation, modules.clone(), Arc::new(noted)));
+    modules
 }
 
 /// The modules [`deep_facts`] takes facts of: the same walk, imports read from [`PyScan`]s.
