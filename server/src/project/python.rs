@@ -16,6 +16,16 @@
 //! ([`ModuleFacts`]). Facts that cross files (is this class a model through a base declared
 //! elsewhere; does this helper reach the database through another module's helper) are
 //! resolved when asked, with bounded depth.
+//!
+//! **Scans** ([`PyScan`]) answer what a module is walked for when only names are asked — its
+//! imports, the names of its top-level `class`/`def` statements, the words of its text —
+//! from a line scanner, without a parse. Invariant: a scan equals what the parsed summary
+//! says for those questions (the scanner declines any shape it does not read exactly, and
+//! the summary then gives the scan; tested on every Python file of the test suite, and once
+//! on 30,037 files of real code). A module's facts for one name (is `published` a manager
+//! attribute in what this file imports) are read from the summaries of the reached modules
+//! whose text has that word only ([`resolve_module_word`]): no module's facts can hold a
+//! name its text lacks.
 
 use super::FileView;
 use crate::semantic::outside::{ClassFacts, FnFacts, Loc, ModuleFacts, PyDef};
