@@ -54,9 +54,16 @@ pub struct Project {
     /// Whether a Python file's text may declare module facts ([`python::may_have_facts`]),
     /// by path, with the hash of the text.
     py_facts_words: Mutex<FxHashMap<PathBuf, (u64, Arc<bool>)>>,
+    /// Python scans ([`python::PyScan`]: imports, top-level names, words; no parse) by path,
+    /// with the hash of the text.
+    py_scan: Mutex<FxHashMap<PathBuf, (u64, Arc<python::PyScan>)>>,
     /// What each module-level function of a Python file does, by path, with the hash of the
     /// text (read only when some analysis asks about one of them).
     py_bodies: Mutex<FxHashMap<PathBuf, (u64, Arc<FxHashMap<String, crate::semantic::summary::LocalFn>>)>>,
+    /// The modules whose facts a module's facts gather ([`python::resolve_module_word`]), by
+    /// (module file, resolution depth), valid for one generation of the texts, with the paths
+    /// the walk noted (replayed in every view that uses it).
+    pub(crate) py_closures: Mutex<FxHashMap<(PathBuf, u32), (u64, python::Modules, Arc<Vec<PathBuf>>)>>,
     /// Module lookups by (importing file's folder, dotted path): the module file and the
     /// attributes after it, and every path the answer rests on. Forgotten whenever the set of
     /// files may have changed.
@@ -232,6 +239,12 @@ impl Project {
         self.memoised(&self.py_facts_words, path, python::may_have_facts).is_some_and(|b| *b)
     }
 
+    /// The imports, top-level names and words of the Python file at `path`, read without a
+    /// parse when the line scanner can ([`python::scan`]).
+    pub fn py_scan(&self, path: &Path) -> Option<Arc<python::PyScan>> {
+        self.memoised(&self.py_scan, path, python::scan)
+    }
+
     /// What the module-level functions of the Python file at `path` do (bodies read).
     pub fn py_bodies(&self, path: &Path) -> Option<Arc<FxHashMap<String, crate::semantic::summary::LocalFn>>> {
         self.memoised(&self.py_bodies, path, python::bodies)
@@ -273,6 +286,8 @@ impl Project {
             file: normalize(path),
             read: Mutex::new(FxHashSet::default()),
             answers: Default::default(),
+            py_closures: Default::default(),
+            py_frames: Default::default(),
             track: true,
             rs_modules: Default::default(),
             rs_memo: Default::default(),
@@ -336,6 +351,11 @@ pub struct FileView {
     read: Mutex<FxHashSet<PathBuf>>,
     /// Answers already given, by import path.
     pub(crate) answers: Mutex<FxHashMap<String, Option<PyDef>>>,
+    /// The modules whose facts an import path's module gathers, by import path
+    /// ([`python::resolve_module_word`]).
+    pub(crate) py_closures: Mutex<FxHashMap<String, Option<python::Modules>>>,
+    /// Python: the module walks being computed (innermost last), with the paths each noted.
+    pub(crate) py_frames: Mutex<Vec<Vec<PathBuf>>>,
     /// Record the files read ([`FileView::dependencies`]): the server needs them, `check`
     /// does not.
     track: bool,
@@ -377,6 +397,9 @@ impl FileView {
         for (reads, _) in self.rs_frames.lock().unwrap().iter_mut() {
             reads.insert(path.to_path_buf());
         }
+        for reads in self.py_frames.lock().unwrap().iter_mut() {
+            reads.push(path.to_path_buf());
+        }
     }
 
     /// The answers being computed rest on a cycle or the depth bound.
@@ -394,6 +417,10 @@ impl Outside for FileView {
 
     fn py_module_facts(&self, dotted: &str) -> Option<Arc<crate::semantic::outside::ModuleFacts>> {
         python::resolve_module(self, dotted)
+    }
+
+    fn py_module_facts_with(&self, dotted: &str, word: &str) -> Option<Arc<crate::semantic::outside::ModuleFacts>> {
+        python::resolve_module_word(self, dotted, word)
     }
 
     fn py_def_work(&self, dotted: &str, kind: crate::semantic::summary::Work) -> Option<PyDef> {

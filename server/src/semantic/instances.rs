@@ -251,7 +251,7 @@ impl<'t> PyModel<'t> {
         }
         // The instance first: the project's facts are gathered only when one is in hand.
         self.value_at(obj, depth) == Value::Instance
-            && (local || self.imported_facts().related_attrs.iter().any(|a| a == attr))
+            && (local || self.imported_has(attr, |f| f.related_attrs.iter().any(|a| a == attr)))
     }
 
     /// `obj.<attr>` where `obj` resolves to a model instance (the attribute itself unknown).

@@ -144,6 +144,13 @@ pub trait Outside: Sync {
         }
     }
 
+    /// [`Outside::py_module_facts`] for one name: the facts may leave out those of modules
+    /// whose text lacks the word `word` (no module's facts can hold `word` without it).
+    fn py_module_facts_with(&self, dotted: &str, word: &str) -> Option<Arc<ModuleFacts>> {
+        let _ = word;
+        self.py_module_facts(dotted)
+    }
+
     /// [`Outside::py_def`], with a function's work of kind `kind` looked for (for
     /// [`Work::Db`] the same answer as `py_def`). `None` by default (unknown).
     fn py_def_work(&self, _dotted: &str, _kind: Work) -> Option<PyDef> {
@@ -237,6 +244,16 @@ impl RsFnFacts {
 /// module a name was imported from), merged: what this file can see of models declared
 /// elsewhere.
 pub fn imported_facts<'a>(outside: &dyn Outside, imports: impl Iterator<Item = &'a String>) -> ModuleFacts {
+    merged_facts(imports, |m| outside.py_module_facts(m))
+}
+
+/// [`imported_facts`] for one name: what holds `word` is there (facts of modules whose text
+/// lacks `word` may be left out).
+pub fn imported_facts_with<'a>(outside: &dyn Outside, imports: impl Iterator<Item = &'a String>, word: &str) -> ModuleFacts {
+    merged_facts(imports, |m| outside.py_module_facts_with(m, word))
+}
+
+fn merged_facts<'a>(imports: impl Iterator<Item = &'a String>, facts_of: impl Fn(&str) -> Option<Arc<ModuleFacts>>) -> ModuleFacts {
     let mut modules: Vec<String> = vec![];
     for path in imports {
         let module = match path.rsplit_once('.') {
@@ -253,7 +270,7 @@ pub fn imported_facts<'a>(outside: &dyn Outside, imports: impl Iterator<Item = &
         if m.trim_start_matches('.').is_empty() && !m.starts_with('.') {
             continue;
         }
-        if let Some(f) = outside.py_module_facts(&m) {
+        if let Some(f) = facts_of(&m) {
             out.related_attrs.extend(f.related_attrs.iter().cloned());
             out.manager_attrs.extend(f.manager_attrs.iter().cloned());
             out.queryset_methods.extend(f.queryset_methods.iter().cloned());
@@ -283,6 +300,40 @@ impl<'t> super::PyModel<'t> {
             Some(o) => imported_facts(o, self.imports.values()),
             None => ModuleFacts::default(),
         })
+    }
+
+    /// `ask` of what the project modules this file imports declare, for the word `word`:
+    /// only the modules whose text has `word` are summarised ([`imported_facts_with`]), so
+    /// `ask` must look for `word` only (a manager attribute, a relation, a queryset method
+    /// named `word`; reverse one-to-ones with `word` = `OneToOneField`).
+    pub fn imported_has(&self, word: &str, mut ask: impl FnMut(&ModuleFacts) -> bool) -> bool {
+        if self.outside_off.get() > 0 {
+            return false;
+        }
+        if let Some(all) = self.imported.get() {
+            return ask(all);
+        }
+        let Some(o) = self.outside else { return false };
+        let known = self.imported_by_word.borrow().get(word).cloned();
+        let facts = match known {
+            Some(f) => f,
+            None => {
+                let f = std::rc::Rc::new(imported_facts_with(o, self.imports.values(), word));
+                self.imported_by_word.borrow_mut().insert(word.to_string(), f.clone());
+                f
+            }
+        };
+        ask(&facts)
+    }
+
+    /// The reverse one-to-ones the project modules this file imports declare.
+    pub fn imported_reverse_o2o(&self) -> Vec<(String, String)> {
+        let mut out = vec![];
+        self.imported_has("OneToOneField", |f| {
+            out = f.reverse_one_to_one.clone();
+            true
+        });
+        out
     }
 
     /// What the imported name `name` (or `name.attr`, for an imported module) is in the
@@ -464,7 +515,7 @@ impl<'t> super::PyModel<'t> {
     /// this file imports from) that returns a queryset.
     pub fn is_custom_queryset_method(&self, name: &str) -> bool {
         let local = self.local_qs_methods.get_or_init(|| self.queryset_methods()).iter().any(|m| m == name);
-        local || self.imported_facts().queryset_methods.iter().any(|m| m == name)
+        local || self.imported_has(name, |f| f.queryset_methods.iter().any(|m| m == name))
     }
 }
 

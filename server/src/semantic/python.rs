@@ -134,6 +134,8 @@ pub struct PyModel<'t> {
     pub outside: Option<&'t dyn super::outside::Outside>,
     /// What the project modules this file imports declare (see [`PyModel::imported_facts`]).
     pub(crate) imported: std::cell::OnceCell<super::outside::ModuleFacts>,
+    /// [`PyModel::imported_facts`] for one word each (see [`PyModel::imported_has`]).
+    pub(crate) imported_by_word: std::cell::RefCell<FxHashMap<String, std::rc::Rc<super::outside::ModuleFacts>>>,
     /// This file's custom queryset methods (see [`PyModel::queryset_methods`]).
     pub(crate) local_qs_methods: std::cell::OnceCell<Vec<String>>,
     /// Function bodies whose syntax was read for other functions' sake (custom queryset
@@ -384,6 +386,7 @@ impl<'t> PyModel<'t> {
             offloads: Vec::new(),
             outside: None,
             imported: std::cell::OnceCell::new(),
+            imported_by_word: Default::default(),
             local_qs_methods: std::cell::OnceCell::new(),
             read_bodies: Default::default(),
             local_fns: Default::default(),

@@ -54,7 +54,7 @@ impl<'t> PyModel<'t> {
                 if !(known || maybe_imported) || !self.is_model(obj, depth + 1) {
                     return Receiver::Unknown;
                 }
-                if known || self.imported_facts().manager_attrs.iter().any(|a| a == attr) {
+                if known || self.imported_has(attr, |f| f.manager_attrs.iter().any(|a| a == attr)) {
                     Receiver::Manager
                 } else {
                     Receiver::Unknown

@@ -381,7 +381,7 @@ impl<'t> PyModel<'t> {
     /// or in the modules it imports; `auth_user` also takes those on the configured user model).
     fn add_reverse_o2o(&self, info: &mut ModelInfo, auth_user: &str) {
         let is_user = info.name == auth_user;
-        let reverse = self.local_reverse_o2o().into_iter().chain(self.imported_facts().reverse_one_to_one.iter().cloned());
+        let reverse = self.local_reverse_o2o().into_iter().chain(self.imported_reverse_o2o());
         for (target, attr) in reverse {
             if target == info.name || (is_user && target == AUTH_USER) {
                 info.reverse_o2o.push(attr);
@@ -415,7 +415,7 @@ impl<'t> PyModel<'t> {
                 }
             }
         }
-        let reverse = self.local_reverse_o2o().into_iter().chain(self.imported_facts().reverse_one_to_one.iter().cloned());
+        let reverse = self.local_reverse_o2o().into_iter().chain(self.imported_reverse_o2o());
         for (target, attr) in reverse {
             if target == auth_user || target == AUTH_USER {
                 info.reverse_o2o.push(attr);
