@@ -63,7 +63,8 @@ async def view(request):
 
 **Stays silent on** functions with no database work (CPU-bound work belongs on any thread),
 `database_sync_to_async`, the default `sync_to_async(f)`, lambdas, methods, library
-callables and callables it cannot resolve.
+callables and callables it cannot resolve; `loop.run_in_executor(pool, f)` inside `with
+ThreadPoolExecutor() as pool:` (the pool's threads, and their connections, end with the block).
 
 **Suppress** with `# awaitguard: ignore[AG305]` or `# noqa: AG305` on the line.
 "#,
@@ -114,6 +115,9 @@ impl Rule for ThreadInsensitiveOrm {
                 && func.child_by_field_name("attribute").is_some_and(|a| py.node_text(a) == "run_in_executor")
             {
                 let Some(&t) = positional.get(1) else { return };
+                if positional.first().is_some_and(|&pool| pool_scoped_to_with(py, call, pool)) {
+                    return;
+                }
                 (t, "run_in_executor", vec![])
             } else {
                 return;
@@ -127,6 +131,42 @@ impl Rule for ThreadInsensitiveOrm {
             report(py, out, call, &facts, how, fix);
         });
     }
+}
+
+/// `with ThreadPoolExecutor() as pool:` around `loop.run_in_executor(pool, f)`: the pool is
+/// shut down when the block ends, its threads end, and the connections they opened go with
+/// them (a connection per call, but no leaked or stale one — koku's Kafka listener).
+fn pool_scoped_to_with(py: &PyModel, call: Node, pool: Node) -> bool {
+    if pool.kind() != "identifier" {
+        return false;
+    }
+    let name = py.node_text(pool);
+    let mut cur = call.parent();
+    while let Some(n) = cur {
+        match n.kind() {
+            "function_definition" | "lambda" | "class_definition" => return false,
+            "with_statement" => {
+                let mut c = n.walk();
+                let clauses: Vec<Node> = n.named_children(&mut c).filter(|x| x.kind() == "with_clause").collect();
+                for clause in clauses {
+                    let mut c2 = clause.walk();
+                    for item in clause.named_children(&mut c2).filter(|x| x.kind() == "with_item") {
+                        let Some(v) = item.child_by_field_name("value").filter(|v| v.kind() == "as_pattern") else { continue };
+                        let (Some(ctor), Some(alias)) = (v.named_child(0), v.child_by_field_name("alias")) else { continue };
+                        if py.node_text(alias) != name || ctor.kind() != "call" {
+                            continue;
+                        }
+                        return ctor.child_by_field_name("function").is_some_and(|f| {
+                            py.resolves_to(f, &["concurrent.futures.ThreadPoolExecutor", "concurrent.futures.thread.ThreadPoolExecutor"])
+                        });
+                    }
+                }
+            }
+            _ => {}
+        }
+        cur = n.parent();
+    }
+    false
 }
 
 fn report(py: &PyModel, out: &mut Vec<Finding>, call: Node, facts: &FnFacts, how: &str, fix: Option<Fix>) {
