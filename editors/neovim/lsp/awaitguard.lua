@@ -11,8 +11,14 @@
 ---@type vim.lsp.Config
 return {
   cmd = { 'awaitguard', 'lsp' },
-  filetypes = { 'python', 'rust' },
+  -- Python and Rust, and the filetypes of the configuration files AG307 reads (`.env`,
+  -- Dockerfile, compose, pytest config): of those, only buffers with such a file name are
+  -- attached (`root_dir` in lua/awaitguard/files.lua declines the others).
+  filetypes = { 'python', 'rust', 'sh', 'dotenv', 'dockerfile', 'yaml', 'dosini', 'toml', 'cfg' },
   root_markers = { 'pyproject.toml', 'setup.cfg', 'manage.py', 'Cargo.toml', '.git' },
+  root_dir = function(bufnr, on_dir)
+    require('awaitguard.files').root_dir(bufnr, on_dir)
+  end,
   settings = {
     awaitguard = {
       enable = true, -- false: no diagnostics, no fixes

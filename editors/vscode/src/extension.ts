@@ -23,6 +23,22 @@ import * as settings from './settings';
 const FIX_ALL_KIND = vscode.CodeActionKind.SourceFixAll.append('awaitguard');
 const SERVER_FIX_ALL_COMMAND = 'awaitguard.applyFixAll';
 const LANGUAGES = ['python', 'rust'];
+/**
+ * Configuration files the server checks for AG307 (`DJANGO_ALLOW_ASYNC_UNSAFE`), matched by
+ * name: their language ids vary (`dotenv`, `dockerfile`, `yaml`, `ini`, `toml`, `plaintext`).
+ * The server recognises them by name too, and gives other files nothing.
+ */
+const CONFIG_FILES = [
+  '**/.env',
+  '**/.env.*',
+  '**/*.env',
+  '**/[Dd]ockerfile',
+  '**/[Dd]ockerfile.*',
+  '**/*.[Dd]ockerfile',
+  '**/docker-compose*.{yml,yaml}',
+  '**/compose*.{yml,yaml}',
+  '**/{pytest.ini,pyproject.toml,setup.cfg,tox.ini}',
+];
 
 let client: LanguageClient | undefined;
 let output: vscode.OutputChannel;
@@ -117,10 +133,13 @@ async function start(): Promise<void> {
   };
   const serverOptions: ServerOptions = { run, debug: run };
   const clientOptions: LanguageClientOptions = {
-    documentSelector: LANGUAGES.flatMap((language) => [
-      { scheme: 'file', language },
-      { scheme: 'untitled', language },
-    ]),
+    documentSelector: [
+      ...LANGUAGES.flatMap((language) => [
+        { scheme: 'file', language },
+        { scheme: 'untitled', language },
+      ]),
+      ...CONFIG_FILES.map((pattern) => ({ scheme: 'file', pattern })),
+    ],
     outputChannel: output,
     traceOutputChannel: output,
     revealOutputChannelOn: RevealOutputChannelOn.Never,

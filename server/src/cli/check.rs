@@ -22,7 +22,7 @@
 //! - Nothing was checked (no file found, every file excluded, a `.txt` named): a warning on
 //!   stderr; the exit status is what it would be with no findings.
 //! - `--stdin-filename PATH`: stdin is checked as the file at PATH (its folder's config, its
-//!   `exclude`, its language); with `--fix` the fixed text (or the text unchanged) goes to
+//!   `exclude`, its language, or its kind of AG307 configuration file: `.env`, Dockerfile …); with `--fix` the fixed text (or the text unchanged) goes to
 //!   stdout and what is left is reported on stderr.
 
 use super::fix::{self as fixer, Source};
@@ -424,7 +424,8 @@ fn run_stdin(args: &CheckArgs, cache: &SettingsCache, path: PathBuf) -> i32 {
     }
     let mut o = Outcome::default();
     let mut checked = false;
-    if Lang::from_path(&path).is_some() && !cache.is_excluded(&path) {
+    let checkable = Lang::from_path(&path).is_some() || crate::rules::ag307_async_unsafe_escape::ConfigKind::of(&path).is_some();
+    if checkable && !cache.is_excluded(&path) {
         match cache.enabled_for_file(&path) {
             Err(e) => o.config_error = Some(e.to_string()),
             Ok(settings) if settings.too_large(bytes.len() as u64) => {

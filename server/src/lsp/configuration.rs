@@ -234,7 +234,9 @@ pub async fn did_change_watched_files(s: &Arc<State>, p: DidChangeWatchedFilesPa
         s.generation.fetch_add(1, Ordering::SeqCst);
         uris = s.docs.iter().map(|e| e.key().clone()).collect();
     }
-    if uris.is_empty() {
+    // Open configuration files (`config_files`) have no analysis to drop; a settings change
+    // publishes them again with the rest.
+    if uris.is_empty() && !(config && !s.configs.is_empty()) {
         return;
     }
     diagnostics::invalidate(s, &uris);
@@ -275,6 +277,7 @@ async fn watched_batch(s: &Arc<State>) {
             let uris = std::mem::take(&mut q.uris);
             if std::mem::replace(&mut q.all, false) {
                 // Every document open now (some may have opened since the event).
+                super::config_files::republish_all(s);
                 s.docs.iter().map(|e| e.key().clone()).collect()
             } else {
                 uris

@@ -3,7 +3,7 @@
 use super::DocState;
 use crate::fix::{Applicability, Edit};
 use crate::rules::{Finding, Severity};
-use crate::text::{Document, Encoding, Pos};
+use crate::text::{Document, Encoding, LineIndex, Pos};
 use serde::{Deserialize, Serialize};
 use tower_lsp_server::ls_types::*;
 
@@ -33,13 +33,19 @@ pub fn pos_in(p: Position) -> Pos {
     Pos { line: p.line, col: p.character }
 }
 
-pub fn position(doc: &Document, offset: usize, enc: Encoding) -> Position {
-    let p = doc.index.position(&doc.text, offset, enc);
+pub fn range(doc: &Document, r: &std::ops::Range<usize>, enc: Encoding) -> Range {
+    range_in(&doc.text, &doc.index, r, enc)
+}
+
+/// A position in a text that is not a parsed document (a configuration file).
+pub fn position_in(text: &str, index: &LineIndex, offset: usize, enc: Encoding) -> Position {
+    let p = index.position(text, offset.min(text.len()), enc);
     Position { line: p.line, character: p.col }
 }
 
-pub fn range(doc: &Document, r: &std::ops::Range<usize>, enc: Encoding) -> Range {
-    Range { start: position(doc, r.start, enc), end: position(doc, r.end, enc) }
+/// [`range`] in a text that is not a parsed document (a configuration file).
+pub fn range_in(text: &str, index: &LineIndex, r: &std::ops::Range<usize>, enc: Encoding) -> Range {
+    Range { start: position_in(text, index, r.start, enc), end: position_in(text, index, r.end, enc) }
 }
 
 pub fn offset(doc: &Document, p: Position, enc: Encoding) -> usize {
@@ -113,20 +119,28 @@ pub fn related_information(doc: &Document, f: &Finding, enc: Encoding, places: &
 }
 
 pub fn diagnostic(doc: &Document, f: &Finding, enc: Encoding, places: &Places) -> Diagnostic {
+    let mut d = diagnostic_in(&doc.text, &doc.index, doc.version, f, enc, places);
+    d.related_information = related_information(doc, f, enc, places);
+    d
+}
+
+/// A finding in a text that is not a parsed document (a configuration file) as a diagnostic:
+/// its fixes in `data`, no related locations.
+pub fn diagnostic_in(text: &str, index: &LineIndex, version: i32, f: &Finding, enc: Encoding, places: &Places) -> Diagnostic {
     let data = DiagData {
-        version: doc.version,
+        version,
         fixes: f
             .fixes
             .iter()
             .map(|x| DataFix {
                 title: x.title.clone(),
                 applicability: x.applicability,
-                edits: x.edits.iter().map(|e| text_edit(doc, e, enc)).collect(),
+                edits: x.edits.iter().map(|e| TextEdit { range: range_in(text, index, &e.range, enc), new_text: e.text.clone() }).collect(),
             })
             .collect(),
     };
     Diagnostic {
-        range: range(doc, &f.range, enc),
+        range: range_in(text, index, &f.range, enc),
         severity: Some(severity(f.severity)),
         code: Some(NumberOrString::String(f.code.to_string())),
         code_description: places.docs.as_deref().and_then(|base| {
@@ -135,7 +149,7 @@ pub fn diagnostic(doc: &Document, f: &Finding, enc: Encoding, places: &Places) -
         }),
         source: Some("awaitguard".into()),
         message: f.message.clone(),
-        related_information: related_information(doc, f, enc, places),
+        related_information: None,
         tags: None,
         data: serde_json::to_value(data).ok(),
     }

@@ -287,12 +287,16 @@ pub(crate) fn republish(s: &Arc<State>, uris: Vec<Uri>) {
 pub fn refresh_all(s: &Arc<State>) {
     let uris: Vec<Uri> = s.docs.iter().map(|e| e.key().clone()).collect();
     reanalyse(s, uris);
+    super::config_files::republish_all(s);
 }
 
 /// Pull mode: `textDocument/diagnostic`.
 pub async fn pull(s: &Arc<State>, params: DocumentDiagnosticParams) -> Result<DocumentDiagnosticReportResult> {
     let uri = params.text_document.uri;
     let enc = s.facts().encoding;
+    if let Some(report) = super::config_files::pull(s, &uri, params.previous_result_id.as_deref()) {
+        return Ok(DocumentDiagnosticReportResult::Report(report));
+    }
     let report = match current(s, &uri).await {
         None => FullDocumentDiagnosticReport { result_id: None, items: vec![] },
         Some((version, analysis)) => {

@@ -24,6 +24,7 @@
 //!   message on stdin is dropped by [`framing`] before tower-lsp-server sees it.
 
 mod code_action;
+mod config_files;
 mod configuration;
 mod convert;
 mod diagnostics;
@@ -131,6 +132,8 @@ pub const RULE_DOCS_URL: &str = concat!("https://github.com/awaitguard/awaitguar
 pub struct State {
     pub(crate) client: Client,
     pub(crate) docs: DashMap<Uri, DocState>,
+    /// Open configuration files AG307 reads (`.env`, Dockerfile …; see `config_files`).
+    pub(crate) configs: DashMap<Uri, config_files::ConfigDoc>,
     pub(crate) facts: RwLock<ClientFacts>,
     pub(crate) editor: RwLock<EditorSettings>,
     pub(crate) settings: RwLock<Arc<SettingsCache>>,
@@ -154,6 +157,7 @@ impl State {
         State {
             client,
             docs: DashMap::new(),
+            configs: DashMap::new(),
             facts: RwLock::new(ClientFacts::default()),
             editor: RwLock::new(EditorSettings::default()),
             settings: RwLock::new(Arc::new(SettingsCache::new(Overrides::default(), None, false))),

@@ -1,7 +1,7 @@
 //! `didOpen` / `didChange` / `didClose` / `didSave`. Each applies its change and reparses
 //! *before* its first `.await` (wire order; see the module docs of `lsp`).
 
-use super::{diagnostics, DocState, State};
+use super::{config_files, diagnostics, DocState, State};
 use crate::syntax::Lang;
 use crate::text::{Change, Document};
 use std::sync::Arc;
@@ -16,7 +16,13 @@ fn lang_of(uri: &Uri, language_id: &str) -> Option<Lang> {
 
 pub async fn did_open(s: &Arc<State>, p: DidOpenTextDocumentParams) {
     let doc = p.text_document;
-    let Some(lang) = lang_of(&doc.uri, &doc.language_id) else { return };
+    let Some(lang) = lang_of(&doc.uri, &doc.language_id) else {
+        // Not Python or Rust: a configuration file AG307 reads (by name), or nothing to check.
+        if config_files::is_config(&doc.uri) {
+            config_files::did_open(s, doc).await;
+        }
+        return;
+    };
     if let Some(path) = doc.uri.to_file_path() {
         s.project.open(&path, Arc::from(doc.text.as_str()));
     }
@@ -40,6 +46,11 @@ pub async fn did_open(s: &Arc<State>, p: DidOpenTextDocumentParams) {
 pub async fn did_change(s: &Arc<State>, p: DidChangeTextDocumentParams) {
     let uri = p.text_document.uri;
     let enc = s.facts().encoding;
+    if s.configs.contains_key(&uri) {
+        let changes = p.content_changes.into_iter().map(|c| Change { range: c.range.map(|r| (super::convert::pos_in(r.start), super::convert::pos_in(r.end))), text: c.text }).collect();
+        config_files::did_change(s, uri, p.text_document.version, changes).await;
+        return;
+    }
     {
         let Some(mut st) = s.docs.get_mut(&uri) else {
             s.log(MessageType::WARNING, format!("awaitguard: didChange for a document that is not open: {}", uri.as_str()));
@@ -73,7 +84,7 @@ pub async fn did_change(s: &Arc<State>, p: DidChangeTextDocumentParams) {
 
 pub async fn did_close(s: &Arc<State>, p: DidCloseTextDocumentParams) {
     let uri = p.text_document.uri;
-    let removed = s.docs.remove(&uri).is_some();
+    let removed = s.docs.remove(&uri).is_some() | s.configs.remove(&uri).is_some();
     if let Some(path) = uri.to_file_path() {
         s.project.close(&path);
         diagnostics::refresh_dependents(s, &crate::project::normalize(&path), &uri);

@@ -72,7 +72,9 @@ configuration (pytest config, `conftest.py`, `.env.test`) and other Python code.
 **Stays silent on** reads (`os.environ.get(…)`), deletions, the empty string, files
 matched by `allow-async-unsafe`, and configuration files named for notebooks
 (`config.notebooks.env`, `jupyter.env`) or templates (`.env.example`, `.env.sample`). Non-Python files are read only when this rule is enabled
-(`check` walks them then; the language server checks them when they are open).
+(`check` walks them then, and `check --stdin-filename .env` reads stdin as one; the language
+server checks them when they are open, recognised by file name whatever the editor's
+language id).
 
 **Suppress** with `# awaitguard: ignore[AG307]` or `# noqa: AG307` on the line (in any
 file that has `#` comments).
