@@ -168,6 +168,8 @@ fixtures! {
     ag206 => "python/AG206.py",
     ag206_no_atomic_requests => "python/AG206_no_atomic_requests.py",
     ag206_other_alias => "python/AG206_other_alias.py",
+    ag206_ninja => "python/AG206_ninja.py",
+    ag206_adrf => "python/AG206_adrf.py",
     ag208 => "python/AG208.py",
     ag208_celery54 => "python/AG208_celery54.py",
     ag208_no_functools => "python/AG208_no_functools.py",
