@@ -129,6 +129,7 @@ fixtures! {
     ag106_unknown_engine => "python/AG106_unknown_engine.py",
     ag106_cache_engine => "python/AG106_cache_engine.py",
     ag106_django50 => "python/AG106_django50.py",
+    ag106_cbv => "python/AG106_cbv.py",
     ag105_offloaded_argument => "python/AG105_offloaded_argument.py",
     ag107 => "python/AG107.py",
     ag107_django42 => "python/AG107_django42.py",
