@@ -106,9 +106,22 @@ impl Rule for AtomicRequestsWithAsyncView {
     fn check(&self, cx: &Ctx, out: &mut Vec<Finding>) {
         let Some(py) = cx.py else { return };
         let atomic = &cx.settings.atomic_requests;
-        if atomic.is_empty() || !py.imports_django {
+        if atomic.is_empty() {
             return;
         }
+        // A module of ninja operations may import nothing from Django (its router comes from
+        // another module): the URLconf and class checks need Django's imports, 3. does not.
+        if py.imports_django {
+            self.urlconf_and_classes(cx, py, out);
+        }
+        ninja_and_adrf_functions(py, atomic, out);
+    }
+}
+
+impl AtomicRequestsWithAsyncView {
+    /// 1. URLconf entries and 2. async class-based views.
+    fn urlconf_and_classes(&self, cx: &Ctx, py: &PyModel, out: &mut Vec<Finding>) {
+        let atomic = &cx.settings.atomic_requests;
         let version = cx.settings.django_version;
         // 1. URLconf entries.
         cx.for_each_match(QueryId::PyCalls, |caps| {
@@ -204,7 +217,13 @@ impl Rule for AtomicRequestsWithAsyncView {
             let fixes = decorator_fix(py, class, &missing, Anchor::Class).into_iter().collect();
             out.push(Finding::new(&META, name_node.byte_range(), message, fixes));
         }
-        // 3. django-ninja operations and adrf `@api_view` functions (module-level `def`s).
+    }
+}
+
+/// 3. django-ninja operations and adrf `@api_view` functions (module-level `def`s).
+fn ninja_and_adrf_functions(py: &PyModel, atomic: &[String], out: &mut Vec<Finding>) {
+    {
+        let root = py.tree.root_node();
         let mut c = root.walk();
         for top in root.named_children(&mut c).filter(|n| n.kind() == "decorated_definition") {
             let Some(def) = top.child_by_field_name("definition").filter(|d| d.kind() == "function_definition") else { continue };
