@@ -9,8 +9,9 @@
 //!   at that argument, with the `def` as related location;
 //! - a module-level class deriving a Django class-based view whose HTTP handlers
 //!   (`get`, `post`, …) are all `async def` (Django's `view_is_async`): the finding is at the
-//!   class name; adrf's `APIView` / generic views likewise, and adrf view sets whose routed
-//!   actions (`list`, `create`, …) are all `async def` (plain DRF views are sync: silent);
+//!   class name; adrf's `APIView` / generic views likewise, and adrf view sets with an `async def` method
+//!   of their own (adrf's `view_is_async` looks at every method; inherited ones are not
+//!   read: silent); plain DRF views are sync: silent;
 //! - a module-level `async def` decorated with a django-ninja operation (`@<r>.get(…)`, `post`,
 //!   `put`, `patch`, `delete`, `api_operation`) where `<r>` is a `NinjaAPI(…)` / `Router(…)`
 //!   ([`PyModel::is_ninja_router`], also from another project module): ninja serves it from an
@@ -57,7 +58,7 @@ static META: RuleMeta = RuleMeta {
 for that alias. Views are the targets of `path(…)` / `re_path(…)` in your URLconfs
 (functions of any project module; reported at the `path` argument) and class-based views
 whose HTTP handlers are all `async def` (reported at the class), adrf `APIView`s and view
-sets (async actions), adrf `@api_view` functions, and django-ninja operations
+sets (any async method of their own makes adrf serve the whole view set async), adrf `@api_view` functions, and django-ninja operations
 (`@router.get(…)` on a `NinjaAPI` / `Router`, also created in another module).
 
 **Why it is wrong.** Django cannot wrap an async view in a transaction: every request to it
@@ -198,10 +199,17 @@ impl AtomicRequestsWithAsyncView {
                 continue;
             }
             let methods = methods(py, class);
-            let names: &[&str] = if adrf_viewset { VIEWSET_ACTIONS } else { HANDLERS };
-            let handlers: Vec<&(String, bool, Vec<String>)> = methods.iter().filter(|m| names.contains(&m.0.as_str())).collect();
-            if handlers.is_empty() || !handlers.iter().all(|m| m.1) {
-                continue;
+            if adrf_viewset {
+                // adrf's `view_is_async`: any async method of the view set (its own, here).
+                if !methods.iter().any(|m| m.1 && !m.0.starts_with("__")) {
+                    continue;
+                }
+            } else {
+                let handlers: Vec<&(String, bool, Vec<String>)> =
+                    methods.iter().filter(|m| HANDLERS.contains(&m.0.as_str())).collect();
+                if handlers.is_empty() || !handlers.iter().all(|m| m.1) {
+                    continue;
+                }
             }
             // Attributes Django copies onto the view function come from `dispatch`.
             let mut decorators: Vec<String> = class_decorators(py, class)
@@ -259,9 +267,6 @@ fn ninja_and_adrf_functions(py: &PyModel, atomic: &[String], out: &mut Vec<Findi
         }
     }
 }
-
-/// adrf's view set actions Django routes (`adrf.viewsets`).
-const VIEWSET_ACTIONS: &[&str] = &["list", "create", "retrieve", "update", "partial_update", "destroy"];
 
 /// django-ninja's operation decorators on a `NinjaAPI` / `Router`.
 const NINJA_OPS: &[&str] = &["get", "post", "put", "patch", "delete", "api_operation"];
