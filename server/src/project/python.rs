@@ -164,6 +164,7 @@ pub fn summarize(text: &str) -> PySummary {
         queryset_methods: m.queryset_methods(),
         reverse_one_to_one: reverse_o2o,
         circuit_breakers: m.module_breakers(),
+        ninja_routers: m.module_ninja_routers(),
     });
     s
 }
@@ -892,7 +893,11 @@ const FACTS_DEPTH: u32 = 2;
 fn deep_facts(view: &FileView, file: &Path, summary: &PySummary, depth: u32) -> Arc<ModuleFacts> {
     let mut seen = vec![file.to_path_buf()];
     let mut todo = vec![(file.to_path_buf(), summary.clone_facts_and_imports(), 0u32)];
-    let mut out = ModuleFacts { circuit_breakers: summary.facts.circuit_breakers.clone(), ..Default::default() };
+    let mut out = ModuleFacts {
+        circuit_breakers: summary.facts.circuit_breakers.clone(),
+        ninja_routers: summary.facts.ninja_routers.clone(),
+        ..Default::default()
+    };
     while let Some((f, (facts, imports), level)) = todo.pop() {
         out.related_attrs.extend(facts.related_attrs.iter().cloned());
         out.manager_attrs.extend(facts.manager_attrs.iter().cloned());

@@ -3,7 +3,8 @@
 //! `SESSION_ENGINE` that load is a query.
 //!
 //! Candidates are `request.session` reads where `request` is a parameter of the enclosing
-//! function; the use around it decides: a sync `SessionBase` method call, `[k]` read, `[k] = v`,
+//! function, and `self.request.session` in a method of a class-based view (a module-level
+//! class deriving a Django view or an adrf view, `self` its first parameter); the use around it decides: a sync `SessionBase` method call, `[k]` read, `[k] = v`,
 //! `del [k]`, `k in` / `k not in`. Any other use (passing the session on, `.modified`,
 //! `.session_key`, `.clear()`, `.save()`, which is AG108's sink) is silent.
 //!
@@ -57,8 +58,9 @@ static META: RuleMeta = RuleMeta {
     summary: "Sync `request.session` access in async code",
     doc: r#"## AG106 request-session-in-async
 
-**What it catches.** In an async view (or any async function taking `request`), sync access
-to `request.session`: `request.session[k]`, `request.session[k] = v`, `del request.session[k]`,
+**What it catches.** In an async view (or any async function taking `request`, or an async
+method of a Django / adrf class-based view using `self.request.session`), sync access to
+`request.session`: `request.session[k]`, `request.session[k] = v`, `del request.session[k]`,
 `k in request.session`, and the sync session methods (`get`, `has_key`, `pop`, `setdefault`,
 `update`, `keys`, `values`, `items`, `get_expiry_age`, `get_expiry_date`, `set_expiry`,
 `get_expire_at_browser_close`, `flush`, `cycle_key`, `set_test_cookie`, `test_cookie_worked`,
@@ -91,8 +93,9 @@ warning for `cache` / `file`.
 **Stays silent on** the `signed_cookies` engine (no I/O), a project whose settings module
 was not found or whose `SESSION_ENGINE` is not a literal (unknown), `a*` session calls,
 sync and offloaded code, `request.session.modified` / `.session_key` / `.clear()` (no load),
-`request.session.save()` (AG108 reports it), and `request` names that are not a parameter
-of the function.
+`request.session.save()` (AG108 reports it), `request` names that are not a parameter
+of the function, and `self.request` outside Django / adrf view classes (Channels consumers
+use `self.scope["session"]`).
 
 **Suppress** with `# awaitguard: ignore[AG106]` or `# noqa: AG106` on the line.
 "#,
@@ -115,10 +118,25 @@ impl Rule for RequestSessionInAsync {
         };
         let fixable = cx.settings.django_version >= V5_1;
         cx.for_each_match(QueryId::PyAttributeReads, |caps| {
-            let (Some(session), Some(obj), Some(attr)) = (caps.get("attribute"), caps.get("object"), caps.get("attr")) else {
+            let (Some(read), Some(obj), Some(attr)) = (caps.get("attribute"), caps.get("object"), caps.get("attr")) else {
                 return;
             };
-            if py.node_text(attr) != "session" || !is_request_param(py, obj) {
+            // `request.session`, or `self.request.session` (the match is `self.request`).
+            let (session, obj) = match py.node_text(attr) {
+                "session" => (read, obj),
+                "request" if py.node_text(obj) == "self" => {
+                    let Some(up) = read.parent().filter(|p| {
+                        p.kind() == "attribute"
+                            && p.child_by_field_name("object").is_some_and(|o| o.id() == read.id())
+                            && p.child_by_field_name("attribute").is_some_and(|a| py.node_text(a) == "session")
+                    }) else {
+                        return;
+                    };
+                    (up, read)
+                }
+                _ => return,
+            };
+            if !is_request_param(py, obj) {
                 return;
             }
             let ctx = py.context_at(session.start_byte());
@@ -251,9 +269,43 @@ fn access<'t>(py: &PyModel<'t>, session: Node<'t>) -> Option<Access<'t>> {
     }
 }
 
-/// `request` is a parameter of the function the read is in (not a name bound otherwise).
+/// `request` is a parameter of the function the read is in (not a name bound otherwise), or
+/// `self.request` in a method of a class-based view ([`is_view_method`]).
 fn is_request_param(py: &PyModel, obj: Node) -> bool {
+    if obj.kind() == "attribute" {
+        let (Some(base), Some(attr)) = (obj.child_by_field_name("object"), obj.child_by_field_name("attribute")) else {
+            return false;
+        };
+        return base.kind() == "identifier"
+            && py.node_text(base) == "self"
+            && py.node_text(attr) == "request"
+            && py.binding("self", base.start_byte()).is_some_and(|b| b.value.is_none() && b.pos == 0)
+            && is_view_method(py, obj);
+    }
     obj.kind() == "identifier"
         && py.node_text(obj) == "request"
         && py.binding("request", obj.start_byte()).is_some_and(|b| b.value.is_none() && b.pos == 0)
+}
+
+/// `n` is inside a method (directly in the class body) of a module-level class deriving a
+/// Django class-based view or an adrf view (where `as_view` sets `self.request`). Channels
+/// consumers, plain DRF views and other classes are silent.
+fn is_view_method(py: &PyModel, n: Node) -> bool {
+    let mut cur = n.parent();
+    while let Some(p) = cur {
+        if matches!(p.kind(), "function_definition" | "lambda" | "class_definition") {
+            break;
+        }
+        cur = p.parent();
+    }
+    let Some(def) = cur.filter(|d| d.kind() == "function_definition") else { return false };
+    let holder = def.parent().filter(|p| p.kind() == "decorated_definition").unwrap_or(def);
+    let Some(class) = holder.parent().filter(|b| b.kind() == "block").and_then(|b| b.parent()) else { return false };
+    if class.kind() != "class_definition" {
+        return false;
+    }
+    let Some(name) = class.child_by_field_name("name") else { return false };
+    py.class_lib_bases(py.node_text(name), 0).iter().any(|b| {
+        (b.starts_with("django.") && b.split('.').any(|c| c == "views" || c == "generic")) || b.starts_with("adrf.")
+    })
 }

@@ -9,7 +9,17 @@
 //!   at that argument, with the `def` as related location;
 //! - a module-level class deriving a Django class-based view whose HTTP handlers
 //!   (`get`, `post`, …) are all `async def` (Django's `view_is_async`): the finding is at the
-//!   class name.
+//!   class name; adrf's `APIView` / generic views likewise, and adrf view sets with an `async def` method
+//!   of their own (adrf's `view_is_async` looks at every method; inherited ones are not
+//!   read: silent); plain DRF views are sync: silent;
+//! - a module-level `async def` decorated with a django-ninja operation (`@<r>.get(…)`, `post`,
+//!   `put`, `patch`, `delete`, `api_operation`) where `<r>` is a `NinjaAPI(…)` / `Router(…)`
+//!   ([`PyModel::is_ninja_router`], also from another project module): ninja serves it from an
+//!   async view function of its own that never carries `_non_atomic_requests`
+//!   (django-ninja#686), so the exclusion cannot work there: always reported, no fix;
+//! - a module-level `async def` under adrf's `@api_view(…)`: the view is what `api_view`
+//!   returns, so only a `non_atomic_requests` above it excludes; the fix goes above the
+//!   outermost decorator.
 //!
 //! A function view stays async only through decorators Django makes async-aware
 //! ([`DJANGO_KIND_KEEPING`] from their version on) and `non_atomic_requests`; any other
@@ -21,7 +31,8 @@
 //! or `@method_decorator(non_atomic_requests)` on its own `dispatch`.
 //!
 //! Invariant: the fix (unsafe) only inserts one decorator line (and the imports it needs), in
-//! this file, above a `def` or `class` of this file.
+//! this file, above a `def` or `class` of this file. Any decorator not named here makes a
+//! ninja operation or adrf function view unknown: silent.
 
 use super::{short, Ctx, Finding, FixAvailability, Rule, RuleMeta, Severity};
 use crate::fix::{imports, python as pyfix, Applicability, Edit, Fix};
@@ -46,7 +57,9 @@ static META: RuleMeta = RuleMeta {
 `DATABASES` alias, and an async view is not excluded with `@transaction.non_atomic_requests`
 for that alias. Views are the targets of `path(…)` / `re_path(…)` in your URLconfs
 (functions of any project module; reported at the `path` argument) and class-based views
-whose HTTP handlers are all `async def` (reported at the class).
+whose HTTP handlers are all `async def` (reported at the class), adrf `APIView`s and view
+sets (any async method of their own makes adrf serve the whole view set async), adrf `@api_view` functions, and django-ninja operations
+(`@router.get(…)` on a `NinjaAPI` / `Router`, also created in another module).
 
 **Why it is wrong.** Django cannot wrap an async view in a transaction: every request to it
 raises `RuntimeError: You cannot use ATOMIC_REQUESTS with async views.`
@@ -66,12 +79,18 @@ async def ping(request):
 sync `@transaction.atomic` function called with `sync_to_async`): add
 `@transaction.non_atomic_requests` right above the `def` when the view is in the same file;
 for a class-based view `@method_decorator(transaction.non_atomic_requests, name="dispatch")`
-above the class. For another alias than `default`, `non_atomic_requests(using="alias")`.
+above the class. For another alias than `default`, `non_atomic_requests(using="alias")`. For adrf's
+`@api_view` the decorator goes above `@api_view` (it must mark the view `api_view` returns).
+No fix for django-ninja: ninja serves every operation from a view function of its own and
+Django never sees `non_atomic_requests` on the operation (django-ninja#686, #1767), so the
+decorator does not help; turn `ATOMIC_REQUESTS` off and use `transaction.atomic` in the sync
+code that needs it, or make the operation sync.
 
 **Stays silent on** projects whose settings module was not read or sets no
 `ATOMIC_REQUESTS` to a literal `True`; async functions that are not views; views excluded for
 every atomic alias; function views behind a decorator it does not know (their kind is
-unknown); django-ninja and Django REST framework routes (not looked at yet).
+unknown); plain Django REST framework views (sync); ninja operations whose router is a
+parameter or an attribute of an unknown object, or behind a decorator it does not know.
 
 **Suppress** with `# awaitguard: ignore[AG206]` or `# noqa: AG206` on the line.
 "#,
@@ -88,9 +107,22 @@ impl Rule for AtomicRequestsWithAsyncView {
     fn check(&self, cx: &Ctx, out: &mut Vec<Finding>) {
         let Some(py) = cx.py else { return };
         let atomic = &cx.settings.atomic_requests;
-        if atomic.is_empty() || !py.imports_django {
+        if atomic.is_empty() {
             return;
         }
+        // A module of ninja operations may import nothing from Django (its router comes from
+        // another module): the URLconf and class checks need Django's imports, 3. does not.
+        if py.imports_django {
+            self.urlconf_and_classes(cx, py, out);
+        }
+        ninja_and_adrf_functions(py, atomic, out);
+    }
+}
+
+impl AtomicRequestsWithAsyncView {
+    /// 1. URLconf entries and 2. async class-based views.
+    fn urlconf_and_classes(&self, cx: &Ctx, py: &PyModel, out: &mut Vec<Finding>) {
+        let atomic = &cx.settings.atomic_requests;
         let version = cx.settings.django_version;
         // 1. URLconf entries.
         cx.for_each_match(QueryId::PyCalls, |caps| {
@@ -142,7 +174,7 @@ impl Rule for AtomicRequestsWithAsyncView {
             let name = short(py.node_text(view), 36);
             let message = format!("Async view `{name}` fails under `ATOMIC_REQUESTS` on `{}`", short(alias, 20));
             let mut fixes = vec![];
-            if let Some(fix) = local.and_then(|def| decorator_fix(py, def, &missing, false)) {
+            if let Some(fix) = local.and_then(|def| decorator_fix(py, def, &missing, Anchor::Def)) {
                 fixes.push(fix);
             }
             let mut f = Finding::new(&META, view.byte_range(), message, fixes);
@@ -157,17 +189,27 @@ impl Rule for AtomicRequestsWithAsyncView {
             let Some(class) = class.filter(|n| n.kind() == "class_definition") else { continue };
             let Some(name_node) = class.child_by_field_name("name") else { continue };
             let name = py.node_text(name_node);
-            let django_view = py
-                .class_lib_bases(name, 0)
-                .iter()
-                .any(|b| b.starts_with("django.") && b.split('.').any(|c| c == "views" || c == "generic"));
-            if !django_view {
+            let bases = py.class_lib_bases(name, 0);
+            let django_view =
+                bases.iter().any(|b| b.starts_with("django.") && b.split('.').any(|c| c == "views" || c == "generic"));
+            // adrf's view sets route actions (`list`, `create` …); plain DRF is sync.
+            let adrf_viewset = bases.iter().any(|b| b.starts_with("adrf.viewsets."));
+            let adrf_view = adrf_viewset || bases.iter().any(|b| b.starts_with("adrf.views.") || b.starts_with("adrf.generics."));
+            if !django_view && !adrf_view {
                 continue;
             }
             let methods = methods(py, class);
-            let handlers: Vec<&(String, bool, Vec<String>)> = methods.iter().filter(|m| HANDLERS.contains(&m.0.as_str())).collect();
-            if handlers.is_empty() || !handlers.iter().all(|m| m.1) {
-                continue;
+            if adrf_viewset {
+                // adrf's `view_is_async`: any async method of the view set (its own, here).
+                if !methods.iter().any(|m| m.1 && !m.0.starts_with("__")) {
+                    continue;
+                }
+            } else {
+                let handlers: Vec<&(String, bool, Vec<String>)> =
+                    methods.iter().filter(|m| HANDLERS.contains(&m.0.as_str())).collect();
+                if handlers.is_empty() || !handlers.iter().all(|m| m.1) {
+                    continue;
+                }
             }
             // Attributes Django copies onto the view function come from `dispatch`.
             let mut decorators: Vec<String> = class_decorators(py, class)
@@ -180,10 +222,81 @@ impl Rule for AtomicRequestsWithAsyncView {
             let missing = not_excluded(atomic, &decorators);
             let Some(alias) = missing.first() else { continue };
             let message = format!("Async class-based view `{}` fails under `ATOMIC_REQUESTS` on `{}`", short(name, 36), short(alias, 20));
-            let fixes = decorator_fix(py, class, &missing, true).into_iter().collect();
+            let fixes = decorator_fix(py, class, &missing, Anchor::Class).into_iter().collect();
             out.push(Finding::new(&META, name_node.byte_range(), message, fixes));
         }
     }
+}
+
+/// 3. django-ninja operations and adrf `@api_view` functions (module-level `def`s).
+fn ninja_and_adrf_functions(py: &PyModel, atomic: &[String], out: &mut Vec<Finding>) {
+    {
+        let root = py.tree.root_node();
+        let mut c = root.walk();
+        for top in root.named_children(&mut c).filter(|n| n.kind() == "decorated_definition") {
+            let Some(def) = top.child_by_field_name("definition").filter(|d| d.kind() == "function_definition") else { continue };
+            let Some(name_node) = def.child_by_field_name("name") else { continue };
+            if !def.child(0).is_some_and(|c| c.kind() == "async") {
+                continue;
+            }
+            let mut dc = top.walk();
+            let decs: Vec<Node> =
+                top.named_children(&mut dc).filter(|d| d.kind() == "decorator").filter_map(|d| d.named_child(0)).collect();
+            let name = short(py.node_text(name_node), 36);
+            if let Some(found) = ninja_operation(py, &decs, atomic) {
+                let message = format!("Async django-ninja operation `{name}` fails under `ATOMIC_REQUESTS` on `{}`", short(&found, 20));
+                out.push(Finding::new(&META, name_node.byte_range(), message, vec![]));
+                continue;
+            }
+            // adrf: `api_view` builds the view, so only a `non_atomic_requests` above it counts.
+            let Some(pos) = decs.iter().position(|d| is_adrf_api_view(py, *d)) else { continue };
+            let (above, below) = (&decs[..pos], &decs[pos + 1..]);
+            let known = |d: &Node| {
+                let callee = if d.kind() == "call" { d.child_by_field_name("function") } else { Some(*d) };
+                callee.is_some_and(|f| py.node_text(f).rsplit('.').next() == Some("non_atomic_requests"))
+            };
+            if !below.iter().chain(above.iter()).all(known) {
+                continue;
+            }
+            let above_text: Vec<String> = above.iter().map(|d| py.node_text(*d).to_string()).collect();
+            let missing = not_excluded(atomic, &above_text);
+            let Some(alias) = missing.first() else { continue };
+            let message = format!("Async adrf view `{name}` fails under `ATOMIC_REQUESTS` on `{}`", short(alias, 20));
+            let fixes = decorator_fix(py, def, &missing, Anchor::Outermost).into_iter().collect();
+            out.push(Finding::new(&META, name_node.byte_range(), message, fixes));
+        }
+    }
+}
+
+/// django-ninja's operation decorators on a `NinjaAPI` / `Router`.
+const NINJA_OPS: &[&str] = &["get", "post", "put", "patch", "delete", "api_operation"];
+
+/// `dec` (a decorator's expression) is adrf's `api_view(…)`.
+fn is_adrf_api_view(py: &PyModel, dec: Node) -> bool {
+    let callee = if dec.kind() == "call" { dec.child_by_field_name("function") } else { Some(dec) };
+    callee.is_some_and(|f| py.resolves_to(f, &["adrf.decorators.api_view"]))
+}
+
+/// The function's decorators make it a django-ninja operation whose kind stays async (every
+/// other decorator is an operation decorator or `non_atomic_requests`, which ninja ignores):
+/// the first atomic alias (ninja's own view function never carries the exclusion).
+fn ninja_operation(py: &PyModel, decs: &[Node], atomic: &[String]) -> Option<String> {
+    let is_op = |d: &Node| {
+        d.kind() == "call"
+            && d.child_by_field_name("function").is_some_and(|f| {
+                f.kind() == "attribute"
+                    && f.child_by_field_name("attribute").is_some_and(|a| NINJA_OPS.contains(&py.node_text(a)))
+                    && f.child_by_field_name("object").is_some_and(|o| py.is_ninja_router(o))
+            })
+    };
+    if !decs.iter().any(is_op) {
+        return None;
+    }
+    let others_known = decs.iter().filter(|d| !is_op(d)).all(|d| {
+        let callee = if d.kind() == "call" { d.child_by_field_name("function") } else { Some(*d) };
+        callee.is_some_and(|f| py.node_text(f).rsplit('.').next() == Some("non_atomic_requests"))
+    });
+    others_known.then(|| atomic.first().cloned()).flatten()
 }
 
 /// The methods of `class` (name, async, decorators as written).
@@ -250,10 +363,22 @@ fn not_excluded(atomic: &[String], decorators: &[String]) -> Vec<String> {
     atomic.iter().filter(|a| !excluded.contains(a)).cloned().collect()
 }
 
+/// Where the excluding decorator goes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Anchor {
+    /// Right above a function's `def` (innermost).
+    Def,
+    /// Above a function's outermost decorator (adrf's `api_view` builds the view).
+    Outermost,
+    /// Above a class's decorators, as `method_decorator(…, name="dispatch")`.
+    Class,
+}
+
 /// Inserts the excluding decorator right above `def` (innermost) or above the class's
 /// decorators, with the imports it needs. `None` where `transaction` / `method_decorator`
 /// name something else in this file.
-fn decorator_fix(py: &PyModel, def: Node, aliases: &[String], class: bool) -> Option<Fix> {
+fn decorator_fix(py: &PyModel, def: Node, aliases: &[String], anchor: Anchor) -> Option<Fix> {
+    let class = anchor == Anchor::Class;
     if py.import_of("transaction").is_some_and(|p| p != "django.db.transaction")
         || (py.import_of("transaction").is_none() && py.word_taken("transaction"))
     {
@@ -278,7 +403,10 @@ fn decorator_fix(py: &PyModel, def: Node, aliases: &[String], class: bool) -> Op
         format!("@{arg}")
     };
     // Above the class's own decorators; right above a function's `def` (innermost).
-    let anchor = if class { def.parent().filter(|p| p.kind() == "decorated_definition").unwrap_or(def) } else { def };
+    let anchor = match anchor {
+        Anchor::Def => def,
+        Anchor::Class | Anchor::Outermost => def.parent().filter(|p| p.kind() == "decorated_definition").unwrap_or(def),
+    };
     let line_start = py.src[..anchor.start_byte()].rfind('\n').map_or(0, |i| i + 1);
     let indent = &py.src[line_start..anchor.start_byte()];
     if !indent.chars().all(|c| c == ' ' || c == '\t') {

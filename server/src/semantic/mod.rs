@@ -29,6 +29,7 @@ pub mod rust;
 pub mod rust_calls;
 pub mod summary;
 pub mod sqla;
+pub mod views;
 
 pub use python::{Context, PyModel, Scope, ScopeKind};
 pub use rust::RustModel;

@@ -113,6 +113,9 @@ pub struct ModuleFacts {
     /// Module-level names of this module (not of the modules it imports) assigned a dorm
     /// circuit breaker (`payments = circuit_breaker("payments")`, AG309).
     pub circuit_breakers: Vec<String>,
+    /// Module-level names of this module assigned a django-ninja `NinjaAPI(…)` / `Router(…)`
+    /// (AG206).
+    pub ninja_routers: Vec<String>,
 }
 
 /// What a Python name imported from the project is.
