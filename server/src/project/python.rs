@@ -656,19 +656,10 @@ pub fn resolve_module_word(view: &FileView, dotted: &str, word: &str) -> Option<
                 continue;
             }
             if let Some(s) = view.project.py_summary(f) {
-                let facts = &s.facts;
-                out.related_attrs.extend(facts.related_attrs.iter().cloned());
-                out.manager_attrs.extend(facts.manager_attrs.iter().cloned());
-                out.queryset_methods.extend(facts.queryset_methods.iter().cloned());
-                out.reverse_one_to_one.extend(facts.reverse_one_to_one.iter().cloned());
+                out.absorb(&s.facts);
             }
         }
-        for v in [&mut out.related_attrs, &mut out.manager_attrs, &mut out.queryset_methods] {
-            v.sort();
-            v.dedup();
-        }
-        out.reverse_one_to_one.sort();
-        out.reverse_one_to_one.dedup();
+        out.sort_dedup();
         Arc::new(out)
     });
     view.answers.lock().unwrap().insert(format!("!mod {word} {dotted}"), answer.clone().map(PyDef::Module));
@@ -893,17 +884,9 @@ fn deep_facts(view: &FileView, file: &Path, summary: &PySummary, depth: u32) -> 
     let mut out = ModuleFacts { circuit_breakers: summary.facts.circuit_breakers.clone(), ..Default::default() };
     let load = |g: &Path| view.project.py_summary(g).map(|sg| sg.clone_facts_and_imports());
     walk_fact_modules(view, file, summary.clone_facts_and_imports(), depth, load, summary_imports, |_, (facts, _)| {
-        out.related_attrs.extend(facts.related_attrs.iter().cloned());
-        out.manager_attrs.extend(facts.manager_attrs.iter().cloned());
-        out.queryset_methods.extend(facts.queryset_methods.iter().cloned());
-        out.reverse_one_to_one.extend(facts.reverse_one_to_one.iter().cloned());
+        out.absorb(facts)
     });
-    for v in [&mut out.related_attrs, &mut out.manager_attrs, &mut out.queryset_methods] {
-        v.sort();
-        v.dedup();
-    }
-    out.reverse_one_to_one.sort();
-    out.reverse_one_to_one.dedup();
+    out.sort_dedup();
     Arc::new(out)
 }
 
