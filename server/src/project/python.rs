@@ -657,19 +657,10 @@ pub fn resolve_module_word(view: &FileView, dotted: &str, word: &str) -> Option<
                 continue;
             }
             if let Some(s) = view.project.py_summary(f) {
-                let facts = &s.facts;
-                out.related_attrs.extend(facts.related_attrs.iter().cloned());
-                out.manager_attrs.extend(facts.manager_attrs.iter().cloned());
-                out.queryset_methods.extend(facts.queryset_methods.iter().cloned());
-                out.reverse_one_to_one.extend(facts.reverse_one_to_one.iter().cloned());
+                out.absorb(&s.facts);
             }
         }
-        for v in [&mut out.related_attrs, &mut out.manager_attrs, &mut out.queryset_methods] {
-            v.sort();
-            v.dedup();
-        }
-        out.reverse_one_to_one.sort();
-        out.reverse_one_to_one.dedup();
+        out.sort_dedup();
         Arc::new(out)
     });
     view.answers.lock().unwrap().insert(format!("!mod {word} {dotted}"), answer.clone().map(PyDef::Module));
@@ -891,26 +882,57 @@ const FACTS_DEPTH: u32 = 2;
 
 /// The facts of `file`'s models and of the project modules it imports, to [`FACTS_DEPTH`].
 fn deep_facts(view: &FileView, file: &Path, summary: &PySummary, depth: u32) -> Arc<ModuleFacts> {
-    let mut seen = vec![file.to_path_buf()];
-    let mut todo = vec![(file.to_path_buf(), summary.clone_facts_and_imports(), 0u32)];
     let mut out = ModuleFacts {
         circuit_breakers: summary.facts.circuit_breakers.clone(),
         ninja_routers: summary.facts.ninja_routers.clone(),
         ..Default::default()
     };
-    while let Some((f, (facts, imports), level)) = todo.pop() {
-        out.related_attrs.extend(facts.related_attrs.iter().cloned());
-        out.manager_attrs.extend(facts.manager_attrs.iter().cloned());
-        out.queryset_methods.extend(facts.queryset_methods.iter().cloned());
-        out.reverse_one_to_one.extend(facts.reverse_one_to_one.iter().cloned());
+    let load = |g: &Path| view.project.py_summary(g).map(|sg| sg.clone_facts_and_imports());
+    walk_fact_modules(view, file, summary.clone_facts_and_imports(), depth, load, summary_imports, |_, (facts, _)| {
+        out.absorb(facts)
+    });
+    out.sort_dedup();
+    Arc::new(out)
+}
+
+/// The import paths of a summary's module, sorted (as [`PySummary::clone_facts_and_imports`] gives them).
+fn summary_imports(t: &(Arc<ModuleFacts>, Vec<String>)) -> Vec<&str> {
+    t.1.iter().map(String::as_str).collect()
+}
+
+/// The import paths of a scanned module, sorted.
+fn scan_imports(scan: &Arc<PyScan>) -> Vec<&str> {
+    let mut imports: Vec<&str> = scan.imports.values().map(String::as_str).collect();
+    imports.sort();
+    imports
+}
+
+/// The one import walk of [`deep_facts`] and [`deep_modules`]: `file` (loaded as `start`)
+/// first, then depth first the project modules each visited module imports (in `imports`
+/// order), each module once, to [`FACTS_DEPTH`] levels (fewer when `depth` nears
+/// [`MAX_DEPTH`]). Every located module is noted on `view`; one at the last level is loaded
+/// only when its text may have facts. `visit` sees every loaded module, in walk order.
+fn walk_fact_modules<T>(
+    view: &FileView,
+    file: &Path,
+    start: T,
+    depth: u32,
+    load: impl Fn(&Path) -> Option<T>,
+    imports: for<'a> fn(&'a T) -> Vec<&'a str>,
+    mut visit: impl FnMut(&Path, &T),
+) {
+    let mut seen = vec![file.to_path_buf()];
+    let mut todo = vec![(file.to_path_buf(), start, 0u32)];
+    while let Some((f, t, level)) = todo.pop() {
+        visit(&f, &t);
         if level >= FACTS_DEPTH || depth + level >= MAX_DEPTH {
             continue;
         }
         // A module at the last level gives its facts only (not its imports): one whose text
         // has none of the words facts are made of gives none, and is not summarised.
         let leaf = level + 1 >= FACTS_DEPTH || depth + level + 1 >= MAX_DEPTH;
-        for path in imports {
-            let Some((g, _)) = locate(view, &f, &path) else { continue };
+        for path in imports(&t) {
+            let Some((g, _)) = locate(view, &f, path) else { continue };
             if seen.contains(&g) {
                 continue;
             }
@@ -919,18 +941,11 @@ fn deep_facts(view: &FileView, file: &Path, summary: &PySummary, depth: u32) -> 
             if leaf && !view.project.py_may_have_facts(&g) {
                 continue;
             }
-            if let Some(sg) = view.project.py_summary(&g) {
-                todo.push((g, sg.clone_facts_and_imports(), level + 1));
+            if let Some(sg) = load(&g) {
+                todo.push((g, sg, level + 1));
             }
         }
     }
-    for v in [&mut out.related_attrs, &mut out.manager_attrs, &mut out.queryset_methods] {
-        v.sort();
-        v.dedup();
-    }
-    out.reverse_one_to_one.sort();
-    out.reverse_one_to_one.dedup();
-    Arc::new(out)
 }
 
 /// [`deep_modules`], shared by the views of one generation of the texts (the walk depends on
@@ -956,32 +971,9 @@ fn deep_modules_shared(view: &FileView, file: &Path, scan: &Arc<PyScan>, depth: 
 
 /// The modules [`deep_facts`] takes facts of: the same walk, imports read from [`PyScan`]s.
 fn deep_modules(view: &FileView, file: &Path, scan: &Arc<PyScan>, depth: u32) -> Vec<(PathBuf, Arc<PyScan>)> {
-    let mut seen = vec![file.to_path_buf()];
-    let mut todo = vec![(file.to_path_buf(), scan.clone(), 0u32)];
     let mut out = vec![];
-    while let Some((f, scan, level)) = todo.pop() {
-        out.push((f.clone(), scan.clone()));
-        if level >= FACTS_DEPTH || depth + level >= MAX_DEPTH {
-            continue;
-        }
-        let leaf = level + 1 >= FACTS_DEPTH || depth + level + 1 >= MAX_DEPTH;
-        let mut imports: Vec<&String> = scan.imports.values().collect();
-        imports.sort();
-        for path in imports {
-            let Some((g, _)) = locate(view, &f, path) else { continue };
-            if seen.contains(&g) {
-                continue;
-            }
-            seen.push(g.clone());
-            view.note(&g);
-            if leaf && !view.project.py_may_have_facts(&g) {
-                continue;
-            }
-            if let Some(sg) = view.project.py_scan(&g) {
-                todo.push((g, sg, level + 1));
-            }
-        }
-    }
+    let load = |g: &Path| view.project.py_scan(g);
+    walk_fact_modules(view, file, scan.clone(), depth, load, scan_imports, |f, scan| out.push((f.to_path_buf(), scan.clone())));
     out
 }
 

@@ -9,9 +9,9 @@
 use super::{short, Ctx, Finding, FixAvailability, Rule, RuleMeta, Severity};
 use crate::fix::extract;
 use crate::fix::{python as pyfix, Applicability, Edit, Fix};
-use crate::semantic::transactions::{has_async_token, with_items, AtomicApi};
+use crate::semantic::transactions::{with_items, AtomicApi};
 use crate::semantic::PyModel;
-use crate::syntax::{Lang, QueryId};
+use crate::syntax::Lang;
 use tree_sitter::Node;
 
 pub struct AsyncWithSyncAtomic;
@@ -74,11 +74,7 @@ impl Rule for AsyncWithSyncAtomic {
 
     fn check(&self, cx: &Ctx, out: &mut Vec<Finding>) {
         let Some(py) = cx.py else { return };
-        cx.for_each_match(QueryId::PyWithStatements, |caps| {
-            let Some(with) = caps.get("with") else { return };
-            if !has_async_token(with) {
-                return;
-            }
+        cx.for_each_with(true, |with| {
             for item in with_items(with) {
                 let Some(u) = py.atomic_use(item.value) else { continue };
                 let callee = short(py.node_text(u.callee), 40);

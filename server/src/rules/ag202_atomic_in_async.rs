@@ -9,9 +9,9 @@
 use super::ag201_async_with_sync_atomic::dorm_rename;
 use super::{short, Ctx, Finding, FixAvailability, Rule, RuleMeta, Severity};
 use crate::fix::{extract, Applicability, Edit, Fix};
-use crate::semantic::transactions::{has_async_token, with_items, AtomicApi};
+use crate::semantic::transactions::{with_items, AtomicApi};
 use crate::semantic::PyModel;
-use crate::syntax::{Lang, QueryId};
+use crate::syntax::Lang;
 use tree_sitter::Node;
 
 pub struct AtomicInAsync;
@@ -87,11 +87,7 @@ impl Rule for AtomicInAsync {
 
     fn check(&self, cx: &Ctx, out: &mut Vec<Finding>) {
         let Some(py) = cx.py else { return };
-        cx.for_each_match(QueryId::PyWithStatements, |caps| {
-            let Some(with) = caps.get("with") else { return };
-            if has_async_token(with) {
-                return;
-            }
+        cx.for_each_with(false, |with| {
             let ctx = py.context_at(with.start_byte());
             if !ctx.is_async() {
                 return;

@@ -9,8 +9,8 @@
 
 use super::{short, Ctx, Finding, FixAvailability, Rule, RuleMeta, Severity};
 use crate::fix::{Applicability, Edit, Fix};
-use crate::semantic::transactions::{has_async_token, with_items};
-use crate::syntax::{Lang, QueryId};
+use crate::semantic::transactions::with_items;
+use crate::syntax::Lang;
 
 pub struct SyncCircuitBreakerInAsync;
 
@@ -63,11 +63,7 @@ impl Rule for SyncCircuitBreakerInAsync {
 
     fn check(&self, cx: &Ctx, out: &mut Vec<Finding>) {
         let Some(py) = cx.py else { return };
-        cx.for_each_match(QueryId::PyWithStatements, |caps| {
-            let Some(with) = caps.get("with") else { return };
-            if has_async_token(with) {
-                return;
-            }
+        cx.for_each_with(false, |with| {
             let ctx = py.context_at(with.start_byte());
             if !ctx.is_async() || py.in_offload_args(with.start_byte()) {
                 return;

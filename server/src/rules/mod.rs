@@ -226,6 +226,16 @@ impl<'a, 't> Ctx<'a, 't> {
         self.matches.get_or_init(|| self.run_queries(id.lang()))[id as usize].iter().for_each(f);
     }
 
+    /// Calls `f` with each Python `with` statement ([`QueryId::PyWithStatements`], in query
+    /// order) that is an `async with` when `is_async`, or a plain `with` otherwise.
+    pub fn for_each_with(&self, is_async: bool, mut f: impl FnMut(Node<'t>)) {
+        self.for_each_match(QueryId::PyWithStatements, |caps| {
+            if let Some(with) = caps.get("with").filter(|w| crate::semantic::transactions::has_async_token(*w) == is_async) {
+                f(with);
+            }
+        });
+    }
+
     fn run_queries(&self, lang: Lang) -> Vec<Vec<Captures<'t>>> {
         let c = combined(lang);
         let names = c.query.capture_names();

@@ -226,7 +226,7 @@ impl<'t> PyModel<'t> {
         match callee.kind() {
             "identifier" => {
                 let name = self.node_text(callee);
-                if let Some(def) = self.module_class_named(name) {
+                if let Some(def) = self.class_node(name) {
                     if self.binding(name, callee.start_byte()).is_some_and(|b| b.value.is_some()) {
                         return None;
                     }
@@ -269,23 +269,11 @@ impl<'t> PyModel<'t> {
         let list: Vec<Node> = bases.named_children(&mut c).filter(|b| matches!(b.kind(), "identifier" | "attribute")).collect();
         list.into_iter().any(|b| {
             let text = self.node_text(b);
-            if let Some(def) = self.module_class_named(text) {
+            if let Some(def) = self.class_node(text) {
                 return def != class && self.class_is_homemade(def, depth + 1);
             }
             let (head, tail) = text.split_once('.').map_or((text, None), |(h, t)| (h, Some(t)));
             matches!(self.imported_def(head, tail), Some(PyDef::Class(c)) if c.homemade_atomic)
         })
-    }
-
-    /// The module-level `class` of this file named `name`.
-    pub fn module_class_named(&self, name: &str) -> Option<Node<'t>> {
-        let root = self.tree.root_node();
-        let mut c = root.walk();
-        let found = root.named_children(&mut c).find_map(|n| {
-            let def = if n.kind() == "decorated_definition" { n.child_by_field_name("definition")? } else { n };
-            (def.kind() == "class_definition" && def.child_by_field_name("name").is_some_and(|x| self.node_text(x) == name))
-                .then_some(def)
-        });
-        found
     }
 }

@@ -118,6 +118,26 @@ pub struct ModuleFacts {
     pub ninja_routers: Vec<String>,
 }
 
+impl ModuleFacts {
+    /// Adds the model facts of `other` (not its circuit breakers: those stay per module).
+    pub fn absorb(&mut self, other: &ModuleFacts) {
+        self.related_attrs.extend(other.related_attrs.iter().cloned());
+        self.manager_attrs.extend(other.manager_attrs.iter().cloned());
+        self.queryset_methods.extend(other.queryset_methods.iter().cloned());
+        self.reverse_one_to_one.extend(other.reverse_one_to_one.iter().cloned());
+    }
+
+    /// Sorts the model facts and drops repeats (circuit breakers and ninja routers, per module, left as they are).
+    pub fn sort_dedup(&mut self) {
+        for v in [&mut self.related_attrs, &mut self.manager_attrs, &mut self.queryset_methods] {
+            v.sort();
+            v.dedup();
+        }
+        self.reverse_one_to_one.sort();
+        self.reverse_one_to_one.dedup();
+    }
+}
+
 /// What a Python name imported from the project is.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PyDef {
@@ -274,18 +294,10 @@ fn merged_facts<'a>(imports: impl Iterator<Item = &'a String>, facts_of: impl Fn
             continue;
         }
         if let Some(f) = facts_of(&m) {
-            out.related_attrs.extend(f.related_attrs.iter().cloned());
-            out.manager_attrs.extend(f.manager_attrs.iter().cloned());
-            out.queryset_methods.extend(f.queryset_methods.iter().cloned());
-            out.reverse_one_to_one.extend(f.reverse_one_to_one.iter().cloned());
+            out.absorb(&f);
         }
     }
-    for v in [&mut out.related_attrs, &mut out.manager_attrs, &mut out.queryset_methods] {
-        v.sort();
-        v.dedup();
-    }
-    out.reverse_one_to_one.sort();
-    out.reverse_one_to_one.dedup();
+    out.sort_dedup();
     out
 }
 

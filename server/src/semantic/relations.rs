@@ -516,17 +516,7 @@ impl<'t> PyModel<'t> {
                             // `await services.get_book(pk)`.
                             return self.remote_producer(func, call, true);
                         }
-                        let mut p = self.chain(func.child_by_field_name("object")?, depth + 1)?;
-                        if m == "acreate" {
-                            if let Some(args) = args {
-                                let mut c = args.walk();
-                                for kw in args.named_children(&mut c).filter(|a| a.kind() == "keyword_argument") {
-                                    p.set_kwargs.extend(kw.child_by_field_name("name").map(|n| self.node_text(n)));
-                                }
-                            }
-                        }
-                        p.calls.push((m, args));
-                        Some(p)
+                        self.call_on_chain(func, m, args, depth, m == "acreate")
                     }
                     "identifier" if self.is_django_function(func, "aget_object_or_404") => self.shortcut_producer(args?, depth),
                     "identifier" => {
@@ -832,8 +822,15 @@ impl<'t> PyModel<'t> {
         if !SYNC_GETTERS.contains(&m) {
             return None;
         }
+        self.call_on_chain(func, m, args, depth, m == "create")
+    }
+
+    /// The producer of the chain under `func` with the getter call `m(args)` appended; a
+    /// creating call (`create`/`acreate`) also records the field names its keywords set.
+    /// Shared by the sync getters and the awaited async ones so both read a chain alike.
+    fn call_on_chain(&self, func: Node<'t>, m: &'t str, args: Option<Node<'t>>, depth: u32, creates: bool) -> Option<Producer<'t>> {
         let mut p = self.chain(func.child_by_field_name("object")?, depth + 1)?;
-        if m == "create" {
+        if creates {
             if let Some(args) = args {
                 let mut c = args.walk();
                 for kw in args.named_children(&mut c).filter(|a| a.kind() == "keyword_argument") {
