@@ -319,8 +319,10 @@ fn demo_project_shows_findings() {
 #[test]
 fn readme_is_the_short_front_door() {
     let readme = readme();
-    let lines = readme.lines().count();
-    assert!(lines <= 360, "README has {lines} lines: move internals to docs/");
+    // The generated rule table grows with the catalogue; the prose around it must not.
+    let table = readme.split("<!-- rules:start -->").nth(1).and_then(|t| t.split("<!-- rules:end -->").next()).map_or(0, |t| t.lines().count());
+    let lines = readme.lines().count() - table;
+    assert!(lines <= 320, "README has {lines} lines besides the rule table: move internals to docs/");
     for section in ["## Install", "## Editors", "## CI", "## Configuration", "## Rules", "## FAQ", "## Reliability"] {
         assert!(readme.contains(&format!("\n{section}\n")), "README lacks {section}");
     }
