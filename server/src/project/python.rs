@@ -696,25 +696,37 @@ fn module_chain(view: &FileView, file: &Path, attrs: &[String], depth: u32) -> O
         return None;
     }
     if let Some(target) = scan.imports.get(name) {
-        let mut dotted = target.clone();
-        for r in rest {
-            dotted.push('.');
-            dotted.push_str(r);
-        }
-        let (f, a) = locate(view, file, &dotted)?;
+        let (f, a) = locate(view, file, &dotted_with(target, rest))?;
         return module_chain(view, &f, &a, depth + 1);
     }
-    if file.ends_with("__init__.py") {
-        let pkg = file.parent()?;
-        let mut noted = vec![];
-        let sub = module_file(&view.project, &pkg.join("__init__.py"), 1, &[name.as_str()], &mut noted);
-        for p in &noted {
-            view.note(p);
-        }
-        let sub = sub?;
-        return module_chain(view, &sub, rest, depth + 1);
+    let sub = package_submodule(view, file, name)?;
+    module_chain(view, &sub, rest, depth + 1)
+}
+
+/// `target` followed by the attributes `rest`, dotted.
+fn dotted_with(target: &str, rest: &[String]) -> String {
+    let mut dotted = target.to_string();
+    for r in rest {
+        dotted.push('.');
+        dotted.push_str(r);
     }
-    None
+    dotted
+}
+
+/// The submodule `name` of the package whose `__init__.py` is `file`, when `file` is one (a
+/// submodule the `__init__.py` does not import: `import pkg.sub`); the files looked at are
+/// noted in `view`.
+fn package_submodule(view: &FileView, file: &Path, name: &str) -> Option<PathBuf> {
+    if !file.ends_with("__init__.py") {
+        return None;
+    }
+    let pkg = file.parent()?;
+    let mut noted = vec![];
+    let sub = module_file(&view.project, &pkg.join("__init__.py"), 1, &[name], &mut noted);
+    for p in &noted {
+        view.note(p);
+    }
+    sub
 }
 
 fn resolve_from(view: &FileView, from: &Path, dotted: &str, depth: u32) -> Option<PyDef> {
@@ -854,25 +866,10 @@ fn attr_chain_as(view: &FileView, file: &Path, attrs: &[String], depth: u32, kin
         return rest.is_empty().then(|| PyDef::Function(Arc::new(fn_facts(view, file, &summary, f, depth, kind))));
     }
     if let Some(target) = summary.imports.get(name) {
-        let mut dotted = target.clone();
-        for r in rest {
-            dotted.push('.');
-            dotted.push_str(r);
-        }
-        return resolve_as(view, file, &dotted, depth + 1, kind, modules_only);
+        return resolve_as(view, file, &dotted_with(target, rest), depth + 1, kind, modules_only);
     }
-    // A submodule of a package not imported by its `__init__.py` (`import pkg.sub`).
-    if file.ends_with("__init__.py") {
-        let pkg = file.parent()?;
-        let mut noted = vec![];
-        let sub = module_file(&view.project, &pkg.join("__init__.py"), 1, &[name.as_str()], &mut noted);
-        for p in &noted {
-            view.note(p);
-        }
-        let sub = sub?;
-        return attr_chain_as(view, &sub, rest, depth + 1, kind, modules_only);
-    }
-    None
+    let sub = package_submodule(view, file, name)?;
+    attr_chain_as(view, &sub, rest, depth + 1, kind, modules_only)
 }
 
 /// How many import levels the facts of a module gather: its own models, the modules it

@@ -85,10 +85,7 @@ impl Rule for RequestUserInAsync {
     }
 
     fn check(&self, cx: &Ctx, out: &mut Vec<Finding>) {
-        let Some(py) = cx.py else { return };
-        if !py.imports_django {
-            return;
-        }
+        let Some(py) = cx.django() else { return };
         let foreign_request = py.imports.values().any(|p| {
             let top = p.split('.').next().unwrap_or("");
             matches!(top, "rest_framework" | "ninja" | "adrf")

@@ -107,10 +107,7 @@ impl Rule for RequestSessionInAsync {
     }
 
     fn check(&self, cx: &Ctx, out: &mut Vec<Finding>) {
-        let Some(py) = cx.py else { return };
-        if !py.imports_django {
-            return;
-        }
+        let Some(py) = cx.django() else { return };
         let severity = match cx.settings.session_kind {
             CacheKind::Database => Severity::Error,
             CacheKind::Blocking => Severity::Warning,

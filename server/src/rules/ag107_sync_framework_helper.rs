@@ -99,10 +99,7 @@ impl Rule for SyncFrameworkHelper {
     }
 
     fn check(&self, cx: &Ctx, out: &mut Vec<Finding>) {
-        let Some(py) = cx.py else { return };
-        if !py.imports_django {
-            return;
-        }
+        let Some(py) = cx.django() else { return };
         let version = cx.settings.django_version;
         if version < api::V5_1 {
             auth_decorators(cx, py, version, out);

@@ -219,6 +219,12 @@ impl<'a, 't> Ctx<'a, 't> {
 }
 
 impl<'a, 't> Ctx<'a, 't> {
+    /// The Python model, when the file imports Django (the rules about Django's request,
+    /// session and framework helpers look at nothing else).
+    pub fn django(&self) -> Option<&'a PyModel<'t>> {
+        self.py.filter(|py| py.imports_django)
+    }
+
     /// Calls `f` with each match's captures by name of query `id` over the whole tree, in
     /// the order of the query cursor. Matches rooted deeper than [`MAX_MATCH_DEPTH`] are not
     /// looked for.

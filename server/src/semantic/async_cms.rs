@@ -16,14 +16,17 @@
 //!   Parameters and attributes of unknown objects are unknown, hence silent.
 
 use super::bridges::SYNC_TO_ASYNC;
+use super::made_by::MadeBy;
 use super::outside::PyDef;
 use super::python::PyModel;
 use super::transactions::AtomicApi;
 use tree_sitter::Node;
 
-/// dorm's breaker constructors: the memoising factory and the class.
-pub const BREAKER_CTORS: &[&str] =
-    &["dorm.contrib.circuit_breaker.circuit_breaker", "dorm.contrib.circuit_breaker.CircuitBreaker"];
+/// dorm's breakers: made by the memoising factory or the class.
+pub const BREAKER: MadeBy = MadeBy {
+    ctors: &["dorm.contrib.circuit_breaker.circuit_breaker", "dorm.contrib.circuit_breaker.CircuitBreaker"],
+    in_facts: |f| &f.circuit_breakers,
+};
 
 /// Django's `Atomic` class.
 const ATOMIC_CLASS: &str = "django.db.transaction.Atomic";
@@ -34,77 +37,17 @@ const MAX_STEPS: u32 = 8;
 impl<'t> PyModel<'t> {
     /// `call` constructs a dorm circuit breaker.
     pub fn is_breaker_ctor(&self, call: Node<'t>) -> bool {
-        call.kind() == "call" && call.child_by_field_name("function").is_some_and(|f| self.resolves_to(f, BREAKER_CTORS))
+        self.is_ctor_call(call, &BREAKER)
     }
 
-    /// The expression `n` is a dorm circuit breaker: a constructor call, a name bound to one
-    /// (in this file, or a module-level name of another project module), `module.name` of an
-    /// imported project module.
+    /// The expression `n` is a dorm circuit breaker ([`MadeBy`]'s resolution).
     pub fn is_breaker(&self, n: Node<'t>) -> bool {
-        self.is_breaker_steps(n, 0)
-    }
-
-    fn is_breaker_steps(&self, n: Node<'t>, steps: u32) -> bool {
-        if steps > MAX_STEPS {
-            return false;
-        }
-        match n.kind() {
-            "call" => self.is_breaker_ctor(n),
-            "parenthesized_expression" => n.named_child(0).is_some_and(|c| self.is_breaker_steps(c, steps + 1)),
-            "identifier" => {
-                let name = self.node_text(n);
-                match self.binding(name, n.start_byte()) {
-                    Some(b) => match b.value {
-                        Some(v) => self.is_breaker_steps(v, steps + 1),
-                        // An import (or a parameter, a loop target …: then not imported).
-                        None => self.imported_breaker(name, None),
-                    },
-                    None => self.imported_breaker(name, None),
-                }
-            }
-            "attribute" => {
-                let (Some(obj), Some(attr)) = (n.child_by_field_name("object"), n.child_by_field_name("attribute")) else {
-                    return false;
-                };
-                obj.kind() == "identifier"
-                    && self.binding(self.node_text(obj), obj.start_byte()).is_none_or(|b| b.value.is_none())
-                    && self.imported_breaker(self.node_text(obj), Some(self.node_text(attr)))
-            }
-            _ => false,
-        }
-    }
-
-    /// The imported `name` (or `name.attr`, `name` a module) is a module-level breaker of a
-    /// project module.
-    fn imported_breaker(&self, name: &str, attr: Option<&str>) -> bool {
-        if self.outside_off.get() > 0 {
-            return false;
-        }
-        let (Some(outside), Some(path)) = (self.outside, self.import_of(name)) else { return false };
-        let dotted = match attr {
-            Some(a) => format!("{path}.{a}"),
-            None => path.to_string(),
-        };
-        let Some((module, var)) = dotted.rsplit_once('.') else { return false };
-        let module = if module.is_empty() { "." } else { module };
-        outside.py_module_facts(module).is_some_and(|f| f.circuit_breakers.iter().any(|b| b == var))
+        self.is_made_by(n, &BREAKER)
     }
 
     /// The module-level names of this file assigned a breaker (`payments = circuit_breaker("p")`).
     pub fn module_breakers(&self) -> Vec<String> {
-        let root = self.tree.root_node();
-        let mut c = root.walk();
-        let mut out = vec![];
-        for st in root.named_children(&mut c).filter(|n| n.kind() == "expression_statement") {
-            let Some(a) = st.named_child(0).filter(|a| a.kind() == "assignment") else { continue };
-            let (Some(l), Some(r)) = (a.child_by_field_name("left"), a.child_by_field_name("right")) else { continue };
-            if l.kind() == "identifier" && self.is_breaker_ctor(r) {
-                out.push(self.node_text(l).to_string());
-            }
-        }
-        out.sort();
-        out.dedup();
-        out
+        self.module_made_by(&BREAKER)
     }
 
     /// The class `class` (a `class_definition`) is a homemade async atomic: its `__aenter__`

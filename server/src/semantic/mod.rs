@@ -19,6 +19,7 @@
 
 pub mod async_cms;
 pub mod instances;
+pub mod made_by;
 pub mod outside;
 pub mod python;
 pub mod receivers;

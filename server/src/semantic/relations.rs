@@ -903,6 +903,28 @@ impl<'t> PyModel<'t> {
     /// The value-returning `return` expressions of `def` (bare `return` and `return None` left
     /// out; `None`: none, more than four, or a generator).
     fn returns(&self, def: Node<'t>) -> Option<Vec<Node<'t>>> {
+        let found: Vec<Node<'t>> = self
+            .return_statements(def)?
+            .into_iter()
+            .flatten()
+            .filter(|v| v.kind() != "none" && v.kind() != "comment")
+            .collect();
+        (!found.is_empty() && found.len() <= 4).then_some(found)
+    }
+
+    /// The expression of the one `return` of `def` (`None`: several, none, a bare one, or a
+    /// generator).
+    fn single_return(&self, def: Node<'t>) -> Option<Node<'t>> {
+        match self.return_statements(def)?.as_slice() {
+            [only] => *only,
+            _ => None,
+        }
+    }
+
+    /// What each `return` statement of `def`'s own body gives (`None` for a bare `return`),
+    /// nested definitions left out; `None` for a generator or a body too large to walk. The
+    /// body is recorded as read.
+    fn return_statements(&self, def: Node<'t>) -> Option<Vec<Option<Node<'t>>>> {
         let body = def.child_by_field_name("body")?;
         self.read_bodies.borrow_mut().push(def.byte_range());
         let mut found = vec![];
@@ -917,9 +939,7 @@ impl<'t> PyModel<'t> {
                 "function_definition" | "class_definition" | "lambda" | "decorated_definition" => continue,
                 "yield" => return None,
                 "return_statement" => {
-                    if let Some(v) = n.named_child(0).filter(|v| v.kind() != "none" && v.kind() != "comment") {
-                        found.push(v);
-                    }
+                    found.push(n.named_child(0));
                     continue;
                 }
                 _ => {}
@@ -927,36 +947,6 @@ impl<'t> PyModel<'t> {
             let mut c = n.walk();
             stack.extend(n.named_children(&mut c));
         }
-        (!found.is_empty() && found.len() <= 4).then_some(found)
-    }
-
-    /// The expression of the one `return` of `def` (`None`: several, none, or a generator).
-    fn single_return(&self, def: Node<'t>) -> Option<Node<'t>> {
-        let body = def.child_by_field_name("body")?;
-        self.read_bodies.borrow_mut().push(def.byte_range());
-        let mut found = None;
-        let mut stack = vec![body];
-        let mut steps = 0;
-        while let Some(n) = stack.pop() {
-            steps += 1;
-            if steps > 2000 {
-                return None;
-            }
-            match n.kind() {
-                "function_definition" | "class_definition" | "lambda" | "decorated_definition" => continue,
-                "yield" => return None,
-                "return_statement" => {
-                    if found.is_some() {
-                        return None;
-                    }
-                    found = Some(n.named_child(0)?);
-                    continue;
-                }
-                _ => {}
-            }
-            let mut c = n.walk();
-            stack.extend(n.named_children(&mut c));
-        }
-        found
+        Some(found)
     }
 }
