@@ -131,6 +131,7 @@ fixtures! {
     ag106_django50 => "python/AG106_django50.py",
     ag106_cbv => "python/AG106_cbv.py",
     ag105_offloaded_argument => "python/AG105_offloaded_argument.py",
+    ag105_drf_decorator => "python/AG105_drf_decorator.py",
     ag107 => "python/AG107.py",
     ag107_django42 => "python/AG107_django42.py",
     ag107_caches => "python/AG107_caches.py",

@@ -72,6 +72,10 @@ stored by the project, after the view resolved the user) or in a class that assi
 `request.user` itself (its own authentication, in another method); views when `MIDDLEWARE`
 holds, after `AuthenticationMiddleware`, a sync third-party middleware that reads the user
 before every view (django-pghistory's `HistoryMiddleware`): it resolved the user in a thread.
+Also silent in the inner function of a decorator that returns a REST framework
+`Response(…)` itself (`if request.user.is_authenticated: return Response(status=403)`): it
+works only below `@api_view` or on an `APIView` handler (a `Response` leaving a REST framework
+view has no renderer), so its `request` is the DRF `Request`, already authenticated.
 Also silent inside `with self.assertRaises(SynchronousOnlyOperation):` (or
 `assertRaisesMessage`, `pytest.raises(SynchronousOnlyOperation)`): a test asserting the error.
 
@@ -96,6 +100,7 @@ impl Rule for RequestUserInAsync {
                 return;
             }
             if rest_framework_view(py, attr)
+                || drf_response_decorator(py, attr)
                 || set_before(py, obj, attr)
                 || read_before(py, obj, attr)
                 || auser_then_assigned(py, obj, attr)
@@ -310,6 +315,49 @@ fn rest_framework_view(py: &PyModel, at: Node) -> bool {
             _ => {}
         }
         cur = n.parent();
+    }
+    false
+}
+
+/// The read is in the inner function of a decorator (a `def` nested in a function that
+/// returns it) that itself builds a REST framework `Response(…)`: such a decorator works only
+/// below `@api_view` or on an `APIView` handler — a `Response` that leaves a REST framework
+/// view has no renderer, and Django fails rendering it — so the `request` it is handed is the
+/// DRF `Request`, whose user the view's `initial()` resolved before the handler chain runs.
+fn drf_response_decorator(py: &PyModel, at: Node) -> bool {
+    let Some(inner) = enclosing_function(at) else { return false };
+    let Some(name) = inner.child_by_field_name("name").map(|n| py.node_text(n)) else { return false };
+    // The statement holding the `def` (or its decorated form) sits in the body of the outer function.
+    let stmt = inner.parent().filter(|p| p.kind() == "decorated_definition").unwrap_or(inner);
+    let Some(outer) = stmt.parent().filter(|b| b.kind() == "block").and_then(|b| b.parent()).filter(|f| f.kind() == "function_definition")
+    else {
+        return false;
+    };
+    let Some(outer_body) = outer.child_by_field_name("body") else { return false };
+    let mut c = outer_body.walk();
+    let returns_inner = outer_body.named_children(&mut c).any(|st| {
+        st.kind() == "return_statement" && st.named_child(0).is_some_and(|e| e.kind() == "identifier" && py.node_text(e) == name)
+    });
+    if !returns_inner {
+        return false;
+    }
+    let Some(body) = inner.child_by_field_name("body") else { return false };
+    let mut stack = vec![body];
+    while let Some(n) = stack.pop() {
+        if matches!(n.kind(), "function_definition" | "lambda" | "class_definition") {
+            continue;
+        }
+        if n.kind() == "call" {
+            let builds_response = n.child_by_field_name("function").is_some_and(|f| {
+                matches!(f.kind(), "identifier" | "attribute")
+                    && py.resolve_dotted(py.node_text(f)).is_some_and(|p| p == "rest_framework.response.Response")
+            });
+            if builds_response {
+                return true;
+            }
+        }
+        let mut c = n.walk();
+        stack.extend(n.named_children(&mut c));
     }
     false
 }
