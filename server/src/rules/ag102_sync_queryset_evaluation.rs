@@ -340,6 +340,9 @@ impl<'a, 'b, 't> Run<'a, 'b, 't> {
         if stmt.child(0).is_some_and(|c| c.kind() == "async") || after_async_word(self.cx.src, stmt.start_byte()) {
             return;
         }
+        if self.tortoise_iteration(stmt, iter, None) {
+            return;
+        }
         let Some(src) = self.src(iter) else { return };
         if !self.eligible(iter) {
             return;
@@ -379,6 +382,9 @@ impl<'a, 'b, 't> Run<'a, 'b, 't> {
             return;
         }
         let Some(comp) = clause.parent() else { return };
+        if self.tortoise_iteration(clause, iter, Some(comp)) {
+            return;
+        }
         let Some(src) = self.src(iter) else { return };
         if !self.eligible(iter) {
             return;
@@ -411,6 +417,34 @@ impl<'a, 'b, 't> Run<'a, 'b, 't> {
             fixes.push(Fix { title: title.into(), applicability: Applicability::Safe, edits });
         }
         self.emit(iter, how, fixes, "Use `async for` in a list comprehension.");
+    }
+
+    /// Tortoise: `for x in Model.filter(…)` (or a comprehension clause, `comp` its
+    /// comprehension) over a queryset that only `async for` can iterate. True when `iter` is a
+    /// Tortoise queryset (reported here or not): the Django checks do not apply.
+    fn tortoise_iteration(&mut self, stmt: Node<'t>, iter: Node<'t>, comp: Option<Node<'t>>) -> bool {
+        if !self.py.tortoise_value(iter).is_some_and(|v| v.async_iterable()) {
+            return false;
+        }
+        if !self.eligible(iter) {
+            return true;
+        }
+        let mut fixes = vec![];
+        let genexp = comp.is_some_and(|c| c.kind() == "generator_expression");
+        let first = comp.is_none_or(|c| {
+            let mut cur = c.walk();
+            let first = c.named_children(&mut cur).find(|n| n.kind() == "for_in_clause").is_some_and(|f| f.id() == stmt.id());
+            first
+        });
+        // A generator expression is left alone: `async for` there makes an async generator (Q5).
+        if self.ctx(iter.start_byte()).await_ok() && !genexp && (first || comp.is_some()) {
+            let edits = vec![Edit::insert(stmt.start_byte(), "async ")];
+            fixes.push(Fix { title: "Use `async for`".into(), applicability: Applicability::Safe, edits });
+        }
+        let text = short(self.py.node_text(iter), 48);
+        let message = format!("Tortoise queryset `{text}` cannot be iterated with a sync `for`, it needs `async for`");
+        self.out.push(Finding::new(&META, iter.byte_range(), message, fixes));
+        true
     }
 
     fn builtin(&mut self, call: Node<'t>, func: Node<'t>, args: Node<'t>) {

@@ -10,6 +10,7 @@ use super::{short, Ctx, Finding, FixAvailability, Rule, RuleMeta, Severity};
 use crate::fix::extract;
 use crate::fix::{python as pyfix, Applicability, Edit, Fix};
 use crate::semantic::transactions::{with_items, AtomicApi};
+use crate::semantic::async_orms::AsyncOrm;
 use crate::semantic::PyModel;
 use crate::syntax::Lang;
 use tree_sitter::Node;
@@ -95,6 +96,31 @@ impl Rule for AsyncWithSyncAtomic {
                 out.push(Finding::new(&META, item.value.byte_range(), message, fixes));
             }
         });
+        cx.for_each_with(false, |with| reverse_async_only(py, with, out));
+    }
+}
+
+/// Tortoise `with in_transaction():`, Piccolo `with DB.transaction():` (reverse forms): the
+/// manager has no `__enter__`. Fix `async with` (safe) where `await` is legal and every item
+/// of the statement is such a manager.
+fn reverse_async_only<'t>(py: &PyModel<'t>, with: Node<'t>, out: &mut Vec<Finding>) {
+    let items = with_items(with);
+    let orms: Vec<_> = items.iter().map(|i| py.async_only_transaction(i.value)).collect();
+    let all = orms.iter().all(Option::is_some);
+    for (item, orm) in items.iter().zip(orms) {
+        let Some(orm) = orm else { continue };
+        let text = short(py.node_text(item.value), 40);
+        let lib = match orm {
+            AsyncOrm::Tortoise => "Tortoise",
+            AsyncOrm::Piccolo => "Piccolo",
+        };
+        let message = format!("`with {text}` raises TypeError because the {lib} transaction needs `async with`");
+        let mut fixes = vec![];
+        if all && py.context_at(with.start_byte()).await_ok() {
+            let edits = vec![Edit::insert(with.start_byte(), "async ")];
+            fixes.push(Fix { title: "Use `async with`".into(), applicability: Applicability::Safe, edits });
+        }
+        out.push(Finding::new(&META, item.value.byte_range(), message, fixes));
     }
 }
 

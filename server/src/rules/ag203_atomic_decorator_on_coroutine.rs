@@ -7,7 +7,9 @@
 
 use super::ag201_async_with_sync_atomic::dorm_rename;
 use super::{short, Ctx, Finding, FixAvailability, Rule, RuleMeta, Severity};
-use crate::fix::{extract, Applicability, Fix};
+use crate::fix::{extract, Applicability, Edit, Fix};
+use crate::semantic::async_orms::TORTOISE_ATOMIC;
+use tree_sitter::Node;
 use crate::semantic::transactions::{has_async_token, AtomicApi};
 use crate::syntax::{Lang, QueryId};
 
@@ -76,6 +78,9 @@ impl Rule for AtomicDecoratorOnCoroutine {
                 return;
             }
             let Some(expr) = dec.named_child(0) else { return };
+            if let Some(f) = tortoise_bare_atomic(py, expr) {
+                return out.push(f);
+            }
             let Some(u) = py.atomic_use(expr) else { return };
             let callee = short(py.node_text(u.callee), 40);
             let mut fixes = vec![];
@@ -98,4 +103,18 @@ impl Rule for AtomicDecoratorOnCoroutine {
             out.push(Finding::new(&META, dec.byte_range(), message, fixes));
         });
     }
+}
+
+/// Tortoise's `@atomic` written without parentheses: `atomic(func)` returns the inner
+/// `wrapper`, and calling the function then raises `TypeError` (a missing `func` argument).
+/// Fix `@atomic()` (safe).
+fn tortoise_bare_atomic<'t>(py: &crate::semantic::PyModel<'t>, expr: Node<'t>) -> Option<Finding> {
+    if !matches!(expr.kind(), "identifier" | "attribute") || !py.resolves_to(expr, TORTOISE_ATOMIC) {
+        return None;
+    }
+    let text = short(py.node_text(expr), 40);
+    let message = format!("`@{text}` without parentheses makes the function raise TypeError when called");
+    let edits = vec![Edit::insert(expr.end_byte(), "()")];
+    let fixes = vec![Fix { title: format!("Call it: `@{text}()`"), applicability: Applicability::Safe, edits }];
+    Some(Finding::new(&META, expr.byte_range(), message, fixes))
 }
