@@ -431,18 +431,13 @@ impl<'a, 'b, 't> Run<'a, 'b, 't> {
         }
         let mut fixes = vec![];
         let genexp = comp.is_some_and(|c| c.kind() == "generator_expression");
-        let first = comp.is_none_or(|c| {
-            let mut cur = c.walk();
-            let first = c.named_children(&mut cur).find(|n| n.kind() == "for_in_clause").is_some_and(|f| f.id() == stmt.id());
-            first
-        });
         // A generator expression is left alone: `async for` there makes an async generator (Q5).
-        if self.ctx(iter.start_byte()).await_ok() && !genexp && (first || comp.is_some()) {
+        if self.ctx(iter.start_byte()).await_ok() && !genexp {
             let edits = vec![Edit::insert(stmt.start_byte(), "async ")];
             fixes.push(Fix { title: "Use `async for`".into(), applicability: Applicability::Safe, edits });
         }
-        let text = short(self.py.node_text(iter), 48);
-        let message = format!("Tortoise queryset `{text}` cannot be iterated with a sync `for`, it needs `async for`");
+        let text = short(self.py.node_text(iter), 40);
+        let message = format!("Tortoise queryset `{text}` is iterated with a sync `for`, which raises");
         self.out.push(Finding::new(&META, iter.byte_range(), message, fixes));
         true
     }
