@@ -262,6 +262,23 @@ fn tortoise_use<'t>(py: &PyModel<'t>, n: Node<'t>, v: TortoiseValue) -> Option<b
             let slice = parent.children_by_field_name("subscript", &mut c).all(|s| s.kind() == "slice");
             Some(!(slice && v == TortoiseValue::QuerySet))
         }
+        // A query object or coroutine is always true and never `None`: `if user:`, `not user`,
+        // `user is None` test the row that was never fetched.
+        "if_statement" | "elif_clause" | "while_statement"
+            if parent.child_by_field_name("condition").is_some_and(|c| c.id() == n.id()) =>
+        {
+            Some(true)
+        }
+        // `a if <test> else b`
+        "conditional_expression" if parent.named_child(1).is_some_and(|c| c.id() == n.id()) => Some(true),
+        "not_operator" => Some(true),
+        "comparison_operator" => {
+            let text = py.node_text(parent);
+            let is_none = parent.named_child_count() == 2
+                && (text.ends_with(" is None") || text.ends_with(" is not None"))
+                && parent.named_child(0).is_some_and(|l| l.id() == n.id());
+            is_none.then_some(true)
+        }
         _ => None,
     }
 }

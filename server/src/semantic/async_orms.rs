@@ -38,6 +38,12 @@ pub enum AsyncOrm {
 
 const TORTOISE_MODEL: &[&str] = &["tortoise.models.Model", "tortoise.Model"];
 const PICCOLO_TABLE: &[&str] = &["piccolo.table.Table"];
+/// Tables Piccolo and its companion packages ship (imported as they are, or derived from).
+const PICCOLO_LIB_TABLES: &[&str] = &[
+    "piccolo.apps.user.tables.BaseUser",
+    "piccolo_api.session_auth.tables.SessionsBase",
+    "piccolo_api.token_auth.tables.TokenAuth",
+];
 
 /// Tortoise transactions (`tortoise/transactions.py`).
 pub const TORTOISE_IN_TRANSACTION: &[&str] = &["tortoise.transactions.in_transaction"];
@@ -123,7 +129,7 @@ fn orm_of(bases: &[String]) -> Option<AsyncOrm> {
     let has = |list: &[&str]| bases.iter().any(|b| list.contains(&b.as_str()));
     if has(TORTOISE_MODEL) {
         Some(AsyncOrm::Tortoise)
-    } else if has(PICCOLO_TABLE) {
+    } else if has(PICCOLO_TABLE) || has(PICCOLO_LIB_TABLES) {
         Some(AsyncOrm::Piccolo)
     } else {
         None
@@ -170,7 +176,10 @@ impl<'t> PyModel<'t> {
                 if self.classes.contains_key(name) {
                     return orm_of(&self.class_lib_bases(name, 0));
                 }
-                self.import_of(name)?;
+                let path = self.import_of(name)?;
+                if PICCOLO_LIB_TABLES.contains(&path) {
+                    return Some(AsyncOrm::Piccolo);
+                }
                 match self.imported_def(name, None) {
                     Some(PyDef::Class(c)) => orm_of(&c.lib_bases),
                     _ => None,
