@@ -5,7 +5,8 @@
 //! Candidates come from `queries/python/evaluations.scm`; a candidate fires only when the
 //! evaluated expression resolves to a queryset ([`crate::semantic::instances`]) or to a
 //! `.iterator()` call on one. Slices without a step stay lazy and silent (the receiver
-//! resolution says so). `await qs` is AG110's.
+//! resolution says so). `await qs` is AG110's. Tortoise: only `for` loops and comprehension
+//! clauses over a queryset ([`crate::semantic::async_orms`]) fire (`async for` fix).
 
 use super::orm_fix::{async_list, sync_list};
 use super::{short, Ctx, Finding, FixAvailability, Rule, RuleMeta, Severity};
@@ -36,8 +37,13 @@ loop or comprehension over it, `list(qs)` / `tuple` / `set` / `sorted` / `dict` 
 `qs[a:b:step]`, an f-string or `print`/`str`/`repr` of it, a `logging` argument
 (`logger.info("%s", qs)`: formatted when the record is emitted), and `for x in qs.iterator()`.
 
+Tortoise ORM: `for x in Model.all()` / `Model.filter(…)` chains (and `values()` /
+`values_list()`), or a comprehension over one, also through a name bound to it.
+
 **Why it is wrong.** Evaluating a queryset fetches its rows on the event-loop thread: Django
-raises `SynchronousOnlyOperation`; dorm blocks the loop silently.
+raises `SynchronousOnlyOperation`; dorm blocks the loop silently. A Tortoise queryset has no
+sync iteration at all: a `for` over it raises (`ParamsError: QuerySet indices must be
+slices`, `TypeError` for `values()`).
 
 **Example.**
 ```python
@@ -69,6 +75,8 @@ async def titles(request):
 | `qs[i]` | `[x async for x in qs[i:i + 1]][0]`; for `qs[0]` also `await qs.afirst()` | safe; `afirst()` **unsafe** (`None` instead of `IndexError`) |
 | `qs[a:b:step]`, `f"{qs}"`, `print(qs)`, `logger.info("%s", qs)` | none: avoid it (`str(qs.query)` shows the SQL without a query) | |
 
+Tortoise: `async for x in Model.filter(…)` (safe; none in a generator expression).
+
 Below Django 4.1 the fix is `await sync_to_async(list)(qs)` in place of `qs`. No fix where
 `await`/`async for` is illegal (a lambda, a class body, a generator
 expression's inner clauses).
@@ -80,7 +88,8 @@ is filled: `len(qs)`, `if qs:`, `for x in qs` run no query; not after `qs = …`
 materialised (`rows = [x async for x in qs]`), `prefetch_related` caches read through
 `obj.rel.all()` (also bound to a name first, `assignees = issue.assignees.all()`, and when
 the instance comes from `async for` over a query built in steps from a `prefetch_related(…)`
-queryset), offloaded code, and sync functions.
+queryset), offloaded code, and sync functions. Tortoise: `async for`, and `for x in await
+Model.all()` (the awaited list).
 Also silent inside `with self.assertRaises(SynchronousOnlyOperation):` (or
 `assertRaisesMessage`, `pytest.raises(SynchronousOnlyOperation)`): a test asserting the error.
 

@@ -3,7 +3,8 @@
 //!
 //! Django: the decorator is removed and X1 moves the body into a sync `@atomic` function
 //! (unsafe) where correct. dorm: `@atomic` → `@aatomic` (safe). `@non_atomic_requests` and
-//! dorm's `@aatomic` are silent.
+//! dorm's `@aatomic` are silent. Tortoise's `@atomic` without parentheses (resolved through
+//! the imports to `tortoise.transactions.atomic`) → `@atomic()` (safe).
 
 use super::ag201_async_with_sync_atomic::dorm_rename;
 use super::{short, Ctx, Finding, FixAvailability, Rule, RuleMeta, Severity};
@@ -26,7 +27,7 @@ static META: RuleMeta = RuleMeta {
     doc: r#"## AG203 atomic-decorator-on-coroutine
 
 **What it catches.** `@transaction.atomic`, `@transaction.atomic(…)` or `@atomic` (Django or
-dorm) on an `async def`.
+dorm) on an `async def`; Tortoise's `@atomic` written without parentheses.
 
 **Why it is wrong.** `Atomic` is a `ContextDecorator`: it returns a *sync* wrapper that enters
 and leaves the transaction around the call that *creates* the coroutine, never around its
@@ -36,6 +37,9 @@ body.
 - Used as a view, Django sees a sync callable and fails with "The view … didn't return an
   HttpResponse object. It returned an unawaited coroutine instead."
 - dorm's `atomic` likewise builds a sync wrapper: the body is unprotected.
+- Tortoise's `atomic` is a decorator factory: `@atomic` passes the function as the connection
+  name and returns the inner decorator, so every call raises `TypeError: … missing 1 required
+  positional argument: 'func'`.
 
 **Example.**
 ```python
@@ -59,9 +63,11 @@ No fix when the body awaits anything other than an ORM call or a `sync_to_async`
 
 **Fix (dorm, safe).** `@atomic` → `@aatomic`.
 
+**Fix (Tortoise, safe).** `@atomic` → `@atomic()`.
+
 **Stays silent on** `@transaction.atomic` on a sync `def` (awaited through `sync_to_async`:
 the correct pattern), `@transaction.non_atomic_requests` on an async view (it only sets an
-attribute), and dorm's `@aatomic`.
+attribute), dorm's `@aatomic`, and Tortoise's `@atomic()` / `@atomic("conn")`.
 "#,
 };
 

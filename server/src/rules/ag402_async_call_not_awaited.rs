@@ -1,6 +1,8 @@
 //! AG402 async-call-not-awaited: a coroutine method of an `AsyncSession`, `AsyncConnection` or
 //! `AsyncEngine` called in async code and neither awaited nor handed to something that awaits
-//! it (RULES.md §AG402, §3.7). SQLAlchemy and SQLModel.
+//! it (RULES.md §AG402, §3.7). SQLAlchemy and SQLModel; Tortoise coroutines and query objects,
+//! Piccolo queries (kinds from [`crate::semantic::async_orms`]) and Piccolo's `run_sync()` in
+//! async code (a warning: it blocks the loop).
 //!
 //! Invariants:
 //! - The receiver's kind comes from [`crate::semantic::sqla`]: unknown receivers are silent.
@@ -11,6 +13,12 @@
 //!   and then read through a trailer with no `await` of that name in the function. Returned,
 //!   passed (`gather`, `create_task`, `wait_for` …), stored and awaited later: silent.
 //! - The fix is `await` (Q3 parentheses before a trailer), offered only where `await` is legal.
+//! - Tortoise: a call fires when its value is thrown away, read as if it were the row (a field,
+//!   an index, unpacking, a truth or `is None` test), or assigned to a name read only that way
+//!   later in its function. A further queryset method, a slice, `sql()`, passing, returning,
+//!   awaiting: silent. Piccolo: only a query as an expression statement (or its `.run()`).
+//! - `run_sync()` fires on a Piccolo query in async code; its fix (`await <query>`) is offered
+//!   only without arguments to `run_sync`.
 
 use super::{short, Ctx, Finding, FixAvailability, Rule, RuleMeta, Severity};
 use crate::fix::python::await_edits;
@@ -43,7 +51,7 @@ static META: RuleMeta = RuleMeta {
     // SQLAlchemy kinds need an import of `sqlalchemy` / `sqlmodel` in this file (semantic::sqla);
     // Tortoise models and Piccolo tables may come from another module (semantic::async_orms).
     triggers: &[&["async"]],
-    summary: "A coroutine method of an `AsyncSession` / `AsyncConnection` called without `await`",
+    summary: "A coroutine or async query (SQLAlchemy `AsyncSession`, Tortoise, Piccolo) called without `await`",
     doc: r#"## AG402 async-call-not-awaited
 
 **What it catches.** In async code, a coroutine method of a SQLAlchemy `AsyncSession`
@@ -52,11 +60,26 @@ static META: RuleMeta = RuleMeta {
 called without `await`, whose coroutine is thrown away (`session.commit()` as a statement) or
 used as if it were the result (`session.execute(q).scalars()`).
 
+Tortoise ORM: a coroutine (`Model.create`, `get_or_create`, `update_or_create`, `in_bulk`;
+`obj.save()`, `delete()`, `fetch_related()`, `refresh_from_db()`) or a query object
+(`Model.get(…)`, `get_or_none`, `first`, `filter(…)` chains, `exists()`, `count()`,
+`update()`, `delete()`, `bulk_create`) thrown away, or used as if it were the result: a field
+read (`User.get(id=1).name`), an index, unpacking (`obj, created = …`), `if user:` /
+`user is None`, also through a name assigned the call and used only that way.
+
+Piccolo: a query (`Band.insert(…)`, `Band.update(…).where(…)`, `Band.delete()…`,
+`band.save()`, `band.remove()`) as a statement with no `await` and no `.run()`, or its
+`.run()` not awaited; and `query.run_sync()` in async code (**warning**).
+
 **Why it is wrong.** The coroutine never runs: `RuntimeWarning: coroutine
 'AsyncSession.delete' was never awaited`, and the row is not deleted, the transaction not
 committed. Used as a result it fails with `AttributeError: 'coroutine' object has no
 attribute …`. `AsyncSession.delete` is the usual trap: on a sync `Session` it is a plain
-method.
+method. A Tortoise query object is not a coroutine: forgetting its `await` gives no warning
+at all, only a `QuerySet` where a row was expected (always true, never `None`). A Piccolo
+query that is neither awaited nor run does nothing, silently. Piccolo's `run_sync()` inside a
+running loop runs the query on a fresh loop in a worker thread and blocks the caller until it
+ends.
 
 **Example.**
 ```python
@@ -66,11 +89,17 @@ async def remove(session: AsyncSession, user):
 ```
 
 **Fix (safe).** `await session.delete(user)`; `(await session.execute(q)).scalars()` before a
-trailer. No fix where `await` is not allowed (a nested `def`, a `lambda`).
+trailer; `await Band.select()` for `Band.select().run_sync()` (offered only when `run_sync`
+has no arguments). No fix where `await` is not allowed (a nested `def`, a `lambda`).
 
-**Stays silent on** coroutines passed to `asyncio.gather` / `create_task` / `wait_for`,
-returned, or stored and awaited later; the sync methods of `AsyncSession` (`add`, `add_all`,
-`expunge`, `expire`, `begin()` used as `async with`); receivers whose kind is unknown.
+**Stays silent on** coroutines and queries passed to `asyncio.gather` / `create_task` /
+`wait_for` (or to any other call: a paginator, `Prefetch(…, queryset=…)`, a pydantic
+`from_queryset`), returned, or stored and awaited later; a Tortoise queryset kept lazy and
+refined (`qs = User.filter(…)` then `await qs.count()`, `qs[:10]`, `qs.sql()`); `async for`
+over a queryset; Piccolo's `run_sync()` in sync code; the sync methods of `AsyncSession`
+(`add`, `add_all`, `expunge`, `expire`, `begin()` used as `async with`); receivers whose kind
+is unknown (a model class that does not resolve to Tortoise's `Model` or Piccolo's `Table`
+through the imports, here or in another project module).
 
 **Suppress** with `# awaitguard: ignore[AG402]` or `# noqa: AG402` on the line.
 "#,
