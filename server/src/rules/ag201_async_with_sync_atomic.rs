@@ -31,8 +31,8 @@ static META: RuleMeta = RuleMeta {
 **What it catches.** `async with transaction.atomic(…):` (or `async with atomic(…):`) with
 Django's `django.db.transaction.atomic`, or dorm's sync `atomic`. The reverse forms too: a
 plain `with` in async code on a transaction that is async only, Tortoise's
-`with in_transaction():` and Piccolo's `with DB.transaction():` (`DB` an engine made here, or
-`Table._meta.db`).
+`with in_transaction():` and Piccolo's `with DB.transaction():` (`DB` an engine made here,
+`Table._meta.db`, or `DB` imported from `piccolo_conf`).
 
 **Why it is wrong.** `Atomic` is a sync context manager: it has no `__aenter__`. Entering the
 block raises

@@ -207,7 +207,7 @@ fn orm_methods(m: &str) -> bool {
             | "returning" | "prefetch" | "lock_rows" | "on_conflict" | "add" | "callback" | "as_of" | "cascade"
             | "add_column" | "drop_column" | "rename_column" | "alter_column" | "rename_table" | "drop_table"
             | "set_null" | "set_default" | "set_length" | "set_digits" | "set_unique" | "set_column_type"
-            | "set_schema" | "if_not_exists" | "only_default_columns" | "freeze" | "atomic"
+            | "set_schema" | "if_not_exists" | "only_default_columns" | "freeze"
     )
 }
 

@@ -14,7 +14,8 @@
 //!   `await Model.create(…)`, the target of `async for` over a queryset, a parameter annotated
 //!   with a model class, or `self` in a method of a model class.
 //! - A Piccolo engine is a constructor call of Piccolo's engine classes or `engine_finder()`,
-//!   a name bound to one in this file, or `Table._meta.db`.
+//!   a name bound to one in this file, `Table._meta.db`, or `DB` imported from a
+//!   `piccolo_conf` module (Piccolo's convention: `engine_finder()` reads that name there).
 //!
 //! Invariants:
 //! - Unknown means `None` / `false`: a receiver that does not resolve through the imports of
@@ -120,7 +121,7 @@ const P_CHAIN: &[&str] = &[
     "get", "get_or_create", "create", "prefetch", "lock_rows", "on_conflict", "add", "callback", "as_of", "cascade",
     "add_column", "drop_column", "rename_column", "alter_column", "rename_table", "drop_table", "set_null",
     "set_default", "set_length", "set_digits", "set_unique", "set_column_type", "set_schema", "if_not_exists",
-    "only_default_columns", "freeze", "atomic",
+    "only_default_columns", "freeze",
 ];
 /// Piccolo `objects()` methods whose result, awaited, is a row.
 const P_ROW_RESULTS: &[&str] = &["get", "first", "create"];
@@ -462,8 +463,13 @@ impl<'t> PyModel<'t> {
         match n.kind() {
             "call" => n.child_by_field_name("function").is_some_and(|f| self.resolves_to(f, PICCOLO_ENGINES)),
             "identifier" => {
-                let Some(v) = self.binding(self.node_text(n), n.start_byte()).and_then(|b| b.value) else { return false };
-                self.piccolo_engine_at(v, depth + 1)
+                let name = self.node_text(n);
+                match self.binding(name, n.start_byte()) {
+                    Some(b) => b.value.is_some_and(|v| self.piccolo_engine_at(v, depth + 1)),
+                    // Piccolo's convention: the engine is `DB` in `piccolo_conf.py`, the module
+                    // `engine_finder()` reads.
+                    None => self.import_of(name).is_some_and(|p| p == "piccolo_conf.DB" || p.ends_with(".piccolo_conf.DB")),
+                }
             }
             "attribute" => {
                 // `Band._meta.db`
