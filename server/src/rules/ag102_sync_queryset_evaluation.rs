@@ -5,7 +5,8 @@
 //! Candidates come from `queries/python/evaluations.scm`; a candidate fires only when the
 //! evaluated expression resolves to a queryset ([`crate::semantic::instances`]) or to a
 //! `.iterator()` call on one. Slices without a step stay lazy and silent (the receiver
-//! resolution says so). `await qs` is AG110's.
+//! resolution says so). `await qs` is AG110's. Tortoise: only `for` loops and comprehension
+//! clauses over a queryset ([`crate::semantic::async_orms`]) fire (`async for` fix).
 
 use super::orm_fix::{async_list, sync_list};
 use super::{short, Ctx, Finding, FixAvailability, Rule, RuleMeta, Severity};
@@ -36,8 +37,13 @@ loop or comprehension over it, `list(qs)` / `tuple` / `set` / `sorted` / `dict` 
 `qs[a:b:step]`, an f-string or `print`/`str`/`repr` of it, a `logging` argument
 (`logger.info("%s", qs)`: formatted when the record is emitted), and `for x in qs.iterator()`.
 
+Tortoise ORM: `for x in Model.all()` / `Model.filter(…)` chains (and `values()` /
+`values_list()`), or a comprehension over one, also through a name bound to it.
+
 **Why it is wrong.** Evaluating a queryset fetches its rows on the event-loop thread: Django
-raises `SynchronousOnlyOperation`; dorm blocks the loop silently.
+raises `SynchronousOnlyOperation`; dorm blocks the loop silently. A Tortoise queryset has no
+sync iteration at all: a `for` over it raises (`ParamsError: QuerySet indices must be
+slices`, `TypeError` for `values()`).
 
 **Example.**
 ```python
@@ -69,6 +75,8 @@ async def titles(request):
 | `qs[i]` | `[x async for x in qs[i:i + 1]][0]`; for `qs[0]` also `await qs.afirst()` | safe; `afirst()` **unsafe** (`None` instead of `IndexError`) |
 | `qs[a:b:step]`, `f"{qs}"`, `print(qs)`, `logger.info("%s", qs)` | none: avoid it (`str(qs.query)` shows the SQL without a query) | |
 
+Tortoise: `async for x in Model.filter(…)` (safe; none in a generator expression).
+
 Below Django 4.1 the fix is `await sync_to_async(list)(qs)` in place of `qs`. No fix where
 `await`/`async for` is illegal (a lambda, a class body, a generator
 expression's inner clauses).
@@ -80,7 +88,8 @@ is filled: `len(qs)`, `if qs:`, `for x in qs` run no query; not after `qs = …`
 materialised (`rows = [x async for x in qs]`), `prefetch_related` caches read through
 `obj.rel.all()` (also bound to a name first, `assignees = issue.assignees.all()`, and when
 the instance comes from `async for` over a query built in steps from a `prefetch_related(…)`
-queryset), offloaded code, and sync functions.
+queryset), offloaded code, and sync functions. Tortoise: `async for`, and `for x in await
+Model.all()` (the awaited list).
 Also silent inside `with self.assertRaises(SynchronousOnlyOperation):` (or
 `assertRaisesMessage`, `pytest.raises(SynchronousOnlyOperation)`): a test asserting the error.
 
@@ -340,6 +349,9 @@ impl<'a, 'b, 't> Run<'a, 'b, 't> {
         if stmt.child(0).is_some_and(|c| c.kind() == "async") || after_async_word(self.cx.src, stmt.start_byte()) {
             return;
         }
+        if self.tortoise_iteration(stmt, iter, None) {
+            return;
+        }
         let Some(src) = self.src(iter) else { return };
         if !self.eligible(iter) {
             return;
@@ -379,6 +391,9 @@ impl<'a, 'b, 't> Run<'a, 'b, 't> {
             return;
         }
         let Some(comp) = clause.parent() else { return };
+        if self.tortoise_iteration(clause, iter, Some(comp)) {
+            return;
+        }
         let Some(src) = self.src(iter) else { return };
         if !self.eligible(iter) {
             return;
@@ -411,6 +426,29 @@ impl<'a, 'b, 't> Run<'a, 'b, 't> {
             fixes.push(Fix { title: title.into(), applicability: Applicability::Safe, edits });
         }
         self.emit(iter, how, fixes, "Use `async for` in a list comprehension.");
+    }
+
+    /// Tortoise: `for x in Model.filter(…)` (or a comprehension clause, `comp` its
+    /// comprehension) over a queryset that only `async for` can iterate. True when `iter` is a
+    /// Tortoise queryset (reported here or not): the Django checks do not apply.
+    fn tortoise_iteration(&mut self, stmt: Node<'t>, iter: Node<'t>, comp: Option<Node<'t>>) -> bool {
+        if !self.py.tortoise_value(iter).is_some_and(|v| v.async_iterable()) {
+            return false;
+        }
+        if !self.eligible(iter) {
+            return true;
+        }
+        let mut fixes = vec![];
+        let genexp = comp.is_some_and(|c| c.kind() == "generator_expression");
+        // A generator expression is left alone: `async for` there makes an async generator (Q5).
+        if self.ctx(iter.start_byte()).await_ok() && !genexp {
+            let edits = vec![Edit::insert(stmt.start_byte(), "async ")];
+            fixes.push(Fix { title: "Use `async for`".into(), applicability: Applicability::Safe, edits });
+        }
+        let text = short(self.py.node_text(iter), 40);
+        let message = format!("Tortoise queryset `{text}` is iterated with a sync `for`, which raises");
+        self.out.push(Finding::new(&META, iter.byte_range(), message, fixes));
+        true
     }
 
     fn builtin(&mut self, call: Node<'t>, func: Node<'t>, args: Node<'t>) {

@@ -3,13 +3,15 @@
 //!
 //! The callee is resolved through the imports ([`crate::semantic::transactions`]); dorm's
 //! real `async with aatomic()` is silent. Django: X1 (unsafe) when it is correct, else no fix.
-//! dorm: `atomic` → `aatomic` (safe). The reverse forms for Tortoise, SQLAlchemy and Piccolo
-//! are not implemented yet.
+//! dorm: `atomic` → `aatomic` (safe). Reverse forms: Tortoise's `in_transaction()` and a
+//! Piccolo engine's `transaction()` under a plain `with` ([`crate::semantic::async_orms`]) →
+//! `async with` (safe, only where `await` is legal and every item is async only).
 
 use super::{short, Ctx, Finding, FixAvailability, Rule, RuleMeta, Severity};
 use crate::fix::extract;
 use crate::fix::{python as pyfix, Applicability, Edit, Fix};
 use crate::semantic::transactions::{with_items, AtomicApi};
+use crate::semantic::async_orms::AsyncOrm;
 use crate::semantic::PyModel;
 use crate::syntax::Lang;
 use tree_sitter::Node;
@@ -27,7 +29,10 @@ static META: RuleMeta = RuleMeta {
     doc: r#"## AG201 async-with-sync-atomic
 
 **What it catches.** `async with transaction.atomic(…):` (or `async with atomic(…):`) with
-Django's `django.db.transaction.atomic`, or dorm's sync `atomic`.
+Django's `django.db.transaction.atomic`, or dorm's sync `atomic`. The reverse forms too: a
+plain `with` in async code on a transaction that is async only, Tortoise's
+`with in_transaction():` and Piccolo's `with DB.transaction():` (`DB` an engine made here,
+`Table._meta.db`, or `DB` imported from `piccolo_conf`).
 
 **Why it is wrong.** `Atomic` is a sync context manager: it has no `__aenter__`. Entering the
 block raises
@@ -62,8 +67,14 @@ call or a `sync_to_async` wrapper (other async I/O cannot move into sync code), 
 
 **Fix (dorm, safe).** `async with transaction.aatomic(…):`, keeping `using` and `durable`.
 
+**Fix (Tortoise, Piccolo, safe).** `async with in_transaction():` /
+`async with DB.transaction():`; none outside an `async def` or when another item of the same
+`with` is a sync manager. The reverse forms raise `TypeError` on entry (no `__enter__`).
+
 **Stays silent on** dorm's `async with aatomic()`, `with transaction.atomic()` in sync or
-offloaded code, and context managers that do not resolve to an `atomic` import.
+offloaded code, and context managers that do not resolve to an `atomic` import; Tortoise's
+`async with in_transaction()`, Piccolo's `async with DB.transaction()`, and a `transaction()`
+method of an object that is not a Piccolo engine.
 "#,
 };
 
@@ -95,6 +106,36 @@ impl Rule for AsyncWithSyncAtomic {
                 out.push(Finding::new(&META, item.value.byte_range(), message, fixes));
             }
         });
+        cx.for_each_with(false, |with| reverse_async_only(py, with, out));
+    }
+}
+
+/// Tortoise `with in_transaction():`, Piccolo `with DB.transaction():` (reverse forms) in async
+/// code: the manager has no `__enter__`. Fix `async with` (safe) where `await` is legal and
+/// every item of the statement is such a manager.
+fn reverse_async_only<'t>(py: &PyModel<'t>, with: Node<'t>, out: &mut Vec<Finding>) {
+    // In async code only: sync code cannot use these managers at all (and fails on first run).
+    let ctx = py.context_at(with.start_byte());
+    if !ctx.is_async() {
+        return;
+    }
+    let items = with_items(with);
+    let orms: Vec<_> = items.iter().map(|i| py.async_only_transaction(i.value)).collect();
+    let all = orms.iter().all(Option::is_some);
+    for (item, orm) in items.iter().zip(orms) {
+        let Some(orm) = orm else { continue };
+        let text = short(py.node_text(item.value), 40);
+        let lib = match orm {
+            AsyncOrm::Tortoise => "Tortoise",
+            AsyncOrm::Piccolo => "Piccolo",
+        };
+        let message = format!("`with {text}` raises TypeError because the {lib} transaction needs `async with`");
+        let mut fixes = vec![];
+        if all && ctx.await_ok() {
+            let edits = vec![Edit::insert(with.start_byte(), "async ")];
+            fixes.push(Fix { title: "Use `async with`".into(), applicability: Applicability::Safe, edits });
+        }
+        out.push(Finding::new(&META, item.value.byte_range(), message, fixes));
     }
 }
 

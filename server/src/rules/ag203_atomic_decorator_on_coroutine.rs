@@ -3,11 +3,14 @@
 //!
 //! Django: the decorator is removed and X1 moves the body into a sync `@atomic` function
 //! (unsafe) where correct. dorm: `@atomic` → `@aatomic` (safe). `@non_atomic_requests` and
-//! dorm's `@aatomic` are silent.
+//! dorm's `@aatomic` are silent. Tortoise's `@atomic` without parentheses (resolved through
+//! the imports to `tortoise.transactions.atomic`) → `@atomic()` (safe).
 
 use super::ag201_async_with_sync_atomic::dorm_rename;
 use super::{short, Ctx, Finding, FixAvailability, Rule, RuleMeta, Severity};
-use crate::fix::{extract, Applicability, Fix};
+use crate::fix::{extract, Applicability, Edit, Fix};
+use crate::semantic::async_orms::TORTOISE_ATOMIC;
+use tree_sitter::Node;
 use crate::semantic::transactions::{has_async_token, AtomicApi};
 use crate::syntax::{Lang, QueryId};
 
@@ -24,7 +27,7 @@ static META: RuleMeta = RuleMeta {
     doc: r#"## AG203 atomic-decorator-on-coroutine
 
 **What it catches.** `@transaction.atomic`, `@transaction.atomic(…)` or `@atomic` (Django or
-dorm) on an `async def`.
+dorm) on an `async def`; Tortoise's `@atomic` written without parentheses.
 
 **Why it is wrong.** `Atomic` is a `ContextDecorator`: it returns a *sync* wrapper that enters
 and leaves the transaction around the call that *creates* the coroutine, never around its
@@ -34,6 +37,9 @@ body.
 - Used as a view, Django sees a sync callable and fails with "The view … didn't return an
   HttpResponse object. It returned an unawaited coroutine instead."
 - dorm's `atomic` likewise builds a sync wrapper: the body is unprotected.
+- Tortoise's `atomic` is a decorator factory: `@atomic` passes the function as the connection
+  name and returns the inner decorator, so every call raises `TypeError: … missing 1 required
+  positional argument: 'func'`.
 
 **Example.**
 ```python
@@ -57,9 +63,11 @@ No fix when the body awaits anything other than an ORM call or a `sync_to_async`
 
 **Fix (dorm, safe).** `@atomic` → `@aatomic`.
 
+**Fix (Tortoise, safe).** `@atomic` → `@atomic()`.
+
 **Stays silent on** `@transaction.atomic` on a sync `def` (awaited through `sync_to_async`:
 the correct pattern), `@transaction.non_atomic_requests` on an async view (it only sets an
-attribute), and dorm's `@aatomic`.
+attribute), dorm's `@aatomic`, and Tortoise's `@atomic()` / `@atomic("conn")`.
 "#,
 };
 
@@ -76,6 +84,9 @@ impl Rule for AtomicDecoratorOnCoroutine {
                 return;
             }
             let Some(expr) = dec.named_child(0) else { return };
+            if let Some(f) = tortoise_bare_atomic(py, expr) {
+                return out.push(f);
+            }
             let Some(u) = py.atomic_use(expr) else { return };
             let callee = short(py.node_text(u.callee), 40);
             let mut fixes = vec![];
@@ -98,4 +109,18 @@ impl Rule for AtomicDecoratorOnCoroutine {
             out.push(Finding::new(&META, dec.byte_range(), message, fixes));
         });
     }
+}
+
+/// Tortoise's `@atomic` written without parentheses: `atomic(func)` returns the inner
+/// `wrapper`, and calling the function then raises `TypeError` (a missing `func` argument).
+/// Fix `@atomic()` (safe).
+fn tortoise_bare_atomic<'t>(py: &crate::semantic::PyModel<'t>, expr: Node<'t>) -> Option<Finding> {
+    if !matches!(expr.kind(), "identifier" | "attribute") || !py.resolves_to(expr, TORTOISE_ATOMIC) {
+        return None;
+    }
+    let text = short(py.node_text(expr), 40);
+    let message = format!("`@{text}` without parentheses makes the function raise TypeError when called");
+    let edits = vec![Edit::insert(expr.end_byte(), "()")];
+    let fixes = vec![Fix { title: format!("Call it: `@{text}()`"), applicability: Applicability::Safe, edits }];
+    Some(Finding::new(&META, expr.byte_range(), message, fixes))
 }

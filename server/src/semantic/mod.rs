@@ -18,6 +18,7 @@
 //! chains, whose cost grows with depth.
 
 pub mod async_cms;
+pub mod async_orms;
 pub mod instances;
 pub mod made_by;
 pub mod outside;
