@@ -27,6 +27,8 @@ use crate::semantic::{Context, PyModel};
 use crate::syntax::{Lang, QueryId};
 use tree_sitter::Node;
 
+mod sqla;
+
 pub struct LazyRelationAccess;
 
 static META: RuleMeta = RuleMeta {
@@ -136,6 +138,7 @@ impl Rule for LazyRelationAccess {
             }
             out.extend(read(py, cx, call, a[0], f, true));
         });
+        sqla::check(py, cx, out);
     }
 }
 

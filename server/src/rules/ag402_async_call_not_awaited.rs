@@ -77,7 +77,7 @@ returned, or stored and awaited later; the sync methods of `AsyncSession` (`add`
 /// The coroutine methods of a receiver of kind `k`.
 fn awaited(k: SqlaKind, method: &str) -> bool {
     match k {
-        SqlaKind::Session { asyncio: true, sqlmodel } => SESSION_AWAITED.contains(&method) || sqlmodel && method == "exec",
+        SqlaKind::Session { asyncio: true, sqlmodel, .. } => SESSION_AWAITED.contains(&method) || sqlmodel && method == "exec",
         SqlaKind::Connection { asyncio: true } => CONN_AWAITED.contains(&method),
         SqlaKind::Engine { asyncio: true } => method == "dispose",
         _ => false,

@@ -131,7 +131,7 @@ fn commit_fix(py: &PyModel, body: Node, name: &str) -> Option<Fix> {
     let stmts: Vec<Node> = body.named_children(&mut c).filter(|s| s.kind() != "comment").collect();
     let first = stmts.first()?;
     let last = stmts.last()?;
-    if matches!(last.kind(), "return_statement" | "raise_statement") {
+    if last.kind() == "raise_statement" {
         return None;
     }
     let line_start = py.src[..first.start_byte()].rfind('\n').map_or(0, |i| i + 1);
@@ -140,11 +140,57 @@ fn commit_fix(py: &PyModel, body: Node, name: &str) -> Option<Fix> {
         return None;
     }
     let nl = crate::fix::python::line_ending(py.src);
+    // Before a final `return` (whose value is computed after the commit then; a returned
+    // call on the session is left alone).
+    let edit = if last.kind() == "return_statement" {
+        if stmts.len() < 2 || py.node_text(*last).contains(&format!("{name}.")) {
+            return None;
+        }
+        let line = py.src[..last.start_byte()].rfind('\n').map_or(0, |i| i + 1);
+        if &py.src[line..last.start_byte()] != indent {
+            return None;
+        }
+        Edit::insert(last.start_byte(), format!("await {name}.commit(){nl}{indent}"))
+    } else {
+        Edit::insert(last.end_byte(), format!("{nl}{indent}await {name}.commit()"))
+    };
     Some(Fix {
         title: format!("Commit at the end of the block: `await {name}.commit()`"),
         applicability: Applicability::Unsafe,
-        edits: vec![Edit::insert(last.end_byte(), format!("{nl}{indent}await {name}.commit()"))],
+        edits: vec![edit],
     })
+}
+
+/// FastAPI endpoints (any `async def`) whose parameter is an `AsyncSession` from a
+/// dependency that does not commit after its `yield` (here or in a project module), and whose
+/// body writes through it with no commit.
+fn dependency_sessions(py: &PyModel, out: &mut Vec<Finding>) {
+    let mut defs: Vec<Node> = py.function_nodes.values().copied().collect();
+    defs.sort_by_key(|d| d.start_byte());
+    for def in defs {
+        if def.child(0).is_none_or(|t| t.kind() != "async") {
+            continue;
+        }
+        let (Some(params), Some(body)) = (def.child_by_field_name("parameters"), def.child_by_field_name("body")) else { continue };
+        let mut c = params.walk();
+        for p in params.named_children(&mut c) {
+            let Some(id) = p.child_by_field_name("name").or_else(|| p.named_child(0)).filter(|i| i.kind() == "identifier") else {
+                continue;
+            };
+            let name = py.node_text(id);
+            let Some(dep) = py.param_dependency(def, name) else { continue };
+            if dep.commits || !matches!(dep.kind, SqlaKind::Session { asyncio: true, .. }) {
+                continue;
+            }
+            let u = uses(py, body, name);
+            if !u.writes || u.ends || u.escapes {
+                continue;
+            }
+            let fixes = commit_fix(py, body, name).into_iter().collect();
+            let message = format!("`{name}` writes but is never committed, and its dependency only closes the session");
+            out.push(Finding::new(&META, p.byte_range(), message, fixes));
+        }
+    }
 }
 
 impl Rule for UncommittedAsyncSession {
@@ -184,5 +230,6 @@ impl Rule for UncommittedAsyncSession {
                 out.push(Finding::new(&META, item.byte_range(), message, fixes));
             }
         });
+        dependency_sessions(py, out);
     }
 }
