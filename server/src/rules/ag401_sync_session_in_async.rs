@@ -14,7 +14,8 @@
 
 use super::{short, Ctx, Finding, FixAvailability, Rule, RuleMeta, Severity};
 use crate::semantic::sqla::SqlaKind;
-use crate::syntax::{Lang, QueryId};
+use super::sqla_calls::for_each_session_call;
+use crate::syntax::Lang;
 
 pub struct SyncSessionInAsync;
 
@@ -74,28 +75,20 @@ impl Rule for SyncSessionInAsync {
 
     fn check(&self, cx: &Ctx, out: &mut Vec<Finding>) {
         let Some(py) = cx.py else { return };
-        cx.for_each_match(QueryId::PyMethodCalls, |caps| {
-            let (Some(call), Some(recv), Some(m)) = (caps.get("call"), caps.get("receiver"), caps.get("method")) else {
-                return;
-            };
-            let method = py.node_text(m);
-            if !SESSION_IO.contains(&method) && !matches!(method, "connect" | "begin" | "exec_driver_sql") {
-                return;
-            }
-            if !py.context_at(call.start_byte()).is_async() {
-                return;
-            }
-            let what = match py.sqla_kind(recv) {
-                Some(SqlaKind::Session { asyncio: false, .. }) if SESSION_IO.contains(&method) => "`Session`",
-                Some(SqlaKind::Engine { asyncio: false }) if matches!(method, "connect" | "begin") => "engine",
-                Some(SqlaKind::Connection { asyncio: false }) if CONN_IO.contains(&method) => "connection",
+        let wanted = |m: &str| SESSION_IO.contains(&m) || matches!(m, "connect" | "begin" | "exec_driver_sql");
+        for_each_session_call(cx, wanted, |c| {
+            let method = c.method;
+            let what = match c.kind {
+                SqlaKind::Session { asyncio: false, .. } if SESSION_IO.contains(&method) => "`Session`",
+                SqlaKind::Engine { asyncio: false } if matches!(method, "connect" | "begin") => "engine",
+                SqlaKind::Connection { asyncio: false } if CONN_IO.contains(&method) => "connection",
                 _ => return,
             };
             let message = format!(
                 "`{}.{method}()` on a sync {what} blocks the event loop, use `create_async_engine` + `AsyncSession`",
-                short(py.node_text(recv), 20)
+                short(py.node_text(c.recv), 20)
             );
-            out.push(Finding::new(&META, call.byte_range(), message, vec![]));
+            out.push(Finding::new(&META, c.call.byte_range(), message, vec![]));
         });
     }
 }

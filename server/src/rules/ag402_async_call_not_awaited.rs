@@ -17,7 +17,8 @@ use crate::fix::python::await_edits;
 use crate::fix::{Applicability, Fix};
 use crate::semantic::sqla::SqlaKind;
 use crate::semantic::PyModel;
-use crate::syntax::{Lang, QueryId};
+use super::sqla_calls::for_each_session_call;
+use crate::syntax::Lang;
 use tree_sitter::Node;
 
 pub struct AsyncCallNotAwaited;
@@ -129,29 +130,19 @@ impl Rule for AsyncCallNotAwaited {
 
     fn check(&self, cx: &Ctx, out: &mut Vec<Finding>) {
         let Some(py) = cx.py else { return };
-        cx.for_each_match(QueryId::PyMethodCalls, |caps| {
-            let (Some(call), Some(recv), Some(m)) = (caps.get("call"), caps.get("receiver"), caps.get("method")) else {
-                return;
-            };
-            let method = py.node_text(m);
-            if !SESSION_AWAITED.contains(&method) && !CONN_AWAITED.contains(&method) && !matches!(method, "exec" | "dispose") {
+        let wanted = |m: &str| SESSION_AWAITED.contains(&m) || CONN_AWAITED.contains(&m) || matches!(m, "exec" | "dispose");
+        for_each_session_call(cx, wanted, |c| {
+            if !awaited(c.kind, c.method) || !misused(py, c.call) {
                 return;
             }
-            let ctx = py.context_at(call.start_byte());
-            if !ctx.is_async() {
-                return;
-            }
-            let Some(kind) = py.sqla_kind(recv) else { return };
-            if !awaited(kind, method) || !misused(py, call) {
-                return;
-            }
-            let fixes = if ctx.await_ok() {
-                vec![Fix { title: "Add `await`".into(), applicability: Applicability::Safe, edits: await_edits(call) }]
+            let fixes = if c.ctx.await_ok() {
+                vec![Fix { title: "Add `await`".into(), applicability: Applicability::Safe, edits: await_edits(c.call) }]
             } else {
                 vec![]
             };
-            let message = format!("`{}.{method}()` is a coroutine that is never awaited, so it does not run", short(py.node_text(recv), 30));
-            out.push(Finding::new(&META, call.byte_range(), message, fixes));
+            let message =
+                format!("`{}.{}()` is a coroutine that is never awaited, so it does not run", short(py.node_text(c.recv), 30), c.method);
+            out.push(Finding::new(&META, c.call.byte_range(), message, fixes));
         });
     }
 }
