@@ -3,8 +3,9 @@
 //! §AG401, §3.7). Fix none: the message names `create_async_engine` and `AsyncSession`.
 //!
 //! Invariants:
-//! - The receiver's kind comes from [`crate::semantic::sqla`]; unknown receivers are silent,
-//!   so are `AsyncSession` objects.
+//! - The receiver's kind comes from [`crate::semantic::sqla`] (through
+//!   [`super::sqla_calls`], shared with AG402); unknown receivers are silent, so are
+//!   `AsyncSession` objects and parameters annotated `Session` whose methods are awaited.
 //! - Only I/O methods fire (`execute`, `scalars`, `scalar`, `get`, `query`, `commit`, `flush`,
 //!   `refresh`, `delete`, `merge`, `exec`; an engine's `connect` / `begin`); building a
 //!   `Session(engine)` does no I/O.
@@ -62,7 +63,9 @@ async def users():
 Or make the endpoint a plain `def`: FastAPI runs it in a threadpool.
 
 **Stays silent on** plain `def` functions, functions handed to `AsyncSession.run_sync`,
-`AsyncSession` objects, and receivers whose kind is unknown.
+`AsyncSession` objects, receivers whose kind is unknown, and a parameter annotated `Session`
+whose methods the function awaits (`await db.execute(…)`: the annotation is wrong, the
+object is an `AsyncSession`).
 
 **Suppress** with `# awaitguard: ignore[AG401]` or `# noqa: AG401` on the line.
 "#,

@@ -9,8 +9,14 @@
 //!   `insert(…)` / `update(…)` / `delete(…)` statement, called on `s` in the block.
 //! - Silent when the block calls `s.commit()`, `s.begin()` or `s.rollback()`, yields, or hands
 //!   `s` to anything else (an argument, a return, an assignment): that code may commit.
+//! - Also an `async def` whose parameter is an `AsyncSession` from a FastAPI dependency
+//!   (`Depends(dep)`, `Annotated[…, Depends(dep)]`, an alias of one, `dep` here or in a project
+//!   module: [`PyModel::param_dependency`]) that does not commit after its `yield`, when the
+//!   body writes through it under the same conditions; reported at the parameter. A
+//!   dependency that commits (or opens the session with `begin()`) keeps it silent.
 //! - The fix (unsafe: a test may roll back on purpose) appends `await s.commit()` to the
-//!   block, unless the block ends in `return` / `raise`.
+//!   block, or puts it before a final `return` that does not use the session; none after a
+//!   final `raise`.
 
 use super::{Ctx, Finding, FixAvailability, Rule, RuleMeta, Severity};
 use crate::fix::{Applicability, Edit, Fix};
@@ -37,6 +43,11 @@ static META: RuleMeta = RuleMeta {
 block writes through `s` (`add`, `add_all`, `delete`, `merge`, `flush`, an `insert` /
 `update` / `delete` statement executed) with no `commit()` and no `begin()`.
 
+The same for a FastAPI endpoint whose session parameter comes from a dependency
+(`Depends(get_session)`, `Annotated[AsyncSession, Depends(get_session)]`, in this module or
+another) that only closes the session after its `yield`: the endpoint writes and never
+commits.
+
 **Why it is wrong.** Closing an `AsyncSession` rolls back what was not committed: the
 writes, flushed or not, are silently lost.
 
@@ -52,8 +63,9 @@ async def add_user(name):
 purpose; or open the session with `async with async_session.begin() as s:`.
 
 **Stays silent on** `async_session.begin()` (commits on exit), an inner `async with
-s.begin():`, read-only blocks, an explicit `rollback()`, and blocks that hand `s` to other
-code (a helper, a `yield` in a FastAPI dependency) that may commit.
+s.begin():`, read-only blocks, an explicit `rollback()`, blocks that hand `s` to other
+code (a helper, a `yield` in a FastAPI dependency) that may commit, and endpoints whose
+dependency commits after `yield` (or opens the session with `begin()`).
 
 **Suppress** with `# awaitguard: ignore[AG404]` or `# noqa: AG404` on the line.
 "#,

@@ -12,10 +12,21 @@
 //!   (through [`super::outside::Outside::py_sqla`], that module's text alone), asked only
 //!   when this file imports `sqlalchemy` or `sqlmodel` itself;
 //! - a parameter: a FastAPI `Depends(dep)` (default or inside `Annotated[…]`, also through a
-//!   module-level alias) whose `dep` is a `def` of this file that yields or returns a known
-//!   session beats the annotation; else the annotation (`AsyncSession`, `Session`, `Engine`,
-//!   `Connection`, `AsyncEngine`, `AsyncConnection`), SQLModel's `Session` being sync and its
-//!   `sqlmodel.ext.asyncio.session.AsyncSession` async.
+//!   module-level alias) whose `dep` yields or returns a known session beats the annotation;
+//!   `dep` and the alias may be of this file or imported from a project module
+//!   ([`super::outside::Outside::py_sqla_dep`], from that module's text, the dependency's
+//!   factory possibly from a third module); else the annotation (`AsyncSession`, `Session`,
+//!   `Engine`, `Connection`, `AsyncEngine`, `AsyncConnection`), SQLModel's `Session` being
+//!   sync and its `sqlmodel.ext.asyncio.session.AsyncSession` async. A parameter annotated
+//!   `Session` whose methods the function awaits is an `AsyncSession` (the annotation lies).
+//!
+//! A session's `expire_on_commit` is carried with its kind (`Some(true)` by default, from the
+//! constructor or the factory, `None` when only an annotation is known). A dependency's
+//! [`DepFacts`] also say whether it commits after its `yield` (AG404). For AG104 the module
+//! reads mapped classes ([`PyModel::mapped_attrs`], [`PyModel::sqla_model`]: relationships
+//! with their `lazy=` strategy, columns, `AsyncAttrs` through the bases) and where an instance
+//! came from ([`PyModel::sqla_loaded`]: an `AsyncSession` load in the same function with its
+//! statement's loader options, or `M(…)` built there).
 //!
 //! Invariants:
 //! - Every kind needs an import of `sqlalchemy` / `sqlmodel` in this file (constructors and
@@ -255,7 +266,22 @@ impl<'t> PyModel<'t> {
         if let Some(d) = default.and_then(|d| self.depends_facts(d, depth)) {
             return Some(d.kind);
         }
-        ty.and_then(|t| self.annotation_kind(t, depth))
+        match ty.and_then(|t| self.annotation_kind(t, depth))? {
+            // The annotation lies when the function awaits the session's methods (`db:
+            // Session` then `await db.execute(…)`): an `AsyncSession` it is.
+            SqlaKind::Session { asyncio: false, sqlmodel, .. } if self.awaits_methods_of(def, name) => {
+                Some(SqlaKind::Session { asyncio: true, sqlmodel, expire: None })
+            }
+            k => Some(k),
+        }
+    }
+
+    /// The body of `def` has `await <name>.<method>(…)`.
+    fn awaits_methods_of(&self, def: Node<'t>, name: &str) -> bool {
+        let Some(body) = def.child_by_field_name("body") else { return false };
+        let text = self.node_text(body);
+        let needle = format!("await {name}.");
+        text.match_indices(&needle).any(|(i, _)| !text[..i].ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_'))
     }
 
     /// The annotation and default of the parameter `name` of `def`.
@@ -697,11 +723,21 @@ impl<'t> PyModel<'t> {
     /// The mapped model `name` names at byte `at` (a class of this file or of a project
     /// module), when it declares mapped attributes.
     pub fn sqla_model(&self, name: &str, at: usize) -> Option<SqlaModel> {
-        if self.binding(name, at).is_some_and(|b| b.value.is_some()) {
+        let head = name.split('.').next().unwrap_or(name);
+        if self.binding(head, at).is_some_and(|b| b.value.is_some()) {
             return None;
         }
         let mut m = SqlaModel::default();
-        let lib_bases = if self.classes.contains_key(name) {
+        let lib_bases = if let Some((head, tail)) = name.split_once('.') {
+            // `models.Platform` through `from app import models`.
+            match self.imported_def(head, Some(tail))? {
+                super::outside::PyDef::Class(c) => {
+                    m.attrs = c.sqla_attrs.clone();
+                    c.lib_bases.clone()
+                }
+                _ => return None,
+            }
+        } else if self.classes.contains_key(name) {
             self.local_mapped(name, 0, &mut m.attrs);
             self.class_lib_bases(name, 0)
         } else {
@@ -789,7 +825,7 @@ impl<'t> PyModel<'t> {
             return match method {
                 "get" | "get_one" => {
                     let mut c = args.walk();
-                    let model = args.named_children(&mut c).next().filter(|m| m.kind() == "identifier")?;
+                    let model = args.named_children(&mut c).next().filter(|m| is_class_ref(self, *m))?;
                     let options = match self.keyword_arg(args, "options") {
                         Some(o) => Some(vec![o]),
                         None => Some(vec![]),
@@ -918,7 +954,7 @@ impl<'t> PyModel<'t> {
                 if !SELECT.contains(&path.as_str()) {
                     return None;
                 }
-                let model = self.sole_positional(args).filter(|m| m.kind() == "identifier")?;
+                let model = self.sole_positional(args).filter(|m| is_class_ref(self, *m))?;
                 Some((self.node_text(model), Some(vec![])))
             }
             _ => None,
@@ -950,6 +986,15 @@ impl<'t> PyModel<'t> {
                     _ => false,
                 })
         })
+    }
+}
+
+/// `Model` or `models.Model` (a module attribute: one dot, on a name).
+fn is_class_ref(m: &PyModel, n: Node) -> bool {
+    match n.kind() {
+        "identifier" => true,
+        "attribute" => n.child_by_field_name("object").is_some_and(|o| o.kind() == "identifier") && !m.node_text(n).starts_with("self."),
+        _ => false,
     }
 }
 
