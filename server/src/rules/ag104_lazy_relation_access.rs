@@ -41,7 +41,7 @@ static META: RuleMeta = RuleMeta {
     severity: Severity::Error,
     fix: FixAvailability::Sometimes,
     triggers: &[&["async"]],
-    summary: "Lazy relation or deferred field read on a model instance in async code",
+    summary: "Lazy relation, deferred field or expired attribute read on a model instance in async code",
     doc: r#"## AG104 lazy-relation-access
 
 **What it catches.** Inside an `async def`, reading an attribute of a model instance that

@@ -36,7 +36,7 @@ static META: RuleMeta = RuleMeta {
     fix: FixAvailability::Sometimes,
     // Every kind comes from an import of `sqlalchemy` / `sqlmodel` in this file (semantic::sqla).
     triggers: &[&["async"], &["sqlalchemy", "sqlmodel"]],
-    summary: "An `async with` session block that writes but never commits",
+    summary: "An async session (`async with` block or FastAPI dependency) that writes but never commits",
     doc: r#"## AG404 uncommitted-async-session
 
 **What it catches.** `async with async_session() as s:` (or `AsyncSession(engine)`) whose
