@@ -67,14 +67,7 @@ fn read<'t>(py: &PyModel<'t>, node: Node<'t>, obj: Node<'t>, f: &str) -> Option<
             if py.options_load(opts, f) {
                 return None;
             }
-            (
-                format!(
-                    "`{}.{f}` lazy-loads in async code (MissingGreenlet), add `selectinload({}.{f})` to the query",
-                    short(o, 20),
-                    short(loaded.model, 20)
-                ),
-                loaded.pos,
-            )
+            (lazy_message(o, loaded.model, f), loaded.pos)
         }
     };
     if seen_since(py, from.max(start), node.start_byte(), o, f) {
@@ -93,6 +86,15 @@ fn read<'t>(py: &PyModel<'t>, node: Node<'t>, obj: Node<'t>, f: &str) -> Option<
         });
     }
     Some(Finding { severity: Severity::Error, ..Finding::new(&META, node.byte_range(), message, fixes) })
+}
+
+/// The lazy-load message, naming the loader option when it fits in a short sentence.
+fn lazy_message(o: &str, model: &str, f: &str) -> String {
+    let full = format!("`{o}.{f}` lazy-loads in async code (MissingGreenlet), add `selectinload({model}.{f})` to the query");
+    if full.chars().count() <= 120 {
+        return full;
+    }
+    format!("`{}.{}` lazy-loads in async code (MissingGreenlet), add `selectinload()` to the query", short(o, 24), short(f, 24))
 }
 
 /// The end of the last awaited `<session>.commit()` after the instance was bound and before
