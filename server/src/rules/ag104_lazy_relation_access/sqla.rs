@@ -132,6 +132,9 @@ fn commit_between<'t>(py: &PyModel<'t>, l: &Loaded<'t>, o: &str, before: usize) 
                     },
                 };
                 let awaited = n.parent().is_some_and(|p| p.kind() == "await");
+                if leaves_before(n, before) {
+                    continue;
+                }
                 let expires = matches!(py.sqla_kind(recv), Some(SqlaKind::Session { asyncio: true, expire: Some(true), .. }));
                 if s == session && awaited && expires {
                     found = Some((n.end_byte(), s));
@@ -141,6 +144,30 @@ fn commit_between<'t>(py: &PyModel<'t>, l: &Loaded<'t>, o: &str, before: usize) 
         }
     }
     found
+}
+
+/// The commit `call` sits in a block that does not hold byte `read` and ends in `return`,
+/// `raise`, `continue` or `break`: the read does not follow it (`if …: await s.commit();
+/// return`).
+fn leaves_before(call: Node, read: usize) -> bool {
+    let mut cur = call;
+    while let Some(p) = cur.parent() {
+        if p.kind() == "block" {
+            if p.byte_range().contains(&read) {
+                return false;
+            }
+            let mut c = p.walk();
+            let last = p.named_children(&mut c).filter(|x| x.kind() != "comment").last();
+            if last.is_some_and(|l| matches!(l.kind(), "return_statement" | "raise_statement" | "continue_statement" | "break_statement")) {
+                return true;
+            }
+        }
+        if matches!(p.kind(), "function_definition" | "lambda") {
+            return false;
+        }
+        cur = p;
+    }
+    false
 }
 
 /// `<session>.refresh(o …)` between `from` and `to`.
