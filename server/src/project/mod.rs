@@ -435,6 +435,10 @@ impl Outside for FileView {
         python::resolve_sqla(self, dotted)
     }
 
+    fn py_sqla_dep(&self, dotted: &str) -> Option<crate::semantic::sqla::DepFacts> {
+        python::resolve_sqla_dep(self, dotted)
+    }
+
     fn rs_def(&self, path: &str) -> Option<RsDef> {
         self.rs_def_from(&self.file.clone(), path, 0)
     }

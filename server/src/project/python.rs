@@ -57,6 +57,8 @@ pub struct PyClass {
     pub fields: Vec<crate::semantic::relations::ModelField>,
     /// Its own `__aenter__` enters Django's `Atomic` through `sync_to_async` (AG204).
     pub homemade_atomic: bool,
+    /// SQLAlchemy / SQLModel mapped attributes declared in the body (AG104).
+    pub sqla_attrs: Vec<crate::semantic::sqla::MappedAttr>,
 }
 
 /// What other files may ask of one Python file.
@@ -76,6 +78,12 @@ pub struct PySummary {
     /// Module-level names assigned a SQLAlchemy session factory, session, engine or
     /// connection this file alone shows (`async_session = async_sessionmaker(engine)`).
     pub sqla: FxHashMap<String, crate::semantic::sqla::SqlaKind>,
+    /// Module-level names that are FastAPI dependencies giving a session (a function that
+    /// yields one, an `Annotated[…, Depends(…)]` alias), from this file alone.
+    pub sqla_deps: FxHashMap<String, crate::semantic::sqla::DepFacts>,
+    /// Module-level dependency functions that yield a session made by a factory imported
+    /// from elsewhere: name → (the factory's import path, opened by `begin()`, commits).
+    pub sqla_dep_via: FxHashMap<String, (String, bool, bool)>,
 }
 
 /// The summary of a Python source text. Parsed sparsely: the bodies of sync functions are
@@ -88,6 +96,11 @@ pub fn summarize(text: &str) -> PySummary {
     // AG204: a sync `__aenter__` and the `__init__` that assigns `self._atomic = atomic()`.
     if text.contains("__aenter__") {
         hot.extend(text.match_indices("__enter__").chain(text.match_indices("atomic(")).map(|(i, _)| i));
+        hot.sort_unstable();
+    }
+    // FastAPI dependencies that yield a SQLAlchemy session (a sync `def get_db()` too).
+    if text.contains("sqlalchemy") || text.contains("sqlmodel") {
+        hot.extend(text.match_indices("yield").map(|(i, _)| i));
         hot.sort_unstable();
     }
     let sparse_tree = sparse::mask(text, &hot, &sparse::event_positions(text), &[]).and_then(|masked| {
@@ -114,6 +127,26 @@ pub fn summarize(text: &str) -> PySummary {
                     Some(k) => s.sqla.insert(m.node_text(left).to_string(), k),
                     None => s.sqla.remove(m.node_text(left)),
                 };
+                if m.node_text(right).contains("Depends") {
+                    let name = m.node_text(left).to_string();
+                    s.sqla_dep_via.remove(&name);
+                    match m.module_dep_facts(&name) {
+                        Some(d) => s.sqla_deps.insert(name, d),
+                        None => {
+                            // `SessionDep = Annotated[AsyncSession, Depends(get_session)]` whose
+                            // `get_session` opens a factory of another module.
+                            let via = m
+                                .depends_target(right)
+                                .filter(|d| d.kind() == "identifier")
+                                .and_then(|d| m.module_def_named(m.node_text(d)))
+                                .and_then(|def| m.dependency_factory_import(def));
+                            if let Some(via) = via {
+                                s.sqla_dep_via.insert(name.clone(), via);
+                            }
+                            s.sqla_deps.remove(&name)
+                        }
+                    };
+                }
             }
             continue;
         }
@@ -125,6 +158,13 @@ pub fn summarize(text: &str) -> PySummary {
         let Some(name) = def.child_by_field_name("name").map(|n| m.node_text(n).to_string()) else { continue };
         match def.kind() {
             "function_definition" => {
+                if m.imports_sqla() {
+                    if let Some(d) = m.dependency_facts(def, 0) {
+                        s.sqla_deps.insert(name.clone(), d);
+                    } else if let Some(via) = m.dependency_factory_import(def) {
+                        s.sqla_dep_via.insert(name.clone(), via);
+                    }
+                }
                 s.functions.insert(name, m.local_fn_header(def));
             }
             "class_definition" => {
@@ -147,7 +187,11 @@ pub fn summarize(text: &str) -> PySummary {
                 let fields = crate::semantic::relations::class_fields(&m, def);
                 reverse_o2o.extend(crate::semantic::relations::reverse_one_to_one(&name, &fields));
                 let homemade_atomic = m.homemade_atomic_class(def).is_some();
-                s.classes.insert(name, PyClass { bases, manager_attrs, a_methods, defers_on_commit, name_range, fields, homemade_atomic });
+                let sqla_attrs = if m.imports_sqla() { m.mapped_attrs(def) } else { vec![] };
+                s.classes.insert(
+                    name,
+                    PyClass { bases, manager_attrs, a_methods, defers_on_commit, name_range, fields, homemade_atomic, sqla_attrs },
+                );
             }
             _ => {}
         }
@@ -613,6 +657,29 @@ pub fn resolve_sqla(view: &FileView, dotted: &str) -> Option<crate::semantic::sq
     view.project.py_summary(&file)?.sqla.get(name).copied()
 }
 
+/// [`resolve_sqla`] for a FastAPI dependency (`app.deps.get_session`, `app.deps.SessionDep`).
+pub fn resolve_sqla_dep(view: &FileView, dotted: &str) -> Option<crate::semantic::sqla::DepFacts> {
+    let (file, attrs) = locate(view, &view.file, dotted)?;
+    let [name] = attrs.as_slice() else { return None };
+    view.note(&file);
+    let summary = view.project.py_summary(&file)?;
+    if let Some(d) = summary.sqla_deps.get(name) {
+        return Some(*d);
+    }
+    // `async with async_session() as s: yield s`, the factory imported from a third module.
+    let (factory, begun, commits) = summary.sqla_dep_via.get(name)?;
+    let (ffile, fattrs) = locate(view, &file, factory)?;
+    let [fname] = fattrs.as_slice() else { return None };
+    view.note(&ffile);
+    match view.project.py_summary(&ffile)?.sqla.get(fname).copied()? {
+        crate::semantic::sqla::SqlaKind::Factory { asyncio, sqlmodel, expire } => Some(crate::semantic::sqla::DepFacts {
+            kind: crate::semantic::sqla::SqlaKind::Session { asyncio, sqlmodel, expire },
+            commits: *commits || *begun,
+        }),
+        _ => None,
+    }
+}
+
 pub fn resolve_module(view: &FileView, dotted: &str) -> Option<Arc<ModuleFacts>> {
     let known = view.answers.lock().unwrap().get(dotted).cloned();
     if let Some(hit) = known {
@@ -990,6 +1057,7 @@ fn class_facts(view: &FileView, file: &Path, summary: &PySummary, name: &str, cl
         a_methods: class.a_methods.clone(),
         defers_on_commit: class.defers_on_commit,
         homemade_atomic: class.homemade_atomic,
+        sqla_attrs: class.sqla_attrs.clone(),
         loc: Some(Loc { path: file.to_path_buf(), range: class.name_range.clone(), what: format!("class {name}") }),
         ..Default::default()
     };
@@ -1007,6 +1075,7 @@ fn class_facts(view: &FileView, file: &Path, summary: &PySummary, name: &str, cl
                 facts.homemade_atomic |= b.homemade_atomic;
                 facts.lib_bases.extend(b.lib_bases.iter().cloned());
                 facts.fields.extend(b.fields.iter().cloned());
+                facts.sqla_attrs.extend(b.sqla_attrs.iter().cloned());
             }
             Some(_) => {}
             // Outside the project (django.db.models.Model, a third-party abstract model).

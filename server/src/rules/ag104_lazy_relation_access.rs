@@ -15,7 +15,10 @@
 //!   (a read inside an offloader's arguments counts only inside a `lambda`: anything else
 //!   there is evaluated on the loop before the hand-over),
 //!   `acreate(author=a)`.
-//! - Every fix is unsafe: `select_related` changes the query; `aget(pk=obj.<f>_id)` loses the
+//! - SQLAlchemy / SQLModel (`AsyncSession`) is the submodule [`sqla`], with invariants of its
+//!   own; the Django / dorm path below never reports a SQLAlchemy instance (its producers are
+//!   Django querysets).
+//! - Every Django fix is unsafe: `select_related` changes the query; `aget(pk=obj.<f>_id)` loses the
 //!   relation cache and differs for a null key; `arefresh_from_db` is an extra statement.
 
 use super::{short, Ctx, Finding, FixAvailability, Rule, RuleMeta, Severity};
@@ -27,6 +30,8 @@ use crate::semantic::{Context, PyModel};
 use crate::syntax::{Lang, QueryId};
 use tree_sitter::Node;
 
+mod sqla;
+
 pub struct LazyRelationAccess;
 
 static META: RuleMeta = RuleMeta {
@@ -36,7 +41,7 @@ static META: RuleMeta = RuleMeta {
     severity: Severity::Error,
     fix: FixAvailability::Sometimes,
     triggers: &[&["async"]],
-    summary: "Lazy relation or deferred field read on a model instance in async code",
+    summary: "Lazy relation, deferred field or expired attribute read on a model instance in async code",
     doc: r#"## AG104 lazy-relation-access
 
 **What it catches.** Inside an `async def`, reading an attribute of a model instance that
@@ -89,6 +94,30 @@ raises instead of giving `None` on a null key); for a deferred field, insert
   different relations or return a name, a query that comes from a third module, a custom
   queryset method, a non-literal `select_related` argument) and unknown models.
 
+**SQLAlchemy and SQLModel.** The same rule covers an `AsyncSession`: reading a lazy
+relationship of an instance the session loaded in the function (`await s.get(M, pk)`,
+`await s.scalar(select(M)…)`, `(await s.execute(select(M)…)).scalars().first()` / `.one()`,
+`.scalar_one()`, a `for` over `(await s.scalars(…)).all()`) when neither the statement's
+`.options(…)` (`selectinload(M.rel)`, `joinedload`, `subqueryload`, `immediateload`) nor an
+eager `lazy=` on the `relationship(…)` loads it; and reading any mapped attribute after the
+session's `commit()` expired it (the factory or constructor leaves `expire_on_commit` on),
+also on an instance built in the function and `add`ed. Both raise
+`sqlalchemy.exc.MissingGreenlet`. The models come from the project (declarative classes,
+`Mapped[…]`, SQLModel `table=True` classes, bases in other modules).
+```python
+async def lines(order_id):
+    async with async_session() as s:
+        order = await s.get(Order, order_id)
+        return [l.qty for l in order.lines]      # AG104
+```
+**Fix (safe)** `await order.awaitable_attrs.lines` when the model inherits `AsyncAttrs`
+(through any base); otherwise none: add `selectinload(Order.lines)` to the query, or
+`await s.refresh(order)` after a commit, or `expire_on_commit=False`. Silent after
+`awaitable_attrs`, `refresh(obj)`, an earlier read of the attribute, on sessions whose
+`expire_on_commit` is unknown (a parameter known only by its annotation), for
+`lazy="selectin"` / `"joined"` / `"raise"` / `"dynamic"`, and for instances whose
+statement is unknown.
+
 **Suppress** with `# awaitguard: ignore[AG104]` or `# noqa: AG104` on the line.
 "#,
 };
@@ -136,6 +165,7 @@ impl Rule for LazyRelationAccess {
             }
             out.extend(read(py, cx, call, a[0], f, true));
         });
+        sqla::check(py, cx, out);
     }
 }
 

@@ -3,8 +3,9 @@
 //! §AG401, §3.7). Fix none: the message names `create_async_engine` and `AsyncSession`.
 //!
 //! Invariants:
-//! - The receiver's kind comes from [`crate::semantic::sqla`]; unknown receivers are silent,
-//!   so are `AsyncSession` objects.
+//! - The receiver's kind comes from [`crate::semantic::sqla`] (through
+//!   [`super::sqla_calls`], shared with AG402); unknown receivers are silent, so are
+//!   `AsyncSession` objects and parameters annotated `Session` whose methods are awaited.
 //! - Only I/O methods fire (`execute`, `scalars`, `scalar`, `get`, `query`, `commit`, `flush`,
 //!   `refresh`, `delete`, `merge`, `exec`; an engine's `connect` / `begin`); building a
 //!   `Session(engine)` does no I/O.
@@ -14,7 +15,8 @@
 
 use super::{short, Ctx, Finding, FixAvailability, Rule, RuleMeta, Severity};
 use crate::semantic::sqla::SqlaKind;
-use crate::syntax::{Lang, QueryId};
+use super::sqla_calls::for_each_session_call;
+use crate::syntax::Lang;
 
 pub struct SyncSessionInAsync;
 
@@ -61,7 +63,9 @@ async def users():
 Or make the endpoint a plain `def`: FastAPI runs it in a threadpool.
 
 **Stays silent on** plain `def` functions, functions handed to `AsyncSession.run_sync`,
-`AsyncSession` objects, and receivers whose kind is unknown.
+`AsyncSession` objects, receivers whose kind is unknown, and a parameter annotated `Session`
+whose methods the function awaits (`await db.execute(…)`: the annotation is wrong, the
+object is an `AsyncSession`).
 
 **Suppress** with `# awaitguard: ignore[AG401]` or `# noqa: AG401` on the line.
 "#,
@@ -74,28 +78,20 @@ impl Rule for SyncSessionInAsync {
 
     fn check(&self, cx: &Ctx, out: &mut Vec<Finding>) {
         let Some(py) = cx.py else { return };
-        cx.for_each_match(QueryId::PyMethodCalls, |caps| {
-            let (Some(call), Some(recv), Some(m)) = (caps.get("call"), caps.get("receiver"), caps.get("method")) else {
-                return;
-            };
-            let method = py.node_text(m);
-            if !SESSION_IO.contains(&method) && !matches!(method, "connect" | "begin" | "exec_driver_sql") {
-                return;
-            }
-            if !py.context_at(call.start_byte()).is_async() {
-                return;
-            }
-            let what = match py.sqla_kind(recv) {
-                Some(SqlaKind::Session { asyncio: false, .. }) if SESSION_IO.contains(&method) => "`Session`",
-                Some(SqlaKind::Engine { asyncio: false }) if matches!(method, "connect" | "begin") => "engine",
-                Some(SqlaKind::Connection { asyncio: false }) if CONN_IO.contains(&method) => "connection",
+        let wanted = |m: &str| SESSION_IO.contains(&m) || matches!(m, "connect" | "begin" | "exec_driver_sql");
+        for_each_session_call(cx, wanted, |c| {
+            let method = c.method;
+            let what = match c.kind {
+                SqlaKind::Session { asyncio: false, .. } if SESSION_IO.contains(&method) => "`Session`",
+                SqlaKind::Engine { asyncio: false } if matches!(method, "connect" | "begin") => "engine",
+                SqlaKind::Connection { asyncio: false } if CONN_IO.contains(&method) => "connection",
                 _ => return,
             };
             let message = format!(
                 "`{}.{method}()` on a sync {what} blocks the event loop, use `create_async_engine` + `AsyncSession`",
-                short(py.node_text(recv), 20)
+                short(py.node_text(c.recv), 20)
             );
-            out.push(Finding::new(&META, call.byte_range(), message, vec![]));
+            out.push(Finding::new(&META, c.call.byte_range(), message, vec![]));
         });
     }
 }

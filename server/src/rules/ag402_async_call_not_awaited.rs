@@ -26,6 +26,7 @@ use crate::fix::{Applicability, Edit, Fix};
 use crate::semantic::async_orms::TortoiseValue;
 use crate::semantic::sqla::SqlaKind;
 use crate::semantic::PyModel;
+use super::sqla_calls::for_each_session_call;
 use crate::syntax::{Lang, QueryId};
 use tree_sitter::Node;
 
@@ -108,7 +109,7 @@ through the imports, here or in another project module).
 /// The coroutine methods of a receiver of kind `k`.
 fn awaited(k: SqlaKind, method: &str) -> bool {
     match k {
-        SqlaKind::Session { asyncio: true, sqlmodel } => SESSION_AWAITED.contains(&method) || sqlmodel && method == "exec",
+        SqlaKind::Session { asyncio: true, sqlmodel, .. } => SESSION_AWAITED.contains(&method) || sqlmodel && method == "exec",
         SqlaKind::Connection { asyncio: true } => CONN_AWAITED.contains(&method),
         SqlaKind::Engine { asyncio: true } => method == "dispose",
         _ => false,
@@ -168,24 +169,20 @@ impl Rule for AsyncCallNotAwaited {
             if orm_methods(method) {
                 async_orm_call(py, call, recv, method, out);
             }
-            if !SESSION_AWAITED.contains(&method) && !CONN_AWAITED.contains(&method) && !matches!(method, "exec" | "dispose") {
+        });
+        let wanted = |m: &str| SESSION_AWAITED.contains(&m) || CONN_AWAITED.contains(&m) || matches!(m, "exec" | "dispose");
+        for_each_session_call(cx, wanted, |c| {
+            if !awaited(c.kind, c.method) || !misused(py, c.call) {
                 return;
             }
-            let ctx = py.context_at(call.start_byte());
-            if !ctx.is_async() {
-                return;
-            }
-            let Some(kind) = py.sqla_kind(recv) else { return };
-            if !awaited(kind, method) || !misused(py, call) {
-                return;
-            }
-            let fixes = if ctx.await_ok() {
-                vec![Fix { title: "Add `await`".into(), applicability: Applicability::Safe, edits: await_edits(call) }]
+            let fixes = if c.ctx.await_ok() {
+                vec![Fix { title: "Add `await`".into(), applicability: Applicability::Safe, edits: await_edits(c.call) }]
             } else {
                 vec![]
             };
-            let message = format!("`{}.{method}()` is a coroutine that is never awaited, so it does not run", short(py.node_text(recv), 30));
-            out.push(Finding::new(&META, call.byte_range(), message, fixes));
+            let message =
+                format!("`{}.{}()` is a coroutine that is never awaited, so it does not run", short(py.node_text(c.recv), 30), c.method);
+            out.push(Finding::new(&META, c.call.byte_range(), message, fixes));
         });
     }
 }

@@ -133,7 +133,7 @@ impl Rule for QueryOnAsyncSession {
             if py.node_text(m) != "query" {
                 return;
             }
-            let Some(SqlaKind::Session { asyncio: true, sqlmodel }) = py.sqla_kind(recv) else { return };
+            let Some(SqlaKind::Session { asyncio: true, sqlmodel, .. }) = py.sqla_kind(recv) else { return };
             let fixes = rewrite(py, call, recv, args, sqlmodel).into_iter().collect();
             let method = if sqlmodel { "exec" } else { "execute" };
             let message = format!("`AsyncSession` has no `query()` (AttributeError), use `await session.{method}(select(…))`");

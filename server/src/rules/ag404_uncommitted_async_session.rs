@@ -9,8 +9,14 @@
 //!   `insert(…)` / `update(…)` / `delete(…)` statement, called on `s` in the block.
 //! - Silent when the block calls `s.commit()`, `s.begin()` or `s.rollback()`, yields, or hands
 //!   `s` to anything else (an argument, a return, an assignment): that code may commit.
+//! - Also an `async def` whose parameter is an `AsyncSession` from a FastAPI dependency
+//!   (`Depends(dep)`, `Annotated[…, Depends(dep)]`, an alias of one, `dep` here or in a project
+//!   module: [`PyModel::param_dependency`]) that does not commit after its `yield`, when the
+//!   body writes through it under the same conditions; reported at the parameter. A
+//!   dependency that commits (or opens the session with `begin()`) keeps it silent.
 //! - The fix (unsafe: a test may roll back on purpose) appends `await s.commit()` to the
-//!   block, unless the block ends in `return` / `raise`.
+//!   block, or puts it before a final `return` that does not use the session; none after a
+//!   final `raise`.
 
 use super::{Ctx, Finding, FixAvailability, Rule, RuleMeta, Severity};
 use crate::fix::{Applicability, Edit, Fix};
@@ -30,12 +36,17 @@ static META: RuleMeta = RuleMeta {
     fix: FixAvailability::Sometimes,
     // Every kind comes from an import of `sqlalchemy` / `sqlmodel` in this file (semantic::sqla).
     triggers: &[&["async"], &["sqlalchemy", "sqlmodel"]],
-    summary: "An `async with` session block that writes but never commits",
+    summary: "An async session (`async with` block or FastAPI dependency) that writes but never commits",
     doc: r#"## AG404 uncommitted-async-session
 
 **What it catches.** `async with async_session() as s:` (or `AsyncSession(engine)`) whose
 block writes through `s` (`add`, `add_all`, `delete`, `merge`, `flush`, an `insert` /
 `update` / `delete` statement executed) with no `commit()` and no `begin()`.
+
+The same for a FastAPI endpoint whose session parameter comes from a dependency
+(`Depends(get_session)`, `Annotated[AsyncSession, Depends(get_session)]`, in this module or
+another) that only closes the session after its `yield`: the endpoint writes and never
+commits.
 
 **Why it is wrong.** Closing an `AsyncSession` rolls back what was not committed: the
 writes, flushed or not, are silently lost.
@@ -52,8 +63,9 @@ async def add_user(name):
 purpose; or open the session with `async with async_session.begin() as s:`.
 
 **Stays silent on** `async_session.begin()` (commits on exit), an inner `async with
-s.begin():`, read-only blocks, an explicit `rollback()`, and blocks that hand `s` to other
-code (a helper, a `yield` in a FastAPI dependency) that may commit.
+s.begin():`, read-only blocks, an explicit `rollback()`, blocks that hand `s` to other
+code (a helper, a `yield` in a FastAPI dependency) that may commit, and endpoints whose
+dependency commits after `yield` (or opens the session with `begin()`).
 
 **Suppress** with `# awaitguard: ignore[AG404]` or `# noqa: AG404` on the line.
 "#,
@@ -131,7 +143,7 @@ fn commit_fix(py: &PyModel, body: Node, name: &str) -> Option<Fix> {
     let stmts: Vec<Node> = body.named_children(&mut c).filter(|s| s.kind() != "comment").collect();
     let first = stmts.first()?;
     let last = stmts.last()?;
-    if matches!(last.kind(), "return_statement" | "raise_statement") {
+    if last.kind() == "raise_statement" {
         return None;
     }
     let line_start = py.src[..first.start_byte()].rfind('\n').map_or(0, |i| i + 1);
@@ -140,11 +152,57 @@ fn commit_fix(py: &PyModel, body: Node, name: &str) -> Option<Fix> {
         return None;
     }
     let nl = crate::fix::python::line_ending(py.src);
+    // Before a final `return` (whose value is computed after the commit then; a returned
+    // call on the session is left alone).
+    let edit = if last.kind() == "return_statement" {
+        if stmts.len() < 2 || py.node_text(*last).contains(&format!("{name}.")) {
+            return None;
+        }
+        let line = py.src[..last.start_byte()].rfind('\n').map_or(0, |i| i + 1);
+        if &py.src[line..last.start_byte()] != indent {
+            return None;
+        }
+        Edit::insert(last.start_byte(), format!("await {name}.commit(){nl}{indent}"))
+    } else {
+        Edit::insert(last.end_byte(), format!("{nl}{indent}await {name}.commit()"))
+    };
     Some(Fix {
         title: format!("Commit at the end of the block: `await {name}.commit()`"),
         applicability: Applicability::Unsafe,
-        edits: vec![Edit::insert(last.end_byte(), format!("{nl}{indent}await {name}.commit()"))],
+        edits: vec![edit],
     })
+}
+
+/// FastAPI endpoints (any `async def`) whose parameter is an `AsyncSession` from a
+/// dependency that does not commit after its `yield` (here or in a project module), and whose
+/// body writes through it with no commit.
+fn dependency_sessions(py: &PyModel, out: &mut Vec<Finding>) {
+    let mut defs: Vec<Node> = py.function_nodes.values().copied().collect();
+    defs.sort_by_key(|d| d.start_byte());
+    for def in defs {
+        if def.child(0).is_none_or(|t| t.kind() != "async") {
+            continue;
+        }
+        let (Some(params), Some(body)) = (def.child_by_field_name("parameters"), def.child_by_field_name("body")) else { continue };
+        let mut c = params.walk();
+        for p in params.named_children(&mut c) {
+            let Some(id) = p.child_by_field_name("name").or_else(|| p.named_child(0)).filter(|i| i.kind() == "identifier") else {
+                continue;
+            };
+            let name = py.node_text(id);
+            let Some(dep) = py.param_dependency(def, name) else { continue };
+            if dep.commits || !matches!(dep.kind, SqlaKind::Session { asyncio: true, .. }) {
+                continue;
+            }
+            let u = uses(py, body, name);
+            if !u.writes || u.ends || u.escapes {
+                continue;
+            }
+            let fixes = commit_fix(py, body, name).into_iter().collect();
+            let message = format!("`{name}` writes but is never committed, and its dependency only closes the session");
+            out.push(Finding::new(&META, p.byte_range(), message, fixes));
+        }
+    }
 }
 
 impl Rule for UncommittedAsyncSession {
@@ -184,5 +242,6 @@ impl Rule for UncommittedAsyncSession {
                 out.push(Finding::new(&META, item.byte_range(), message, fixes));
             }
         });
+        dependency_sessions(py, out);
     }
 }

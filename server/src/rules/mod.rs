@@ -48,6 +48,7 @@ mod ag401_sync_session_in_async;
 mod ag402_async_call_not_awaited;
 mod ag403_query_on_async_session;
 mod ag404_uncommitted_async_session;
+mod sqla_calls;
 mod ag501_blocking_db_call_in_async;
 mod ag502_nested_block_on;
 mod ag503_block_in_place_current_thread;

@@ -94,6 +94,8 @@ pub struct ClassFacts {
     /// A homemade async atomic: its `__aenter__` (or a project base's) enters Django's sync
     /// `Atomic` through `sync_to_async` ([`super::async_cms`], AG204).
     pub homemade_atomic: bool,
+    /// SQLAlchemy / SQLModel mapped attributes its body and its project bases declare (AG104).
+    pub sqla_attrs: Vec<super::sqla::MappedAttr>,
     pub loc: Option<Loc>,
 }
 
@@ -190,6 +192,13 @@ pub trait Outside: Sync {
     /// The SQLAlchemy kind of a module-level name of another file (`app.db.async_session`),
     /// from that file's text alone. `None` by default (unknown).
     fn py_sqla(&self, _dotted: &str) -> Option<super::sqla::SqlaKind> {
+        None
+    }
+
+    /// What the module-level name `dotted` of another file gives as a FastAPI dependency (a
+    /// function yielding a session, or an `Annotated[…, Depends(…)]` alias), from that
+    /// file's text alone. `None` by default (unknown).
+    fn py_sqla_dep(&self, _dotted: &str) -> Option<super::sqla::DepFacts> {
         None
     }
 
