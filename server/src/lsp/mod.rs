@@ -128,6 +128,12 @@ impl Default for EditorSettings {
 /// release tag of this version, so a page matches the server that links to it).
 pub const RULE_DOCS_URL: &str = concat!("https://github.com/awaitguard/awaitguard/blob/v", env!("CARGO_PKG_VERSION"), "/docs/rules");
 
+/// How long after an edit background model reading waits ([`State::yield_to_edits`]).
+const EDIT_QUIET_MS: u64 = 20;
+/// The longest one [`State::yield_to_edits`] waits: continuous typing slows the reading
+/// down, it does not stop it.
+const EDIT_YIELD_MAX_MS: u64 = 50;
+
 /// Shared server state; handlers get `&Arc<State>` so they can spawn follow-up work.
 pub struct State {
     pub(crate) client: Client,
@@ -150,6 +156,10 @@ pub struct State {
     pub(crate) project: Arc<crate::project::Project>,
     /// `didChangeWatchedFiles` events not yet acted on (see `configuration::watched_batch`).
     pub(crate) watched: std::sync::Mutex<configuration::WatchedQueue>,
+    /// When the last edit of an open document arrived (ms since the server started, 0:
+    /// none yet): the background model reading steps aside for a moment after each edit
+    /// ([`State::yield_to_edits`]).
+    pub(crate) last_edit_ms: AtomicU64,
 }
 
 impl State {
@@ -168,6 +178,33 @@ impl State {
             shutdown,
             project: crate::project::Project::new(vec![]),
             watched: Default::default(),
+            last_edit_ms: AtomicU64::new(0),
+        }
+    }
+
+    /// Milliseconds since the server started (at least 1).
+    fn now_ms() -> u64 {
+        static START: std::sync::LazyLock<std::time::Instant> = std::sync::LazyLock::new(std::time::Instant::now);
+        START.elapsed().as_millis() as u64 + 1
+    }
+
+    /// An edit of an open document arrived now.
+    pub(crate) fn edited(&self) {
+        self.last_edit_ms.store(Self::now_ms(), Ordering::Relaxed);
+    }
+
+    /// Background work (reading the workspace into the model) calls this between files: while
+    /// an edit arrived less than [`EDIT_QUIET_MS`] ago it waits (at most [`EDIT_YIELD_MAX_MS`]
+    /// per call), so a keystroke's analysis has the cores to itself on a small machine.
+    pub(crate) fn yield_to_edits(&self) {
+        let start = Self::now_ms();
+        loop {
+            let last = self.last_edit_ms.load(Ordering::Relaxed);
+            let now = Self::now_ms();
+            if last == 0 || now.saturating_sub(last) >= EDIT_QUIET_MS || now - start >= EDIT_YIELD_MAX_MS {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(2));
         }
     }
 

@@ -44,6 +44,7 @@ pub async fn did_open(s: &Arc<State>, p: DidOpenTextDocumentParams) {
 }
 
 pub async fn did_change(s: &Arc<State>, p: DidChangeTextDocumentParams) {
+    s.edited();
     let uri = p.text_document.uri;
     let enc = s.facts().encoding;
     if s.configs.contains_key(&uri) {

@@ -60,6 +60,9 @@ pub struct Project {
     /// What each module-level function of a Python file does, by path, with the hash of the
     /// text (read only when some analysis asks about one of them).
     py_bodies: Mutex<FxHashMap<PathBuf, (u64, Arc<FxHashMap<String, crate::semantic::summary::LocalFn>>)>>,
+    /// The same for module-level functions only ([`python::function_bodies`]): a helper
+    /// called by name does not need its file's methods read.
+    py_function_bodies: Mutex<FxHashMap<PathBuf, (u64, Arc<FxHashMap<String, crate::semantic::summary::LocalFn>>)>>,
     /// The modules whose facts a module's facts gather ([`python::resolve_module_word`]), by
     /// (module file, resolution depth), valid for one generation of the texts, with the paths
     /// the walk noted (replayed in every view that uses it).
@@ -248,6 +251,12 @@ impl Project {
     /// What the module-level functions of the Python file at `path` do (bodies read).
     pub fn py_bodies(&self, path: &Path) -> Option<Arc<FxHashMap<String, crate::semantic::summary::LocalFn>>> {
         self.memoised(&self.py_bodies, path, python::bodies)
+    }
+
+    /// What the module-level functions of the Python file at `path` do (bodies read; the
+    /// methods' bodies are not).
+    pub fn py_function_bodies(&self, path: &Path) -> Option<Arc<FxHashMap<String, crate::semantic::summary::LocalFn>>> {
+        self.memoised(&self.py_function_bodies, path, python::function_bodies)
     }
 
     /// How many Python summaries are held (for progress and benchmarks).

@@ -558,8 +558,19 @@ pub fn may_have_facts(text: &str) -> bool {
     WORDS.is_match(text)
 }
 
-/// What each module-level function of a Python source text does (its body read).
+/// What each module-level function of a Python source text does (its body read), and each
+/// method of its top-level classes as `Class.method`.
 pub fn bodies(text: &str) -> FxHashMap<String, LocalFn> {
+    bodies_of(text, true)
+}
+
+/// [`bodies`] of the module-level functions only (what a helper called by name asks: the
+/// methods' bodies are not read).
+pub fn function_bodies(text: &str) -> FxHashMap<String, LocalFn> {
+    bodies_of(text, false)
+}
+
+fn bodies_of(text: &str, methods: bool) -> FxHashMap<String, LocalFn> {
     let tree = crate::syntax::parse(crate::syntax::Lang::Python, text, None);
     let index = crate::text::LineIndex::new(text);
     let m = PyModel::build(text, &tree, &index);
@@ -577,7 +588,7 @@ pub fn bodies(text: &str) -> FxHashMap<String, LocalFn> {
         }
         // Methods of top-level classes, as `Class.method` (AG108: `self.helper()` whose
         // `def` is in a base class of another module).
-        if let Some(class) = def.filter(|d| d.kind() == "class_definition") {
+        if let Some(class) = def.filter(|d| methods && d.kind() == "class_definition") {
             let cname = class.child_by_field_name("name").map(|n| m.node_text(n)).unwrap_or("");
             let Some(body) = class.child_by_field_name("body") else { continue };
             let mut c = body.walk();
@@ -911,6 +922,21 @@ fn attr_chain_as(view: &FileView, file: &Path, attrs: &[String], depth: u32, kin
         return None;
     }
     view.note(file);
+    // A module passed through for a name it imports (a re-export) is read by its scan, not
+    // summarised: the scan's imports and top-level names equal the summary's.
+    if let Some((name, rest)) = attrs.split_first() {
+        let scan = view.project.py_scan(file)?;
+        if !scan.defs.contains(name) {
+            if let Some(target) = scan.imports.get(name) {
+                let mut dotted = target.clone();
+                for r in rest {
+                    dotted.push('.');
+                    dotted.push_str(r);
+                }
+                return resolve_as(view, file, &dotted, depth + 1, kind, modules_only);
+            }
+        }
+    }
     let summary = view.project.py_summary(file)?;
     let Some((name, rest)) = attrs.split_first() else {
         return Some(PyDef::Module(deep_facts(view, file, &summary, depth)));
@@ -1121,7 +1147,7 @@ fn fn_facts(view: &FileView, file: &Path, summary: &PySummary, f: &LocalFn, dept
     let f = if f.body_read {
         f
     } else {
-        read = view.project.py_bodies(file).and_then(|b| b.get(&f.name).cloned()).unwrap_or_else(|| f.clone());
+        read = view.project.py_function_bodies(file).and_then(|b| b.get(&f.name).cloned()).unwrap_or_else(|| f.clone());
         &read
     };
     let here = |range: &std::ops::Range<usize>, what: String| Loc { path: file.to_path_buf(), range: range.clone(), what };
@@ -1149,7 +1175,7 @@ fn fn_facts(view: &FileView, file: &Path, summary: &PySummary, f: &LocalFn, dept
             if g.body_read {
                 return Some(g.clone());
             }
-            Some(self.view.project.py_bodies(self.file).and_then(|b| b.get(name).cloned()).unwrap_or_else(|| g.clone()))
+            Some(self.view.project.py_function_bodies(self.file).and_then(|b| b.get(name).cloned()).unwrap_or_else(|| g.clone()))
         }
         fn imported(&mut self, callee: &str, depth: u32, kind: Work) -> Option<FnFacts> {
             let (head, tail) = callee.split_once('.').map_or((callee, None), |(h, t)| (h, Some(t)));

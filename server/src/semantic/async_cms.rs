@@ -54,7 +54,10 @@ impl<'t> PyModel<'t> {
     /// enters a Django `Atomic` through `sync_to_async`. Returns the `__aenter__` statement.
     pub fn homemade_atomic_class(&self, class: Node<'t>) -> Option<Node<'t>> {
         let body = class.child_by_field_name("body")?;
-        let derives_atomic = self.class_derives_atomic(class);
+        // Whether the class derives `Atomic` crosses files: asked only when an `__aenter__`
+        // hands `self.__enter__`/`super().__enter__` to `sync_to_async`.
+        let derives = std::cell::OnceCell::new();
+        let derives_atomic = || *derives.get_or_init(|| self.class_derives_atomic(class));
         let mut c = body.walk();
         for st in body.named_children(&mut c) {
             let target = match st.kind() {
@@ -71,7 +74,7 @@ impl<'t> PyModel<'t> {
                 _ => None,
             };
             let Some(target) = target else { continue };
-            if self.wraps_atomic_enter(target, Some(body), derives_atomic) {
+            if self.wraps_atomic_enter(target, Some(body), &derives_atomic) {
                 return Some(st);
             }
         }
@@ -81,7 +84,7 @@ impl<'t> PyModel<'t> {
     /// A function (`function_definition`) whose body enters a Django `Atomic` through
     /// `sync_to_async` (an `aatomic` / `async_atomic` helper).
     pub fn homemade_atomic_helper(&self, def: Node<'t>) -> bool {
-        def.child_by_field_name("body").is_some_and(|b| self.wraps_atomic_enter(b, Some(b), false))
+        def.child_by_field_name("body").is_some_and(|b| self.wraps_atomic_enter(b, Some(b), &|| false))
     }
 
     /// The class derives Django's `Atomic`: a base resolving to it through the imports, or
@@ -94,7 +97,7 @@ impl<'t> PyModel<'t> {
     /// Somewhere in `within` (stopping at nested classes) a call `sync_to_async(<x>.__enter__)`
     /// where `<x>` is an atomic (see the module doc); `assigns`: where `self.<attr> = atomic(…)`
     /// and `name = atomic(…)` assignments are looked for.
-    fn wraps_atomic_enter(&self, within: Node<'t>, assigns: Option<Node<'t>>, derives_atomic: bool) -> bool {
+    fn wraps_atomic_enter(&self, within: Node<'t>, assigns: Option<Node<'t>>, derives_atomic: &dyn Fn() -> bool) -> bool {
         let mut stack = vec![within];
         let mut seen = 0u32;
         while let Some(n) = stack.pop() {
@@ -111,7 +114,7 @@ impl<'t> PyModel<'t> {
         false
     }
 
-    fn is_sync_to_async_of_atomic_enter(&self, call: Node<'t>, assigns: Option<Node<'t>>, derives_atomic: bool) -> bool {
+    fn is_sync_to_async_of_atomic_enter(&self, call: Node<'t>, assigns: Option<Node<'t>>, derives_atomic: &dyn Fn() -> bool) -> bool {
         let Some(func) = call.child_by_field_name("function") else { return false };
         if !self.resolves_to(func, SYNC_TO_ASYNC) {
             return false;
@@ -125,7 +128,7 @@ impl<'t> PyModel<'t> {
     }
 
     /// `obj` (the receiver of `__enter__`) is a Django atomic.
-    fn is_atomic_object(&self, obj: Node<'t>, assigns: Option<Node<'t>>, derives_atomic: bool) -> bool {
+    fn is_atomic_object(&self, obj: Node<'t>, assigns: Option<Node<'t>>, derives_atomic: &dyn Fn() -> bool) -> bool {
         let text = self.node_text(obj);
         if self.resolves_to(obj, &[ATOMIC_CLASS]) {
             return true;
@@ -133,7 +136,7 @@ impl<'t> PyModel<'t> {
         if self.atomic_use(obj).is_some_and(|u| u.api == AtomicApi::Django && obj.kind() == "call") {
             return true;
         }
-        if derives_atomic && (text == "self" || text == "super()") {
+        if (text == "self" || text == "super()") && derives_atomic() {
             return true;
         }
         // `name` or `self.<attr>` assigned an `atomic(…)` call where the helper or class is.

@@ -327,8 +327,13 @@ impl<'t> PyModel<'t> {
         // every method of every class, and following each hierarchy across the project
         // (Django's QuerySet, SessionBase …) costs more than the rare field-less model
         // subclass is worth here. (`X.objects` receivers still follow every base.)
-        let body = &self.src[scope.range.clone()];
-        let modelish = ["Field(", "ForeignKey(", "Manager(", "as_manager(", "class Meta"].iter().any(|w| body.contains(w));
+        let known = self.class_modelish.borrow().get(&class).copied();
+        let modelish = known.unwrap_or_else(|| {
+            let body = &self.src[scope.range.clone()];
+            let m = ["Field(", "ForeignKey(", "Manager(", "as_manager(", "class Meta"].iter().any(|w| body.contains(w));
+            self.class_modelish.borrow_mut().insert(class, m);
+            m
+        });
         if modelish {
             return self.is_model_class(name, bases, 1);
         }

@@ -148,6 +148,9 @@ pub struct PyModel<'t> {
     /// While non-zero, questions to `outside` are answered "unknown" (a cheap, file-local
     /// answer is wanted; see `self_is_model`).
     pub(crate) outside_off: std::cell::Cell<u32>,
+    /// Whether a class body (by scope index) declares a field, relation, manager or `Meta`
+    /// (see `self_is_model`): read once per class, not once per `self`.
+    pub(crate) class_modelish: std::cell::RefCell<FxHashMap<usize, bool>>,
 }
 
 /// A `for` statement or `for … in` clause: its target, iterable, and whether it is `async for`.
@@ -392,6 +395,7 @@ impl<'t> PyModel<'t> {
             local_fns: Default::default(),
             local_fn_depth: Default::default(),
             outside_off: Default::default(),
+            class_modelish: Default::default(),
         };
         let mut decorated_offload: FxHashSet<usize> = FxHashSet::default();
         let mut cursor = tree.walk();
