@@ -14,7 +14,9 @@
 //!   one is the finding; `await sync_to_async(getattr)(obj, "f")` loads it), offloaded code
 //!   (a read inside an offloader's arguments counts only inside a `lambda`: anything else
 //!   there is evaluated on the loop before the hand-over),
-//!   `acreate(author=a)`.
+//!   `acreate(author=a)`, an instance handed to offloaded code earlier in the function
+//!   (`await sync_to_async(f)(obj)`: `f` may have loaded the relation in the thread, which
+//!   fills the cache).
 //! - Every fix is unsafe: `select_related` changes the query; `aget(pk=obj.<f>_id)` loses the
 //!   relation cache and differs for a null key; `arefresh_from_db` is an extra statement.
 
@@ -81,7 +83,9 @@ raises instead of giving `None` on a null key); for a deferred field, insert
 - instances built in the function (`Book(author=a)`), `acreate(author=a)`, or after
   `book.author = a`;
 - a second read of the same attribute in the function (the first is reported; after
-  `await sync_to_async(getattr)(book, "author")` the cache is filled);
+  `await sync_to_async(getattr)(book, "author")` the cache is filled), or a read after the
+  instance was handed to offloaded code (`await sync_to_async(is_mentor)(user)` may have
+  loaded the relation in the thread);
 - offloaded code (`sync_to_async(lambda: b.author)`, `asyncio.to_thread`), sync
   functions (an argument of the offloader itself, `sync_to_async(partial(f, b.author))`,
   is evaluated on the loop: reported);
@@ -192,7 +196,7 @@ fn read<'t>(py: &PyModel<'t>, cx: &Ctx, node: Node<'t>, obj: Node<'t>, f: &str, 
         return None;
     }
     let o = py.node_text(obj);
-    if seen_before(py, func, node.start_byte(), o, f) {
+    if seen_before(py, func, node.start_byte(), o, f) || handed_to_thread_before(py, func, node.start_byte(), o) {
         return None;
     }
     let dialect = py.dialect();
@@ -310,6 +314,54 @@ fn seen_before(py: &PyModel, func: usize, at: usize, o: &str, f: &str) -> bool {
         }
     }
     [format!("({o}, \"{f}\""), format!("({o}, '{f}'")].iter().any(|p| before.contains(p.as_str()))
+}
+
+/// `o` was handed to offloaded code earlier in the function (`await sync_to_async(f)(o)`,
+/// `sync_to_async(partial(f, o))`, `asyncio.to_thread(f, o)`): the thread may have read its
+/// relations, which fills the instance's cache (`has_mentor(user)` reading `user.github_user`
+/// makes a later `user.github_user` on the loop free). Unknown, so silent.
+fn handed_to_thread_before(py: &PyModel, func: usize, at: usize, o: &str) -> bool {
+    let range = py.scopes[func].range.clone();
+    let Some(body) = py.tree.root_node().descendant_for_byte_range(range.start, range.end) else { return false };
+    let names = |n: Node| {
+        let mut stack = vec![n];
+        let mut steps = 0;
+        while let Some(x) = stack.pop() {
+            steps += 1;
+            if steps > 4000 {
+                return false;
+            }
+            if x.kind() == "identifier" && py.node_text(x) == o {
+                return true;
+            }
+            let mut c = x.walk();
+            stack.extend(x.named_children(&mut c));
+        }
+        false
+    };
+    let mut stack = vec![body];
+    let mut steps = 0;
+    while let Some(n) = stack.pop() {
+        steps += 1;
+        if steps > 20_000 || n.start_byte() >= at {
+            continue;
+        }
+        if n.kind() == "call" && n.end_byte() <= at {
+            let args = n.child_by_field_name("arguments");
+            // `to_thread(f, o)` / `sync_to_async(partial(f, o))`: the offloader's own arguments.
+            if args.is_some_and(|a| py.in_offload_args(a.start_byte() + 1) && names(a)) {
+                return true;
+            }
+            // `sync_to_async(f)(o)`: the arguments of the wrapped callable's call.
+            let wrapped = n.child_by_field_name("function").filter(|f| f.kind() == "call").and_then(|f| f.child_by_field_name("arguments"));
+            if wrapped.is_some_and(|w| py.in_offload_args(w.start_byte() + 1)) && args.is_some_and(names) {
+                return true;
+            }
+        }
+        let mut c = n.walk();
+        stack.extend(n.named_children(&mut c));
+    }
+    false
 }
 
 /// The start of the statement holding `node` (a child of a block) and its indentation, when

@@ -11,10 +11,10 @@
 //!   name. Matched by the target's class name (this file's models and
 //!   [`super::outside::ModuleFacts::reverse_one_to_one`] of the modules it imports).
 //! - **The user model** (`get_user_model().objects…`, or a name bound to it): its fields
-//!   when the configured class is in this file, imported by name, or declared in a `…models`
-//!   module this file imports from (at most 8 tried), or else found project-wide by its app
-//!   label ([`super::outside::Outside::py_app_model`]); its reverse one-to-ones from this
-//!   file's and its imported modules' facts only.
+//!   when the configured class is in this file, else found project-wide by its app label
+//!   ([`super::outside::Outside::py_app_model`]: a `User` imported here may be another app's),
+//!   else imported by name or declared in a `…models` module this file imports from (at most
+//!   8 tried); its reverse one-to-ones from this file's and its imported modules' facts only.
 //! - **Producers** ([`PyModel::instance_producer`]): the query chain an instance came from
 //!   (`await Book.objects.select_related("x").aget(…)`, `async for b in qs`,
 //!   `[b async for b in qs]`, `qs[0]`, `await aget_object_or_404(Book, …)`, the rows of
@@ -401,19 +401,21 @@ impl<'t> PyModel<'t> {
     /// when this file or the project knows it.
     fn user_model_info(&self, auth_user: &str, auth_label: Option<&str>) -> Option<ModelInfo> {
         let mut info = ModelInfo { name: auth_user.to_string(), ..Default::default() };
+        // The class of the configured app first: a `User` this file imports may be another
+        // app's model of the same name (`from apps.github.models import User as GithubUser`).
+        let by_label = || {
+            let (label, outside) = (auth_label?, self.outside.filter(|_| self.outside_off.get() == 0)?);
+            match outside.py_app_model(label, auth_user)? {
+                super::outside::PyDef::Class(c) if c.is_model => Some(c),
+                _ => None,
+            }
+        };
         if let Some(bases) = self.classes.get(auth_user) {
             if self.is_model_class(auth_user, bases, 0) {
                 info.fields = self.local_model_fields(auth_user, 0);
             }
-        } else if let Some(c) = self.imported_user_class(auth_user) {
+        } else if let Some(c) = by_label().or_else(|| self.imported_user_class(auth_user)) {
             info.fields = c.fields.clone();
-        } else if let (Some(label), Some(outside)) = (auth_label, self.outside.filter(|_| self.outside_off.get() == 0)) {
-            // Declared in an app this file does not import (the registry is project-wide).
-            if let Some(super::outside::PyDef::Class(c)) = outside.py_app_model(label, auth_user) {
-                if c.is_model {
-                    info.fields = c.fields.clone();
-                }
-            }
         }
         let reverse = self.local_reverse_o2o().into_iter().chain(self.imported_reverse_o2o());
         for (target, attr) in reverse {
