@@ -118,6 +118,7 @@ fixtures! {
     ag104_dorm => "python/AG104_dorm.py",
     ag104_django40 => "python/AG104_django40.py",
     ag104_helpers => "python/AG104_helpers.py",
+    ag104_param_helpers => "python/AG104_param_helpers.py",
     ag105 => "python/AG105.py",
     ag105_django42 => "python/AG105_django42.py",
     ag105_resolved => "python/AG105_resolved.py",

@@ -1105,6 +1105,12 @@ fn fn_facts(view: &FileView, file: &Path, summary: &PySummary, f: &LocalFn, dept
         }
     }
     facts.produces = f.produces.as_ref().and_then(|p| produced_model(view, file, summary, p, depth)).map(Arc::new);
+    facts.param_reads = f.body_read.then(|| f.param_reads.clone());
+    facts.produces_items = f
+        .produces_items
+        .iter()
+        .filter_map(|(i, p)| produced_model(view, file, summary, p, depth).map(|p| (*i, Arc::new(p))))
+        .collect();
     facts.on_commit_task = f.task_base.as_deref().is_some_and(|b| class_defers(view, file, summary, b, depth));
     facts.project_dispatcher = f.task_decorators.iter().any(|d| project_dispatcher(view, file, summary, d, depth));
     let mut callees = Here { view, file, summary, depth };

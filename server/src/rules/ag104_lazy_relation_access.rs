@@ -21,6 +21,7 @@
 //!   relation cache and differs for a null key; `arefresh_from_db` is an extra statement.
 
 use super::{short, Ctx, Finding, FixAvailability, Rule, RuleMeta, Severity};
+use crate::semantic::python::last_name;
 use crate::dialects::{django, django_api};
 use crate::fix::{Applicability, Edit, Fix};
 use crate::semantic::instances::Dialect;
@@ -127,6 +128,7 @@ impl Rule for LazyRelationAccess {
                 return;
             };
             if func.kind() != "identifier" || py.node_text(func) != "getattr" || py.binding("getattr", func.start_byte()).is_some() {
+                out.extend(helper_call(py, cx, call, func, args));
                 return;
             }
             let mut c = args.walk();
@@ -180,23 +182,9 @@ fn read<'t>(py: &PyModel<'t>, cx: &Ctx, node: Node<'t>, obj: Node<'t>, f: &str, 
         return None;
     }
     let p = py.instance_producer(obj)?;
-    let auth_user = cx.settings.auth_user_model.as_deref().map(|m| m.rsplit('.').next().unwrap_or(m)).unwrap_or("User");
-    let auth_label = cx.settings.auth_user_model.as_deref().and_then(|m| m.rsplit_once('.')).map(|(l, _)| l);
-    let info = py.producer_model_info(&p, auth_user, auth_label)?;
-    let load = match info.fields.iter().find(|x| x.name == f) {
-        Some(x) if matches!(x.kind, FieldKind::ForeignKey | FieldKind::OneToOne) => {
-            Load::Forward(if x.target == AUTH_USER { auth_user.to_string() } else { x.target.clone() })
-        }
-        Some(x) if x.kind == FieldKind::Plain => Load::Deferred,
-        Some(_) => return None,
-        None if info.reverse_o2o.iter().any(|r| r == f) => Load::Reverse,
-        None => return None,
-    };
-    if !loads(py, &p, f, &load) {
-        return None;
-    }
+    let load = classify(py, cx, &p, f)?;
     let o = py.node_text(obj);
-    if seen_before(py, func, node.start_byte(), o, f) || handed_to_thread_before(py, func, node.start_byte(), o) {
+    if seen_before(py, func, node.start_byte(), o, f) || handed_to_thread_before(py, func, node.start_byte(), o, f) {
         return None;
     }
     let dialect = py.dialect();
@@ -254,6 +242,86 @@ fn read<'t>(py: &PyModel<'t>, cx: &Ctx, node: Node<'t>, obj: Node<'t>, f: &str, 
     let message = short(&message, 400).to_string();
     let severity = if dialect == Dialect::Dorm { Severity::Warning } else { META.severity };
     Some(Finding { severity, ..Finding::new(&META, node.byte_range(), message, fixes) })
+}
+
+/// What reading `f` on an instance of producer `p` loads, when it loads lazily.
+fn classify(py: &PyModel, cx: &Ctx, p: &Producer, f: &str) -> Option<Load> {
+    let auth_user = cx.settings.auth_user_model.as_deref().map(|m| m.rsplit('.').next().unwrap_or(m)).unwrap_or("User");
+    let auth_label = cx.settings.auth_user_model.as_deref().and_then(|m| m.rsplit_once('.')).map(|(l, _)| l);
+    let info = py.producer_model_info(p, auth_user, auth_label)?;
+    let load = match info.fields.iter().find(|x| x.name == f) {
+        Some(x) if matches!(x.kind, FieldKind::ForeignKey | FieldKind::OneToOne) => {
+            Load::Forward(if x.target == AUTH_USER { auth_user.to_string() } else { x.target.clone() })
+        }
+        Some(x) if x.kind == FieldKind::Plain => Load::Deferred,
+        Some(_) => return None,
+        None if info.reverse_o2o.iter().any(|r| r == f) => Load::Reverse,
+        None => return None,
+    };
+    loads(py, p, f, &load).then_some(load)
+}
+
+/// `helper(obj, …)` called on the loop in async code, where the sync project function
+/// `helper` reads a lazy relation of its parameter (`def helper(d): d.court.name`): the
+/// finding at the argument.
+fn helper_call<'t>(py: &PyModel<'t>, cx: &Ctx, call: Node<'t>, func: Node<'t>, args: Node<'t>) -> Option<Finding> {
+    if !matches!(func.kind(), "identifier" | "attribute") {
+        return None;
+    }
+    let ctx = py.context_at(call.start_byte());
+    let Context::Async { func: scope, .. } = ctx else { return None };
+    if py.in_offload_args(call.start_byte()) || call.parent().is_some_and(|p| p.kind() == "await") {
+        return None;
+    }
+    let mut c = args.walk();
+    let positional: Vec<Node> = args.named_children(&mut c).filter(|a| a.kind() != "comment").take_while(|a| !matches!(a.kind(), "keyword_argument" | "list_splat" | "dictionary_splat")).collect();
+    if !positional.iter().any(|a| a.kind() == "identifier" && py.node_text(*a) != "self") {
+        return None;
+    }
+    // Decorated with an offloader (a helper of this file that is also handed to
+    // `sync_to_async` elsewhere still runs on the loop here).
+    let local_offloaded = (func.kind() == "identifier").then(|| py.module_def_named(py.node_text(func))).flatten().map(|d| py.local_fn_header(d).offloaded);
+    let facts = py.callee_facts(func).filter(|f| !f.is_async && !local_offloaded.unwrap_or(f.offloaded) && !f.generator)?;
+    let reads = facts.param_reads.as_ref()?;
+    let name = last_name(py.node_text(func));
+    for (i, arg) in positional.iter().enumerate() {
+        if arg.kind() != "identifier" {
+            continue;
+        }
+        let fields: Vec<&str> = reads.iter().filter(|(j, _)| *j == i).map(|(_, f)| f.as_str()).collect();
+        if fields.is_empty() {
+            continue;
+        }
+        let Some(p) = py.instance_producer(*arg) else { continue };
+        let o = py.node_text(*arg);
+        for f in fields {
+            let Some(load) = classify(py, cx, &p, f) else { continue };
+            if seen_before(py, scope, call.start_byte(), o, f) || handed_to_thread_before(py, scope, call.start_byte(), o, f) {
+                continue;
+            }
+            let why = match load {
+                Load::Forward(_) | Load::Reverse => format!("`{f}` is not in `select_related()`"),
+                Load::Deferred => "the field is deferred".to_string(),
+            };
+            let mut message = format!("`{name}()` reads lazy `{o}.{f}` in async code ({why})");
+            if p.has("fetch_mode") {
+                message.push_str(" despite `fetch_mode()`");
+            }
+            let mut fixes = vec![];
+            if ctx.await_ok() && matches!(load, Load::Forward(_) | Load::Reverse) && select_related_here(py, &p, scope) {
+                let m = p.manager.expect("checked");
+                fixes.push(Fix {
+                    title: format!("Add `.select_related(\"{f}\")` to the query"),
+                    applicability: Applicability::Unsafe,
+                    edits: vec![Edit::insert(m.end_byte(), format!(".select_related(\"{f}\")"))],
+                });
+            }
+            let severity = if py.dialect() == Dialect::Dorm { Severity::Warning } else { META.severity };
+            let message = short(&message, 400).to_string();
+            return Some(Finding { severity, ..Finding::new(&META, arg.byte_range(), message, fixes) });
+        }
+    }
+    None
 }
 
 /// The producing query loads `f` lazily (not selected, prefetched, set or, for a field,
@@ -320,7 +388,7 @@ fn seen_before(py: &PyModel, func: usize, at: usize, o: &str, f: &str) -> bool {
 /// `sync_to_async(partial(f, o))`, `asyncio.to_thread(f, o)`): the thread may have read its
 /// relations, which fills the instance's cache (`has_mentor(user)` reading `user.github_user`
 /// makes a later `user.github_user` on the loop free). Unknown, so silent.
-fn handed_to_thread_before(py: &PyModel, func: usize, at: usize, o: &str) -> bool {
+fn handed_to_thread_before(py: &PyModel, func: usize, at: usize, o: &str, f: &str) -> bool {
     let range = py.scopes[func].range.clone();
     let Some(body) = py.tree.root_node().descendant_for_byte_range(range.start, range.end) else { return false };
     let names = |n: Node| {
@@ -352,10 +420,23 @@ fn handed_to_thread_before(py: &PyModel, func: usize, at: usize, o: &str) -> boo
             if args.is_some_and(|a| py.in_offload_args(a.start_byte() + 1) && names(a)) {
                 return true;
             }
-            // `sync_to_async(f)(o)`: the arguments of the wrapped callable's call.
+            // `sync_to_async(g)(o)`: the arguments of the wrapped callable's call; cached
+            // unless `g` is a project function known not to read `o.f`.
             let wrapped = n.child_by_field_name("function").filter(|f| f.kind() == "call").and_then(|f| f.child_by_field_name("arguments"));
-            if wrapped.is_some_and(|w| py.in_offload_args(w.start_byte() + 1)) && args.is_some_and(names) {
-                return true;
+            if let (Some(w), Some(a)) = (wrapped.filter(|w| py.in_offload_args(w.start_byte() + 1)), args) {
+                let mut c = a.walk();
+                let positional: Vec<Node> = a.named_children(&mut c).filter(|x| x.kind() != "comment").collect();
+                let at_arg = positional.iter().position(|x| x.kind() == "identifier" && py.node_text(*x) == o);
+                let g = w.named_child(0).filter(|g| matches!(g.kind(), "identifier" | "attribute"));
+                let known_not_read = match (at_arg, g.and_then(|g| py.callee_facts(g))) {
+                    (Some(i), Some(facts)) if positional[..i].iter().all(|x| !matches!(x.kind(), "keyword_argument" | "list_splat" | "dictionary_splat")) => {
+                        facts.param_reads.as_ref().is_some_and(|r| !r.iter().any(|(j, x)| *j == i && x == f))
+                    }
+                    _ => false,
+                };
+                if names(a) && !known_not_read {
+                    return true;
+                }
             }
         }
         let mut c = n.walk();

@@ -485,13 +485,129 @@ impl<'t> PyModel<'t> {
         match b.value {
             Some(v) => self.value_producer(v, 0),
             None => {
-                let l = self.loop_iters.get(&b.pos)?;
+                let Some(l) = self.loop_iters.get(&b.pos) else { return self.unpacked_producer(name, b.pos) };
                 if l.target.kind() != "identifier" || self.node_text(l.target) != name {
                     return None;
                 }
                 self.iterable_producer(l.iter, 0)
             }
         }
+    }
+
+    /// `docket, context = await helper(…)` (the assignment ending at `pos`): the producer of
+    /// the element `name` unpacks, when every value-returning `return` of the helper (this
+    /// file's async `def`, or another module's through [`super::outside::FnFacts::produces_items`])
+    /// is a tuple whose element there is an instance ([`PyModel::item_producer`]).
+    fn unpacked_producer(&self, name: &str, pos: usize) -> Option<Producer<'t>> {
+        let mut n = self.tree.root_node().descendant_for_byte_range(pos.checked_sub(1)?, pos)?;
+        for _ in 0..64 {
+            if n.kind() == "assignment" && n.end_byte() == pos {
+                break;
+            }
+            n = n.parent()?;
+        }
+        if n.kind() != "assignment" {
+            return None;
+        }
+        let left = n.child_by_field_name("left").filter(|l| matches!(l.kind(), "pattern_list" | "tuple_pattern"))?;
+        let mut c = left.walk();
+        let items: Vec<Node> = left.named_children(&mut c).filter(|x| x.kind() != "comment").collect();
+        if items.iter().any(|x| x.kind() != "identifier") {
+            return None;
+        }
+        let idx = items.iter().position(|x| self.node_text(*x) == name)?;
+        let right = strip_parens(n.child_by_field_name("right")?);
+        let call = strip_parens(right.named_child(0).filter(|_| right.kind() == "await")?);
+        let func = call.child_by_field_name("function").filter(|_| call.kind() == "call")?;
+        if func.kind() == "identifier" {
+            if self.binding(self.node_text(func), func.start_byte()).is_some_and(|b| b.value.is_some()) {
+                return None;
+            }
+            if let Some(def) = self.module_def_named(self.node_text(func)) {
+                let h = self.local_fn_header(def);
+                if !h.is_async || h.offloaded {
+                    return None;
+                }
+                let mut p = self.agreed(def, true, |r| self.item_producer(def, r, idx, items.len()))?;
+                p.in_helper = true;
+                return Some(p);
+            }
+        }
+        let name = match func.kind() {
+            "identifier" => self.node_text(func),
+            "attribute" => self.node_text(func.child_by_field_name("object").filter(|o| o.kind() == "identifier")?),
+            _ => return None,
+        };
+        if self.import_of(name).is_none() || self.binding(name, func.start_byte()).is_some_and(|b| b.value.is_some()) {
+            return None;
+        }
+        let f = self.callee_facts(func).filter(|f| f.is_async && !f.offloaded && !f.generator)?;
+        let r = f.produces_items.iter().find(|(i, _)| *i == idx).map(|(_, r)| r.clone()).filter(|r| r.instance)?;
+        Some(Producer { model: r.model.clone(), model_node: call, manager: None, calls: vec![], set_kwargs: vec![], in_helper: true, remote: Some(r) })
+    }
+
+    /// Element `idx` of the tuple `ret` (a `return` value of the async helper `def`, of
+    /// `len` elements): an awaited instance getter, or a name bound to one in the helper.
+    /// Attributes the helper reads on that name count as loaded (their cache is filled);
+    /// a name the helper hands to a thread is unknown.
+    fn item_producer(&self, def: Node<'t>, ret: Node<'t>, idx: usize, len: usize) -> Option<Producer<'t>> {
+        let ret = strip_parens(ret);
+        if !matches!(ret.kind(), "tuple" | "expression_list") {
+            return None;
+        }
+        let mut c = ret.walk();
+        let items: Vec<Node> = ret.named_children(&mut c).filter(|x| x.kind() != "comment").collect();
+        if items.len() != len {
+            return None;
+        }
+        let e = strip_parens(items[idx]);
+        if e.kind() != "identifier" {
+            return self.value_producer(e, 1);
+        }
+        let name = self.node_text(e);
+        let v = self.binding(name, e.start_byte())?.value?;
+        let mut p = self.value_producer(v, 1)?;
+        let body = self.node_text(def.child_by_field_name("body")?);
+        let ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
+        for line in body.lines() {
+            if (line.contains("sync_to_async") || line.contains("to_thread")) && line.split(|c: char| !ident(c)).any(|w| w == name) {
+                return None;
+            }
+        }
+        let base = def.child_by_field_name("body")?.start_byte();
+        let dotted = format!("{name}.");
+        for (i, _) in body.match_indices(&dotted) {
+            if body[..i].chars().next_back().is_some_and(|c| ident(c) || c == '.') {
+                continue;
+            }
+            let rest = &body[i + dotted.len()..];
+            let end = rest.find(|c: char| !ident(c)).unwrap_or(rest.len());
+            if end > 0 {
+                let at = base + i + dotted.len();
+                p.set_kwargs.push(&self.src[at..at + end]);
+            }
+        }
+        Some(p)
+    }
+
+    /// What each element of the tuples `def` returns produces, where every value-returning
+    /// `return` agrees (for [`super::summary::LocalFn::produces_items`]); async `def`s only.
+    pub fn return_items_produced(&self, def: Node<'t>) -> Vec<(usize, Produced)> {
+        let h = self.local_fn_header(def);
+        if !h.is_async || h.offloaded {
+            return vec![];
+        }
+        let Some(first) = self.returns(def).and_then(|r| r.first().copied()).map(strip_parens) else { return vec![] };
+        if !matches!(first.kind(), "tuple" | "expression_list") {
+            return vec![];
+        }
+        let len = {
+            let mut c = first.walk();
+            first.named_children(&mut c).filter(|x| x.kind() != "comment").count()
+        };
+        (0..len.min(8))
+            .filter_map(|i| self.agreed(def, true, |r| self.item_producer(def, r, i, len)).map(|p| (i, p.produced(self, true))))
+            .collect()
     }
 
     /// The producer of an instance-valued expression.
@@ -900,6 +1016,101 @@ impl<'t> PyModel<'t> {
             }
         }
         first.map(|(p, _)| p)
+    }
+
+    /// The attributes `def` reads on its positional parameters, directly in its body (not in
+    /// nested functions or lambdas): `p.attr` (not written, not called) and `getattr(p,
+    /// "attr"…)`; `_id` columns, `pk`, `id` and dunders left out. A parameter the body rebinds
+    /// is left out whole. At most 64 entries.
+    pub fn param_reads(&self, def: Node<'t>) -> Vec<(usize, String)> {
+        let mut params: Vec<&'t str> = vec![];
+        if let Some(ps) = def.child_by_field_name("parameters") {
+            let mut c = ps.walk();
+            for p in ps.named_children(&mut c) {
+                let name = match p.kind() {
+                    "identifier" => Some(p),
+                    "typed_parameter" => p.named_child(0).filter(|n| n.kind() == "identifier"),
+                    "default_parameter" | "typed_default_parameter" => p.child_by_field_name("name"),
+                    "comment" => continue,
+                    _ => break,
+                };
+                let Some(name) = name else { break };
+                params.push(self.node_text(name));
+            }
+        }
+        let mut out: Vec<(usize, String)> = vec![];
+        let Some(body) = def.child_by_field_name("body") else { return out };
+        if params.is_empty() {
+            return out;
+        }
+        let mut rebound: Vec<&str> = vec![];
+        let mut stack = vec![body];
+        let mut steps = 0;
+        let keep = |f: &str| !(f.ends_with("_id") || f == "pk" || f == "id" || f.starts_with("__"));
+        while let Some(n) = stack.pop() {
+            steps += 1;
+            if steps > 20_000 || out.len() >= 64 {
+                break;
+            }
+            match n.kind() {
+                "function_definition" | "class_definition" | "lambda" | "decorated_definition" => continue,
+                "assignment" | "augmented_assignment" | "for_statement" | "for_in_clause" | "named_expression" => {
+                    let l = n.child_by_field_name("left").or_else(|| n.child_by_field_name("name"));
+                    if let Some(l) = l {
+                        let mut ls = vec![l];
+                        while let Some(x) = ls.pop() {
+                            if x.kind() == "identifier" {
+                                rebound.push(self.node_text(x));
+                            } else if matches!(x.kind(), "pattern_list" | "tuple_pattern" | "list_pattern") {
+                                let mut c = x.walk();
+                                ls.extend(x.named_children(&mut c));
+                            }
+                        }
+                    }
+                }
+                "attribute" => {
+                    let parent = n.parent();
+                    let written_or_called = parent.is_some_and(|p| match p.kind() {
+                        "assignment" | "augmented_assignment" => p.child_by_field_name("left") == Some(n),
+                        "call" => p.child_by_field_name("function") == Some(n),
+                        "delete_statement" | "pattern_list" | "tuple_pattern" => true,
+                        _ => false,
+                    });
+                    if let (Some(o), Some(a)) = (n.child_by_field_name("object"), n.child_by_field_name("attribute")) {
+                        if o.kind() == "identifier" && !written_or_called {
+                            let f = self.node_text(a);
+                            if let Some(i) = params.iter().position(|p| *p == self.node_text(o)) {
+                                if keep(f) && !out.iter().any(|(j, g)| *j == i && g == f) {
+                                    out.push((i, f.to_string()));
+                                }
+                            }
+                        }
+                    }
+                }
+                "call" => {
+                    let f = n.child_by_field_name("function");
+                    if f.is_some_and(|f| f.kind() == "identifier" && self.node_text(f) == "getattr") {
+                        let args = n.child_by_field_name("arguments");
+                        let a0 = args.and_then(|a| a.named_child(0)).filter(|a| a.kind() == "identifier");
+                        let a1 = args.and_then(|a| a.named_child(1)).filter(|a| a.kind() == "string");
+                        if let (Some(a0), Some(a1)) = (a0, a1) {
+                            let f = string_value(self.node_text(a1));
+                            if let Some(i) = params.iter().position(|p| *p == self.node_text(a0)) {
+                                if keep(f) && !f.is_empty() && !out.iter().any(|(j, g)| *j == i && g == f) {
+                                    out.push((i, f.to_string()));
+                                }
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+            let mut c = n.walk();
+            stack.extend(n.named_children(&mut c));
+        }
+        out.retain(|(i, _)| !rebound.contains(&params[*i]));
+        out.sort();
+        out
     }
 
     /// The value-returning `return` expressions of `def` (bare `return` and `return None` left
