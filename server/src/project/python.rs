@@ -1148,6 +1148,23 @@ fn project_dispatcher(view: &FileView, file: &Path, summary: &PySummary, decorat
 /// when the model is not known to be one.
 fn produced_model(view: &FileView, file: &Path, summary: &PySummary, p: &crate::semantic::relations::Produced, depth: u32) -> Option<crate::semantic::relations::Produced> {
     let mut out = p.clone();
+    if let Some((callee, instance)) = &p.via {
+        // A chain started by a function of a third module: its own summary, with the calls
+        // this one appends.
+        let (head, tail) = callee.split_once('.').map_or((callee.as_str(), None), |(h, t)| (h, Some(t)));
+        let target = summary.imports.get(head)?;
+        let dotted = tail.map_or_else(|| target.clone(), |t| format!("{target}.{t}"));
+        let PyDef::Function(g) = resolve_kind(view, file, &dotted, depth + 1, Work::Db)? else { return None };
+        if g.generator || (g.is_async && !g.offloaded) != *instance {
+            return None;
+        }
+        let r = g.produces.as_ref().filter(|r| r.instance == *instance)?;
+        let mut merged = (**r).clone();
+        merged.named.extend(p.named.iter().cloned());
+        merged.set_kwargs.extend(p.set_kwargs.iter().cloned());
+        merged.instance = p.instance;
+        return Some(merged);
+    }
     if let Some(c) = summary.classes.get(&p.model) {
         let facts = class_facts(view, file, summary, &p.model, c, depth + 1);
         facts.is_model.then_some(())?;

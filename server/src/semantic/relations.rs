@@ -200,6 +200,10 @@ pub struct Produced {
     pub named: Vec<(String, Option<Vec<String>>)>,
     /// Keyword names given to `acreate(…)`.
     pub set_kwargs: Vec<String>,
+    /// The chain starts in a function of a third module (`queries.books().aget(…)` in the
+    /// helper's file, `"queries.books"`), and whether that call gives an instance: the
+    /// project model resolves it (its [`Produced`] and this one's named calls merged).
+    pub via: Option<(String, bool)>,
 }
 
 /// The methods whose names [`Produced::named`] keeps.
@@ -287,11 +291,12 @@ impl<'t> Producer<'t> {
                 Some(Named::Names(v)) => named.push((method.to_string(), Some(v))),
             }
         }
-        let (model, fields, auth_user) = match &self.remote {
-            Some(r) => (r.model.clone(), r.fields.clone(), r.auth_user),
-            None => (self.model.clone(), vec![], false),
+        let (model, fields, auth_user, via) = match &self.remote {
+            Some(r) => (r.model.clone(), r.fields.clone(), r.auth_user, r.via.clone()),
+            None => (self.model.clone(), vec![], false, None),
         };
-        Produced { model, fields, auth_user, instance, named, set_kwargs: self.set_kwargs.iter().map(|s| s.to_string()).collect() }
+        let set_kwargs = self.set_kwargs.iter().map(|s| s.to_string()).collect();
+        Produced { model, fields, auth_user, instance, named, set_kwargs, via }
     }
 }
 
@@ -838,6 +843,21 @@ impl<'t> PyModel<'t> {
         };
         if self.import_of(name).is_none() || self.binding(name, func.start_byte()).is_some_and(|b| b.value.is_some()) {
             return None;
+        }
+        if self.outside.is_none() {
+            // Summarising this file for another one: the callee is left to the project model
+            // ([`Produced::via`]).
+            let via = func.kind() == "identifier" || func.child_by_field_name("attribute").is_some();
+            let r = Produced { via: via.then(|| (self.node_text(func).to_string(), instance)), instance, ..Default::default() };
+            return r.via.is_some().then(|| Producer {
+                model: String::new(),
+                model_node: call,
+                manager: None,
+                calls: vec![],
+                set_kwargs: vec![],
+                in_helper: true,
+                remote: Some(std::sync::Arc::new(r)),
+            });
         }
         let f = match self.callee_facts(func)? {
             // An offloaded helper's instance is built in the thread and read here.
