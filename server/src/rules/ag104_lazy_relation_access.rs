@@ -16,7 +16,12 @@
 //!   there is evaluated on the loop before the hand-over),
 //!   `acreate(author=a)`, an instance handed to offloaded code earlier in the function
 //!   (`await sync_to_async(f)(obj)`: `f` may have loaded the relation in the thread, which
-//!   fills the cache).
+//!   fills the cache) unless `f` is a project function known not to read `obj.<f>`.
+//! - A sync project function called on the loop (not awaited, not offloaded, not itself
+//!   decorated with an offloader) whose body reads `param.<f>` ([`crate::semantic::outside::FnFacts::param_reads`]) is
+//!   a read of `<f>` on the argument, under the same conditions, reported at the argument.
+//! - dorm does not load a deferred field (its descriptor reads `__dict__`: `None`): reported
+//!   with that message; `await obj.arefresh_from_db(…)` earlier in the function silences it.
 //! - Every fix is unsafe: `select_related` changes the query; `aget(pk=obj.<f>_id)` loses the
 //!   relation cache and differs for a null key; `arefresh_from_db` is an extra statement.
 
@@ -52,12 +57,17 @@ instance must come from a query the analysis can see: `await Book.objects…aget
 `await request.auser()` (the auth backend loads the user with a plain `get()`), or a helper
 (of this file or another project module; several `return`s when they agree, `return None`
 aside) returning one of these, awaited, run through `sync_to_async` /
-`database_sync_to_async`, or decorated with them. The
+`database_sync_to_async`, or decorated with them; a helper of another module may build
+its query on a third module's query function; `a, b = await helper(…)` unpacks an instance
+from the tuples an async helper returns. Also a sync function of the project called on the
+loop that reads such a relation of its argument (`appeal_label(docket)` with
+`def appeal_label(d): return d.appeal_from.name`), reported at the argument. The
 model's fields come from the project (another module, inherited fields, `related_name`,
 string references `"app.Model"`, `settings.AUTH_USER_MODEL`).
 
 **Why it is wrong.** The related object is fetched by a synchronous query on the event-loop
-thread: Django raises `SynchronousOnlyOperation`; dorm blocks the loop (warning). With
+thread: Django raises `SynchronousOnlyOperation`; dorm blocks the loop (warning; a field
+deferred by `only()` / `defer()` is not loaded by dorm at all: it reads as `None`). With
 Django 6.1's `fetch_mode()` on the query the failure changes (`RAISE` raises
 `FieldFetchBlocked`, the other modes still query): still reported.
 
@@ -73,7 +83,7 @@ async def show(request, pk):
 it is written in the same function; otherwise, for a forward key,
 `(await Author.objects.aget(pk=book.author_id))` (Django 4.1; loses the relation cache and
 raises instead of giving `None` on a null key); for a deferred field, insert
-`await obj.arefresh_from_db(fields=["<f>"])` before the statement (Django 4.2). No fix where
+`await obj.arefresh_from_db(fields=["<f>"])` before the statement (Django 4.2, dorm). No fix where
 `await` is not allowed.
 
 **Stays silent on**
@@ -91,8 +101,8 @@ raises instead of giving `None` on a null key); for a deferred field, insert
   functions (an argument of the offloader itself, `sync_to_async(partial(f, b.author))`,
   is evaluated on the loop: reported);
 - instances whose producing query is unknown (a parameter, a helper whose `return`s name
-  different relations or return a name, a query that comes from a third module, a custom
-  queryset method, a non-literal `select_related` argument) and unknown models.
+  different relations or return a name, a custom queryset method, a non-literal
+  `select_related` argument) and unknown models.
 
 **Suppress** with `# awaitguard: ignore[AG104]` or `# noqa: AG104` on the line.
 "#,
@@ -187,11 +197,18 @@ fn read<'t>(py: &PyModel<'t>, cx: &Ctx, node: Node<'t>, obj: Node<'t>, f: &str, 
     if seen_before(py, func, node.start_byte(), o, f) || handed_to_thread_before(py, func, node.start_byte(), o, f) {
         return None;
     }
+    // `await obj.arefresh_from_db(…)` earlier loads the fields (it clears cached relations).
+    if load == Load::Deferred && refreshed_before(py, func, node.start_byte(), o) {
+        return None;
+    }
     let dialect = py.dialect();
     let version = cx.settings.django_version;
     let mut message = match &load {
         Load::Forward(_) => format!("`{o}.{f}` runs a synchronous query in async code (`{f}` is not in `select_related()`)"),
         Load::Reverse => format!("`{o}.{f}` runs a synchronous query in async code (the reverse one-to-one is not in `select_related()`)"),
+        // dorm's field descriptor reads the instance's `__dict__` (djanorm 4.5
+        // `fields.py`): a deferred field gives `None`, no query.
+        Load::Deferred if dialect == Dialect::Dorm => format!("`{o}.{f}` is deferred by the query, and dorm gives `None` for it without loading it"),
         Load::Deferred => format!("`{o}.{f}` runs a synchronous query in async code (the field is deferred)"),
     };
     if p.has("fetch_mode") {
@@ -227,7 +244,8 @@ fn read<'t>(py: &PyModel<'t>, cx: &Ctx, node: Node<'t>, obj: Node<'t>, f: &str, 
                     edits: vec![Edit { range: node.byte_range(), text }],
                 });
             }
-            Load::Deferred if dialect == Dialect::Django && version >= django_api::V4_2 => {
+            // dorm's `arefresh_from_db(using=…, fields=None)` takes the same `fields=`.
+            Load::Deferred if dialect == Dialect::Dorm || version >= django_api::V4_2 => {
                 if let Some((at, indent)) = statement_start(py, node) {
                     fixes.push(Fix {
                         title: format!("Load it first with `await {o}.arefresh_from_db(fields=[\"{f}\"])`"),
@@ -366,6 +384,13 @@ fn loads(py: &PyModel, p: &Producer, f: &str, load: &Load) -> bool {
 fn select_related_here(py: &PyModel, p: &Producer, func: usize) -> bool {
     let Some(m) = p.manager else { return false };
     !p.in_helper && matches!(py.context_at(m.start_byte()), Context::Async { func: f, .. } if f == func)
+}
+
+/// `obj.arefresh_from_db(` / `obj.refresh_from_db(` written earlier in the function.
+fn refreshed_before(py: &PyModel, func: usize, at: usize, o: &str) -> bool {
+    let start = py.scopes[func].range.start;
+    let before = &py.src[start.min(at)..at];
+    [format!("{o}.arefresh_from_db("), format!("{o}.refresh_from_db(")].iter().any(|p| before.contains(p.as_str()))
 }
 
 /// `obj.f` read, written or loaded (`getattr(obj, "f"`) earlier in the function.
