@@ -211,7 +211,10 @@ fn read<'t>(py: &PyModel<'t>, cx: &Ctx, node: Node<'t>, obj: Node<'t>, f: &str, 
         Load::Deferred if dialect == Dialect::Dorm => format!("`{o}.{f}` is deferred by the query, and dorm gives `None` for it without loading it"),
         Load::Deferred => format!("`{o}.{f}` runs a synchronous query in async code (the field is deferred)"),
     };
-    if p.has("fetch_mode") {
+    if raises_fetch_blocked(py, &p) {
+        // Django 6.1: `fetch_mode(RAISE)` turns the lazy fetch into `FieldFetchBlocked`.
+        message = format!("`{o}.{f}` raises `FieldFetchBlocked` in async code (`fetch_mode(RAISE)`, `{f}` is not selected)");
+    } else if p.has("fetch_mode") {
         message.push_str(" despite `fetch_mode()`");
     }
     let mut fixes = vec![];
@@ -384,6 +387,11 @@ fn loads(py: &PyModel, p: &Producer, f: &str, load: &Load) -> bool {
 fn select_related_here(py: &PyModel, p: &Producer, func: usize) -> bool {
     let Some(m) = p.manager else { return false };
     !p.in_helper && matches!(py.context_at(m.start_byte()), Context::Async { func: f, .. } if f == func)
+}
+
+/// The producing chain (written here) calls `fetch_mode(…RAISE)`.
+fn raises_fetch_blocked(py: &PyModel, p: &Producer) -> bool {
+    p.calls.iter().any(|(m, args)| *m == "fetch_mode" && args.is_some_and(|a| py.node_text(a).trim_end_matches([')', ' ', ',']).ends_with("RAISE")))
 }
 
 /// `obj.arefresh_from_db(` / `obj.refresh_from_db(` written earlier in the function.
