@@ -397,6 +397,10 @@ impl<'t> PyModel<'t> {
     /// What is known of the model of a producer from another module's helper.
     pub fn producer_model_info(&self, p: &Producer<'t>, auth_user: &str, auth_label: Option<&str>) -> Option<ModelInfo> {
         let Some(r) = &p.remote else { return self.model_info(&p.model, p.model_node.start_byte(), auth_user, auth_label) };
+        if r.fields.is_empty() && !r.auth_user && r.via.is_none() && !r.model.is_empty() {
+            // A summary of this file's helper: the model as named here.
+            return self.model_info(&r.model, p.model_node.start_byte(), auth_user, auth_label);
+        }
         let mut info = ModelInfo { name: r.model.clone(), fields: r.fields.clone(), ..Default::default() };
         self.add_reverse_o2o(&mut info, auth_user);
         Some(info)
@@ -529,13 +533,15 @@ impl<'t> PyModel<'t> {
                 return None;
             }
             if let Some(def) = self.module_def_named(self.node_text(func)) {
-                let h = self.local_fn_header(def);
-                if !h.is_async || h.offloaded {
+                // From the helper's summary (an incremental analysis carries it over while
+                // the helper's body is not parsed again).
+                let f = self.local_fn_memo(def)?;
+                if !f.is_async || f.offloaded {
                     return None;
                 }
-                let mut p = self.agreed(def, true, |r| self.item_producer(def, r, idx, items.len()))?;
-                p.in_helper = true;
-                return Some(p);
+                let r = f.produces_items.into_iter().find(|(i, _)| *i == idx).map(|(_, r)| r).filter(|r| r.instance)?;
+                let model = r.model.clone();
+                return Some(Producer { model, model_node: call, manager: None, calls: vec![], set_kwargs: vec![], in_helper: true, remote: Some(std::sync::Arc::new(r)) });
             }
         }
         let name = match func.kind() {
@@ -565,6 +571,7 @@ impl<'t> PyModel<'t> {
         if items.len() != len {
             return None;
         }
+        self.read_bodies.borrow_mut().push(def.byte_range());
         let e = strip_parens(items[idx]);
         if e.kind() != "identifier" {
             return self.value_producer(e, 1);
@@ -1063,6 +1070,7 @@ impl<'t> PyModel<'t> {
         if params.is_empty() {
             return out;
         }
+        self.read_bodies.borrow_mut().push(def.byte_range());
         let mut rebound: Vec<&str> = vec![];
         let mut stack = vec![body];
         let mut steps = 0;
