@@ -121,6 +121,7 @@ fixtures! {
     ag104_helpers => "python/AG104_helpers.py",
     ag104_sqla => "python/AG104_sqla.py",
     ag104_sqlmodel => "python/AG104_sqlmodel.py",
+    ag104_param_helpers => "python/AG104_param_helpers.py",
     ag105 => "python/AG105.py",
     ag105_django42 => "python/AG105_django42.py",
     ag105_resolved => "python/AG105_resolved.py",

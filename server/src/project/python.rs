@@ -1197,6 +1197,12 @@ fn fn_facts(view: &FileView, file: &Path, summary: &PySummary, f: &LocalFn, dept
         }
     }
     facts.produces = f.produces.as_ref().and_then(|p| produced_model(view, file, summary, p, depth)).map(Arc::new);
+    facts.param_reads = f.body_read.then(|| f.param_reads.clone());
+    facts.produces_items = f
+        .produces_items
+        .iter()
+        .filter_map(|(i, p)| produced_model(view, file, summary, p, depth).map(|p| (*i, Arc::new(p))))
+        .collect();
     facts.on_commit_task = f.task_base.as_deref().is_some_and(|b| class_defers(view, file, summary, b, depth));
     facts.project_dispatcher = f.task_decorators.iter().any(|d| project_dispatcher(view, file, summary, d, depth));
     let mut callees = Here { view, file, summary, depth };
@@ -1234,6 +1240,23 @@ fn project_dispatcher(view: &FileView, file: &Path, summary: &PySummary, decorat
 /// when the model is not known to be one.
 fn produced_model(view: &FileView, file: &Path, summary: &PySummary, p: &crate::semantic::relations::Produced, depth: u32) -> Option<crate::semantic::relations::Produced> {
     let mut out = p.clone();
+    if let Some((callee, instance)) = &p.via {
+        // A chain started by a function of a third module: its own summary, with the calls
+        // this one appends.
+        let (head, tail) = callee.split_once('.').map_or((callee.as_str(), None), |(h, t)| (h, Some(t)));
+        let target = summary.imports.get(head)?;
+        let dotted = tail.map_or_else(|| target.clone(), |t| format!("{target}.{t}"));
+        let PyDef::Function(g) = resolve_kind(view, file, &dotted, depth + 1, Work::Db)? else { return None };
+        if g.generator || (g.is_async && !g.offloaded) != *instance {
+            return None;
+        }
+        let r = g.produces.as_ref().filter(|r| r.instance == *instance)?;
+        let mut merged = (**r).clone();
+        merged.named.extend(p.named.iter().cloned());
+        merged.set_kwargs.extend(p.set_kwargs.iter().cloned());
+        merged.instance = p.instance;
+        return Some(merged);
+    }
     if let Some(c) = summary.classes.get(&p.model) {
         let facts = class_facts(view, file, summary, &p.model, c, depth + 1);
         facts.is_model.then_some(())?;

@@ -25,7 +25,11 @@
 //! A setting that is never assigned has Django's default, in a module that sets at least one
 //! of `INSTALLED_APPS`, `DATABASES`, `SECRET_KEY`, `ROOT_URLCONF` or the settings read here; a module that
 //! sets none of them (an empty package `__init__.py` filled at run time, django-configurations'
-//! classes) is not where the settings are: everything is unknown.
+//! classes when no configuration is named) is not where the settings are: everything is unknown.
+//! django-configurations: when the entry points set `DJANGO_CONFIGURATION` and the settings
+//! module declares that class, the settings are the module's top level followed by the bodies
+//! of the class's bases and of the class (read like top-level statements; a base that cannot
+//! be read, or a `setup` / `pre_setup` / `post_setup` hook, makes everything unknown).
 //! When several settings modules apply, a value is known only where they all agree (a cache
 //! alias that is a `DatabaseCache` under any of them is `Database`: it queries there).
 //!
@@ -164,20 +168,29 @@ pub fn read_root(root: &Path) -> Option<DjangoSettings> {
     if modules.is_empty() {
         return None;
     }
+    let configurations = configuration_names(root);
     let mut merged: Option<DjangoSettings> = None;
     for file in &modules {
-        let one = read_module(root, file);
-        merged = Some(match merged {
-            None => one,
-            Some(m) => merge(m, one),
-        });
+        // django-configurations: the module's settings are the class `DJANGO_CONFIGURATION`
+        // names (each one named, when several entry points name different ones).
+        let classes: Vec<&String> = configurations.iter().filter(|c| top_level_class(file, c)).collect();
+        let reads: Vec<DjangoSettings> = if classes.is_empty() {
+            vec![read_module(root, file)]
+        } else {
+            classes.into_iter().map(|c| read_configuration(root, file, c)).collect()
+        };
+        for one in reads {
+            merged = Some(match merged {
+                None => one,
+                Some(m) => merge(m, one),
+            });
+        }
     }
     merged
 }
 
-/// The settings module files that apply to the project at `root`.
-fn settings_modules(root: &Path) -> Vec<PathBuf> {
-    let mut names: Vec<String> = vec![];
+/// The Python files where `DJANGO_SETTINGS_MODULE` / `DJANGO_CONFIGURATION` are set.
+fn entry_points(root: &Path) -> Vec<PathBuf> {
     let mut entry_points = vec![root.join("manage.py")];
     for base in [root.to_path_buf(), root.join("src")] {
         for pkg in subdirs(&base) {
@@ -185,7 +198,107 @@ fn settings_modules(root: &Path) -> Vec<PathBuf> {
             entry_points.push(pkg.join("wsgi.py"));
         }
     }
-    for p in entry_points {
+    entry_points
+}
+
+/// django-configurations' `DJANGO_CONFIGURATION` values set by the entry points.
+fn configuration_names(root: &Path) -> Vec<String> {
+    let mut names: Vec<String> = vec![];
+    for p in entry_points(root) {
+        if let Ok(text) = std::fs::read_to_string(&p) {
+            for n in env_defaults_in_python(&text, "DJANGO_CONFIGURATION") {
+                if !names.contains(&n) && !n.contains('.') {
+                    names.push(n);
+                }
+            }
+        }
+    }
+    names
+}
+
+/// `file` has a top-level `class <name>` (a cheap text test before any parse).
+fn top_level_class(file: &Path, name: &str) -> bool {
+    std::fs::read_to_string(file).is_ok_and(|t| t.lines().any(|l| l.strip_prefix("class ").and_then(|r| r.strip_prefix(name)).is_some_and(|r| r.starts_with(['(', ':']))))
+}
+
+/// The settings of django-configurations' class `class` of the module `file`: the module's
+/// top level, then the bodies of the class's bases (last base first, so that the class and
+/// its first bases override) and of the class itself, read as top-level statements.
+fn read_configuration(root: &Path, file: &Path, class: &str) -> DjangoSettings {
+    let mut st = State::default();
+    let mut stack = vec![];
+    exec_file(root, file, &mut st, &mut stack);
+    exec_class(root, file, class, &mut st, 0);
+    summarize(file, &st)
+}
+
+/// Runs the body of `class` (declared at the top level of `file`, or imported into it by a
+/// `from … import`) after its bases'. A base that cannot be read (a library's mixin, an
+/// attribute) and the hooks that may change any setting (`setup`, `pre_setup`, `post_setup`)
+/// make everything unknown.
+fn exec_class(root: &Path, file: &Path, class: &str, st: &mut State, depth: usize) {
+    if depth >= MAX_DEPTH {
+        st.havoc();
+        return;
+    }
+    let Ok(bytes) = std::fs::read(file) else {
+        st.havoc();
+        return;
+    };
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let tree = syntax::parse(Lang::Python, &text, None);
+    let rd = Reader { root, file, src: &text, depth: std::cell::Cell::new(0) };
+    let top = tree.root_node();
+    let mut c = top.walk();
+    let stmts: Vec<Node> = top.named_children(&mut c).collect();
+    let def = stmts.iter().find_map(|n| {
+        let d = if n.kind() == "decorated_definition" { n.child_by_field_name("definition")? } else { *n };
+        (d.kind() == "class_definition" && d.child_by_field_name("name").is_some_and(|x| rd.text(x) == class)).then_some(d)
+    });
+    let Some(def) = def else {
+        // `from .base import Base`: the class of that module.
+        let source = stmts.iter().filter(|n| n.kind() == "import_from_statement").find_map(|n| {
+            let mut c = n.walk();
+            let imports = n.children_by_field_name("name", &mut c).any(|x| x.kind() == "dotted_name" && rd.text(x) == class);
+            imports.then(|| n.child_by_field_name("module_name").and_then(|m| rd.resolve(rd.text(m)))).flatten()
+        });
+        match source {
+            Some(f) => exec_class(root, &f, class, st, depth + 1),
+            None => st.havoc(),
+        }
+        return;
+    };
+    if let Some(bases) = def.child_by_field_name("superclasses") {
+        let mut c = bases.walk();
+        let bases: Vec<Node> = bases.named_children(&mut c).filter(|b| b.kind() != "comment").collect();
+        for b in bases.into_iter().rev() {
+            match (b.kind(), rd.text(b)) {
+                ("keyword_argument", _) | (_, "Configuration" | "object") => {}
+                ("identifier", name) => exec_class(root, file, name, st, depth + 1),
+                _ => st.havoc(),
+            }
+        }
+    }
+    let Some(body) = def.child_by_field_name("body") else { return };
+    let mut c = body.walk();
+    let mut stack = vec![];
+    for stmt in body.named_children(&mut c) {
+        let d = if stmt.kind() == "decorated_definition" { stmt.child_by_field_name("definition") } else { Some(stmt) };
+        let hook = d.filter(|d| d.kind() == "function_definition").and_then(|d| d.child_by_field_name("name")).is_some_and(|n| {
+            matches!(rd.text(n), "setup" | "pre_setup" | "post_setup")
+        });
+        if hook {
+            st.havoc();
+            continue;
+        }
+        rd.statement(stmt, st, &mut stack);
+    }
+}
+
+/// The settings module files that apply to the project at `root`.
+fn settings_modules(root: &Path) -> Vec<PathBuf> {
+    let mut names: Vec<String> = vec![];
+    for p in entry_points(root) {
         if let Ok(text) = std::fs::read_to_string(&p) {
             for n in dsm_in_python(&text) {
                 if !names.contains(&n) {
@@ -259,9 +372,15 @@ fn subdirs(dir: &Path) -> Vec<PathBuf> {
 /// `DJANGO_SETTINGS_MODULE` values set in Python source: `setdefault("DJANGO_SETTINGS_MODULE",
 /// "x.y")` or `["DJANGO_SETTINGS_MODULE"] = "x.y"`.
 pub fn dsm_in_python(text: &str) -> Vec<String> {
+    env_defaults_in_python(text, "DJANGO_SETTINGS_MODULE")
+}
+
+/// The values the environment variable `key` is given in Python source (as
+/// [`dsm_in_python`]).
+fn env_defaults_in_python(text: &str, key: &str) -> Vec<String> {
     let mut out = vec![];
-    for (i, _) in text.match_indices("DJANGO_SETTINGS_MODULE") {
-        let rest = &text[i + "DJANGO_SETTINGS_MODULE".len()..];
+    for (i, _) in text.match_indices(key) {
+        let rest = &text[i + key.len()..];
         let rest = rest.trim_start_matches(['"', '\'']).trim_start();
         let rest = if let Some(r) = rest.strip_prefix(',') {
             r
@@ -1119,6 +1238,29 @@ mod tests {
         assert_eq!(read("SECRET_KEY = 'x'\n").as_deref(), Some("auth.User"));
         assert_eq!(read("SECRET_KEY = 'x'\nAUTH_USER_MODEL = env('USER_MODEL')\n"), None);
         assert_eq!(read("X = 1\n"), None);
+    }
+
+    #[test]
+    fn django_configurations_classes() {
+        const MANAGE_CONF: &str = "import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'shop.local')\nos.environ.setdefault('DJANGO_CONFIGURATION', 'Local')\n";
+        const BASE: &str = "from configurations import Configuration, values\n\nclass Base(Configuration):\n    SECRET_KEY = values.Value()\n    AUTH_USER_MODEL = 'people.Member'\n    CACHES = {'default': {'BACKEND': 'django.core.cache.backends.dummy.DummyCache'}}\n";
+        let read = |local: &str| {
+            let p = project(&[("manage.py", MANAGE_CONF), ("shop/base.py", BASE), ("shop/local.py", local)]);
+            find_and_read(p.path()).unwrap()
+        };
+        let s = read("from shop.base import Base\n\nclass Local(Base):\n    DEBUG = True\n");
+        assert_eq!(s.auth_user_model.as_deref(), Some("people.Member"), "inherited from the imported base");
+        assert_eq!(s.cache("default"), Backend::Dummy);
+        let s = read("from .base import Base\n\nclass Local(Base):\n    CACHES = {'default': {'BACKEND': 'django.core.cache.backends.db.DatabaseCache'}}\n");
+        assert_eq!(s.cache("default"), Backend::Database, "the class overrides its base");
+        let s = read("from configurations import Configuration\n\nclass Local(Configuration):\n    SECRET_KEY = 'x'\n");
+        assert_eq!(s.auth_user_model.as_deref(), Some("auth.User"), "Django's default");
+        let s = read("from shop.base import Base\nfrom somelib import Mixin\n\nclass Local(Mixin, Base):\n    DEBUG = True\n");
+        assert_eq!(s.auth_user_model, None, "a base that cannot be read");
+        let s = read("from shop.base import Base\n\nclass Local(Base):\n    @classmethod\n    def post_setup(cls):\n        pass\n");
+        assert_eq!(s.auth_user_model, None, "a hook may change any setting");
+        let s = read("from shop.base import Base\n\nclass Other(Base):\n    DEBUG = True\n");
+        assert_eq!(s.auth_user_model, None, "the named class is not in the module");
     }
 
     #[test]

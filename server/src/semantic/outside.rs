@@ -68,6 +68,11 @@ pub struct FnFacts {
     /// What its one `return` produces: an instance or queryset of a project model, with the
     /// relations the query names (AG104 through helpers of other modules).
     pub produces: Option<Arc<super::relations::Produced>>,
+    /// Attributes it reads on its positional parameters ([`super::summary::LocalFn::param_reads`]);
+    /// `None` when its body was not read (unknown).
+    pub param_reads: Option<Vec<(usize, String)>>,
+    /// What the elements of its returned tuples produce, by index ([`FnFacts::produces`] of each).
+    pub produces_items: Vec<(usize, Arc<super::relations::Produced>)>,
     pub loc: Option<Loc>,
 }
 
@@ -438,6 +443,8 @@ impl<'t> super::PyModel<'t> {
                             project_dispatcher: false,
                             decorators: f.decorators,
                             produces: None,
+                            param_reads: f.body_read.then(|| f.param_reads.clone()),
+                            produces_items: vec![],
                             loc: None,
                         })
                     }

@@ -11,10 +11,10 @@
 //!   name. Matched by the target's class name (this file's models and
 //!   [`super::outside::ModuleFacts::reverse_one_to_one`] of the modules it imports).
 //! - **The user model** (`get_user_model().objects…`, or a name bound to it): its fields
-//!   when the configured class is in this file, imported by name, or declared in a `…models`
-//!   module this file imports from (at most 8 tried), or else found project-wide by its app
-//!   label ([`super::outside::Outside::py_app_model`]); its reverse one-to-ones from this
-//!   file's and its imported modules' facts only.
+//!   when the configured class is in this file, else found project-wide by its app label
+//!   ([`super::outside::Outside::py_app_model`]: a `User` imported here may be another app's),
+//!   else imported by name or declared in a `…models` module this file imports from (at most
+//!   8 tried); its reverse one-to-ones from this file's and its imported modules' facts only.
 //! - **Producers** ([`PyModel::instance_producer`]): the query chain an instance came from
 //!   (`await Book.objects.select_related("x").aget(…)`, `async for b in qs`,
 //!   `[b async for b in qs]`, `qs[0]`, `await aget_object_or_404(Book, …)`, the rows of
@@ -200,6 +200,10 @@ pub struct Produced {
     pub named: Vec<(String, Option<Vec<String>>)>,
     /// Keyword names given to `acreate(…)`.
     pub set_kwargs: Vec<String>,
+    /// The chain starts in a function of a third module (`queries.books().aget(…)` in the
+    /// helper's file, `"queries.books"`), and whether that call gives an instance: the
+    /// project model resolves it (its [`Produced`] and this one's named calls merged).
+    pub via: Option<(String, bool)>,
 }
 
 /// The methods whose names [`Produced::named`] keeps.
@@ -287,11 +291,12 @@ impl<'t> Producer<'t> {
                 Some(Named::Names(v)) => named.push((method.to_string(), Some(v))),
             }
         }
-        let (model, fields, auth_user) = match &self.remote {
-            Some(r) => (r.model.clone(), r.fields.clone(), r.auth_user),
-            None => (self.model.clone(), vec![], false),
+        let (model, fields, auth_user, via) = match &self.remote {
+            Some(r) => (r.model.clone(), r.fields.clone(), r.auth_user, r.via.clone()),
+            None => (self.model.clone(), vec![], false, None),
         };
-        Produced { model, fields, auth_user, instance, named, set_kwargs: self.set_kwargs.iter().map(|s| s.to_string()).collect() }
+        let set_kwargs = self.set_kwargs.iter().map(|s| s.to_string()).collect();
+        Produced { model, fields, auth_user, instance, named, set_kwargs, via }
     }
 }
 
@@ -392,6 +397,10 @@ impl<'t> PyModel<'t> {
     /// What is known of the model of a producer from another module's helper.
     pub fn producer_model_info(&self, p: &Producer<'t>, auth_user: &str, auth_label: Option<&str>) -> Option<ModelInfo> {
         let Some(r) = &p.remote else { return self.model_info(&p.model, p.model_node.start_byte(), auth_user, auth_label) };
+        if r.fields.is_empty() && !r.auth_user && r.via.is_none() && !r.model.is_empty() {
+            // A summary of this file's helper: the model as named here.
+            return self.model_info(&r.model, p.model_node.start_byte(), auth_user, auth_label);
+        }
         let mut info = ModelInfo { name: r.model.clone(), fields: r.fields.clone(), ..Default::default() };
         self.add_reverse_o2o(&mut info, auth_user);
         Some(info)
@@ -401,19 +410,21 @@ impl<'t> PyModel<'t> {
     /// when this file or the project knows it.
     fn user_model_info(&self, auth_user: &str, auth_label: Option<&str>) -> Option<ModelInfo> {
         let mut info = ModelInfo { name: auth_user.to_string(), ..Default::default() };
+        // The class of the configured app first: a `User` this file imports may be another
+        // app's model of the same name (`from apps.github.models import User as GithubUser`).
+        let by_label = || {
+            let (label, outside) = (auth_label?, self.outside.filter(|_| self.outside_off.get() == 0)?);
+            match outside.py_app_model(label, auth_user)? {
+                super::outside::PyDef::Class(c) if c.is_model => Some(c),
+                _ => None,
+            }
+        };
         if let Some(bases) = self.classes.get(auth_user) {
             if self.is_model_class(auth_user, bases, 0) {
                 info.fields = self.local_model_fields(auth_user, 0);
             }
-        } else if let Some(c) = self.imported_user_class(auth_user) {
+        } else if let Some(c) = by_label().or_else(|| self.imported_user_class(auth_user)) {
             info.fields = c.fields.clone();
-        } else if let (Some(label), Some(outside)) = (auth_label, self.outside.filter(|_| self.outside_off.get() == 0)) {
-            // Declared in an app this file does not import (the registry is project-wide).
-            if let Some(super::outside::PyDef::Class(c)) = outside.py_app_model(label, auth_user) {
-                if c.is_model {
-                    info.fields = c.fields.clone();
-                }
-            }
         }
         let reverse = self.local_reverse_o2o().into_iter().chain(self.imported_reverse_o2o());
         for (target, attr) in reverse {
@@ -483,13 +494,132 @@ impl<'t> PyModel<'t> {
         match b.value {
             Some(v) => self.value_producer(v, 0),
             None => {
-                let l = self.loop_iters.get(&b.pos)?;
+                let Some(l) = self.loop_iters.get(&b.pos) else { return self.unpacked_producer(name, b.pos) };
                 if l.target.kind() != "identifier" || self.node_text(l.target) != name {
                     return None;
                 }
                 self.iterable_producer(l.iter, 0)
             }
         }
+    }
+
+    /// `docket, context = await helper(…)` (the assignment ending at `pos`): the producer of
+    /// the element `name` unpacks, when every value-returning `return` of the helper (this
+    /// file's async `def`, or another module's through [`super::outside::FnFacts::produces_items`])
+    /// is a tuple whose element there is an instance ([`PyModel::item_producer`]).
+    fn unpacked_producer(&self, name: &str, pos: usize) -> Option<Producer<'t>> {
+        let mut n = self.tree.root_node().descendant_for_byte_range(pos.checked_sub(1)?, pos)?;
+        for _ in 0..64 {
+            if n.kind() == "assignment" && n.end_byte() == pos {
+                break;
+            }
+            n = n.parent()?;
+        }
+        if n.kind() != "assignment" {
+            return None;
+        }
+        let left = n.child_by_field_name("left").filter(|l| matches!(l.kind(), "pattern_list" | "tuple_pattern"))?;
+        let mut c = left.walk();
+        let items: Vec<Node> = left.named_children(&mut c).filter(|x| x.kind() != "comment").collect();
+        if items.iter().any(|x| x.kind() != "identifier") {
+            return None;
+        }
+        let idx = items.iter().position(|x| self.node_text(*x) == name)?;
+        let right = strip_parens(n.child_by_field_name("right")?);
+        let call = strip_parens(right.named_child(0).filter(|_| right.kind() == "await")?);
+        let func = call.child_by_field_name("function").filter(|_| call.kind() == "call")?;
+        if func.kind() == "identifier" {
+            if self.binding(self.node_text(func), func.start_byte()).is_some_and(|b| b.value.is_some()) {
+                return None;
+            }
+            if let Some(def) = self.module_def_named(self.node_text(func)) {
+                // From the helper's summary (an incremental analysis carries it over while
+                // the helper's body is not parsed again).
+                let f = self.local_fn_memo(def)?;
+                if !f.is_async || f.offloaded {
+                    return None;
+                }
+                let r = f.produces_items.into_iter().find(|(i, _)| *i == idx).map(|(_, r)| r).filter(|r| r.instance)?;
+                let model = r.model.clone();
+                return Some(Producer { model, model_node: call, manager: None, calls: vec![], set_kwargs: vec![], in_helper: true, remote: Some(std::sync::Arc::new(r)) });
+            }
+        }
+        let name = match func.kind() {
+            "identifier" => self.node_text(func),
+            "attribute" => self.node_text(func.child_by_field_name("object").filter(|o| o.kind() == "identifier")?),
+            _ => return None,
+        };
+        if self.import_of(name).is_none() || self.binding(name, func.start_byte()).is_some_and(|b| b.value.is_some()) {
+            return None;
+        }
+        let f = self.callee_facts(func).filter(|f| f.is_async && !f.offloaded && !f.generator)?;
+        let r = f.produces_items.iter().find(|(i, _)| *i == idx).map(|(_, r)| r.clone()).filter(|r| r.instance)?;
+        Some(Producer { model: r.model.clone(), model_node: call, manager: None, calls: vec![], set_kwargs: vec![], in_helper: true, remote: Some(r) })
+    }
+
+    /// Element `idx` of the tuple `ret` (a `return` value of the async helper `def`, of
+    /// `len` elements): an awaited instance getter, or a name bound to one in the helper.
+    /// Attributes the helper reads on that name count as loaded (their cache is filled);
+    /// a name the helper hands to a thread is unknown.
+    fn item_producer(&self, def: Node<'t>, ret: Node<'t>, idx: usize, len: usize) -> Option<Producer<'t>> {
+        let ret = strip_parens(ret);
+        if !matches!(ret.kind(), "tuple" | "expression_list") {
+            return None;
+        }
+        let mut c = ret.walk();
+        let items: Vec<Node> = ret.named_children(&mut c).filter(|x| x.kind() != "comment").collect();
+        if items.len() != len {
+            return None;
+        }
+        self.read_bodies.borrow_mut().push(def.byte_range());
+        let e = strip_parens(items[idx]);
+        if e.kind() != "identifier" {
+            return self.value_producer(e, 1);
+        }
+        let name = self.node_text(e);
+        let v = self.binding(name, e.start_byte())?.value?;
+        let mut p = self.value_producer(v, 1)?;
+        let body = self.node_text(def.child_by_field_name("body")?);
+        let ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
+        for line in body.lines() {
+            if (line.contains("sync_to_async") || line.contains("to_thread")) && line.split(|c: char| !ident(c)).any(|w| w == name) {
+                return None;
+            }
+        }
+        let base = def.child_by_field_name("body")?.start_byte();
+        let dotted = format!("{name}.");
+        for (i, _) in body.match_indices(&dotted) {
+            if body[..i].chars().next_back().is_some_and(|c| ident(c) || c == '.') {
+                continue;
+            }
+            let rest = &body[i + dotted.len()..];
+            let end = rest.find(|c: char| !ident(c)).unwrap_or(rest.len());
+            if end > 0 {
+                let at = base + i + dotted.len();
+                p.set_kwargs.push(&self.src[at..at + end]);
+            }
+        }
+        Some(p)
+    }
+
+    /// What each element of the tuples `def` returns produces, where every value-returning
+    /// `return` agrees (for [`super::summary::LocalFn::produces_items`]); async `def`s only.
+    pub fn return_items_produced(&self, def: Node<'t>) -> Vec<(usize, Produced)> {
+        let h = self.local_fn_header(def);
+        if !h.is_async || h.offloaded {
+            return vec![];
+        }
+        let Some(first) = self.returns(def).and_then(|r| r.first().copied()).map(strip_parens) else { return vec![] };
+        if !matches!(first.kind(), "tuple" | "expression_list") {
+            return vec![];
+        }
+        let len = {
+            let mut c = first.walk();
+            first.named_children(&mut c).filter(|x| x.kind() != "comment").count()
+        };
+        (0..len.min(8))
+            .filter_map(|i| self.agreed(def, true, |r| self.item_producer(def, r, i, len)).map(|p| (i, p.produced(self, true))))
+            .collect()
     }
 
     /// The producer of an instance-valued expression.
@@ -721,6 +851,21 @@ impl<'t> PyModel<'t> {
         if self.import_of(name).is_none() || self.binding(name, func.start_byte()).is_some_and(|b| b.value.is_some()) {
             return None;
         }
+        if self.outside.is_none() {
+            // Summarising this file for another one: the callee is left to the project model
+            // ([`Produced::via`]).
+            let via = func.kind() == "identifier" || func.child_by_field_name("attribute").is_some();
+            let r = Produced { via: via.then(|| (self.node_text(func).to_string(), instance)), instance, ..Default::default() };
+            return r.via.is_some().then(|| Producer {
+                model: String::new(),
+                model_node: call,
+                manager: None,
+                calls: vec![],
+                set_kwargs: vec![],
+                in_helper: true,
+                remote: Some(std::sync::Arc::new(r)),
+            });
+        }
         let f = match self.callee_facts(func)? {
             // An offloaded helper's instance is built in the thread and read here.
             f if (f.offloaded && !instance) || f.generator => return None,
@@ -898,6 +1043,102 @@ impl<'t> PyModel<'t> {
             }
         }
         first.map(|(p, _)| p)
+    }
+
+    /// The attributes `def` reads on its positional parameters, directly in its body (not in
+    /// nested functions or lambdas): `p.attr` (not written, not called) and `getattr(p,
+    /// "attr"…)`; `_id` columns, `pk`, `id` and dunders left out. A parameter the body rebinds
+    /// is left out whole. At most 64 entries.
+    pub fn param_reads(&self, def: Node<'t>) -> Vec<(usize, String)> {
+        let mut params: Vec<&'t str> = vec![];
+        if let Some(ps) = def.child_by_field_name("parameters") {
+            let mut c = ps.walk();
+            for p in ps.named_children(&mut c) {
+                let name = match p.kind() {
+                    "identifier" => Some(p),
+                    "typed_parameter" => p.named_child(0).filter(|n| n.kind() == "identifier"),
+                    "default_parameter" | "typed_default_parameter" => p.child_by_field_name("name"),
+                    "comment" => continue,
+                    _ => break,
+                };
+                let Some(name) = name else { break };
+                params.push(self.node_text(name));
+            }
+        }
+        let mut out: Vec<(usize, String)> = vec![];
+        let Some(body) = def.child_by_field_name("body") else { return out };
+        if params.is_empty() {
+            return out;
+        }
+        self.read_bodies.borrow_mut().push(def.byte_range());
+        let mut rebound: Vec<&str> = vec![];
+        let mut stack = vec![body];
+        let mut steps = 0;
+        let keep = |f: &str| !(f.ends_with("_id") || f == "pk" || f == "id" || f.starts_with("__"));
+        while let Some(n) = stack.pop() {
+            steps += 1;
+            if steps > 20_000 || out.len() >= 64 {
+                break;
+            }
+            match n.kind() {
+                "function_definition" | "class_definition" | "lambda" | "decorated_definition" => continue,
+                "assignment" | "augmented_assignment" | "for_statement" | "for_in_clause" | "named_expression" => {
+                    let l = n.child_by_field_name("left").or_else(|| n.child_by_field_name("name"));
+                    if let Some(l) = l {
+                        let mut ls = vec![l];
+                        while let Some(x) = ls.pop() {
+                            if x.kind() == "identifier" {
+                                rebound.push(self.node_text(x));
+                            } else if matches!(x.kind(), "pattern_list" | "tuple_pattern" | "list_pattern") {
+                                let mut c = x.walk();
+                                ls.extend(x.named_children(&mut c));
+                            }
+                        }
+                    }
+                }
+                "attribute" => {
+                    let parent = n.parent();
+                    let written_or_called = parent.is_some_and(|p| match p.kind() {
+                        "assignment" | "augmented_assignment" => p.child_by_field_name("left") == Some(n),
+                        "call" => p.child_by_field_name("function") == Some(n),
+                        "delete_statement" | "pattern_list" | "tuple_pattern" => true,
+                        _ => false,
+                    });
+                    if let (Some(o), Some(a)) = (n.child_by_field_name("object"), n.child_by_field_name("attribute")) {
+                        if o.kind() == "identifier" && !written_or_called {
+                            let f = self.node_text(a);
+                            if let Some(i) = params.iter().position(|p| *p == self.node_text(o)) {
+                                if keep(f) && !out.iter().any(|(j, g)| *j == i && g == f) {
+                                    out.push((i, f.to_string()));
+                                }
+                            }
+                        }
+                    }
+                }
+                "call" => {
+                    let f = n.child_by_field_name("function");
+                    if f.is_some_and(|f| f.kind() == "identifier" && self.node_text(f) == "getattr") {
+                        let args = n.child_by_field_name("arguments");
+                        let a0 = args.and_then(|a| a.named_child(0)).filter(|a| a.kind() == "identifier");
+                        let a1 = args.and_then(|a| a.named_child(1)).filter(|a| a.kind() == "string");
+                        if let (Some(a0), Some(a1)) = (a0, a1) {
+                            let f = string_value(self.node_text(a1));
+                            if let Some(i) = params.iter().position(|p| *p == self.node_text(a0)) {
+                                if keep(f) && !f.is_empty() && !out.iter().any(|(j, g)| *j == i && g == f) {
+                                    out.push((i, f.to_string()));
+                                }
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+            let mut c = n.walk();
+            stack.extend(n.named_children(&mut c));
+        }
+        out.retain(|(i, _)| !rebound.contains(&params[*i]));
+        out.sort();
+        out
     }
 
     /// The value-returning `return` expressions of `def` (bare `return` and `return None` left

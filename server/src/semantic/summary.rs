@@ -51,6 +51,12 @@ pub struct LocalFn {
     pub body_read: bool,
     /// What its one `return` produces (AG104), model unresolved.
     pub produces: Option<super::relations::Produced>,
+    /// Attributes it reads on its positional parameters (AG104: `def f(d): d.court.name`
+    /// gives `(0, "court")`); filled when the body is read ([`PyModel::param_reads`]).
+    pub param_reads: Vec<(usize, String)>,
+    /// What the elements of its returned tuples produce (`return docket, context`), by index,
+    /// model unresolved (AG104 through `a, b = await helper(…)`).
+    pub produces_items: Vec<(usize, super::relations::Produced)>,
 }
 
 impl LocalFn {
@@ -208,6 +214,10 @@ impl<'t> PyModel<'t> {
         let mut f = self.read_body(def, f);
         if !f.generator {
             f.produces = self.return_produced(def);
+        }
+        f.param_reads = self.param_reads(def);
+        if !f.generator {
+            f.produces_items = self.return_items_produced(def);
         }
         f
     }

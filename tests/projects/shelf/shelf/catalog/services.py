@@ -1,5 +1,6 @@
 from django.db.models import Prefetch
 
+from . import queries
 from .models import Book, Edition
 
 
@@ -37,3 +38,15 @@ def books_without_blurb():
 
 async def add_book(author, title):
     return await Book.objects.acreate(author=author, title=title)
+
+
+async def get_book_via_queries(pk):
+    return await queries.all_books().aget(pk=pk)
+
+
+async def get_book_with_author_via_queries(pk):
+    return await queries.books_with_author().aget(pk=pk)
+
+
+async def get_book_selected_here(pk):
+    return await queries.all_books().select_related("author").aget(pk=pk)

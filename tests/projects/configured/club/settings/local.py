@@ -1,0 +1,5 @@
+from club.settings.base import Base
+
+
+class Local(Base):
+    DEBUG = True
