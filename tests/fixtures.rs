@@ -229,6 +229,7 @@ fixtures! {
     ag513_sqlx => "rust/AG513_sqlx.rs",
     ag513_sqlx09 => "rust/AG513_sqlx09.rs",
     ag514 => "rust/AG514.rs",
+    ag401_peewee => "python/AG401_peewee.py",
     ag900 => "python/AG900.py",
     ag900_rust => "rust/AG900.rs",
 }

@@ -76,6 +76,10 @@ pub struct PySummary {
     /// Module-level names assigned a SQLAlchemy session factory, session, engine or
     /// connection this file alone shows (`async_session = async_sessionmaker(engine)`).
     pub sqla: FxHashMap<String, crate::semantic::sqla::SqlaKind>,
+    /// Module-level names assigned a peewee database constructor (`db = SqliteDatabase(…)`).
+    pub pw_dbs: FxHashMap<String, crate::semantic::peewee::PwDb>,
+    /// Module-level classes with a `class Meta: database = …`: what it names.
+    pub pw_meta: FxHashMap<String, crate::semantic::peewee::MetaDb>,
 }
 
 /// The summary of a Python source text. Parsed sparsely: the bodies of sync functions are
@@ -114,6 +118,15 @@ pub fn summarize(text: &str) -> PySummary {
                     Some(k) => s.sqla.insert(m.node_text(left).to_string(), k),
                     None => s.sqla.remove(m.node_text(left)),
                 };
+                let pw = (right.kind() == "call")
+                    .then(|| right.child_by_field_name("function"))
+                    .flatten()
+                    .and_then(|f| m.resolve_dotted(m.node_text(f)))
+                    .and_then(|p| crate::semantic::peewee::ctor_db(&p));
+                match pw {
+                    Some(k) => s.pw_dbs.insert(m.node_text(left).to_string(), k),
+                    None => s.pw_dbs.remove(m.node_text(left)),
+                };
             }
             continue;
         }
@@ -147,6 +160,9 @@ pub fn summarize(text: &str) -> PySummary {
                 let fields = crate::semantic::relations::class_fields(&m, def);
                 reverse_o2o.extend(crate::semantic::relations::reverse_one_to_one(&name, &fields));
                 let homemade_atomic = m.homemade_atomic_class(def).is_some();
+                if let Some(meta) = crate::semantic::peewee::class_meta_db(&m, def) {
+                    s.pw_meta.insert(name.clone(), meta);
+                }
                 s.classes.insert(name, PyClass { bases, manager_attrs, a_methods, defers_on_commit, name_range, fields, homemade_atomic });
             }
             _ => {}
@@ -611,6 +627,41 @@ pub fn resolve_sqla(view: &FileView, dotted: &str) -> Option<crate::semantic::sq
     let [name] = attrs.as_slice() else { return None };
     view.note(&file);
     view.project.py_summary(&file)?.sqla.get(name).copied()
+}
+
+/// The peewee kind of `dotted` seen from `from`: a module-level database or model class of
+/// a project module, followed through that module's imports and bases (bounded by `depth`).
+pub fn resolve_peewee(view: &FileView, from: &Path, dotted: &str, depth: u32) -> Option<crate::semantic::peewee::PwKind> {
+    use crate::semantic::peewee::{resolve, MetaDb, PwDb, PwKind, PwScope, MAX_DEPTH};
+    struct Scope<'a> {
+        view: &'a FileView,
+        file: PathBuf,
+        s: Arc<PySummary>,
+    }
+    impl PwScope for Scope<'_> {
+        fn db_named(&self, name: &str) -> Option<PwDb> {
+            self.s.pw_dbs.get(name).copied()
+        }
+        fn class_named(&self, name: &str) -> Option<(Vec<String>, Option<MetaDb>)> {
+            let c = self.s.classes.get(name)?;
+            Some((c.bases.clone(), self.s.pw_meta.get(name).cloned()))
+        }
+        fn import_path(&self, name: &str) -> Option<String> {
+            self.s.imports.get(name).cloned()
+        }
+        fn follow(&self, dotted: &str, depth: u32) -> Option<PwKind> {
+            resolve_peewee(self.view, &self.file, dotted, depth)
+        }
+    }
+    if depth > MAX_DEPTH {
+        return None;
+    }
+    let (file, attrs) = locate(view, from, dotted)?;
+    let [name] = attrs.as_slice() else { return None };
+    view.note(&file);
+    let s = view.project.py_summary(&file)?;
+    let scope = Scope { view, file, s };
+    resolve(&scope, name, depth + 1)
 }
 
 pub fn resolve_module(view: &FileView, dotted: &str) -> Option<Arc<ModuleFacts>> {

@@ -10,10 +10,18 @@
 //!   `Session(engine)` does no I/O.
 //! - Async context only (RULES.md §0.4): a plain `def` (a FastAPI sync endpoint runs in a
 //!   threadpool) and functions handed to `run_sync` are sync context and stay silent.
-//! - peewee's sync `Database` (the other half of the rule) is not implemented yet.
+//! - peewee: a plain (non-async) database, its bound models, their queries and instances
+//!   ([`crate::semantic::peewee`]): a query-running call gets the unsafe fix
+//!   `await asyncio.to_thread(<callee>, <args>)` (another thread, another connection) where
+//!   `await` is legal; iterating a query and `with db.atomic()` get no fix. A database of
+//!   unknown kind (a `DatabaseProxy`) and models bound to none are silent; so are pwasyncio /
+//!   peewee-async databases (AG101 / AG103) and calls already awaited.
 
 use super::{short, Ctx, Finding, FixAvailability, Rule, RuleMeta, Severity};
+use crate::fix::{python as pyfix, Applicability, Fix};
+use crate::semantic::peewee::{PwCall, PwDb};
 use crate::semantic::sqla::SqlaKind;
+use crate::semantic::transactions::with_items;
 use crate::syntax::{Lang, QueryId};
 
 pub struct SyncSessionInAsync;
@@ -27,10 +35,20 @@ static META: RuleMeta = RuleMeta {
     name: "sync-session-in-async",
     lang: Lang::Python,
     severity: Severity::Warning,
-    fix: FixAvailability::None,
-    // Every kind comes from an import of `sqlalchemy` / `sqlmodel` in this file (semantic::sqla).
-    triggers: &[&["async"], &["sqlalchemy", "sqlmodel"]],
-    summary: "A sync SQLAlchemy / SQLModel `Session` or engine doing I/O in async code",
+    fix: FixAvailability::Sometimes,
+    // Every SQLAlchemy kind comes from an import of `sqlalchemy` / `sqlmodel` in this file
+    // (semantic::sqla); a peewee model may come from another module: its methods are listed.
+    triggers: &[
+        &["async"],
+        &[
+            "sqlalchemy", "sqlmodel", "peewee", "playhouse", "get", "get_or_none", "get_by_id", "create", "get_or_create",
+            "bulk_create", "bulk_update", "delete_by_id", "set_by_id", "create_table", "drop_table", "table_exists",
+            "truncate_table", "execute", "first", "count", "exists", "scalar", "peek", "save", "delete_instance",
+            "execute_sql", "create_tables", "drop_tables", "connect", "commit", "rollback", "get_tables", "select",
+            "atomic", "transaction", "savepoint", "manual_commit", "connection_context",
+        ],
+    ],
+    summary: "A sync SQLAlchemy / SQLModel `Session` or engine, or a sync peewee database, doing I/O in async code",
     doc: r#"## AG401 sync-session-in-async
 
 **What it catches.** In async code, a sync SQLAlchemy or SQLModel database object doing I/O:
@@ -60,8 +78,30 @@ async def users():
 ```
 Or make the endpoint a plain `def`: FastAPI runs it in a threadpool.
 
+**peewee.** The same holds for a plain peewee database (`SqliteDatabase`,
+`PostgresqlDatabase`, `MySQLDatabase`, the pooled and extension variants,
+`playhouse.db_url.connect`) and the models bound to it (`class Meta: database = db`, also
+through a base model and across modules): `Model.get/get_or_none/create/get_or_create/…`,
+a query run (`.execute()`, `.get()`, `.count()`, `.exists()`, `.scalar()`, `.first()`,
+iteration), `obj.save()`, `obj.delete_instance()`, `db.execute_sql(…)` and
+`with db.atomic():` in async code.
+```python
+async def rename(pk, name):
+    user = User.get_by_id(pk)                      # AG401
+    user.name = name
+    user.save()                                    # AG401
+```
+**Fix (peewee, unsafe: review).** A single call moves into a worker thread:
+`await asyncio.to_thread(user.save)`, `await asyncio.to_thread(User.get_by_id, pk)`. The
+call then runs on another thread with its own connection, outside a transaction the
+coroutine holds. Loops over a query and `with db.atomic():` blocks get no fix: move the
+work into a sync function and await `asyncio.to_thread(fn)`, or use an async database
+(`playhouse.pwasyncio`).
+
 **Stays silent on** plain `def` functions, functions handed to `AsyncSession.run_sync`,
-`AsyncSession` objects, and receivers whose kind is unknown.
+`AsyncSession` objects, and receivers whose kind is unknown; for peewee also code offloaded
+with `asyncio.to_thread` / `run_in_executor`, a `DatabaseProxy` or any database it cannot
+identify, models bound to no database, and pwasyncio / peewee-async databases (AG101, AG103).
 
 **Suppress** with `# awaitguard: ignore[AG401]` or `# noqa: AG401` on the line.
 "#,
@@ -97,5 +137,58 @@ impl Rule for SyncSessionInAsync {
             );
             out.push(Finding::new(&META, call.byte_range(), message, vec![]));
         });
+        check_peewee(cx, py, out);
     }
+}
+
+/// The peewee half: a plain sync database, its models, queries and instances.
+fn check_peewee(cx: &Ctx, py: &crate::semantic::PyModel, out: &mut Vec<Finding>) {
+    let on_loop = |at: usize| py.context_at(at).is_async() && !py.in_offload_args(at);
+    cx.for_each_match(QueryId::PyMethodCalls, |caps| {
+        let (Some(call), Some(recv), Some(m)) = (caps.get("call"), caps.get("receiver"), caps.get("method")) else {
+            return;
+        };
+        let method = py.node_text(m);
+        if pyfix::is_awaited(call) || !on_loop(call.start_byte()) {
+            return;
+        }
+        let Some(target) = py.pw_call(recv, method).filter(|t| t.db() == PwDb::Sync) else { return };
+        let what = match target {
+            PwCall::Db(_) => "database",
+            PwCall::Model(_) => "model",
+            PwCall::Query(_) => "query",
+            PwCall::Instance(_) => "instance",
+        };
+        let recv_text = short(py.node_text(recv), 24);
+        let message = format!("`{recv_text}.{method}()` on a sync peewee {what} blocks the event loop");
+        let mut fixes = vec![];
+        if py.context_at(call.start_byte()).await_ok() {
+            if let Some(edits) = pyfix::to_thread_call(py, call) {
+                let title = format!("Run it in a thread: `await asyncio.to_thread({recv_text}.{method}, …)`");
+                fixes.push(Fix { title, applicability: Applicability::Unsafe, edits });
+            }
+        }
+        out.push(Finding::new(&META, call.byte_range(), message, fixes));
+    });
+    cx.for_each_match(QueryId::PyForStatements, |caps| {
+        let (Some(stmt), Some(iter)) = (caps.get("for"), caps.get("iter")) else { return };
+        if crate::semantic::transactions::has_async_token(stmt) || !on_loop(stmt.start_byte()) {
+            return;
+        }
+        if py.pw_query(iter).is_some_and(|m| m.db == PwDb::Sync) {
+            let message = format!("Iterating `{}` runs a sync peewee query on the event loop", short(py.node_text(iter), 32));
+            out.push(Finding::new(&META, iter.byte_range(), message, vec![]));
+        }
+    });
+    cx.for_each_with(false, |with| {
+        if !on_loop(with.start_byte()) {
+            return;
+        }
+        for item in with_items(with) {
+            if py.pw_with_db(item.value) == Some(PwDb::Sync) {
+                let message = format!("`with {}` on a sync peewee database blocks the event loop", short(py.node_text(item.value), 32));
+                out.push(Finding::new(&META, item.value.byte_range(), message, vec![]));
+            }
+        }
+    });
 }
