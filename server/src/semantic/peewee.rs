@@ -512,3 +512,53 @@ impl<'t> PyModel<'t> {
         self.pw_database(f.child_by_field_name("object")?)
     }
 }
+
+/// The async twin of a query-running call on an async database, when the model has it
+/// (RULES.md §3.7): pwasyncio's `AsyncModel` (`aget`, `aexecute`, `asave` …), peewee-async's
+/// `AioModel` (`aio_get`, `aio_execute`, `aio_save` …). Same arguments as the sync method.
+pub fn async_twin(call: PwCall, method: &str) -> Option<&'static str> {
+    let (m, on) = match call {
+        PwCall::Model(m) => (m, 0),
+        PwCall::Query(m) => (m, 1),
+        PwCall::Instance(m) => (m, 2),
+        PwCall::Db(_) => return None,
+    };
+    match (m.db, m.twins, on) {
+        (PwDb::Pwasyncio, PwTwins::Pwasyncio, 0) => match method {
+            "get" => Some("aget"),
+            "get_or_none" => Some("aget_or_none"),
+            "create" => Some("acreate"),
+            "get_or_create" => Some("aget_or_create"),
+            "bulk_create" => Some("abulk_create"),
+            "bulk_update" => Some("abulk_update"),
+            _ => None,
+        },
+        (PwDb::Pwasyncio, PwTwins::Pwasyncio, 1) => (method == "execute").then_some("aexecute"),
+        (PwDb::Pwasyncio, PwTwins::Pwasyncio, _) => match method {
+            "save" => Some("asave"),
+            "delete_instance" => Some("adelete_instance"),
+            _ => None,
+        },
+        (PwDb::PeeweeAsync, PwTwins::PeeweeAsync, 0) => match method {
+            "get" => Some("aio_get"),
+            "get_or_none" => Some("aio_get_or_none"),
+            "create" => Some("aio_create"),
+            "get_or_create" => Some("aio_get_or_create"),
+            _ => None,
+        },
+        (PwDb::PeeweeAsync, PwTwins::PeeweeAsync, 1) => match method {
+            "execute" => Some("aio_execute"),
+            "scalar" => Some("aio_scalar"),
+            "first" => Some("aio_first"),
+            "count" => Some("aio_count"),
+            "exists" => Some("aio_exists"),
+            _ => None,
+        },
+        (PwDb::PeeweeAsync, PwTwins::PeeweeAsync, _) => match method {
+            "save" => Some("aio_save"),
+            "delete_instance" => Some("aio_delete_instance"),
+            _ => None,
+        },
+        _ => None,
+    }
+}
