@@ -176,7 +176,7 @@ fn check_peewee(cx: &Ctx, py: &crate::semantic::PyModel, out: &mut Vec<Finding>)
             return;
         }
         if py.pw_query(iter).is_some_and(|m| m.db == PwDb::Sync) {
-            let message = format!("Iterating `{}` runs a sync peewee query on the event loop", short(py.node_text(iter), 32));
+            let message = format!("Iterating `{}` runs a sync peewee query on the event loop", short(py.node_text(iter), 48));
             out.push(Finding::new(&META, iter.byte_range(), message, vec![]));
         }
     });
