@@ -6,7 +6,8 @@
 //! Where a kind comes from:
 //! - a database: a constructor resolved through the imports ([`ctor_db`]): peewee's and
 //!   playhouse's `…Database` classes and `playhouse.db_url.connect` (sync),
-//!   `playhouse.pwasyncio.Async…Database` (pwasyncio), `peewee_async.…Database` (peewee-async);
+//!   `playhouse.pwasyncio.Async…Database` (pwasyncio), `peewee_async.…Database` and
+//!   `peewee_asyncext.…Database` (peewee-async);
 //!   a name bound to one, here or at module level of a project module;
 //! - a model: a class whose bases lead to `peewee.Model` (or pwasyncio's `AsyncModel`,
 //!   peewee-async's `AioModel`), here or in project modules, bound to the database its own
@@ -96,7 +97,7 @@ pub fn ctor_db(path: &str) -> Option<PwDb> {
     let top = module.split('.').next().unwrap_or(module);
     if module == "playhouse.pwasyncio" {
         Some(PwDb::Pwasyncio)
-    } else if top == "peewee_async" {
+    } else if top == "peewee_async" || top == "peewee_asyncext" {
         Some(PwDb::PeeweeAsync)
     } else if top == "peewee" || top == "playhouse" {
         Some(PwDb::Sync)
