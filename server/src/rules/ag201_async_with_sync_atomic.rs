@@ -8,10 +8,11 @@
 //! Reverse forms (plain `with` on an async-only manager), SQLAlchemy and peewee
 //! ([`reverse_sqla_peewee`]): `session.begin()` / `begin_nested()` on an `AsyncSession`, an
 //! `AsyncSession` / `async_sessionmaker` product itself, `engine.begin()` / `connect()` on an
-//! async engine, `conn.begin()` on an `AsyncConnection` (kinds from [`crate::semantic::sqla`],
-//! in any context: the object has no `__enter__`); `db.atomic()` / `transaction()` /
-//! `savepoint()` on a `playhouse.pwasyncio` database in async context (its sync `__enter__`
-//! raises `MissingGreenletBridge` there; sync code run by `await db.run(fn)` uses it rightly). Fix `async with` (safe) only when every
+//! async engine, `conn.begin()` on an `AsyncConnection` (kinds from [`crate::semantic::sqla`]:
+//! the object has no `__enter__`); `db.atomic()` / `transaction()` / `savepoint()` on a
+//! `playhouse.pwasyncio` database (its sync `__enter__` raises `MissingGreenletBridge` there;
+//! sync code run by `await db.run(fn)` uses it rightly). All in async context only (not
+//! offloaded), as the rule's one trigger, `async`, requires. Fix `async with` (safe) only when every
 //! item of the statement is such a manager and the innermost scope is `async def`.
 
 use super::{short, Ctx, Finding, FixAvailability, Rule, RuleMeta, Severity};
@@ -73,7 +74,8 @@ call or a `sync_to_async` wrapper (other async I/O cannot move into sync code), 
 **Reverse form (SQLAlchemy, peewee).** A plain `with` on a manager that is async only:
 `with session.begin():` on an `AsyncSession`, `with AsyncSession(engine) as s:`,
 `with async_session() as s:` (an `async_sessionmaker`), `with engine.begin() as conn:` /
-`engine.connect()` on a `create_async_engine` engine: no `__enter__`, `TypeError`. peewee:
+`engine.connect()` on a `create_async_engine` engine, in async code: no `__enter__`,
+`TypeError`. peewee:
 `with db.atomic():` (or `transaction()`, `savepoint()`) on a `playhouse.pwasyncio` database in
 async code: its sync `__enter__` serves code run through `await db.run(fn)`, and outside it
 raises `MissingGreenletBridge`. **Fix (safe):** `async with …`, offered when every item of the statement is such a
@@ -134,11 +136,7 @@ fn async_only_manager(py: &PyModel, value: Node) -> Option<&'static str> {
             _ => {}
         }
         if matches!(m, "atomic" | "transaction" | "savepoint") && py.pw_with_db(value) == Some(PwDb::Pwasyncio) {
-            let at = value.start_byte();
-            if py.context_at(at).is_async() && !py.in_offload_args(at) {
-                return Some("a pwasyncio database");
-            }
-            return None;
+            return Some("a pwasyncio database");
         }
     }
     match py.sqla_kind(value) {
@@ -151,6 +149,10 @@ fn async_only_manager(py: &PyModel, value: Node) -> Option<&'static str> {
 /// The reverse forms for SQLAlchemy's asyncio extension and peewee's pwasyncio (module doc).
 fn reverse_sqla_peewee(cx: &Ctx, py: &PyModel, out: &mut Vec<Finding>) {
     cx.for_each_with(false, |with| {
+        let at = with.start_byte();
+        if !py.context_at(at).is_async() || py.in_offload_args(at) {
+            return;
+        }
         let items = with_items(with);
         let found: Vec<_> = items.iter().map(|i| async_only_manager(py, i.value)).collect();
         let all_async = found.iter().all(Option::is_some);
