@@ -563,3 +563,57 @@ pub fn async_twin(call: PwCall, method: &str) -> Option<&'static str> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constructors_by_path() {
+        assert_eq!(ctor_db("peewee.SqliteDatabase"), Some(PwDb::Sync));
+        assert_eq!(ctor_db("playhouse.pool.PooledPostgresqlDatabase"), Some(PwDb::Sync));
+        assert_eq!(ctor_db("playhouse.db_url.connect"), Some(PwDb::Sync));
+        assert_eq!(ctor_db("playhouse.pwasyncio.AsyncMySQLDatabase"), Some(PwDb::Pwasyncio));
+        assert_eq!(ctor_db("peewee_async.PooledPostgresqlDatabase"), Some(PwDb::PeeweeAsync));
+        assert_eq!(ctor_db("peewee_asyncext.PostgresqlExtDatabase"), Some(PwDb::PeeweeAsync));
+        // A proxy, another library's class, a lookalike module: unknown.
+        assert_eq!(ctor_db("peewee.DatabaseProxy"), None);
+        assert_eq!(ctor_db("peewee_aio.Manager"), None);
+        assert_eq!(ctor_db("databases.Database"), None);
+        assert_eq!(ctor_db("mypeewee.SqliteDatabase"), None);
+    }
+
+    struct Fake;
+    impl PwScope for Fake {
+        fn db_named(&self, name: &str) -> Option<PwDb> {
+            (name == "db").then_some(PwDb::Pwasyncio)
+        }
+        fn class_named(&self, name: &str) -> Option<(Vec<String>, Option<MetaDb>)> {
+            match name {
+                "Base" => Some((vec!["AsyncModel".into()], Some(MetaDb::Name("db".into())))),
+                "Item" => Some((vec!["Base".into()], None)),
+                "Loop" => Some((vec!["Loop".into()], None)),
+                "Proxied" => Some((vec!["Base".into()], Some(MetaDb::Unknown))),
+                "Plain" => Some((vec!["object".into()], Some(MetaDb::Name("db".into())))),
+                _ => None,
+            }
+        }
+        fn import_path(&self, name: &str) -> Option<String> {
+            (name == "AsyncModel").then(|| "playhouse.pwasyncio.AsyncModel".into())
+        }
+        fn follow(&self, _: &str, _: u32) -> Option<PwKind> {
+            None
+        }
+    }
+
+    #[test]
+    fn bases_and_meta() {
+        let model = |db, twins| Some(PwKind::Model { db, twins });
+        assert_eq!(resolve(&Fake, "Item", 0), model(Bound::Known(PwDb::Pwasyncio), PwTwins::Pwasyncio));
+        assert_eq!(resolve(&Fake, "Proxied", 0), model(Bound::Unknown, PwTwins::Pwasyncio));
+        assert_eq!(resolve(&Fake, "db", 0), Some(PwKind::Database(PwDb::Pwasyncio)));
+        // Not a peewee model (no peewee base); a class naming itself terminates.
+        assert_eq!(resolve(&Fake, "Plain", 0), None);
+        assert_eq!(resolve(&Fake, "Loop", 0), None);
+    }
+}
