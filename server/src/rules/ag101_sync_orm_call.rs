@@ -78,7 +78,8 @@ the twin: pwasyncio's `AsyncModel` → `await User.aget(…)`, `acreate`, `aget_
 `aget_or_create`, `abulk_create`, `abulk_update`, `await query.aexecute()`; peewee-async's
 `AioModel` → `await User.aio_get(…)`, `aio_create`, `aio_get_or_none`, `aio_get_or_create`,
 `await query.aio_execute()`, `aio_scalar`, `aio_first`, `aio_count`, `aio_exists`. A
-pwasyncio query evaluated otherwise goes through the database (`await db.list(query)`,
+pwasyncio query iterated (`for p in Product.select():`) or evaluated otherwise goes through
+the database (`await db.list(query)`,
 `db.get(query)`, `db.count(query)`, `db.exists(query)`, `db.scalar(query)`): no automatic fix.
 A plain `peewee.Model` on such a database has no twins: reported without a fix.
 
@@ -165,6 +166,35 @@ impl Rule for SyncOrmCall {
                 ..Finding::new(&META, call.byte_range(), message, fixes)
             });
         });
+        peewee_iteration(py, out);
+    }
+}
+
+/// A peewee query on an async database iterated with a plain `for` (statement or
+/// comprehension) in async code: pwasyncio raises `MissingGreenletBridge` (error), peewee-async
+/// blocks (warning). No fix: the rows come from `await db.list(query)` (pwasyncio) or
+/// `await query.aio_execute()` (peewee-async), which changes the shape of the loop.
+fn peewee_iteration(py: &PyModel, out: &mut Vec<Finding>) {
+    use crate::semantic::peewee::PwDb;
+    let mut loops: Vec<_> = py.loop_iters.values().filter(|l| !l.is_async).map(|l| l.iter).collect();
+    loops.sort_by_key(|n| n.start_byte());
+    for iter in loops {
+        let at = iter.start_byte();
+        if !py.context_at(at).is_async() || py.in_offload_args(at) {
+            continue;
+        }
+        let (message, severity) = match py.pw_query(iter).map(|m| m.db) {
+            Some(PwDb::Pwasyncio) => (
+                format!("Iterating `{}` on a pwasyncio database raises MissingGreenletBridge", short(py.node_text(iter), 40)),
+                Severity::Error,
+            ),
+            Some(PwDb::PeeweeAsync) => (
+                format!("Iterating `{}` runs a sync query on a peewee-async database", short(py.node_text(iter), 40)),
+                Severity::Warning,
+            ),
+            _ => continue,
+        };
+        out.push(Finding { severity, ..Finding::new(&META, iter.byte_range(), message, vec![]) });
     }
 }
 
