@@ -81,7 +81,9 @@ the twin: pwasyncio's `AsyncModel` → `await User.aget(…)`, `acreate`, `aget_
 pwasyncio query iterated (`for p in Product.select():`) or evaluated otherwise goes through
 the database (`await db.list(query)`,
 `db.get(query)`, `db.count(query)`, `db.exists(query)`, `db.scalar(query)`): no automatic fix.
-A plain `peewee.Model` on such a database has no twins: reported without a fix.
+A peewee-async query iterated with a plain `for` is reported too (warning, no fix:
+`for u in await User.select().aio_execute():`). A plain `peewee.Model` on such a database
+has no twins: reported without a fix.
 
 **Stays silent on** awaited `a*` calls, lazy querysets (`Book.objects.filter(…)` that is
 never evaluated), code inside `sync_to_async(...)`/`asyncio.to_thread(...)` and the
