@@ -239,6 +239,11 @@ fixtures! {
     ag513_sqlx => "rust/AG513_sqlx.rs",
     ag513_sqlx09 => "rust/AG513_sqlx09.rs",
     ag514 => "rust/AG514.rs",
+    ag401_peewee => "python/AG401_peewee.py",
+    ag101_pwasyncio => "python/AG101_pwasyncio.py",
+    ag101_peewee_async => "python/AG101_peewee_async.py",
+    ag103_pwasyncio => "python/AG103_pwasyncio.py",
+    ag201_reverse => "python/AG201_reverse.py",
     ag900 => "python/AG900.py",
     ag900_rust => "rust/AG900.rs",
 }

@@ -68,3 +68,36 @@ pub fn offload_call(model: &PyModel, call: Node, module: &str, bridge: &str) -> 
     edits.extend(ensure_import(model, module, bridge));
     Some(edits)
 }
+
+/// `await asyncio.to_thread(<callee>, <args>)` for a call `<callee>(<args>)` (not awaited):
+/// the callable and its arguments move into the thread call, `asyncio` is imported when the
+/// file has neither `import asyncio` nor `from asyncio import to_thread`. `None` when the
+/// call is already awaited or its arguments are not a plain argument list.
+pub fn to_thread_call(model: &PyModel, call: Node) -> Option<Vec<Edit>> {
+    let func = call.child_by_field_name("function")?;
+    let args = call.child_by_field_name("arguments").filter(|a| a.kind() == "argument_list")?;
+    if is_awaited(call) {
+        return None;
+    }
+    let mut edits = vec![];
+    let bridge = if model.imports.get("asyncio").is_some_and(|p| p == "asyncio") {
+        "asyncio.to_thread"
+    } else if model.imports.get("to_thread").is_some_and(|p| p == "asyncio.to_thread") {
+        "to_thread"
+    } else {
+        edits.extend(super::imports::ensure_module_import(model, "asyncio"));
+        "asyncio.to_thread"
+    };
+    let parens = needs_parens(call);
+    let open = if parens { "(await " } else { "await " };
+    edits.push(Edit::insert(func.start_byte(), format!("{open}{bridge}(")));
+    if args.named_child_count() == 0 {
+        edits.push(Edit::replace(args.byte_range(), ")"));
+    } else {
+        edits.push(Edit::replace(args.start_byte()..args.start_byte() + 1, ", "));
+    }
+    if parens {
+        edits.push(Edit::insert(call.end_byte(), ")"));
+    }
+    Some(edits)
+}

@@ -448,6 +448,10 @@ impl Outside for FileView {
         python::resolve_sqla_dep(self, dotted)
     }
 
+    fn py_peewee(&self, dotted: &str, depth: u32) -> Option<crate::semantic::peewee::PwKind> {
+        python::resolve_peewee(self, &self.file.clone(), dotted, depth)
+    }
+
     fn rs_def(&self, path: &str) -> Option<RsDef> {
         self.rs_def_from(&self.file.clone(), path, 0)
     }

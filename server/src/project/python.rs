@@ -84,6 +84,10 @@ pub struct PySummary {
     /// Module-level dependency functions that yield a session made by a factory imported
     /// from elsewhere: name → (the factory's import path, opened by `begin()`, commits).
     pub sqla_dep_via: FxHashMap<String, (String, bool, bool)>,
+    /// Module-level names assigned a peewee database constructor (`db = SqliteDatabase(…)`).
+    pub pw_dbs: FxHashMap<String, crate::semantic::peewee::PwDb>,
+    /// Module-level classes with a `class Meta: database = …`: what it names.
+    pub pw_meta: FxHashMap<String, crate::semantic::peewee::MetaDb>,
 }
 
 /// The summary of a Python source text. Parsed sparsely: the bodies of sync functions are
@@ -147,6 +151,15 @@ pub fn summarize(text: &str) -> PySummary {
                         }
                     };
                 }
+                let pw = (right.kind() == "call")
+                    .then(|| right.child_by_field_name("function"))
+                    .flatten()
+                    .and_then(|f| m.resolve_dotted(m.node_text(f)))
+                    .and_then(|p| crate::semantic::peewee::ctor_db(&p));
+                match pw {
+                    Some(k) => s.pw_dbs.insert(m.node_text(left).to_string(), k),
+                    None => s.pw_dbs.remove(m.node_text(left)),
+                };
             }
             continue;
         }
@@ -188,6 +201,9 @@ pub fn summarize(text: &str) -> PySummary {
                 reverse_o2o.extend(crate::semantic::relations::reverse_one_to_one(&name, &fields));
                 let homemade_atomic = m.homemade_atomic_class(def).is_some();
                 let sqla_attrs = if m.imports_sqla() { m.mapped_attrs(def) } else { vec![] };
+                if let Some(meta) = crate::semantic::peewee::class_meta_db(&m, def) {
+                    s.pw_meta.insert(name.clone(), meta);
+                }
                 s.classes.insert(
                     name,
                     PyClass { bases, manager_attrs, a_methods, defers_on_commit, name_range, fields, homemade_atomic, sqla_attrs },
@@ -689,6 +705,41 @@ pub fn resolve_sqla_dep(view: &FileView, dotted: &str) -> Option<crate::semantic
         }),
         _ => None,
     }
+}
+
+/// The peewee kind of `dotted` seen from `from`: a module-level database or model class of
+/// a project module, followed through that module's imports and bases (bounded by `depth`).
+pub fn resolve_peewee(view: &FileView, from: &Path, dotted: &str, depth: u32) -> Option<crate::semantic::peewee::PwKind> {
+    use crate::semantic::peewee::{resolve, MetaDb, PwDb, PwKind, PwScope, MAX_DEPTH};
+    struct Scope<'a> {
+        view: &'a FileView,
+        file: PathBuf,
+        s: Arc<PySummary>,
+    }
+    impl PwScope for Scope<'_> {
+        fn db_named(&self, name: &str) -> Option<PwDb> {
+            self.s.pw_dbs.get(name).copied()
+        }
+        fn class_named(&self, name: &str) -> Option<(Vec<String>, Option<MetaDb>)> {
+            let c = self.s.classes.get(name)?;
+            Some((c.bases.clone(), self.s.pw_meta.get(name).cloned()))
+        }
+        fn import_path(&self, name: &str) -> Option<String> {
+            self.s.imports.get(name).cloned()
+        }
+        fn follow(&self, dotted: &str, depth: u32) -> Option<PwKind> {
+            resolve_peewee(self.view, &self.file, dotted, depth)
+        }
+    }
+    if depth > MAX_DEPTH {
+        return None;
+    }
+    let (file, attrs) = locate(view, from, dotted)?;
+    let [name] = attrs.as_slice() else { return None };
+    view.note(&file);
+    let s = view.project.py_summary(&file)?;
+    let scope = Scope { view, file, s };
+    resolve(&scope, name, depth + 1)
 }
 
 pub fn resolve_module(view: &FileView, dotted: &str) -> Option<Arc<ModuleFacts>> {

@@ -10,7 +10,9 @@ use crate::dialects::django;
 use crate::fix::{python as pyfix, Applicability, Edit, Fix};
 use crate::dialects::{django_api, dorm, Version};
 use crate::semantic::instances::{Dialect, Value};
+use crate::semantic::peewee::PwCall;
 use crate::semantic::PyModel;
+use super::orm_fix::peewee_async_finding;
 use tree_sitter::Node;
 use crate::syntax::{Lang, QueryId};
 
@@ -65,6 +67,24 @@ opt-in), reported as warnings with dorm's twins (`aget_or_none`, `aupsert`, …)
 many-to-many manager has no `acount` (`await book.tags.all().acount()`), and its reverse-FK
 manager has no `acreate` (no automatic fix: create through the child's manager).
 
+**peewee on an async database.** A model bound to a `playhouse.pwasyncio` database
+(`AsyncSqliteDatabase`, `AsyncPostgresqlDatabase`, `AsyncMySQLDatabase`) raises
+`MissingGreenletBridge` on every sync query outside `await db.run(fn)` (error); on a
+peewee-async database (`peewee_async.PooledPostgresqlDatabase` …) the sync query blocks the
+loop (warning). Model calls (`User.get(…)`, `create`, `get_or_none`, `get_or_create`,
+`bulk_create`, `bulk_update`) and query runs (`query.execute()`, `count()`, `exists()`,
+`scalar()`, `first()`, `get()`) are reported. Fix (safe, same arguments) where the model has
+the twin: pwasyncio's `AsyncModel` → `await User.aget(…)`, `acreate`, `aget_or_none`,
+`aget_or_create`, `abulk_create`, `abulk_update`, `await query.aexecute()`; peewee-async's
+`AioModel` → `await User.aio_get(…)`, `aio_create`, `aio_get_or_none`, `aio_get_or_create`,
+`await query.aio_execute()`, `aio_scalar`, `aio_first`, `aio_count`, `aio_exists`. A
+pwasyncio query iterated (`for p in Product.select():`) or evaluated otherwise goes through
+the database (`await db.list(query)`,
+`db.get(query)`, `db.count(query)`, `db.exists(query)`, `db.scalar(query)`): no automatic fix.
+A peewee-async query iterated with a plain `for` is reported too (warning, no fix:
+`for u in await User.select().aio_execute():`). A plain `peewee.Model` on such a database
+has no twins: reported without a fix.
+
 **Stays silent on** awaited `a*` calls, lazy querysets (`Book.objects.filter(…)` that is
 never evaluated), code inside `sync_to_async(...)`/`asyncio.to_thread(...)` and the
 functions handed to them, sync functions, and look-alikes on other receivers (`dict.get`,
@@ -94,6 +114,12 @@ impl Rule for SyncOrmCall {
             };
             let ctx = py.context_at(call.start_byte());
             if !ctx.is_async() || py.in_offload_args(call.start_byte()) {
+                return;
+            }
+            // peewee on an async database (pwasyncio, peewee-async): model and query calls.
+            let pw = |t: PwCall| matches!(t, PwCall::Model(_) | PwCall::Query(_));
+            if let Some(f) = peewee_async_finding(&META, py, call, receiver, method, pw) {
+                out.push(f);
                 return;
             }
             let dialect = py.dialect();
@@ -142,6 +168,35 @@ impl Rule for SyncOrmCall {
                 ..Finding::new(&META, call.byte_range(), message, fixes)
             });
         });
+        peewee_iteration(py, out);
+    }
+}
+
+/// A peewee query on an async database iterated with a plain `for` (statement or
+/// comprehension) in async code: pwasyncio raises `MissingGreenletBridge` (error), peewee-async
+/// blocks (warning). No fix: the rows come from `await db.list(query)` (pwasyncio) or
+/// `await query.aio_execute()` (peewee-async), which changes the shape of the loop.
+fn peewee_iteration(py: &PyModel, out: &mut Vec<Finding>) {
+    use crate::semantic::peewee::PwDb;
+    let mut loops: Vec<_> = py.loop_iters.values().filter(|l| !l.is_async).map(|l| l.iter).collect();
+    loops.sort_by_key(|n| n.start_byte());
+    for iter in loops {
+        let at = iter.start_byte();
+        if !py.context_at(at).is_async() || py.in_offload_args(at) {
+            continue;
+        }
+        let (message, severity) = match py.pw_query(iter).map(|m| m.db) {
+            Some(PwDb::Pwasyncio) => (
+                format!("Iterating `{}` on a pwasyncio database raises MissingGreenletBridge", short(py.node_text(iter), 40)),
+                Severity::Error,
+            ),
+            Some(PwDb::PeeweeAsync) => (
+                format!("Iterating `{}` runs a sync query on a peewee-async database", short(py.node_text(iter), 40)),
+                Severity::Warning,
+            ),
+            _ => continue,
+        };
+        out.push(Finding { severity, ..Finding::new(&META, iter.byte_range(), message, vec![]) });
     }
 }
 

@@ -51,6 +51,15 @@ async twin: `await sync_to_async(book.get_next_by_pub_date)()`; nor have `full_c
 `validate_unique()`: `await sync_to_async(book.full_clean)()`. No fix in a lambda, a nested
 sync `def`, a class body or a generator expression.
 
+**peewee on an async database.** `obj.save()` and `obj.delete_instance()` on an instance
+of a model bound to a `playhouse.pwasyncio` database raise `MissingGreenletBridge` (error);
+on a peewee-async database they block the loop (warning). Fix (safe): `await obj.asave()` /
+`await obj.adelete_instance()` for pwasyncio's `AsyncModel`, `await obj.aio_save()` /
+`await obj.aio_delete_instance()` for peewee-async's `AioModel`; a plain `peewee.Model` has
+no twin (no fix). An instance is a name bound to `Model.get(…)`, `create`, `get_or_none`,
+`get_by_id` or their awaited twins, to `Model(…)`, the first name of `get_or_create`, or a
+`for` target over the model's query.
+
 **Stays silent on** sync `def`s nested in an async function (sync context: a direct call is AG108's), `await obj.asave()`, `super().save()` in a sync `save` override, offloaded
 code, sync functions, and receivers not known to be model instances.
 Also silent inside `with self.assertRaises(SynchronousOnlyOperation):` (or
@@ -73,6 +82,12 @@ impl Rule for SyncInstanceMethod {
             else {
                 return;
             };
+            // peewee on an async database (pwasyncio, peewee-async): `save`, `delete_instance`.
+            let pw = |t: crate::semantic::peewee::PwCall| matches!(t, crate::semantic::peewee::PwCall::Instance(_));
+            if let Some(f) = super::orm_fix::peewee_async_finding(&META, py, call, receiver, method, pw) {
+                out.push(f);
+                return;
+            }
             let m = py.node_text(method);
             // (async twin, first version) — None: no twin, `sync_to_async` only.
             let twin = match dialect {

@@ -6,6 +6,15 @@
 //! dorm: `atomic` → `aatomic` (safe). Reverse forms: Tortoise's `in_transaction()` and a
 //! Piccolo engine's `transaction()` under a plain `with` ([`crate::semantic::async_orms`]) →
 //! `async with` (safe, only where `await` is legal and every item is async only).
+//! Reverse forms (plain `with` on an async-only manager), SQLAlchemy and peewee
+//! ([`reverse_sqla_peewee`]): `session.begin()` / `begin_nested()` on an `AsyncSession`, an
+//! `AsyncSession` / `async_sessionmaker` product itself, `engine.begin()` / `connect()` on an
+//! async engine, `conn.begin()` on an `AsyncConnection` (kinds from [`crate::semantic::sqla`]:
+//! the object has no `__enter__`); `db.atomic()` / `transaction()` / `savepoint()` on a
+//! `playhouse.pwasyncio` database (its sync `__enter__` raises `MissingGreenletBridge` there;
+//! sync code run by `await db.run(fn)` uses it rightly). All in async context only (not
+//! offloaded), as the rule's one trigger, `async`, requires. Fix `async with` (safe) only when every
+//! item of the statement is such a manager and the innermost scope is `async def`.
 
 use super::{short, Ctx, Finding, FixAvailability, Rule, RuleMeta, Severity};
 use crate::fix::extract;
@@ -71,6 +80,16 @@ call or a `sync_to_async` wrapper (other async I/O cannot move into sync code), 
 `async with DB.transaction():`; none outside an `async def` or when another item of the same
 `with` is a sync manager. The reverse forms raise `TypeError` on entry (no `__enter__`).
 
+**Reverse form (SQLAlchemy, peewee).** A plain `with` on a manager that is async only:
+`with session.begin():` on an `AsyncSession`, `with AsyncSession(engine) as s:`,
+`with async_session() as s:` (an `async_sessionmaker`), `with engine.begin() as conn:` /
+`engine.connect()` on a `create_async_engine` engine, in async code: no `__enter__`,
+`TypeError`. peewee:
+`with db.atomic():` (or `transaction()`, `savepoint()`) on a `playhouse.pwasyncio` database in
+async code: its sync `__enter__` serves code run through `await db.run(fn)`, and outside it
+raises `MissingGreenletBridge`. **Fix (safe):** `async with …`, offered when every item of the statement is such a
+manager and the enclosing function is an `async def`.
+
 **Stays silent on** dorm's `async with aatomic()`, `with transaction.atomic()` in sync or
 offloaded code, and context managers that do not resolve to an `atomic` import; Tortoise's
 `async with in_transaction()`, Piccolo's `async with DB.transaction()`, and a `transaction()`
@@ -107,6 +126,7 @@ impl Rule for AsyncWithSyncAtomic {
             }
         });
         cx.for_each_with(false, |with| reverse_async_only(py, with, out));
+        reverse_sqla_peewee(cx, py, out);
     }
 }
 
@@ -137,6 +157,63 @@ fn reverse_async_only<'t>(py: &PyModel<'t>, with: Node<'t>, out: &mut Vec<Findin
         }
         out.push(Finding::new(&META, item.value.byte_range(), message, fixes));
     }
+}
+
+/// What async-only manager a plain `with` item enters, for the reverse form: its name in the
+/// message. `None`: a sync manager or unknown.
+fn async_only_manager(py: &PyModel, value: Node) -> Option<&'static str> {
+    use crate::semantic::peewee::PwDb;
+    use crate::semantic::sqla::SqlaKind;
+    if value.kind() != "call" {
+        return None;
+    }
+    if let Some(f) = value.child_by_field_name("function").filter(|f| f.kind() == "attribute") {
+        let obj = f.child_by_field_name("object")?;
+        let m = py.node_text(f.child_by_field_name("attribute")?);
+        match (py.sqla_kind(obj), m) {
+            (Some(SqlaKind::Session { asyncio: true, .. }), "begin" | "begin_nested") => return Some("an AsyncSession"),
+            (Some(SqlaKind::Connection { asyncio: true }), "begin" | "begin_nested") => return Some("an AsyncConnection"),
+            (Some(SqlaKind::Engine { asyncio: true }), "begin" | "connect") => return Some("an async engine"),
+            _ => {}
+        }
+        if matches!(m, "atomic" | "transaction" | "savepoint") && py.pw_with_db(value) == Some(PwDb::Pwasyncio) {
+            return Some("a pwasyncio database");
+        }
+    }
+    match py.sqla_kind(value) {
+        Some(SqlaKind::Session { asyncio: true, .. }) => Some("an AsyncSession"),
+        Some(SqlaKind::Connection { asyncio: true }) => Some("an AsyncConnection"),
+        _ => None,
+    }
+}
+
+/// The reverse forms for SQLAlchemy's asyncio extension and peewee's pwasyncio (module doc).
+fn reverse_sqla_peewee(cx: &Ctx, py: &PyModel, out: &mut Vec<Finding>) {
+    cx.for_each_with(false, |with| {
+        let at = with.start_byte();
+        if !py.context_at(at).is_async() || py.in_offload_args(at) {
+            return;
+        }
+        let items = with_items(with);
+        let found: Vec<_> = items.iter().map(|i| async_only_manager(py, i.value)).collect();
+        let all_async = found.iter().all(Option::is_some);
+        for (item, what) in items.iter().zip(found) {
+            let Some(what) = what else { continue };
+            // pwasyncio's managers have a sync `__enter__` for code run by `db.run(fn)`: outside
+            // it, entering needs the greenlet bridge.
+            let error = if what.contains("pwasyncio") { "MissingGreenletBridge" } else { "TypeError" };
+            let message = format!("`with {}` on {what} raises {error}, use `async with`", short(py.node_text(item.value), 40));
+            let mut fixes = vec![];
+            if all_async && py.context_at(with.start_byte()).await_ok() {
+                fixes.push(Fix {
+                    title: "Use `async with`".into(),
+                    applicability: Applicability::Safe,
+                    edits: vec![Edit::insert(with.start_byte(), "async ")],
+                });
+            }
+            out.push(Finding::new(&META, item.value.byte_range(), message, fixes));
+        }
+    });
 }
 
 /// dorm: `atomic` → `aatomic` (same module), adding the import for a bare name.

@@ -44,3 +44,38 @@ pub fn async_list(iterable: &str) -> String {
 pub fn sync_list(py: &PyModel, iterable: &str) -> (String, Option<Edit>) {
     (format!("await sync_to_async(list)({iterable})"), pyfix::ensure_import(py, "asgiref.sync", "sync_to_async"))
 }
+
+/// AG101 / AG103 on a peewee async database (RULES.md §3.7): `<recv>.<method>(…)` run
+/// synchronously on a `playhouse.pwasyncio` database (error: `MissingGreenletBridge`) or a
+/// peewee-async one (warning: it blocks), for the call kinds `accept` takes. The fix renames
+/// to the model's async twin and awaits it (safe: same arguments) where `await` is legal;
+/// a model without twins (a plain `peewee.Model`) gets no fix.
+pub fn peewee_async_finding(
+    meta: &'static super::RuleMeta,
+    py: &PyModel,
+    call: Node,
+    receiver: Node,
+    method: Node,
+    accept: impl Fn(crate::semantic::peewee::PwCall) -> bool,
+) -> Option<super::Finding> {
+    use crate::semantic::peewee::{async_twin, PwDb};
+    let m = py.node_text(method);
+    let target = py.pw_call(receiver, m).filter(|t| accept(*t) && t.db() != PwDb::Sync)?;
+    let ctx = py.context_at(call.start_byte());
+    if !ctx.is_async() || py.in_offload_args(call.start_byte()) || pyfix::is_awaited(call) {
+        return None;
+    }
+    let recv = super::short(py.node_text(receiver), 32);
+    let twin = async_twin(target, m);
+    let (message, severity) = match target.db() {
+        PwDb::Pwasyncio => {
+            (format!("`{recv}.{m}()` on a pwasyncio database raises MissingGreenletBridge"), super::Severity::Error)
+        }
+        _ => (format!("`{recv}.{m}()` runs a sync query on a peewee-async database, blocking the loop"), super::Severity::Warning),
+    };
+    let mut fixes = vec![];
+    if let (Some(t), true) = (twin, ctx.await_ok()) {
+        fixes.push(rename_await(call, method, t, format!("Replace with `await {recv}.{t}(…)`"), Applicability::Safe));
+    }
+    Some(super::Finding { severity, ..super::Finding::new(meta, call.byte_range(), message, fixes) })
+}

@@ -31,6 +31,7 @@ pub mod rust;
 pub mod rust_calls;
 pub mod summary;
 pub mod sqla;
+pub mod peewee;
 pub mod views;
 
 pub use python::{Context, PyModel, Scope, ScopeKind};

@@ -207,6 +207,13 @@ pub trait Outside: Sync {
         None
     }
 
+    /// The peewee kind (a database, a model class and its database) of a name of another
+    /// file (`app.models.User`), through that file's bases and imports; `depth` bounds the
+    /// walk ([`super::peewee::MAX_DEPTH`]). `None` by default (unknown).
+    fn py_peewee(&self, _dotted: &str, _depth: u32) -> Option<super::peewee::PwKind> {
+        None
+    }
+
     /// Rust: what the path names (`crate::db::DbPool`, `super::repo::find_user`), relative
     /// to the analysed file's module. `None` by default (unknown).
     fn rs_def(&self, _path: &str) -> Option<RsDef> {
