@@ -181,6 +181,11 @@ impl Rule for SyncQuerysetEvaluation {
 
 impl<'a, 'b, 't> Run<'a, 'b, 't> {
     fn src(&self, e: Node<'t>) -> Option<Src<'t>> {
+        // Every finding needs `eligible(e)`, which needs async context at `e`: asked first, the
+        // cheap question spares the value inference for every expression in sync code.
+        if !self.ctx(e.start_byte()).is_async() {
+            return None;
+        }
         let py = self.py;
         if py.value(e) == Value::QuerySet {
             return (!self.prefetched(e) && !self.filled_by_async_for(e)).then_some(Src::Qs);
@@ -346,6 +351,9 @@ impl<'a, 'b, 't> Run<'a, 'b, 't> {
     }
 
     fn for_loop(&mut self, stmt: Node<'t>, iter: Node<'t>) {
+        if !self.ctx(iter.start_byte()).is_async() {
+            return; // no finding without `eligible(iter)`
+        }
         if stmt.child(0).is_some_and(|c| c.kind() == "async") || after_async_word(self.cx.src, stmt.start_byte()) {
             return;
         }
@@ -384,6 +392,9 @@ impl<'a, 'b, 't> Run<'a, 'b, 't> {
     }
 
     fn clause(&mut self, clause: Node<'t>, iter: Node<'t>) {
+        if !self.ctx(iter.start_byte()).is_async() {
+            return; // no finding without `eligible(iter)`
+        }
         if clause.child(0).is_some_and(|c| c.kind() == "async") {
             return;
         }

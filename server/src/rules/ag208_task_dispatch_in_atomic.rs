@@ -119,14 +119,15 @@ impl Rule for TaskDispatchInAtomic {
                 return;
             };
             let m = py.node_text(method);
-            let Some(root) = py.task_dispatch(call) else { return };
-            if py.task_defers_to_commit(&root) || delayed_dispatch(py, m, args) {
-                return;
-            }
+            // The cheap question first: most calls are outside every atomic block.
             let Some(region) = py.atomic_at(&regions, call.start_byte()).filter(|r| r.api == AtomicApi::Django && !r.on_replica())
             else {
                 return;
             };
+            let Some(root) = py.task_dispatch(call) else { return };
+            if py.task_defers_to_commit(&root) || delayed_dispatch(py, m, args) {
+                return;
+            }
             if raises_before_commit(call, &region.body) {
                 return;
             }
@@ -307,13 +308,17 @@ fn helper_dispatches(cx: &Ctx, py: &PyModel, regions: &[crate::semantic::transac
     let mut reported: Vec<(usize, std::path::PathBuf, usize)> = vec![];
     cx.for_each_match(QueryId::PyCalls, |caps| {
         let (Some(call), Some(func)) = (caps.get("call"), caps.get("function")) else { return };
-        if !matches!(func.kind(), "identifier" | "attribute") || py.task_dispatch(call).is_some() {
+        if !matches!(func.kind(), "identifier" | "attribute") {
             return;
         }
+        // Whether the call is in an atomic block is the cheap question: asked first.
         let Some(region) = py.atomic_at(regions, call.start_byte()).filter(|r| r.api == AtomicApi::Django && !r.on_replica())
         else {
             return;
         };
+        if py.task_dispatch(call).is_some() {
+            return;
+        }
         if raises_before_commit(call, &region.body) {
             return;
         }
