@@ -1066,6 +1066,7 @@ fn fn_facts(view: &FileView, file: &Path, summary: &PySummary, f: &LocalFn, dept
         generator: f.generator,
         returns: f.returns,
         decorators: f.decorators.clone(),
+        params: f.params.clone(),
         loc: Some(here(&f.name_range, format!("def {}", f.name))),
         ..Default::default()
     };
@@ -1112,6 +1113,9 @@ fn fn_facts(view: &FileView, file: &Path, summary: &PySummary, f: &LocalFn, dept
         // A function's database work and its task dispatch are asked together (AG108, AG208).
         Work::Db | Work::Dispatch => {
             facts.db_work = crate::semantic::summary::work(f, file, depth, MAX_DEPTH, &mut callees, Work::Db);
+            if !facts.db_work.is_empty() {
+                facts.db_alts = crate::semantic::summary::db_alts(f, file, depth, MAX_DEPTH, &mut callees);
+            }
             facts.dispatch = crate::semantic::summary::work(f, file, depth, MAX_DEPTH, &mut callees, Work::Dispatch);
         }
         Work::AsyncToSync => facts.a2s_work = crate::semantic::summary::work(f, file, depth, MAX_DEPTH, &mut callees, kind),

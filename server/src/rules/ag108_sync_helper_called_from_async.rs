@@ -148,9 +148,17 @@ fn helper_call<'t>(py: &PyModel<'t>, cx: &Ctx, call: Node<'t>, func: Node<'t>) -
     if facts.is_async || facts.offloaded || facts.db_work.is_empty() {
         return None;
     }
+    // The first way to the database that the constants this call passes do not rule out
+    // (`merge(page, SEARCH_TYPES.OPINION)` where the query runs only for another type).
+    let site = py.call_site(call, &[]);
+    let params = match (func.kind(), facts.params.first().map(String::as_str)) {
+        ("attribute", Some("self" | "cls")) if method_call(py, func) => &facts.params[1..],
+        _ => &facts.params[..],
+    };
+    let chain = facts.db_alts.iter().find(|a| site.translate(params, &a.guards).is_some())?.chain.clone();
     let ctx = py.context_at(call.start_byte());
     let name = short(py.node_text(func), 40);
-    let db = facts.db_work.last()?;
+    let db = chain.last()?;
     let (module, bridge) = bridge_for(py);
     // The helpers in between are the related locations; the explanation is in the rule doc.
     let mut message = format!("`{name}()` runs `{}` synchronously in async code", short(&db.what, 40));
@@ -165,8 +173,13 @@ fn helper_call<'t>(py: &PyModel<'t>, cx: &Ctx, call: Node<'t>, func: Node<'t>) -
         }
     }
     let mut f = Finding::new(&META, call.byte_range(), message, fixes);
-    f.related = facts.db_work.clone();
+    f.related = chain;
     Some(f)
+}
+
+/// `self.x` / `cls.x`: the receiver is not among the arguments the call passes.
+fn method_call(py: &PyModel, func: Node) -> bool {
+    func.child_by_field_name("object").is_some_and(|o| matches!(py.node_text(o), "self" | "cls"))
 }
 
 /// The bridge the fix uses: Channels' `database_sync_to_async` where the file imports it,
@@ -212,6 +225,7 @@ fn method_facts<'t>(py: &PyModel<'t>, func: Node<'t>) -> Option<crate::semantic:
                 let Some(def) = py.class_node(&cname).and_then(|d| method_def(py, d, name)) else { continue };
                 let f = py.local_fn_memo(def)?;
                 let db_work = py.local_db_work(&f);
+                let db_alts = if db_work.is_empty() { vec![] } else { py.local_db_alts(&f) };
                 let offloaded = f.offloaded || is_static_or_property(py, def);
                 return Some(crate::semantic::outside::FnFacts {
                     name: f.name,
@@ -220,6 +234,8 @@ fn method_facts<'t>(py: &PyModel<'t>, func: Node<'t>) -> Option<crate::semantic:
                     generator: f.generator,
                     returns: f.returns,
                     db_work,
+                    db_alts,
+                    params: f.params,
                     // AG108 reads only the database work of `self.helper()`.
                     dispatch: vec![],
                     on_commit_task: false,
