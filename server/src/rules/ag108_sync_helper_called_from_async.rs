@@ -78,13 +78,31 @@ resolution order: the class, its bases in this file (several bases: Python's C3 
 bases such as `View` are passed over), or the own `def` of a base class of another project
 module, as in a Channels consumer calling its own sync `get_room()` or a mixin's.
 
+**Guarded queries.** A query that runs only under a test of a parameter against a
+constant (`if search_type == SEARCH_TYPES.PARENTHETICAL:`, `!=`, `in (…)`, `elif`/`else`,
+an earlier `if kind != "db": return`) is not reached when the call passes another constant:
+another string or number, or another capitalised member of the same class or module
+(`SEARCH_TYPES.OPINION`), written at the call, bound once to a name, or passed on through
+the parameters of intermediate helpers. A call passing anything else (a variable, a string
+where the test names a class member) is still reported. A parameter rebound in the helper
+is not a guard.
+
 **Library sinks** (same rule, in async context, where the class is known from the project):
 - DRF: `serializer.data`, `serializer.is_valid()`, `serializer.save()` on a
   `ModelSerializer` subclass (fix: adrf's `await serializer.adata` / `ais_valid()` /
   `asave()` when the serializer derives from adrf's, else `sync_to_async`);
 - `form.is_valid()` / `form.save()` on a `ModelForm` subclass;
+- `is_valid()` only where validation is known to query: the serializer or form class of this
+  file (or its bases here) declares a related field (`PrimaryKeyRelatedField`,
+  `ModelChoiceField` …) or a unique validator, has a `validate…` / `clean…` method that
+  reaches the database, or its `Meta.fields` (literal, or `"__all__"`, minus `exclude` and
+  `read_only_fields`) name a relation or a unique field of a known project model (for a
+  ModelForm also a model `Meta` with `unique_together` / `constraints`). A class of another
+  module, an unknown model or fields not written as a literal list: silent;
 - `render()` / `render_to_string()` / `TemplateResponse(...).render()` whose context (a dict
-  literal, or a name bound to one) holds a queryset (the template evaluates it);
+  literal, or a name bound to one) holds a queryset (the template evaluates it), or a model
+  instance loaded by a query whose foreign key, one-to-one or many-to-many fields it did not
+  `select_related` / `prefetch_related` (the template may read them);
 - `request.session.save()`;
 - `Paginator(qs, …).count` / `.num_pages` on a queryset (build it with `AsyncPaginator`, Django
   6.0, and await `acount()` / `anum_pages()`, or count in a thread).
