@@ -1067,6 +1067,7 @@ fn fn_facts(view: &FileView, file: &Path, summary: &PySummary, f: &LocalFn, dept
         returns: f.returns,
         decorators: f.decorators.clone(),
         params: f.params.clone(),
+        defaults: f.defaults.clone(),
         loc: Some(here(&f.name_range, format!("def {}", f.name))),
         ..Default::default()
     };

@@ -173,7 +173,7 @@ fn helper_call<'t>(py: &PyModel<'t>, cx: &Ctx, call: Node<'t>, func: Node<'t>) -
         ("attribute", Some("self" | "cls")) if method_call(py, func) => &facts.params[1..],
         _ => &facts.params[..],
     };
-    let chain = facts.db_alts.iter().find(|a| site.translate(params, &a.guards).is_some())?.chain.clone();
+    let chain = facts.db_alts.iter().find(|a| site.translate(params, &facts.defaults, &a.guards).is_some())?.chain.clone();
     let ctx = py.context_at(call.start_byte());
     let name = short(py.node_text(func), 40);
     let db = chain.last()?;
@@ -254,6 +254,7 @@ fn method_facts<'t>(py: &PyModel<'t>, func: Node<'t>) -> Option<crate::semantic:
                     db_work,
                     db_alts,
                     params: f.params,
+                    defaults: f.defaults,
                     // AG108 reads only the database work of `self.helper()`.
                     dispatch: vec![],
                     on_commit_task: false,

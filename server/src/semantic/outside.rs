@@ -56,6 +56,8 @@ pub struct FnFacts {
     pub db_alts: Vec<super::summary::DbAlt>,
     /// Its parameters' names in order ([`super::summary::LocalFn::params`]).
     pub params: Vec<String>,
+    /// Its constant defaults ([`super::summary::LocalFn::defaults`]).
+    pub defaults: Vec<(String, String)>,
     /// A background-task dispatch in the body, directly or through project functions it
     /// calls ([`super::summary::dispatch_work`]): the chain of call sites, the dispatch last.
     pub dispatch: Vec<Loc>,
@@ -434,6 +436,7 @@ impl<'t> super::PyModel<'t> {
                             db_work,
                             db_alts,
                             params: f.params,
+                            defaults: f.defaults,
                             dispatch,
                             on_commit_task: false,
                             a2s_work,

@@ -53,12 +53,14 @@ pub struct LocalFn {
     pub produces: Option<super::relations::Produced>,
     /// Its parameters' names in order (`self` included; `*args`, `**kw` left out).
     pub params: Vec<String>,
+    /// The parameters whose default value is a constant ([`PyModel::constant`]).
+    pub defaults: Vec<(String, String)>,
     /// The sync database calls of the body in text order, each with the [`Guard`]s it runs
     /// under, up to the first one that runs unguarded (at most [`MAX_GUARDED`]); the first
     /// is [`LocalFn::db_call`].
     pub db_calls: Vec<(Range<usize>, String, Vec<Guard>)>,
     /// What the calls of [`LocalFn::calls`] pass and the guards they run under, by the call's
-    /// start byte; only calls that pass a constant or a parameter or run guarded are listed.
+    /// start byte; calls that pass nothing and run unguarded are left out.
     pub call_sites: Vec<(usize, CallSite)>,
 }
 
@@ -150,11 +152,16 @@ impl CallSite {
     /// `guards` (over the callee's parameters `params`) seen from this call: `None` when a
     /// constant the call passes contradicts one (the guarded work is not reached); else the
     /// guards on parameters the caller passes on, renamed to the caller's parameters. A
-    /// guard on an argument the text does not tell is dropped (the work may run).
-    pub fn translate(&self, params: &[String], guards: &[Guard]) -> Option<Vec<Guard>> {
+    /// parameter not passed has its constant default (`defaults`). A guard on an argument
+    /// the text does not tell is dropped (the work may run).
+    pub fn translate(&self, params: &[String], defaults: &[(String, String)], guards: &[Guard]) -> Option<Vec<Guard>> {
         let mut out = vec![];
         for g in guards {
-            match self.arg_for(params, &g.param) {
+            // Not passed: the parameter's default.
+            let default = (!self.splat && self.arg_for(params, &g.param).is_none())
+                .then(|| defaults.iter().find(|(p, _)| *p == g.param).map(|(_, c)| Arg::Const(c.clone())))
+                .flatten();
+            match self.arg_for(params, &g.param).or(default.as_ref()) {
                 Some(Arg::Const(c)) if g.holds(c) == Some(false) => return None,
                 Some(Arg::Param(q)) => out.push(Guard { param: q.clone(), ..g.clone() }),
                 _ => {}
@@ -327,33 +334,36 @@ fn walk_alts(f: &LocalFn, path: &Path, depth: u32, max_depth: u32, callees: &mut
         return out;
     }
     for (callee, range) in &f.calls {
-        let sub: Vec<DbAlt>;
-        let params: Vec<String>;
+        let (sub, params, defaults): (Vec<DbAlt>, Vec<String>, Vec<(String, String)>);
         if !callee.contains('.') && callees_local_first(seen, callee) {
             match callees.local(callee) {
                 Some(g) => {
                     seen.push(callee.clone());
                     sub = walk_alts(&g, path, depth + 1, max_depth, callees, seen);
-                    params = g.params.clone();
+                    (params, defaults) = (g.params, g.defaults);
                 }
-                None => (sub, params) = imported_alts(callees, callee, depth),
+                None => (sub, params, defaults) = imported_alts(callees, callee, depth),
             }
         } else if !callee.contains('.') {
             continue;
         } else {
-            (sub, params) = imported_alts(callees, callee, depth);
+            (sub, params, defaults) = imported_alts(callees, callee, depth);
         }
         let site = f.call_sites.iter().find(|(s, _)| *s == range.start).map(|(_, c)| c);
         for alt in sub {
             let guards = match site {
-                Some(site) => match site.translate(&params, &alt.guards) {
+                Some(site) => match site.translate(&params, &defaults, &alt.guards) {
                     Some(mut g) => {
                         g.extend(site.guards.iter().cloned());
                         g
                     }
                     None => continue,
                 },
-                None => vec![],
+                // Nothing passed is known: only defaults can rule a way out.
+                None => match CallSite::default().translate(&params, &defaults, &alt.guards) {
+                    Some(_) => vec![],
+                    None => continue,
+                },
             };
             let done = guards.is_empty();
             out.push(DbAlt { guards, chain: std::iter::once(here(range, format!("{callee}()"))).chain(alt.chain).collect() });
@@ -370,10 +380,10 @@ fn callees_local_first(seen: &[String], callee: &str) -> bool {
     !seen.iter().any(|s| s == callee)
 }
 
-fn imported_alts(callees: &mut dyn Callees, callee: &str, depth: u32) -> (Vec<DbAlt>, Vec<String>) {
+fn imported_alts(callees: &mut dyn Callees, callee: &str, depth: u32) -> (Vec<DbAlt>, Vec<String>, Vec<(String, String)>) {
     match callees.imported(callee, depth + 1, Work::Db) {
-        Some(g) if !g.is_async && !g.offloaded => (g.db_alts, g.params),
-        _ => (vec![], vec![]),
+        Some(g) if !g.is_async && !g.offloaded => (g.db_alts, g.params, g.defaults),
+        _ => (vec![], vec![], vec![]),
     }
 }
 
@@ -424,9 +434,9 @@ impl<'t> PyModel<'t> {
             name_range: name_node.map(|n| n.byte_range()).unwrap_or(def.byte_range()),
             def_range: def.byte_range(),
             is_async: def.child(0).is_some_and(|c| c.kind() == "async"),
-            params: self.param_names(def),
             ..Default::default()
         };
+        (f.params, f.defaults) = self.param_names(def);
         if let Some(parent) = self.decorated_parent(def) {
             let mut c = parent.walk();
             for d in parent.named_children(&mut c).filter(|d| d.kind() == "decorator") {
@@ -512,9 +522,8 @@ impl<'t> PyModel<'t> {
                             if !f.is_async {
                                 let mut site = self.call_site(n, &guard_params);
                                 site.guards = self.guards_at(n, body, &guard_params);
-                                let informative = !site.guards.is_empty()
-                                    || site.positional.iter().chain(site.keywords.iter().map(|(_, a)| a)).any(|a| *a != Arg::Unknown);
-                                if informative && !site.splat {
+                                // A call without arguments or guards needs no entry.
+                                if site != CallSite::default() {
                                     f.call_sites.push((n.start_byte(), site));
                                 }
                             }
@@ -699,8 +708,9 @@ impl<'t> PyModel<'t> {
 impl<'t> PyModel<'t> {
     /// The names of the parameters of `def` in order (`self` included; `*args`, `**kw` and
     /// the `*` / `/` markers left out).
-    fn param_names(&self, def: Node<'t>) -> Vec<String> {
-        let Some(params) = def.child_by_field_name("parameters") else { return vec![] };
+    fn param_names(&self, def: Node<'t>) -> (Vec<String>, Vec<(String, String)>) {
+        let mut defaults = vec![];
+        let Some(params) = def.child_by_field_name("parameters") else { return (vec![], defaults) };
         let mut c = params.walk();
         let mut out = vec![];
         for p in params.named_children(&mut c) {
@@ -710,6 +720,11 @@ impl<'t> PyModel<'t> {
                 "typed_parameter" => p.named_child(0),
                 _ => None,
             };
+            if let (Some(n), Some(v)) = (name, p.child_by_field_name("value")) {
+                if let Some(k) = self.constant(v) {
+                    defaults.push((self.node_text(n).to_string(), k));
+                }
+            }
             match name.filter(|n| n.kind() == "identifier") {
                 Some(n) => out.push(self.node_text(n).to_string()),
                 // After `*args` or `*` the rest are keyword-only: positions end here.
@@ -717,7 +732,7 @@ impl<'t> PyModel<'t> {
                 None => {}
             }
         }
-        out
+        (out, defaults)
     }
 
     /// Records the database work at `at` (text `text`) with the guards it runs under.
@@ -759,6 +774,24 @@ impl<'t> PyModel<'t> {
                             }
                             out.extend(alt.child_by_field_name("condition").map(|c| self.negative(c, params)).unwrap_or_default());
                         }
+                    }
+                }
+                // `match p:` / `case A | B if <test>:`
+                "case_clause" if is(p, "consequence", cur) => {
+                    let subject = p.parent().and_then(|b| b.parent()).filter(|m| m.kind() == "match_statement").and_then(|m| {
+                        let mut w = m.walk();
+                        let subjects: Vec<Node> = m.children_by_field_name("subject", &mut w).collect();
+                        (subjects.len() == 1).then(|| subjects[0])
+                    });
+                    if let Some(subject) = subject.filter(|s| s.kind() == "identifier" && params.iter().any(|x| x == self.node_text(*s))) {
+                        if let Some(consts) = self.pattern_constants(p) {
+                            out.push(Guard { param: self.node_text(subject).to_string(), consts, eq: true });
+                        }
+                    }
+                    let mut w = p.walk();
+                    let guard = p.named_children(&mut w).find(|n| n.kind() == "if_clause").and_then(|g| g.named_child(0));
+                    if let Some(g) = guard {
+                        out.extend(self.positive(g, params));
                     }
                 }
                 "block" => {
@@ -887,6 +920,43 @@ impl<'t> PyModel<'t> {
         site
     }
 
+    /// `SEARCH_TYPES.OPINION` (an attribute, or a value pattern of a `case`) as a constant:
+    /// every part a name, the last in capitals, the head a module-level name (or not bound
+    /// here) other than `self` / `cls`.
+    fn path_constant(&self, e: Node<'t>) -> Option<String> {
+        let text = self.node_text(e);
+        if !text.contains('.') {
+            return None;
+        }
+        let (head, last) = (text.split('.').next()?, text.rsplit('.').next()?);
+        let ident = |p: &str| !p.is_empty() && p.chars().all(|ch| ch.is_alphanumeric() || ch == '_');
+        let capital = last.chars().any(|ch| ch.is_ascii_uppercase()) && !last.chars().any(|ch| ch.is_lowercase());
+        if !text.split('.').all(ident) || !capital || matches!(head, "self" | "cls") {
+            return None;
+        }
+        // The head is a module-level name (an import, a class) or not bound here.
+        match self.binding_in(head, e.start_byte()) {
+            Some((0, _)) | None => Some(format!("p:{text}")),
+            _ => None,
+        }
+    }
+
+    /// The constants a `case` pattern matches (`SEARCH_TYPES.RECAP | SEARCH_TYPES.DOCKETS`,
+    /// `"a"`); `None` for any other pattern (a capture, `_`, a class or sequence pattern).
+    fn pattern_constants(&self, clause: Node<'t>) -> Option<Vec<String>> {
+        let mut c = clause.walk();
+        let patterns: Vec<Node> = clause.named_children(&mut c).filter(|n| n.kind() == "case_pattern").collect();
+        let [pattern] = &patterns[..] else { return None };
+        let inner = pattern.named_child(0)?;
+        let items: Vec<Node> = if inner.kind() == "union_pattern" {
+            let mut c = inner.walk();
+            inner.named_children(&mut c).filter(|n| n.kind() != "comment").collect()
+        } else {
+            vec![inner]
+        };
+        items.iter().map(|i| if i.kind() == "dotted_name" { self.path_constant(*i) } else { self.constant_at(*i, 1) }).collect()
+    }
+
     /// The constant `e` is, as a comparable text: a string literal without interpolation
     /// (`s:…`), an integer (`i:…`), `True` / `False` / `None` (`k:…`), a member of a class or
     /// module written in capitals (`p:SEARCH_TYPES.OPINION`, its head not a local name nor
@@ -911,20 +981,7 @@ impl<'t> PyModel<'t> {
             }
             "integer" => Some(format!("i:{}", self.node_text(e).replace('_', "").to_ascii_lowercase())),
             "true" | "false" | "none" => Some(format!("k:{}", self.node_text(e))),
-            "attribute" => {
-                let text = self.node_text(e);
-                let (head, last) = (text.split('.').next()?, text.rsplit('.').next()?);
-                let ident = |p: &str| !p.is_empty() && p.chars().all(|ch| ch.is_alphanumeric() || ch == '_');
-                let capital = last.chars().any(|ch| ch.is_ascii_uppercase()) && !last.chars().any(|ch| ch.is_lowercase());
-                if !text.split('.').all(ident) || !capital || matches!(head, "self" | "cls") {
-                    return None;
-                }
-                // The head is a module-level name (an import, a class) or not bound here.
-                match self.binding_in(head, e.start_byte()) {
-                    Some((0, _)) | None => Some(format!("p:{text}")),
-                    _ => None,
-                }
-            }
+            "attribute" => self.path_constant(e),
             "identifier" if depth == 0 => {
                 let (_, b) = self.sole_binding_in(self.node_text(e), e.start_byte())?;
                 if b.pos > e.start_byte() {
