@@ -179,7 +179,12 @@ fn helper_call<'t>(py: &PyModel<'t>, cx: &Ctx, call: Node<'t>, func: Node<'t>) -
     let db = chain.last()?;
     let (module, bridge) = bridge_for(py);
     // The helpers in between are the related locations; the explanation is in the rule doc.
-    let mut message = format!("`{name}()` runs `{}` synchronously in async code", short(&db.what, 40));
+    // `for … in <qs>`: only the queryset is shortened (its spaces are part of the text).
+    let what = match db.what.strip_prefix("for … in ") {
+        Some(qs) => format!("for … in {}", short(qs, 31)),
+        None => short(&db.what, 40),
+    };
+    let mut message = format!("`{name}()` runs `{what}` synchronously in async code");
     let mut fixes = vec![];
     if facts.returns == Returns::QuerySet {
         message.push_str(" (it returns a lazy queryset)");
