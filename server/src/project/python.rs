@@ -841,9 +841,18 @@ fn attr_chain_as(view: &FileView, file: &Path, attrs: &[String], depth: u32, kin
             return None;
         }
         if let [method] = rest {
-            // A method declared in the class body (not an inherited one).
-            let f = view.project.py_bodies(file)?.get(&format!("{name}.{method}"))?.clone();
-            return Some(PyDef::Function(Arc::new(fn_facts(view, file, &summary, &f, depth, kind))));
+            // A method declared in the class body.
+            if let Some(f) = view.project.py_bodies(file)?.get(&format!("{name}.{method}")).cloned() {
+                return Some(PyDef::Function(Arc::new(fn_facts(view, file, &summary, &f, depth, kind))));
+            }
+            // Else inherited: with one base the resolution order is the chain of bases, so the
+            // base's method (declared or inherited) is the one. Several bases: unknown.
+            let [base] = &class.bases[..] else { return None };
+            let chain: Vec<String> = base.split('.').map(str::to_string).chain([method.clone()]).collect();
+            if chain[0] == *name {
+                return None;
+            }
+            return attr_chain_as(view, file, &chain, depth + 1, kind, modules_only);
         }
         return rest.is_empty().then(|| PyDef::Class(Arc::new(class_facts(view, file, &summary, name, class, depth))));
     }

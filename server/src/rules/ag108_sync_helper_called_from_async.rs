@@ -9,10 +9,14 @@
 //! finding's `related` locations. `self.helper()` / `cls.helper()` resolves to a sync
 //! method of the enclosing (module-level) class or of its bases in method resolution order
 //! (C3; library bases such as `View` are passed over, a base of another project module is
-//! searched for its own `def` only) ([`method_facts`]); a method with another decorator than `@staticmethod` /
+//! searched for its own `def`, then along its chain of single bases) ([`method_facts`]); a method with another decorator than `@staticmethod` /
 //! `@classmethod` (a property, an unknown wrapper) is unknown. Other methods (`obj.x()`),
-//! what a base of another module inherits, classes, names rebound by assignment and anything outside the
+//! what a base of another module inherits through several bases, classes, names rebound by assignment and anything outside the
 //! project are unknown, and unknown is silent.
+//!
+//! Guards: the chain reported is the first of the callee's `db_alts`
+//! ([`crate::semantic::summary::db_alts`]) that the constants this call passes do not rule
+//! out; none left (every query runs only for other constants) is silent.
 //!
 //! Library sinks (same rule): calls into Django/DRF that query on the caller's behalf
 //! ([`sinks`]), reported only where the class is known (declared in this file or the project
@@ -75,8 +79,9 @@ other: its direct call there is reported (its body is sync context, silent for A
 **Methods.** `self.helper()` / `cls.helper()` in an async method is reported the same way
 when `helper` is a sync method that reaches the database, found first in the class's method
 resolution order: the class, its bases in this file (several bases: Python's C3 order; library
-bases such as `View` are passed over), or the own `def` of a base class of another project
-module, as in a Channels consumer calling its own sync `get_room()` or a mixin's.
+bases such as `View` are passed over), or a base class of another project module: its own
+`def`, or the one it inherits through a chain of single bases (a class there with several
+bases is not followed), as in a Channels consumer calling its own sync `get_room()` or a mixin's.
 
 **Guarded queries.** A query that runs only under a test of a parameter against a
 constant (`if search_type == SEARCH_TYPES.PARENTHETICAL:`, `!=`, `in (…)`, `elif`/`else`,
@@ -115,8 +120,8 @@ awaited calls; calls in a `lambda` stored in an attribute or passed as a keyword
 (`mock.side_effect = lambda d: merge(d)`, `callback=lambda: …`: it runs where it is called);
 methods other than
 `self.helper()` / `cls.helper()` of the class and its
-bases, a method a base of another module only inherits, properties, classes and callees
-outside the project.
+bases, a method a base of another module inherits through several bases, properties,
+classes and callees outside the project.
 
 **Suppress** with `# awaitguard: ignore[AG108]` or `# noqa: AG108` on the line.
 "#,
