@@ -1122,10 +1122,10 @@ fn fn_facts(view: &FileView, file: &Path, summary: &PySummary, f: &LocalFn, dept
     match kind {
         // A function's database work and its task dispatch are asked together (AG108, AG208).
         Work::Db | Work::Dispatch => {
-            facts.db_work = crate::semantic::summary::work(f, file, depth, MAX_DEPTH, &mut callees, Work::Db);
-            if !facts.db_work.is_empty() {
-                facts.db_alts = crate::semantic::summary::db_alts(f, file, depth, MAX_DEPTH, &mut callees);
-            }
+            // One walk (the ways, guards kept); its first way is the database work. A second
+            // walk here would be repeated at every level of the helpers it resolves.
+            facts.db_alts = crate::semantic::summary::db_alts(f, file, depth, MAX_DEPTH, &mut callees);
+            facts.db_work = facts.db_alts.first().map(|a| a.chain.clone()).unwrap_or_default();
             facts.dispatch = crate::semantic::summary::work(f, file, depth, MAX_DEPTH, &mut callees, Work::Dispatch);
         }
         Work::AsyncToSync => facts.a2s_work = crate::semantic::summary::work(f, file, depth, MAX_DEPTH, &mut callees, kind),

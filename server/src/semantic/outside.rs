@@ -51,8 +51,8 @@ pub struct FnFacts {
     /// chain of call sites, the database call last. Empty: none known.
     pub db_work: Vec<Loc>,
     /// The ways it reaches sync database work, with the guards on its parameters each runs
-    /// under ([`super::summary::db_alts`]); filled wherever `db_work` is. Empty while
-    /// `db_work` is not: every way is cut off by a constant passed inside.
+    /// under ([`super::summary::db_alts`]); filled wherever `db_work` is, which is then the
+    /// first way's chain.
     pub db_alts: Vec<super::summary::DbAlt>,
     /// Its parameters' names in order ([`super::summary::LocalFn::params`]).
     pub params: Vec<String>,
@@ -415,10 +415,8 @@ impl<'t> super::PyModel<'t> {
                         if top {
                             match kind {
                                 Work::Db | Work::Dispatch => {
-                                    db_work = self.local_work(&f, Work::Db);
-                                    if !db_work.is_empty() {
-                                        db_alts = self.local_db_alts(&f);
-                                    }
+                                    db_alts = self.local_db_alts(&f);
+                                    db_work = db_alts.first().map(|a: &super::summary::DbAlt| a.chain.clone()).unwrap_or_default();
                                     dispatch = self.local_work(&f, Work::Dispatch);
                                 }
                                 Work::AsyncToSync => a2s_work = self.local_work(&f, kind),
