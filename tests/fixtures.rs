@@ -152,6 +152,7 @@ fixtures! {
     ag108_sinks => "python/AG108_sinks.py",
     ag108_methods => "python/AG108_methods.py",
     ag108_mro => "python/AG108_mro.py",
+    ag108_guards => "python/AG108_guards.py",
     ag109 => "python/AG109.py",
     ag109_helpers_django42 => "python/AG109_helpers_django42.py",
     ag109_helpers_django51 => "python/AG109_helpers_django51.py",

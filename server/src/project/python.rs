@@ -997,9 +997,18 @@ fn attr_chain_as(view: &FileView, file: &Path, attrs: &[String], depth: u32, kin
             return None;
         }
         if let [method] = rest {
-            // A method declared in the class body (not an inherited one).
-            let f = view.project.py_bodies(file)?.get(&format!("{name}.{method}"))?.clone();
-            return Some(PyDef::Function(Arc::new(fn_facts(view, file, &summary, &f, depth, kind))));
+            // A method declared in the class body.
+            if let Some(f) = view.project.py_bodies(file)?.get(&format!("{name}.{method}")).cloned() {
+                return Some(PyDef::Function(Arc::new(fn_facts(view, file, &summary, &f, depth, kind))));
+            }
+            // Else inherited: with one base the resolution order is the chain of bases, so the
+            // base's method (declared or inherited) is the one. Several bases: unknown.
+            let [base] = &class.bases[..] else { return None };
+            let chain: Vec<String> = base.split('.').map(str::to_string).chain([method.clone()]).collect();
+            if chain[0] == *name {
+                return None;
+            }
+            return attr_chain_as(view, file, &chain, depth + 1, kind, modules_only);
         }
         return rest.is_empty().then(|| PyDef::Class(Arc::new(class_facts(view, file, &summary, name, class, depth))));
     }
@@ -1209,6 +1218,8 @@ fn fn_facts(view: &FileView, file: &Path, summary: &PySummary, f: &LocalFn, dept
         generator: f.generator,
         returns: f.returns,
         decorators: f.decorators.clone(),
+        params: f.params.clone(),
+        defaults: f.defaults.clone(),
         loc: Some(here(&f.name_range, format!("def {}", f.name))),
         ..Default::default()
     };
@@ -1260,7 +1271,10 @@ fn fn_facts(view: &FileView, file: &Path, summary: &PySummary, f: &LocalFn, dept
     match kind {
         // A function's database work and its task dispatch are asked together (AG108, AG208).
         Work::Db | Work::Dispatch => {
-            facts.db_work = crate::semantic::summary::work(f, file, depth, MAX_DEPTH, &mut callees, Work::Db);
+            // One walk (the ways, guards kept); its first way is the database work. A second
+            // walk here would be repeated at every level of the helpers it resolves.
+            facts.db_alts = crate::semantic::summary::db_alts(f, file, depth, MAX_DEPTH, &mut callees);
+            facts.db_work = facts.db_alts.first().map(|a| a.chain.clone()).unwrap_or_default();
             facts.dispatch = crate::semantic::summary::work(f, file, depth, MAX_DEPTH, &mut callees, Work::Dispatch);
         }
         Work::AsyncToSync => facts.a2s_work = crate::semantic::summary::work(f, file, depth, MAX_DEPTH, &mut callees, kind),

@@ -9,10 +9,14 @@
 //! finding's `related` locations. `self.helper()` / `cls.helper()` resolves to a sync
 //! method of the enclosing (module-level) class or of its bases in method resolution order
 //! (C3; library bases such as `View` are passed over, a base of another project module is
-//! searched for its own `def` only) ([`method_facts`]); a method with another decorator than `@staticmethod` /
+//! searched for its own `def`, then along its chain of single bases) ([`method_facts`]); a method with another decorator than `@staticmethod` /
 //! `@classmethod` (a property, an unknown wrapper) is unknown. Other methods (`obj.x()`),
-//! what a base of another module inherits, classes, names rebound by assignment and anything outside the
+//! what a base of another module inherits through several bases, classes, names rebound by assignment and anything outside the
 //! project are unknown, and unknown is silent.
+//!
+//! Guards: the chain reported is the first of the callee's `db_alts`
+//! ([`crate::semantic::summary::db_alts`]) that the constants this call passes do not rule
+//! out; none left (every query runs only for other constants) is silent.
 //!
 //! Library sinks (same rule): calls into Django/DRF that query on the caller's behalf
 //! ([`sinks`]), reported only where the class is known (declared in this file or the project
@@ -75,16 +79,35 @@ other: its direct call there is reported (its body is sync context, silent for A
 **Methods.** `self.helper()` / `cls.helper()` in an async method is reported the same way
 when `helper` is a sync method that reaches the database, found first in the class's method
 resolution order: the class, its bases in this file (several bases: Python's C3 order; library
-bases such as `View` are passed over), or the own `def` of a base class of another project
-module, as in a Channels consumer calling its own sync `get_room()` or a mixin's.
+bases such as `View` are passed over), or a base class of another project module: its own
+`def`, or the one it inherits through a chain of single bases (a class there with several
+bases is not followed), as in a Channels consumer calling its own sync `get_room()` or a mixin's.
+
+**Guarded queries.** A query that runs only under a test of a parameter against a
+constant (`if search_type == SEARCH_TYPES.PARENTHETICAL:`, `!=`, `in (…)`, `elif`/`else`,
+an earlier `if kind != "db": return`) is not reached when the call passes another constant:
+another string or number, or another capitalised member of the same class or module
+(`SEARCH_TYPES.OPINION`), written at the call, bound once to a name, or passed on through
+the parameters of intermediate helpers. A call passing anything else (a variable, a string
+where the test names a class member) is still reported. A parameter rebound in the helper
+is not a guard.
 
 **Library sinks** (same rule, in async context, where the class is known from the project):
 - DRF: `serializer.data`, `serializer.is_valid()`, `serializer.save()` on a
   `ModelSerializer` subclass (fix: adrf's `await serializer.adata` / `ais_valid()` /
   `asave()` when the serializer derives from adrf's, else `sync_to_async`);
 - `form.is_valid()` / `form.save()` on a `ModelForm` subclass;
+- `is_valid()` only where validation is known to query: the serializer or form class of this
+  file (or its bases here) declares a related field (`PrimaryKeyRelatedField`,
+  `ModelChoiceField` …) or a unique validator, has a `validate…` / `clean…` method that
+  reaches the database, or its `Meta.fields` (literal, or `"__all__"`, minus `exclude` and
+  `read_only_fields`) name a relation or a unique field of a known project model (for a
+  ModelForm also a model `Meta` with `unique_together` / `constraints`). A class of another
+  module, an unknown model or fields not written as a literal list: silent;
 - `render()` / `render_to_string()` / `TemplateResponse(...).render()` whose context (a dict
-  literal, or a name bound to one) holds a queryset (the template evaluates it);
+  literal, or a name bound to one) holds a queryset (the template evaluates it), or a model
+  instance loaded by a query whose foreign key, one-to-one or many-to-many fields it did not
+  `select_related` / `prefetch_related` (the template may read them);
 - `request.session.save()`;
 - `Paginator(qs, …).count` / `.num_pages` on a queryset (build it with `AsyncPaginator`, Django
   6.0, and await `acount()` / `anum_pages()`, or count in a thread).
@@ -97,8 +120,8 @@ awaited calls; calls in a `lambda` stored in an attribute or passed as a keyword
 (`mock.side_effect = lambda d: merge(d)`, `callback=lambda: …`: it runs where it is called);
 methods other than
 `self.helper()` / `cls.helper()` of the class and its
-bases, a method a base of another module only inherits, properties, classes and callees
-outside the project.
+bases, a method a base of another module inherits through several bases, properties,
+classes and callees outside the project.
 
 **Suppress** with `# awaitguard: ignore[AG108]` or `# noqa: AG108` on the line.
 "#,
@@ -148,12 +171,25 @@ fn helper_call<'t>(py: &PyModel<'t>, cx: &Ctx, call: Node<'t>, func: Node<'t>) -
     if facts.is_async || facts.offloaded || facts.db_work.is_empty() {
         return None;
     }
+    // The first way to the database that the constants this call passes do not rule out
+    // (`merge(page, SEARCH_TYPES.OPINION)` where the query runs only for another type).
+    let site = py.call_site(call, &[]);
+    let params = match (func.kind(), facts.params.first().map(String::as_str)) {
+        ("attribute", Some("self" | "cls")) if method_call(py, func) => &facts.params[1..],
+        _ => &facts.params[..],
+    };
+    let chain = facts.db_alts.iter().find(|a| site.translate(params, &facts.defaults, &a.guards).is_some())?.chain.clone();
     let ctx = py.context_at(call.start_byte());
     let name = short(py.node_text(func), 40);
-    let db = facts.db_work.last()?;
+    let db = chain.last()?;
     let (module, bridge) = bridge_for(py);
     // The helpers in between are the related locations; the explanation is in the rule doc.
-    let mut message = format!("`{name}()` runs `{}` synchronously in async code", short(&db.what, 40));
+    // `for … in <qs>`: only the queryset is shortened (its spaces are part of the text).
+    let what = match db.what.strip_prefix("for … in ") {
+        Some(qs) => format!("for … in {}", short(qs, 31)),
+        None => short(&db.what, 40),
+    };
+    let mut message = format!("`{name}()` runs `{what}` synchronously in async code");
     let mut fixes = vec![];
     if facts.returns == Returns::QuerySet {
         message.push_str(" (it returns a lazy queryset)");
@@ -165,8 +201,13 @@ fn helper_call<'t>(py: &PyModel<'t>, cx: &Ctx, call: Node<'t>, func: Node<'t>) -
         }
     }
     let mut f = Finding::new(&META, call.byte_range(), message, fixes);
-    f.related = facts.db_work.clone();
+    f.related = chain;
     Some(f)
+}
+
+/// `self.x` / `cls.x`: the receiver is not among the arguments the call passes.
+fn method_call(py: &PyModel, func: Node) -> bool {
+    func.child_by_field_name("object").is_some_and(|o| matches!(py.node_text(o), "self" | "cls"))
 }
 
 /// The bridge the fix uses: Channels' `database_sync_to_async` where the file imports it,
@@ -212,6 +253,7 @@ fn method_facts<'t>(py: &PyModel<'t>, func: Node<'t>) -> Option<crate::semantic:
                 let Some(def) = py.class_node(&cname).and_then(|d| method_def(py, d, name)) else { continue };
                 let f = py.local_fn_memo(def)?;
                 let db_work = py.local_db_work(&f);
+                let db_alts = if db_work.is_empty() { vec![] } else { py.local_db_alts(&f) };
                 let offloaded = f.offloaded || is_static_or_property(py, def);
                 return Some(crate::semantic::outside::FnFacts {
                     name: f.name,
@@ -220,6 +262,9 @@ fn method_facts<'t>(py: &PyModel<'t>, func: Node<'t>) -> Option<crate::semantic:
                     generator: f.generator,
                     returns: f.returns,
                     db_work,
+                    db_alts,
+                    params: f.params,
+                    defaults: f.defaults,
                     // AG108 reads only the database work of `self.helper()`.
                     dispatch: vec![],
                     on_commit_task: false,

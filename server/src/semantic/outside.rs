@@ -50,6 +50,14 @@ pub struct FnFacts {
     /// Sync database work in the body, directly or through project functions it calls: the
     /// chain of call sites, the database call last. Empty: none known.
     pub db_work: Vec<Loc>,
+    /// The ways it reaches sync database work, with the guards on its parameters each runs
+    /// under ([`super::summary::db_alts`]); filled wherever `db_work` is, which is then the
+    /// first way's chain.
+    pub db_alts: Vec<super::summary::DbAlt>,
+    /// Its parameters' names in order ([`super::summary::LocalFn::params`]).
+    pub params: Vec<String>,
+    /// Its constant defaults ([`super::summary::LocalFn::defaults`]).
+    pub defaults: Vec<(String, String)>,
     /// A background-task dispatch in the body, directly or through project functions it
     /// calls ([`super::summary::dispatch_work`]): the chain of call sites, the dispatch last.
     pub dispatch: Vec<Loc>,
@@ -424,11 +432,12 @@ impl<'t> super::PyModel<'t> {
                     super::bridges::Callable::SyncDef(def) | super::bridges::Callable::AsyncDef(Some(def)) => {
                         let f = self.local_fn_memo(def)?;
                         let top = self.local_fn_depth.get() == 0;
-                        let (mut db_work, mut dispatch, mut a2s_work) = (vec![], vec![], vec![]);
+                        let (mut db_work, mut dispatch, mut a2s_work, mut db_alts) = (vec![], vec![], vec![], vec![]);
                         if top {
                             match kind {
                                 Work::Db | Work::Dispatch => {
-                                    db_work = self.local_work(&f, Work::Db);
+                                    db_alts = self.local_db_alts(&f);
+                                    db_work = db_alts.first().map(|a: &super::summary::DbAlt| a.chain.clone()).unwrap_or_default();
                                     dispatch = self.local_work(&f, Work::Dispatch);
                                 }
                                 Work::AsyncToSync => a2s_work = self.local_work(&f, kind),
@@ -444,6 +453,9 @@ impl<'t> super::PyModel<'t> {
                             // returns) nobody reads `db_work`: not walked there, so summaries
                             // stay cheap and do not depend on the order helpers are read in.
                             db_work,
+                            db_alts,
+                            params: f.params,
+                            defaults: f.defaults,
                             dispatch,
                             on_commit_task: false,
                             a2s_work,
@@ -479,6 +491,12 @@ impl<'t> super::PyModel<'t> {
     /// project functions it imports. Locations in this file have an empty path.
     pub fn local_db_work(&self, f: &super::summary::LocalFn) -> Vec<Loc> {
         self.local_work(f, Work::Db)
+    }
+
+    /// The ways the function `f` of this file reaches sync database work
+    /// ([`super::summary::db_alts`]), looked up like [`PyModel::local_db_work`].
+    pub fn local_db_alts(&self, f: &super::summary::LocalFn) -> Vec<super::summary::DbAlt> {
+        super::summary::db_alts(f, std::path::Path::new(""), 0, LOCAL_DEPTH, &mut LocalCallees { m: self })
     }
 
     /// The task dispatch the function `f` of this file reaches, like

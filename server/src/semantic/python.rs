@@ -1008,6 +1008,14 @@ impl<'t> PyModel<'t> {
         self.binding_in(name, at).map(|(_, b)| b)
     }
 
+    /// [`PyModel::binding_in`] when that binding is the only one of the name in its scope
+    /// (a name never rebound there).
+    pub fn sole_binding_in(&self, name: &str, at: usize) -> Option<(usize, &Binding<'t>)> {
+        let (scope, b) = self.binding_in(name, at)?;
+        let id = *self.names.get(name)?;
+        (self.bindings.get(&(scope, id)).map_or(0, |l| l.len()) == 1).then_some((scope, b))
+    }
+
     /// [`PyModel::binding`] with the scope that holds the binding.
     pub fn binding_in(&self, name: &str, at: usize) -> Option<(usize, &Binding<'t>)> {
         let id = *self.names.get(name)?;

@@ -39,6 +39,11 @@ fn classify(lib_bases: &[String]) -> Option<Class> {
 
 /// The class of the instance `e` is: `C(…)` or a name bound to `C(…)`, `C` a project class.
 fn instance_class<'t>(py: &PyModel<'t>, e: Node<'t>) -> Option<Class> {
+    instance_class_named(py, e).map(|(c, _)| c)
+}
+
+/// [`instance_class`], with the class's name when it is a class of this file.
+fn instance_class_named<'t>(py: &PyModel<'t>, e: Node<'t>) -> Option<(Class, Option<String>)> {
     let e = strip_parens(e);
     let ctor = match e.kind() {
         "call" => e,
@@ -49,8 +54,12 @@ fn instance_class<'t>(py: &PyModel<'t>, e: Node<'t>) -> Option<Class> {
         return None;
     }
     let func = ctor.child_by_field_name("function")?;
+    let mut local = None;
     let lib = match func.kind() {
-        "identifier" if py.classes.contains_key(py.node_text(func)) => py.class_lib_bases(py.node_text(func), 0),
+        "identifier" if py.classes.contains_key(py.node_text(func)) => {
+            local = Some(py.node_text(func).to_string());
+            py.class_lib_bases(py.node_text(func), 0)
+        }
         "identifier" | "attribute" => {
             let text = py.node_text(func);
             let (head, tail) = text.split_once('.').map_or((text, None), |(h, t)| (h, Some(t)));
@@ -64,7 +73,113 @@ fn instance_class<'t>(py: &PyModel<'t>, e: Node<'t>) -> Option<Class> {
         }
         _ => return None,
     };
-    classify(&lib)
+    classify(&lib).map(|c| (c, local))
+}
+
+/// Validating a form of the class `cname` (of this file) queries the database, as far as
+/// the file tells: a declared related field (`PrimaryKeyRelatedField`, `SlugRelatedField`,
+/// `ModelChoiceField` …) or a unique validator in the class or its bases of this file; a
+/// `validate…` / `clean…` method that reaches database work; or, from `class Meta`, a field
+/// of the model it validates that is a relation (checked by a lookup of the related row) or
+/// unique (`unique=True`, a primary key: checked by a lookup), or for a ModelForm a model
+/// whose `Meta` declares `unique_together` / `constraints`. Unknown (the class or its `Meta`
+/// in another module, a model that is not a known project model, fields that are not a
+/// literal list): `false`, silent.
+fn validation_queries(py: &PyModel, cx: &Ctx, cname: &str, class: Class) -> bool {
+    use crate::semantic::relations::{FieldKind, META_UNIQUE};
+    let mut todo = vec![cname.to_string()];
+    let mut meta: Option<Node> = None;
+    let mut steps = 0;
+    while let Some(name) = todo.pop() {
+        steps += 1;
+        if steps > 8 {
+            return false;
+        }
+        let Some(def) = py.class_node(&name) else { continue };
+        let Some(body) = def.child_by_field_name("body") else { continue };
+        let mut c = body.walk();
+        for st in body.named_children(&mut c) {
+            let st = if st.kind() == "decorated_definition" { st.child_by_field_name("definition").unwrap_or(st) } else { st };
+            match st.kind() {
+                "class_definition" if st.child_by_field_name("name").is_some_and(|n| py.node_text(n) == "Meta") => {
+                    if py.node_text(st).contains("Unique") {
+                        return true;
+                    }
+                    meta = meta.or(Some(st));
+                }
+                "function_definition" => {
+                    let fname = st.child_by_field_name("name").map(|n| py.node_text(n)).unwrap_or("");
+                    if fname.starts_with("validate") || fname.starts_with("clean") {
+                        if py.local_fn_memo(st).is_some_and(|f| !py.local_db_work(&f).is_empty()) {
+                            return true;
+                        }
+                    }
+                }
+                "expression_statement" => {
+                    let Some(r) = st.named_child(0).filter(|a| a.kind() == "assignment").and_then(|a| a.child_by_field_name("right")) else {
+                        continue;
+                    };
+                    let text = py.node_text(r);
+                    let ctor = r.child_by_field_name("function").map(|f| crate::semantic::python::last_name(py.node_text(f))).unwrap_or("");
+                    if r.kind() == "call" && (ctor.ends_with("RelatedField") || ctor.starts_with("ModelChoice") || ctor.starts_with("ModelMultipleChoice") || text.contains("Unique")) {
+                        return true;
+                    }
+                }
+                _ => {}
+            }
+        }
+        if meta.is_none() {
+            // `class Meta` inherited from a base of this file.
+            todo.extend(py.classes.get(&name).into_iter().flatten().filter(|b| py.classes.contains_key(b.as_str())).cloned());
+        }
+    }
+    let Some(meta) = meta.and_then(|m| m.child_by_field_name("body")) else { return false };
+    let mut model = None;
+    let (mut fields, mut exclude, mut read_only): (Option<Vec<String>>, Vec<String>, Vec<String>) = (None, vec![], vec![]);
+    let mut c = meta.walk();
+    for st in meta.named_children(&mut c) {
+        let Some(a) = st.named_child(0).filter(|a| a.kind() == "assignment") else { continue };
+        let (Some(l), Some(r)) = (a.child_by_field_name("left"), a.child_by_field_name("right")) else { continue };
+        match py.node_text(l) {
+            "model" if r.kind() == "identifier" => model = Some(r),
+            "model" => return false,
+            "fields" if r.kind() == "string" && crate::semantic::relations::string_value(py.node_text(r)) == "__all__" => fields = None,
+            "fields" => match literal_names(py, r) {
+                Some(names) => fields = Some(names),
+                None => return false,
+            },
+            "exclude" => exclude = literal_names(py, r).unwrap_or_default(),
+            "read_only_fields" => read_only = literal_names(py, r).unwrap_or_default(),
+            _ => {}
+        }
+    }
+    let Some(model) = model else { return false };
+    let auth_user = cx.settings.auth_user_model.as_deref().map(|u| u.rsplit('.').next().unwrap_or(u)).unwrap_or("User");
+    let auth_label = cx.settings.auth_user_model.as_deref().and_then(|m| m.rsplit_once('.')).map(|(l, _)| l);
+    let Some(info) = py.model_info(py.node_text(model), model.start_byte(), auth_user, auth_label) else { return false };
+    let validated = |name: &str| {
+        fields.as_ref().is_none_or(|f| f.iter().any(|x| x == name)) && !exclude.iter().chain(&read_only).any(|x| x == name)
+    };
+    info.fields.iter().any(|f| {
+        if f.name == META_UNIQUE {
+            return class == Class::ModelForm;
+        }
+        validated(&f.name) && (f.kind != FieldKind::Plain || f.unique)
+    })
+}
+
+/// `["a", "b"]` / `("a",)`: the strings of a literal list or tuple (`None`: anything else).
+fn literal_names(py: &PyModel, e: Node) -> Option<Vec<String>> {
+    let e = strip_parens(e);
+    if !matches!(e.kind(), "list" | "tuple") {
+        return None;
+    }
+    let mut c = e.walk();
+    let items: Vec<Node> = e.named_children(&mut c).filter(|n| n.kind() != "comment").collect();
+    items
+        .iter()
+        .map(|i| (i.kind() == "string").then(|| crate::semantic::relations::string_value(py.node_text(*i)).to_string()))
+        .collect()
 }
 
 /// A sink that is a call: `serializer.is_valid()` / `.save()`, `form.is_valid()` /
@@ -89,7 +204,12 @@ pub(super) fn call_sink<'t>(py: &PyModel<'t>, cx: &Ctx, call: Node<'t>, func: No
             ));
         }
         if matches!(m, "is_valid" | "save") {
-            let class = instance_class(py, obj)?;
+            let (class, local) = instance_class_named(py, obj)?;
+            // Validation queries only for some fields (a relation, a unique one): report where
+            // the file shows one, stay silent where it does not or cannot tell.
+            if m == "is_valid" && !local.is_some_and(|c| validation_queries(py, cx, &c, class)) {
+                return None;
+            }
             let what = match (class, m) {
                 (Class::ModelForm, "is_valid") => format!("`{recv}.is_valid()` on a ModelForm runs queries in async code"),
                 (Class::ModelForm, _) => format!("`{recv}.save()` on a ModelForm saves synchronously in async code"),
@@ -106,18 +226,18 @@ pub(super) fn call_sink<'t>(py: &PyModel<'t>, cx: &Ctx, call: Node<'t>, func: No
             // `TemplateResponse(…).render()`
             let ctor = strip_parens(obj);
             if ctor.kind() == "call" && py.resolves_to(ctor.child_by_field_name("function")?, &TEMPLATE_RESPONSE) {
-                let context = context_arg(py, ctor, 2)?;
+                let context = context_arg(py, cx, ctor, 2)?;
                 return Some(finding(py, call, func, ctx, render_what(py, context, "TemplateResponse(…).render()"), None));
             }
         }
         return None;
     }
     if py.resolves_to(func, &["django.shortcuts.render"]) {
-        let context = context_arg(py, call, 2)?;
+        let context = context_arg(py, cx, call, 2)?;
         return Some(finding(py, call, func, ctx, render_what(py, context, "render()"), None));
     }
     if py.resolves_to(func, &["django.template.loader.render_to_string"]) {
-        let context = context_arg(py, call, 1)?;
+        let context = context_arg(py, cx, call, 1)?;
         return Some(finding(py, call, func, ctx, render_what(py, context, "render_to_string()"), None));
     }
     let _ = version;
@@ -128,7 +248,7 @@ const TEMPLATE_RESPONSE: [&str; 2] = ["django.template.response.TemplateResponse
 
 /// The context argument of a render call (positional `pos`, or `context=`), when it is a dict
 /// literal holding a queryset: that value.
-fn context_arg<'t>(py: &PyModel<'t>, call: Node<'t>, pos: usize) -> Option<Node<'t>> {
+fn context_arg<'t>(py: &PyModel<'t>, cx: &Ctx, call: Node<'t>, pos: usize) -> Option<Node<'t>> {
     let args = call.child_by_field_name("arguments")?;
     let mut c = args.walk();
     let all: Vec<Node> = args.named_children(&mut c).filter(|a| a.kind() != "comment").collect();
@@ -152,16 +272,45 @@ fn context_arg<'t>(py: &PyModel<'t>, call: Node<'t>, pos: usize) -> Option<Node<
         return None;
     }
     let mut c = dict.walk();
-    let found = dict
-        .named_children(&mut c)
-        .filter(|p| p.kind() == "pair")
-        .filter_map(|p| p.child_by_field_name("value"))
-        .find(|v| py.value(*v) == Value::QuerySet);
-    found
+    let values: Vec<Node> = dict.named_children(&mut c).filter(|p| p.kind() == "pair").filter_map(|p| p.child_by_field_name("value")).collect();
+    let auth_user = cx.settings.auth_user_model.as_deref().map(|u| u.rsplit('.').next().unwrap_or(u)).unwrap_or("User");
+    let auth_label = cx.settings.auth_user_model.as_deref().and_then(|m| m.rsplit_once('.')).map(|(l, _)| l);
+    values.iter().find(|v| py.value(**v) == Value::QuerySet).or_else(|| values.iter().find(|v| unloaded_relations(py, (auth_user, auth_label), **v))).copied()
 }
 
-fn render_what(py: &PyModel, qs: Node, call: &str) -> String {
-    format!("`{call}` renders the queryset `{}` synchronously in async code", short(py.node_text(qs), 32))
+/// `v` is a model instance loaded by a query of this file (or a project helper) whose model
+/// has a foreign key, one-to-one or many-to-many field the query did not load
+/// (`select_related` / `prefetch_related`): a template reading it queries. A model that is
+/// not known, or an unknown `select_related` argument: `false`.
+fn unloaded_relations<'t>(py: &PyModel<'t>, user: (&str, Option<&str>), v: Node<'t>) -> bool {
+    use crate::semantic::relations::{FieldKind, Named};
+    let v = strip_parens(v);
+    if v.kind() != "identifier" || py.value(v) != Value::Instance {
+        return false;
+    }
+    let Some(p) = py.instance_producer(v) else { return false };
+    let Some(info) = py.producer_model_info(&p, user.0, user.1) else { return false };
+    let named = |m: &str| match p.named(py, m) {
+        None => Some(vec![]),
+        Some(Named::Names(n)) => Some(n),
+        Some(Named::Unknown) => None,
+    };
+    let (Some(sel), Some(pre)) = (named("select_related"), named("prefetch_related")) else { return false };
+    // `select_related()` with no argument follows every non-null foreign key.
+    if p.has("select_related") && sel.is_empty() {
+        return false;
+    }
+    info.fields.iter().any(|f| {
+        f.kind != FieldKind::Plain && !sel.contains(&f.name) && !pre.contains(&f.name) && !p.set_kwargs.contains(&f.name.as_str())
+    })
+}
+
+fn render_what(py: &PyModel, value: Node, call: &str) -> String {
+    if py.value(value) == Value::QuerySet {
+        format!("`{call}` renders the queryset `{}` synchronously in async code", short(py.node_text(value), 32))
+    } else {
+        format!("`{call}` gets `{}`, whose unloaded relations the template may query in async code", short(py.node_text(value), 32))
+    }
 }
 
 /// The finding for a sink call: `twin` is the async replacement where the library has one
