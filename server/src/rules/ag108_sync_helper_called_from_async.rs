@@ -97,6 +97,11 @@ is not a guard.
   `ModelSerializer` subclass (fix: adrf's `await serializer.adata` / `ais_valid()` /
   `asave()` when the serializer derives from adrf's, else `sync_to_async`);
 - `form.is_valid()` / `form.save()` on a `ModelForm` subclass;
+- `.data` only where serializing is known to query: the serializer was given a queryset
+  (`many=True` over `Book.objects…`), or its class of this file (or its bases here) declares a
+  nested serializer, a related field, a `SerializerMethodField` or a dotted `source=`, sets
+  `Meta.depth`, or shows a many-to-many field of a known project model. Columns and forward
+  keys (serialized from `author_id`) run no query: silent, as are classes of other modules;
 - `is_valid()` only where validation is known to query: the serializer or form class of this
   file (or its bases here) declares a related field (`PrimaryKeyRelatedField`,
   `ModelChoiceField` …) or a unique validator, has a `validate…` / `clean…` method that

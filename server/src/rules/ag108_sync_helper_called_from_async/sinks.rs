@@ -37,22 +37,21 @@ fn classify(lib_bases: &[String]) -> Option<Class> {
     }
 }
 
-/// The class of the instance `e` is: `C(…)` or a name bound to `C(…)`, `C` a project class.
-fn instance_class<'t>(py: &PyModel<'t>, e: Node<'t>) -> Option<Class> {
-    instance_class_named(py, e).map(|(c, _)| c)
-}
-
-/// [`instance_class`], with the class's name when it is a class of this file.
-fn instance_class_named<'t>(py: &PyModel<'t>, e: Node<'t>) -> Option<(Class, Option<String>)> {
+/// The constructor call that made `e`: `e` itself or the value a name is bound to.
+fn ctor_of<'t>(py: &PyModel<'t>, e: Node<'t>) -> Option<Node<'t>> {
     let e = strip_parens(e);
     let ctor = match e.kind() {
         "call" => e,
         "identifier" => strip_parens(py.binding(py.node_text(e), e.start_byte())?.value?),
         _ => return None,
     };
-    if ctor.kind() != "call" {
-        return None;
-    }
+    (ctor.kind() == "call").then_some(ctor)
+}
+
+/// The class of the instance `e` is (`C(…)` or a name bound to `C(…)`, `C` a project class),
+/// with the class's name when it is a class of this file.
+fn instance_class_named<'t>(py: &PyModel<'t>, e: Node<'t>) -> Option<(Class, Option<String>)> {
+    let ctor = ctor_of(py, e)?;
     let func = ctor.child_by_field_name("function")?;
     let mut local = None;
     let lib = match func.kind() {
@@ -166,6 +165,93 @@ fn validation_queries(py: &PyModel, cx: &Ctx, cname: &str, class: Class) -> bool
         }
         validated(&f.name) && (f.kind != FieldKind::Plain || f.unique)
     })
+}
+
+/// Serializing the instance `obj` (a serializer of the class `cname` of this file, or of
+/// another module when `cname` is `None`) queries the database, as far as the file tells: the
+/// serializer was given a queryset to serialize (`many=True` over `Book.objects…`: evaluating
+/// it queries), or the class (or a base of this file) declares a nested serializer, a
+/// related field, a `SerializerMethodField` or a dotted `source=`, its `Meta` sets `depth`,
+/// or `Meta.fields` names a many-to-many field of a known project model. A plain column or a
+/// forward key (DRF reads `author_id`, no query) does not; anything unknown is silent.
+fn serialization_queries(py: &PyModel, cx: &Ctx, obj: Node, cname: Option<&str>) -> bool {
+    use crate::semantic::relations::FieldKind;
+    if let Some(args) = ctor_of(py, obj).and_then(|c| c.child_by_field_name("arguments")) {
+        let mut c = args.walk();
+        let first = args.named_children(&mut c).find(|a| a.kind() != "comment");
+        if first.is_some_and(|a| a.kind() != "keyword_argument" && py.value(a) == Value::QuerySet) {
+            return true;
+        }
+    }
+    let Some(cname) = cname else { return false };
+    let mut todo = vec![cname.to_string()];
+    let mut meta: Option<Node> = None;
+    let mut steps = 0;
+    while let Some(name) = todo.pop() {
+        steps += 1;
+        if steps > 8 {
+            return false;
+        }
+        let Some(body) = py.class_node(&name).and_then(|d| d.child_by_field_name("body")) else { continue };
+        let mut c = body.walk();
+        for st in body.named_children(&mut c) {
+            match st.kind() {
+                "class_definition" if st.child_by_field_name("name").is_some_and(|n| py.node_text(n) == "Meta") => {
+                    meta = meta.or(Some(st));
+                }
+                "expression_statement" => {
+                    let Some(r) = st.named_child(0).filter(|a| a.kind() == "assignment").and_then(|a| a.child_by_field_name("right")) else {
+                        continue;
+                    };
+                    if r.kind() != "call" {
+                        continue;
+                    }
+                    let ctor = r.child_by_field_name("function").map(|f| crate::semantic::python::last_name(py.node_text(f))).unwrap_or("");
+                    let dotted_source = r.child_by_field_name("arguments").is_some_and(|a| {
+                        let mut c = a.walk();
+                        let found = a.named_children(&mut c).any(|k| {
+                            k.kind() == "keyword_argument"
+                                && k.child_by_field_name("name").is_some_and(|n| py.node_text(n) == "source")
+                                && k.child_by_field_name("value").is_some_and(|v| v.kind() == "string" && py.node_text(v).contains('.'))
+                        });
+                        found
+                    });
+                    if ctor.ends_with("RelatedField") || ctor.ends_with("Serializer") || ctor == "SerializerMethodField" || dotted_source {
+                        return true;
+                    }
+                }
+                _ => {}
+            }
+        }
+        if meta.is_none() {
+            todo.extend(py.classes.get(&name).into_iter().flatten().filter(|b| py.classes.contains_key(b.as_str())).cloned());
+        }
+    }
+    let Some(meta) = meta.and_then(|m| m.child_by_field_name("body")) else { return false };
+    let (mut model, mut fields, mut exclude) = (None, None, vec![]);
+    let mut c = meta.walk();
+    for st in meta.named_children(&mut c) {
+        let Some(a) = st.named_child(0).filter(|a| a.kind() == "assignment") else { continue };
+        let (Some(l), Some(r)) = (a.child_by_field_name("left"), a.child_by_field_name("right")) else { continue };
+        match py.node_text(l) {
+            "depth" => return true,
+            "model" if r.kind() == "identifier" => model = Some(r),
+            "model" => return false,
+            "fields" if r.kind() == "string" && crate::semantic::relations::string_value(py.node_text(r)) == "__all__" => fields = None,
+            "fields" => match literal_names(py, r) {
+                Some(names) => fields = Some(names),
+                None => return false,
+            },
+            "exclude" => exclude = literal_names(py, r).unwrap_or_default(),
+            _ => {}
+        }
+    }
+    let Some(model) = model else { return false };
+    let auth_user = cx.settings.auth_user_model.as_deref().map(|u| u.rsplit('.').next().unwrap_or(u)).unwrap_or("User");
+    let auth_label = cx.settings.auth_user_model.as_deref().and_then(|m| m.rsplit_once('.')).map(|(l, _)| l);
+    let Some(info) = py.model_info(py.node_text(model), model.start_byte(), auth_user, auth_label) else { return false };
+    let shown = |name: &str| fields.as_ref().is_none_or(|f: &Vec<String>| f.iter().any(|x| x == name)) && !exclude.iter().any(|x| x == name);
+    info.fields.iter().any(|f| f.kind == FieldKind::ManyToMany && shown(&f.name))
 }
 
 /// `["a", "b"]` / `("a",)`: the strings of a literal list or tuple (`None`: anything else).
@@ -363,7 +449,13 @@ pub(super) fn attribute_sinks(py: &PyModel, cx: &Ctx, out: &mut Vec<Finding>) {
         let name = py.node_text(attr);
         let recv = short(py.node_text(obj), 32);
         let (what, fix) = if name == "data" {
-            match instance_class(py, obj) {
+            // Serialization queries only for some fields or a queryset: report where the file
+            // shows that, stay silent where it does not or cannot tell.
+            let Some((class, local)) = instance_class_named(py, obj) else { return };
+            if !serialization_queries(py, cx, obj, local.as_deref()) {
+                return;
+            }
+            match Some(class) {
                 Some(Class::AdrfSerializer) => (
                     format!("`{recv}.data` on a ModelSerializer serializes synchronously in async code"),
                     Some((format!("await {recv}.adata"), Edit::replace(attr.byte_range(), "adata"))),
