@@ -1090,10 +1090,11 @@ fn walk_fact_modules<T>(
 }
 
 /// [`deep_modules`], shared by the views of one generation of the texts (the walk depends on
-/// the module and the depth only), its notes replayed.
+/// the module and the depth only), its notes replayed. Every depth that lets the walk reach
+/// [`FACTS_DEPTH`] levels walks alike ([`walk_depth_key`]): those share one entry.
 fn deep_modules_shared(view: &FileView, file: &Path, scan: &Arc<PyScan>, depth: u32) -> Modules {
     let generation = view.project.generation();
-    let key = (file.to_path_buf(), depth);
+    let key = (file.to_path_buf(), walk_depth_key(depth));
     let known = view.project.py_closures.lock().unwrap().get(&key).cloned();
     if let Some((g, modules, noted)) = known {
         if g == generation {
@@ -1108,6 +1109,18 @@ fn deep_modules_shared(view: &FileView, file: &Path, scan: &Arc<PyScan>, depth: 
     let noted = view.py_frames.lock().unwrap().pop().unwrap_or_default();
     view.project.py_closures.lock().unwrap().insert(key, (generation, modules.clone(), Arc::new(noted)));
     modules
+}
+
+/// The key of a walk from `depth` ([`walk_fact_modules`] reads `depth` only through
+/// `depth + level >= MAX_DEPTH` and `depth + level + 1 >= MAX_DEPTH` for levels below
+/// [`FACTS_DEPTH`]): while `depth + FACTS_DEPTH <= MAX_DEPTH` neither test can hold where the
+/// level tests do not already, so all those depths walk as depth 0 does.
+fn walk_depth_key(depth: u32) -> u32 {
+    if depth + FACTS_DEPTH <= MAX_DEPTH {
+        0
+    } else {
+        depth
+    }
 }
 
 /// The modules [`deep_facts`] takes facts of: the same walk, imports read from [`PyScan`]s.
@@ -1388,6 +1401,39 @@ pub fn resolve_app_model(view: &FileView, label: &str, name: &str) -> Option<PyD
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every depth [`walk_depth_key`] folds to 0 walks (modules and notes) as depth 0 does;
+    /// one past it walks fewer modules, so the key keeps it apart.
+    #[test]
+    fn walk_depth_key_folds_equal_walks_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let pkg = dir.path().join("app");
+        std::fs::create_dir_all(&pkg).unwrap();
+        std::fs::write(pkg.join("__init__.py"), "").unwrap();
+        std::fs::write(pkg.join("a.py"), "from app.b import B\n").unwrap();
+        std::fs::write(pkg.join("b.py"), "from app.c import C\nclass B(QuerySet):\n    pass\n").unwrap();
+        std::fs::write(pkg.join("c.py"), "class C(Manager):\n    pass\n").unwrap();
+        let project = super::super::Project::new(vec![dir.path().to_path_buf()]);
+        let a = super::super::normalize(&pkg.join("a.py"));
+        let walk = |depth: u32| {
+            let view = project.view(&a);
+            let scan = view.project.py_scan(&a).unwrap();
+            view.py_frames.lock().unwrap().push(vec![]);
+            let files: Vec<PathBuf> = deep_modules(&view, &a, &scan, depth).into_iter().map(|(f, _)| f).collect();
+            let noted = view.py_frames.lock().unwrap().pop().unwrap();
+            (files, noted)
+        };
+        let base = walk(0);
+        assert_eq!(base.0.len(), 3, "{:?}", base.0);
+        for depth in 0..=MAX_DEPTH {
+            if walk_depth_key(depth) == 0 {
+                assert_eq!(walk(depth), base, "depth {depth}");
+            }
+        }
+        let past = MAX_DEPTH - FACTS_DEPTH + 1;
+        assert_ne!(walk_depth_key(past), 0);
+        assert_ne!(walk(past).0, base.0);
+    }
 
     fn py_files(dir: &Path, out: &mut Vec<PathBuf>) {
         let Ok(rd) = std::fs::read_dir(dir) else { return };
