@@ -264,8 +264,39 @@ fn is_word_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
 }
 
+/// The hashes of the words of `text`. A word ends only at an ASCII byte, so every word is a
+/// slice of `text` at character boundaries: it is hashed as that `&str`, not re-validated.
 fn words_of(text: &str) -> FxHashSet<u64> {
-    text.as_bytes().split(|b| !is_word_byte(*b)).filter(|w| !w.is_empty()).map(|w| super::hash_text(std::str::from_utf8(w).unwrap_or(""))).collect()
+    // [`is_word_byte`] as a table: this loop sees every byte of the module.
+    const WORD: [bool; 256] = {
+        let mut t = [false; 256];
+        let mut i = 0;
+        while i < 256 {
+            let c = i as u8;
+            t[i] = c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80;
+            i += 1;
+        }
+        t
+    };
+    let b = text.as_bytes();
+    let mut out = FxHashSet::default();
+    let mut start = None;
+    let mut i = 0;
+    while i < b.len() {
+        match (WORD[b[i] as usize], start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                out.insert(super::hash_text(&text[s..i]));
+                start = None;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    if let Some(s) = start {
+        out.insert(super::hash_text(&text[s..]));
+    }
+    out
 }
 
 /// The [`PyScan`] of a text: from a line scanner (no parse) when the text has only shapes it
@@ -1401,6 +1432,20 @@ pub fn resolve_app_model(view: &FileView, label: &str, name: &str) -> Option<PyD
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`words_of`] hashes the same words as splitting the bytes at every non-word byte.
+    #[test]
+    fn words_of_matches_byte_split() {
+        for text in ["", "a", " a", "a ", "Foo.bar(baz_2)\n# é café ünï\n\"x y\"", "QuerySet\u{00a0}Manager", "x\n\ny", &(0u8..128).map(|c| format!("w{}w ", c as char)).collect::<String>()] {
+            let split: FxHashSet<u64> = text
+                .as_bytes()
+                .split(|b| !is_word_byte(*b))
+                .filter(|w| !w.is_empty())
+                .map(|w| super::super::hash_text(std::str::from_utf8(w).unwrap()))
+                .collect();
+            assert_eq!(words_of(text), split, "{text:?}");
+        }
+    }
 
     /// Every depth [`walk_depth_key`] folds to 0 walks (modules and notes) as depth 0 does;
     /// one past it walks fewer modules, so the key keeps it apart.
