@@ -264,8 +264,39 @@ fn is_word_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
 }
 
+/// The hashes of the words of `text`. A word ends only at an ASCII byte, so every word is a
+/// slice of `text` at character boundaries: it is hashed as that `&str`, not re-validated.
 fn words_of(text: &str) -> FxHashSet<u64> {
-    text.as_bytes().split(|b| !is_word_byte(*b)).filter(|w| !w.is_empty()).map(|w| super::hash_text(std::str::from_utf8(w).unwrap_or(""))).collect()
+    // [`is_word_byte`] as a table: this loop sees every byte of the module.
+    const WORD: [bool; 256] = {
+        let mut t = [false; 256];
+        let mut i = 0;
+        while i < 256 {
+            let c = i as u8;
+            t[i] = c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80;
+            i += 1;
+        }
+        t
+    };
+    let b = text.as_bytes();
+    let mut out = FxHashSet::default();
+    let mut start = None;
+    let mut i = 0;
+    while i < b.len() {
+        match (WORD[b[i] as usize], start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                out.insert(super::hash_text(&text[s..i]));
+                start = None;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    if let Some(s) = start {
+        out.insert(super::hash_text(&text[s..]));
+    }
+    out
 }
 
 /// The [`PyScan`] of a text: from a line scanner (no parse) when the text has only shapes it
@@ -1099,10 +1130,11 @@ fn walk_fact_modules<T>(
 }
 
 /// [`deep_modules`], shared by the views of one generation of the texts (the walk depends on
-/// the module and the depth only), its notes replayed.
+/// the module and the depth only), its notes replayed. Every depth that lets the walk reach
+/// [`FACTS_DEPTH`] levels walks alike ([`walk_depth_key`]): those share one entry.
 fn deep_modules_shared(view: &FileView, file: &Path, scan: &Arc<PyScan>, depth: u32) -> Modules {
     let generation = view.project.generation();
-    let key = (file.to_path_buf(), depth);
+    let key = (file.to_path_buf(), walk_depth_key(depth));
     let known = view.project.py_closures.lock().unwrap().get(&key).cloned();
     if let Some((g, modules, noted)) = known {
         if g == generation {
@@ -1117,6 +1149,18 @@ fn deep_modules_shared(view: &FileView, file: &Path, scan: &Arc<PyScan>, depth: 
     let noted = view.py_frames.lock().unwrap().pop().unwrap_or_default();
     view.project.py_closures.lock().unwrap().insert(key, (generation, modules.clone(), Arc::new(noted)));
     modules
+}
+
+/// The key of a walk from `depth` ([`walk_fact_modules`] reads `depth` only through
+/// `depth + level >= MAX_DEPTH` and `depth + level + 1 >= MAX_DEPTH` for levels below
+/// [`FACTS_DEPTH`]): while `depth + FACTS_DEPTH <= MAX_DEPTH` neither test can hold where the
+/// level tests do not already, so all those depths walk as depth 0 does.
+fn walk_depth_key(depth: u32) -> u32 {
+    if depth + FACTS_DEPTH <= MAX_DEPTH {
+        0
+    } else {
+        depth
+    }
 }
 
 /// The modules [`deep_facts`] takes facts of: the same walk, imports read from [`PyScan`]s.
@@ -1402,6 +1446,53 @@ pub fn resolve_app_model(view: &FileView, label: &str, name: &str) -> Option<PyD
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`words_of`] hashes the same words as splitting the bytes at every non-word byte.
+    #[test]
+    fn words_of_matches_byte_split() {
+        for text in ["", "a", " a", "a ", "Foo.bar(baz_2)\n# é café ünï\n\"x y\"", "QuerySet\u{00a0}Manager", "x\n\ny", &(0u8..128).map(|c| format!("w{}w ", c as char)).collect::<String>()] {
+            let split: FxHashSet<u64> = text
+                .as_bytes()
+                .split(|b| !is_word_byte(*b))
+                .filter(|w| !w.is_empty())
+                .map(|w| super::super::hash_text(std::str::from_utf8(w).unwrap()))
+                .collect();
+            assert_eq!(words_of(text), split, "{text:?}");
+        }
+    }
+
+    /// Every depth [`walk_depth_key`] folds to 0 walks (modules and notes) as depth 0 does;
+    /// one past it walks fewer modules, so the key keeps it apart.
+    #[test]
+    fn walk_depth_key_folds_equal_walks_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let pkg = dir.path().join("app");
+        std::fs::create_dir_all(&pkg).unwrap();
+        std::fs::write(pkg.join("__init__.py"), "").unwrap();
+        std::fs::write(pkg.join("a.py"), "from app.b import B\n").unwrap();
+        std::fs::write(pkg.join("b.py"), "from app.c import C\nclass B(QuerySet):\n    pass\n").unwrap();
+        std::fs::write(pkg.join("c.py"), "class C(Manager):\n    pass\n").unwrap();
+        let project = super::super::Project::new(vec![dir.path().to_path_buf()]);
+        let a = super::super::normalize(&pkg.join("a.py"));
+        let walk = |depth: u32| {
+            let view = project.view(&a);
+            let scan = view.project.py_scan(&a).unwrap();
+            view.py_frames.lock().unwrap().push(vec![]);
+            let files: Vec<PathBuf> = deep_modules(&view, &a, &scan, depth).into_iter().map(|(f, _)| f).collect();
+            let noted = view.py_frames.lock().unwrap().pop().unwrap();
+            (files, noted)
+        };
+        let base = walk(0);
+        assert_eq!(base.0.len(), 3, "{:?}", base.0);
+        for depth in 0..=MAX_DEPTH {
+            if walk_depth_key(depth) == 0 {
+                assert_eq!(walk(depth), base, "depth {depth}");
+            }
+        }
+        let past = MAX_DEPTH - FACTS_DEPTH + 1;
+        assert_ne!(walk_depth_key(past), 0);
+        assert_ne!(walk(past).0, base.0);
+    }
 
     fn py_files(dir: &Path, out: &mut Vec<PathBuf>) {
         let Ok(rd) = std::fs::read_dir(dir) else { return };
