@@ -241,12 +241,10 @@ fn exec_class(root: &Path, file: &Path, class: &str, st: &mut State, depth: usiz
         st.havoc();
         return;
     }
-    let Ok(bytes) = std::fs::read(file) else {
+    let Some((text, tree)) = read_python(file) else {
         st.havoc();
         return;
     };
-    let text = String::from_utf8_lossy(&bytes).into_owned();
-    let tree = syntax::parse(Lang::Python, &text, None);
     let rd = Reader { root, file, src: &text, depth: std::cell::Cell::new(0) };
     let top = tree.root_node();
     let mut c = top.walk();
@@ -499,17 +497,24 @@ fn read_module(root: &Path, file: &Path) -> DjangoSettings {
     summarize(file, &st)
 }
 
+/// The text of the Python file `file` (bytes that are not UTF-8 replaced) and its parse;
+/// `None` when it cannot be read.
+fn read_python(file: &Path) -> Option<(String, tree_sitter::Tree)> {
+    let bytes = std::fs::read(file).ok()?;
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let tree = syntax::parse(Lang::Python, &text, None);
+    Some((text, tree))
+}
+
 fn exec_file(root: &Path, file: &Path, st: &mut State, stack: &mut Vec<PathBuf>) {
     if stack.len() >= MAX_DEPTH || stack.iter().any(|p| p == file) {
         st.havoc();
         return;
     }
-    let Ok(bytes) = std::fs::read(file) else {
+    let Some((text, tree)) = read_python(file) else {
         st.havoc();
         return;
     };
-    let text = String::from_utf8_lossy(&bytes).into_owned();
-    let tree = syntax::parse(Lang::Python, &text, None);
     stack.push(file.to_path_buf());
     let rd = Reader { root, file, src: &text, depth: std::cell::Cell::new(0) };
     let root_node = tree.root_node();

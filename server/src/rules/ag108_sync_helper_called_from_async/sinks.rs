@@ -75,6 +75,88 @@ fn instance_class_named<'t>(py: &PyModel<'t>, e: Node<'t>) -> Option<(Class, Opt
     classify(&lib).map(|c| (c, local))
 }
 
+/// The body statements (decorated definitions unwrapped) of the class `cname` of this file
+/// and of its bases here, up to the first class that declares `class Meta`, with that
+/// `Meta`; `None` past eight classes.
+fn class_statements<'t>(py: &PyModel<'t>, cname: &str) -> Option<(Vec<Node<'t>>, Option<Node<'t>>)> {
+    let mut todo = vec![cname.to_string()];
+    let (mut out, mut meta) = (vec![], None);
+    let mut steps = 0;
+    while let Some(name) = todo.pop() {
+        steps += 1;
+        if steps > 8 {
+            return None;
+        }
+        let Some(body) = py.class_node(&name).and_then(|d| d.child_by_field_name("body")) else { continue };
+        let mut c = body.walk();
+        for st in body.named_children(&mut c) {
+            let st = if st.kind() == "decorated_definition" { st.child_by_field_name("definition").unwrap_or(st) } else { st };
+            if st.kind() == "class_definition" && st.child_by_field_name("name").is_some_and(|n| py.node_text(n) == "Meta") {
+                meta = meta.or(Some(st));
+            }
+            out.push(st);
+        }
+        if meta.is_none() {
+            // `class Meta` inherited from a base of this file.
+            todo.extend(py.classes.get(&name).into_iter().flatten().filter(|b| py.classes.contains_key(b.as_str())).cloned());
+        }
+    }
+    Some((out, meta))
+}
+
+/// The right-hand side of a class-body assignment statement, when it is a call, with the
+/// called name's last part.
+fn assigned_call<'t>(py: &PyModel<'t>, st: Node<'t>) -> Option<(Node<'t>, &'t str)> {
+    let r = st.named_child(0).filter(|a| a.kind() == "assignment")?.child_by_field_name("right")?;
+    let ctor = crate::semantic::python::last_name(py.node_text(r.child_by_field_name("function")?));
+    (r.kind() == "call").then_some((r, ctor))
+}
+
+/// What a serializer's or form's `class Meta` says about the model fields it handles.
+struct MetaFields {
+    model: crate::semantic::relations::ModelInfo,
+    /// `None`: every field (`"__all__"`, or no `fields`).
+    fields: Option<Vec<String>>,
+    exclude: Vec<String>,
+    read_only: Vec<String>,
+    depth: bool,
+}
+
+impl MetaFields {
+    /// `Meta`'s model (a known project model, named by a plain name) and its literal field
+    /// lists; `None` when any of them cannot be read.
+    fn read(py: &PyModel, cx: &Ctx, meta: Node) -> Option<MetaFields> {
+        let body = meta.child_by_field_name("body")?;
+        let mut model = None;
+        let (mut fields, mut exclude, mut read_only, mut depth) = (None, vec![], vec![], false);
+        let mut c = body.walk();
+        for st in body.named_children(&mut c) {
+            let Some(a) = st.named_child(0).filter(|a| a.kind() == "assignment") else { continue };
+            let (Some(l), Some(r)) = (a.child_by_field_name("left"), a.child_by_field_name("right")) else { continue };
+            match py.node_text(l) {
+                "depth" => depth = true,
+                "model" if r.kind() == "identifier" => model = Some(r),
+                "model" => return None,
+                "fields" if r.kind() == "string" && crate::semantic::relations::string_value(py.node_text(r)) == "__all__" => fields = None,
+                "fields" => fields = Some(literal_names(py, r)?),
+                "exclude" => exclude = literal_names(py, r).unwrap_or_default(),
+                "read_only_fields" => read_only = literal_names(py, r).unwrap_or_default(),
+                _ => {}
+            }
+        }
+        let model = model?;
+        let auth_user = cx.settings.auth_user_model.as_deref().map(|u| u.rsplit('.').next().unwrap_or(u)).unwrap_or("User");
+        let auth_label = cx.settings.auth_user_model.as_deref().and_then(|m| m.rsplit_once('.')).map(|(l, _)| l);
+        let model = py.model_info(py.node_text(model), model.start_byte(), auth_user, auth_label)?;
+        Some(MetaFields { model, fields, exclude, read_only, depth })
+    }
+
+    /// The field `name` is handled: listed (or every field is) and not excluded.
+    fn handles(&self, name: &str) -> bool {
+        self.fields.as_ref().is_none_or(|f| f.iter().any(|x| x == name)) && !self.exclude.iter().any(|x| x == name)
+    }
+}
+
 /// Validating a form of the class `cname` (of this file) queries the database, as far as
 /// the file tells: a declared related field (`PrimaryKeyRelatedField`, `SlugRelatedField`,
 /// `ModelChoiceField` …) or a unique validator in the class or its bases of this file; a
@@ -86,84 +168,33 @@ fn instance_class_named<'t>(py: &PyModel<'t>, e: Node<'t>) -> Option<(Class, Opt
 /// literal list): `false`, silent.
 fn validation_queries(py: &PyModel, cx: &Ctx, cname: &str, class: Class) -> bool {
     use crate::semantic::relations::{FieldKind, META_UNIQUE};
-    let mut todo = vec![cname.to_string()];
-    let mut meta: Option<Node> = None;
-    let mut steps = 0;
-    while let Some(name) = todo.pop() {
-        steps += 1;
-        if steps > 8 {
-            return false;
-        }
-        let Some(def) = py.class_node(&name) else { continue };
-        let Some(body) = def.child_by_field_name("body") else { continue };
-        let mut c = body.walk();
-        for st in body.named_children(&mut c) {
-            let st = if st.kind() == "decorated_definition" { st.child_by_field_name("definition").unwrap_or(st) } else { st };
-            match st.kind() {
-                "class_definition" if st.child_by_field_name("name").is_some_and(|n| py.node_text(n) == "Meta") => {
-                    if py.node_text(st).contains("Unique") {
-                        return true;
-                    }
-                    meta = meta.or(Some(st));
+    let Some((statements, meta)) = class_statements(py, cname) else { return false };
+    for st in statements {
+        match st.kind() {
+            "class_definition" if meta == Some(st) && py.node_text(st).contains("Unique") => return true,
+            "function_definition" => {
+                let fname = st.child_by_field_name("name").map(|n| py.node_text(n)).unwrap_or("");
+                if (fname.starts_with("validate") || fname.starts_with("clean"))
+                    && py.local_fn_memo(st).is_some_and(|f| !py.local_db_work(&f).is_empty())
+                {
+                    return true;
                 }
-                "function_definition" => {
-                    let fname = st.child_by_field_name("name").map(|n| py.node_text(n)).unwrap_or("");
-                    if fname.starts_with("validate") || fname.starts_with("clean") {
-                        if py.local_fn_memo(st).is_some_and(|f| !py.local_db_work(&f).is_empty()) {
-                            return true;
-                        }
-                    }
-                }
-                "expression_statement" => {
-                    let Some(r) = st.named_child(0).filter(|a| a.kind() == "assignment").and_then(|a| a.child_by_field_name("right")) else {
-                        continue;
-                    };
-                    let text = py.node_text(r);
-                    let ctor = r.child_by_field_name("function").map(|f| crate::semantic::python::last_name(py.node_text(f))).unwrap_or("");
-                    if r.kind() == "call" && (ctor.ends_with("RelatedField") || ctor.starts_with("ModelChoice") || ctor.starts_with("ModelMultipleChoice") || text.contains("Unique")) {
-                        return true;
-                    }
-                }
-                _ => {}
             }
-        }
-        if meta.is_none() {
-            // `class Meta` inherited from a base of this file.
-            todo.extend(py.classes.get(&name).into_iter().flatten().filter(|b| py.classes.contains_key(b.as_str())).cloned());
-        }
-    }
-    let Some(meta) = meta.and_then(|m| m.child_by_field_name("body")) else { return false };
-    let mut model = None;
-    let (mut fields, mut exclude, mut read_only): (Option<Vec<String>>, Vec<String>, Vec<String>) = (None, vec![], vec![]);
-    let mut c = meta.walk();
-    for st in meta.named_children(&mut c) {
-        let Some(a) = st.named_child(0).filter(|a| a.kind() == "assignment") else { continue };
-        let (Some(l), Some(r)) = (a.child_by_field_name("left"), a.child_by_field_name("right")) else { continue };
-        match py.node_text(l) {
-            "model" if r.kind() == "identifier" => model = Some(r),
-            "model" => return false,
-            "fields" if r.kind() == "string" && crate::semantic::relations::string_value(py.node_text(r)) == "__all__" => fields = None,
-            "fields" => match literal_names(py, r) {
-                Some(names) => fields = Some(names),
-                None => return false,
-            },
-            "exclude" => exclude = literal_names(py, r).unwrap_or_default(),
-            "read_only_fields" => read_only = literal_names(py, r).unwrap_or_default(),
+            "expression_statement" => {
+                let Some((r, ctor)) = assigned_call(py, st) else { continue };
+                if ctor.ends_with("RelatedField") || ctor.starts_with("ModelChoice") || ctor.starts_with("ModelMultipleChoice") || py.node_text(r).contains("Unique") {
+                    return true;
+                }
+            }
             _ => {}
         }
     }
-    let Some(model) = model else { return false };
-    let auth_user = cx.settings.auth_user_model.as_deref().map(|u| u.rsplit('.').next().unwrap_or(u)).unwrap_or("User");
-    let auth_label = cx.settings.auth_user_model.as_deref().and_then(|m| m.rsplit_once('.')).map(|(l, _)| l);
-    let Some(info) = py.model_info(py.node_text(model), model.start_byte(), auth_user, auth_label) else { return false };
-    let validated = |name: &str| {
-        fields.as_ref().is_none_or(|f| f.iter().any(|x| x == name)) && !exclude.iter().chain(&read_only).any(|x| x == name)
-    };
-    info.fields.iter().any(|f| {
+    let Some(m) = meta.and_then(|m| MetaFields::read(py, cx, m)) else { return false };
+    m.model.fields.iter().any(|f| {
         if f.name == META_UNIQUE {
             return class == Class::ModelForm;
         }
-        validated(&f.name) && (f.kind != FieldKind::Plain || f.unique)
+        m.handles(&f.name) && !m.read_only.iter().any(|x| *x == f.name) && (f.kind != FieldKind::Plain || f.unique)
     })
 }
 
@@ -183,75 +214,26 @@ fn serialization_queries(py: &PyModel, cx: &Ctx, obj: Node, cname: Option<&str>)
             return true;
         }
     }
-    let Some(cname) = cname else { return false };
-    let mut todo = vec![cname.to_string()];
-    let mut meta: Option<Node> = None;
-    let mut steps = 0;
-    while let Some(name) = todo.pop() {
-        steps += 1;
-        if steps > 8 {
-            return false;
-        }
-        let Some(body) = py.class_node(&name).and_then(|d| d.child_by_field_name("body")) else { continue };
-        let mut c = body.walk();
-        for st in body.named_children(&mut c) {
-            match st.kind() {
-                "class_definition" if st.child_by_field_name("name").is_some_and(|n| py.node_text(n) == "Meta") => {
-                    meta = meta.or(Some(st));
-                }
-                "expression_statement" => {
-                    let Some(r) = st.named_child(0).filter(|a| a.kind() == "assignment").and_then(|a| a.child_by_field_name("right")) else {
-                        continue;
-                    };
-                    if r.kind() != "call" {
-                        continue;
-                    }
-                    let ctor = r.child_by_field_name("function").map(|f| crate::semantic::python::last_name(py.node_text(f))).unwrap_or("");
-                    let dotted_source = r.child_by_field_name("arguments").is_some_and(|a| {
-                        let mut c = a.walk();
-                        let found = a.named_children(&mut c).any(|k| {
-                            k.kind() == "keyword_argument"
-                                && k.child_by_field_name("name").is_some_and(|n| py.node_text(n) == "source")
-                                && k.child_by_field_name("value").is_some_and(|v| v.kind() == "string" && py.node_text(v).contains('.'))
-                        });
-                        found
-                    });
-                    if ctor.ends_with("RelatedField") || ctor.ends_with("Serializer") || ctor == "SerializerMethodField" || dotted_source {
-                        return true;
-                    }
-                }
-                _ => {}
-            }
-        }
-        if meta.is_none() {
-            todo.extend(py.classes.get(&name).into_iter().flatten().filter(|b| py.classes.contains_key(b.as_str())).cloned());
-        }
+    let Some((statements, meta)) = cname.and_then(|c| class_statements(py, c)) else { return false };
+    let dotted_source = |call: Node| {
+        call.child_by_field_name("arguments").is_some_and(|a| {
+            let mut c = a.walk();
+            let found = a.named_children(&mut c).any(|k| {
+                k.kind() == "keyword_argument"
+                    && k.child_by_field_name("name").is_some_and(|n| py.node_text(n) == "source")
+                    && k.child_by_field_name("value").is_some_and(|v| v.kind() == "string" && py.node_text(v).contains('.'))
+            });
+            found
+        })
+    };
+    let declares = statements.iter().filter(|st| st.kind() == "expression_statement").filter_map(|st| assigned_call(py, *st)).any(
+        |(call, ctor)| ctor.ends_with("RelatedField") || ctor.ends_with("Serializer") || ctor == "SerializerMethodField" || dotted_source(call),
+    );
+    if declares {
+        return true;
     }
-    let Some(meta) = meta.and_then(|m| m.child_by_field_name("body")) else { return false };
-    let (mut model, mut fields, mut exclude) = (None, None, vec![]);
-    let mut c = meta.walk();
-    for st in meta.named_children(&mut c) {
-        let Some(a) = st.named_child(0).filter(|a| a.kind() == "assignment") else { continue };
-        let (Some(l), Some(r)) = (a.child_by_field_name("left"), a.child_by_field_name("right")) else { continue };
-        match py.node_text(l) {
-            "depth" => return true,
-            "model" if r.kind() == "identifier" => model = Some(r),
-            "model" => return false,
-            "fields" if r.kind() == "string" && crate::semantic::relations::string_value(py.node_text(r)) == "__all__" => fields = None,
-            "fields" => match literal_names(py, r) {
-                Some(names) => fields = Some(names),
-                None => return false,
-            },
-            "exclude" => exclude = literal_names(py, r).unwrap_or_default(),
-            _ => {}
-        }
-    }
-    let Some(model) = model else { return false };
-    let auth_user = cx.settings.auth_user_model.as_deref().map(|u| u.rsplit('.').next().unwrap_or(u)).unwrap_or("User");
-    let auth_label = cx.settings.auth_user_model.as_deref().and_then(|m| m.rsplit_once('.')).map(|(l, _)| l);
-    let Some(info) = py.model_info(py.node_text(model), model.start_byte(), auth_user, auth_label) else { return false };
-    let shown = |name: &str| fields.as_ref().is_none_or(|f: &Vec<String>| f.iter().any(|x| x == name)) && !exclude.iter().any(|x| x == name);
-    info.fields.iter().any(|f| f.kind == FieldKind::ManyToMany && shown(&f.name))
+    let Some(m) = meta.and_then(|m| MetaFields::read(py, cx, m)) else { return false };
+    m.depth || m.model.fields.iter().any(|f| f.kind == FieldKind::ManyToMany && m.handles(&f.name))
 }
 
 /// `["a", "b"]` / `("a",)`: the strings of a literal list or tuple (`None`: anything else).
