@@ -256,7 +256,7 @@ impl<'t> PwScope for PyModel<'t> {
     }
 
     fn class_named(&self, name: &str) -> Option<(Vec<String>, Option<MetaDb>)> {
-        let def = self.module_class(name)?;
+        let def = self.class_node(name)?;
         Some((class_bases(self, def), class_meta_db(self, def)))
     }
 
@@ -303,18 +303,6 @@ impl<'t> PyModel<'t> {
         found
     }
 
-    /// The module-level class definition named `name`.
-    fn module_class(&self, name: &str) -> Option<Node<'t>> {
-        let root = self.tree.root_node();
-        let mut c = root.walk();
-        let found = root.named_children(&mut c).find_map(|s| {
-            let def = if s.kind() == "decorated_definition" { s.child_by_field_name("definition")? } else { s };
-            (def.kind() == "class_definition" && def.child_by_field_name("name").is_some_and(|n| self.node_text(n) == name))
-                .then_some(def)
-        });
-        found
-    }
-
     /// What `n` (a name, a dotted name, a constructor call) is, for the peewee rules.
     pub fn pw_kind(&self, n: Node<'t>) -> Option<PwKind> {
         self.pw_kind_at(n, 0)
@@ -333,7 +321,7 @@ impl<'t> PyModel<'t> {
                     Some((_, b)) => match b.value {
                         Some(v) => self.pw_kind_at(v, depth + 1),
                         // A class or a name bound otherwise: a module-level class only.
-                        None => self.module_class(name).and_then(|_| resolve(self, name, depth)),
+                        None => self.class_node(name).and_then(|_| resolve(self, name, depth)),
                     },
                     None => resolve(self, name, depth),
                 }
