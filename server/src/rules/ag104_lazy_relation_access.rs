@@ -133,6 +133,9 @@ async def lines(order_id):
 `lazy="selectin"` / `"joined"` / `"raise"` / `"dynamic"`, and for instances whose
 statement is unknown.
 
+Also silent inside `with self.assertRaises(SynchronousOnlyOperation):` (or
+`assertRaisesMessage`, `pytest.raises(SynchronousOnlyOperation)`): a test asserting the error.
+
 **Suppress** with `# awaitguard: ignore[AG104]` or `# noqa: AG104` on the line.
 "#,
 };

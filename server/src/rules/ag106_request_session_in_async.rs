@@ -97,6 +97,9 @@ sync and offloaded code, `request.session.modified` / `.session_key` / `.clear()
 of the function, and `self.request` outside Django / adrf view classes (Channels consumers
 use `self.scope["session"]`).
 
+Also silent inside `with self.assertRaises(SynchronousOnlyOperation):` (or
+`assertRaisesMessage`, `pytest.raises(SynchronousOnlyOperation)`): a test asserting the error.
+
 **Suppress** with `# awaitguard: ignore[AG106]` or `# noqa: AG106` on the line.
 "#,
 };

@@ -128,6 +128,9 @@ methods other than
 bases, a method a base of another module inherits through several bases, properties,
 classes and callees outside the project.
 
+Also silent inside `with self.assertRaises(SynchronousOnlyOperation):` (or
+`assertRaisesMessage`, `pytest.raises(SynchronousOnlyOperation)`): a test asserting the error.
+
 **Suppress** with `# awaitguard: ignore[AG108]` or `# noqa: AG108` on the line.
 "#,
 };
