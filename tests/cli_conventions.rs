@@ -6,11 +6,9 @@
 
 mod common;
 
-use common::cli::{run, write};
+use common::cli::{run, run_stdin, write};
 use serde_json::Value;
-use std::io::Write as _;
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 const VIEWS: &str = "from .models import Book\n\n\nasync def view(pk):\n    book = Book.objects.get(pk=pk)\n    n = Book.objects.count()\n    return book, n\n";
 /// A non-ASCII character before the finding on its line: character and byte columns differ.
@@ -27,22 +25,6 @@ fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
 
 fn json(s: &str) -> Value {
     serde_json::from_str(s).unwrap_or_else(|e| panic!("not JSON ({e}):\n{s}"))
-}
-
-/// Runs `awaitguard ARGS` in `cwd` with `stdin` as its standard input.
-fn run_stdin(cwd: &Path, args: &[&str], stdin: &[u8]) -> (i32, Vec<u8>, String) {
-    let mut child = Command::new(common::cli::BIN)
-        .args(args)
-        .current_dir(cwd)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(stdin).unwrap();
-    let o = child.wait_with_output().unwrap();
-    (o.status.code().unwrap_or(-1), o.stdout, String::from_utf8_lossy(&o.stderr).into_owned())
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -6,8 +6,6 @@ mod common;
 
 use common::lsp::{pull_caps, push_caps, Client};
 use serde_json::{json, Value};
-use std::io::Write;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 const VAR: &str = "DJANGO_ALLOW_ASYNC_UNSAFE";
@@ -187,20 +185,10 @@ fn any_text_and_any_edit_is_survived() {
     assert_eq!(c.shutdown_and_exit(), 0);
 }
 
-/// Runs `awaitguard ARGS` in `cwd` with `stdin` as its standard input.
+/// Runs `awaitguard ARGS` in `cwd` with the text `stdin` as its standard input.
 fn run_stdin(cwd: &std::path::Path, args: &[&str], stdin: &str) -> (i32, String, String) {
-    let mut child = Command::new(common::cli::BIN)
-        .args(args)
-        .current_dir(cwd)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
-    let o = child.wait_with_output().unwrap();
-    (o.status.code().unwrap_or(-1), String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned())
+    let (code, out, err) = common::cli::run_stdin(cwd, args, stdin.as_bytes());
+    (code, String::from_utf8_lossy(&out).into_owned(), err)
 }
 
 #[test]

@@ -1,7 +1,8 @@
 //! Running the real `awaitguard` binary as a command, for the CLI tests.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::io::Write as _;
+use std::process::{Command, Stdio};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_awaitguard");
 
@@ -20,6 +21,23 @@ pub fn run(cwd: &Path, args: &[&str]) -> Out {
         stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
     }
+}
+
+/// Runs `awaitguard ARGS` in `cwd` with colour off and `stdin` as its standard input: exit
+/// code, raw standard output, decoded standard error.
+pub fn run_stdin(cwd: &Path, args: &[&str], stdin: &[u8]) -> (i32, Vec<u8>, String) {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .current_dir(cwd)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run awaitguard");
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    let o = child.wait_with_output().unwrap();
+    (o.status.code().unwrap_or(-1), o.stdout, String::from_utf8_lossy(&o.stderr).into_owned())
 }
 
 /// Writes a file (creating folders) and returns its path.
