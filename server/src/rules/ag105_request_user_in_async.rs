@@ -257,6 +257,7 @@ fn earlier_in_function(at: Node, pred: impl Fn(Node) -> bool) -> bool {
 /// `self.request.user = …`: the class authenticates the request itself (codecov's
 /// `request.user = await self.get_user(request)` in `get`, then `self.request.user` in a
 /// helper `get` calls); which runs first is call order this rule does not follow: silent.
+/// The class's range is recorded in [`PyModel::read_bodies`].
 fn class_sets_user(py: &PyModel, at: Node) -> bool {
     if at.child_by_field_name("object").is_none_or(|o| py.node_text(o) != "self.request") {
         return false;
@@ -264,6 +265,9 @@ fn class_sets_user(py: &PyModel, at: Node) -> bool {
     let mut cur = at.parent();
     while let Some(n) = cur {
         if n.kind() == "class_definition" {
+            // The answer rests on every method of the class: an edit in any of them may change
+            // it (focused re-analysis), and none of them may be blanked (sparse parse).
+            py.read_bodies.borrow_mut().push(n.byte_range());
             let mut stack = vec![n];
             while let Some(x) = stack.pop() {
                 if is_user_assignment(py, x, "request") || is_user_assignment(py, x, "self.request") {
