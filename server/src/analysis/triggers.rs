@@ -7,6 +7,9 @@
 //! not parsed; its findings are empty.
 //!
 //! Invariants:
+//! - A rule the settings rule out ([`Rule::possible`] false: AG206 without `ATOMIC_REQUESTS`)
+//!   counts as disabled here: its triggers neither let a file through nor keep a body from the
+//!   sparse parse.
 //! - Sound: for every rule, text with no occurrence of one of its groups gets no finding from
 //!   it (`tests/triggers.rs` knocks each group out of every fixture and checks), so the
 //!   pre-filter never changes findings (`tests/check_cli.rs` compares `check` with and
@@ -17,7 +20,7 @@
 //!   at the first point where some enabled rule's triggers all hold; [`Found`] (after parsing)
 //!   tells [`super::analyze`] which rules to run at all.
 
-use crate::rules::{RuleMeta, RULES};
+use crate::rules::{Rule, RuleMeta, RULES};
 use crate::settings::Settings;
 use crate::syntax::Lang;
 use aho_corasick::{AhoCorasick, MatchKind};
@@ -28,23 +31,32 @@ pub type Triggers = &'static [&'static [&'static str]];
 
 /// The automaton of one language: every trigger of its rules, and per rule (in [`RULES`]
 /// order, that language's only) its groups as sets of token indexes.
-#[derive(Debug)]
 struct Prefilter {
     automaton: AhoCorasick,
-    rules: Vec<(&'static RuleMeta, Vec<u128>)>,
+    rules: Vec<(&'static dyn Rule, Vec<u128>)>,
     /// The length of the longest trigger.
     longest: usize,
 }
 
+impl std::fmt::Debug for Prefilter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let codes: Vec<&str> = self.rules.iter().map(|(r, _)| r.meta().code).collect();
+        f.debug_struct("Prefilter").field("rules", &codes).field("longest", &self.longest).finish()
+    }
+}
+
 impl Prefilter {
     fn new(lang: Lang) -> Prefilter {
-        let metas: Vec<&'static RuleMeta> = RULES.iter().map(|r| r.meta()).filter(|m| m.lang == lang).collect();
-        let mut tokens: Vec<&'static str> = metas.iter().flat_map(|m| m.triggers.iter().copied().flatten().copied()).collect();
+        let rules: Vec<&'static dyn Rule> = RULES.iter().copied().filter(|r| r.meta().lang == lang).collect();
+        let mut tokens: Vec<&'static str> = rules.iter().flat_map(|r| r.meta().triggers.iter().copied().flatten().copied()).collect();
         tokens.sort_unstable();
         tokens.dedup();
         assert!(tokens.len() <= 128, "more than 128 distinct {lang:?} triggers: widen the token set");
         let bit = |t: &str| 1u128 << tokens.binary_search(&t).expect("token listed");
-        let rules = metas.iter().map(|m| (*m, m.triggers.iter().map(|g| g.iter().map(|t| bit(t)).fold(0, |a, b| a | b)).collect())).collect();
+        let rules = rules
+            .iter()
+            .map(|r| (*r, r.meta().triggers.iter().map(|g| g.iter().map(|t| bit(t)).fold(0, |a, b| a | b)).collect()))
+            .collect();
         // Leftmost-longest: a whole-identifier occurrence is never hidden by an overlapping
         // match, since any such match would put an identifier byte right before it.
         let automaton = AhoCorasick::builder()
@@ -84,6 +96,11 @@ fn scan(p: &Prefilter, src: &str, mut enough: impl FnMut(u128) -> bool) -> u128 
     seen
 }
 
+/// The rule is enabled in `settings` and the settings do not rule it out ([`Rule::possible`]).
+pub fn live(rule: &dyn Rule, settings: &Settings) -> bool {
+    settings.is_enabled(rule.meta().code) && rule.possible(settings)
+}
+
 fn groups_hold(groups: &[u128], seen: u128) -> bool {
     groups.iter().all(|g| g & seen != 0)
 }
@@ -91,9 +108,19 @@ fn groups_hold(groups: &[u128], seen: u128) -> bool {
 /// True when some rule enabled in `settings` can fire in `src` (a `lang` file): its triggers
 /// all occur in `src` as whole identifiers. Stops at the first such point.
 pub fn may_fire(src: &str, lang: Lang, settings: &Settings) -> bool {
+    fire_check(src, lang, settings, true)
+}
+
+/// [`may_fire`] for settings that only say which rules are enabled (without the facts of
+/// detection: `SettingsCache::enabled_for_file`), so [`Rule::possible`] is not asked.
+pub fn may_fire_selected(src: &str, lang: Lang, settings: &Settings) -> bool {
+    fire_check(src, lang, settings, false)
+}
+
+fn fire_check(src: &str, lang: Lang, settings: &Settings, facts: bool) -> bool {
     let p = Prefilter::get(lang);
-    let candidates: Vec<&[u128]> =
-        p.rules.iter().filter(|(m, _)| settings.is_enabled(m.code)).map(|(_, groups)| groups.as_slice()).collect();
+    let on = |r: &dyn Rule| if facts { live(r, settings) } else { settings.is_enabled(r.meta().code) };
+    let candidates: Vec<&[u128]> = p.rules.iter().filter(|(r, _)| on(*r)).map(|(_, groups)| groups.as_slice()).collect();
     let any = |seen: u128| candidates.iter().any(|g| groups_hold(g, seen));
     // AG900 on a Rust file (run by the pipeline, not listed among the Rust rules): any
     // directive may be unused, whether or not the rules it names can fire.
@@ -133,7 +160,7 @@ pub fn hot_positions(src: &str, lang: Lang, settings: &Settings) -> (Vec<usize>,
     let hot = p
         .rules
         .iter()
-        .filter(|(m, groups)| settings.is_enabled(m.code) && groups_hold(groups, seen))
+        .filter(|(r, groups)| live(*r, settings) && groups_hold(groups, seen))
         .flat_map(|(_, groups)| groups.iter().copied())
         .fold(0u128, |a, b| a | b);
     let mut positions = vec![];
@@ -233,7 +260,7 @@ impl Found {
 
     /// Whether `rule`'s triggers all hold (false for a rule of another language).
     pub fn holds(&self, rule: &RuleMeta) -> bool {
-        self.prefilter.rules.iter().any(|(m, groups)| std::ptr::eq(*m, rule) && groups_hold(groups, self.seen))
+        self.prefilter.rules.iter().any(|(r, groups)| std::ptr::eq(r.meta(), rule) && groups_hold(groups, self.seen))
     }
 }
 
