@@ -48,6 +48,10 @@
 //!   when the masked tree has a syntax error or a finding reaches into a masked range, and
 //!   `check --no-prefilter` (full parse) is compared with the default on real corpora
 //!   (`bench/run.sh`) and on every fixture (`tests/check_cli.rs`).
+//! - [`mask_data`] (summaries only, never `check`'s analysis) also blanks the inside of a
+//!   module-level data table (a bracketed literal of strings, numbers and constants of at
+//!   least [`DATA_LITERAL_MIN`] bytes): length and lines kept, the name bound to an empty
+//!   literal; what a summary records is the same (tested in `project::python`).
 //! - A syntax error inside a masked body is not seen (check reports no syntax errors; the
 //!   code around it is analysed as Python would run it).
 
@@ -58,7 +62,8 @@ use std::sync::OnceLock;
 /// The original text with some sync function bodies blanked, and the blanked ranges.
 pub struct Masked {
     pub text: String,
-    /// The blanked ranges, in order: whole bodies (which start with `pass`) and statements.
+    /// The blanked ranges, in order: whole bodies (which start with `pass`) and statements;
+    /// with [`mask_data`], also the insides of data tables.
     pub ranges: Vec<Range<usize>>,
     /// What the parser does not read: the ranges after their `pass`, and the blanked
     /// statements from the start of their first line.
@@ -541,6 +546,121 @@ pub fn mask(src: &str, hot: &[usize], events: &[usize], cross_scope: &[usize]) -
         bytes[at..at + 4].copy_from_slice(b"pass");
     }
     // Only ASCII bytes were written, over whole characters: still UTF-8.
+    let text = String::from_utf8(bytes).ok()?;
+    Some(Masked { text, ranges, skip })
+}
+
+/// The least size of a module-level data table [`mask_data`] blanks: below it, parsing the
+/// literal costs less than scanning it twice.
+pub const DATA_LITERAL_MIN: usize = 16 * 1024;
+
+/// The index of the bracket that closes the one at `open`, when everything between is
+/// literal: strings without replacement fields, numbers, `None`, `True`, `False`, brackets,
+/// `,` `:` `.` `+` `-`, white space and comments. `None` at any name, call or operator.
+fn data_literal_end(src: &str, open: usize) -> Option<usize> {
+    let s = src.as_bytes();
+    let (mut depth, mut i) = (0usize, open);
+    loop {
+        let c = *s.get(i)?;
+        match c {
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                i += 1;
+            }
+            b')' | b']' | b'}' => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    return Some(i);
+                }
+                i += 1;
+            }
+            b'\'' | b'"' => i = string(s, i, false)?,
+            b'#' => {
+                while i < s.len() && s[i] != b'\n' && s[i] != b'\r' {
+                    i += 1;
+                }
+            }
+            b' ' | b'\t' | b'\n' | b'\r' | b',' | b':' | b'.' | b'+' | b'-' => i += 1,
+            b'0'..=b'9' => {
+                while i < s.len() && (is_ident(s[i]) || s[i] == b'.') {
+                    i += 1;
+                }
+            }
+            _ if is_ident(c) => {
+                let j = i + s[i..].iter().take_while(|b| is_ident(**b)).count();
+                let word = src[i..j].to_ascii_lowercase();
+                let quoted = matches!(s.get(j), Some(b'\'' | b'"'));
+                if quoted && PREFIXES.contains(&word.as_str()) && !word.contains(['f', 't']) {
+                    i = string(s, j, false)?;
+                } else if !quoted && matches!(&src[i..j], "None" | "True" | "False") {
+                    i = j;
+                } else {
+                    return None;
+                }
+            }
+            _ => return None,
+        }
+    }
+}
+
+/// `masked` (`None`: `src` unmasked) with the inside of each module-level data table blanked
+/// too: a logical line `NAME = <bracket> … <closing bracket>` (a comment may follow) at
+/// indentation 0 whose inside is at least [`DATA_LITERAL_MIN`] bytes of literals only
+/// ([`data_literal_end`]). Such a value names nothing and calls nothing, so what a file's
+/// summary records does not depend on it; `NAME` stays bound to an empty literal of the same
+/// kind. For summaries only ([`crate::project::python::summarize`]): a netbox module of one
+/// 6 MB tuple is otherwise parsed whole. `None` when nothing is masked at all.
+pub fn mask_data(src: &str, masked: Option<Masked>) -> Option<Masked> {
+    if src.len() < DATA_LITERAL_MIN {
+        return masked;
+    }
+    let Some(lines) = logical_lines(src) else { return masked };
+    let s = src.as_bytes();
+    let spaces = |mut i: usize| {
+        while s.get(i) == Some(&b' ') {
+            i += 1;
+        }
+        i
+    };
+    let mut found = vec![];
+    for l in lines.iter().filter(|l| l.indent == 0 && l.head == Head::Other && l.end - l.start > DATA_LITERAL_MIN) {
+        let name = s[l.start..l.end].iter().take_while(|b| is_ident(**b)).count();
+        if name == 0 || s[l.start].is_ascii_digit() {
+            continue;
+        }
+        let eq = spaces(l.start + name);
+        if s.get(eq) != Some(&b'=') || s.get(eq + 1) == Some(&b'=') {
+            continue;
+        }
+        let open = spaces(eq + 1);
+        if !matches!(s.get(open), Some(b'(' | b'[' | b'{')) {
+            continue;
+        }
+        let Some(close) = data_literal_end(src, open).filter(|&c| c < l.end) else { continue };
+        let rest = src[close + 1..l.end].trim_start_matches([' ', '\t']);
+        if (rest.is_empty() || rest.starts_with('#')) && close - open > DATA_LITERAL_MIN {
+            found.push(open + 1..close);
+        }
+    }
+    if found.is_empty() {
+        return masked;
+    }
+    let (mut bytes, mut ranges, mut skip) = match masked {
+        Some(m) => (m.text.into_bytes(), m.ranges, m.skip),
+        None => (s.to_vec(), vec![], vec![]),
+    };
+    for r in &found {
+        for b in &mut bytes[r.clone()] {
+            if *b != b'\n' && *b != b'\r' {
+                *b = b' ';
+            }
+        }
+    }
+    ranges.extend(found.iter().cloned());
+    skip.extend(found);
+    ranges.sort_unstable_by_key(|r| r.start);
+    skip.sort_unstable_by_key(|r| r.start);
+    // Whole characters were overwritten with ASCII (the ends are ASCII brackets).
     let text = String::from_utf8(bytes).ok()?;
     Some(Masked { text, ranges, skip })
 }

@@ -94,6 +94,12 @@ pub struct PySummary {
 /// left out (a helper's body is read only when something asks what it does:
 /// [`bodies`]), except methods that return a chain from `self` (custom querysets).
 pub fn summarize(text: &str) -> PySummary {
+    summarize_with(text, true)
+}
+
+/// [`summarize`], with or without blanking data tables ([`sparse::mask_data`]): the
+/// summaries are equal (tested).
+fn summarize_with(text: &str, data_tables: bool) -> PySummary {
     use crate::analysis::sparse;
     let index = crate::text::LineIndex::new(text);
     let mut hot: Vec<usize> = text.match_indices("return self").chain(text.match_indices("return super(")).map(|(i, _)| i).collect();
@@ -107,7 +113,9 @@ pub fn summarize(text: &str) -> PySummary {
         hot.extend(text.match_indices("yield").map(|(i, _)| i));
         hot.sort_unstable();
     }
-    let sparse_tree = sparse::mask(text, &hot, &sparse::event_positions(text), &[]).and_then(|masked| {
+    let masked = sparse::mask(text, &hot, &sparse::event_positions(text), &[]);
+    let masked = if data_tables { sparse::mask_data(text, masked) } else { masked };
+    let sparse_tree = masked.and_then(|masked| {
         crate::syntax::parse_ranges(crate::syntax::Lang::Python, &masked.text, &masked.included(&index))
             .filter(|t| !t.root_node().has_error())
     });
@@ -1446,6 +1454,31 @@ pub fn resolve_app_model(view: &FileView, label: &str, name: &str) -> Option<PyD
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A module with data tables (and literals that are not data) around the shapes summaries
+    /// record: blanking the tables changes no summary, and the big pure ones are blanked.
+    #[test]
+    fn data_tables_change_no_summary() {
+        let rows: String = (0..900).map(|i| format!("    ('AD-{i:03}', u\"Escàs {i}\", {i}.5e-3, None, -{i}),  # row\n")).collect();
+        let text = format!(
+            "from django.db import models\nfrom .managers import LiveManager\n\nCODES = (\n{rows})\n\
+             CALLS = [\n{rows}    dict(a=1),\n]\nNAMES = [\n{rows}    LiveManager,\n]\nSMALL = ('a', 'b')\n\
+             FSTR = (\n{rows}    f'{{CODES}}',\n)\n\n\
+             class Book(models.Model):\n    TABLE = {{\n{rows}    }}\n    author = models.ForeignKey('Author', related_name='books', on_delete=models.CASCADE)\n    live = LiveManager()\n\n\
+             def recent():\n    return Book.objects.filter(x=1)\n\nUser = models.get_user_model()\n"
+        );
+        assert!(text.len() > 4 * DATA_LITERAL_MIN_FOR_TEST);
+        let masked = crate::analysis::sparse::mask_data(&text, None).expect("CODES is a data table");
+        assert_eq!(masked.text.len(), text.len());
+        assert_eq!(masked.ranges.len(), 1, "only CODES: calls, names, f-strings and class bodies stay");
+        assert!(masked.text.contains("CODES = (\n      ") && masked.text.contains("dict(a=1)") && masked.text.contains("'AD-000'"));
+        let index = crate::text::LineIndex::new(&masked.text);
+        let tree = crate::syntax::parse_ranges(crate::syntax::Lang::Python, &masked.text, &masked.included(&index));
+        assert!(tree.is_some_and(|t| !t.root_node().has_error()), "the masked text parses cleanly");
+        assert_eq!(summarize_with(&text, true), summarize_with(&text, false));
+    }
+
+    const DATA_LITERAL_MIN_FOR_TEST: usize = crate::analysis::sparse::DATA_LITERAL_MIN;
 
     /// [`words_of`] hashes the same words as splitting the bytes at every non-word byte.
     #[test]
