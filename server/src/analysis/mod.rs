@@ -63,7 +63,7 @@ pub fn analyze_with(
     outside: Option<&dyn Outside>,
 ) -> Analysis {
     let found = triggers::Found::scan(src, lang);
-    analyze_rules(src, lang, tree, index, settings, outside, |m| found.holds(m), &[], &mut |_| Focus::Whole)
+    analyze_rules(src, lang, tree, index, settings, outside, |m| found.holds(m, settings), &[], &mut |_| Focus::Whole)
         .unwrap_or_default()
 }
 

@@ -26,12 +26,24 @@ use std::sync::OnceLock;
 /// Identifiers a rule needs: every group must have one present.
 pub type Triggers = &'static [&'static [&'static str]];
 
+/// Words that join every trigger group of a rule when the project's settings turn on the
+/// request transaction (`ATOMIC_REQUESTS`): AG208 then reports in views, whose module need
+/// not name `atomic`.
+fn request_words(code: &str) -> &'static [&'static str] {
+    if code == "AG208" {
+        crate::rules::REQUEST_VIEW_TRIGGERS
+    } else {
+        &[]
+    }
+}
+
 /// The automaton of one language: every trigger of its rules, and per rule (in [`RULES`]
-/// order, that language's only) its groups as sets of token indexes.
+/// order, that language's only) its groups as sets of token indexes, and the same groups
+/// widened by [`request_words`].
 #[derive(Debug)]
 struct Prefilter {
     automaton: AhoCorasick,
-    rules: Vec<(&'static RuleMeta, Vec<u128>)>,
+    rules: Vec<(&'static RuleMeta, Vec<u128>, Vec<u128>)>,
     /// The length of the longest trigger.
     longest: usize,
 }
@@ -39,12 +51,23 @@ struct Prefilter {
 impl Prefilter {
     fn new(lang: Lang) -> Prefilter {
         let metas: Vec<&'static RuleMeta> = RULES.iter().map(|r| r.meta()).filter(|m| m.lang == lang).collect();
-        let mut tokens: Vec<&'static str> = metas.iter().flat_map(|m| m.triggers.iter().copied().flatten().copied()).collect();
+        let mut tokens: Vec<&'static str> = metas
+            .iter()
+            .flat_map(|m| m.triggers.iter().copied().flatten().copied().chain(request_words(m.code).iter().copied()))
+            .collect();
         tokens.sort_unstable();
         tokens.dedup();
         assert!(tokens.len() <= 128, "more than 128 distinct {lang:?} triggers: widen the token set");
         let bit = |t: &str| 1u128 << tokens.binary_search(&t).expect("token listed");
-        let rules = metas.iter().map(|m| (*m, m.triggers.iter().map(|g| g.iter().map(|t| bit(t)).fold(0, |a, b| a | b)).collect())).collect();
+        let rules = metas
+            .iter()
+            .map(|m| {
+                let groups: Vec<u128> = m.triggers.iter().map(|g| g.iter().map(|t| bit(t)).fold(0, |a, b| a | b)).collect();
+                let extra = request_words(m.code).iter().map(|t| bit(t)).fold(0, |a, b| a | b);
+                let wide = groups.iter().map(|g| g | extra).collect();
+                (*m, groups, wide)
+            })
+            .collect();
         // Leftmost-longest: a whole-identifier occurrence is never hidden by an overlapping
         // match, since any such match would put an identifier byte right before it.
         let automaton = AhoCorasick::builder()
@@ -88,12 +111,36 @@ fn groups_hold(groups: &[u128], seen: u128) -> bool {
     groups.iter().all(|g| g & seen != 0)
 }
 
+/// A rule's groups under `settings`: widened by [`request_words`] when a database alias has
+/// `ATOMIC_REQUESTS`.
+fn groups_for<'p>(groups: &'p [u128], wide: &'p [u128], settings: &Settings) -> &'p [u128] {
+    if settings.atomic_requests.is_empty() {
+        groups
+    } else {
+        wide
+    }
+}
+
 /// True when some rule enabled in `settings` can fire in `src` (a `lang` file): its triggers
 /// all occur in `src` as whole identifiers. Stops at the first such point.
 pub fn may_fire(src: &str, lang: Lang, settings: &Settings) -> bool {
+    fire_test(src, lang, settings, false)
+}
+
+/// [`may_fire`] before the file's project settings are known (the enabled rules only): the
+/// groups widened by [`request_words`] count, as some project may set `ATOMIC_REQUESTS`.
+pub fn may_fire_in_any_project(src: &str, lang: Lang, settings: &Settings) -> bool {
+    fire_test(src, lang, settings, true)
+}
+
+fn fire_test(src: &str, lang: Lang, settings: &Settings, widest: bool) -> bool {
     let p = Prefilter::get(lang);
-    let candidates: Vec<&[u128]> =
-        p.rules.iter().filter(|(m, _)| settings.is_enabled(m.code)).map(|(_, groups)| groups.as_slice()).collect();
+    let candidates: Vec<&[u128]> = p
+        .rules
+        .iter()
+        .filter(|(m, _, _)| settings.is_enabled(m.code))
+        .map(|(_, g, w)| if widest { w.as_slice() } else { groups_for(g, w, settings) })
+        .collect();
     let any = |seen: u128| candidates.iter().any(|g| groups_hold(g, seen));
     // AG900 on a Rust file (run by the pipeline, not listed among the Rust rules): any
     // directive may be unused, whether or not the rules it names can fire.
@@ -133,8 +180,8 @@ pub fn hot_positions(src: &str, lang: Lang, settings: &Settings) -> (Vec<usize>,
     let hot = p
         .rules
         .iter()
-        .filter(|(m, groups)| settings.is_enabled(m.code) && groups_hold(groups, seen))
-        .flat_map(|(_, groups)| groups.iter().copied())
+        .filter(|(m, g, w)| settings.is_enabled(m.code) && groups_hold(groups_for(g, w, settings), seen))
+        .flat_map(|(_, g, w)| groups_for(g, w, settings).iter().copied())
         .fold(0u128, |a, b| a | b);
     let mut positions = vec![];
     let mut cross = vec![];
@@ -231,9 +278,10 @@ impl Found {
         Found { prefilter, seen: scan(prefilter, src, |_| false) }
     }
 
-    /// Whether `rule`'s triggers all hold (false for a rule of another language).
-    pub fn holds(&self, rule: &RuleMeta) -> bool {
-        self.prefilter.rules.iter().any(|(m, groups)| std::ptr::eq(*m, rule) && groups_hold(groups, self.seen))
+    /// Whether `rule`'s triggers all hold under `settings` (false for a rule of another
+    /// language).
+    pub fn holds(&self, rule: &RuleMeta, settings: &Settings) -> bool {
+        self.prefilter.rules.iter().any(|(m, g, w)| std::ptr::eq(*m, rule) && groups_hold(groups_for(g, w, settings), self.seen))
     }
 }
 

@@ -25,6 +25,7 @@ use crate::fix::{python as pyfix, Applicability, Edit, Fix};
 use crate::semantic::transactions::AtomicApi;
 use crate::semantic::PyModel;
 use crate::syntax::{Lang, QueryId};
+use tree_sitter::Node;
 
 pub struct TaskDispatchInAtomic;
 
@@ -108,10 +109,14 @@ impl Rule for TaskDispatchInAtomic {
 
     fn check(&self, cx: &Ctx, out: &mut Vec<Finding>) {
         let Some(py) = cx.py else { return };
-        let regions = py.atomic_regions();
-        if !regions.iter().any(|r| r.api == AtomicApi::Django) {
+        let mut regions = py.atomic_regions();
+        // The request transaction: sync views of this file under `ATOMIC_REQUESTS`. An atomic
+        // region inside a view is smaller, so `atomic_at` names it first.
+        let views = if cx.settings.atomic_requests.is_empty() { vec![] } else { request_views(py) };
+        if !regions.iter().any(|r| r.api == AtomicApi::Django) && views.is_empty() {
             return;
         }
+        regions.extend(views);
         cx.for_each_match(QueryId::PyMethodCalls, |caps| {
             let (Some(call), Some(method), Some(receiver), Some(args)) =
                 (caps.get("call"), caps.get("method"), caps.get("receiver"), caps.get("args"))
@@ -128,12 +133,16 @@ impl Rule for TaskDispatchInAtomic {
             if py.task_defers_to_commit(&root) || delayed_dispatch(py, m, args) {
                 return;
             }
-            if raises_before_commit(call, &region.body) {
+            if crate::semantic::transactions::raises_before_end(call, &region.body) {
                 return;
             }
             let func = py.node_text(call.child_by_field_name("function").unwrap_or(call));
             let func_short = short(func, 40);
-            let message = format!("`{func_short}(…)` inside `{}` dispatches the task before COMMIT", region.callee);
+            let message = if region.callee == REQUEST {
+                format!("`{func_short}(…)` in a view dispatches the task before the request's `{REQUEST}` COMMIT")
+            } else {
+                format!("`{func_short}(…)` inside `{}` dispatches the task before COMMIT", region.callee)
+            };
             let on_commit_api = m == "delay" && cx.settings.celery_version.is_some_and(|v| v >= CELERY_ON_COMMIT);
             let statement = call.parent().is_some_and(|p| p.kind() == "expression_statement");
             let mut fixes = vec![];
@@ -236,63 +245,220 @@ fn dispatch_label(what: &str) -> String {
     }
 }
 
-/// After the statement holding `at`, the atomic block (`body`) always ends in a `raise`: a
-/// later statement of an enclosing block inside it is a `raise`, and nothing between leaves
-/// the block another way (`return`, `break`, `continue`) or may catch the exception (`try`,
-/// any `with` other than the atomic block's own). The transaction then always rolls back:
-/// `on_commit` would drop the task, so the dispatch is meant to run now (a sign-up form that
-/// e-mails the owner of an existing address, then raises), and it cannot read uncommitted
-/// rows that will never commit. Silent.
-fn raises_before_commit(at: tree_sitter::Node, body: &std::ops::Range<usize>) -> bool {
-    let mut n = at;
-    while let Some(p) = n.parent() {
-        match p.kind() {
-            "function_definition" | "lambda" | "class_definition" | "try_statement" | "except_clause"
-            | "finally_clause" | "with_statement" | "module" => return false,
-            "block" => {
-                // A `raise` in a `try` (or another `with`) may be caught there.
-                let guarded = |x: tree_sitter::Node| matches!(x.kind(), "try_statement" | "with_statement");
-                let holder = p.parent().map(|h| if h.kind() == "else_clause" { h.parent().unwrap_or(h) } else { h });
-                if p.start_byte() > body.start && holder.is_some_and(|h| guarded(h) || matches!(h.kind(), "except_clause" | "finally_clause")) {
-                    return false;
+/// `s` cut to `n` characters, the last one `…` when cut.
+fn clip(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        return s.to_string();
+    }
+    s.chars().take(n - 1).chain(std::iter::once('…')).collect()
+}
+
+/// The `callee` of the regions [`request_views`] gives: the request transaction.
+const REQUEST: &str = "ATOMIC_REQUESTS";
+
+/// A decorator (as written) that makes its function atomic: `transaction.atomic`, `atomic`,
+/// `transaction.atomic(using=…)`, `method_decorator(transaction.atomic…)`.
+fn is_atomic_decorator(d: &str) -> bool {
+    let callee = d.split('(').next().unwrap_or("").trim();
+    callee.rsplit('.').next() == Some("atomic") || (callee.ends_with("method_decorator") && d.contains("atomic") && !d.contains("non_atomic"))
+}
+
+/// HTTP handlers of Django's class-based views and DRF's views (also `form_valid`, which
+/// `post` calls in Django's editing views).
+const CBV_HANDLERS: &[&str] = &["get", "post", "put", "patch", "delete", "form_valid"];
+/// DRF view set actions and the `perform_*` hooks its generic views call inside them.
+const DRF_ACTIONS: &[&str] = &[
+    "list",
+    "create",
+    "retrieve",
+    "update",
+    "partial_update",
+    "destroy",
+    "perform_create",
+    "perform_update",
+    "perform_destroy",
+];
+/// django-ninja operation decorators (`@router.get(…)`) and ninja-extra's `route.<m>`.
+const NINJA_OPS: &[&str] = &["get", "post", "put", "patch", "delete", "api_operation", "generic"];
+/// ninja-extra's function decorators for controller methods.
+const NINJA_EXTRA_OPS: &[&str] = &["http_get", "http_post", "http_put", "http_patch", "http_delete", "http_generic"];
+
+/// Words one of which a view [`request_views`] finds holds in its own `def` or decorators:
+/// under `ATOMIC_REQUESTS` they join the rule's triggers
+/// ([`crate::analysis::triggers`]), so a view module without `atomic` is read.
+pub const REQUEST_VIEW_TRIGGERS: &[&str] = &[
+    "get",
+    "post",
+    "put",
+    "patch",
+    "delete",
+    "form_valid",
+    "list",
+    "create",
+    "retrieve",
+    "update",
+    "partial_update",
+    "destroy",
+    "perform_create",
+    "perform_update",
+    "perform_destroy",
+    "api_operation",
+    "generic",
+    "http_get",
+    "http_post",
+    "http_put",
+    "http_patch",
+    "http_delete",
+    "http_generic",
+    "api_view",
+    "action",
+];
+
+/// The sync views of this file, each as a region of the request transaction Django opens
+/// around it under `ATOMIC_REQUESTS` (`BaseHandler.make_view_atomic`), its callee
+/// [`REQUEST`]. Only what is known to be a view: a module-level `def` under a django-ninja
+/// operation (`@router.post(…)` on a `NinjaAPI` / `Router`) or DRF's `@api_view(…)`; the
+/// handlers of a class deriving Django's class-based views (`get`, `post` …, `form_valid`) or
+/// DRF's `APIView` / generic views / view sets (also their actions, `perform_*` hooks and
+/// `@action` methods); the `route.<method>` / `http_<method>` methods of a ninja-extra
+/// `@api_controller` class. A view (or a class whose `dispatch`) carrying
+/// `non_atomic_requests` is left out, whatever its alias (precision first); async views are
+/// AG206's.
+fn request_views(py: &PyModel) -> Vec<crate::semantic::transactions::AtomicRegion> {
+    let mut out = vec![];
+    let root = py.tree.root_node();
+    let mut c = root.walk();
+    let region = |def: Node| -> Option<crate::semantic::transactions::AtomicRegion> {
+        let body = def.child_by_field_name("body")?;
+        Some(crate::semantic::transactions::AtomicRegion {
+            body: body.byte_range(),
+            scope: py.scope_at(body.start_byte()),
+            api: AtomicApi::Django,
+            decorator: true,
+            callee: REQUEST.to_string(),
+            using: None,
+        })
+    };
+    for top in root.named_children(&mut c) {
+        let (def, decs) = split_decorated(top);
+        let Some(def) = def else { continue };
+        match def.kind() {
+            "function_definition" if is_sync(def) && !excluded(py, &decs) => {
+                let view = decs.iter().any(|d| ninja_op(py, *d) || api_view(py, *d));
+                if view {
+                    out.extend(region(def));
                 }
-                let mut c = p.walk();
-                let later: Vec<_> = p.named_children(&mut c).filter(|s| s.start_byte() >= n.end_byte()).collect();
-                for s in later {
-                    if s.kind() == "raise_statement" {
-                        return true;
-                    }
-                    if escapes(s) {
-                        return false;
-                    }
+            }
+            "class_definition" => {
+                let Some(name) = def.child_by_field_name("name") else { continue };
+                if decs.iter().any(|d| py.node_text(*d).contains("non_atomic_requests")) {
+                    continue;
                 }
-                if p.start_byte() <= body.start {
-                    // The end of the atomic block: it commits.
-                    return false;
+                let controller = decs.iter().any(|d| {
+                    let callee = if d.kind() == "call" { d.child_by_field_name("function") } else { Some(*d) };
+                    callee.is_some_and(|f| {
+                        py.node_text(f).rsplit('.').next() == Some("api_controller")
+                            && py.resolve_node(f).is_some_and(|p| p.starts_with("ninja_extra"))
+                    })
+                });
+                let bases = py.class_lib_bases(py.node_text(name), 0);
+                let django_view =
+                    bases.iter().any(|b| b.starts_with("django.") && b.split('.').any(|c| c == "views" || c == "generic"));
+                let drf_view = bases.iter().any(|b| {
+                    b.starts_with("rest_framework.views.") || b.starts_with("rest_framework.generics.") || b.starts_with("rest_framework.viewsets.")
+                });
+                if !controller && !django_view && !drf_view {
+                    continue;
+                }
+                let Some(body) = def.child_by_field_name("body") else { continue };
+                let mut bc = body.walk();
+                let methods: Vec<(Option<Node>, Vec<Node>)> = body.named_children(&mut bc).map(split_decorated).collect();
+                // `dispatch` excluded from the request transaction excludes every handler.
+                let dispatch_excluded = methods.iter().any(|(m, decs)| {
+                    m.and_then(|m| m.child_by_field_name("name")).is_some_and(|n| py.node_text(n) == "dispatch")
+                        && decs.iter().any(|d| py.node_text(*d).contains("non_atomic_requests"))
+                });
+                if dispatch_excluded {
+                    continue;
+                }
+                for (m, mdecs) in &methods {
+                    let Some(m) = m.filter(|m| m.kind() == "function_definition" && is_sync(*m)) else { continue };
+                    let Some(mname) = m.child_by_field_name("name").map(|n| py.node_text(n)) else { continue };
+                    if excluded(py, mdecs) {
+                        continue;
+                    }
+                    let is_view = (controller && mdecs.iter().any(|d| ninja_extra_op(py, *d)))
+                        || ((django_view || drf_view) && CBV_HANDLERS.contains(&mname))
+                        || (drf_view && (DRF_ACTIONS.contains(&mname) || mdecs.iter().any(|d| drf_action(py, *d))));
+                    if is_view {
+                        out.extend(region(m));
+                    }
                 }
             }
             _ => {}
         }
-        n = p;
     }
-    false
+    out
 }
 
-/// `s` holds a `return`, `break`, `continue` or `yield` (outside nested `def`/`lambda`/`class`),
-/// or a `try` (it may catch the later `raise`'s exception only through its own body, but a
-/// conditional escape hides there as well): a path that leaves before the `raise`.
-fn escapes(s: tree_sitter::Node) -> bool {
-    let mut stack = vec![s];
-    while let Some(n) = stack.pop() {
-        match n.kind() {
-            "return_statement" | "break_statement" | "continue_statement" | "yield" | "try_statement" => return true,
-            "function_definition" | "lambda" | "class_definition" => continue,
-            _ => {}
-        }
-        let mut c = n.walk();
-        stack.extend(n.named_children(&mut c));
+/// A statement's definition and its decorators' expressions.
+fn split_decorated(n: Node) -> (Option<Node>, Vec<Node>) {
+    if n.kind() != "decorated_definition" {
+        return (Some(n), vec![]);
     }
-    false
+    let mut c = n.walk();
+    let decs = n.named_children(&mut c).filter(|d| d.kind() == "decorator").filter_map(|d| d.named_child(0)).collect();
+    (n.child_by_field_name("definition"), decs)
+}
+
+fn is_sync(def: Node) -> bool {
+    def.child(0).is_some_and(|c| c.kind() != "async")
+}
+
+/// A decorator list that takes the view out of the request transaction (or out of sync code).
+fn excluded(py: &PyModel, decs: &[Node]) -> bool {
+    decs.iter().any(|d| {
+        let t = py.node_text(*d);
+        t.contains("non_atomic_requests") || t.contains("sync_to_async")
+    })
+}
+
+/// The callee of a decorator expression (`x` of `@x` or `@x(…)`).
+fn dec_callee(d: Node) -> Option<Node> {
+    if d.kind() == "call" {
+        d.child_by_field_name("function")
+    } else {
+        Some(d)
+    }
+}
+
+/// `@<r>.get(…)` … on a django-ninja `NinjaAPI` / `Router`.
+fn ninja_op(py: &PyModel, d: Node) -> bool {
+    d.kind() == "call"
+        && dec_callee(d).is_some_and(|f| {
+            f.kind() == "attribute"
+                && f.child_by_field_name("attribute").is_some_and(|a| NINJA_OPS.contains(&py.node_text(a)))
+                && f.child_by_field_name("object").is_some_and(|o| py.is_ninja_router(o))
+        })
+}
+
+/// ninja-extra's `@route.post(…)` / `@http_post(…)` (imported from `ninja_extra`).
+fn ninja_extra_op(py: &PyModel, d: Node) -> bool {
+    let Some(f) = dec_callee(d) else { return false };
+    let from_extra = py.resolve_node(f).is_some_and(|p| p.starts_with("ninja_extra"));
+    let text = py.node_text(f);
+    let last = text.rsplit('.').next().unwrap_or("");
+    from_extra && (NINJA_EXTRA_OPS.contains(&last) || (text.starts_with("route.") && NINJA_OPS.contains(&last)))
+}
+
+/// DRF's `@api_view(…)`.
+fn api_view(py: &PyModel, d: Node) -> bool {
+    dec_callee(d).is_some_and(|f| py.resolves_to(f, &["rest_framework.decorators.api_view"]))
+}
+
+/// DRF's `@action(…)` on a view set method.
+fn drf_action(py: &PyModel, d: Node) -> bool {
+    dec_callee(d).is_some_and(|f| py.resolves_to(f, &["rest_framework.decorators.action"]))
 }
 
 /// How many locations a helper's dispatch chain may have: the helper's own dispatch (1), or
@@ -319,7 +485,7 @@ fn helper_dispatches(cx: &Ctx, py: &PyModel, regions: &[crate::semantic::transac
         if py.task_dispatch(call).is_some() {
             return;
         }
-        if raises_before_commit(call, &region.body) {
+        if crate::semantic::transactions::raises_before_end(call, &region.body) {
             return;
         }
         let Some(facts) = py.callee_facts(func) else { return };
@@ -336,15 +502,31 @@ fn helper_dispatches(cx: &Ctx, py: &PyModel, regions: &[crate::semantic::transac
                 }
             }
         }
+        // Under the request transaction, a helper that is itself atomic (here or in another
+        // module): its dispatch is reported inside it.
+        if region.callee == REQUEST && facts.decorators.iter().any(|d| is_atomic_decorator(d)) {
+            return;
+        }
         let Some(dispatch) = facts.dispatch.last() else { return };
         let key = (region.body.start, dispatch.path.clone(), dispatch.range.start);
         if reported.contains(&key) {
             return;
         }
         reported.push(key);
-        let name = short(py.node_text(func), 40);
         // The helpers in between are the related locations; the explanation is in the rule doc.
-        let message = format!("`{name}()` dispatches `{}` inside `{}` before COMMIT", dispatch_label(&dispatch.what), region.callee);
+        let message = if region.callee == REQUEST {
+            // At most 120 characters: the helper's and the task's names without qualifiers.
+            let head = |t: &str| t[..t.find('(').unwrap_or(t.len())].trim().to_string();
+            let what = head(&dispatch.what);
+            let parts: Vec<&str> = what.rsplit('.').take(2).collect();
+            let label = clip(&format!("{}(…)", parts.into_iter().rev().collect::<Vec<_>>().join(".")), 34);
+            let name = head(py.node_text(func));
+            let name = if name.chars().count() > 21 { name.rsplit('.').next().unwrap_or(&name).to_string() } else { name };
+            format!("`{}()` dispatches `{label}` before the request's `{REQUEST}` COMMIT", clip(&name, 21))
+        } else {
+            let name = short(py.node_text(func), 40);
+            format!("`{name}()` dispatches `{}` inside `{}` before COMMIT", dispatch_label(&dispatch.what), region.callee)
+        };
         let mut f = Finding::new(&META, call.byte_range(), message, vec![]);
         f.related = facts.dispatch.clone();
         out.push(f);
