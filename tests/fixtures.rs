@@ -191,6 +191,8 @@ fixtures! {
     ag210 => "python/AG210.py",
     ag208_raise_after => "python/AG208_raise_after.py",
     ag208_defer_flag => "python/AG208_defer_flag.py",
+    ag208_atomic_requests => "python/AG208_atomic_requests.py",
+    ag208_no_atomic_requests => "python/AG208_no_atomic_requests.py",
     ag301 => "python/AG301.py",
     ag301_helpers => "python/AG301_helpers.py",
     ag302 => "python/AG302.py",

@@ -324,21 +324,21 @@ mod tests {
         let s = all_rules();
         // AG502 needs `async` and `block_on`.
         let by = |c| crate::rules::by_code(c).unwrap().meta();
-        assert!(!Found::scan("fn f() { rt.block_on(x) }\n", Lang::Rust).holds(by("AG502")));
-        assert!(!Found::scan("async fn f() { g().await }\n", Lang::Rust).holds(by("AG502")));
-        assert!(Found::scan("async fn f() { rt.block_on(x) }\n", Lang::Rust).holds(by("AG502")));
+        assert!(!Found::scan("fn f() { rt.block_on(x) }\n", Lang::Rust).holds(by("AG502"), &all_rules()));
+        assert!(!Found::scan("async fn f() { g().await }\n", Lang::Rust).holds(by("AG502"), &all_rules()));
+        assert!(Found::scan("async fn f() { rt.block_on(x) }\n", Lang::Rust).holds(by("AG502"), &all_rules()));
         // AG208 needs only `atomic` (a helper called in the block may dispatch in another
         // file); a dispatch alone fires nothing.
         assert!(!may_fire("task.delay(1)\n", Lang::Python, &s));
-        assert!(Found::scan("with transaction.atomic():\n    notify(order)\n", Lang::Python).holds(by("AG208")));
+        assert!(Found::scan("with transaction.atomic():\n    notify(order)\n", Lang::Python).holds(by("AG208"), &all_rules()));
     }
 
     #[test]
     fn found_answers_per_rule() {
         let by = |c| crate::rules::by_code(c).unwrap().meta();
         let f = Found::scan("with atomic():\n    t.delay()\nqs.select_for_update()\n", Lang::Python);
-        assert!(f.holds(by("AG208")) && f.holds(by("AG205")));
-        assert!(!f.holds(by("AG101")) && !f.holds(by("AG303")));
+        assert!(f.holds(by("AG208"), &all_rules()) && f.holds(by("AG205"), &all_rules()));
+        assert!(!f.holds(by("AG101"), &all_rules()) && !f.holds(by("AG303"), &all_rules()));
     }
 
     #[test]
@@ -377,7 +377,22 @@ def f(): g()
         }
         let whole = Counts::scan(base, Lang::Python).found();
         let f = Found::scan(base, Lang::Python);
-        assert!(RULES.iter().all(|r| whole.holds(r.meta()) == f.holds(r.meta())));
+        assert!(RULES.iter().all(|r| whole.holds(r.meta(), &all_rules()) == f.holds(r.meta(), &all_rules())));
+    }
+
+    #[test]
+    fn view_words_count_for_ag208_only_under_atomic_requests() {
+        let by = |c| crate::rules::by_code(c).unwrap().meta();
+        let view = "@router.post('/x')\ndef create(request):\n    notify(request)\n";
+        let plain = all_rules();
+        let mut atomic = all_rules();
+        atomic.atomic_requests = std::sync::Arc::new(vec!["default".into()]);
+        assert!(!Found::scan(view, Lang::Python).holds(by("AG208"), &plain));
+        assert!(Found::scan(view, Lang::Python).holds(by("AG208"), &atomic));
+        assert!(may_fire(view, Lang::Python, &atomic) && may_fire_in_any_project(view, Lang::Python, &plain));
+        let (hot, _) = hot_positions(view, Lang::Python, &atomic);
+        assert_eq!(hot, vec![view.find("post").unwrap(), view.find("create").unwrap()]);
+        assert!(hot_positions(view, Lang::Python, &plain).0.is_empty());
     }
 
     #[test]

@@ -1203,6 +1203,30 @@ mod tests {
     }
 
     #[test]
+    fn a_key_set_under_if_keeps_the_rest_of_the_dict() {
+        // revel-backend's settings: a key added under `if` to the dict `DATABASES` is built from.
+        let p = project(&[
+            ("manage.py", MANAGE),
+            (
+                "shop/settings.py",
+                "DB = {'ENGINE': 'django.db.backends.postgresql', 'ATOMIC_REQUESTS': True}\nif not POOL:\n    DB['CONN_HEALTH_CHECKS'] = True\n    DB['OPTIONS'] = {}\nelse:\n    OTHER['ATOMIC_REQUESTS'] = False\nDEFAULT = DB\nDATABASES = {'default': DEFAULT}\n",
+            ),
+        ]);
+        let s = find_and_read(&p.path().join("shop")).unwrap();
+        assert_eq!(s.databases.unwrap()["default"].atomic_requests, Some(true));
+        // The same key itself set under `if`: unknown.
+        let p = project(&[
+            ("manage.py", MANAGE),
+            (
+                "shop/settings.py",
+                "DB = {'ENGINE': 'x', 'ATOMIC_REQUESTS': True}\nif DEBUG:\n    DB['ATOMIC_REQUESTS'] = False\nDATABASES = {'default': DB}\n",
+            ),
+        ]);
+        let s = find_and_read(&p.path().join("shop")).unwrap();
+        assert_eq!(s.databases.unwrap()["default"].atomic_requests, None);
+    }
+
+    #[test]
     fn deep_nesting_is_unknown_not_a_crash() {
         let deep = |open: &str, close: &str, n: usize| format!("{}1{}", open.repeat(n), close.repeat(n));
         let texts = [

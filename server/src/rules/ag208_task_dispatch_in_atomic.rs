@@ -18,6 +18,15 @@
 //! run through conditions the walk does not see); one report per atomic block and dispatch
 //! site (the first call that reaches it).
 //! The dispatch test is [`PyModel::task_dispatch`], shared with the summaries.
+//!
+//! The request transaction: under `ATOMIC_REQUESTS` (any alias of
+//! [`Settings::atomic_requests`](crate::settings::Settings)), the sync views of this file
+//! ([`request_views`]: only shapes known to be views) are regions like an `@atomic` function,
+//! their callee [`REQUEST`]; an atomic block inside a view is smaller, so it is the region
+//! named there. A helper called in a view that is itself atomic (a decorator of its facts) is
+//! not reported at the call. Invariant: no view, no request region — unknown stays silent; the
+//! view words join the rule's triggers only when the settings set `ATOMIC_REQUESTS`
+//! ([`REQUEST_VIEW_TRIGGERS`], [`crate::analysis::triggers`]).
 
 use super::{short, Ctx, Finding, FixAvailability, Rule, RuleMeta, Severity};
 use crate::dialects::Version;
@@ -54,6 +63,15 @@ Celery `task.delay(…)`, `task.apply_async(…)`, `app.send_task(…)`, and Dja
 of the same file or a function of another project module, directly or through the helpers it
 calls, up to one helper deep (reported at the first such call in the block; the dispatch is
 the related location; no automatic fix).
+
+**The request transaction.** When the project's settings set `ATOMIC_REQUESTS` on a database
+alias, Django runs every sync view inside `atomic` (until the response is returned), so the
+same dispatches are reported in the body of a sync view and in the helpers it calls. Views are
+only what is known to be one: a django-ninja operation (`@router.post(…)` on a `NinjaAPI` /
+`Router`), a ninja-extra `@api_controller` method under `@route.post(…)` / `@http_post(…)`,
+DRF's `@api_view` functions, the HTTP handlers of a Django class-based view or a DRF
+`APIView` (`get`, `post`, …, `form_valid`), and DRF view set actions (`list`, `create`, …,
+`perform_create`, `@action` methods).
 
 **Why it is wrong.** The message reaches the broker before the transaction commits. A worker
 can run the task first and not find the rows (`DoesNotExist`), or act on rows that are then
@@ -96,6 +114,13 @@ is meant to run now (a sign-up that e-mails the owner of an existing address, th
 Also silent on a helper whose dispatch of a task is bare on one path while the helper sends
 the same task through `transaction.on_commit(…)` on another (`send_verification(user,
 defer=True)`): the helper chose when each path dispatches.
+Under `ATOMIC_REQUESTS` also silent on: projects whose settings were not read or set no
+`ATOMIC_REQUESTS` to a literal `True`; views (or a class-based view whose `dispatch`) marked
+`non_atomic_requests`; async views (Django refuses them under `ATOMIC_REQUESTS`: AG206);
+functions not known to be views (helpers called from unknown places, Celery tasks, signal
+receivers, management commands); a view that always raises after the dispatch; a helper called
+in a view that is itself atomic (its dispatch is reported inside it); a helper whose dispatch
+is followed, in the helper, by a `raise` on every path.
 Also silent in tests (methods of a
 `…TestCase`, `test…` functions of pytest / unittest files): `TestCase` never commits, and a
 test of "not before commit" dispatches there on purpose.
