@@ -162,7 +162,11 @@ impl Rule for TaskDispatchInAtomic {
                 return;
             }
             let func = py.node_text(call.child_by_field_name("function").unwrap_or(call));
-            let func_short = short(func, 40);
+            // A long task name keeps its head rather than becoming a bare `…`.
+            let func_short = match short(func, 40) {
+                s if s == "…" => clip(func, 40),
+                s => s,
+            };
             let message = if region.callee == REQUEST {
                 format!("`{func_short}(…)` in a view dispatches the task before the request's `{REQUEST}` COMMIT")
             } else {
@@ -392,7 +396,12 @@ fn request_views(py: &PyModel) -> Vec<crate::semantic::transactions::AtomicRegio
                 let drf_view = bases.iter().any(|b| {
                     b.starts_with("rest_framework.views.") || b.starts_with("rest_framework.generics.") || b.starts_with("rest_framework.viewsets.")
                 });
-                if !controller && !django_view && !drf_view {
+                // Django admin: its actions and the views its `get_urls` adds run in the request.
+                let admin = bases.iter().any(|b| {
+                    let last = b.rsplit('.').next().unwrap_or("");
+                    last == "ModelAdmin" || (b.starts_with("django.contrib.") && b.split('.').any(|c| c == "admin") && last.ends_with("Admin"))
+                });
+                if !controller && !django_view && !drf_view && !admin {
                     continue;
                 }
                 let Some(body) = def.child_by_field_name("body") else { continue };
@@ -406,6 +415,7 @@ fn request_views(py: &PyModel) -> Vec<crate::semantic::transactions::AtomicRegio
                 if dispatch_excluded {
                     continue;
                 }
+                let admin_views = if admin { admin_entry_points(py, body) } else { vec![] };
                 for (m, mdecs) in &methods {
                     let Some(m) = m.filter(|m| m.kind() == "function_definition" && is_sync(*m)) else { continue };
                     let Some(mname) = m.child_by_field_name("name").map(|n| py.node_text(n)) else { continue };
@@ -414,13 +424,65 @@ fn request_views(py: &PyModel) -> Vec<crate::semantic::transactions::AtomicRegio
                     }
                     let is_view = (controller && mdecs.iter().any(|d| ninja_extra_op(py, *d)))
                         || ((django_view || drf_view) && CBV_HANDLERS.contains(&mname))
-                        || (drf_view && (DRF_ACTIONS.contains(&mname) || mdecs.iter().any(|d| drf_action(py, *d))));
+                        || (drf_view && (DRF_ACTIONS.contains(&mname) || mdecs.iter().any(|d| drf_action(py, *d))))
+                        || (admin
+                            && (admin_views.iter().any(|v| v == mname)
+                                || mdecs.iter().any(|d| dec_callee(*d).is_some_and(|f| {
+                                    py.resolves_to(f, &["django.contrib.admin.action", "django.contrib.admin.decorators.action"])
+                                }))));
                     if is_view {
                         out.extend(region(m));
                     }
                 }
             }
             _ => {}
+        }
+    }
+    out
+}
+
+/// The methods of a `ModelAdmin` class body that Django serves as views: the names its
+/// `actions = [...]` lists as strings, and the `self.<method>` its `get_urls` passes to
+/// `path(…)` / `re_path(…)` (also through `self.admin_site.admin_view(…)`).
+fn admin_entry_points(py: &PyModel, body: Node) -> Vec<String> {
+    let mut out = vec![];
+    let mut c = body.walk();
+    for stmt in body.named_children(&mut c) {
+        let (def, _) = split_decorated(stmt);
+        let Some(def) = def else { continue };
+        if def.kind() == "expression_statement" {
+            let Some(a) = def.named_child(0).filter(|a| a.kind() == "assignment") else { continue };
+            let is_actions = a.child_by_field_name("left").is_some_and(|l| py.node_text(l) == "actions");
+            let Some(r) = a.child_by_field_name("right").filter(|r| is_actions && matches!(r.kind(), "list" | "tuple")) else { continue };
+            let mut rc = r.walk();
+            for item in r.named_children(&mut rc).filter(|i| i.kind() == "string") {
+                out.push(py.node_text(item).trim_matches(['"', '\'']).to_string());
+            }
+        } else if def.kind() == "function_definition"
+            && def.child_by_field_name("name").is_some_and(|n| py.node_text(n) == "get_urls")
+        {
+            let mut stack: Vec<Node> = def.child_by_field_name("body").into_iter().collect();
+            while let Some(n) = stack.pop() {
+                if n.kind() == "call"
+                    && n.child_by_field_name("function").is_some_and(|f| py.resolves_to(f, &["django.urls.path", "django.urls.re_path"]))
+                {
+                    let mut inner: Vec<Node> = n.child_by_field_name("arguments").into_iter().collect();
+                    while let Some(x) = inner.pop() {
+                        if x.kind() == "attribute"
+                            && x.child_by_field_name("object").is_some_and(|o| py.node_text(o) == "self")
+                        {
+                            if let Some(a) = x.child_by_field_name("attribute") {
+                                out.push(py.node_text(a).to_string());
+                            }
+                        }
+                        let mut xc = x.walk();
+                        inner.extend(x.named_children(&mut xc));
+                    }
+                    continue;
+                }
+                let mut nc = n.walk();
+                stack.extend(n.named_children(&mut nc));
+            }
         }
     }
     out

@@ -350,7 +350,7 @@ impl<'t> PyModel<'t> {
     pub fn is_task_root(&self, root: &str) -> bool {
         let celery = self.imports_celery();
         match self.import_of(root) {
-            Some(p) => celery || p.split('.').any(|c| c == "tasks"),
+            Some(p) => celery || p.split('.').any(|c| c == "tasks") || self.imported_celery_task(root),
             None => {
                 celery
                     && self.scopes.iter().any(|s| {
@@ -358,6 +358,19 @@ impl<'t> PyModel<'t> {
                     })
             }
         }
+    }
+
+    /// `root` is imported from a project module where it is a function under a Celery task
+    /// decorator (`@shared_task…`, `@app.task…`) that is not a dispatcher of the project's own
+    /// (saleor's `order/emails.py` defines its tasks with `@app.task`).
+    fn imported_celery_task(&self, root: &str) -> bool {
+        let Some(super::outside::PyDef::Function(f)) = self.imported_def(root, None) else { return false };
+        !f.project_dispatcher
+            && f.decorators.iter().any(|d| {
+                let callee = d.split('(').next().unwrap_or("").trim();
+                let last = callee.rsplit('.').next().unwrap_or("");
+                last == "shared_task" || (last == "task" && callee.contains('.'))
+            })
     }
 
     /// The receiver `receiver` (of `.delay(…)`, `.apply_async(…)`, `.delay_on_commit(…)`) is a
