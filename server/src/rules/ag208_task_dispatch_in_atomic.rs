@@ -70,8 +70,9 @@ same dispatches are reported in the body of a sync view and in the helpers it ca
 only what is known to be one: a django-ninja operation (`@router.post(…)` on a `NinjaAPI` /
 `Router`), a ninja-extra `@api_controller` method under `@route.post(…)` / `@http_post(…)`,
 DRF's `@api_view` functions, the HTTP handlers of a Django class-based view or a DRF
-`APIView` (`get`, `post`, …, `form_valid`), and DRF view set actions (`list`, `create`, …,
-`perform_create`, `@action` methods).
+`APIView` (`get`, `post`, …, `form_valid`), DRF view set actions (`list`, `create`, …,
+`perform_create`, `@action` methods), and a `ModelAdmin`'s actions (`@admin.action` or named in
+`actions = [...]`) and the views its `get_urls` adds (`path(…, self.admin_site.admin_view(self.send))`).
 
 **Why it is wrong.** The message reaches the broker before the transaction commits. A worker
 can run the task first and not find the rows (`DoesNotExist`), or act on rows that are then
@@ -350,7 +351,8 @@ pub const REQUEST_VIEW_TRIGGERS: &[&str] = &[
 /// handlers of a class deriving Django's class-based views (`get`, `post` …, `form_valid`) or
 /// DRF's `APIView` / generic views / view sets (also their actions, `perform_*` hooks and
 /// `@action` methods); the `route.<method>` / `http_<method>` methods of a ninja-extra
-/// `@api_controller` class. A view (or a class whose `dispatch`) carrying
+/// `@api_controller` class; a `ModelAdmin`'s actions and the methods its `get_urls` routes
+/// ([`admin_entry_points`]). A view (or a class whose `dispatch`) carrying
 /// `non_atomic_requests` is left out, whatever its alias (precision first); async views are
 /// AG206's.
 fn request_views(py: &PyModel) -> Vec<crate::semantic::transactions::AtomicRegion> {
