@@ -193,6 +193,7 @@ fixtures! {
     ag208_defer_flag => "python/AG208_defer_flag.py",
     ag208_atomic_requests => "python/AG208_atomic_requests.py",
     ag208_no_atomic_requests => "python/AG208_no_atomic_requests.py",
+    ag208_read_only_task => "python/AG208_read_only_task.py",
     ag301 => "python/AG301.py",
     ag301_helpers => "python/AG301_helpers.py",
     ag302 => "python/AG302.py",

@@ -122,6 +122,10 @@ functions not known to be views (helpers called from unknown places, Celery task
 receivers, management commands); a view that always raises after the dispatch; a helper called
 in a view that is itself atomic (its dispatch is reported inside it); a helper whose dispatch
 is followed, in the helper, by a `raise` on every path.
+Also silent in a Celery task's own outermost transaction that writes nothing (an
+`@atomic` task under `@shared_task` / `@app.task`, or an atomic block in one with no other
+around it, whose calls are only dispatches, `on_commit`, logging, builtins and read-only query
+methods such as `filter`, `values`, `count`): no row the worker reads can be uncommitted.
 Also silent in tests (methods of a
 `…TestCase`, `test…` functions of pytest / unittest files): `TestCase` never commits, and a
 test of "not before commit" dispatches there on purpose.
@@ -160,6 +164,9 @@ impl Rule for TaskDispatchInAtomic {
                 return;
             }
             if crate::semantic::transactions::raises_before_end(call, &region.body) {
+                return;
+            }
+            if writes_nothing(py, &regions, region) {
                 return;
             }
             let func = py.node_text(call.child_by_field_name("function").unwrap_or(call));
@@ -273,6 +280,75 @@ fn dispatch_label(what: &str) -> String {
             _ => return s,
         }
     }
+}
+
+/// Query methods that read (or build a lazy queryset) and write nothing.
+const READ_ONLY: &[&str] = &[
+    "filter", "exclude", "all", "values", "values_list", "order_by", "count", "exists", "get", "first", "last",
+    "iterator", "select_related", "prefetch_related", "only", "defer", "annotate", "aggregate", "distinct",
+    "select_for_update", "none", "using", "in_bulk", "latest", "earliest",
+];
+/// Plain functions that touch no database.
+const PURE: &[&str] = &["len", "str", "int", "float", "bool", "list", "dict", "set", "tuple", "range", "enumerate", "sorted", "min", "max", "print", "isinstance"];
+
+/// The region is the outermost transaction of a Celery task (an atomic `def` under
+/// `@shared_task` / `@app.task`, or an atomic block in one, with no other atomic region around
+/// it) and every call in it is a dispatch, `on_commit`, a logging call, a builtin of [`PURE`]
+/// or a [`READ_ONLY`] query method: the transaction writes nothing, so no task can run before
+/// a COMMIT that changes what it reads (dandi-archive's `validate_draft_version_metadata`
+/// reads pending versions and dispatches one validation per version). A project helper or any
+/// other call may write: not silent.
+fn writes_nothing(py: &PyModel, regions: &[crate::semantic::transactions::AtomicRegion], region: &crate::semantic::transactions::AtomicRegion) -> bool {
+    if region.callee == REQUEST || regions.iter().any(|r| r.body != region.body && r.body.start <= region.body.start && region.body.end <= r.body.end) {
+        return false;
+    }
+    let root = py.tree.root_node();
+    let Some(body) = root.descendant_for_byte_range(region.body.start, region.body.end) else { return false };
+    // The enclosing function: a Celery task entry point.
+    let mut f = body.parent();
+    while let Some(n) = f.filter(|n| n.kind() != "function_definition") {
+        f = n.parent();
+    }
+    let Some(def) = f else { return false };
+    let task = def.parent().filter(|d| d.kind() == "decorated_definition").is_some_and(|d| {
+        let mut c = d.walk();
+        let decs: Vec<Node> = d.named_children(&mut c).filter(|x| x.kind() == "decorator").filter_map(|x| x.named_child(0)).collect();
+        decs.iter().any(|x| {
+            let callee = dec_callee(*x).map(|c| py.node_text(c)).unwrap_or("");
+            let last = callee.rsplit('.').next().unwrap_or("");
+            last == "shared_task" || (last == "task" && callee.contains('.'))
+        })
+    });
+    if !task {
+        return false;
+    }
+    let mut stack = vec![body];
+    while let Some(n) = stack.pop() {
+        match n.kind() {
+            "function_definition" | "lambda" | "class_definition" => continue,
+            "call" => {
+                let Some(func) = n.child_by_field_name("function") else { return false };
+                let text = py.node_text(func);
+                let last = text.rsplit('.').next().unwrap_or("");
+                if last == "on_commit" {
+                    // Its callback runs after COMMIT.
+                    continue;
+                }
+                let known = py.task_dispatch(n).is_some()
+                    || text.starts_with("logger.")
+                    || text.starts_with("logging.")
+                    || (func.kind() == "identifier" && PURE.contains(&text) && py.import_of(text).is_none())
+                    || (func.kind() == "attribute" && READ_ONLY.contains(&last));
+                if !known {
+                    return false;
+                }
+            }
+            _ => {}
+        }
+        let mut c = n.walk();
+        stack.extend(n.named_children(&mut c));
+    }
+    true
 }
 
 /// `s` cut to `n` characters, the last one `…` when cut.
