@@ -493,6 +493,8 @@ impl<'t> PyModel<'t> {
         let mut async_iterated: Vec<&str> = vec![];
         // Bare dispatches, and the arguments of `on_commit(…)` calls (AG208).
         let mut dispatches: Vec<(Range<usize>, String, String)> = vec![];
+        // Only a body that raises can doom a call (the test walks the statements after it).
+        let may_raise = !f.is_async && self.node_text(body).contains("raise");
         let mut on_commit_args: Vec<&str> = vec![];
         let mut stack = vec![body];
         while let Some(n) = stack.pop() {
@@ -523,7 +525,7 @@ impl<'t> PyModel<'t> {
                     if !f.is_async {
                         if let Some(task) = self.task_dispatch(n) {
                             // A dispatch after which the function always raises is deliberate.
-                            if !super::transactions::raises_before_end(n, &body.byte_range()) {
+                            if !may_raise || !super::transactions::raises_before_end(n, &body.byte_range()) {
                                 dispatches.push((n.byte_range(), crate::text::short(self.node_text(n), 72), task));
                             }
                         } else if n.child_by_field_name("function").is_some_and(|c| last_name(self.node_text(c)) == "on_commit") {
@@ -541,7 +543,7 @@ impl<'t> PyModel<'t> {
                         }
                         if matches!(func.kind(), "identifier" | "attribute") && is_dotted(self.node_text(func)) {
                             f.calls.push((self.node_text(func).to_string(), n.byte_range()));
-                            if !f.is_async && super::transactions::raises_before_end(n, &body.byte_range()) {
+                            if may_raise && super::transactions::raises_before_end(n, &body.byte_range()) {
                                 f.doomed.push(n.start_byte());
                             }
                             if !f.is_async {
