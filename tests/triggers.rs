@@ -75,6 +75,48 @@ fn a_rule_without_its_triggers_is_silent() {
     assert!(checked > 0);
 }
 
+/// [`Rule::possible`] is sound: whenever it says the settings rule a rule out, the rule finds
+/// nothing. Each fixture runs its own rule under its own settings and under variants with one
+/// settings fact taken away; every variant the rule calls impossible must be silent, and some
+/// of those must come from fixtures that have findings under their own settings.
+#[test]
+fn a_rule_the_settings_rule_out_is_silent() {
+    use awaitguard::settings::CacheKind;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
+    let mut files = vec![];
+    sources(&root.join("fixtures"), &mut files);
+    let (mut silenced, mut checked) = (0, 0);
+    for path in &files {
+        let text = std::fs::read_to_string(path).unwrap();
+        let lang = Lang::from_path(path).unwrap();
+        let code = path.file_stem().unwrap().to_str().unwrap().split(['_', '.']).next().unwrap();
+        let Some(rule) = awaitguard::rules::by_code(code) else { continue };
+        let own = common::fixture_settings(path, &text);
+        let tree = syntax::parse(lang, &text, None);
+        let index = LineIndex::new(&text);
+        let fires = !analyze_all(&text, lang, &tree, &index, &own).findings.is_empty();
+        let variants: Vec<Box<dyn Fn(&mut Settings)>> = vec![
+            Box::new(|_| {}),
+            Box::new(|s| s.atomic_requests = Default::default()),
+            Box::new(|s| s.session_kind = CacheKind::Unknown),
+            Box::new(|s| s.session_kind = CacheKind::NoIo),
+            Box::new(|s| s.sqlx_versions = None),
+        ];
+        for change in &variants {
+            let mut settings = common::fixture_settings(path, &text);
+            change(&mut settings);
+            if rule.possible(&settings) {
+                continue;
+            }
+            let a = analyze_all(&text, lang, &tree, &index, &settings);
+            assert!(a.findings.is_empty(), "{}: {code} fires under settings it calls impossible", path.display());
+            checked += 1;
+            silenced += usize::from(fires);
+        }
+    }
+    assert!(checked > 0 && silenced > 0, "checked {checked}, silenced {silenced}");
+}
+
 #[test]
 fn knock_out_renames_whole_identifiers_only() {
     assert_eq!(knock_out("async def f(): import asyncio  # async", &["async"]), "Qsync def f(): import asyncio  # Qsync");

@@ -130,7 +130,7 @@ pub(crate) fn rules_for(lang: Lang, settings: &Settings, triggered: impl Fn(&Rul
     RULES
         .iter()
         .copied()
-        .filter(|r| r.meta().lang == lang && settings.is_enabled(r.meta().code) && triggered(r.meta()))
+        .filter(|r| r.meta().lang == lang && triggers::live(*r, settings) && triggered(r.meta()))
         .collect()
 }
 

@@ -7,6 +7,9 @@
 //! not parsed; its findings are empty.
 //!
 //! Invariants:
+//! - A rule the settings rule out ([`Rule::possible`] false: AG206 without `ATOMIC_REQUESTS`)
+//!   counts as disabled here: its triggers neither let a file through nor keep a body from the
+//!   sparse parse.
 //! - Sound: for every rule, text with no occurrence of one of its groups gets no finding from
 //!   it (`tests/triggers.rs` knocks each group out of every fixture and checks), so the
 //!   pre-filter never changes findings (`tests/check_cli.rs` compares `check` with and
@@ -17,7 +20,7 @@
 //!   at the first point where some enabled rule's triggers all hold; [`Found`] (after parsing)
 //!   tells [`super::analyze`] which rules to run at all.
 
-use crate::rules::{RuleMeta, RULES};
+use crate::rules::{Rule, RuleMeta, RULES};
 use crate::settings::Settings;
 use crate::syntax::Lang;
 use aho_corasick::{AhoCorasick, MatchKind};
@@ -40,32 +43,42 @@ fn request_words(code: &str) -> &'static [&'static str] {
 /// The automaton of one language: every trigger of its rules, and per rule (in [`RULES`]
 /// order, that language's only) its groups as sets of token indexes, and the same groups
 /// widened by [`request_words`].
-#[derive(Debug)]
 struct Prefilter {
     automaton: AhoCorasick,
-    rules: Vec<(&'static RuleMeta, Vec<u128>, Vec<u128>)>,
+    rules: Vec<(&'static dyn Rule, Vec<u128>, Vec<u128>)>,
     /// The length of the longest trigger.
     longest: usize,
 }
 
+impl std::fmt::Debug for Prefilter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let codes: Vec<&str> = self.rules.iter().map(|(r, _, _)| r.meta().code).collect();
+        f.debug_struct("Prefilter").field("rules", &codes).field("longest", &self.longest).finish()
+    }
+}
+
 impl Prefilter {
     fn new(lang: Lang) -> Prefilter {
-        let metas: Vec<&'static RuleMeta> = RULES.iter().map(|r| r.meta()).filter(|m| m.lang == lang).collect();
-        let mut tokens: Vec<&'static str> = metas
+        let rules: Vec<&'static dyn Rule> = RULES.iter().copied().filter(|r| r.meta().lang == lang).collect();
+        let mut tokens: Vec<&'static str> = rules
             .iter()
-            .flat_map(|m| m.triggers.iter().copied().flatten().copied().chain(request_words(m.code).iter().copied()))
+            .flat_map(|r| {
+                let m = r.meta();
+                m.triggers.iter().copied().flatten().copied().chain(request_words(m.code).iter().copied())
+            })
             .collect();
         tokens.sort_unstable();
         tokens.dedup();
         assert!(tokens.len() <= 128, "more than 128 distinct {lang:?} triggers: widen the token set");
         let bit = |t: &str| 1u128 << tokens.binary_search(&t).expect("token listed");
-        let rules = metas
+        let rules = rules
             .iter()
-            .map(|m| {
+            .map(|r| {
+                let m = r.meta();
                 let groups: Vec<u128> = m.triggers.iter().map(|g| g.iter().map(|t| bit(t)).fold(0, |a, b| a | b)).collect();
                 let extra = request_words(m.code).iter().map(|t| bit(t)).fold(0, |a, b| a | b);
                 let wide = groups.iter().map(|g| g | extra).collect();
-                (*m, groups, wide)
+                (*r, groups, wide)
             })
             .collect();
         // Leftmost-longest: a whole-identifier occurrence is never hidden by an overlapping
@@ -107,6 +120,11 @@ fn scan(p: &Prefilter, src: &str, mut enough: impl FnMut(u128) -> bool) -> u128 
     seen
 }
 
+/// The rule is enabled in `settings` and the settings do not rule it out ([`Rule::possible`]).
+pub fn live(rule: &dyn Rule, settings: &Settings) -> bool {
+    settings.is_enabled(rule.meta().code) && rule.possible(settings)
+}
+
 fn groups_hold(groups: &[u128], seen: u128) -> bool {
     groups.iter().all(|g| g & seen != 0)
 }
@@ -124,22 +142,24 @@ fn groups_for<'p>(groups: &'p [u128], wide: &'p [u128], settings: &Settings) -> 
 /// True when some rule enabled in `settings` can fire in `src` (a `lang` file): its triggers
 /// all occur in `src` as whole identifiers. Stops at the first such point.
 pub fn may_fire(src: &str, lang: Lang, settings: &Settings) -> bool {
-    fire_test(src, lang, settings, false)
+    fire_check(src, lang, settings, true)
 }
 
-/// [`may_fire`] before the file's project settings are known (the enabled rules only): the
-/// groups widened by [`request_words`] count, as some project may set `ATOMIC_REQUESTS`.
-pub fn may_fire_in_any_project(src: &str, lang: Lang, settings: &Settings) -> bool {
-    fire_test(src, lang, settings, true)
+/// [`may_fire`] for settings that only say which rules are enabled (without the facts of
+/// detection: `SettingsCache::enabled_for_file`), so [`Rule::possible`] is not asked and the
+/// groups widened by [`request_words`] count (the project may set `ATOMIC_REQUESTS`).
+pub fn may_fire_selected(src: &str, lang: Lang, settings: &Settings) -> bool {
+    fire_check(src, lang, settings, false)
 }
 
-fn fire_test(src: &str, lang: Lang, settings: &Settings, widest: bool) -> bool {
+fn fire_check(src: &str, lang: Lang, settings: &Settings, facts: bool) -> bool {
     let p = Prefilter::get(lang);
+    let on = |r: &dyn Rule| if facts { live(r, settings) } else { settings.is_enabled(r.meta().code) };
     let candidates: Vec<&[u128]> = p
         .rules
         .iter()
-        .filter(|(m, _, _)| settings.is_enabled(m.code))
-        .map(|(_, g, w)| if widest { w.as_slice() } else { groups_for(g, w, settings) })
+        .filter(|(r, _, _)| on(*r))
+        .map(|(_, g, w)| if facts { groups_for(g, w, settings) } else { w.as_slice() })
         .collect();
     let any = |seen: u128| candidates.iter().any(|g| groups_hold(g, seen));
     // AG900 on a Rust file (run by the pipeline, not listed among the Rust rules): any
@@ -180,7 +200,7 @@ pub fn hot_positions(src: &str, lang: Lang, settings: &Settings) -> (Vec<usize>,
     let hot = p
         .rules
         .iter()
-        .filter(|(m, g, w)| settings.is_enabled(m.code) && groups_hold(groups_for(g, w, settings), seen))
+        .filter(|(r, g, w)| live(*r, settings) && groups_hold(groups_for(g, w, settings), seen))
         .flat_map(|(_, g, w)| groups_for(g, w, settings).iter().copied())
         .fold(0u128, |a, b| a | b);
     let mut positions = vec![];
@@ -281,7 +301,10 @@ impl Found {
     /// Whether `rule`'s triggers all hold under `settings` (false for a rule of another
     /// language).
     pub fn holds(&self, rule: &RuleMeta, settings: &Settings) -> bool {
-        self.prefilter.rules.iter().any(|(m, g, w)| std::ptr::eq(*m, rule) && groups_hold(groups_for(g, w, settings), self.seen))
+        self.prefilter
+            .rules
+            .iter()
+            .any(|(r, g, w)| std::ptr::eq(r.meta(), rule) && groups_hold(groups_for(g, w, settings), self.seen))
     }
 }
 
@@ -389,7 +412,7 @@ def f(): g()
         atomic.atomic_requests = std::sync::Arc::new(vec!["default".into()]);
         assert!(!Found::scan(view, Lang::Python).holds(by("AG208"), &plain));
         assert!(Found::scan(view, Lang::Python).holds(by("AG208"), &atomic));
-        assert!(may_fire(view, Lang::Python, &atomic) && may_fire_in_any_project(view, Lang::Python, &plain));
+        assert!(may_fire(view, Lang::Python, &atomic) && may_fire_selected(view, Lang::Python, &plain));
         let (hot, _) = hot_positions(view, Lang::Python, &atomic);
         assert_eq!(hot, vec![view.find("post").unwrap(), view.find("create").unwrap()]);
         assert!(hot_positions(view, Lang::Python, &plain).0.is_empty());

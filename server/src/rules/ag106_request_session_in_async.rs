@@ -18,7 +18,7 @@ use super::{Ctx, Finding, FixAvailability, Rule, RuleMeta, Severity};
 use crate::dialects::Version;
 use crate::fix::{python as pyfix, Applicability, Edit, Fix};
 use crate::semantic::PyModel;
-use crate::settings::CacheKind;
+use crate::settings::{CacheKind, Settings};
 use crate::syntax::{Lang, QueryId};
 use tree_sitter::Node;
 
@@ -107,6 +107,10 @@ Also silent inside `with self.assertRaises(SynchronousOnlyOperation):` (or
 impl Rule for RequestSessionInAsync {
     fn meta(&self) -> &'static RuleMeta {
         &META
+    }
+
+    fn possible(&self, settings: &Settings) -> bool {
+        !matches!(settings.session_kind, CacheKind::NoIo | CacheKind::Unknown)
     }
 
     fn check(&self, cx: &Ctx, out: &mut Vec<Finding>) {

@@ -38,6 +38,7 @@ use super::{short, Ctx, Finding, FixAvailability, Rule, RuleMeta, Severity};
 use crate::fix::{imports, python as pyfix, Applicability, Edit, Fix};
 use crate::semantic::bridges::DJANGO_KIND_KEEPING;
 use crate::semantic::PyModel;
+use crate::settings::Settings;
 use crate::syntax::{Lang, QueryId};
 use tree_sitter::Node;
 
@@ -104,10 +105,14 @@ impl Rule for AtomicRequestsWithAsyncView {
         &META
     }
 
+    fn possible(&self, settings: &Settings) -> bool {
+        !settings.atomic_requests.is_empty()
+    }
+
     fn check(&self, cx: &Ctx, out: &mut Vec<Finding>) {
         let Some(py) = cx.py else { return };
         let atomic = &cx.settings.atomic_requests;
-        if atomic.is_empty() {
+        if !self.possible(cx.settings) {
             return;
         }
         // A module of ninja operations may import nothing from Django (its router comes from

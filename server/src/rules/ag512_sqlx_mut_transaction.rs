@@ -12,6 +12,7 @@ use super::{Ctx, Finding, FixAvailability, Rule, RuleMeta, Severity};
 use crate::dialects::{rust_crates as rc, Version};
 use crate::fix::{Applicability, Edit, Fix};
 use crate::semantic::rust::method_parts;
+use crate::settings::Settings;
 use crate::syntax::Lang;
 
 pub struct SqlxMutTransaction;
@@ -56,9 +57,13 @@ impl Rule for SqlxMutTransaction {
         &META
     }
 
+    fn possible(&self, settings: &Settings) -> bool {
+        settings.sqlx_versions.is_some_and(|(lo, _)| lo >= SQLX_07)
+    }
+
     fn check(&self, cx: &Ctx, out: &mut Vec<Finding>) {
         let Some(rs) = cx.rs else { return };
-        if !cx.settings.sqlx_versions.is_some_and(|(lo, _)| lo >= SQLX_07) {
+        if !self.possible(cx.settings) {
             return;
         }
         for &call in &rs.method_calls {

@@ -109,6 +109,13 @@ pub struct RuleMeta {
 pub trait Rule: Sync {
     fn meta(&self) -> &'static RuleMeta;
     fn check(&self, cx: &Ctx, out: &mut Vec<Finding>);
+    /// False when `settings` alone rule the rule out on every file (AG206 without
+    /// `ATOMIC_REQUESTS`): like absent triggers, the pre-filter and the sparse parse then
+    /// ignore it ([`crate::analysis::triggers`]). Must imply `check` finds nothing
+    /// (`tests/triggers.rs` checks it on every fixture).
+    fn possible(&self, _settings: &Settings) -> bool {
+        true
+    }
 }
 
 /// Every rule, in code order.
