@@ -362,7 +362,7 @@ pub fn full(
     outside: Option<&dyn Outside>,
     why: Fallback,
 ) -> (Analysis, Snapshot, Path) {
-    let counts = triggers::Counts::scan(&text, lang);
+    let counts = triggers::Counts::scan(&text, lang, settings);
     let found = counts.found();
     let rules = rules_for(lang, settings, |m| found.holds(m, settings)).iter().map(|r| r.meta().code).collect();
     let (mut digest, mut events, mut offloads, mut import_insert) = (None, vec![], vec![], 0);

@@ -41,30 +41,33 @@ fn request_words(code: &str) -> &'static [&'static str] {
 }
 
 /// The automaton of one language: every trigger of its rules, and per rule (in [`RULES`]
-/// order, that language's only) its groups as sets of token indexes, and the same groups
-/// widened by [`request_words`].
+/// order, that language's only) its groups as sets of token indexes. The *wide* one (for a
+/// project with `ATOMIC_REQUESTS`) also holds the [`request_words`], each joining every group
+/// of its rule; the other never scans for them, so they cost nothing elsewhere.
 struct Prefilter {
     automaton: AhoCorasick,
-    rules: Vec<(&'static dyn Rule, Vec<u128>, Vec<u128>)>,
+    rules: Vec<(&'static dyn Rule, Vec<u128>)>,
+    wide: bool,
     /// The length of the longest trigger.
     longest: usize,
 }
 
 impl std::fmt::Debug for Prefilter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let codes: Vec<&str> = self.rules.iter().map(|(r, _, _)| r.meta().code).collect();
+        let codes: Vec<&str> = self.rules.iter().map(|(r, _)| r.meta().code).collect();
         f.debug_struct("Prefilter").field("rules", &codes).field("longest", &self.longest).finish()
     }
 }
 
 impl Prefilter {
-    fn new(lang: Lang) -> Prefilter {
+    fn new(lang: Lang, wide: bool) -> Prefilter {
+        let extra = |code: &str| if wide { request_words(code) } else { &[] };
         let rules: Vec<&'static dyn Rule> = RULES.iter().copied().filter(|r| r.meta().lang == lang).collect();
         let mut tokens: Vec<&'static str> = rules
             .iter()
             .flat_map(|r| {
                 let m = r.meta();
-                m.triggers.iter().copied().flatten().copied().chain(request_words(m.code).iter().copied())
+                m.triggers.iter().copied().flatten().copied().chain(extra(m.code).iter().copied())
             })
             .collect();
         tokens.sort_unstable();
@@ -76,9 +79,8 @@ impl Prefilter {
             .map(|r| {
                 let m = r.meta();
                 let groups: Vec<u128> = m.triggers.iter().map(|g| g.iter().map(|t| bit(t)).fold(0, |a, b| a | b)).collect();
-                let extra = request_words(m.code).iter().map(|t| bit(t)).fold(0, |a, b| a | b);
-                let wide = groups.iter().map(|g| g | extra).collect();
-                (*r, groups, wide)
+                let more = extra(m.code).iter().map(|t| bit(t)).fold(0, |a, b| a | b);
+                (*r, groups.iter().map(|g| g | more).collect())
             })
             .collect();
         // Leftmost-longest: a whole-identifier occurrence is never hidden by an overlapping
@@ -88,12 +90,12 @@ impl Prefilter {
             .build(&tokens)
             .expect("trigger automaton builds");
         let longest = tokens.iter().map(|t| t.len()).max().unwrap_or(0);
-        Prefilter { automaton, rules, longest }
+        Prefilter { automaton, rules, wide, longest }
     }
 
-    fn get(lang: Lang) -> &'static Prefilter {
-        static CELLS: [OnceLock<Prefilter>; 2] = [const { OnceLock::new() }; 2];
-        CELLS[lang as usize].get_or_init(|| Prefilter::new(lang))
+    fn get(lang: Lang, wide: bool) -> &'static Prefilter {
+        static CELLS: [[OnceLock<Prefilter>; 2]; 2] = [const { [const { OnceLock::new() }; 2] }; 2];
+        CELLS[lang as usize][wide as usize].get_or_init(|| Prefilter::new(lang, wide))
     }
 }
 
@@ -129,14 +131,10 @@ fn groups_hold(groups: &[u128], seen: u128) -> bool {
     groups.iter().all(|g| g & seen != 0)
 }
 
-/// A rule's groups under `settings`: widened by [`request_words`] when a database alias has
-/// `ATOMIC_REQUESTS`.
-fn groups_for<'p>(groups: &'p [u128], wide: &'p [u128], settings: &Settings) -> &'p [u128] {
-    if settings.atomic_requests.is_empty() {
-        groups
-    } else {
-        wide
-    }
+/// The project's settings turn on the request transaction (`ATOMIC_REQUESTS`): the wide
+/// [`Prefilter`] applies.
+fn wide(settings: &Settings) -> bool {
+    !settings.atomic_requests.is_empty()
 }
 
 /// True when some rule enabled in `settings` can fire in `src` (a `lang` file): its triggers
@@ -147,20 +145,21 @@ pub fn may_fire(src: &str, lang: Lang, settings: &Settings) -> bool {
 
 /// [`may_fire`] for settings that only say which rules are enabled (without the facts of
 /// detection: `SettingsCache::enabled_for_file`), so [`Rule::possible`] is not asked and the
-/// groups widened by [`request_words`] count (the project may set `ATOMIC_REQUESTS`).
+/// [`request_words`] do not count (ask [`widens`], then [`may_fire`] with the file's settings).
 pub fn may_fire_selected(src: &str, lang: Lang, settings: &Settings) -> bool {
     fire_check(src, lang, settings, false)
 }
 
+/// Some rule of `lang` enabled in `settings` has [`request_words`]: a file [`may_fire_selected`]
+/// rules out may still be read under a project's `ATOMIC_REQUESTS`.
+pub fn widens(lang: Lang, settings: &Settings) -> bool {
+    RULES.iter().any(|r| r.meta().lang == lang && settings.is_enabled(r.meta().code) && !request_words(r.meta().code).is_empty())
+}
+
 fn fire_check(src: &str, lang: Lang, settings: &Settings, facts: bool) -> bool {
-    let p = Prefilter::get(lang);
+    let p = Prefilter::get(lang, facts && wide(settings));
     let on = |r: &dyn Rule| if facts { live(r, settings) } else { settings.is_enabled(r.meta().code) };
-    let candidates: Vec<&[u128]> = p
-        .rules
-        .iter()
-        .filter(|(r, _, _)| on(*r))
-        .map(|(_, g, w)| if facts { groups_for(g, w, settings) } else { w.as_slice() })
-        .collect();
+    let candidates: Vec<&[u128]> = p.rules.iter().filter(|(r, _)| on(*r)).map(|(_, groups)| groups.as_slice()).collect();
     let any = |seen: u128| candidates.iter().any(|g| groups_hold(g, seen));
     // AG900 on a Rust file (run by the pipeline, not listed among the Rust rules): any
     // directive may be unused, whether or not the rules it names can fire.
@@ -181,7 +180,7 @@ pub const CROSS_SCOPE: &[&str] = &["select_for_update"];
 /// call (not followed by `=`: `select_for_update = False` is a plain attribute): what sparse
 /// parsing must keep ([`crate::analysis::sparse::mask`]).
 pub fn hot_positions(src: &str, lang: Lang, settings: &Settings) -> (Vec<usize>, Vec<usize>) {
-    let p = Prefilter::get(lang);
+    let p = Prefilter::get(lang, wide(settings));
     let bytes = src.as_bytes();
     let mut all = vec![];
     let mut seen = 0u128;
@@ -200,8 +199,8 @@ pub fn hot_positions(src: &str, lang: Lang, settings: &Settings) -> (Vec<usize>,
     let hot = p
         .rules
         .iter()
-        .filter(|(r, g, w)| live(*r, settings) && groups_hold(groups_for(g, w, settings), seen))
-        .flat_map(|(_, g, w)| groups_for(g, w, settings).iter().copied())
+        .filter(|(r, groups)| live(*r, settings) && groups_hold(groups, seen))
+        .flat_map(|(_, groups)| groups.iter().copied())
         .fold(0u128, |a, b| a | b);
     let mut positions = vec![];
     let mut cross = vec![];
@@ -246,9 +245,9 @@ fn occurrences(p: &Prefilter, src: &[u8], window: std::ops::Range<usize>, mut f:
 }
 
 impl Counts {
-    /// Counts in all of `src`.
-    pub fn scan(src: &str, lang: Lang) -> Counts {
-        let prefilter = Prefilter::get(lang);
+    /// Counts in all of `src` (of the triggers `settings` make count).
+    pub fn scan(src: &str, lang: Lang, settings: &Settings) -> Counts {
+        let prefilter = Prefilter::get(lang, wide(settings));
         let mut counts = vec![0u32; prefilter.automaton.patterns_len()];
         occurrences(prefilter, src.as_bytes(), 0..src.len(), |_, _, t| counts[t] += 1);
         Counts { prefilter, counts }
@@ -292,19 +291,21 @@ pub struct Found {
 }
 
 impl Found {
-    /// Scans all of `src`.
-    pub fn scan(src: &str, lang: Lang) -> Found {
-        let prefilter = Prefilter::get(lang);
+    /// Scans all of `src` (for the triggers `settings` make count).
+    pub fn scan(src: &str, lang: Lang, settings: &Settings) -> Found {
+        let prefilter = Prefilter::get(lang, wide(settings));
         Found { prefilter, seen: scan(prefilter, src, |_| false) }
     }
 
     /// Whether `rule`'s triggers all hold under `settings` (false for a rule of another
     /// language).
     pub fn holds(&self, rule: &RuleMeta, settings: &Settings) -> bool {
-        self.prefilter
-            .rules
-            .iter()
-            .any(|(r, g, w)| std::ptr::eq(r.meta(), rule) && groups_hold(groups_for(g, w, settings), self.seen))
+        // Scanned without the request words that `settings` now make count: run the rule
+        // (running it is always sound).
+        if wide(settings) && !self.prefilter.wide && !request_words(rule.code).is_empty() {
+            return true;
+        }
+        self.prefilter.rules.iter().any(|(r, groups)| std::ptr::eq(r.meta(), rule) && groups_hold(groups, self.seen))
     }
 }
 
@@ -347,19 +348,19 @@ mod tests {
         let s = all_rules();
         // AG502 needs `async` and `block_on`.
         let by = |c| crate::rules::by_code(c).unwrap().meta();
-        assert!(!Found::scan("fn f() { rt.block_on(x) }\n", Lang::Rust).holds(by("AG502"), &all_rules()));
-        assert!(!Found::scan("async fn f() { g().await }\n", Lang::Rust).holds(by("AG502"), &all_rules()));
-        assert!(Found::scan("async fn f() { rt.block_on(x) }\n", Lang::Rust).holds(by("AG502"), &all_rules()));
+        assert!(!Found::scan("fn f() { rt.block_on(x) }\n", Lang::Rust, &all_rules()).holds(by("AG502"), &all_rules()));
+        assert!(!Found::scan("async fn f() { g().await }\n", Lang::Rust, &all_rules()).holds(by("AG502"), &all_rules()));
+        assert!(Found::scan("async fn f() { rt.block_on(x) }\n", Lang::Rust, &all_rules()).holds(by("AG502"), &all_rules()));
         // AG208 needs only `atomic` (a helper called in the block may dispatch in another
         // file); a dispatch alone fires nothing.
         assert!(!may_fire("task.delay(1)\n", Lang::Python, &s));
-        assert!(Found::scan("with transaction.atomic():\n    notify(order)\n", Lang::Python).holds(by("AG208"), &all_rules()));
+        assert!(Found::scan("with transaction.atomic():\n    notify(order)\n", Lang::Python, &all_rules()).holds(by("AG208"), &all_rules()));
     }
 
     #[test]
     fn found_answers_per_rule() {
         let by = |c| crate::rules::by_code(c).unwrap().meta();
-        let f = Found::scan("with atomic():\n    t.delay()\nqs.select_for_update()\n", Lang::Python);
+        let f = Found::scan("with atomic():\n    t.delay()\nqs.select_for_update()\n", Lang::Python, &all_rules());
         assert!(f.holds(by("AG208"), &all_rules()) && f.holds(by("AG205"), &all_rules()));
         assert!(!f.holds(by("AG101"), &all_rules()) && !f.holds(by("AG303"), &all_rules()));
     }
@@ -386,20 +387,20 @@ def f(): g()
     fn counts_update_equals_a_fresh_scan() {
         let base = "async def f():\n    await x.aget()  # atomic\n    qs.select_for_update()\nsync_to_async(g)\n";
         let edits = ["", "c", "_", " ", "async", "await", "select_for_update", "x ", "aw", "ait"];
-        let before = Counts::scan(base, Lang::Python);
+        let before = Counts::scan(base, Lang::Python, &all_rules());
         for at in 0..=base.len() {
             for del in [0, 1, 2, 5, 9] {
                 for ins in edits {
                     let end = (at + del).min(base.len());
                     let new = format!("{}{ins}{}", &base[..at], &base[end..]);
-                    let expect = Counts::scan(&new, Lang::Python);
+                    let expect = Counts::scan(&new, Lang::Python, &all_rules());
                     assert_eq!(before.update(base, &new, at, end, at + ins.len()), expect, "{new:?}");
                     assert_eq!(expect.update(&new, base, at, at + ins.len(), end), before, "{new:?}");
                 }
             }
         }
-        let whole = Counts::scan(base, Lang::Python).found();
-        let f = Found::scan(base, Lang::Python);
+        let whole = Counts::scan(base, Lang::Python, &all_rules()).found();
+        let f = Found::scan(base, Lang::Python, &all_rules());
         assert!(RULES.iter().all(|r| whole.holds(r.meta(), &all_rules()) == f.holds(r.meta(), &all_rules())));
     }
 
@@ -410,9 +411,12 @@ def f(): g()
         let plain = all_rules();
         let mut atomic = all_rules();
         atomic.atomic_requests = std::sync::Arc::new(vec!["default".into()]);
-        assert!(!Found::scan(view, Lang::Python).holds(by("AG208"), &plain));
-        assert!(Found::scan(view, Lang::Python).holds(by("AG208"), &atomic));
-        assert!(may_fire(view, Lang::Python, &atomic) && may_fire_selected(view, Lang::Python, &plain));
+        assert!(!Found::scan(view, Lang::Python, &plain).holds(by("AG208"), &plain));
+        assert!(Found::scan(view, Lang::Python, &atomic).holds(by("AG208"), &atomic));
+        // Scanned narrow, asked wide: the rule runs.
+        assert!(Found::scan(view, Lang::Python, &plain).holds(by("AG208"), &atomic));
+        assert!(may_fire(view, Lang::Python, &atomic) && !may_fire(view, Lang::Python, &plain));
+        assert!(!may_fire_selected(view, Lang::Python, &atomic) && widens(Lang::Python, &plain) && !widens(Lang::Rust, &plain));
         let (hot, _) = hot_positions(view, Lang::Python, &atomic);
         assert_eq!(hot, vec![view.find("post").unwrap(), view.find("create").unwrap()]);
         assert!(hot_positions(view, Lang::Python, &plain).0.is_empty());
