@@ -362,11 +362,11 @@ pub fn full(
     outside: Option<&dyn Outside>,
     why: Fallback,
 ) -> (Analysis, Snapshot, Path) {
-    let counts = triggers::Counts::scan(&text, lang);
+    let counts = triggers::Counts::scan(&text, lang, settings);
     let found = counts.found();
-    let rules = rules_for(lang, settings, |m| found.holds(m)).iter().map(|r| r.meta().code).collect();
+    let rules = rules_for(lang, settings, |m| found.holds(m, settings)).iter().map(|r| r.meta().code).collect();
     let (mut digest, mut events, mut offloads, mut import_insert) = (None, vec![], vec![], 0);
-    let analysis = analyze_rules(&text, lang, tree, index, settings, outside, |m| found.holds(m), &[], &mut |py| {
+    let analysis = analyze_rules(&text, lang, tree, index, settings, outside, |m| found.holds(m, settings), &[], &mut |py| {
         digest = Some(Arc::new(Digest::of(py)));
         import_insert = py.import_insert;
         events = py.events.clone();
@@ -491,7 +491,7 @@ fn focused(
 
     let counts = prev.facts.counts.update(&prev.text, text, p, oe, ne);
     let found = counts.found();
-    let rules: Vec<&'static str> = rules_for(lang, settings, |m| found.holds(m)).iter().map(|r| r.meta().code).collect();
+    let rules: Vec<&'static str> = rules_for(lang, settings, |m| found.holds(m, settings)).iter().map(|r| r.meta().code).collect();
     if rules != prev.facts.rules {
         return Err(Fallback::RulesChanged);
     }
@@ -532,7 +532,7 @@ fn focused(
         .collect();
     let (mut events, mut offloads, mut import_insert) = (vec![], vec![], 0);
     let focus = unit_new.clone();
-    let analysis = analyze_rules(text, lang, tree, index, settings, outside, |m| found.holds(m), &skip, &mut |py| {
+    let analysis = analyze_rules(text, lang, tree, index, settings, outside, |m| found.holds(m, settings), &skip, &mut |py| {
         let same = to_old(py.import_insert) == Some(prev.facts.import_insert) && prev_digest.matches(py);
         py.local_fns.borrow_mut().extend(carried.iter().map(|f| (f.def_range.start, f.clone())));
         events = py.events.clone();

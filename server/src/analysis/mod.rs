@@ -62,8 +62,8 @@ pub fn analyze_with(
     settings: &Settings,
     outside: Option<&dyn Outside>,
 ) -> Analysis {
-    let found = triggers::Found::scan(src, lang);
-    analyze_rules(src, lang, tree, index, settings, outside, |m| found.holds(m), &[], &mut |_| Focus::Whole)
+    let found = triggers::Found::scan(src, lang, settings);
+    analyze_rules(src, lang, tree, index, settings, outside, |m| found.holds(m, settings), &[], &mut |_| Focus::Whole)
         .unwrap_or_default()
 }
 

@@ -29,11 +29,25 @@ use std::sync::OnceLock;
 /// Identifiers a rule needs: every group must have one present.
 pub type Triggers = &'static [&'static [&'static str]];
 
+/// Words that join every trigger group of a rule when the project's settings turn on the
+/// request transaction (`ATOMIC_REQUESTS`): AG208 then reports in views, whose module need
+/// not name `atomic`.
+fn request_words(code: &str) -> &'static [&'static str] {
+    if code == "AG208" {
+        crate::rules::REQUEST_VIEW_TRIGGERS
+    } else {
+        &[]
+    }
+}
+
 /// The automaton of one language: every trigger of its rules, and per rule (in [`RULES`]
-/// order, that language's only) its groups as sets of token indexes.
+/// order, that language's only) its groups as sets of token indexes. The *wide* one (for a
+/// project with `ATOMIC_REQUESTS`) also holds the [`request_words`], each joining every group
+/// of its rule; the other never scans for them, so they cost nothing elsewhere.
 struct Prefilter {
     automaton: AhoCorasick,
     rules: Vec<(&'static dyn Rule, Vec<u128>)>,
+    wide: bool,
     /// The length of the longest trigger.
     longest: usize,
 }
@@ -46,16 +60,28 @@ impl std::fmt::Debug for Prefilter {
 }
 
 impl Prefilter {
-    fn new(lang: Lang) -> Prefilter {
+    fn new(lang: Lang, wide: bool) -> Prefilter {
+        let extra = |code: &str| if wide { request_words(code) } else { &[] };
         let rules: Vec<&'static dyn Rule> = RULES.iter().copied().filter(|r| r.meta().lang == lang).collect();
-        let mut tokens: Vec<&'static str> = rules.iter().flat_map(|r| r.meta().triggers.iter().copied().flatten().copied()).collect();
+        let mut tokens: Vec<&'static str> = rules
+            .iter()
+            .flat_map(|r| {
+                let m = r.meta();
+                m.triggers.iter().copied().flatten().copied().chain(extra(m.code).iter().copied())
+            })
+            .collect();
         tokens.sort_unstable();
         tokens.dedup();
         assert!(tokens.len() <= 128, "more than 128 distinct {lang:?} triggers: widen the token set");
         let bit = |t: &str| 1u128 << tokens.binary_search(&t).expect("token listed");
         let rules = rules
             .iter()
-            .map(|r| (*r, r.meta().triggers.iter().map(|g| g.iter().map(|t| bit(t)).fold(0, |a, b| a | b)).collect()))
+            .map(|r| {
+                let m = r.meta();
+                let groups: Vec<u128> = m.triggers.iter().map(|g| g.iter().map(|t| bit(t)).fold(0, |a, b| a | b)).collect();
+                let more = extra(m.code).iter().map(|t| bit(t)).fold(0, |a, b| a | b);
+                (*r, groups.iter().map(|g| g | more).collect())
+            })
             .collect();
         // Leftmost-longest: a whole-identifier occurrence is never hidden by an overlapping
         // match, since any such match would put an identifier byte right before it.
@@ -64,12 +90,12 @@ impl Prefilter {
             .build(&tokens)
             .expect("trigger automaton builds");
         let longest = tokens.iter().map(|t| t.len()).max().unwrap_or(0);
-        Prefilter { automaton, rules, longest }
+        Prefilter { automaton, rules, wide, longest }
     }
 
-    fn get(lang: Lang) -> &'static Prefilter {
-        static CELLS: [OnceLock<Prefilter>; 2] = [const { OnceLock::new() }; 2];
-        CELLS[lang as usize].get_or_init(|| Prefilter::new(lang))
+    fn get(lang: Lang, wide: bool) -> &'static Prefilter {
+        static CELLS: [[OnceLock<Prefilter>; 2]; 2] = [const { [const { OnceLock::new() }; 2] }; 2];
+        CELLS[lang as usize][wide as usize].get_or_init(|| Prefilter::new(lang, wide))
     }
 }
 
@@ -105,6 +131,12 @@ fn groups_hold(groups: &[u128], seen: u128) -> bool {
     groups.iter().all(|g| g & seen != 0)
 }
 
+/// The project's settings turn on the request transaction (`ATOMIC_REQUESTS`): the wide
+/// [`Prefilter`] applies.
+fn wide(settings: &Settings) -> bool {
+    !settings.atomic_requests.is_empty()
+}
+
 /// True when some rule enabled in `settings` can fire in `src` (a `lang` file): its triggers
 /// all occur in `src` as whole identifiers. Stops at the first such point.
 pub fn may_fire(src: &str, lang: Lang, settings: &Settings) -> bool {
@@ -112,13 +144,20 @@ pub fn may_fire(src: &str, lang: Lang, settings: &Settings) -> bool {
 }
 
 /// [`may_fire`] for settings that only say which rules are enabled (without the facts of
-/// detection: `SettingsCache::enabled_for_file`), so [`Rule::possible`] is not asked.
+/// detection: `SettingsCache::enabled_for_file`), so [`Rule::possible`] is not asked and the
+/// [`request_words`] do not count (ask [`widens`], then [`may_fire`] with the file's settings).
 pub fn may_fire_selected(src: &str, lang: Lang, settings: &Settings) -> bool {
     fire_check(src, lang, settings, false)
 }
 
+/// Some rule of `lang` enabled in `settings` has [`request_words`]: a file [`may_fire_selected`]
+/// rules out may still be read under a project's `ATOMIC_REQUESTS`.
+pub fn widens(lang: Lang, settings: &Settings) -> bool {
+    RULES.iter().any(|r| r.meta().lang == lang && settings.is_enabled(r.meta().code) && !request_words(r.meta().code).is_empty())
+}
+
 fn fire_check(src: &str, lang: Lang, settings: &Settings, facts: bool) -> bool {
-    let p = Prefilter::get(lang);
+    let p = Prefilter::get(lang, facts && wide(settings));
     let on = |r: &dyn Rule| if facts { live(r, settings) } else { settings.is_enabled(r.meta().code) };
     let candidates: Vec<&[u128]> = p.rules.iter().filter(|(r, _)| on(*r)).map(|(_, groups)| groups.as_slice()).collect();
     let any = |seen: u128| candidates.iter().any(|g| groups_hold(g, seen));
@@ -141,7 +180,7 @@ pub const CROSS_SCOPE: &[&str] = &["select_for_update"];
 /// call (not followed by `=`: `select_for_update = False` is a plain attribute): what sparse
 /// parsing must keep ([`crate::analysis::sparse::mask`]).
 pub fn hot_positions(src: &str, lang: Lang, settings: &Settings) -> (Vec<usize>, Vec<usize>) {
-    let p = Prefilter::get(lang);
+    let p = Prefilter::get(lang, wide(settings));
     let bytes = src.as_bytes();
     let mut all = vec![];
     let mut seen = 0u128;
@@ -206,9 +245,9 @@ fn occurrences(p: &Prefilter, src: &[u8], window: std::ops::Range<usize>, mut f:
 }
 
 impl Counts {
-    /// Counts in all of `src`.
-    pub fn scan(src: &str, lang: Lang) -> Counts {
-        let prefilter = Prefilter::get(lang);
+    /// Counts in all of `src` (of the triggers `settings` make count).
+    pub fn scan(src: &str, lang: Lang, settings: &Settings) -> Counts {
+        let prefilter = Prefilter::get(lang, wide(settings));
         let mut counts = vec![0u32; prefilter.automaton.patterns_len()];
         occurrences(prefilter, src.as_bytes(), 0..src.len(), |_, _, t| counts[t] += 1);
         Counts { prefilter, counts }
@@ -252,14 +291,20 @@ pub struct Found {
 }
 
 impl Found {
-    /// Scans all of `src`.
-    pub fn scan(src: &str, lang: Lang) -> Found {
-        let prefilter = Prefilter::get(lang);
+    /// Scans all of `src` (for the triggers `settings` make count).
+    pub fn scan(src: &str, lang: Lang, settings: &Settings) -> Found {
+        let prefilter = Prefilter::get(lang, wide(settings));
         Found { prefilter, seen: scan(prefilter, src, |_| false) }
     }
 
-    /// Whether `rule`'s triggers all hold (false for a rule of another language).
-    pub fn holds(&self, rule: &RuleMeta) -> bool {
+    /// Whether `rule`'s triggers all hold under `settings` (false for a rule of another
+    /// language).
+    pub fn holds(&self, rule: &RuleMeta, settings: &Settings) -> bool {
+        // Scanned without the request words that `settings` now make count: run the rule
+        // (running it is always sound).
+        if wide(settings) && !self.prefilter.wide && !request_words(rule.code).is_empty() {
+            return true;
+        }
         self.prefilter.rules.iter().any(|(r, groups)| std::ptr::eq(r.meta(), rule) && groups_hold(groups, self.seen))
     }
 }
@@ -303,21 +348,21 @@ mod tests {
         let s = all_rules();
         // AG502 needs `async` and `block_on`.
         let by = |c| crate::rules::by_code(c).unwrap().meta();
-        assert!(!Found::scan("fn f() { rt.block_on(x) }\n", Lang::Rust).holds(by("AG502")));
-        assert!(!Found::scan("async fn f() { g().await }\n", Lang::Rust).holds(by("AG502")));
-        assert!(Found::scan("async fn f() { rt.block_on(x) }\n", Lang::Rust).holds(by("AG502")));
+        assert!(!Found::scan("fn f() { rt.block_on(x) }\n", Lang::Rust, &all_rules()).holds(by("AG502"), &all_rules()));
+        assert!(!Found::scan("async fn f() { g().await }\n", Lang::Rust, &all_rules()).holds(by("AG502"), &all_rules()));
+        assert!(Found::scan("async fn f() { rt.block_on(x) }\n", Lang::Rust, &all_rules()).holds(by("AG502"), &all_rules()));
         // AG208 needs only `atomic` (a helper called in the block may dispatch in another
         // file); a dispatch alone fires nothing.
         assert!(!may_fire("task.delay(1)\n", Lang::Python, &s));
-        assert!(Found::scan("with transaction.atomic():\n    notify(order)\n", Lang::Python).holds(by("AG208")));
+        assert!(Found::scan("with transaction.atomic():\n    notify(order)\n", Lang::Python, &all_rules()).holds(by("AG208"), &all_rules()));
     }
 
     #[test]
     fn found_answers_per_rule() {
         let by = |c| crate::rules::by_code(c).unwrap().meta();
-        let f = Found::scan("with atomic():\n    t.delay()\nqs.select_for_update()\n", Lang::Python);
-        assert!(f.holds(by("AG208")) && f.holds(by("AG205")));
-        assert!(!f.holds(by("AG101")) && !f.holds(by("AG303")));
+        let f = Found::scan("with atomic():\n    t.delay()\nqs.select_for_update()\n", Lang::Python, &all_rules());
+        assert!(f.holds(by("AG208"), &all_rules()) && f.holds(by("AG205"), &all_rules()));
+        assert!(!f.holds(by("AG101"), &all_rules()) && !f.holds(by("AG303"), &all_rules()));
     }
 
     #[test]
@@ -342,21 +387,39 @@ def f(): g()
     fn counts_update_equals_a_fresh_scan() {
         let base = "async def f():\n    await x.aget()  # atomic\n    qs.select_for_update()\nsync_to_async(g)\n";
         let edits = ["", "c", "_", " ", "async", "await", "select_for_update", "x ", "aw", "ait"];
-        let before = Counts::scan(base, Lang::Python);
+        let before = Counts::scan(base, Lang::Python, &all_rules());
         for at in 0..=base.len() {
             for del in [0, 1, 2, 5, 9] {
                 for ins in edits {
                     let end = (at + del).min(base.len());
                     let new = format!("{}{ins}{}", &base[..at], &base[end..]);
-                    let expect = Counts::scan(&new, Lang::Python);
+                    let expect = Counts::scan(&new, Lang::Python, &all_rules());
                     assert_eq!(before.update(base, &new, at, end, at + ins.len()), expect, "{new:?}");
                     assert_eq!(expect.update(&new, base, at, at + ins.len(), end), before, "{new:?}");
                 }
             }
         }
-        let whole = Counts::scan(base, Lang::Python).found();
-        let f = Found::scan(base, Lang::Python);
-        assert!(RULES.iter().all(|r| whole.holds(r.meta()) == f.holds(r.meta())));
+        let whole = Counts::scan(base, Lang::Python, &all_rules()).found();
+        let f = Found::scan(base, Lang::Python, &all_rules());
+        assert!(RULES.iter().all(|r| whole.holds(r.meta(), &all_rules()) == f.holds(r.meta(), &all_rules())));
+    }
+
+    #[test]
+    fn view_words_count_for_ag208_only_under_atomic_requests() {
+        let by = |c| crate::rules::by_code(c).unwrap().meta();
+        let view = "@router.post('/x')\ndef create(request):\n    notify(request)\n";
+        let plain = all_rules();
+        let mut atomic = all_rules();
+        atomic.atomic_requests = std::sync::Arc::new(vec!["default".into()]);
+        assert!(!Found::scan(view, Lang::Python, &plain).holds(by("AG208"), &plain));
+        assert!(Found::scan(view, Lang::Python, &atomic).holds(by("AG208"), &atomic));
+        // Scanned narrow, asked wide: the rule runs.
+        assert!(Found::scan(view, Lang::Python, &plain).holds(by("AG208"), &atomic));
+        assert!(may_fire(view, Lang::Python, &atomic) && !may_fire(view, Lang::Python, &plain));
+        assert!(!may_fire_selected(view, Lang::Python, &atomic) && widens(Lang::Python, &plain) && !widens(Lang::Rust, &plain));
+        let (hot, _) = hot_positions(view, Lang::Python, &atomic);
+        assert_eq!(hot, vec![view.find("post").unwrap(), view.find("create").unwrap()]);
+        assert!(hot_positions(view, Lang::Python, &plain).0.is_empty());
     }
 
     #[test]

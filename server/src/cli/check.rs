@@ -250,16 +250,25 @@ fn check_bytes(
             return o;
         }
     };
-    if !args.no_prefilter && !triggers::may_fire_selected(&source.text, lang, enabled) {
+    // Before the project's settings: the enabled rules' triggers; a rule whose triggers widen
+    // under `ATOMIC_REQUESTS` (AG208) is asked again once they are known.
+    let selected = args.no_prefilter || triggers::may_fire_selected(&source.text, lang, enabled);
+    if !selected && !triggers::widens(lang, enabled) {
         return o;
     }
     let settings = match cache.for_file(&path) {
         Ok(s) => s,
+        // A file the enabled rules' triggers rule out reports no configuration error (as before).
+        Err(_) if !selected => return o,
         Err(e) => {
             o.config_error = Some(e.to_string());
             return o;
         }
     };
+    // Without `ATOMIC_REQUESTS` no trigger widens: the answer above stands (no second scan).
+    if !selected && (settings.atomic_requests.is_empty() || !triggers::may_fire(&source.text, lang, &settings)) {
+        return o;
+    }
     if stdin {
         project.open(&path, Arc::from(source.text.as_str()));
     }

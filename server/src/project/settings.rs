@@ -670,6 +670,33 @@ impl Reader<'_> {
         }
     }
 
+    /// `NAME["a"]["b"]` (literal keys) on a name bound to a known dictionary: that key's value
+    /// becomes unknown, the rest of the dictionary stays. False (nothing done) for any other
+    /// target.
+    fn forget_key(&self, target: Node, st: &mut State) -> bool {
+        let mut keys = vec![];
+        let mut n = target;
+        while n.kind() == "subscript" {
+            match n.child_by_field_name("subscript").and_then(|k| self.string(k)) {
+                Some(k) => keys.push(k),
+                None => return false,
+            }
+            match n.child_by_field_name("value") {
+                Some(v) => n = v,
+                None => return false,
+            }
+        }
+        if n.kind() != "identifier" || keys.is_empty() || keys.len() > MAX_NESTING as usize {
+            return false;
+        }
+        keys.reverse();
+        let name = self.text(n).to_string();
+        let Some(mut base) = st.lookup(&name).filter(|v| matches!(v, Value::Dict(..))) else { return false };
+        set_path(&mut base, &keys, Value::Unknown);
+        st.names.insert(name, base);
+        true
+    }
+
     /// The base name of a target (`A`, `A[…]`, `A.b`, tuples) becomes unknown (every name,
     /// when nested too deep to follow).
     fn forget_target(&self, target: Node, st: &mut State) {
@@ -769,7 +796,12 @@ impl Reader<'_> {
             match n.kind() {
                 "assignment" | "augmented_assignment" | "for_statement" | "for_in_clause" => {
                     if let Some(l) = n.child_by_field_name("left") {
-                        self.forget_target(l, st);
+                        // `NAME["k"] = …` under an `if`: only that key of a known dictionary
+                        // becomes unknown (`DB["CONN_HEALTH_CHECKS"] = …` keeps its
+                        // `ATOMIC_REQUESTS`).
+                        if !(n.kind() == "assignment" && self.forget_key(l, st)) {
+                            self.forget_target(l, st);
+                        }
                     }
                 }
                 "as_pattern_target" | "named_expression" => {
@@ -1168,6 +1200,30 @@ mod tests {
         assert_eq!(s.cache("other"), Backend::Unknown);
         assert_eq!(s.session_engine, SessionEngine::SignedCookies);
         assert_eq!(s.databases.unwrap()["default"].atomic_requests, Some(true));
+    }
+
+    #[test]
+    fn a_key_set_under_if_keeps_the_rest_of_the_dict() {
+        // revel-backend's settings: a key added under `if` to the dict `DATABASES` is built from.
+        let p = project(&[
+            ("manage.py", MANAGE),
+            (
+                "shop/settings.py",
+                "DB = {'ENGINE': 'django.db.backends.postgresql', 'ATOMIC_REQUESTS': True}\nif not POOL:\n    DB['CONN_HEALTH_CHECKS'] = True\n    DB['OPTIONS'] = {}\nelse:\n    OTHER['ATOMIC_REQUESTS'] = False\nDEFAULT = DB\nDATABASES = {'default': DEFAULT}\n",
+            ),
+        ]);
+        let s = find_and_read(&p.path().join("shop")).unwrap();
+        assert_eq!(s.databases.unwrap()["default"].atomic_requests, Some(true));
+        // The same key itself set under `if`: unknown.
+        let p = project(&[
+            ("manage.py", MANAGE),
+            (
+                "shop/settings.py",
+                "DB = {'ENGINE': 'x', 'ATOMIC_REQUESTS': True}\nif DEBUG:\n    DB['ATOMIC_REQUESTS'] = False\nDATABASES = {'default': DB}\n",
+            ),
+        ]);
+        let s = find_and_read(&p.path().join("shop")).unwrap();
+        assert_eq!(s.databases.unwrap()["default"].atomic_requests, None);
     }
 
     #[test]

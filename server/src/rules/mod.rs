@@ -32,6 +32,7 @@ mod ag205_select_for_update_outside_atomic;
 mod ag207_transaction_api_in_async;
 mod ag206_atomic_requests_with_async_view;
 mod ag208_task_dispatch_in_atomic;
+pub use ag208_task_dispatch_in_atomic::REQUEST_VIEW_TRIGGERS;
 mod ag209_on_commit_called_not_passed;
 mod ag210_on_commit_late_binding;
 mod ag301_async_to_sync_in_loop;

@@ -68,6 +68,10 @@ pub struct LocalFn {
     /// What the calls of [`LocalFn::calls`] pass and the guards they run under, by the call's
     /// start byte; calls that pass nothing and run unguarded are left out.
     pub call_sites: Vec<(usize, CallSite)>,
+    /// The start bytes of the calls of [`LocalFn::calls`] after which every path of the body
+    /// ends in a `raise` ([`super::transactions::raises_before_end`]): a dispatch they reach
+    /// runs in a transaction that rolls back, on purpose (AG208 does not follow them).
+    pub doomed: Vec<usize>,
 }
 
 /// At most this many guarded database calls or alternatives are kept per function.
@@ -198,6 +202,7 @@ impl LocalFn {
             calls: self.calls.iter().map(|(t, r)| (t.clone(), sh(r))).collect(),
             db_calls: self.db_calls.iter().map(|(r, t, g)| (sh(r), t.clone(), g.clone())).collect(),
             call_sites: self.call_sites.iter().map(|(s, c)| ((*s as isize + delta) as usize, c.clone())).collect(),
+            doomed: self.doomed.iter().map(|s| (*s as isize + delta) as usize).collect(),
             ..self.clone()
         }
     }
@@ -286,6 +291,10 @@ fn walk_work(f: &LocalFn, path: &Path, depth: u32, max_depth: u32, callees: &mut
         return vec![];
     }
     for (callee, range) in &f.calls {
+        // A call after which the function always raises: its dispatch is deliberate.
+        if kind == Work::Dispatch && f.doomed.contains(&range.start) {
+            continue;
+        }
         let rest = if !callee.contains('.') {
             if seen.iter().any(|s| s == callee) {
                 continue;
@@ -484,6 +493,8 @@ impl<'t> PyModel<'t> {
         let mut async_iterated: Vec<&str> = vec![];
         // Bare dispatches, and the arguments of `on_commit(…)` calls (AG208).
         let mut dispatches: Vec<(Range<usize>, String, String)> = vec![];
+        // Only a body that raises can doom a call (the test walks the statements after it).
+        let may_raise = !f.is_async && self.node_text(body).contains("raise");
         let mut on_commit_args: Vec<&str> = vec![];
         let mut stack = vec![body];
         while let Some(n) = stack.pop() {
@@ -513,7 +524,10 @@ impl<'t> PyModel<'t> {
                     }
                     if !f.is_async {
                         if let Some(task) = self.task_dispatch(n) {
-                            dispatches.push((n.byte_range(), crate::text::short(self.node_text(n), 72), task));
+                            // A dispatch after which the function always raises is deliberate.
+                            if !may_raise || !super::transactions::raises_before_end(n, &body.byte_range()) {
+                                dispatches.push((n.byte_range(), crate::text::short(self.node_text(n), 72), task));
+                            }
                         } else if n.child_by_field_name("function").is_some_and(|c| last_name(self.node_text(c)) == "on_commit") {
                             if let Some(a) = n.child_by_field_name("arguments") {
                                 on_commit_args.push(self.node_text(a));
@@ -529,6 +543,9 @@ impl<'t> PyModel<'t> {
                         }
                         if matches!(func.kind(), "identifier" | "attribute") && is_dotted(self.node_text(func)) {
                             f.calls.push((self.node_text(func).to_string(), n.byte_range()));
+                            if may_raise && super::transactions::raises_before_end(n, &body.byte_range()) {
+                                f.doomed.push(n.start_byte());
+                            }
                             if !f.is_async {
                                 let mut site = self.call_site(n, &guard_params);
                                 site.guards = self.guards_at(n, body, &guard_params);

@@ -350,7 +350,7 @@ impl<'t> PyModel<'t> {
     pub fn is_task_root(&self, root: &str) -> bool {
         let celery = self.imports_celery();
         match self.import_of(root) {
-            Some(p) => celery || p.split('.').any(|c| c == "tasks"),
+            Some(p) => celery || p.split('.').any(|c| c == "tasks") || self.imported_celery_task(root),
             None => {
                 celery
                     && self.scopes.iter().any(|s| {
@@ -358,6 +358,19 @@ impl<'t> PyModel<'t> {
                     })
             }
         }
+    }
+
+    /// `root` is imported from a project module where it is a function under a Celery task
+    /// decorator (`@shared_task…`, `@app.task…`) that is not a dispatcher of the project's own
+    /// (saleor's `order/emails.py` defines its tasks with `@app.task`).
+    fn imported_celery_task(&self, root: &str) -> bool {
+        let Some(super::outside::PyDef::Function(f)) = self.imported_def(root, None) else { return false };
+        !f.project_dispatcher
+            && f.decorators.iter().any(|d| {
+                let callee = d.split('(').next().unwrap_or("").trim();
+                let last = callee.rsplit('.').next().unwrap_or("");
+                last == "shared_task" || (last == "task" && callee.contains('.'))
+            })
     }
 
     /// The receiver `receiver` (of `.delay(…)`, `.apply_async(…)`, `.delay_on_commit(…)`) is a
@@ -561,4 +574,64 @@ mod tests {
         assert!(py.atomic_at(&regions, src.find("x = 1").unwrap()).is_some());
         assert!(py.atomic_at(&regions, src.find("go(x)").unwrap()).is_none());
     }
+}
+
+/// After the statement holding `at`, the block `body` (an atomic block, or a function body:
+/// a view under the request transaction, a helper) always ends in a `raise`: a
+/// later statement of an enclosing block inside it is a `raise`, and nothing between leaves
+/// the block another way (`return`, `break`, `continue`) or may catch the exception (`try`,
+/// any `with` other than the atomic block's own). The transaction then always rolls back:
+/// `on_commit` would drop the task, so the dispatch is meant to run now (a sign-up form that
+/// e-mails the owner of an existing address, then raises), and it cannot read uncommitted
+/// rows that will never commit. Silent.
+pub fn raises_before_end(at: tree_sitter::Node, body: &std::ops::Range<usize>) -> bool {
+    let mut n = at;
+    while let Some(p) = n.parent() {
+        match p.kind() {
+            "function_definition" | "lambda" | "class_definition" | "try_statement" | "except_clause"
+            | "finally_clause" | "with_statement" | "module" => return false,
+            "block" => {
+                // A `raise` in a `try` (or another `with`) may be caught there.
+                let guarded = |x: tree_sitter::Node| matches!(x.kind(), "try_statement" | "with_statement");
+                let holder = p.parent().map(|h| if h.kind() == "else_clause" { h.parent().unwrap_or(h) } else { h });
+                if p.start_byte() > body.start && holder.is_some_and(|h| guarded(h) || matches!(h.kind(), "except_clause" | "finally_clause")) {
+                    return false;
+                }
+                let mut c = p.walk();
+                let later: Vec<_> = p.named_children(&mut c).filter(|s| s.start_byte() >= n.end_byte()).collect();
+                for s in later {
+                    if s.kind() == "raise_statement" {
+                        return true;
+                    }
+                    if escapes(s) {
+                        return false;
+                    }
+                }
+                if p.start_byte() <= body.start {
+                    // The end of the atomic block: it commits.
+                    return false;
+                }
+            }
+            _ => {}
+        }
+        n = p;
+    }
+    false
+}
+
+/// `s` holds a `return`, `break`, `continue` or `yield` (outside nested `def`/`lambda`/`class`),
+/// or a `try` (it may catch the later `raise`'s exception only through its own body, but a
+/// conditional escape hides there as well): a path that leaves before the `raise`.
+fn escapes(s: tree_sitter::Node) -> bool {
+    let mut stack = vec![s];
+    while let Some(n) = stack.pop() {
+        match n.kind() {
+            "return_statement" | "break_statement" | "continue_statement" | "yield" | "try_statement" => return true,
+            "function_definition" | "lambda" | "class_definition" => continue,
+            _ => {}
+        }
+        let mut c = n.walk();
+        stack.extend(n.named_children(&mut c));
+    }
+    false
 }
