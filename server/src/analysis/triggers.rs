@@ -32,7 +32,7 @@ pub type Triggers = &'static [&'static [&'static str]];
 /// Words that join every trigger group of a rule when the project's settings turn on the
 /// request transaction (`ATOMIC_REQUESTS`): AG208 then reports in views, whose module need
 /// not name `atomic`.
-fn request_words(code: &str) -> &'static [&'static str] {
+fn request_words(code: &str) -> &'static [&'static [&'static str]] {
     if code == "AG208" {
         crate::rules::REQUEST_VIEW_TRIGGERS
     } else {
@@ -67,7 +67,7 @@ impl Prefilter {
             .iter()
             .flat_map(|r| {
                 let m = r.meta();
-                m.triggers.iter().copied().flatten().copied().chain(extra(m.code).iter().copied())
+                m.triggers.iter().chain(extra(m.code)).copied().flatten().copied()
             })
             .collect();
         tokens.sort_unstable();
@@ -79,7 +79,7 @@ impl Prefilter {
             .map(|r| {
                 let m = r.meta();
                 let groups: Vec<u128> = m.triggers.iter().map(|g| g.iter().map(|t| bit(t)).fold(0, |a, b| a | b)).collect();
-                let more = extra(m.code).iter().map(|t| bit(t)).fold(0, |a, b| a | b);
+                let more = extra(m.code).iter().copied().flatten().map(|t| bit(t)).fold(0, |a, b| a | b);
                 (*r, groups.iter().map(|g| g | more).collect())
             })
             .collect();

@@ -389,36 +389,10 @@ const NINJA_OPS: &[&str] = &["get", "post", "put", "patch", "delete", "api_opera
 /// ninja-extra's function decorators for controller methods.
 const NINJA_EXTRA_OPS: &[&str] = &["http_get", "http_post", "http_put", "http_patch", "http_delete", "http_generic"];
 
-/// Words one of which a view [`request_views`] finds holds in its own `def` or decorators:
+/// The word lists one word of which a view [`request_views`] finds holds in its own `def` or decorators:
 /// under `ATOMIC_REQUESTS` they join the rule's triggers
 /// ([`crate::analysis::triggers`]), so a view module without `atomic` is read.
-pub const REQUEST_VIEW_TRIGGERS: &[&str] = &[
-    "get",
-    "post",
-    "put",
-    "patch",
-    "delete",
-    "form_valid",
-    "list",
-    "create",
-    "retrieve",
-    "update",
-    "partial_update",
-    "destroy",
-    "perform_create",
-    "perform_update",
-    "perform_destroy",
-    "api_operation",
-    "generic",
-    "http_get",
-    "http_post",
-    "http_put",
-    "http_patch",
-    "http_delete",
-    "http_generic",
-    "api_view",
-    "action",
-];
+pub const REQUEST_VIEW_TRIGGERS: &[&[&str]] = &[CBV_HANDLERS, DRF_ACTIONS, NINJA_OPS, NINJA_EXTRA_OPS, &["api_view", "action"]];
 
 /// The sync views of this file, each as a region of the request transaction Django opens
 /// around it under `ATOMIC_REQUESTS` (`BaseHandler.make_view_atomic`), its callee
