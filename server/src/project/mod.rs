@@ -64,9 +64,14 @@ pub struct Project {
     /// called by name does not need its file's methods read.
     py_function_bodies: Mutex<FxHashMap<PathBuf, (u64, Arc<FxHashMap<String, crate::semantic::summary::LocalFn>>)>>,
     /// The modules whose facts a module's facts gather ([`python::resolve_module_word`]), by
-    /// (module file, resolution depth), valid for one generation of the texts, with the paths
-    /// the walk noted (replayed in every view that uses it).
-    pub(crate) py_closures: Mutex<FxHashMap<(PathBuf, u32), (u64, python::Modules, Arc<Vec<PathBuf>>)>>,
+    /// (module file, resolution depth), shared by every view ([`FileView::shared`]).
+    pub(crate) py_closures: Mutex<FxHashMap<(PathBuf, u32), Shared<python::Modules>>>,
+    /// The facts of a module's classes ([`python::DefKey`]: module file, class name,
+    /// resolution depth), shared by every view ([`FileView::shared`]).
+    pub(crate) py_classes: Mutex<FxHashMap<python::DefKey, Shared<Arc<crate::semantic::outside::ClassFacts>>>>,
+    /// The facts of a module's functions and methods (`Class.method`) by module file, name,
+    /// resolution depth and the kind of work looked for, shared likewise.
+    pub(crate) py_fns: Mutex<FxHashMap<python::DefKey, Shared<Arc<crate::semantic::outside::FnFacts>>>>,
     /// Module lookups by (importing file's folder, dotted path): the module file and the
     /// attributes after it, and every path the answer rests on. Forgotten whenever the set of
     /// files may have changed.
@@ -85,6 +90,17 @@ pub struct Project {
 }
 
 type Located = (Option<(PathBuf, Vec<String>)>, Arc<Vec<PathBuf>>);
+
+/// An answer shared by the views of one generation of the texts ([`FileView::shared`]).
+pub(crate) struct Shared<V> {
+    /// The generation it was computed in; it serves only that generation.
+    generation: u64,
+    value: V,
+    /// The paths noted while computing it, replayed in every view that uses it; `None` when
+    /// computed by an untracked view (which records none): it then serves untracked views
+    /// only.
+    noted: Option<Arc<Vec<PathBuf>>>,
+}
 
 pub fn hash_text(text: &str) -> u64 {
     let mut h = FxHasher::default();
@@ -402,13 +418,47 @@ impl FileView {
     pub(crate) fn note(&self, path: &Path) {
         if self.track {
             self.read.lock().unwrap().insert(path.to_path_buf());
+            // Python frames record notes for tracked views only (see [`FileView::shared`]).
+            for reads in self.py_frames.lock().unwrap().iter_mut() {
+                reads.push(path.to_path_buf());
+            }
         }
         for (reads, _) in self.rs_frames.lock().unwrap().iter_mut() {
             reads.insert(path.to_path_buf());
         }
-        for reads in self.py_frames.lock().unwrap().iter_mut() {
-            reads.push(path.to_path_buf());
+    }
+
+    /// `compute()`, shared through `memo` by every view of the project for one generation of
+    /// the texts. Only for answers that are a function of `key` and the texts alone (not of
+    /// the view's file or of what the view asked before). A tracked view replays the paths
+    /// the computation noted, so its dependencies are those it would have recorded computing
+    /// the answer itself; an untracked view (`check`) records no notes, and its answers serve
+    /// untracked views only. The generation is read before computing: an answer that an edit
+    /// overtook is stored under the old generation and never served.
+    pub(crate) fn shared<K: std::hash::Hash + Eq, V: Clone>(&self, memo: &Mutex<FxHashMap<K, Shared<V>>>, key: K, compute: impl FnOnce() -> V) -> V {
+        let generation = self.project.generation();
+        if let Some(hit) = memo.lock().unwrap().get(&key) {
+            if hit.generation == generation && (hit.noted.is_some() || !self.track) {
+                if self.track {
+                    for p in hit.noted.iter().flat_map(|n| n.iter()) {
+                        self.note(p);
+                    }
+                }
+                return hit.value.clone();
+            }
         }
+        let (value, noted) = if self.track {
+            self.py_frames.lock().unwrap().push(vec![]);
+            let value = compute();
+            let mut noted = self.py_frames.lock().unwrap().pop().unwrap_or_default();
+            noted.sort_unstable();
+            noted.dedup();
+            (value, Some(Arc::new(noted)))
+        } else {
+            (compute(), None)
+        };
+        memo.lock().unwrap().insert(key, Shared { generation, value: value.clone(), noted });
+        value
     }
 
     /// The answers being computed rest on a cycle or the depth bound.

@@ -1030,7 +1030,7 @@ fn attr_chain_as(view: &FileView, file: &Path, attrs: &[String], depth: u32, kin
         if let [method] = rest {
             // A method declared in the class body.
             if let Some(f) = view.project.py_bodies(file)?.get(&format!("{name}.{method}")).cloned() {
-                return Some(PyDef::Function(Arc::new(fn_facts(view, file, &summary, &f, depth, kind))));
+                return Some(PyDef::Function(fn_facts(view, file, &summary, &format!("{name}.{method}"), &f, depth, kind)));
             }
             // Else inherited: with one base the resolution order is the chain of bases, so the
             // base's method (declared or inherited) is the one. Several bases: unknown.
@@ -1041,13 +1041,13 @@ fn attr_chain_as(view: &FileView, file: &Path, attrs: &[String], depth: u32, kin
             }
             return attr_chain_as(view, file, &chain, depth + 1, kind, modules_only);
         }
-        return rest.is_empty().then(|| PyDef::Class(Arc::new(class_facts(view, file, &summary, name, class, depth))));
+        return rest.is_empty().then(|| PyDef::Class(class_facts(view, file, &summary, name, class, depth)));
     }
     if let Some(f) = summary.functions.get(name) {
         if modules_only {
             return None;
         }
-        return rest.is_empty().then(|| PyDef::Function(Arc::new(fn_facts(view, file, &summary, f, depth, kind))));
+        return rest.is_empty().then(|| PyDef::Function(fn_facts(view, file, &summary, name, f, depth, kind)));
     }
     if let Some(target) = summary.imports.get(name) {
         return resolve_as(view, file, &dotted_with(target, rest), depth + 1, kind, modules_only);
@@ -1133,22 +1133,8 @@ fn walk_fact_modules<T>(
 /// the module and the depth only), its notes replayed. Every depth that lets the walk reach
 /// [`FACTS_DEPTH`] levels walks alike ([`walk_depth_key`]): those share one entry.
 fn deep_modules_shared(view: &FileView, file: &Path, scan: &Arc<PyScan>, depth: u32) -> Modules {
-    let generation = view.project.generation();
     let key = (file.to_path_buf(), walk_depth_key(depth));
-    let known = view.project.py_closures.lock().unwrap().get(&key).cloned();
-    if let Some((g, modules, noted)) = known {
-        if g == generation {
-            for p in noted.iter() {
-                view.note(p);
-            }
-            return modules;
-        }
-    }
-    view.py_frames.lock().unwrap().push(vec![]);
-    let modules = Arc::new(deep_modules(view, file, scan, depth));
-    let noted = view.py_frames.lock().unwrap().pop().unwrap_or_default();
-    view.project.py_closures.lock().unwrap().insert(key, (generation, modules.clone(), Arc::new(noted)));
-    modules
+    view.shared(&view.project.py_closures, key, || Arc::new(deep_modules(view, file, scan, depth)))
 }
 
 /// The key of a walk from `depth` ([`walk_fact_modules`] reads `depth` only through
@@ -1179,7 +1165,37 @@ impl PySummary {
     }
 }
 
-fn class_facts(view: &FileView, file: &Path, summary: &PySummary, name: &str, class: &PyClass, depth: u32) -> ClassFacts {
+/// What the project memoises class and function facts by ([`super::Project::py_classes`],
+/// [`super::Project::py_fns`]): the module file, the name in it (`Class.method` for a method),
+/// the resolution depth the facts were asked at (the depth bound makes facts asked deeper
+/// possibly poorer, so depths are not folded), and the kind of work looked for ([`work_tag`];
+/// 0 for classes).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct DefKey {
+    file: PathBuf,
+    name: String,
+    depth: u32,
+    kind: u8,
+}
+
+/// [`Work`] as [`fn_facts`] computes it: facts asked for [`Work::Db`] and [`Work::Dispatch`]
+/// are the same (both are filled), [`Work::AsyncToSync`] fills another field.
+fn work_tag(kind: Work) -> u8 {
+    match kind {
+        Work::Db | Work::Dispatch => 0,
+        Work::AsyncToSync => 1,
+    }
+}
+
+/// The facts of the class `name` of `file` (`summary` is `file`'s, `class` its entry), shared
+/// by the views of one generation ([`FileView::shared`]): they depend on the texts, the
+/// class and the depth only.
+fn class_facts(view: &FileView, file: &Path, summary: &PySummary, name: &str, class: &PyClass, depth: u32) -> Arc<ClassFacts> {
+    let key = DefKey { file: file.to_path_buf(), name: name.to_string(), depth, kind: 0 };
+    view.shared(&view.project.py_classes, key, || Arc::new(class_facts_of(view, file, summary, name, class, depth)))
+}
+
+fn class_facts_of(view: &FileView, file: &Path, summary: &PySummary, name: &str, class: &PyClass, depth: u32) -> ClassFacts {
     let mut facts = ClassFacts {
         name: name.to_string(),
         manager_attrs: class.manager_attrs.clone(),
@@ -1235,7 +1251,7 @@ fn base_def(view: &FileView, file: &Path, summary: &PySummary, base: &str, depth
     let (head, tail) = base.split_once('.').map_or((base, None), |(h, t)| (h, Some(t)));
     if tail.is_none() {
         if let Some(c) = summary.classes.get(head) {
-            return Some(PyDef::Class(Arc::new(class_facts(view, file, summary, head, c, depth + 1))));
+            return Some(PyDef::Class(class_facts(view, file, summary, head, c, depth + 1)));
         }
     }
     let target = summary.imports.get(head)?;
@@ -1246,7 +1262,14 @@ fn base_def(view: &FileView, file: &Path, summary: &PySummary, base: &str, depth
     resolve_from(view, file, &dotted, depth + 1)
 }
 
-fn fn_facts(view: &FileView, file: &Path, summary: &PySummary, f: &LocalFn, depth: u32, kind: Work) -> FnFacts {
+/// The facts of the function `f` of `file`, named `name` there (`Class.method` for a
+/// method), its work of kind `kind` looked for; shared like [`class_facts`].
+fn fn_facts(view: &FileView, file: &Path, summary: &PySummary, name: &str, f: &LocalFn, depth: u32, kind: Work) -> Arc<FnFacts> {
+    let key = DefKey { file: file.to_path_buf(), name: name.to_string(), depth, kind: work_tag(kind) };
+    view.shared(&view.project.py_fns, key, || Arc::new(fn_facts_of(view, file, summary, f, depth, kind)))
+}
+
+fn fn_facts_of(view: &FileView, file: &Path, summary: &PySummary, f: &LocalFn, depth: u32, kind: Work) -> FnFacts {
     let read;
     let f = if f.body_read {
         f
@@ -1369,7 +1392,7 @@ fn produced_model(view: &FileView, file: &Path, summary: &PySummary, p: &crate::
     if let Some(c) = summary.classes.get(&p.model) {
         let facts = class_facts(view, file, summary, &p.model, c, depth + 1);
         facts.is_model.then_some(())?;
-        out.fields = facts.fields;
+        out.fields = facts.fields.clone();
         return Some(out);
     }
     let path = summary.imports.get(&p.model)?;
