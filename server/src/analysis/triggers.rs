@@ -108,9 +108,19 @@ fn groups_hold(groups: &[u128], seen: u128) -> bool {
 /// True when some rule enabled in `settings` can fire in `src` (a `lang` file): its triggers
 /// all occur in `src` as whole identifiers. Stops at the first such point.
 pub fn may_fire(src: &str, lang: Lang, settings: &Settings) -> bool {
+    fire_check(src, lang, settings, true)
+}
+
+/// [`may_fire`] for settings that only say which rules are enabled (without the facts of
+/// detection: `SettingsCache::enabled_for_file`), so [`Rule::possible`] is not asked.
+pub fn may_fire_selected(src: &str, lang: Lang, settings: &Settings) -> bool {
+    fire_check(src, lang, settings, false)
+}
+
+fn fire_check(src: &str, lang: Lang, settings: &Settings, facts: bool) -> bool {
     let p = Prefilter::get(lang);
-    let candidates: Vec<&[u128]> =
-        p.rules.iter().filter(|(r, _)| live(*r, settings)).map(|(_, groups)| groups.as_slice()).collect();
+    let on = |r: &dyn Rule| if facts { live(r, settings) } else { settings.is_enabled(r.meta().code) };
+    let candidates: Vec<&[u128]> = p.rules.iter().filter(|(r, _)| on(*r)).map(|(_, groups)| groups.as_slice()).collect();
     let any = |seen: u128| candidates.iter().any(|g| groups_hold(g, seen));
     // AG900 on a Rust file (run by the pipeline, not listed among the Rust rules): any
     // directive may be unused, whether or not the rules it names can fire.

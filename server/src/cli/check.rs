@@ -250,7 +250,7 @@ fn check_bytes(
             return o;
         }
     };
-    if !args.no_prefilter && !triggers::may_fire(&source.text, lang, enabled) {
+    if !args.no_prefilter && !triggers::may_fire_selected(&source.text, lang, enabled) {
         return o;
     }
     let settings = match cache.for_file(&path) {
