@@ -24,6 +24,12 @@
 //!   text is the same, however the project got there (fresh or through edits).
 //! - Everything crossing files is resolved at query time with bounded depth: cycles (import
 //!   cycles, recursive helpers) end in "unknown".
+//! - Answers that depend only on the texts and their key — another module's class and
+//!   function facts at a resolution depth, the module walks — are shared by every view for
+//!   one generation of the texts ([`FileView::shared`]): any change of a text bumps the
+//!   generation, so a shared answer never outlives the texts it was computed from; a tracked
+//!   view served from the memo records the files its computation read, as if it had
+//!   computed it.
 //! - Names that resolve outside the project roots are unknown, and unknown means silent.
 //! - Nothing is executed; files are only read.
 

@@ -1517,6 +1517,47 @@ mod tests {
         assert_ne!(walk(past).0, base.0);
     }
 
+    /// Class and function facts answered from the project-wide memo equal those a view
+    /// computes itself, and a tracked view so answered records the same dependencies; an
+    /// untracked view's answers (no notes) are not served to a tracked view.
+    #[test]
+    fn shared_facts_equal_own_and_replay_dependencies() {
+        let dir = tempfile::tempdir().unwrap();
+        let pkg = dir.path().join("shop");
+        std::fs::create_dir_all(&pkg).unwrap();
+        std::fs::write(pkg.join("__init__.py"), "").unwrap();
+        std::fs::write(pkg.join("base.py"), "from django.db import models\nclass Stamped(models.Model):\n    pass\n").unwrap();
+        std::fs::write(pkg.join("models.py"), "from shop.base import Stamped\nclass Book(Stamped):\n    pass\n").unwrap();
+        std::fs::write(pkg.join("db.py"), "def raw():\n    from shop.models import Book\n    return Book.objects.get(pk=1)\n").unwrap();
+        std::fs::write(pkg.join("services.py"), "from shop.db import raw\ndef load():\n    return raw()\n").unwrap();
+        for (i, user) in ["a.py", "b.py"].iter().enumerate() {
+            std::fs::write(pkg.join(user), format!("from shop.services import load\nfrom shop.models import Book\nX = {i}\n")).unwrap();
+        }
+        let ask = |project: &Arc<super::super::Project>, user: &str, tracked: bool| {
+            let path = super::super::normalize(&pkg.join(user));
+            let view = if tracked { project.view(&path) } else { project.view_untracked(&path) };
+            let answers = (resolve_def(&view, "shop.services.load"), resolve_def(&view, "shop.models.Book"));
+            (answers, view.dependencies())
+        };
+        let fresh = |user: &str| ask(&super::super::Project::new(vec![dir.path().to_path_buf()]), user, true);
+        let (own_a, own_b) = (fresh("a.py"), fresh("b.py"));
+        assert!(matches!(&own_b.0 .0, Some(PyDef::Function(f)) if !f.db_work.is_empty()), "{:?}", own_b.0 .0);
+        assert!(matches!(&own_b.0 .1, Some(PyDef::Class(c)) if c.is_model));
+        assert!(own_b.1.iter().any(|p| p.ends_with("db.py")) && own_b.1.iter().any(|p| p.ends_with("base.py")), "{:?}", own_b.1);
+        // One project: b.py is answered from what a.py's view computed.
+        let project = super::super::Project::new(vec![dir.path().to_path_buf()]);
+        assert_eq!(ask(&project, "a.py", true), own_a);
+        assert!(!project.py_fns.lock().unwrap().is_empty() && !project.py_classes.lock().unwrap().is_empty());
+        assert_eq!(ask(&project, "b.py", true), own_b);
+        // Untracked first: same answers, no dependencies; a tracked view after it still
+        // records its own.
+        let project = super::super::Project::new(vec![dir.path().to_path_buf()]);
+        let untracked = ask(&project, "a.py", false);
+        assert_eq!(untracked.0, own_a.0);
+        assert!(untracked.1.is_empty());
+        assert_eq!(ask(&project, "b.py", true), own_b);
+    }
+
     fn py_files(dir: &Path, out: &mut Vec<PathBuf>) {
         let Ok(rd) = std::fs::read_dir(dir) else { return };
         let mut entries: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
