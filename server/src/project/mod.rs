@@ -63,12 +63,15 @@ pub struct Project {
     /// Python scans ([`python::PyScan`]: imports, top-level names, words; no parse) by path,
     /// with the hash of the text.
     py_scan: Mutex<FxHashMap<PathBuf, (u64, Arc<python::PyScan>)>>,
-    /// What each module-level function of a Python file does, by path, with the hash of the
-    /// text (read only when some analysis asks about one of them).
-    py_bodies: Mutex<FxHashMap<PathBuf, (u64, Arc<FxHashMap<String, crate::semantic::summary::LocalFn>>)>>,
-    /// The same for module-level functions only ([`python::function_bodies`]): a helper
-    /// called by name does not need its file's methods read.
-    py_function_bodies: Mutex<FxHashMap<PathBuf, (u64, Arc<FxHashMap<String, crate::semantic::summary::LocalFn>>)>>,
+    /// Full parses of the Python files whose functions were asked about ([`Project::py_body`]),
+    /// by path, with the hash of the text; forgotten all at once when their texts pass
+    /// `tree_budget` bytes (a parse is then made again when asked).
+    py_trees: Mutex<FxHashMap<PathBuf, (u64, Arc<(Arc<str>, tree_sitter::Tree)>)>>,
+    /// How many bytes of text the parses of `py_trees` may hold (0: [`PY_TREES_BUDGET`]).
+    tree_budget: std::sync::atomic::AtomicUsize,
+    /// What one function of a Python file does ([`python::body_of`]), by (path, name), with
+    /// the hash of the text it was read from.
+    py_fn_bodies: Mutex<FxHashMap<(PathBuf, String), (u64, Option<crate::semantic::summary::LocalFn>)>>,
     /// The modules whose facts a module's facts gather ([`python::resolve_module_word`]), by
     /// (module file, resolution depth), shared by every view ([`FileView::shared`]).
     pub(crate) py_closures: Mutex<FxHashMap<(PathBuf, u32), Shared<python::Modules>>>,
@@ -270,15 +273,53 @@ impl Project {
         self.memoised(&self.py_scan, path, python::scan)
     }
 
-    /// What the module-level functions of the Python file at `path` do (bodies read).
-    pub fn py_bodies(&self, path: &Path) -> Option<Arc<FxHashMap<String, crate::semantic::summary::LocalFn>>> {
-        self.memoised(&self.py_bodies, path, python::bodies)
+    /// What the function `name` (`Class.method` for a method) of the Python file at `path`
+    /// does, its body read ([`python::body_of`]): `None` when the file cannot be read,
+    /// `Some(None)` when it has no such function. Memoised by (path, name) and the text's hash;
+    /// the file is parsed once for all its functions asked while its parse is kept.
+    pub fn py_body(&self, path: &Path, name: &str) -> Option<Option<crate::semantic::summary::LocalFn>> {
+        let h = self.text_hash(path)?;
+        let key = (path.to_path_buf(), name.to_string());
+        if let Some((hash, f)) = self.py_fn_bodies.lock().unwrap().get(&key) {
+            if *hash == h {
+                return Some(f.clone());
+            }
+        }
+        let parsed = self.py_tree(path)?;
+        let f = python::body_of(&parsed.0, &parsed.1, name);
+        self.py_fn_bodies.lock().unwrap().insert(key, (hash_text(&parsed.0), f.clone()));
+        Some(f)
     }
 
-    /// What the module-level functions of the Python file at `path` do (bodies read; the
-    /// methods' bodies are not).
-    pub fn py_function_bodies(&self, path: &Path) -> Option<Arc<FxHashMap<String, crate::semantic::summary::LocalFn>>> {
-        self.memoised(&self.py_function_bodies, path, python::function_bodies)
+    /// Keep parses of up to `bytes` bytes of text for [`Project::py_body`] (a one-off run such
+    /// as `check` trades memory for not parsing a helper module again).
+    pub fn keep_parses(&self, bytes: usize) {
+        self.tree_budget.store(bytes, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The text of the Python file at `path` and its full parse, kept in [`Project::py_trees`].
+    fn py_tree(&self, path: &Path) -> Option<Arc<(Arc<str>, tree_sitter::Tree)>> {
+        let known = self.text_hash(path)?;
+        if let Some((hash, t)) = self.py_trees.lock().unwrap().get(path) {
+            if *hash == known {
+                return Some(t.clone());
+            }
+        }
+        let text = self.text(path)?;
+        let h = hash_text(&text);
+        let tree = crate::syntax::parse(crate::syntax::Lang::Python, &text, None);
+        let t = Arc::new((text, tree));
+        let mut trees = self.py_trees.lock().unwrap();
+        let held: usize = trees.values().map(|(_, t)| t.0.len()).sum();
+        let budget = match self.tree_budget.load(std::sync::atomic::Ordering::Relaxed) {
+            0 => PY_TREES_BUDGET,
+            b => b,
+        };
+        if held + t.0.len() > budget {
+            trees.clear();
+        }
+        trees.insert(path.to_path_buf(), (h, t.clone()));
+        Some(t)
     }
 
     /// How many Python summaries are held (for progress and benchmarks).
@@ -335,6 +376,11 @@ impl Project {
         FileView { track: false, ..self.view(path) }
     }
 }
+
+/// How many bytes of text the kept parses of [`Project::py_trees`] may hold by default (a
+/// tree takes about 20 times its text): what a long-running server keeps. `check` raises it
+/// ([`Project::keep_parses`]).
+pub const PY_TREES_BUDGET: usize = 1024 * 1024;
 
 /// Files larger than this are not read into the model: a module of several megabytes is
 /// data (netbox's 6 MB `un_locode.py`), not models or helpers, and parsing it costs hundreds

@@ -92,7 +92,7 @@ pub struct PySummary {
 
 /// The summary of a Python source text. Parsed sparsely: the bodies of sync functions are
 /// left out (a helper's body is read only when something asks what it does:
-/// [`bodies`]), except methods that return a chain from `self` (custom querysets).
+/// [`body_of`]), except methods that return a chain from `self` (custom querysets).
 pub fn summarize(text: &str) -> PySummary {
     use crate::analysis::sparse;
     let index = crate::text::LineIndex::new(text);
@@ -605,50 +605,47 @@ pub fn may_have_facts(text: &str) -> bool {
     WORDS.is_match(text)
 }
 
-/// What each module-level function of a Python source text does (its body read), and each
-/// method of its top-level classes as `Class.method`.
-pub fn bodies(text: &str) -> FxHashMap<String, LocalFn> {
-    bodies_of(text, true)
-}
-
-/// [`bodies`] of the module-level functions only (what a helper called by name asks: the
-/// methods' bodies are not read).
-pub fn function_bodies(text: &str) -> FxHashMap<String, LocalFn> {
-    bodies_of(text, false)
-}
-
-fn bodies_of(text: &str, methods: bool) -> FxHashMap<String, LocalFn> {
-    let tree = crate::syntax::parse(crate::syntax::Lang::Python, text, None);
+/// What the function `name` of a Python source text does, its body read (`Class.method` for
+/// a method of a top-level class): the last `def` of that name among the module-level
+/// functions (or among the methods directly in the bodies of the top-level classes named
+/// `Class`), as executing the module binds it last; `None` when there is none. `tree` is the
+/// full parse of `text`. Each function is read on a model of its own: what one function's
+/// facts say does not depend on which other functions of the file were asked about before,
+/// and a helper asked about reads only its own body (not every function of its file).
+pub fn body_of(text: &str, tree: &tree_sitter::Tree, name: &str) -> Option<LocalFn> {
+    let (class, fname) = match name.split_once('.') {
+        Some((c, f)) => (Some(c), f),
+        None => (None, name),
+    };
     let index = crate::text::LineIndex::new(text);
-    let m = PyModel::build(text, &tree, &index);
-    let root = tree.root_node();
-    let mut c = root.walk();
-    let mut out = FxHashMap::default();
-    for node in root.named_children(&mut c) {
-        let def = match node.kind() {
-            "decorated_definition" => node.child_by_field_name("definition"),
-            _ => Some(node),
-        };
-        if let Some(def) = def.filter(|d| d.kind() == "function_definition") {
-            let f = m.local_fn(def);
-            out.insert(f.name.clone(), f);
-        }
-        // Methods of top-level classes, as `Class.method` (AG108: `self.helper()` whose
-        // `def` is in a base class of another module).
-        if let Some(class) = def.filter(|d| methods && d.kind() == "class_definition") {
-            let cname = class.child_by_field_name("name").map(|n| m.node_text(n)).unwrap_or("");
-            let Some(body) = class.child_by_field_name("body") else { continue };
-            let mut c = body.walk();
-            for n in body.named_children(&mut c) {
-                let d = if n.kind() == "decorated_definition" { n.child_by_field_name("definition") } else { Some(n) };
-                if let Some(d) = d.filter(|d| d.kind() == "function_definition") {
-                    let f = m.local_fn(d);
-                    out.insert(format!("{cname}.{}", f.name), f);
-                }
-            }
+    let m = PyModel::build(text, tree, &index);
+    let named = |d: tree_sitter::Node, want: &str| d.child_by_field_name("name").is_some_and(|n| m.node_text(n) == want);
+    fn as_def(n: tree_sitter::Node<'_>) -> Option<tree_sitter::Node<'_>> {
+        match n.kind() {
+            "decorated_definition" => n.child_by_field_name("definition"),
+            _ => Some(n),
         }
     }
-    out
+    let root = tree.root_node();
+    let mut c = root.walk();
+    let mut found = None;
+    for node in root.named_children(&mut c) {
+        let Some(def) = as_def(node) else { continue };
+        match class {
+            None if def.kind() == "function_definition" && named(def, fname) => found = Some(def),
+            Some(cname) if def.kind() == "class_definition" && named(def, cname) => {
+                let Some(body) = def.child_by_field_name("body") else { continue };
+                let mut c = body.walk();
+                for n in body.named_children(&mut c) {
+                    if let Some(d) = as_def(n).filter(|d| d.kind() == "function_definition" && named(*d, fname)) {
+                        found = Some(d);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    found.map(|def| m.local_fn(def))
 }
 
 /// Manager attributes assigned in a class body.
@@ -1029,8 +1026,9 @@ fn attr_chain_as(view: &FileView, file: &Path, attrs: &[String], depth: u32, kin
         }
         if let [method] = rest {
             // A method declared in the class body.
-            if let Some(f) = view.project.py_bodies(file)?.get(&format!("{name}.{method}")).cloned() {
-                return Some(PyDef::Function(fn_facts(view, file, &summary, &format!("{name}.{method}"), &f, depth, kind)));
+            let qualified = format!("{name}.{method}");
+            if let Some(f) = view.project.py_body(file, &qualified)? {
+                return Some(PyDef::Function(fn_facts(view, file, &summary, &qualified, &f, depth, kind)));
             }
             // Else inherited: with one base the resolution order is the chain of bases, so the
             // base's method (declared or inherited) is the one. Several bases: unknown.
@@ -1274,7 +1272,7 @@ fn fn_facts_of(view: &FileView, file: &Path, summary: &PySummary, f: &LocalFn, d
     let f = if f.body_read {
         f
     } else {
-        read = view.project.py_function_bodies(file).and_then(|b| b.get(&f.name).cloned()).unwrap_or_else(|| f.clone());
+        read = view.project.py_body(file, &f.name).flatten().unwrap_or_else(|| f.clone());
         &read
     };
     let here = |range: &std::ops::Range<usize>, what: String| Loc { path: file.to_path_buf(), range: range.clone(), what };
@@ -1304,7 +1302,7 @@ fn fn_facts_of(view: &FileView, file: &Path, summary: &PySummary, f: &LocalFn, d
             if g.body_read {
                 return Some(g.clone());
             }
-            Some(self.view.project.py_function_bodies(self.file).and_then(|b| b.get(name).cloned()).unwrap_or_else(|| g.clone()))
+            Some(self.view.project.py_body(self.file, name).flatten().unwrap_or_else(|| g.clone()))
         }
         fn imported(&mut self, callee: &str, depth: u32, kind: Work) -> Option<FnFacts> {
             let (head, tail) = callee.split_once('.').map_or((callee, None), |(h, t)| (h, Some(t)));
@@ -1556,6 +1554,23 @@ mod tests {
         assert_eq!(untracked.0, own_a.0);
         assert!(untracked.1.is_empty());
         assert_eq!(ask(&project, "b.py", true), own_b);
+    }
+
+    /// [`body_of`] finds the `def` the module binds last: module-level functions (decorated
+    /// or not) by name, methods of top-level classes as `Class.method`; not nested `def`s, not
+    /// methods of nested classes, not a class's method asked by its bare name.
+    #[test]
+    fn body_of_finds_the_binding_def() {
+        let text = "def helper():\n    return 1\n\n@decorate\ndef helper():\n    Book.objects.get(pk=1)\n\ndef outer():\n    def inner():\n        pass\n\nclass Shop:\n    def close(self):\n        pass\n    @staticmethod\n    def close(self):\n        Book.objects.all().delete()\n    class Meta:\n        def hidden(self):\n            pass\n";
+        let tree = crate::syntax::parse(crate::syntax::Lang::Python, text, None);
+        let helper = body_of(text, &tree, "helper").expect("helper");
+        assert!(helper.body_read && helper.decorators == ["decorate"] && helper.calls.len() == 1, "{helper:?}");
+        let close = body_of(text, &tree, "Shop.close").expect("Shop.close");
+        assert!(close.decorators == ["staticmethod"] && close.calls.len() == 1, "{close:?}");
+        assert!(body_of(text, &tree, "outer").is_some());
+        for absent in ["inner", "close", "hidden", "Meta.hidden", "Shop.hidden", "Nope.close"] {
+            assert!(body_of(text, &tree, absent).is_none(), "{absent}");
+        }
     }
 
     fn py_files(dir: &Path, out: &mut Vec<PathBuf>) {
