@@ -1249,6 +1249,11 @@ fn base_def(view: &FileView, file: &Path, summary: &PySummary, base: &str, depth
     let (head, tail) = base.split_once('.').map_or((base, None), |(h, t)| (h, Some(t)));
     if tail.is_none() {
         if let Some(c) = summary.classes.get(head) {
+            // `class A(B)` / `class B(A)` in one module (which Python cannot even define):
+            // unknown, not an endless walk.
+            if on_local_cycle(summary, head) {
+                return None;
+            }
             return Some(PyDef::Class(class_facts(view, file, summary, head, c, depth + 1)));
         }
     }
@@ -1262,6 +1267,25 @@ fn base_def(view: &FileView, file: &Path, summary: &PySummary, base: &str, depth
 
 /// The facts of the function `f` of `file`, named `name` there (`Class.method` for a
 /// method), its work of kind `kind` looked for; shared like [`class_facts`].
+/// The class `start` of `summary`'s module reaches itself through the bare-name bases its
+/// module declares (a class naming itself as a base is skipped, as [`class_facts`] does).
+fn on_local_cycle(summary: &PySummary, start: &str) -> bool {
+    let mut seen: FxHashSet<&str> = FxHashSet::default();
+    let mut todo = vec![start];
+    while let Some(n) = todo.pop() {
+        let Some(c) = summary.classes.get(n) else { continue };
+        for b in c.bases.iter().map(String::as_str).filter(|b| *b != n && summary.classes.contains_key(*b)) {
+            if b == start {
+                return true;
+            }
+            if seen.insert(b) {
+                todo.push(b);
+            }
+        }
+    }
+    false
+}
+
 fn fn_facts(view: &FileView, file: &Path, summary: &PySummary, name: &str, f: &LocalFn, depth: u32, kind: Work) -> Arc<FnFacts> {
     let key = DefKey { file: file.to_path_buf(), name: name.to_string(), depth, kind: work_tag(kind) };
     view.shared(&view.project.py_fns, key, || Arc::new(fn_facts_of(view, file, summary, f, depth, kind)))
@@ -1571,6 +1595,25 @@ mod tests {
         for absent in ["inner", "close", "hidden", "Meta.hidden", "Shop.hidden", "Nope.close"] {
             assert!(body_of(text, &tree, absent).is_none(), "{absent}");
         }
+    }
+
+    /// Classes of one module that name each other as bases (`class A(B)`, `class B(A)`) are
+    /// answered (their bases unknown), not walked until the stack overflows; a class whose
+    /// chain only enters such a cycle too.
+    #[test]
+    fn local_base_cycle_ends() {
+        let dir = tempfile::tempdir().unwrap();
+        let pkg = dir.path().join("app");
+        std::fs::create_dir_all(&pkg).unwrap();
+        std::fs::write(pkg.join("__init__.py"), "").unwrap();
+        std::fs::write(pkg.join("models.py"), "from django.db import models\nclass A(B):\n    pass\nclass B(A):\n    pass\nclass C(B):\n    pass\nclass D(models.Model):\n    pass\nclass E(D):\n    pass\n").unwrap();
+        std::fs::write(pkg.join("views.py"), "X = 1\n").unwrap();
+        let project = super::super::Project::new(vec![dir.path().to_path_buf()]);
+        let view = project.view(&pkg.join("views.py"));
+        for name in ["A", "B", "C"] {
+            assert!(matches!(resolve_def(&view, &format!("app.models.{name}")), Some(PyDef::Class(_))), "{name}");
+        }
+        assert!(matches!(resolve_def(&view, "app.models.E"), Some(PyDef::Class(c)) if c.is_model));
     }
 
     fn py_files(dir: &Path, out: &mut Vec<PathBuf>) {
