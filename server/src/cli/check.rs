@@ -687,7 +687,12 @@ pub fn run_with(args: &CheckArgs, project: Option<&Arc<Project>>) -> i32 {
     if args.show_files {
         return show_files(&paths, &cache, exclude);
     }
-    let project = project.cloned().unwrap_or_else(|| Project::new(workspace::project_roots(&paths)));
+    let project = project.cloned().unwrap_or_else(|| {
+        // A one-off run: the helper modules' parses are kept for the whole scan.
+        let p = Project::new(workspace::project_roots(&paths));
+        p.keep_parses(16 * 1024 * 1024);
+        p
+    });
     // Files are checked in parallel; outcomes come back in discovery order.
     let (outcomes, walk_errors, bar): (Vec<Outcome>, _, _) = if std::io::stderr().is_terminal() {
         // The progress bar needs the number of files first.

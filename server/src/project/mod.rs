@@ -24,6 +24,12 @@
 //!   text is the same, however the project got there (fresh or through edits).
 //! - Everything crossing files is resolved at query time with bounded depth: cycles (import
 //!   cycles, recursive helpers) end in "unknown".
+//! - Answers that depend only on the texts and their key — another module's class and
+//!   function facts at a resolution depth, the module walks — are shared by every view for
+//!   one generation of the texts ([`FileView::shared`]): any change of a text bumps the
+//!   generation, so a shared answer never outlives the texts it was computed from; a tracked
+//!   view served from the memo records the files its computation read, as if it had
+//!   computed it.
 //! - Names that resolve outside the project roots are unknown, and unknown means silent.
 //! - Nothing is executed; files are only read.
 
@@ -57,16 +63,24 @@ pub struct Project {
     /// Python scans ([`python::PyScan`]: imports, top-level names, words; no parse) by path,
     /// with the hash of the text.
     py_scan: Mutex<FxHashMap<PathBuf, (u64, Arc<python::PyScan>)>>,
-    /// What each module-level function of a Python file does, by path, with the hash of the
-    /// text (read only when some analysis asks about one of them).
-    py_bodies: Mutex<FxHashMap<PathBuf, (u64, Arc<FxHashMap<String, crate::semantic::summary::LocalFn>>)>>,
-    /// The same for module-level functions only ([`python::function_bodies`]): a helper
-    /// called by name does not need its file's methods read.
-    py_function_bodies: Mutex<FxHashMap<PathBuf, (u64, Arc<FxHashMap<String, crate::semantic::summary::LocalFn>>)>>,
+    /// Full parses of the Python files whose functions were asked about ([`Project::py_body`]),
+    /// by path, with the hash of the text; forgotten all at once when their texts pass
+    /// `tree_budget` bytes (a parse is then made again when asked).
+    py_trees: Mutex<FxHashMap<PathBuf, (u64, Arc<(Arc<str>, tree_sitter::Tree)>)>>,
+    /// How many bytes of text the parses of `py_trees` may hold (0: [`PY_TREES_BUDGET`]).
+    tree_budget: std::sync::atomic::AtomicUsize,
+    /// What one function of a Python file does ([`python::body_of`]), by (path, name), with
+    /// the hash of the text it was read from.
+    py_fn_bodies: Mutex<FxHashMap<(PathBuf, String), (u64, Option<crate::semantic::summary::LocalFn>)>>,
     /// The modules whose facts a module's facts gather ([`python::resolve_module_word`]), by
-    /// (module file, resolution depth), valid for one generation of the texts, with the paths
-    /// the walk noted (replayed in every view that uses it).
-    pub(crate) py_closures: Mutex<FxHashMap<(PathBuf, u32), (u64, python::Modules, Arc<Vec<PathBuf>>)>>,
+    /// (module file, resolution depth), shared by every view ([`FileView::shared`]).
+    pub(crate) py_closures: Mutex<FxHashMap<(PathBuf, u32), Shared<python::Modules>>>,
+    /// The facts of a module's classes ([`python::DefKey`]: module file, class name,
+    /// resolution depth), shared by every view ([`FileView::shared`]).
+    pub(crate) py_classes: Mutex<FxHashMap<python::DefKey, Shared<Arc<crate::semantic::outside::ClassFacts>>>>,
+    /// The facts of a module's functions and methods (`Class.method`) by module file, name,
+    /// resolution depth and the kind of work looked for, shared likewise.
+    pub(crate) py_fns: Mutex<FxHashMap<python::DefKey, Shared<Arc<crate::semantic::outside::FnFacts>>>>,
     /// Module lookups by (importing file's folder, dotted path): the module file and the
     /// attributes after it, and every path the answer rests on. Forgotten whenever the set of
     /// files may have changed.
@@ -85,6 +99,17 @@ pub struct Project {
 }
 
 type Located = (Option<(PathBuf, Vec<String>)>, Arc<Vec<PathBuf>>);
+
+/// An answer shared by the views of one generation of the texts ([`FileView::shared`]).
+pub(crate) struct Shared<V> {
+    /// The generation it was computed in; it serves only that generation.
+    generation: u64,
+    value: V,
+    /// The paths noted while computing it, replayed in every view that uses it; `None` when
+    /// computed by an untracked view (which records none): it then serves untracked views
+    /// only.
+    noted: Option<Arc<Vec<PathBuf>>>,
+}
 
 pub fn hash_text(text: &str) -> u64 {
     let mut h = FxHasher::default();
@@ -248,15 +273,53 @@ impl Project {
         self.memoised(&self.py_scan, path, python::scan)
     }
 
-    /// What the module-level functions of the Python file at `path` do (bodies read).
-    pub fn py_bodies(&self, path: &Path) -> Option<Arc<FxHashMap<String, crate::semantic::summary::LocalFn>>> {
-        self.memoised(&self.py_bodies, path, python::bodies)
+    /// What the function `name` (`Class.method` for a method) of the Python file at `path`
+    /// does, its body read ([`python::body_of`]): `None` when the file cannot be read,
+    /// `Some(None)` when it has no such function. Memoised by (path, name) and the text's hash;
+    /// the file is parsed once for all its functions asked while its parse is kept.
+    pub fn py_body(&self, path: &Path, name: &str) -> Option<Option<crate::semantic::summary::LocalFn>> {
+        let h = self.text_hash(path)?;
+        let key = (path.to_path_buf(), name.to_string());
+        if let Some((hash, f)) = self.py_fn_bodies.lock().unwrap().get(&key) {
+            if *hash == h {
+                return Some(f.clone());
+            }
+        }
+        let parsed = self.py_tree(path)?;
+        let f = python::body_of(&parsed.0, &parsed.1, name);
+        self.py_fn_bodies.lock().unwrap().insert(key, (hash_text(&parsed.0), f.clone()));
+        Some(f)
     }
 
-    /// What the module-level functions of the Python file at `path` do (bodies read; the
-    /// methods' bodies are not).
-    pub fn py_function_bodies(&self, path: &Path) -> Option<Arc<FxHashMap<String, crate::semantic::summary::LocalFn>>> {
-        self.memoised(&self.py_function_bodies, path, python::function_bodies)
+    /// Keep parses of up to `bytes` bytes of text for [`Project::py_body`] (a one-off run such
+    /// as `check` trades memory for not parsing a helper module again).
+    pub fn keep_parses(&self, bytes: usize) {
+        self.tree_budget.store(bytes, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The text of the Python file at `path` and its full parse, kept in [`Project::py_trees`].
+    fn py_tree(&self, path: &Path) -> Option<Arc<(Arc<str>, tree_sitter::Tree)>> {
+        let known = self.text_hash(path)?;
+        if let Some((hash, t)) = self.py_trees.lock().unwrap().get(path) {
+            if *hash == known {
+                return Some(t.clone());
+            }
+        }
+        let text = self.text(path)?;
+        let h = hash_text(&text);
+        let tree = crate::syntax::parse(crate::syntax::Lang::Python, &text, None);
+        let t = Arc::new((text, tree));
+        let mut trees = self.py_trees.lock().unwrap();
+        let held: usize = trees.values().map(|(_, t)| t.0.len()).sum();
+        let budget = match self.tree_budget.load(std::sync::atomic::Ordering::Relaxed) {
+            0 => PY_TREES_BUDGET,
+            b => b,
+        };
+        if held + t.0.len() > budget {
+            trees.clear();
+        }
+        trees.insert(path.to_path_buf(), (h, t.clone()));
+        Some(t)
     }
 
     /// How many Python summaries are held (for progress and benchmarks).
@@ -313,6 +376,11 @@ impl Project {
         FileView { track: false, ..self.view(path) }
     }
 }
+
+/// How many bytes of text the kept parses of [`Project::py_trees`] may hold by default (a
+/// tree takes about 20 times its text): what a long-running server keeps. `check` raises it
+/// ([`Project::keep_parses`]).
+pub const PY_TREES_BUDGET: usize = 1024 * 1024;
 
 /// Files larger than this are not read into the model: a module of several megabytes is
 /// data (netbox's 6 MB `un_locode.py`), not models or helpers, and parsing it costs hundreds
@@ -402,13 +470,47 @@ impl FileView {
     pub(crate) fn note(&self, path: &Path) {
         if self.track {
             self.read.lock().unwrap().insert(path.to_path_buf());
+            // Python frames record notes for tracked views only (see [`FileView::shared`]).
+            for reads in self.py_frames.lock().unwrap().iter_mut() {
+                reads.push(path.to_path_buf());
+            }
         }
         for (reads, _) in self.rs_frames.lock().unwrap().iter_mut() {
             reads.insert(path.to_path_buf());
         }
-        for reads in self.py_frames.lock().unwrap().iter_mut() {
-            reads.push(path.to_path_buf());
+    }
+
+    /// `compute()`, shared through `memo` by every view of the project for one generation of
+    /// the texts. Only for answers that are a function of `key` and the texts alone (not of
+    /// the view's file or of what the view asked before). A tracked view replays the paths
+    /// the computation noted, so its dependencies are those it would have recorded computing
+    /// the answer itself; an untracked view (`check`) records no notes, and its answers serve
+    /// untracked views only. The generation is read before computing: an answer that an edit
+    /// overtook is stored under the old generation and never served.
+    pub(crate) fn shared<K: std::hash::Hash + Eq, V: Clone>(&self, memo: &Mutex<FxHashMap<K, Shared<V>>>, key: K, compute: impl FnOnce() -> V) -> V {
+        let generation = self.project.generation();
+        if let Some(hit) = memo.lock().unwrap().get(&key) {
+            if hit.generation == generation && (hit.noted.is_some() || !self.track) {
+                if self.track {
+                    for p in hit.noted.iter().flat_map(|n| n.iter()) {
+                        self.note(p);
+                    }
+                }
+                return hit.value.clone();
+            }
         }
+        let (value, noted) = if self.track {
+            self.py_frames.lock().unwrap().push(vec![]);
+            let value = compute();
+            let mut noted = self.py_frames.lock().unwrap().pop().unwrap_or_default();
+            noted.sort_unstable();
+            noted.dedup();
+            (value, Some(Arc::new(noted)))
+        } else {
+            (compute(), None)
+        };
+        memo.lock().unwrap().insert(key, Shared { generation, value: value.clone(), noted });
+        value
     }
 
     /// The answers being computed rest on a cycle or the depth bound.

@@ -92,7 +92,7 @@ pub struct PySummary {
 
 /// The summary of a Python source text. Parsed sparsely: the bodies of sync functions are
 /// left out (a helper's body is read only when something asks what it does:
-/// [`bodies`]), except methods that return a chain from `self` (custom querysets).
+/// [`body_of`]), except methods that return a chain from `self` (custom querysets).
 pub fn summarize(text: &str) -> PySummary {
     summarize_with(text, true)
 }
@@ -613,50 +613,47 @@ pub fn may_have_facts(text: &str) -> bool {
     WORDS.is_match(text)
 }
 
-/// What each module-level function of a Python source text does (its body read), and each
-/// method of its top-level classes as `Class.method`.
-pub fn bodies(text: &str) -> FxHashMap<String, LocalFn> {
-    bodies_of(text, true)
-}
-
-/// [`bodies`] of the module-level functions only (what a helper called by name asks: the
-/// methods' bodies are not read).
-pub fn function_bodies(text: &str) -> FxHashMap<String, LocalFn> {
-    bodies_of(text, false)
-}
-
-fn bodies_of(text: &str, methods: bool) -> FxHashMap<String, LocalFn> {
-    let tree = crate::syntax::parse(crate::syntax::Lang::Python, text, None);
+/// What the function `name` of a Python source text does, its body read (`Class.method` for
+/// a method of a top-level class): the last `def` of that name among the module-level
+/// functions (or among the methods directly in the bodies of the top-level classes named
+/// `Class`), as executing the module binds it last; `None` when there is none. `tree` is the
+/// full parse of `text`. Each function is read on a model of its own: what one function's
+/// facts say does not depend on which other functions of the file were asked about before,
+/// and a helper asked about reads only its own body (not every function of its file).
+pub fn body_of(text: &str, tree: &tree_sitter::Tree, name: &str) -> Option<LocalFn> {
+    let (class, fname) = match name.split_once('.') {
+        Some((c, f)) => (Some(c), f),
+        None => (None, name),
+    };
     let index = crate::text::LineIndex::new(text);
-    let m = PyModel::build(text, &tree, &index);
-    let root = tree.root_node();
-    let mut c = root.walk();
-    let mut out = FxHashMap::default();
-    for node in root.named_children(&mut c) {
-        let def = match node.kind() {
-            "decorated_definition" => node.child_by_field_name("definition"),
-            _ => Some(node),
-        };
-        if let Some(def) = def.filter(|d| d.kind() == "function_definition") {
-            let f = m.local_fn(def);
-            out.insert(f.name.clone(), f);
-        }
-        // Methods of top-level classes, as `Class.method` (AG108: `self.helper()` whose
-        // `def` is in a base class of another module).
-        if let Some(class) = def.filter(|d| methods && d.kind() == "class_definition") {
-            let cname = class.child_by_field_name("name").map(|n| m.node_text(n)).unwrap_or("");
-            let Some(body) = class.child_by_field_name("body") else { continue };
-            let mut c = body.walk();
-            for n in body.named_children(&mut c) {
-                let d = if n.kind() == "decorated_definition" { n.child_by_field_name("definition") } else { Some(n) };
-                if let Some(d) = d.filter(|d| d.kind() == "function_definition") {
-                    let f = m.local_fn(d);
-                    out.insert(format!("{cname}.{}", f.name), f);
-                }
-            }
+    let m = PyModel::build(text, tree, &index);
+    let named = |d: tree_sitter::Node, want: &str| d.child_by_field_name("name").is_some_and(|n| m.node_text(n) == want);
+    fn as_def(n: tree_sitter::Node<'_>) -> Option<tree_sitter::Node<'_>> {
+        match n.kind() {
+            "decorated_definition" => n.child_by_field_name("definition"),
+            _ => Some(n),
         }
     }
-    out
+    let root = tree.root_node();
+    let mut c = root.walk();
+    let mut found = None;
+    for node in root.named_children(&mut c) {
+        let Some(def) = as_def(node) else { continue };
+        match class {
+            None if def.kind() == "function_definition" && named(def, fname) => found = Some(def),
+            Some(cname) if def.kind() == "class_definition" && named(def, cname) => {
+                let Some(body) = def.child_by_field_name("body") else { continue };
+                let mut c = body.walk();
+                for n in body.named_children(&mut c) {
+                    if let Some(d) = as_def(n).filter(|d| d.kind() == "function_definition" && named(*d, fname)) {
+                        found = Some(d);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    found.map(|def| m.local_fn(def))
 }
 
 /// Manager attributes assigned in a class body.
@@ -1037,8 +1034,9 @@ fn attr_chain_as(view: &FileView, file: &Path, attrs: &[String], depth: u32, kin
         }
         if let [method] = rest {
             // A method declared in the class body.
-            if let Some(f) = view.project.py_bodies(file)?.get(&format!("{name}.{method}")).cloned() {
-                return Some(PyDef::Function(Arc::new(fn_facts(view, file, &summary, &f, depth, kind))));
+            let qualified = format!("{name}.{method}");
+            if let Some(f) = view.project.py_body(file, &qualified)? {
+                return Some(PyDef::Function(fn_facts(view, file, &summary, &qualified, &f, depth, kind)));
             }
             // Else inherited: with one base the resolution order is the chain of bases, so the
             // base's method (declared or inherited) is the one. Several bases: unknown.
@@ -1049,13 +1047,13 @@ fn attr_chain_as(view: &FileView, file: &Path, attrs: &[String], depth: u32, kin
             }
             return attr_chain_as(view, file, &chain, depth + 1, kind, modules_only);
         }
-        return rest.is_empty().then(|| PyDef::Class(Arc::new(class_facts(view, file, &summary, name, class, depth))));
+        return rest.is_empty().then(|| PyDef::Class(class_facts(view, file, &summary, name, class, depth)));
     }
     if let Some(f) = summary.functions.get(name) {
         if modules_only {
             return None;
         }
-        return rest.is_empty().then(|| PyDef::Function(Arc::new(fn_facts(view, file, &summary, f, depth, kind))));
+        return rest.is_empty().then(|| PyDef::Function(fn_facts(view, file, &summary, name, f, depth, kind)));
     }
     if let Some(target) = summary.imports.get(name) {
         return resolve_as(view, file, &dotted_with(target, rest), depth + 1, kind, modules_only);
@@ -1141,22 +1139,8 @@ fn walk_fact_modules<T>(
 /// the module and the depth only), its notes replayed. Every depth that lets the walk reach
 /// [`FACTS_DEPTH`] levels walks alike ([`walk_depth_key`]): those share one entry.
 fn deep_modules_shared(view: &FileView, file: &Path, scan: &Arc<PyScan>, depth: u32) -> Modules {
-    let generation = view.project.generation();
     let key = (file.to_path_buf(), walk_depth_key(depth));
-    let known = view.project.py_closures.lock().unwrap().get(&key).cloned();
-    if let Some((g, modules, noted)) = known {
-        if g == generation {
-            for p in noted.iter() {
-                view.note(p);
-            }
-            return modules;
-        }
-    }
-    view.py_frames.lock().unwrap().push(vec![]);
-    let modules = Arc::new(deep_modules(view, file, scan, depth));
-    let noted = view.py_frames.lock().unwrap().pop().unwrap_or_default();
-    view.project.py_closures.lock().unwrap().insert(key, (generation, modules.clone(), Arc::new(noted)));
-    modules
+    view.shared(&view.project.py_closures, key, || Arc::new(deep_modules(view, file, scan, depth)))
 }
 
 /// The key of a walk from `depth` ([`walk_fact_modules`] reads `depth` only through
@@ -1187,7 +1171,37 @@ impl PySummary {
     }
 }
 
-fn class_facts(view: &FileView, file: &Path, summary: &PySummary, name: &str, class: &PyClass, depth: u32) -> ClassFacts {
+/// What the project memoises class and function facts by ([`super::Project::py_classes`],
+/// [`super::Project::py_fns`]): the module file, the name in it (`Class.method` for a method),
+/// the resolution depth the facts were asked at (the depth bound makes facts asked deeper
+/// possibly poorer, so depths are not folded), and the kind of work looked for ([`work_tag`];
+/// 0 for classes).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct DefKey {
+    file: PathBuf,
+    name: String,
+    depth: u32,
+    kind: u8,
+}
+
+/// [`Work`] as [`fn_facts`] computes it: facts asked for [`Work::Db`] and [`Work::Dispatch`]
+/// are the same (both are filled), [`Work::AsyncToSync`] fills another field.
+fn work_tag(kind: Work) -> u8 {
+    match kind {
+        Work::Db | Work::Dispatch => 0,
+        Work::AsyncToSync => 1,
+    }
+}
+
+/// The facts of the class `name` of `file` (`summary` is `file`'s, `class` its entry), shared
+/// by the views of one generation ([`FileView::shared`]): they depend on the texts, the
+/// class and the depth only.
+fn class_facts(view: &FileView, file: &Path, summary: &PySummary, name: &str, class: &PyClass, depth: u32) -> Arc<ClassFacts> {
+    let key = DefKey { file: file.to_path_buf(), name: name.to_string(), depth, kind: 0 };
+    view.shared(&view.project.py_classes, key, || Arc::new(class_facts_of(view, file, summary, name, class, depth)))
+}
+
+fn class_facts_of(view: &FileView, file: &Path, summary: &PySummary, name: &str, class: &PyClass, depth: u32) -> ClassFacts {
     let mut facts = ClassFacts {
         name: name.to_string(),
         manager_attrs: class.manager_attrs.clone(),
@@ -1243,7 +1257,12 @@ fn base_def(view: &FileView, file: &Path, summary: &PySummary, base: &str, depth
     let (head, tail) = base.split_once('.').map_or((base, None), |(h, t)| (h, Some(t)));
     if tail.is_none() {
         if let Some(c) = summary.classes.get(head) {
-            return Some(PyDef::Class(Arc::new(class_facts(view, file, summary, head, c, depth + 1))));
+            // `class A(B)` / `class B(A)` in one module (which Python cannot even define):
+            // unknown, not an endless walk.
+            if on_local_cycle(summary, head) {
+                return None;
+            }
+            return Some(PyDef::Class(class_facts(view, file, summary, head, c, depth + 1)));
         }
     }
     let target = summary.imports.get(head)?;
@@ -1254,12 +1273,38 @@ fn base_def(view: &FileView, file: &Path, summary: &PySummary, base: &str, depth
     resolve_from(view, file, &dotted, depth + 1)
 }
 
-fn fn_facts(view: &FileView, file: &Path, summary: &PySummary, f: &LocalFn, depth: u32, kind: Work) -> FnFacts {
+/// The facts of the function `f` of `file`, named `name` there (`Class.method` for a
+/// method), its work of kind `kind` looked for; shared like [`class_facts`].
+/// The class `start` of `summary`'s module reaches itself through the bare-name bases its
+/// module declares (a class naming itself as a base is skipped, as [`class_facts`] does).
+fn on_local_cycle(summary: &PySummary, start: &str) -> bool {
+    let mut seen: FxHashSet<&str> = FxHashSet::default();
+    let mut todo = vec![start];
+    while let Some(n) = todo.pop() {
+        let Some(c) = summary.classes.get(n) else { continue };
+        for b in c.bases.iter().map(String::as_str).filter(|b| *b != n && summary.classes.contains_key(*b)) {
+            if b == start {
+                return true;
+            }
+            if seen.insert(b) {
+                todo.push(b);
+            }
+        }
+    }
+    false
+}
+
+fn fn_facts(view: &FileView, file: &Path, summary: &PySummary, name: &str, f: &LocalFn, depth: u32, kind: Work) -> Arc<FnFacts> {
+    let key = DefKey { file: file.to_path_buf(), name: name.to_string(), depth, kind: work_tag(kind) };
+    view.shared(&view.project.py_fns, key, || Arc::new(fn_facts_of(view, file, summary, f, depth, kind)))
+}
+
+fn fn_facts_of(view: &FileView, file: &Path, summary: &PySummary, f: &LocalFn, depth: u32, kind: Work) -> FnFacts {
     let read;
     let f = if f.body_read {
         f
     } else {
-        read = view.project.py_function_bodies(file).and_then(|b| b.get(&f.name).cloned()).unwrap_or_else(|| f.clone());
+        read = view.project.py_body(file, &f.name).flatten().unwrap_or_else(|| f.clone());
         &read
     };
     let here = |range: &std::ops::Range<usize>, what: String| Loc { path: file.to_path_buf(), range: range.clone(), what };
@@ -1289,7 +1334,7 @@ fn fn_facts(view: &FileView, file: &Path, summary: &PySummary, f: &LocalFn, dept
             if g.body_read {
                 return Some(g.clone());
             }
-            Some(self.view.project.py_function_bodies(self.file).and_then(|b| b.get(name).cloned()).unwrap_or_else(|| g.clone()))
+            Some(self.view.project.py_body(self.file, name).flatten().unwrap_or_else(|| g.clone()))
         }
         fn imported(&mut self, callee: &str, depth: u32, kind: Work) -> Option<FnFacts> {
             let (head, tail) = callee.split_once('.').map_or((callee, None), |(h, t)| (h, Some(t)));
@@ -1377,7 +1422,7 @@ fn produced_model(view: &FileView, file: &Path, summary: &PySummary, p: &crate::
     if let Some(c) = summary.classes.get(&p.model) {
         let facts = class_facts(view, file, summary, &p.model, c, depth + 1);
         facts.is_model.then_some(())?;
-        out.fields = facts.fields;
+        out.fields = facts.fields.clone();
         return Some(out);
     }
     let path = summary.imports.get(&p.model)?;
@@ -1525,6 +1570,83 @@ mod tests {
         let past = MAX_DEPTH - FACTS_DEPTH + 1;
         assert_ne!(walk_depth_key(past), 0);
         assert_ne!(walk(past).0, base.0);
+    }
+
+    /// Class and function facts answered from the project-wide memo equal those a view
+    /// computes itself, and a tracked view so answered records the same dependencies; an
+    /// untracked view's answers (no notes) are not served to a tracked view.
+    #[test]
+    fn shared_facts_equal_own_and_replay_dependencies() {
+        let dir = tempfile::tempdir().unwrap();
+        let pkg = dir.path().join("shop");
+        std::fs::create_dir_all(&pkg).unwrap();
+        std::fs::write(pkg.join("__init__.py"), "").unwrap();
+        std::fs::write(pkg.join("base.py"), "from django.db import models\nclass Stamped(models.Model):\n    pass\n").unwrap();
+        std::fs::write(pkg.join("models.py"), "from shop.base import Stamped\nclass Book(Stamped):\n    pass\n").unwrap();
+        std::fs::write(pkg.join("db.py"), "def raw():\n    from shop.models import Book\n    return Book.objects.get(pk=1)\n").unwrap();
+        std::fs::write(pkg.join("services.py"), "from shop.db import raw\ndef load():\n    return raw()\n").unwrap();
+        for (i, user) in ["a.py", "b.py"].iter().enumerate() {
+            std::fs::write(pkg.join(user), format!("from shop.services import load\nfrom shop.models import Book\nX = {i}\n")).unwrap();
+        }
+        let ask = |project: &Arc<super::super::Project>, user: &str, tracked: bool| {
+            let path = super::super::normalize(&pkg.join(user));
+            let view = if tracked { project.view(&path) } else { project.view_untracked(&path) };
+            let answers = (resolve_def(&view, "shop.services.load"), resolve_def(&view, "shop.models.Book"));
+            (answers, view.dependencies())
+        };
+        let fresh = |user: &str| ask(&super::super::Project::new(vec![dir.path().to_path_buf()]), user, true);
+        let (own_a, own_b) = (fresh("a.py"), fresh("b.py"));
+        assert!(matches!(&own_b.0 .0, Some(PyDef::Function(f)) if !f.db_work.is_empty()), "{:?}", own_b.0 .0);
+        assert!(matches!(&own_b.0 .1, Some(PyDef::Class(c)) if c.is_model));
+        assert!(own_b.1.iter().any(|p| p.ends_with("db.py")) && own_b.1.iter().any(|p| p.ends_with("base.py")), "{:?}", own_b.1);
+        // One project: b.py is answered from what a.py's view computed.
+        let project = super::super::Project::new(vec![dir.path().to_path_buf()]);
+        assert_eq!(ask(&project, "a.py", true), own_a);
+        assert!(!project.py_fns.lock().unwrap().is_empty() && !project.py_classes.lock().unwrap().is_empty());
+        assert_eq!(ask(&project, "b.py", true), own_b);
+        // Untracked first: same answers, no dependencies; a tracked view after it still
+        // records its own.
+        let project = super::super::Project::new(vec![dir.path().to_path_buf()]);
+        let untracked = ask(&project, "a.py", false);
+        assert_eq!(untracked.0, own_a.0);
+        assert!(untracked.1.is_empty());
+        assert_eq!(ask(&project, "b.py", true), own_b);
+    }
+
+    /// [`body_of`] finds the `def` the module binds last: module-level functions (decorated
+    /// or not) by name, methods of top-level classes as `Class.method`; not nested `def`s, not
+    /// methods of nested classes, not a class's method asked by its bare name.
+    #[test]
+    fn body_of_finds_the_binding_def() {
+        let text = "def helper():\n    return 1\n\n@decorate\ndef helper():\n    Book.objects.get(pk=1)\n\ndef outer():\n    def inner():\n        pass\n\nclass Shop:\n    def close(self):\n        pass\n    @staticmethod\n    def close(self):\n        Book.objects.all().delete()\n    class Meta:\n        def hidden(self):\n            pass\n";
+        let tree = crate::syntax::parse(crate::syntax::Lang::Python, text, None);
+        let helper = body_of(text, &tree, "helper").expect("helper");
+        assert!(helper.body_read && helper.decorators == ["decorate"] && helper.calls.len() == 1, "{helper:?}");
+        let close = body_of(text, &tree, "Shop.close").expect("Shop.close");
+        assert!(close.decorators == ["staticmethod"] && close.calls.len() == 1, "{close:?}");
+        assert!(body_of(text, &tree, "outer").is_some());
+        for absent in ["inner", "close", "hidden", "Meta.hidden", "Shop.hidden", "Nope.close"] {
+            assert!(body_of(text, &tree, absent).is_none(), "{absent}");
+        }
+    }
+
+    /// Classes of one module that name each other as bases (`class A(B)`, `class B(A)`) are
+    /// answered (their bases unknown), not walked until the stack overflows; a class whose
+    /// chain only enters such a cycle too.
+    #[test]
+    fn local_base_cycle_ends() {
+        let dir = tempfile::tempdir().unwrap();
+        let pkg = dir.path().join("app");
+        std::fs::create_dir_all(&pkg).unwrap();
+        std::fs::write(pkg.join("__init__.py"), "").unwrap();
+        std::fs::write(pkg.join("models.py"), "from django.db import models\nclass A(B):\n    pass\nclass B(A):\n    pass\nclass C(B):\n    pass\nclass D(models.Model):\n    pass\nclass E(D):\n    pass\n").unwrap();
+        std::fs::write(pkg.join("views.py"), "X = 1\n").unwrap();
+        let project = super::super::Project::new(vec![dir.path().to_path_buf()]);
+        let view = project.view(&pkg.join("views.py"));
+        for name in ["A", "B", "C"] {
+            assert!(matches!(resolve_def(&view, &format!("app.models.{name}")), Some(PyDef::Class(_))), "{name}");
+        }
+        assert!(matches!(resolve_def(&view, "app.models.E"), Some(PyDef::Class(c)) if c.is_model));
     }
 
     fn py_files(dir: &Path, out: &mut Vec<PathBuf>) {
