@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Latency of cross-file re-publication in `awaitguard lsp`: a helper module on which N open
 documents depend is edited so that what it returns changes (a lazy queryset / a list), which
-adds or removes a finding in every dependent; each edit is timed from the write of didChange
+changes the finding in every dependent (AG102: the lazy queryset is iterated on the loop /
+AG108: the helper evaluates it on the loop); each edit is timed from the write of didChange
 to the arrival of the last dependent's publishDiagnostics that reflects it. Prints p50/p99/max
 in ms over EDITS edits, as one JSON object.
 
@@ -59,7 +60,7 @@ def main():
         pass
     send(proc, {"jsonrpc": "2.0", "method": "initialized", "params": {}})
     uris = {p.as_uri() for p in views}
-    state = {}  # uri -> number of findings last published
+    state = {}  # uri -> the codes last published
 
     def pump_until(pred):
         while not pred():
@@ -67,7 +68,7 @@ def main():
             if "id" in m and "method" in m:
                 send(proc, {"jsonrpc": "2.0", "id": m["id"], "result": None})
             elif m.get("method") == "textDocument/publishDiagnostics":
-                state[m["params"]["uri"]] = len(m["params"]["diagnostics"])
+                state[m["params"]["uri"]] = sorted(d.get("code") for d in m["params"]["diagnostics"])
 
     helper_uri = (app / "helpers.py").as_uri()
     send(proc, {"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": {
@@ -75,11 +76,11 @@ def main():
     for p in views:
         send(proc, {"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": {
             "uri": p.as_uri(), "languageId": "python", "version": 1, "text": p.read_text()}}})
-    pump_until(lambda: all(state.get(u) == 1 for u in uris))
+    pump_until(lambda: all(state.get(u) == ["AG102"] for u in uris))
     times = []
     for k in range(a.edits):
         ret = eager if k % 2 == 0 else lazy
-        want = 0 if k % 2 == 0 else 1
+        want = ["AG108"] if k % 2 == 0 else ["AG102"]
         t0 = time.perf_counter()
         send(proc, {"jsonrpc": "2.0", "method": "textDocument/didChange", "params": {
             "textDocument": {"uri": helper_uri, "version": k + 2}, "contentChanges": [{"text": HELPER.format(ret=ret)}]}})
