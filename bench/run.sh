@@ -7,6 +7,8 @@
 set -euo pipefail
 RUNS=${1:-7}
 EDITS=${2:-1000}
+# Issue 16 names Django 6.1.3; this machine's package index offers up to 5.2.19.
+DJANGO=${DJANGO:-5.2.19}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 B=$ROOT/target/bench
 AG=$ROOT/target/release/awaitguard
@@ -16,7 +18,7 @@ cargo build --release --manifest-path "$ROOT/Cargo.toml" >&2
 RUFF=$B/venv/bin/ruff
 if [ ! -d "$B/large/pretix" ]; then
   "$B/venv/bin/pip" download -q --no-deps --only-binary=:all: --python-version 3.12 -d "$B/wheels" \
-    django==6.1.3 wagtail netbox weblate pretix
+    django==$DJANGO wagtail netbox weblate pretix
   rm -rf "$B/django" "$B/large" && mkdir -p "$B/django" "$B/large"
   (cd "$B/django" && unzip -qo "$B"/wheels/django-*.whl)
   for w in netbox wagtail weblate pretix; do
