@@ -1539,17 +1539,27 @@ mod tests {
         }
     }
 
+    /// A temporary project with one package `pkg` holding `__init__.py` and `files`: the
+    /// folder (keep it alive) and the package's path.
+    fn package(pkg: &str, files: &[(&str, &str)]) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(pkg);
+        std::fs::create_dir_all(&path).unwrap();
+        std::fs::write(path.join("__init__.py"), "").unwrap();
+        for (name, text) in files {
+            std::fs::write(path.join(name), text).unwrap();
+        }
+        (dir, path)
+    }
+
     /// Every depth [`walk_depth_key`] folds to 0 walks (modules and notes) as depth 0 does;
     /// one past it walks fewer modules, so the key keeps it apart.
     #[test]
     fn walk_depth_key_folds_equal_walks_only() {
-        let dir = tempfile::tempdir().unwrap();
-        let pkg = dir.path().join("app");
-        std::fs::create_dir_all(&pkg).unwrap();
-        std::fs::write(pkg.join("__init__.py"), "").unwrap();
-        std::fs::write(pkg.join("a.py"), "from app.b import B\n").unwrap();
-        std::fs::write(pkg.join("b.py"), "from app.c import C\nclass B(QuerySet):\n    pass\n").unwrap();
-        std::fs::write(pkg.join("c.py"), "class C(Manager):\n    pass\n").unwrap();
+        let (dir, pkg) = package(
+            "app",
+            &[("a.py", "from app.b import B\n"), ("b.py", "from app.c import C\nclass B(QuerySet):\n    pass\n"), ("c.py", "class C(Manager):\n    pass\n")],
+        );
         let project = super::super::Project::new(vec![dir.path().to_path_buf()]);
         let a = super::super::normalize(&pkg.join("a.py"));
         let walk = |depth: u32| {
@@ -1577,14 +1587,15 @@ mod tests {
     /// untracked view's answers (no notes) are not served to a tracked view.
     #[test]
     fn shared_facts_equal_own_and_replay_dependencies() {
-        let dir = tempfile::tempdir().unwrap();
-        let pkg = dir.path().join("shop");
-        std::fs::create_dir_all(&pkg).unwrap();
-        std::fs::write(pkg.join("__init__.py"), "").unwrap();
-        std::fs::write(pkg.join("base.py"), "from django.db import models\nclass Stamped(models.Model):\n    pass\n").unwrap();
-        std::fs::write(pkg.join("models.py"), "from shop.base import Stamped\nclass Book(Stamped):\n    pass\n").unwrap();
-        std::fs::write(pkg.join("db.py"), "def raw():\n    from shop.models import Book\n    return Book.objects.get(pk=1)\n").unwrap();
-        std::fs::write(pkg.join("services.py"), "from shop.db import raw\ndef load():\n    return raw()\n").unwrap();
+        let (dir, pkg) = package(
+            "shop",
+            &[
+                ("base.py", "from django.db import models\nclass Stamped(models.Model):\n    pass\n"),
+                ("models.py", "from shop.base import Stamped\nclass Book(Stamped):\n    pass\n"),
+                ("db.py", "def raw():\n    from shop.models import Book\n    return Book.objects.get(pk=1)\n"),
+                ("services.py", "from shop.db import raw\ndef load():\n    return raw()\n"),
+            ],
+        );
         for (i, user) in ["a.py", "b.py"].iter().enumerate() {
             std::fs::write(pkg.join(user), format!("from shop.services import load\nfrom shop.models import Book\nX = {i}\n")).unwrap();
         }
@@ -1635,12 +1646,8 @@ mod tests {
     /// chain only enters such a cycle too.
     #[test]
     fn local_base_cycle_ends() {
-        let dir = tempfile::tempdir().unwrap();
-        let pkg = dir.path().join("app");
-        std::fs::create_dir_all(&pkg).unwrap();
-        std::fs::write(pkg.join("__init__.py"), "").unwrap();
-        std::fs::write(pkg.join("models.py"), "from django.db import models\nclass A(B):\n    pass\nclass B(A):\n    pass\nclass C(B):\n    pass\nclass D(models.Model):\n    pass\nclass E(D):\n    pass\n").unwrap();
-        std::fs::write(pkg.join("views.py"), "X = 1\n").unwrap();
+        let models = "from django.db import models\nclass A(B):\n    pass\nclass B(A):\n    pass\nclass C(B):\n    pass\nclass D(models.Model):\n    pass\nclass E(D):\n    pass\n";
+        let (dir, pkg) = package("app", &[("models.py", models), ("views.py", "X = 1\n")]);
         let project = super::super::Project::new(vec![dir.path().to_path_buf()]);
         let view = project.view(&pkg.join("views.py"));
         for name in ["A", "B", "C"] {
