@@ -30,14 +30,10 @@ use std::sync::OnceLock;
 pub type Triggers = &'static [&'static [&'static str]];
 
 /// Words that join every trigger group of a rule when the project's settings turn on the
-/// request transaction (`ATOMIC_REQUESTS`): AG208 then reports in views, whose module need
-/// not name `atomic`.
-fn request_words(code: &str) -> &'static [&'static [&'static str]] {
-    if code == "AG208" {
-        crate::rules::REQUEST_VIEW_TRIGGERS
-    } else {
-        &[]
-    }
+/// request transaction (`ATOMIC_REQUESTS`): [`Rule::request_triggers`] (AG208 then reports in
+/// views, whose module need not name `atomic`).
+fn request_words(rule: &dyn Rule) -> &'static [&'static [&'static str]] {
+    rule.request_triggers()
 }
 
 /// The automaton of one language: every trigger of its rules, and per rule (in [`RULES`]
@@ -61,13 +57,13 @@ impl std::fmt::Debug for Prefilter {
 
 impl Prefilter {
     fn new(lang: Lang, wide: bool) -> Prefilter {
-        let extra = |code: &str| if wide { request_words(code) } else { &[] };
+        let extra = |r: &dyn Rule| if wide { request_words(r) } else { &[] };
         let rules: Vec<&'static dyn Rule> = RULES.iter().copied().filter(|r| r.meta().lang == lang).collect();
         let mut tokens: Vec<&'static str> = rules
             .iter()
             .flat_map(|r| {
                 let m = r.meta();
-                m.triggers.iter().chain(extra(m.code)).copied().flatten().copied()
+                m.triggers.iter().chain(extra(*r)).copied().flatten().copied()
             })
             .collect();
         tokens.sort_unstable();
@@ -79,7 +75,7 @@ impl Prefilter {
             .map(|r| {
                 let m = r.meta();
                 let groups: Vec<u128> = m.triggers.iter().map(|g| g.iter().map(|t| bit(t)).fold(0, |a, b| a | b)).collect();
-                let more = extra(m.code).iter().copied().flatten().map(|t| bit(t)).fold(0, |a, b| a | b);
+                let more = extra(*r).iter().copied().flatten().map(|t| bit(t)).fold(0, |a, b| a | b);
                 (*r, groups.iter().map(|g| g | more).collect())
             })
             .collect();
@@ -153,7 +149,7 @@ pub fn may_fire_selected(src: &str, lang: Lang, settings: &Settings) -> bool {
 /// Some rule of `lang` enabled in `settings` has [`request_words`]: a file [`may_fire_selected`]
 /// rules out may still be read under a project's `ATOMIC_REQUESTS`.
 pub fn widens(lang: Lang, settings: &Settings) -> bool {
-    RULES.iter().any(|r| r.meta().lang == lang && settings.is_enabled(r.meta().code) && !request_words(r.meta().code).is_empty())
+    RULES.iter().any(|r| r.meta().lang == lang && settings.is_enabled(r.meta().code) && !request_words(*r).is_empty())
 }
 
 fn fire_check(src: &str, lang: Lang, settings: &Settings, facts: bool) -> bool {
@@ -302,7 +298,7 @@ impl Found {
     pub fn holds(&self, rule: &RuleMeta, settings: &Settings) -> bool {
         // Scanned without the request words that `settings` now make count: run the rule
         // (running it is always sound).
-        if wide(settings) && !self.prefilter.wide && !request_words(rule.code).is_empty() {
+        if wide(settings) && !self.prefilter.wide && crate::rules::by_code(rule.code).is_some_and(|r| !request_words(r).is_empty()) {
             return true;
         }
         self.prefilter.rules.iter().any(|(r, groups)| std::ptr::eq(r.meta(), rule) && groups_hold(groups, self.seen))

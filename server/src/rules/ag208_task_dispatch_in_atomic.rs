@@ -26,7 +26,7 @@
 //! named there. A helper called in a view that is itself atomic (a decorator of its facts) is
 //! not reported at the call. Invariant: no view, no request region — unknown stays silent; the
 //! view words join the rule's triggers only when the settings set `ATOMIC_REQUESTS`
-//! ([`REQUEST_VIEW_TRIGGERS`], [`crate::analysis::triggers`]).
+//! ([`REQUEST_VIEW_TRIGGERS`] through `Rule::request_triggers`, [`crate::analysis::triggers`]).
 
 use super::{short, Ctx, Finding, FixAvailability, Rule, RuleMeta, Severity};
 use crate::dialects::Version;
@@ -135,6 +135,10 @@ test of "not before commit" dispatches there on purpose.
 impl Rule for TaskDispatchInAtomic {
     fn meta(&self) -> &'static RuleMeta {
         &META
+    }
+
+    fn request_triggers(&self) -> &'static [&'static [&'static str]] {
+        REQUEST_VIEW_TRIGGERS
     }
 
     fn check(&self, cx: &Ctx, out: &mut Vec<Finding>) {
@@ -392,7 +396,7 @@ const NINJA_EXTRA_OPS: &[&str] = &["http_get", "http_post", "http_put", "http_pa
 /// The word lists one word of which a view [`request_views`] finds holds in its own `def` or decorators:
 /// under `ATOMIC_REQUESTS` they join the rule's triggers
 /// ([`crate::analysis::triggers`]), so a view module without `atomic` is read.
-pub const REQUEST_VIEW_TRIGGERS: &[&[&str]] = &[CBV_HANDLERS, DRF_ACTIONS, NINJA_OPS, NINJA_EXTRA_OPS, &["api_view", "action"]];
+const REQUEST_VIEW_TRIGGERS: &[&[&str]] = &[CBV_HANDLERS, DRF_ACTIONS, NINJA_OPS, NINJA_EXTRA_OPS, &["api_view", "action"]];
 
 /// The sync views of this file, each as a region of the request transaction Django opens
 /// around it under `ATOMIC_REQUESTS` (`BaseHandler.make_view_atomic`), its callee

@@ -32,7 +32,6 @@ mod ag205_select_for_update_outside_atomic;
 mod ag207_transaction_api_in_async;
 mod ag206_atomic_requests_with_async_view;
 mod ag208_task_dispatch_in_atomic;
-pub use ag208_task_dispatch_in_atomic::REQUEST_VIEW_TRIGGERS;
 mod ag209_on_commit_called_not_passed;
 mod ag210_on_commit_late_binding;
 mod ag301_async_to_sync_in_loop;
@@ -115,6 +114,12 @@ pub trait Rule: Sync {
     /// (`tests/triggers.rs` checks it on every fixture).
     fn possible(&self, _settings: &Settings) -> bool {
         true
+    }
+    /// Words that join every group of [`RuleMeta::triggers`] when the project's settings turn
+    /// on the request transaction (`ATOMIC_REQUESTS`): the rule also reports in views, whose
+    /// module need not hold its other triggers ([`crate::analysis::triggers`]).
+    fn request_triggers(&self) -> &'static [&'static [&'static str]] {
+        &[]
     }
 }
 
