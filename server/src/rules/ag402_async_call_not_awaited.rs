@@ -133,25 +133,31 @@ fn misused<'t>(py: &PyModel<'t>, call: Node<'t>) -> bool {
 /// `name` (assigned a coroutine at `from`) is read through a trailer later in its function and
 /// never awaited nor read any other way there.
 fn assigned_then_misused(py: &PyModel, name: &str, from: usize) -> bool {
+    // Any other read (awaited, passed, returned, rebound …) is not ours to judge.
+    every_later_read(py, name, from, |n| {
+        n.parent().is_some_and(|p| matches!(p.kind(), "attribute" | "subscript")) && crate::fix::python::needs_parens(n)
+    })
+}
+
+/// `name` occurs in the function around `from` at or after `from`, and every such occurrence
+/// satisfies `ok`.
+fn every_later_read<'t>(py: &PyModel<'t>, name: &str, from: usize, mut ok: impl FnMut(Node<'t>) -> bool) -> bool {
     let scope = py.scope_at(from);
     let Some(def) = py.function_nodes.get(&scope) else { return false };
     let Some(body) = def.child_by_field_name("body") else { return false };
-    let mut trailer = false;
+    let mut seen = false;
     let mut c = body.walk();
     let mut stack = vec![body];
     while let Some(n) = stack.pop() {
         if n.kind() == "identifier" && n.start_byte() >= from && py.node_text(n) == name {
-            let Some(p) = n.parent() else { return false };
-            let is_object = matches!(p.kind(), "attribute" | "subscript") && crate::fix::python::needs_parens(n);
-            if is_object {
-                trailer = true;
-            } else {
-                return false; // awaited, passed, returned, rebound …: not ours to judge
+            if !ok(n) {
+                return false;
             }
+            seen = true;
         }
         stack.extend(n.named_children(&mut c));
     }
-    trailer
+    seen
 }
 
 impl Rule for AsyncCallNotAwaited {
@@ -334,20 +340,5 @@ fn tortoise_misused<'t>(py: &PyModel<'t>, call: Node<'t>, v: TortoiseValue) -> b
 /// `name` (assigned the Tortoise value `v` at `from`) is later read in its function only as if
 /// it were the result, at least once.
 fn tortoise_name_misused(py: &PyModel, name: &str, from: usize, v: TortoiseValue) -> bool {
-    let scope = py.scope_at(from);
-    let Some(def) = py.function_nodes.get(&scope) else { return false };
-    let Some(body) = def.child_by_field_name("body") else { return false };
-    let mut misused = false;
-    let mut c = body.walk();
-    let mut stack = vec![body];
-    while let Some(n) = stack.pop() {
-        if n.kind() == "identifier" && n.start_byte() >= from && py.node_text(n) == name {
-            match tortoise_use(py, n, v) {
-                Some(true) => misused = true,
-                _ => return false,
-            }
-        }
-        stack.extend(n.named_children(&mut c));
-    }
-    misused
+    every_later_read(py, name, from, |n| tortoise_use(py, n, v) == Some(true))
 }

@@ -850,26 +850,27 @@ impl<'t> PyModel<'t> {
 
     /// The guards that hold when `cond` is true.
     fn positive(&self, cond: Node<'t>, params: &[String]) -> Vec<Guard> {
-        let cond = strip_parens(cond);
-        if cond.kind() == "boolean_operator" && cond.child_by_field_name("operator").is_some_and(|o| o.kind() == "and") {
-            let (Some(l), Some(r)) = (cond.child_by_field_name("left"), cond.child_by_field_name("right")) else { return vec![] };
-            let mut out = self.positive(l, params);
-            out.extend(self.positive(r, params));
-            return out;
-        }
-        self.simple_guard(cond, params).into_iter().collect()
+        self.guards(cond, params, true)
     }
 
     /// The guards that hold when `cond` is false.
     fn negative(&self, cond: Node<'t>, params: &[String]) -> Vec<Guard> {
+        self.guards(cond, params, false)
+    }
+
+    /// The guards that hold when `cond` is `truth`: both sides of an `and` when true, of an
+    /// `or` when false (De Morgan); else the one simple guard, negated when false.
+    fn guards(&self, cond: Node<'t>, params: &[String], truth: bool) -> Vec<Guard> {
         let cond = strip_parens(cond);
-        if cond.kind() == "boolean_operator" && cond.child_by_field_name("operator").is_some_and(|o| o.kind() == "or") {
+        let splits = if truth { "and" } else { "or" };
+        if cond.kind() == "boolean_operator" && cond.child_by_field_name("operator").is_some_and(|o| o.kind() == splits) {
             let (Some(l), Some(r)) = (cond.child_by_field_name("left"), cond.child_by_field_name("right")) else { return vec![] };
-            let mut out = self.negative(l, params);
-            out.extend(self.negative(r, params));
+            let mut out = self.guards(l, params, truth);
+            out.extend(self.guards(r, params, truth));
             return out;
         }
-        self.simple_guard(cond, params).map(Guard::negated).into_iter().collect()
+        let guard = self.simple_guard(cond, params);
+        if truth { guard.into_iter().collect() } else { guard.map(Guard::negated).into_iter().collect() }
     }
 
     /// `p == C`, `C == p`, `p != C`, `p is C`, `p in (C1, C2)`, `p not in […]`,
