@@ -265,3 +265,42 @@ fn generated_modules_are_thinned() {
     }
     assert!(thinned >= 10, "only {thinned} of {total} generated modules thinned");
 }
+
+/// An async view calling a sync helper of its module: the helper's body holds no trigger and
+/// is masked in the first round; AG108 reads it, so the analysis is run again with the helper
+/// kept, not with the whole file parsed; a helper nobody calls stays masked.
+const LOCAL_HELPER: &str = r#"from django.http import JsonResponse
+
+from .models import Book
+
+
+def shelf_names(shelf):
+    rows = list(Book.objects.filter(shelf_id=shelf).values_list("title", flat=True))
+    return sorted(rows)
+
+
+def unrelated(values):
+    total = 0
+    for v in values:
+        total += v
+    return total
+
+
+async def shelf(request, pk):
+    return JsonResponse({"names": shelf_names(pk)})
+"#;
+
+#[test]
+fn a_masked_helper_the_rules_read_is_kept_in_a_second_round() {
+    let m = mask(LOCAL_HELPER).expect("the sync helpers are masked");
+    let masked: Vec<&str> = m.ranges.iter().map(|r| LOCAL_HELPER[r.clone()].trim()).collect();
+    assert!(masked.iter().any(|b| b.contains("values_list")), "shelf_names is masked at first: {masked:#?}");
+    let settings = Settings::default();
+    let index = LineIndex::new(LOCAL_HELPER);
+    let tree = syntax::parse(Lang::Python, LOCAL_HELPER, None);
+    let full = analyze(LOCAL_HELPER, Lang::Python, &tree, &index, &settings);
+    assert!(full.findings.iter().any(|f| f.code == "AG108"), "{:?}", full.findings);
+    let sparse = analyze_sparse(LOCAL_HELPER, &settings, &index, None).expect("a sparse analysis after a second round");
+    assert_eq!(sparse.findings, full.findings);
+    assert!(sparse.consulted.iter().any(|f| f.name == "shelf_names"), "the helper was read");
+}

@@ -69,33 +69,53 @@ pub fn analyze_with(
 
 /// [`analyze`] of a Python `text` on its sparse parse ([`crate::analysis::sparse`]), for
 /// `check`: the rules read the original text, the tree is that of the masked text (same
-/// length, same bytes outside the masked bodies, which the parser skips). `None` (parse the
-/// original instead) when nothing can be masked, when the masked text does not parse cleanly,
-/// or when a finding or a fix reaches into a masked body. Equal to [`analyze`] whenever the
-/// original text parses without error (checked by the fuzz target `analyze_fix`, the
-/// proptests, every fixture and `bench/run.sh` on real corpora).
+/// length, same bytes outside the masked bodies, which the parser skips). When a finding, a
+/// fix, or a function the rules consulted reaches into masked ranges, the analysis is run
+/// again with the units holding those ranges kept whole (each round keeps more, so at most
+/// [`SPARSE_ROUNDS`] rounds). `None` (parse the original instead) when nothing can be masked,
+/// when the masked text does not parse cleanly, or when the last round still reaches into a
+/// masked range. Equal to [`analyze`] whenever the original text parses without error
+/// (checked by the fuzz target `analyze_fix`, the proptests, every fixture and
+/// `bench/run.sh` on real corpora).
 pub fn analyze_sparse(text: &str, settings: &Settings, index: &LineIndex, outside: Option<&dyn Outside>) -> Option<Analysis> {
     use crate::analysis::sparse;
     // AG900 must see every comment: a masked body hides them.
     if settings.is_enabled(UNUSED_SUPPRESSION) {
         return None;
     }
-    let (hot, cross_scope) = triggers::hot_positions(text, Lang::Python, settings);
-    let masked = sparse::mask(text, &hot, &sparse::event_positions(text), &cross_scope)?;
-    let tree = crate::syntax::parse_ranges(Lang::Python, &masked.text, &masked.included(index))?;
-    if tree.root_node().has_error() {
-        return None;
+    let (mut hot, cross_scope) = triggers::hot_positions(text, Lang::Python, settings);
+    let events = sparse::event_positions(text);
+    for _ in 0..SPARSE_ROUNDS {
+        let masked = sparse::mask(text, &hot, &events, &cross_scope)?;
+        let tree = crate::syntax::parse_ranges(Lang::Python, &masked.text, &masked.included(index))?;
+        if tree.root_node().has_error() {
+            return None;
+        }
+        let analysis = analyze_with(text, Lang::Python, &tree, index, settings, outside);
+        let reached: Vec<usize> = masked
+            .ranges
+            .iter()
+            .filter(|m| {
+                let touches = |r: &Range<usize>| r.start < m.end && m.start < r.end;
+                analysis.findings.iter().any(|f| touches(&f.range) || f.fixes.iter().flat_map(|x| &x.edits).any(|e| touches(&e.range)))
+                    || analysis.consulted.iter().any(|f| touches(&f.def_range))
+                    || analysis.read_bodies.iter().any(touches)
+            })
+            .map(|m| m.start)
+            .collect();
+        if reached.is_empty() {
+            return Some(analysis);
+        }
+        // A position inside a unit keeps the unit whole ([`sparse::mask`]'s hot positions).
+        hot.extend(reached);
+        hot.sort_unstable();
+        hot.dedup();
     }
-    let analysis = analyze_with(text, Lang::Python, &tree, index, settings, outside);
-    let touches = |r: &Range<usize>| masked.ranges.iter().any(|m| r.start < m.end && m.start < r.end);
-    let reaches = analysis
-        .findings
-        .iter()
-        .any(|f| touches(&f.range) || f.fixes.iter().flat_map(|x| &x.edits).any(|e| touches(&e.range)))
-        || analysis.consulted.iter().any(|f| touches(&f.def_range))
-        || analysis.read_bodies.iter().any(touches);
-    (!reaches).then_some(analysis)
+    None
 }
+
+/// How many sparse parses [`analyze_sparse`] tries before the full parse.
+const SPARSE_ROUNDS: usize = 3;
 
 /// [`analyze`] running every enabled rule, triggers or not: the reference the trigger
 /// pre-filter is tested against.

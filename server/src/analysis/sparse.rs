@@ -44,8 +44,10 @@
 //!   at a call of `sync_to_async`, an event word unless renamed; rules that
 //!   report in async code report inside an `async def`, whose unit holds the `async` token;
 //!   and what a masked body contributes to the model is local to that body (the argument of
-//!   [`crate::semantic::PyModel::build_skipping`]). The caller also re-parses the original text
-//!   when the masked tree has a syntax error or a finding reaches into a masked range, and
+//!   [`crate::semantic::PyModel::build_skipping`]). When a finding, a fix or a function the rules
+//!   consulted reaches into a masked range, the caller masks again with the units holding
+//!   those ranges kept whole (a bounded number of rounds); it re-parses the original text
+//!   when the masked tree has a syntax error or the last round still reaches a masked range, and
 //!   `check --no-prefilter` (full parse) is compared with the default on real corpora
 //!   (`bench/run.sh`) and on every fixture (`tests/check_cli.rs`).
 //! - [`mask_data`] (summaries only, never `check`'s analysis) also blanks the inside of a
