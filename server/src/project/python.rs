@@ -31,6 +31,7 @@ use super::FileView;
 use crate::semantic::outside::{ClassFacts, FnFacts, Loc, ModuleFacts, PyDef};
 use crate::semantic::python::last_name;
 use crate::semantic::summary::{LocalFn, Work};
+use crate::semantic::python::Skip;
 use crate::semantic::PyModel;
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::path::{Path, PathBuf};
@@ -619,33 +620,43 @@ pub fn may_have_facts(text: &str) -> bool {
 /// `Class`), as executing the module binds it last; `None` when there is none. `tree` is the
 /// full parse of `text`. Each function is read on a model of its own: what one function's
 /// facts say does not depend on which other functions of the file were asked about before,
-/// and a helper asked about reads only its own body (not every function of its file).
+/// and a helper asked about reads only its own body (not every function of its file). That
+/// model walks the other functions' bodies only where they hold an event word
+/// ([`PyModel::build_skipping`]), so it costs the module's skeleton plus one body; its
+/// file-wide facts are the full model's (`tests` below compare every function of a module).
 pub fn body_of(text: &str, tree: &tree_sitter::Tree, name: &str) -> Option<LocalFn> {
     let (class, fname) = match name.split_once('.') {
         Some((c, f)) => (Some(c), f),
         None => (None, name),
     };
-    let index = crate::text::LineIndex::new(text);
-    let m = PyModel::build(text, tree, &index);
-    let named = |d: tree_sitter::Node, want: &str| d.child_by_field_name("name").is_some_and(|n| m.node_text(n) == want);
+    let named = |d: tree_sitter::Node, want: &str| d.child_by_field_name("name").is_some_and(|n| &text[n.byte_range()] == want);
     fn as_def(n: tree_sitter::Node<'_>) -> Option<tree_sitter::Node<'_>> {
         match n.kind() {
             "decorated_definition" => n.child_by_field_name("definition"),
             _ => Some(n),
         }
     }
+    // The units: module-level functions and the methods of module-level classes.
     let root = tree.root_node();
     let mut c = root.walk();
+    let mut units = vec![];
     let mut found = None;
     for node in root.named_children(&mut c) {
         let Some(def) = as_def(node) else { continue };
-        match class {
-            None if def.kind() == "function_definition" && named(def, fname) => found = Some(def),
-            Some(cname) if def.kind() == "class_definition" && named(def, cname) => {
+        match def.kind() {
+            "function_definition" => {
+                units.push(def);
+                if class.is_none() && named(def, fname) {
+                    found = Some(def);
+                }
+            }
+            "class_definition" => {
                 let Some(body) = def.child_by_field_name("body") else { continue };
+                let mine = class.is_some_and(|cname| named(def, cname));
                 let mut c = body.walk();
-                for n in body.named_children(&mut c) {
-                    if let Some(d) = as_def(n).filter(|d| d.kind() == "function_definition" && named(*d, fname)) {
+                for d in body.named_children(&mut c).filter_map(as_def).filter(|d| d.kind() == "function_definition") {
+                    units.push(d);
+                    if mine && named(d, fname) {
                         found = Some(d);
                     }
                 }
@@ -653,7 +664,33 @@ pub fn body_of(text: &str, tree: &tree_sitter::Tree, name: &str) -> Option<Local
             _ => {}
         }
     }
-    found.map(|def| m.local_fn(def))
+    let def = found?;
+    // Every other unit's body is skipped but for the nodes holding an event word (a superset
+    // of the model's events there): the file-wide facts are those of the full model, and the
+    // function's own body is walked whole.
+    let events = crate::analysis::sparse::event_positions(text);
+    let skip: Vec<Skip> = units
+        .iter()
+        .filter(|u| u.id() != def.id())
+        .filter_map(|u| u.child_by_field_name("body"))
+        .map(|b| {
+            let r = b.byte_range();
+            let from = events.partition_point(|&e| e < r.start);
+            let to = events.partition_point(|&e| e < r.end);
+            Skip { body: r, events: &events[from..to], head: None }
+        })
+        .collect();
+    let index = crate::text::LineIndex::new(text);
+    let m = PyModel::build_skipping(text, tree, &index, &skip);
+    let f = m.local_fn(def);
+    // Reading it consulted another function of the file (what a local helper it returns
+    // from produces): that body was skipped, so read again on the full model.
+    let skipped = |r: &std::ops::Range<usize>| skip.iter().any(|s| r.start < s.body.end && s.body.start < r.end);
+    let reached = m.local_fns.borrow().values().any(|g| skipped(&g.def_range)) || m.read_bodies.borrow().iter().any(skipped);
+    if reached {
+        return Some(PyModel::build(text, tree, &index).local_fn(def));
+    }
+    Some(f)
 }
 
 /// Manager attributes assigned in a class body.
@@ -1639,6 +1676,65 @@ mod tests {
         for absent in ["inner", "close", "hidden", "Meta.hidden", "Shop.hidden", "Nope.close"] {
             assert!(body_of(text, &tree, absent).is_none(), "{absent}");
         }
+    }
+
+    /// [`body_of`]'s model skips the other functions' bodies: what it says of every function
+    /// of every Python file of the test tree (and of this crate's own offloading shapes) is
+    /// what the full model of the file says of it.
+    #[test]
+    fn body_of_equals_the_full_model_on_every_test_file() {
+        fn files(dir: &Path, out: &mut Vec<PathBuf>) {
+            for e in std::fs::read_dir(dir).unwrap().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    files(&p, out);
+                } else if p.extension().is_some_and(|x| x == "py") {
+                    out.push(p);
+                }
+            }
+        }
+        let mut paths = vec![];
+        files(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests"), &mut paths);
+        let extra = "from asgiref.sync import sync_to_async\nimport threading\n\ndef run():\n    import os\n    t = threading.Thread(target=work)\n    return sync_to_async(fetch)()\n\ndef work():\n    Book.objects.get(pk=1)\n\ndef fetch():\n    return Book.objects.all()\n\nclass Shop:\n    def a(self):\n        def inner():\n            return sync_to_async(self.b)\n        return inner\n    def b(self):\n        return Book.objects.count()\n";
+        let mut texts: Vec<String> = paths.iter().filter_map(|p| std::fs::read_to_string(p).ok()).collect();
+        texts.push(extra.to_string());
+        let mut compared = 0;
+        for text in &texts {
+            let tree = crate::syntax::parse(crate::syntax::Lang::Python, text, None);
+            let index = crate::text::LineIndex::new(text);
+            let root = tree.root_node();
+            let mut c = root.walk();
+            let mut last: std::collections::BTreeMap<String, tree_sitter::Node> = Default::default();
+            fn def_of(n: tree_sitter::Node<'_>) -> Option<tree_sitter::Node<'_>> {
+                match n.kind() {
+                    "decorated_definition" => n.child_by_field_name("definition"),
+                    _ => Some(n),
+                }
+            }
+            let name_of = |d: tree_sitter::Node| d.child_by_field_name("name").map(|n| text[n.byte_range()].to_string());
+            for node in root.named_children(&mut c) {
+                let Some(def) = def_of(node) else { continue };
+                match def.kind() {
+                    "function_definition" => {
+                        last.extend(name_of(def).map(|n| (n, def)));
+                    }
+                    "class_definition" => {
+                        let (Some(cname), Some(body)) = (name_of(def), def.child_by_field_name("body")) else { continue };
+                        let mut c = body.walk();
+                        for d in body.named_children(&mut c).filter_map(def_of).filter(|d| d.kind() == "function_definition") {
+                            last.extend(name_of(d).map(|n| (format!("{cname}.{n}"), d)));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            for (name, def) in last {
+                let full = PyModel::build(text, &tree, &index);
+                assert_eq!(body_of(text, &tree, &name), Some(full.local_fn(def)), "{name} in:\n{text}");
+                compared += 1;
+            }
+        }
+        assert!(compared > 200, "only {compared} functions compared");
     }
 
     /// Classes of one module that name each other as bases (`class A(B)`, `class B(A)`) are
