@@ -150,3 +150,21 @@ fn prefilter_changes_no_finding() {
     assert!(with.stdout.matches("\"code\"").count() > 50, "{}", with.stdout);
     assert_eq!(with.stdout, without.stdout);
 }
+
+/// `--no-project-model` (hidden; for the benchmarks that tell what the model costs) checks
+/// each file on its own: on the fixture projects most findings rest on another file and go;
+/// a few appear that the model rules out (a project's own task decorator is not Celery's).
+#[test]
+fn no_project_model_checks_each_file_alone() {
+    let tests = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
+    let args = ["check", "--isolated", "--exit-zero", "--format", "concise", "projects"];
+    let with = run(&tests, &args);
+    let without = run(&tests, &[&args[..], &["--no-project-model"]].concat());
+    assert_eq!((with.code, without.code), (0, 0), "{}{}", with.stderr, without.stderr);
+    let lines = |s: &str| s.lines().filter(|l| l.contains(": error: ") || l.contains(": warning: ")).map(String::from).collect::<Vec<_>>();
+    let (all, alone) = (lines(&with.stdout), lines(&without.stdout));
+    let gone = all.iter().filter(|l| !alone.contains(l)).count();
+    let only_alone: Vec<&String> = alone.iter().filter(|l| !all.contains(l)).collect();
+    assert!(all.len() >= 40 && gone * 2 > all.len(), "{gone} of {} findings rest on other files:\n{}", all.len(), with.stdout);
+    assert!(alone.len() > only_alone.len() && only_alone.len() * 10 < all.len(), "{only_alone:#?}");
+}

@@ -14,6 +14,8 @@
 //!   UTF-8-checked but not parsed; findings are the same as with `--no-prefilter`.
 //! - A Python file that is parsed is parsed sparsely ([`analyze_sparse`]): sync function
 //!   bodies that no running rule can look at are left out. `--no-prefilter` turns both off.
+//! - `--no-project-model` (hidden, for benchmarks) checks each file alone: no name is
+//!   followed into another file.
 //! - No tree outlives its file's check; only files with findings keep their text.
 //! - A file larger than `max-file-size` is not read: one line on stderr names it, its size and
 //!   the limit; it does not change the exit status.
@@ -128,6 +130,10 @@ pub struct CheckArgs {
     /// the pre-filter changes no finding).
     #[arg(long, hide = true)]
     pub no_prefilter: bool,
+    /// Check each file on its own: names defined in other files stay unknown (for the
+    /// benchmarks that tell what the project model costs).
+    #[arg(long, hide = true)]
+    pub no_project_model: bool,
 }
 
 /// Below this many files no progress bar is drawn.
@@ -277,18 +283,19 @@ fn check_bytes(
     if lang == Lang::Rust && view.rs_unreached(&path).is_some() {
         return o;
     }
-    let Some((mut index, mut analysis)) = analyze_text(&source.text, lang, &settings, !args.no_prefilter, Some(&view)) else {
+    let outside: Option<&dyn Outside> = if args.no_project_model { None } else { Some(&view) };
+    let Some((mut index, mut analysis)) = analyze_text(&source.text, lang, &settings, !args.no_prefilter, outside) else {
         return o;
     };
     let mut text = source.text.clone();
     if (args.fix || args.diff) && analysis.findings.iter().any(|f| !f.fixes.is_empty()) {
-        match fixer::fixed_text(&source.text, lang, &settings, args.unsafe_fixes, Some(&view)) {
+        match fixer::fixed_text(&source.text, lang, &settings, args.unsafe_fixes, outside) {
             Err(e) => o.errors.push(format!("{}: {e}", path.display())),
             Ok(None) => {}
             Ok(Some(new)) => {
                 let before = analysis.findings.len();
                 let (new_index, new_analysis) =
-                    analyze_text(&new, lang, &settings, !args.no_prefilter, Some(&view)).unwrap_or_else(|| (LineIndex::new(&new), Analysis::default()));
+                    analyze_text(&new, lang, &settings, !args.no_prefilter, outside).unwrap_or_else(|| (LineIndex::new(&new), Analysis::default()));
                 let count = before.saturating_sub(new_analysis.findings.len()).max(1);
                 let encoded = if args.diff {
                     Ok(vec![])
