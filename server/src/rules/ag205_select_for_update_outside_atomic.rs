@@ -141,14 +141,15 @@ impl Rule for SelectForUpdateOutsideAtomic {
             if !(is_async_form && call.parent().is_some_and(|p| p.kind() == "await") || is_sync_form) {
                 return;
             }
-            if !py.receiver(receiver).is_orm() || !has_select_for_update(py, receiver) {
+            // The chain test is syntax; the receiver may ask the project model.
+            if !has_select_for_update(py, receiver) || !py.receiver(receiver).is_orm() {
                 return;
             }
             report(call, is_async_form);
         });
         cx.for_each_match(QueryId::PyForStatements, |caps| {
             let (Some(for_), Some(iter)) = (caps.get("for"), caps.get("iter")) else { return };
-            if !py.receiver(iter).is_orm() || !has_select_for_update(py, iter) {
+            if !has_select_for_update(py, iter) || !py.receiver(iter).is_orm() {
                 return;
             }
             report(iter, has_async_token(for_));
