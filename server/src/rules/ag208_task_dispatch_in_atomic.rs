@@ -167,7 +167,7 @@ impl Rule for TaskDispatchInAtomic {
             if py.task_defers_to_commit(&root) || delayed_dispatch(py, m, args) {
                 return;
             }
-            if crate::semantic::transactions::raises_before_end(call, &region.body) {
+            if crate::semantic::transactions::raises_before_end(py.src, call, &region.body) {
                 return;
             }
             if writes_nothing(py, &regions, region) {
@@ -628,7 +628,7 @@ fn helper_dispatches(cx: &Ctx, py: &PyModel, regions: &[crate::semantic::transac
         if py.task_dispatch(call).is_some() {
             return;
         }
-        if crate::semantic::transactions::raises_before_end(call, &region.body) {
+        if crate::semantic::transactions::raises_before_end(py.src, call, &region.body) {
             return;
         }
         let Some(facts) = py.callee_facts(func) else { return };

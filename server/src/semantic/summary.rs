@@ -525,7 +525,7 @@ impl<'t> PyModel<'t> {
                     if !f.is_async {
                         if let Some(task) = self.task_dispatch(n) {
                             // A dispatch after which the function always raises is deliberate.
-                            if !may_raise || !super::transactions::raises_before_end(n, &body.byte_range()) {
+                            if !may_raise || !super::transactions::raises_before_end(self.src, n, &body.byte_range()) {
                                 dispatches.push((n.byte_range(), crate::text::short(self.node_text(n), 72), task));
                             }
                         } else if n.child_by_field_name("function").is_some_and(|c| last_name(self.node_text(c)) == "on_commit") {
@@ -543,7 +543,7 @@ impl<'t> PyModel<'t> {
                         }
                         if matches!(func.kind(), "identifier" | "attribute") && is_dotted(self.node_text(func)) {
                             f.calls.push((self.node_text(func).to_string(), n.byte_range()));
-                            if may_raise && super::transactions::raises_before_end(n, &body.byte_range()) {
+                            if may_raise && super::transactions::raises_before_end(self.src, n, &body.byte_range()) {
                                 f.doomed.push(n.start_byte());
                             }
                             if !f.is_async {

@@ -583,8 +583,12 @@ mod tests {
 /// any `with` other than the atomic block's own). The transaction then always rolls back:
 /// `on_commit` would drop the task, so the dispatch is meant to run now (a sign-up form that
 /// e-mails the owner of an existing address, then raises), and it cannot read uncommitted
-/// rows that will never commit. Silent.
-pub fn raises_before_end(at: tree_sitter::Node, body: &std::ops::Range<usize>) -> bool {
+/// rows that will never commit. Silent. `src` is the tree's text: without the word `raise`
+/// between `at` and the end of `body` no statement there raises, and no node is climbed.
+pub fn raises_before_end(src: &str, at: tree_sitter::Node, body: &std::ops::Range<usize>) -> bool {
+    if !src.get(at.end_byte()..body.end).is_some_and(|rest| rest.contains("raise")) {
+        return false;
+    }
     let mut n = at;
     while let Some(p) = n.parent() {
         match p.kind() {
