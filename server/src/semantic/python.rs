@@ -138,6 +138,8 @@ pub struct PyModel<'t> {
     pub(crate) imported_by_word: std::cell::RefCell<FxHashMap<String, std::rc::Rc<super::outside::ModuleFacts>>>,
     /// This file's custom queryset methods (see [`PyModel::queryset_methods`]).
     pub(crate) local_qs_methods: std::cell::OnceCell<Vec<String>>,
+    /// [`PyModel::atomic_regions`] and the focus it was computed under.
+    pub(crate) atomic_memo: std::cell::OnceCell<(Option<Range<usize>>, Vec<super::transactions::AtomicRegion>)>,
     /// Function bodies whose syntax was read for other functions' sake (custom queryset
     /// methods): an edit there may change findings elsewhere in the file.
     pub read_bodies: std::cell::RefCell<Vec<Range<usize>>>,
@@ -391,6 +393,7 @@ impl<'t> PyModel<'t> {
             imported: std::cell::OnceCell::new(),
             imported_by_word: Default::default(),
             local_qs_methods: std::cell::OnceCell::new(),
+            atomic_memo: std::cell::OnceCell::new(),
             read_bodies: Default::default(),
             local_fns: Default::default(),
             local_fn_depth: Default::default(),

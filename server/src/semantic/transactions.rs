@@ -158,6 +158,20 @@ impl<'t> PyModel<'t> {
     /// `@atomic` functions), in source order. With [`PyModel::focus`] set, only the regions
     /// whose statement overlaps the focus (the only ones `atomic_at` can return there).
     pub fn atomic_regions(&self) -> Vec<AtomicRegion> {
+        // Several rules ask: one walk per model and focus.
+        if let Some((focus, regions)) = self.atomic_memo.get() {
+            if *focus == self.focus {
+                return regions.clone();
+            }
+            return self.find_atomic_regions();
+        }
+        let regions = self.find_atomic_regions();
+        let _ = self.atomic_memo.set((self.focus.clone(), regions.clone()));
+        regions
+    }
+
+    /// [`PyModel::atomic_regions`], computed.
+    fn find_atomic_regions(&self) -> Vec<AtomicRegion> {
         let mut out = Vec::new();
         let mut cursor = self.tree.walk();
         let outside = |n: Node| self.focus.as_ref().is_some_and(|f| n.end_byte() <= f.start || n.start_byte() >= f.end);
